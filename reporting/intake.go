@@ -1,0 +1,121 @@
+package reporting
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Settings keys of the receipt derivation.
+const (
+	settingReceiptSalt   = "receipt_salt"
+	settingReceiptParams = "receipt_kdf"
+)
+
+// AD purposes of a report's ciphertexts.
+const (
+	purposeContent     = "report-content"
+	purposeSealedKey   = "report-key"
+	purposeReporterKey = "reporter-key"
+)
+
+// Intake takes reports in from the public form.
+type Intake struct {
+	store  Store
+	kdf    *vault.KDF
+	salt   []byte
+	params vault.Params
+	now    func() time.Time
+}
+
+// NewIntake returns an Intake. The deployment's receipt salt and argon2id
+// parameters are created on first use and read back afterwards, so that
+// receipts issued before a change of parameters still work.
+func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Params, now func() time.Time) (*Intake, error) {
+	salt, err := store.PutSettingOnce(ctx, settingReceiptSalt, vault.NewSalt())
+	if err != nil {
+		return nil, err
+	}
+	stored, err := store.PutSettingOnce(ctx, settingReceiptParams, []byte(params.String()))
+	if err != nil {
+		return nil, err
+	}
+	if params, err = vault.ParseParams(string(stored)); err != nil {
+		return nil, err
+	}
+	return &Intake{store: store, kdf: kdf, salt: salt, params: params, now: now}, nil
+}
+
+// Receipt is what a reporter gets back after submitting.
+type Receipt struct {
+	Code   vault.Receipt
+	CaseNo string
+}
+
+// Submit encrypts a validated report, routes it to the team covering its
+// municipality and stores it durably. Only after the store has committed
+// does the reporter see the receipt: an acknowledged report is never lost.
+func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
+	teams, err := in.store.Teams(ctx)
+	if err != nil {
+		return Receipt{}, err
+	}
+	team, ok := route(teams, r.Municipality)
+	if !ok {
+		return Receipt{}, Errorf(EConflict, "error.not_set_up")
+	}
+	content, err := json.Marshal(r)
+	if err != nil {
+		return Receipt{}, err
+	}
+	code := vault.NewReceipt()
+	access, err := in.kdf.Receipt(ctx, code, in.salt, in.params)
+	if err != nil {
+		return Receipt{}, err
+	}
+	id := newUUID()
+	dk := vault.NewKey()
+	stored := &StoredReport{
+		ID:          id,
+		TeamID:      team.ID,
+		ReceivedOn:  in.now().Format(time.DateOnly),
+		LookupHash:  access.Lookup,
+		KDFParams:   in.params.String(),
+		SealedKey:   team.PublicKey.SealKey(dk, vault.AD{Purpose: purposeSealedKey, Row: id}),
+		ReporterKey: access.Key.Wrap(dk, vault.AD{Purpose: purposeReporterKey, Row: id}),
+		Content:     dk.Seal(content, vault.AD{Purpose: purposeContent, Row: id}),
+		Status:      StatusNew,
+		Language:    r.Language,
+	}
+	if err := in.store.CreateReport(ctx, stored); err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Code: code, CaseNo: stored.CaseNo}, nil
+}
+
+// route picks the team that covers the municipality, or else the first
+// team (the one created at setup covers everything).
+func route(teams []Team, municipality string) (Team, bool) {
+	for _, t := range teams {
+		if t.Covers(municipality) {
+			return t, true
+		}
+	}
+	if len(teams) > 0 {
+		return teams[0], true
+	}
+	return Team{}, false
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

@@ -1,0 +1,312 @@
+package reporting
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Session lifetimes of the office.
+const (
+	IdleTimeout     = 30 * time.Minute
+	AbsoluteTimeout = 12 * time.Hour
+	// MinPassword is the shortest password accepted for an office user.
+	MinPassword = 12
+	// touchEvery bounds how often a busy session is written to the store.
+	touchEvery = time.Minute
+)
+
+const settingSetupToken = "setup_token"
+
+// Office is the counsellors' side: first-run setup, login, sessions and
+// reading cases. Decrypted team keys live in its session map and nowhere
+// else; a restart drops them all.
+type Office struct {
+	store  Store
+	kdf    *vault.KDF
+	params vault.Params
+	now    func() time.Time
+
+	mu       sync.Mutex
+	sessions map[string]*OfficeSession // by hex of the token hash
+}
+
+// OfficeSession is one logged-in user with the team keys their password
+// unwrapped.
+type OfficeSession struct {
+	User     User
+	Keys     *vault.Keyring
+	created  time.Time
+	lastSeen time.Time
+	hash     []byte
+}
+
+// NewOffice returns the office service. params are used for new users;
+// existing ones keep the parameters stored with them.
+func NewOffice(store Store, kdf *vault.KDF, params vault.Params, now func() time.Time) *Office {
+	return &Office{store: store, kdf: kdf, params: params, now: now, sessions: map[string]*OfficeSession{}}
+}
+
+// Start forgets sessions of an earlier process, whose keys are gone, and
+// when no user exists yet returns a fresh one-time setup token (only its
+// hash is stored). It returns "" when the office is set up.
+func (o *Office) Start(ctx context.Context) (string, error) {
+	if err := o.store.DeleteSessionsBefore(ctx, o.now().Add(time.Hour)); err != nil {
+		return "", err
+	}
+	n, err := o.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	token := vault.NewToken()
+	return token, o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token))
+}
+
+// SetupForm is the first-run form.
+type SetupForm struct {
+	Token    string
+	Team     string
+	Username string
+	Password string
+	Confirm  string
+}
+
+// CheckSetupToken reports whether token is the current setup token.
+func (o *Office) CheckSetupToken(ctx context.Context, token string) error {
+	stored, err := o.store.Setting(ctx, settingSetupToken)
+	if err != nil || token == "" || !vault.Equal(stored, vault.HashToken(token)) {
+		return Errorf(ENotFound, "error.setup.token")
+	}
+	return nil
+}
+
+// Setup creates the first team (covering every municipality), its key pair
+// and recovery key, and the first admin, and returns the recovery key for
+// the person to print. It can succeed once.
+func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
+	if err := o.CheckSetupToken(ctx, f.Token); err != nil {
+		return "", err
+	}
+	errs := fieldErrors{}
+	f.Team, f.Username = strings.TrimSpace(f.Team), strings.TrimSpace(f.Username)
+	if f.Team == "" || utf8.RuneCountInString(f.Team) > 100 {
+		errs.add("team", "error.setup.team")
+	}
+	if f.Username == "" || utf8.RuneCountInString(f.Username) > 64 {
+		errs.add("username", "error.setup.username")
+	}
+	if utf8.RuneCountInString(f.Password) < MinPassword {
+		errs.add("password", "error.setup.password_short")
+	} else if f.Password != f.Confirm {
+		errs.add("confirm", "error.setup.password_mismatch")
+	}
+	if err := errs.err(); err != nil {
+		return "", err
+	}
+
+	team := vault.NewTeamKey()
+	recovery := vault.NewKey()
+	salt := vault.NewSalt()
+	creds, err := o.kdf.Password(ctx, f.Password, salt, o.params)
+	if err != nil {
+		return "", err
+	}
+	err = o.store.CreateFirstAdmin(ctx, FirstAdmin{
+		SetupTokenHash: vault.HashToken(f.Token),
+		Team:           Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities},
+		RecoveryKey:    recovery.WrapTeamKey(team, vault.RecoveryAD(team.Public())),
+		User:           User{Name: f.Username, Role: RoleAdmin, Salt: salt, Params: o.params, Verifier: creds.Verifier},
+		UserTeamKey:    creds.KEK.WrapTeamKey(team, userTeamKeyAD(salt, team.Public())),
+	})
+	if err != nil {
+		return "", err
+	}
+	return vault.FormatRecoveryKey(recovery), nil
+}
+
+func userTeamKeyAD(salt []byte, pub vault.PublicKey) vault.AD {
+	return vault.TeamKeyAD("user:"+hex.EncodeToString(salt), pub)
+}
+
+// dummySalt is used to spend the same argon2id work on an unknown user
+// name as on a known one, so the answer's timing does not tell which.
+var dummySalt = vault.NewSalt()
+
+// Login checks a user's password, unwraps their team keys into a new
+// session and returns the session token for the cookie. Unknown user,
+// wrong password and disabled account give the same error.
+func (o *Office) Login(ctx context.Context, name, password string) (string, *OfficeSession, error) {
+	denied := Errorf(EUnauthorized, "error.login.failed")
+	u, err := o.store.UserByName(ctx, strings.TrimSpace(name))
+	if ErrorCode(err) == ENotFound {
+		if _, err := o.kdf.Password(ctx, password, dummySalt, o.params); err != nil {
+			return "", nil, err
+		}
+		return "", nil, denied
+	} else if err != nil {
+		return "", nil, err
+	}
+	creds, err := o.kdf.Password(ctx, password, u.Salt, u.Params)
+	if err != nil {
+		return "", nil, err
+	}
+	if !creds.Matches(u.Verifier) || u.Disabled {
+		return "", nil, denied
+	}
+	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	ring := vault.NewKeyring()
+	for _, w := range wrapped {
+		t, err := creds.KEK.UnwrapTeamKey(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
+		if err != nil {
+			return "", nil, err // a stored envelope that does not open is corruption, not a wrong password
+		}
+		ring.Add(w.TeamID, t)
+	}
+	token := vault.NewToken()
+	now := o.now()
+	s := &OfficeSession{User: u, Keys: ring, created: now, lastSeen: now, hash: vault.HashToken(token)}
+	if err := o.store.CreateSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: now, LastSeen: now}); err != nil {
+		return "", nil, err
+	}
+	o.mu.Lock()
+	o.sessions[hex.EncodeToString(s.hash)] = s
+	o.mu.Unlock()
+	return token, s, nil
+}
+
+// Session returns the live session for a token, ending it when it has been
+// idle for IdleTimeout or open for AbsoluteTimeout.
+func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, error) {
+	hash := vault.HashToken(token)
+	key := hex.EncodeToString(hash)
+	now := o.now()
+	o.mu.Lock()
+	s, ok := o.sessions[key]
+	expired := ok && (now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.created) > AbsoluteTimeout)
+	touch := ok && !expired && now.Sub(s.lastSeen) > touchEvery
+	if expired {
+		delete(o.sessions, key)
+		s.Keys.Wipe()
+	} else if ok {
+		s.lastSeen = now
+	}
+	o.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, Errorf(EUnauthorized, "error.login.required")
+	case expired:
+		_ = o.store.DeleteSession(ctx, hash)
+		return nil, Errorf(EUnauthorized, "error.login.expired")
+	case touch:
+		if err := o.store.TouchSession(ctx, hash, now); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Logout ends a session and wipes its keys.
+func (o *Office) Logout(ctx context.Context, token string) error {
+	hash := vault.HashToken(token)
+	o.mu.Lock()
+	if s, ok := o.sessions[hex.EncodeToString(hash)]; ok {
+		s.Keys.Wipe()
+		delete(o.sessions, hex.EncodeToString(hash))
+	}
+	o.mu.Unlock()
+	return o.store.DeleteSession(ctx, hash)
+}
+
+// Close ends every session and wipes all keys, for shutdown.
+func (o *Office) Close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, s := range o.sessions {
+		s.Keys.Wipe()
+		delete(o.sessions, k)
+	}
+}
+
+// Case is a report as a counsellor sees it: decrypted with the session's
+// team key.
+type Case struct {
+	ID         string
+	CaseNo     string
+	TeamName   string
+	ReceivedOn string
+	Status     string
+	Language   string
+	Report     Report
+}
+
+// FirstLine returns the first line of the description, for lists.
+func (c Case) FirstLine() string {
+	line, _, _ := strings.Cut(strings.TrimSpace(c.Report.Description), "\n")
+	if r := []rune(line); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return line
+}
+
+// Cases lists the reports of the session's teams, decrypted, newest first.
+func (o *Office) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, int, error) {
+	teams := s.Keys.Teams()
+	if len(teams) == 0 {
+		return nil, 0, nil
+	}
+	rows, total, err := o.store.Reports(ctx, teams, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	cases := make([]Case, 0, len(rows))
+	for _, r := range rows {
+		c, err := decrypt(s.Keys, r)
+		if err != nil {
+			return nil, 0, err
+		}
+		cases = append(cases, c)
+	}
+	return cases, total, nil
+}
+
+// Case returns one decrypted case. A case of a team the session holds no
+// key for is reported as not found, like one that does not exist.
+func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, error) {
+	r, err := o.store.Report(ctx, id)
+	if err != nil {
+		return Case{}, err
+	}
+	if _, ok := s.Keys.Team(r.TeamID); !ok {
+		return Case{}, Errorf(ENotFound, "error.case.not_found")
+	}
+	return decrypt(s.Keys, r)
+}
+
+func decrypt(keys *vault.Keyring, r StoredReport) (Case, error) {
+	team, ok := keys.Team(r.TeamID)
+	if !ok {
+		return Case{}, Errorf(ENotFound, "error.case.not_found")
+	}
+	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
+	if err != nil {
+		return Case{}, err
+	}
+	plain, err := dk.Open(r.Content, vault.AD{Purpose: purposeContent, Row: r.ID})
+	if err != nil {
+		return Case{}, err
+	}
+	c := Case{ID: r.ID, CaseNo: r.CaseNo, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn, Status: r.Status, Language: r.Language}
+	if err := json.Unmarshal(plain, &c.Report); err != nil {
+		return Case{}, err
+	}
+	return c, nil
+}

@@ -1,0 +1,168 @@
+package reporting
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits of the public form.
+const (
+	MaxDescription = 20000 // characters of "what happened"
+	MaxContact     = 500   // characters of the contact field
+)
+
+// ReportForm is the public form as the reporter filled it in: raw strings,
+// kept as typed so that a form with errors comes back unchanged.
+type ReportForm struct {
+	Role         string
+	IncidentDate string
+	Municipality string
+	Grounds      []string // ground codes and racism sub-ground codes
+	Area         string
+	Description  string
+	Wish         string
+	Contact      string
+	Consent      bool
+}
+
+// Report is a validated report: what is encrypted and stored as the
+// report's content. Nothing in it identifies the reporter unless they chose
+// to leave a contact.
+type Report struct {
+	Role         string   `json:"role"`
+	IncidentDate string   `json:"incident_date,omitempty"` // "2026-05" or "2026-05-14"
+	Municipality string   `json:"municipality"`
+	Grounds      []string `json:"grounds"`
+	Subgrounds   []string `json:"subgrounds,omitempty"` // racism sub-grounds
+	Area         string   `json:"area"`
+	Description  string   `json:"description"`
+	Wish         string   `json:"wish"`
+	Contact      string   `json:"contact,omitempty"`
+	Language     string   `json:"language"`
+}
+
+// Validate checks the form against the vocabularies and limits and returns
+// the report to store, or an *Error whose Fields name each field that
+// failed. today is the reporter's day, for refusing future dates.
+func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
+	errs := fieldErrors{}
+	r := Report{
+		Role:         f.Role,
+		Municipality: f.Municipality,
+		Area:         f.Area,
+		Wish:         f.Wish,
+		Description:  strings.TrimSpace(f.Description),
+		Contact:      strings.TrimSpace(f.Contact),
+		Language:     language,
+	}
+	if !known(Roles, r.Role) {
+		errs.add("role", "error.role.required")
+	}
+	if date, msg := parseIncidentDate(f.IncidentDate, today); msg != "" {
+		errs.add("incident_date", msg)
+	} else {
+		r.IncidentDate = date
+	}
+	if !known(Municipalities, r.Municipality) {
+		errs.add("municipality", "error.municipality.required")
+	}
+	for _, g := range f.Grounds {
+		switch {
+		case known(RacismSubgrounds, g):
+			r.Subgrounds = appendOnce(r.Subgrounds, g)
+			r.Grounds = appendOnce(r.Grounds, "racism")
+		case known(Grounds, g):
+			r.Grounds = appendOnce(r.Grounds, g)
+		default:
+			errs.add("grounds", "error.grounds.unknown")
+		}
+	}
+	if len(r.Grounds) == 0 {
+		errs.add("grounds", "error.grounds.required")
+	}
+	slices.SortFunc(r.Grounds, byVocab(Grounds))
+	slices.SortFunc(r.Subgrounds, byVocab(RacismSubgrounds))
+	if !known(Areas, r.Area) {
+		errs.add("area", "error.area.required")
+	}
+	switch n := utf8.RuneCountInString(r.Description); {
+	case n == 0:
+		errs.add("description", "error.description.required")
+	case n > MaxDescription || !utf8.ValidString(r.Description):
+		errs.add("description", "error.description.too_long")
+	}
+	if !known(Wishes, r.Wish) {
+		errs.add("wish", "error.wish.required")
+	}
+	if utf8.RuneCountInString(r.Contact) > MaxContact || !utf8.ValidString(r.Contact) {
+		errs.add("contact", "error.contact.too_long")
+	} else if r.Wish == "contact_me" && r.Contact == "" {
+		errs.add("contact", "error.contact.required")
+	}
+	if !f.Consent {
+		errs.add("consent", "error.consent.required")
+	}
+	if err := errs.err(); err != nil {
+		return Report{}, err
+	}
+	return r, nil
+}
+
+func appendOnce(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func byVocab(vocab []string) func(a, b string) int {
+	return func(a, b string) int { return slices.Index(vocab, a) - slices.Index(vocab, b) }
+}
+
+// Dates as people type them where the browser offers no month picker.
+var (
+	isoDate    = regexp.MustCompile(`^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$`)
+	dottedDate = regexp.MustCompile(`^(?:(\d{1,2})[./])?(\d{1,2})[./](\d{4})$`)
+)
+
+// parseIncidentDate accepts "2026-05", "2026-05-14", "05/2026", "5.2026"
+// and "14.05.2026", and returns "YYYY-MM" or "YYYY-MM-DD". An empty date is
+// allowed: people do not always remember.
+func parseIncidentDate(s string, today time.Time) (string, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", ""
+	}
+	var year, month, day string
+	if m := isoDate.FindStringSubmatch(s); m != nil {
+		year, month, day = m[1], m[2], m[3]
+	} else if m := dottedDate.FindStringSubmatch(s); m != nil {
+		day, month, year = m[1], m[2], m[3]
+	} else {
+		return "", "error.incident_date.format"
+	}
+	y, _ := strconv.Atoi(year)
+	mo, _ := strconv.Atoi(month)
+	if mo < 1 || mo > 12 || y < 1950 {
+		return "", "error.incident_date.format"
+	}
+	out := fmt.Sprintf("%04d-%02d", y, mo)
+	first := time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, time.UTC)
+	if day != "" {
+		d, _ := strconv.Atoi(day)
+		t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
+		if d < 1 || t.Month() != time.Month(mo) {
+			return "", "error.incident_date.format"
+		}
+		first, out = t, out+fmt.Sprintf("-%02d", d)
+	}
+	if first.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
+		return "", "error.incident_date.future"
+	}
+	return out, ""
+}

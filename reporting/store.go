@@ -1,0 +1,139 @@
+// Package reporting is Meldestelle's domain: reports, cases, teams, users
+// and sessions; the vocabularies of the classification scheme; validation;
+// and the services that take a report in and show it to a counsellor. It
+// imports no web or SQL package: storage and web depend on it, not the
+// other way round.
+package reporting
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Roles of office users.
+const (
+	RoleAdmin        = "admin"
+	RoleCounsellor   = "counsellor"
+	RoleStatistician = "statistician"
+)
+
+// Team is a group of counsellors with its own key pair, responsible for the
+// reports from its municipalities.
+type Team struct {
+	ID             int64
+	Name           string
+	PublicKey      vault.PublicKey
+	Municipalities []string
+}
+
+// Covers reports whether reports from municipality m go to this team.
+func (t Team) Covers(m string) bool { return slices.Contains(t.Municipalities, m) }
+
+// User is an office account. Nothing stored here opens a report: the
+// verifier is a hash, and the team keys are wrapped under a key derived
+// from the password.
+type User struct {
+	ID       int64
+	Name     string
+	Role     string
+	Salt     []byte
+	Params   vault.Params
+	Verifier []byte
+	Disabled bool
+}
+
+// WrappedTeamKey is a team's private key wrapped for one holder.
+type WrappedTeamKey struct {
+	TeamID    int64
+	PublicKey vault.PublicKey
+	Wrapped   []byte
+}
+
+// StoredReport is a report row: plain routing data and ciphertexts.
+type StoredReport struct {
+	ID          string // random UUID, also the AD row of its ciphertexts
+	CaseNo      string // "2026-0042", assigned by the store
+	TeamID      int64
+	TeamName    string // filled in when read
+	ReceivedOn  string // "2026-11-24": a day, never a time
+	LookupHash  []byte // from the receipt; unique
+	KDFParams   string // argon2id parameters of the receipt derivation
+	SealedKey   []byte // data key sealed to the team
+	ReporterKey []byte // data key wrapped under the reporter key
+	Content     []byte // the Report as JSON, sealed under the data key
+	Status      string
+	Language    string
+}
+
+// FirstAdmin is everything the first start creates in one transaction.
+type FirstAdmin struct {
+	SetupTokenHash []byte // must match the stored one; deleted with the setup
+	Team           Team
+	RecoveryKey    []byte // the team key wrapped under the recovery key
+	User           User
+	UserTeamKey    []byte // the team key wrapped under the user's KEK
+}
+
+// Session is a logged-in office session as stored: the token's hash only.
+type Session struct {
+	TokenHash []byte
+	UserID    int64
+	Created   time.Time
+	LastSeen  time.Time
+}
+
+// Page selects a slice of a list.
+type Page struct {
+	Limit, Offset int
+}
+
+// Store is what the domain needs from persistence. storage.DB implements
+// it; every method is safe for concurrent use.
+type Store interface {
+	// Setting returns a deployment setting, or an ENotFound error.
+	Setting(ctx context.Context, key string) ([]byte, error)
+	// PutSettingOnce stores a setting unless one is already there and
+	// returns the value now stored, so that two processes starting at once
+	// agree on one salt.
+	PutSettingOnce(ctx context.Context, key string, value []byte) ([]byte, error)
+	// PutSetting stores or replaces a setting.
+	PutSetting(ctx context.Context, key string, value []byte) error
+
+	// CountUsers returns how many office users exist.
+	CountUsers(ctx context.Context) (int, error)
+	// CreateFirstAdmin creates the first team, its recovery envelope and the
+	// first admin, and consumes the setup token; ENotFound if the token is
+	// not the stored one, EConflict if users exist already.
+	CreateFirstAdmin(ctx context.Context, a FirstAdmin) error
+	// Teams lists all teams.
+	Teams(ctx context.Context) ([]Team, error)
+	// UserByName finds an enabled or disabled user; ENotFound if none.
+	UserByName(ctx context.Context, name string) (User, error)
+	// User finds a user by ID; ENotFound if none.
+	User(ctx context.Context, id int64) (User, error)
+	// UserTeamKeys lists the team keys wrapped for a user.
+	UserTeamKeys(ctx context.Context, userID int64) ([]WrappedTeamKey, error)
+	// RecoveryKeys lists the team keys wrapped under the recovery key.
+	RecoveryKeys(ctx context.Context) ([]WrappedTeamKey, error)
+
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s Session) error
+	// TouchSession records activity on a session; ENotFound if it is gone.
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	// DeleteSession removes a session.
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteSessionsBefore removes sessions last seen before t (all of
+	// them at start-up, since their keys died with the old process).
+	DeleteSessionsBefore(ctx context.Context, t time.Time) error
+
+	// CreateReport stores a report durably and sets its CaseNo.
+	CreateReport(ctx context.Context, r *StoredReport) error
+	// Reports lists the reports of the given teams, newest first, and the
+	// total number of them.
+	Reports(ctx context.Context, teamIDs []int64, p Page) ([]StoredReport, int, error)
+	// Report finds one report; ENotFound if none.
+	Report(ctx context.Context, id string) (StoredReport, error)
+}

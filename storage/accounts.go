@@ -1,0 +1,187 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Setting returns a deployment setting.
+func (db *DB) Setting(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	return v, notFound(err, "error.not_found")
+}
+
+// PutSettingOnce stores value under key unless a value is there already,
+// and returns the stored value.
+func (db *DB) PutSettingOnce(ctx context.Context, key string, value []byte) ([]byte, error) {
+	var stored []byte
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&stored)
+	})
+	return stored, err
+}
+
+// PutSetting stores or replaces a setting.
+func (db *DB) PutSetting(ctx context.Context, key string, value []byte) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// CountUsers returns the number of office users.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// CreateFirstAdmin creates the first team, its recovery envelope and the
+// first admin in one transaction, and consumes the setup token.
+func (db *DB) CreateFirstAdmin(ctx context.Context, a reporting.FirstAdmin) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var token []byte
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'setup_token'`).Scan(&token)
+		if err != nil || !vault.Equal(token, a.SetupTokenHash) {
+			return reporting.Errorf(reporting.ENotFound, "error.setup.token")
+		}
+		var users int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil {
+			return err
+		}
+		if users > 0 {
+			return reporting.Errorf(reporting.EConflict, "error.setup.done")
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO teams (name, public_key, municipalities) VALUES (?, ?, ?)`,
+			a.Team.Name, a.Team.PublicKey[:], joinCodes(a.Team.Municipalities))
+		if err != nil {
+			return err
+		}
+		teamID, _ := res.LastInsertId()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_envelopes (team_id, wrapped) VALUES (?, ?)`, teamID, a.RecoveryKey); err != nil {
+			return err
+		}
+		u := a.User
+		res, err = tx.ExecContext(ctx, `INSERT INTO users (name, role, salt, kdf_params, verifier_hash) VALUES (?, ?, ?, ?, ?)`,
+			u.Name, u.Role, u.Salt, u.Params.String(), u.Verifier)
+		if err != nil {
+			return err
+		}
+		userID, _ := res.LastInsertId()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, userID, teamID, a.UserTeamKey); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = 'setup_token'`)
+		return err
+	})
+}
+
+// Teams lists all teams in the order they were created.
+func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities FROM teams ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var teams []reporting.Team
+	for rows.Next() {
+		var t reporting.Team
+		var pub []byte
+		var m string
+		if err := rows.Scan(&t.ID, &t.Name, &pub, &m); err != nil {
+			return nil, err
+		}
+		t.PublicKey, t.Municipalities = vault.PublicKey(pub), splitCodes(m)
+		teams = append(teams, t)
+	}
+	return teams, rows.Err()
+}
+
+const userColumns = `id, name, role, salt, kdf_params, verifier_hash, disabled`
+
+func scanUser(row *sql.Row) (reporting.User, error) {
+	var u reporting.User
+	var params string
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Salt, &params, &u.Verifier, &u.Disabled); err != nil {
+		return u, notFound(err, "error.not_found")
+	}
+	var err error
+	u.Params, err = vault.ParseParams(params)
+	return u, err
+}
+
+// UserByName finds a user by name.
+func (db *DB) UserByName(ctx context.Context, name string) (reporting.User, error) {
+	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+}
+
+// User finds a user by ID.
+func (db *DB) User(ctx context.Context, id int64) (reporting.User, error) {
+	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// UserTeamKeys lists the team keys wrapped for a user.
+func (db *DB) UserTeamKeys(ctx context.Context, userID int64) ([]reporting.WrappedTeamKey, error) {
+	return db.wrappedKeys(ctx, `SELECT k.team_id, t.public_key, k.wrapped FROM user_team_keys k JOIN teams t ON t.id = k.team_id WHERE k.user_id = ? ORDER BY k.team_id`, userID)
+}
+
+// RecoveryKeys lists the team keys wrapped under the recovery key.
+func (db *DB) RecoveryKeys(ctx context.Context) ([]reporting.WrappedTeamKey, error) {
+	return db.wrappedKeys(ctx, `SELECT r.team_id, t.public_key, r.wrapped FROM recovery_envelopes r JOIN teams t ON t.id = r.team_id ORDER BY r.team_id`)
+}
+
+func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]reporting.WrappedTeamKey, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []reporting.WrappedTeamKey
+	for rows.Next() {
+		var k reporting.WrappedTeamKey
+		var pub []byte
+		if err := rows.Scan(&k.TeamID, &pub, &k.Wrapped); err != nil {
+			return nil, err
+		}
+		k.PublicKey = vault.PublicKey(pub)
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// CreateSession stores a session by its token's hash.
+func (db *DB) CreateSession(ctx context.Context, s reporting.Session) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen) VALUES (?, ?, ?, ?)`,
+		s.TokenHash, s.UserID, s.Created.Unix(), s.LastSeen.Unix())
+	return err
+}
+
+// TouchSession records activity on a session.
+func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, at.Unix(), tokenHash)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return reporting.Errorf(reporting.EUnauthorized, "error.login.required")
+	}
+	return nil
+}
+
+// DeleteSession removes a session.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	return err
+}
+
+// DeleteSessionsBefore removes sessions last seen before t.
+func (db *DB) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, t.Unix())
+	return err
+}

@@ -1,0 +1,92 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// CreateReport stores a report and gives it the next case number of the
+// year it was received in. The commit is durable (synchronous=FULL) before
+// this returns.
+func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error {
+	year := r.ReceivedOn[:4]
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `INSERT INTO case_counters (year, last) VALUES (?, 1)
+			ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last`, year).Scan(&n)
+		if err != nil {
+			return err
+		}
+		caseNo := fmt.Sprintf("%s-%04d", year, n)
+		_, err = tx.ExecContext(ctx, `INSERT INTO reports
+			(id, case_no, team_id, received_on, lookup_hash, kdf_params, sealed_key, reporter_key, content, status, language)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, caseNo, r.TeamID, r.ReceivedOn, r.LookupHash, r.KDFParams, r.SealedKey, r.ReporterKey, r.Content, r.Status, r.Language)
+		if isUnique(err) {
+			// Two receipts with the same lookup hash would need two equal
+			// 16-digit receipts: report it rather than overwrite anything.
+			return fmt.Errorf("storage: report collides with an existing one: %w", err)
+		}
+		if err != nil {
+			return err
+		}
+		r.CaseNo = caseNo
+		return nil
+	})
+}
+
+const reportColumns = `r.id, r.case_no, r.team_id, t.name, r.received_on, r.lookup_hash, r.kdf_params,
+	r.sealed_key, r.reporter_key, r.content, r.status, r.language`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanReport(s scanner) (reporting.StoredReport, error) {
+	var r reporting.StoredReport
+	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
+		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language)
+	return r, err
+}
+
+// Reports lists the reports of the given teams, newest first.
+func (db *DB) Reports(ctx context.Context, teamIDs []int64, p reporting.Page) ([]reporting.StoredReport, int, error) {
+	if len(teamIDs) == 0 {
+		return nil, 0, nil
+	}
+	in := "?" + strings.Repeat(",?", len(teamIDs)-1)
+	args := make([]any, 0, len(teamIDs)+2)
+	for _, id := range teamIDs {
+		args = append(args, id)
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE team_id IN (`+in+`)`, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id
+		WHERE r.team_id IN (`+in+`) ORDER BY r.rowid DESC LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var list []reporting.StoredReport
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		list = append(list, r)
+	}
+	return list, total, rows.Err()
+}
+
+// Report finds one report by ID.
+func (db *DB) Report(ctx context.Context, id string) (reporting.StoredReport, error) {
+	r, err := scanReport(db.read.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.id = ?`, id))
+	return r, notFound(err, "error.case.not_found")
+}
+
+// compile-time check that DB is a reporting.Store.
+var _ reporting.Store = (*DB)(nil)
