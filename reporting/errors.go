@@ -44,6 +44,15 @@ func ErrorCode(err error) string {
 	return ""
 }
 
+// MessageID returns the message ID of an application error, or
+// "error.internal" for any other error.
+func MessageID(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.MessageID
+	}
+	return "error.internal"
+}
+
 // FieldErrors returns the per-field message IDs of a validation error.
 func FieldErrors(err error) map[string]string {
 	if e, ok := errors.AsType[*Error](err); ok {

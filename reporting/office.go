@@ -60,6 +60,12 @@ func (o *Office) Start(ctx context.Context) (string, error) {
 	if err := o.store.DeleteSessionsBefore(ctx, o.now().Add(time.Hour)); err != nil {
 		return "", err
 	}
+	return o.PrepareSetup(ctx)
+}
+
+// PrepareSetup returns a fresh one-time setup token when no user exists,
+// replacing any earlier one, and "" when the office is set up.
+func (o *Office) PrepareSetup(ctx context.Context) (string, error) {
 	n, err := o.store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return "", err

@@ -20,7 +20,8 @@ const (
 // kept as typed so that a form with errors comes back unchanged.
 type ReportForm struct {
 	Role         string
-	IncidentDate string
+	IncidentDate string // a month ("2026-05") or a date as typed
+	IncidentDay  string // optional day of the month, 1 to 31
 	Municipality string
 	Grounds      []string // ground codes and racism sub-ground codes
 	Area         string
@@ -63,7 +64,11 @@ func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
 	if !known(Roles, r.Role) {
 		errs.add("role", "error.role.required")
 	}
-	if date, msg := parseIncidentDate(f.IncidentDate, today); msg != "" {
+	date := strings.TrimSpace(f.IncidentDate)
+	if day := strings.TrimSpace(f.IncidentDay); day != "" {
+		date += "-" + day // "2026-05" and "14" make "2026-05-14"; anything else fails below
+	}
+	if date, msg := parseIncidentDate(date, today); msg != "" {
 		errs.add("incident_date", msg)
 	} else {
 		r.IncidentDate = date

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+const sessionKey = "session"
+
+// cookieName is the session cookie's name. Over https it carries the
+// __Secure- prefix, which browsers accept only with the Secure flag.
+func (s *Server) cookieName() string {
+	if s.secure {
+		return "__Secure-meldestelle_session"
+	}
+	return "meldestelle_session"
+}
+
+// setSessionCookie hands the browser its session token. HttpOnly keeps it
+// from scripts, SameSite=Strict from other sites' requests, and Path
+// /office from the public pages, which must never see a cookie.
+func (s *Server) setSessionCookie(c *gin.Context, token string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     s.cookieName(),
+		Value:    token,
+		Path:     "/office",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   s.secure,
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// requireSession lets only logged-in users through, and puts their
+// session (with its keys) on the context.
+func (s *Server) requireSession(c *gin.Context) {
+	cookie, err := c.Cookie(s.cookieName())
+	if err != nil || cookie == "" {
+		c.Abort()
+		c.Redirect(http.StatusSeeOther, "/office/login")
+		return
+	}
+	sess, err := s.office.Session(c.Request.Context(), cookie)
+	if err != nil {
+		c.Abort()
+		if reporting.ErrorCode(err) == reporting.EUnauthorized {
+			s.setSessionCookie(c, "", -1)
+		}
+		s.fail(c, err)
+		return
+	}
+	c.Set(sessionKey, sess)
+	c.Next()
+}
+
+func session(c *gin.Context) *reporting.OfficeSession {
+	return c.MustGet(sessionKey).(*reporting.OfficeSession)
+}
+
+// loginData is the login form: the name typed (never the password) and
+// the error.
+type loginData struct {
+	Username string
+	Error    string
+}
+
+// loginForm shows the login form.
+func (s *Server) loginForm(c *gin.Context) {
+	s.render(c, http.StatusOK, "login", view{Title: "login.title", Data: loginData{}})
+}
+
+// login checks the password and starts a session.
+func (s *Server) login(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	name := strings.TrimSpace(c.Request.PostForm.Get("username"))
+	token, _, err := s.office.Login(c.Request.Context(), name, c.Request.PostForm.Get("password"))
+	if reporting.ErrorCode(err) == reporting.EUnauthorized {
+		s.render(c, http.StatusUnauthorized, "login", view{Title: "login.title", Data: loginData{Username: name, Error: reporting.MessageID(err)}})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.setSessionCookie(c, token, int(reporting.AbsoluteTimeout.Seconds()))
+	c.Redirect(http.StatusSeeOther, "/office/cases")
+}
+
+// logout ends the session and wipes its keys from memory.
+func (s *Server) logout(c *gin.Context) {
+	if cookie, err := c.Cookie(s.cookieName()); err == nil && cookie != "" {
+		if err := s.office.Logout(c.Request.Context(), cookie); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	s.setSessionCookie(c, "", -1)
+	c.Redirect(http.StatusSeeOther, "/office/login")
+}

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/dchest/captcha"
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/static"
+)
+
+// Captcha image size in pixels.
+const captchaWidth, captchaHeight = 240, 80
+
+// captcha serves /captcha/{id}.png and /captcha/{id}.wav. The audio is in
+// English: dchest/captcha speaks only en, ja, ru, zh and pt, and digits in
+// English are the most widely understood of those.
+func (s *Server) captcha(c *gin.Context) {
+	file := c.Param("file")
+	ext := path.Ext(file)
+	id := strings.TrimSuffix(file, ext)
+	var buf bytes.Buffer
+	var err error
+	switch ext {
+	case ".png":
+		c.Header("Content-Type", "image/png")
+		err = captcha.WriteImage(&buf, id, captchaWidth, captchaHeight)
+	case ".wav":
+		c.Header("Content-Type", "audio/x-wav")
+		err = captcha.WriteAudio(&buf, id, "en")
+	default:
+		err = captcha.ErrNotFound
+	}
+	if err != nil {
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, c.Writer.Header().Get("Content-Type"), buf.Bytes())
+}
+
+var staticFiles = http.StripPrefix("/static/", http.FileServerFS(static.FS))
+
+// static serves the embedded CSS and images, cached for a day.
+func (s *Server) static(c *gin.Context) {
+	if strings.HasSuffix(c.Request.URL.Path, "/") { // no directory listings
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	staticFiles.ServeHTTP(c.Writer, c.Request)
+}

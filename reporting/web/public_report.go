@@ -1,0 +1,124 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/dchest/captcha"
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// formData is what the report form shows: the values typed so far, the
+// error of each field, a captcha and the choices.
+type formData struct {
+	Form       reporting.ReportForm
+	Errors     map[string]string // field → message ID
+	CaptchaID  string
+	CaptchaOff bool
+	Choices    choices
+}
+
+type choices struct {
+	Roles, Municipalities, RacismSubgrounds, OtherGrounds, Areas, Wishes []string
+	Days                                                                 []int
+	MaxDescription                                                       int
+}
+
+var formChoices = choices{
+	Roles:            reporting.Roles,
+	Municipalities:   reporting.Municipalities,
+	RacismSubgrounds: reporting.RacismSubgrounds,
+	OtherGrounds:     slices.DeleteFunc(slices.Clone(reporting.Grounds), func(g string) bool { return g == "racism" }),
+	Areas:            reporting.Areas,
+	Wishes:           reporting.Wishes,
+	Days:             days(),
+	MaxDescription:   reporting.MaxDescription,
+}
+
+func days() []int {
+	d := make([]int, 31)
+	for i := range d {
+		d[i] = i + 1
+	}
+	return d
+}
+
+// reportForm shows the empty form.
+func (s *Server) reportForm(c *gin.Context) {
+	s.showForm(c, http.StatusOK, reporting.ReportForm{}, nil)
+}
+
+// showForm renders the form with a fresh captcha. The old one, right or
+// wrong, is used up: a captcha answers one attempt only.
+func (s *Server) showForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string) {
+	d := formData{Form: f, Errors: errs, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices}
+	if !s.cfg.CaptchaOff {
+		d.CaptchaID = captcha.New()
+	}
+	s.render(c, status, "form", view{Title: "form.title", Path: "/", Data: d})
+}
+
+// submitReport takes a report in: parse, check the captcha and the fields,
+// and only when all is well run argon2id, encrypt and store. Any problem
+// brings the form back with everything typed still in it.
+func (s *Server) submitReport(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	pf := c.Request.PostForm
+	f := reporting.ReportForm{
+		Role:         pf.Get("role"),
+		IncidentDate: pf.Get("incident_date"),
+		IncidentDay:  pf.Get("incident_day"),
+		Municipality: pf.Get("municipality"),
+		Grounds:      pf["grounds"],
+		Area:         pf.Get("area"),
+		Description:  pf.Get("description"),
+		Wish:         pf.Get("wish"),
+		Contact:      pf.Get("contact"),
+		Consent:      pf.Get("consent") != "",
+	}
+	if pf.Get("new_captcha") != "" { // "new image" button: same form, new captcha
+		s.showForm(c, http.StatusOK, f, nil)
+		return
+	}
+	report, err := f.Validate(lang(c), s.cfg.Now())
+	errs := reporting.FieldErrors(err)
+	if errs == nil {
+		errs = map[string]string{}
+	}
+	// The captcha is checked before any argon2id work, so a flood of
+	// submissions without a solved captcha costs the server almost nothing.
+	if !s.cfg.CaptchaOff && !captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution")) {
+		errs["captcha_solution"] = "error.captcha.wrong"
+	}
+	if len(errs) > 0 {
+		s.showForm(c, http.StatusUnprocessableEntity, f, errs)
+		return
+	}
+	receipt, err := s.intake.Submit(c.Request.Context(), report)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receipt.Code.String()})
+}
+
+// badBody answers a body that could not be read: 413 when it was too
+// large, 400 otherwise.
+func (s *Server) badBody(c *gin.Context, err error) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		s.errorPage(c, http.StatusRequestEntityTooLarge, "error.too_large")
+		return
+	}
+	s.errorPage(c, http.StatusBadRequest, "error.bad_request")
+}
+
+// privacy shows the privacy notice.
+func (s *Server) privacy(c *gin.Context) {
+	s.render(c, http.StatusOK, "privacy", view{Title: "privacy.title", Path: "/privacy"})
+}

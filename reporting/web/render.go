@@ -1,0 +1,128 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/templates"
+)
+
+// pageNames are the templates, each parsed together with layout.html.
+var pageNames = []string{"form", "receipt", "privacy", "error", "setup", "setup_done", "login", "cases", "case"}
+
+// pages holds one parsed template set per language and page. Each
+// language's set has its own "t" function bound at start-up, so two
+// requests in two languages can never mix, and no request pays for a
+// Clone.
+type pages struct {
+	byLang map[string]map[string]*template.Template
+}
+
+func loadPages(tr *i18n.Bundle) (*pages, error) {
+	p := &pages{byLang: map[string]map[string]*template.Template{}}
+	for _, l := range i18n.Languages {
+		p.byLang[l.Code] = map[string]*template.Template{}
+		for _, name := range pageNames {
+			t, err := template.New(name).Funcs(funcs(tr, l.Code)).ParseFS(templates.FS, "layout.html", name+".html")
+			if err != nil {
+				return nil, fmt.Errorf("web: template %s: %w", name, err)
+			}
+			p.byLang[l.Code][name] = t
+		}
+	}
+	return p, nil
+}
+
+func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
+	t := func(id string, kv ...any) string {
+		if len(kv) == 0 {
+			return tr.T(lang, id, nil)
+		}
+		data := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			data[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return tr.T(lang, id, data)
+	}
+	return template.FuncMap{
+		"t": t,
+		// label translates a vocabulary code: label "ground" "racism".
+		"label": func(kind, code string) string { return t(kind + "." + code) },
+		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+		// fieldError translates the error of one form field, or "".
+		"fieldError": func(errs map[string]string, field string) string {
+			if id, ok := errs[field]; ok {
+				return t(id)
+			}
+			return ""
+		},
+	}
+}
+
+// view is what every page template gets.
+type view struct {
+	Lang      i18n.Language
+	Languages []i18n.Language
+	Path      string // the path after the language segment, for the switcher
+	Title     string // message ID of the page title
+	Office    bool   // office page: office navigation, no language switcher
+	Session   *reporting.OfficeSession
+	Data      any
+}
+
+// render writes a page in the request's language. The page is rendered into
+// a buffer first, so a template error becomes a clean 500 instead of half a
+// page. HTML responses are never stored by browsers or proxies: a report
+// page left in a library computer's cache would tell the next user too
+// much.
+func (s *Server) render(c *gin.Context, status int, page string, v view) {
+	code := lang(c)
+	v.Lang, _ = i18n.Lookup(code)
+	v.Languages = i18n.Languages
+	v.Office = strings.HasPrefix(c.Request.URL.Path, "/office")
+	if sess, ok := c.Get(sessionKey); ok {
+		v.Session = sess.(*reporting.OfficeSession)
+	}
+	var buf bytes.Buffer
+	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.cfg.Logger.Error("render", "request_id", requestID(c), "page", page, "err", err)
+		c.Header("Cache-Control", "no-store")
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error.\n"))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// errorPage shows a translated error page. Internal error text never
+// reaches it: only message IDs.
+func (s *Server) errorPage(c *gin.Context, status int, messageID string) {
+	if c.GetString(langKey) == "" { // before the language was known
+		c.Set(langKey, i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.PublicCodes()))
+	}
+	s.render(c, status, "error", view{Title: "error.title", Data: messageID})
+}
+
+// fail answers an error from the domain: application errors by their code,
+// anything else as an internal error, logged with the request ID.
+func (s *Server) fail(c *gin.Context, err error) {
+	switch reporting.ErrorCode(err) {
+	case reporting.ENotFound:
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+	case reporting.EUnauthorized:
+		c.Redirect(http.StatusSeeOther, "/office/login")
+	case reporting.EInvalid, reporting.EConflict:
+		s.errorPage(c, http.StatusBadRequest, reporting.MessageID(err))
+	default:
+		s.cfg.Logger.Error("internal error", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+		s.errorPage(c, http.StatusInternalServerError, "error.internal")
+	}
+}

@@ -1,0 +1,237 @@
+// Package web is Meldestelle's HTTP layer: the public reporting form, the
+// office, their middleware and template rendering, on gin.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// Body limits. MaxBytesReader, not gin's MaxMultipartMemory, because the
+// latter only decides what spills to disk; it limits nothing.
+const (
+	// MaxPublicBody fits 20,000 characters of any script, percent-encoded
+	// (up to 9 bytes a character), plus the other fields.
+	MaxPublicBody = 256 << 10
+	// MaxOfficeBody is plenty for the office's forms.
+	MaxOfficeBody = 64 << 10
+)
+
+// Config is the web layer's configuration, validated by the caller.
+type Config struct {
+	// BaseURL is the public URL of the service, e.g. https://melden.example.org.
+	// With https, cookies are Secure and HSTS is sent.
+	BaseURL string
+	// CaptchaOff disables the captcha (load tests, closed intranets).
+	CaptchaOff bool
+	// TrustedProxies are the proxies whose X-Forwarded-* headers gin may
+	// believe; none by default. Public handlers never read the client
+	// address either way.
+	TrustedProxies []string
+	// Logger receives the access log and errors; never a client address.
+	Logger *slog.Logger
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Server serves the public and office routes.
+type Server struct {
+	cfg    Config
+	intake *reporting.Intake
+	office *reporting.Office
+	tr     *i18n.Bundle
+	pages  *pages
+	engine *gin.Engine
+	secure bool
+}
+
+// New builds the server and its routes.
+func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18n.Bundle) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	pages, err := loadPages(tr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, intake: intake, office: office, tr: tr, pages: pages,
+		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
+
+	gin.SetMode(gin.ReleaseMode)
+	// gin.New, not gin.Default: Default's logger prints client addresses.
+	e := gin.New()
+	// gin trusts every proxy's X-Forwarded-For until told otherwise.
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	e.ForwardedByClientIP = len(cfg.TrustedProxies) > 0
+	e.RedirectTrailingSlash = true
+	e.HandleMethodNotAllowed = false
+	e.Use(s.accessLog, s.recover, s.headers)
+	e.NoRoute(func(c *gin.Context) { s.errorPage(c, http.StatusNotFound, "error.not_found") })
+
+	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/", s.redirectToLanguage)
+	e.GET("/static/*file", s.static)
+	e.GET("/captcha/:file", s.captcha)
+
+	pub := e.Group("/:lang", s.publicLanguage)
+	pub.GET("/", s.reportForm)
+	pub.POST("/report", s.limitBody(MaxPublicBody), s.submitReport)
+	pub.GET("/privacy", s.privacy)
+
+	off := e.Group("/office", s.officeLanguage, s.crossOrigin, s.limitBody(MaxOfficeBody))
+	off.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/office/cases") })
+	off.GET("/setup", s.setupForm)
+	off.POST("/setup", s.setup)
+	off.GET("/login", s.loginForm)
+	off.POST("/login", s.login)
+	off.POST("/logout", s.logout)
+	auth := off.Group("", s.requireSession)
+	auth.GET("/cases", s.cases)
+	auth.GET("/cases/:id", s.caseDetail)
+
+	s.engine = e
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// accessLog logs method, route pattern, status and duration: never the
+// client's address, user agent, referrer, query string or concrete path
+// (a path can carry a case ID; the pattern cannot). The request ID only
+// ties an error message to its access line.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	id := newRequestID()
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "(unmatched)"
+	}
+	s.cfg.Logger.Info("request",
+		"method", c.Request.Method,
+		"route", route,
+		"status", c.Writer.Status(),
+		"duration", time.Since(start).Round(time.Microsecond),
+		"request_id", id)
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func requestID(c *gin.Context) string {
+	id, _ := c.Request.Context().Value(requestIDKey).(string)
+	return id
+}
+
+// recover turns a panic into a 500 page and a log line with the request
+// ID; gin's own recovery would dump the request's headers.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.cfg.Logger.Error("panic", "request_id", requestID(c), "panic", v)
+			c.Abort()
+			s.errorPage(c, http.StatusInternalServerError, "error.internal")
+		}
+	}()
+	c.Next()
+}
+
+// headers sets the security headers of every response. The CSP allows no
+// script at all and no inline style: the service works without
+// JavaScript, and an injected <script> has nothing to run in.
+func (s *Server) headers(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'self'; media-src 'self'; "+
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	if s.secure {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	c.Next()
+}
+
+// limitBody makes reading more than n bytes of the body fail, which the
+// handlers answer with 413.
+func (s *Server) limitBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}
+
+// crossOrigin refuses cross-site POSTs to the office (CSRF), by the
+// browser's Sec-Fetch-Site and Origin headers.
+func (s *Server) crossOrigin(c *gin.Context) {
+	if err := crossOriginProtection.Check(c.Request); err != nil {
+		c.Abort()
+		s.errorPage(c, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	c.Next()
+}
+
+var crossOriginProtection = http.NewCrossOriginProtection()
+
+// redirectToLanguage sends / to the best public language for the
+// browser's Accept-Language.
+func (s *Server) redirectToLanguage(c *gin.Context) {
+	lang := i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.PublicCodes())
+	c.Header("Vary", "Accept-Language")
+	c.Redirect(http.StatusSeeOther, "/"+lang+"/")
+}
+
+// publicLanguage checks the language segment of a public path.
+func (s *Server) publicLanguage(c *gin.Context) {
+	if _, ok := i18n.Lookup(c.Param("lang")); !ok {
+		c.Abort()
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return
+	}
+	c.Set(langKey, c.Param("lang"))
+	c.Next()
+}
+
+// officeLanguage picks German or English for the office from the
+// browser's Accept-Language.
+func (s *Server) officeLanguage(c *gin.Context) {
+	c.Set(langKey, i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.OfficeLanguages))
+	c.Next()
+}
+
+const langKey = "lang"
+
+func lang(c *gin.Context) string {
+	if l := c.GetString(langKey); l != "" {
+		return l
+	}
+	return i18n.Source
+}
