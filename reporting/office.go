@@ -200,9 +200,8 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 	expired := ok && (now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.created) > AbsoluteTimeout)
 	touch := ok && !expired && now.Sub(s.lastSeen) > touchEvery
 	if expired {
-		delete(o.sessions, key)
-		s.Keys.Wipe()
-	} else if ok {
+		o.drop(key, s)
+	} else if ok && !touch {
 		s.lastSeen = now
 	}
 	o.mu.Unlock()
@@ -213,11 +212,26 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 		_ = o.store.DeleteSession(ctx, hash)
 		return nil, Errorf(EUnauthorized, "error.login.expired")
 	case touch:
-		if err := o.store.TouchSession(ctx, hash, now); err != nil {
+		// The stored row is the session's authority: if it was deleted
+		// (user disabled, session revoked), the keys go too.
+		err := o.store.TouchSession(ctx, hash, now)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if ErrorCode(err) == EUnauthorized {
+			o.drop(key, s)
+		}
+		if err != nil {
 			return nil, err
 		}
+		s.lastSeen = now
 	}
 	return s, nil
+}
+
+// drop forgets a session and wipes its keys; o.mu must be held.
+func (o *Office) drop(key string, s *OfficeSession) {
+	delete(o.sessions, key)
+	s.Keys.Wipe()
 }
 
 // Logout ends a session and wipes its keys.
@@ -225,8 +239,7 @@ func (o *Office) Logout(ctx context.Context, token string) error {
 	hash := vault.HashToken(token)
 	o.mu.Lock()
 	if s, ok := o.sessions[hex.EncodeToString(hash)]; ok {
-		s.Keys.Wipe()
-		delete(o.sessions, hex.EncodeToString(hash))
+		o.drop(hex.EncodeToString(hash), s)
 	}
 	o.mu.Unlock()
 	return o.store.DeleteSession(ctx, hash)
@@ -237,8 +250,7 @@ func (o *Office) Close() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for k, s := range o.sessions {
-		s.Keys.Wipe()
-		delete(o.sessions, k)
+		o.drop(k, s)
 	}
 }
 

@@ -64,11 +64,7 @@ func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
 	if !known(Roles, r.Role) {
 		errs.add("role", "error.role.required")
 	}
-	date := strings.TrimSpace(f.IncidentDate)
-	if day := strings.TrimSpace(f.IncidentDay); day != "" {
-		date += "-" + day // "2026-05" and "14" make "2026-05-14"; anything else fails below
-	}
-	if date, msg := parseIncidentDate(date, today); msg != "" {
+	if date, msg := parseIncidentDate(f.IncidentDate, f.IncidentDay, today); msg != "" {
 		errs.add("incident_date", msg)
 	} else {
 		r.IncidentDate = date
@@ -136,11 +132,15 @@ var (
 )
 
 // parseIncidentDate accepts "2026-05", "2026-05-14", "05/2026", "5.2026"
-// and "14.05.2026", and returns "YYYY-MM" or "YYYY-MM-DD". An empty date is
-// allowed: people do not always remember.
-func parseIncidentDate(s string, today time.Time) (string, string) {
-	s = strings.TrimSpace(s)
+// and "14.05.2026", with an optional separate day of the month that wins
+// over one in the date, and returns "YYYY-MM" or "YYYY-MM-DD" or a message
+// ID. An empty date is allowed: people do not always remember.
+func parseIncidentDate(s, dayField string, today time.Time) (string, string) {
+	s, dayField = strings.TrimSpace(s), strings.TrimSpace(dayField)
 	if s == "" {
+		if dayField != "" { // a day without a month means nothing
+			return "", "error.incident_date.format"
+		}
 		return "", ""
 	}
 	var year, month, day string
@@ -150,6 +150,9 @@ func parseIncidentDate(s string, today time.Time) (string, string) {
 		day, month, year = m[1], m[2], m[3]
 	} else {
 		return "", "error.incident_date.format"
+	}
+	if dayField != "" {
+		day = dayField
 	}
 	y, _ := strconv.Atoi(year)
 	mo, _ := strconv.Atoi(month)

@@ -121,7 +121,8 @@ type Store interface {
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error
-	// TouchSession records activity on a session; ENotFound if it is gone.
+	// TouchSession records activity on a session; EUnauthorized if it is
+	// gone (ended elsewhere: the user must log in again).
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
 	// DeleteSession removes a session.
 	DeleteSession(ctx context.Context, tokenHash []byte) error

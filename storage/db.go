@@ -48,6 +48,9 @@ func Open(dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("storage: create data directory: %w", err)
 	}
+	if err := os.Chmod(dir, 0o700); err != nil { // also a directory made earlier by hand
+		return nil, fmt.Errorf("storage: %w", err)
+	}
 	path := filepath.Join(dir, FileName)
 	// Create the file ourselves so SQLite never creates it with the umask's
 	// mode; SQLite gives the -wal and -shm files the main file's mode.
@@ -81,9 +84,9 @@ func Open(dir string) (*DB, error) {
 
 // dsn builds the connection string. WAL lets readers run beside the one
 // writer; synchronous=FULL makes a commit survive power loss, so a receipt
-// is only shown for a report that is on disk; immediate transactions take
-// the write lock at BEGIN, so a transaction never fails half-way on a
-// lock; secure_delete overwrites deleted content instead of leaving it in
+// is only shown for a report that is on disk; the writer's immediate
+// transactions take the write lock at BEGIN, so a transaction never fails
+// half-way on a lock; secure_delete overwrites deleted content instead of leaving it in
 // free pages.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
@@ -91,12 +94,17 @@ func dsn(path string, readOnly bool) string {
 	q.Set("_synchronous", "FULL")
 	q.Set("_busy_timeout", "5000")
 	q.Set("_foreign_keys", "on")
-	q.Set("_txlock", "immediate")
 	q.Set("_secure_delete", "on")
 	if readOnly {
+		// Readers begin deferred transactions: they never take the write lock.
 		q.Set("_query_only", "on")
+	} else {
+		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// SQLite reads the DSN as a URI: a '#', '?' or '%' in the directory name
+	// would otherwise silently open another file, outside the 0700 dir.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?" + q.Encode()
 }
 
 // Path returns the database file's path.

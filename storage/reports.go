@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -13,7 +14,11 @@ import (
 // year it was received in. The commit is durable (synchronous=FULL) before
 // this returns.
 func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error {
-	year := r.ReceivedOn[:4]
+	received, err := time.Parse(time.DateOnly, r.ReceivedOn)
+	if err != nil {
+		return fmt.Errorf("storage: report received on %q: %w", r.ReceivedOn, err)
+	}
+	year := received.Year()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `INSERT INTO case_counters (year, last) VALUES (?, 1)
@@ -21,7 +26,7 @@ func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error
 		if err != nil {
 			return err
 		}
-		caseNo := fmt.Sprintf("%s-%04d", year, n)
+		caseNo := fmt.Sprintf("%d-%04d", year, n)
 		_, err = tx.ExecContext(ctx, `INSERT INTO reports
 			(id, case_no, team_id, received_on, lookup_hash, kdf_params, sealed_key, reporter_key, content, status, language)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -61,11 +66,18 @@ func (db *DB) Reports(ctx context.Context, teamIDs []int64, p reporting.Page) ([
 	for _, id := range teamIDs {
 		args = append(args, id)
 	}
-	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE team_id IN (`+in+`)`, args...).Scan(&total); err != nil {
+	// One read transaction, so the total and the page see the same snapshot
+	// while reports keep arriving.
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE team_id IN (`+in+`)`, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id
 		WHERE r.team_id IN (`+in+`) ORDER BY r.rowid DESC LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err

@@ -78,7 +78,9 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 		return nil, err
 	}
 	e.ForwardedByClientIP = len(cfg.TrustedProxies) > 0
-	e.RedirectTrailingSlash = true
+	// gin's own redirects would bypass the middleware (and its headers):
+	// the one redirect people need, /de → /de/, is a route of its own.
+	e.RedirectTrailingSlash = false
 	e.HandleMethodNotAllowed = false
 	e.Use(s.accessLog, s.recover, s.headers)
 	e.NoRoute(func(c *gin.Context) { s.errorPage(c, http.StatusNotFound, "error.not_found") })
@@ -88,11 +90,13 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	e.GET("/static/*file", s.static)
 	e.GET("/captcha/:file", s.captcha)
 
+	e.GET("/:lang", s.publicLanguage, func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/"+lang(c)+"/") })
 	pub := e.Group("/:lang", s.publicLanguage)
 	pub.GET("/", s.reportForm)
 	pub.POST("/report", s.limitBody(MaxPublicBody), s.submitReport)
 	pub.GET("/privacy", s.privacy)
 
+	e.GET("/office", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/office/") })
 	off := e.Group("/office", s.officeLanguage, s.crossOrigin, s.limitBody(MaxOfficeBody))
 	off.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/office/cases") })
 	off.GET("/setup", s.setupForm)

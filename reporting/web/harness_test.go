@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dchest/captcha"
+
+	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+	"github.com/planb-ruhr/meldestelle/reporting/web"
+	"github.com/planb-ruhr/meldestelle/storage"
+)
+
+// captchas is the test store for dchest/captcha: a real store, so the
+// server checks every captcha as in production, that also lets a test read
+// the digits the way a person reads the picture.
+var captchas = &solvingStore{digits: map[string][]byte{}}
+
+func TestMain(m *testing.M) {
+	// dchest/captcha's store is a package global: set it once, before the
+	// first captcha is made.
+	captcha.SetCustomStore(captchas)
+	os.Exit(m.Run())
+}
+
+type solvingStore struct {
+	mu     sync.Mutex
+	digits map[string][]byte
+}
+
+func (s *solvingStore) Set(id string, digits []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.digits[id] = digits
+}
+
+func (s *solvingStore) Get(id string, clear bool) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.digits[id]
+	if clear {
+		delete(s.digits, id)
+	}
+	return d
+}
+
+// solve returns the digits of a captcha as a person would type them, or ""
+// for an unknown one.
+func (s *solvingStore) solve(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	for _, d := range s.digits[id] {
+		b.WriteByte('0' + d)
+	}
+	return b.String()
+}
+
+// testParams keep argon2id cheap in tests that run it many times; the
+// end-to-end test uses the real parameters.
+var testParams = vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}
+
+// env is a running Meldestelle: a real SQLite file in a temporary
+// directory and a real HTTP server on loopback.
+type env struct {
+	URL    string
+	Dir    string
+	DB     *storage.DB
+	Office *reporting.Office
+	Logs   *syncBuffer
+	Admin  string // the admin's name
+	Pass   string // the admin's password
+
+	SetupToken string // with options.fresh: the one-time setup token
+}
+
+type options struct {
+	params     vault.Params
+	captchaOff bool
+	fresh      bool // leave the office unset: e.SetupToken holds the link's token
+}
+
+// newEnv starts a server on loopback with the first team and an admin set
+// up, and stops it when the test ends.
+func newEnv(t testing.TB, opts options) *env {
+	t.Helper()
+	if opts.params == (vault.Params{}) {
+		opts.params = testParams
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := storage.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kdf := vault.NewKDF(0)
+	intake, err := reporting.NewIntake(ctx, db, kdf, opts.params, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	office := reporting.NewOffice(db, kdf, opts.params, time.Now)
+	token, err := office.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{Dir: dir, DB: db, Office: office, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
+	if opts.fresh {
+		e.SetupToken = token
+	} else if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
+	h, err := web.New(web.Config{CaptchaOff: opts.captchaOff, Logger: logger}, intake, office, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = web.ServerErrorLog(logger)
+	srv.Start()
+	e.URL = srv.URL
+	t.Cleanup(func() {
+		srv.Close()
+		office.Close()
+		db.Close()
+	})
+	return e
+}
+
+// syncBuffer is a log sink that tests can read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// client is an HTTP client that does not follow redirects, so tests see
+// them.
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// get fetches a page and returns the response and its body.
+func get(t testing.TB, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}
+
+// post submits a form and returns the response and its body.
+func post(t testing.TB, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := client.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}
+
+func readBody(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
