@@ -4,10 +4,12 @@
 package i18n
 
 import (
+	"cmp"
 	"embed"
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -103,22 +105,44 @@ func (b *Bundle) T(lang, id string, data any) string {
 	return s
 }
 
-// Negotiate picks the best of the offered language codes for an
-// Accept-Language header, or the first offered one when nothing matches.
+// Negotiate picks the offered language code the browser's Accept-Language
+// header wants most, or the first offered one when it wants none of them.
+// Each entry of the header is read on its own, so one malformed entry
+// does not discard the rest; and only the same base language counts as a
+// match: a Kurdish reader must not be sent a Turkish page, nor a Sorani
+// reader an Arabic one, because a matcher thinks them close.
 func Negotiate(acceptLanguage string, offered []string) string {
-	tags := make([]language.Tag, len(offered))
-	for i, c := range offered {
-		tags[i] = language.MustParse(c)
+	type wish struct {
+		base string
+		q    float64
 	}
-	wanted, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil || len(wanted) == 0 {
-		return offered[0]
+	var wishes []wish
+	for entry := range strings.SplitSeq(acceptLanguage, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(entry), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			var err error
+			if q, err = strconv.ParseFloat(v, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+		}
+		t, err := language.Parse(strings.TrimSpace(tag))
+		if err != nil || q == 0 {
+			continue
+		}
+		base, conf := t.Base()
+		if conf == language.No {
+			continue
+		}
+		wishes = append(wishes, wish{base: base.String(), q: q})
 	}
-	_, i, conf := language.NewMatcher(tags).Match(wanted...)
-	if conf == language.No {
-		return offered[0]
+	slices.SortStableFunc(wishes, func(a, b wish) int { return cmp.Compare(b.q, a.q) })
+	for _, w := range wishes {
+		if slices.Contains(offered, w.base) {
+			return w.base
+		}
 	}
-	return offered[i]
+	return offered[0]
 }
 
 // PublicCodes returns the codes of the public languages.

@@ -32,10 +32,15 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run runs one command until it ends or ctx is cancelled, and returns the
+// exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -43,9 +48,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "serve":
-		err = serve(args, stderr)
+		err = serve(ctx, args, stderr)
 	case "setup":
-		err = setup(args, stdin, stdout, stderr)
+		err = setup(ctx, args, stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup)\n", cmd)
 		return 2
@@ -105,7 +110,7 @@ func (c *config) services(ctx context.Context) (*storage.DB, *reporting.Intake, 
 	return db, intake, reporting.NewOffice(db, kdf, vault.DefaultParams, now), nil
 }
 
-func serve(args []string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -129,8 +134,6 @@ func serve(args []string, stderr io.Writer) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	db, intake, office, err := c.services(ctx)
 	if err != nil {
@@ -178,7 +181,7 @@ func serve(args []string, stderr io.Writer) error {
 	return srv.Shutdown(shutdown)
 }
 
-func setup(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func setup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -198,7 +201,6 @@ func setup(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	password := strings.TrimRight(line, "\r\n")
 
-	ctx := context.Background()
 	db, _, office, err := c.services(ctx)
 	if err != nil {
 		return err

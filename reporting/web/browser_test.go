@@ -139,13 +139,13 @@ func newBrowser(t *testing.T) context.Context {
 		cancelAlloc()
 		cancelTimeout()
 		if t.Failed() {
-			t.Logf("browser output:\n%s", tail(out.String(), 4000))
+			t.Logf("browser output:\n%s", lastBytes(out.String(), 4000))
 		}
 	})
 
 	start := time.Now()
 	if err := chromedp.Do(ctx, disableScripts(true)); err != nil {
-		t.Fatalf("starting %s: %v\nbrowser output:\n%s", path, err, tail(out.String(), 4000))
+		t.Fatalf("starting %s: %v\nbrowser output:\n%s", path, err, lastBytes(out.String(), 4000))
 	}
 	t.Logf("browser %s started in %v, JavaScript off", path, time.Since(start).Round(time.Millisecond))
 	return ctx
@@ -257,8 +257,8 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// tail returns the last n bytes of s.
-func tail(s string, n int) string {
+// lastBytes returns the last n bytes of s.
+func lastBytes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -75,13 +75,14 @@ var testParams = vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}
 // env is a running Meldestelle: a real SQLite file in a temporary
 // directory and a real HTTP server on loopback.
 type env struct {
-	URL    string
-	Dir    string
-	DB     *storage.DB
-	Office *reporting.Office
-	Logs   *syncBuffer
-	Admin  string // the admin's name
-	Pass   string // the admin's password
+	URL     string
+	Handler http.Handler // the server's handler, for benchmarks without the network
+	Dir     string
+	DB      *storage.DB
+	Office  *reporting.Office
+	Logs    *syncBuffer
+	Admin   string // the admin's name
+	Pass    string // the admin's password
 
 	SetupToken string // with options.fresh: the one-time setup token
 }
@@ -133,7 +134,7 @@ func newEnv(t testing.TB, opts options) *env {
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = web.ServerErrorLog(logger)
 	srv.Start()
-	e.URL = srv.URL
+	e.URL, e.Handler = srv.URL, h
 	t.Cleanup(func() {
 		srv.Close()
 		office.Close()

@@ -1,0 +1,344 @@
+package i18n
+
+import (
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"unicode"
+)
+
+// placeholderRE matches a go-template placeholder such as {{.Max}}.
+var placeholderRE = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+
+// actionRE matches any go-template action, placeholder or not.
+var actionRE = regexp.MustCompile(`\{\{.*?\}\}`)
+
+// placeholders returns the sorted, distinct placeholder names in s.
+func placeholders(s string) []string {
+	var names []string
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		names = append(names, m[1])
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// checkFile compares file.lang.toml with the German file.lang: same IDs,
+// no empty message, the German placeholders kept and no others added. Then
+// it renders each of the language's messages through the bundle, so a
+// template that does not parse or execute shows up too.
+func checkFile(t *testing.T, b *Bundle, file, lang string) {
+	t.Helper()
+	srcName := file + "." + Source + ".toml"
+	name := file + "." + lang + ".toml"
+
+	srcIDs, err := MessageIDs(file, Source)
+	if err != nil {
+		t.Errorf("%s, the source of %s, cannot be read: %v", srcName, name, err)
+		return
+	}
+	src, err := Messages(file, Source)
+	if err != nil {
+		t.Errorf("%s: %v", srcName, err)
+		return
+	}
+	ids, err := MessageIDs(file, lang)
+	if err != nil {
+		t.Errorf("%s is missing or unreadable (every language in the list needs one): %v", name, err)
+		return
+	}
+	msgs, err := Messages(file, lang)
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+
+	for _, id := range srcIDs {
+		if _, ok := msgs[id]; !ok {
+			t.Errorf("%s: missing message %q (German: %q)", name, id, src[id])
+		}
+	}
+	for _, id := range ids {
+		if _, ok := src[id]; !ok {
+			t.Errorf("%s: message %q is not in %s", name, id, srcName)
+		}
+	}
+
+	for _, id := range ids {
+		msg := msgs[id]
+		if msg == "" {
+			t.Errorf("%s: message %q is empty", name, id)
+			continue
+		}
+		want, inSource := src[id]
+		if !inSource {
+			continue // reported above
+		}
+		srcNames := placeholders(want)
+		for _, p := range srcNames {
+			if !slices.Contains(placeholders(msg), p) {
+				t.Errorf("%s: message %q lacks the placeholder {{.%s}}: %q", name, id, p, msg)
+			}
+		}
+		// Every action in the translation must be one of the German
+		// placeholders: anything else renders as "<no value>" or breaks.
+		for _, a := range actionRE.FindAllString(msg, -1) {
+			m := placeholderRE.FindStringSubmatch(a)
+			if m == nil || m[0] != a || !slices.Contains(srcNames, m[1]) {
+				t.Errorf("%s: message %q has %s, which the German message does not have", name, id, a)
+			}
+		}
+
+		// Render it: each placeholder gets a marker that must show up.
+		data := map[string]any{}
+		for _, p := range srcNames {
+			data[p] = "<" + p + ">"
+		}
+		got := b.T(lang, id, data)
+		if got == id {
+			t.Errorf("T(%q, %q) returned the ID: the message does not render", lang, id)
+			continue
+		}
+		if strings.Contains(got, "{{") || strings.Contains(got, "<no value>") {
+			t.Errorf("T(%q, %q) = %q: placeholder left unfilled", lang, id, got)
+		}
+		for _, p := range srcNames {
+			if !strings.Contains(got, "<"+p+">") {
+				t.Errorf("T(%q, %q) = %q: {{.%s}} not filled in", lang, id, got, p)
+			}
+		}
+	}
+}
+
+func mustLoad(t *testing.T) *Bundle {
+	t.Helper()
+	b, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return b
+}
+
+func TestPublicMessagesComplete(t *testing.T) {
+	b := mustLoad(t)
+	for _, l := range Languages {
+		t.Run(l.Code, func(t *testing.T) { checkFile(t, b, PublicFile, l.Code) })
+	}
+}
+
+func TestOfficeMessagesComplete(t *testing.T) {
+	b := mustLoad(t)
+	for _, code := range OfficeLanguages {
+		t.Run(code, func(t *testing.T) { checkFile(t, b, OfficeFile, code) })
+	}
+}
+
+// Every embedded message file belongs to a language that is offered: a stray
+// file would be loaded into the bundle without any completeness check.
+func TestNoStrayMessageFiles(t *testing.T) {
+	names, err := fs.Glob(locales, "locales/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, c := range PublicCodes() {
+		known["locales/"+PublicFile+"."+c+".toml"] = true
+	}
+	for _, c := range OfficeLanguages {
+		known["locales/"+OfficeFile+"."+c+".toml"] = true
+	}
+	for _, n := range names {
+		if !known[n] {
+			t.Errorf("%s is embedded, but its language is not in Languages/OfficeLanguages", n)
+		}
+	}
+}
+
+// The language switcher shows each language's name in itself; the
+// language.* messages of that language must agree with it.
+func TestLanguageNames(t *testing.T) {
+	b := mustLoad(t)
+	for _, l := range Languages {
+		if got := b.T(l.Code, "language."+l.Code, nil); got != l.Name {
+			t.Errorf("T(%q, %q) = %q, want %q (Languages[].Name)", l.Code, "language."+l.Code, got, l.Name)
+		}
+	}
+}
+
+func TestT(t *testing.T) {
+	b := mustLoad(t)
+	de, err := Messages(PublicFile, Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar, err := Messages(PublicFile, "ar")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("arabic", func(t *testing.T) {
+		got := b.T("ar", "form.title", nil)
+		if got != ar["form.title"] {
+			t.Errorf("T(ar, form.title) = %q, want %q", got, ar["form.title"])
+		}
+		if got == de["form.title"] {
+			t.Errorf("T(ar, form.title) = %q is the German text", got)
+		}
+		if !strings.ContainsFunc(got, func(r rune) bool { return unicode.Is(unicode.Arabic, r) }) {
+			t.Errorf("T(ar, form.title) = %q has no Arabic letters", got)
+		}
+	})
+
+	t.Run("placeholder", func(t *testing.T) {
+		for _, l := range Languages {
+			got := b.T(l.Code, "form.description.hint", map[string]any{"Max": 20000})
+			if !strings.Contains(got, "20000") && !strings.Contains(got, "٢٠٠٠٠") && !strings.Contains(got, "۲۰۰۰۰") {
+				t.Errorf("T(%q, form.description.hint, Max=20000) = %q: no 20000", l.Code, got)
+			}
+			if strings.Contains(got, "{{") || strings.Contains(got, "<no value>") {
+				t.Errorf("T(%q, form.description.hint, Max=20000) = %q: placeholder left", l.Code, got)
+			}
+		}
+	})
+
+	t.Run("unknown language falls back to German", func(t *testing.T) {
+		for _, lang := range []string{"xx", "fr", "", "AR"} {
+			if got := b.T(lang, "form.title", nil); got != de["form.title"] {
+				t.Errorf("T(%q, form.title) = %q, want the German %q", lang, got, de["form.title"])
+			}
+		}
+	})
+
+	t.Run("unknown ID shows the ID", func(t *testing.T) {
+		for _, lang := range []string{"de", "ar", "xx"} {
+			if got := b.T(lang, "no.such.message", nil); got != "no.such.message" {
+				t.Errorf("T(%q, no.such.message) = %q, want the ID", lang, got)
+			}
+		}
+	})
+}
+
+// A message missing in one language falls back to German, filled in; a
+// broken file is reported with its name. Uses a made-up file system.
+func TestLoadFallbackAndErrors(t *testing.T) {
+	b, err := load(fstest.MapFS{
+		"locales/public.de.toml": {Data: []byte("\"a\" = \"A auf Deutsch\"\n\"b\" = \"B: {{.N}} Stück\"\n")},
+		"locales/public.ar.toml": {Data: []byte("\"a\" = \"أ بالعربية\"\n")},
+	})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	for _, c := range []struct{ lang, id, want string }{
+		{"ar", "a", "أ بالعربية"},
+		{"ar", "b", "B: 3 Stück"},    // missing in ar
+		{"tr", "a", "A auf Deutsch"}, // no tr file at all
+		{"de", "b", "B: 3 Stück"},
+		{"ar", "c", "c"},
+	} {
+		if got := b.T(c.lang, c.id, map[string]any{"N": 3}); got != c.want {
+			t.Errorf("T(%q, %q) = %q, want %q", c.lang, c.id, got, c.want)
+		}
+	}
+
+	_, err = load(fstest.MapFS{
+		"locales/public.de.toml": {Data: []byte("\"a\" = \"A\"\n")},
+		"locales/public.tr.toml": {Data: []byte("\"a\" = \"unterminated\n")},
+	})
+	if err == nil || !strings.Contains(err.Error(), "public.tr.toml") {
+		t.Errorf("load of a broken file: err = %v, want an error naming public.tr.toml", err)
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	public := PublicCodes()
+	for _, c := range []struct {
+		header  string
+		offered []string
+		want    string
+	}{
+		{"ar-SA,ar;q=0.9", public, "ar"},
+		{"ar-EG", public, "ar"},
+		{"tr-TR", public, "tr"},
+		{"en-GB,en;q=0.8,de;q=0.5", public, "en"},
+		{"fr-FR", public, "de"}, // nothing matches: the first offered
+		{"", public, "de"},
+		{"garbage", public, "de"},
+		{"!!!;q=", public, "de"},
+		{"de-AT", public, "de"},
+		{"de;q=0,en", public, "en"}, // q=0 means "not this one"
+		{"tr;q=0.1,ar;q=0.2", public, "ar"},
+		{"ar", OfficeLanguages, "de"},
+		{"en-US", OfficeLanguages, "en"},
+		{"tr-TR,en;q=0.5", OfficeLanguages, "en"},
+		// One bad entry does not discard the rest of the header.
+		{"ar,xx-!!;q=0.5", public, "ar"},
+		{"en;q=abc,ar;q=0.4", public, "ar"},
+		// Only the same language counts: no Turkish page for a Kurdish
+		// reader, no Arabic page for a Sorani or Urdu reader.
+		{"ku", public, "de"},
+		{"ckb", public, "de"},
+		{"ur-PK", public, "de"},
+		{"ku,en;q=0.3", public, "en"},
+	} {
+		if got := Negotiate(c.header, c.offered); got != c.want {
+			t.Errorf("Negotiate(%q, %v) = %q, want %q", c.header, c.offered, got, c.want)
+		}
+	}
+}
+
+// Negotiate falls back to the first offered code, which must be German.
+func TestSourceFirst(t *testing.T) {
+	if got := PublicCodes(); len(got) != len(Languages) || got[0] != Source {
+		t.Errorf("PublicCodes() = %v, want the codes of Languages starting with %q", got, Source)
+	}
+	for i, l := range Languages {
+		if PublicCodes()[i] != l.Code {
+			t.Errorf("PublicCodes()[%d] = %q, want %q", i, PublicCodes()[i], l.Code)
+		}
+	}
+	if len(OfficeLanguages) == 0 || OfficeLanguages[0] != Source {
+		t.Errorf("OfficeLanguages = %v, want %q first", OfficeLanguages, Source)
+	}
+}
+
+func TestDir(t *testing.T) {
+	want := map[string]string{"de": "ltr", "en": "ltr", "tr": "ltr", "ar": "rtl"}
+	for _, l := range Languages {
+		w, ok := want[l.Code]
+		if !ok {
+			t.Errorf("language %q: no expected direction in this test", l.Code)
+			continue
+		}
+		if got := l.Dir(); got != w {
+			t.Errorf("%s.Dir() = %q, want %q", l.Code, got, w)
+		}
+	}
+	if got := (Language{}).Dir(); got != "ltr" {
+		t.Errorf("Language{}.Dir() = %q, want ltr", got)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, c := range []struct {
+		code, name string
+		rtl        bool
+	}{
+		{"de", "Deutsch", false},
+		{"en", "English", false},
+		{"tr", "Türkçe", false},
+		{"ar", "العربية", true},
+	} {
+		l, ok := Lookup(c.code)
+		if !ok || l.Code != c.code || l.Name != c.name || l.RTL != c.rtl {
+			t.Errorf("Lookup(%q) = %+v, %v; want {%s %s %v}, true", c.code, l, ok, c.code, c.name, c.rtl)
+		}
+	}
+	for _, code := range []string{"", "xx", "fr", "de-DE"} {
+		if l, ok := Lookup(code); ok || l != (Language{}) {
+			t.Errorf("Lookup(%q) = %+v, %v; want zero, false", code, l, ok)
+		}
+	}
+}
