@@ -110,6 +110,9 @@ func newBrowser(t *testing.T) context.Context {
 			t.Fatalf("headless Chromium not found (CHROMIUM_PATH=%q, looked for %s on PATH=%q), and MELDESTELLE_REQUIRE_BROWSER=1 requires it: install the Debian packages chromium and chromium-driver, or set CHROMIUM_PATH",
 				os.Getenv("CHROMIUM_PATH"), strings.Join(chromiumCandidates, ", "), os.Getenv("PATH"))
 		}
+		if p := os.Getenv("CHROMIUM_PATH"); p != "" {
+			t.Logf("CHROMIUM_PATH=%q is not an executable", p)
+		}
 		t.Skip("headless Chromium not found: install the Debian packages chromium and chromium-driver, or set CHROMIUM_PATH; set MELDESTELLE_REQUIRE_BROWSER=1 to make this a failure")
 	}
 
