@@ -121,12 +121,16 @@ func sameKey(t *testing.T, a, b Key) bool {
 	return err == nil
 }
 
+// password and receiptAccess run one derivation on an otherwise idle KDF
+// and also check that it gave its semaphore slot back (a leaked slot would
+// lock out every later login once the KDF is full).
 func password(t *testing.T, k *KDF, pw string, salt []byte, p Params) Credentials {
 	t.Helper()
 	c, err := k.Password(context.Background(), pw, salt, p)
 	if err != nil {
 		t.Fatalf("Password: %v", err)
 	}
+	checkSlotsFree(t, k)
 	return c
 }
 
@@ -136,7 +140,15 @@ func receiptAccess(t *testing.T, k *KDF, r Receipt, salt []byte, p Params) Repor
 	if err != nil {
 		t.Fatalf("Receipt: %v", err)
 	}
+	checkSlotsFree(t, k)
 	return a
+}
+
+func checkSlotsFree(t *testing.T, k *KDF) {
+	t.Helper()
+	if n := len(k.sem); n != 0 {
+		t.Fatalf("a finished derivation still holds %d KDF slots", n)
+	}
 }
 
 func mustHex(t *testing.T, s string) []byte {
@@ -739,16 +751,29 @@ func TestKDFSemaphore(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := k.Password(cancelled, "pw", salt, fastParams); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Password with a cancelled context: err = %v, want context.Canceled", err)
-	}
-	if _, err := k.Receipt(cancelled, NewReceipt(), salt, fastParams); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Receipt with a cancelled context: err = %v, want context.Canceled", err)
-	}
 	short, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel2()
-	if _, err := k.Password(short, "pw", salt, fastParams); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Password past its deadline: err = %v, want context.DeadlineExceeded", err)
+	for _, tc := range []struct {
+		name string
+		call func() error
+		want error
+	}{
+		{"Password, cancelled", func() error {
+			_, err := k.Password(cancelled, "pw", salt, fastParams)
+			return err
+		}, context.Canceled},
+		{"Receipt, cancelled", func() error {
+			_, err := k.Receipt(cancelled, NewReceipt(), salt, fastParams)
+			return err
+		}, context.Canceled},
+		{"Password, deadline", func() error {
+			_, err := k.Password(short, "pw", salt, fastParams)
+			return err
+		}, context.DeadlineExceeded},
+	} {
+		if err := within(t, 10*time.Second, tc.call); !errors.Is(err, tc.want) {
+			t.Fatalf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
 	}
 	if len(k.sem) != 1 {
 		t.Fatalf("failed calls changed the number of held slots to %d", len(k.sem))
@@ -767,16 +792,25 @@ func TestKDFSemaphore(t *testing.T) {
 	}
 	// ...and runs once it is released, giving the slot back afterwards.
 	<-k.sem
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Password after the slot was freed: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Password did not run after the slot was freed")
+	if err := within(t, 30*time.Second, func() error { return <-done }); err != nil {
+		t.Fatalf("Password after the slot was freed: %v", err)
 	}
-	if len(k.sem) != 0 {
-		t.Fatalf("a finished derivation still holds %d slots", len(k.sem))
+	checkSlotsFree(t, k)
+}
+
+// within runs call and returns its error, failing the test if it has not
+// returned after d (so a KDF that ignores its context fails instead of
+// hanging the test binary).
+func within(t *testing.T, d time.Duration, call func() error) error {
+	t.Helper()
+	res := make(chan error, 1)
+	go func() { res <- call() }()
+	select {
+	case err := <-res:
+		return err
+	case <-time.After(d):
+		t.Fatalf("call still blocked after %v", d)
+		return nil
 	}
 }
 
@@ -819,33 +853,33 @@ func TestNewSalt(t *testing.T) {
 // half is the key). If either changed, every existing user and receipt
 // would be locked out.
 func TestKDFKnownAnswers(t *testing.T) {
-	k := NewKDF(1)
 	salt := []byte("0123456789abcdef")
-	r := mustParseReceipt(t, "1234 5678 9012 3456")
 	for _, tc := range []struct {
 		name, secret   string
+		derive         func(t *testing.T, k *KDF) (hash, key []byte)
 		wantH, wantKey string
 	}{
 		{
 			name: "password", secret: "correct horse",
+			derive: func(t *testing.T, k *KDF) ([]byte, []byte) {
+				c := password(t, k, "correct horse", salt, fastParams)
+				return c.Verifier, c.KEK.b[:]
+			},
 			wantH:   "3ecef01c6254298d4a12a1e2b2977b3e73120f7865ec574150a5c0a4fa43e52b",
 			wantKey: "471b150c925cce74b7321032e8f4d4082f4c2a69185cebe17be61e47f5c435f2",
 		},
 		{
 			name: "receipt", secret: "1234567890123456",
+			derive: func(t *testing.T, k *KDF) ([]byte, []byte) {
+				a := receiptAccess(t, k, mustParseReceipt(t, "1234 5678 9012 3456"), salt, fastParams)
+				return a.Lookup, a.Key.b[:]
+			},
 			wantH:   "e3e4951249d7a0e67a7d21e0bd644a7ffbcd43707445953d2e47e2a2bd935727",
 			wantKey: "ec7da139085ea69458409451e72822f6ee709ce37fc1c4d98dcbb6b181e8b21c",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var hash, key []byte
-			if tc.name == "password" {
-				c := password(t, k, tc.secret, salt, fastParams)
-				hash, key = c.Verifier, c.KEK.b[:]
-			} else {
-				a := receiptAccess(t, k, r, salt, fastParams)
-				hash, key = a.Lookup, a.Key.b[:]
-			}
+			hash, key := tc.derive(t, NewKDF(1))
 			if got := hex.EncodeToString(hash); got != tc.wantH {
 				t.Errorf("stored hash = %s, want %s", got, tc.wantH)
 			}
