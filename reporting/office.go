@@ -116,25 +116,43 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		return "", err
 	}
 
-	team := vault.NewTeamKey()
+	team := vault.NewKeyPair()
 	recovery := vault.NewKey()
-	salt := vault.NewSalt()
-	creds, err := o.kdf.Password(ctx, f.Password, salt, o.params)
+	recoveryPair := vault.RecoveryKeyPair(recovery)
+	user, err := o.newUser(ctx, f.Username, RoleAdmin, f.Password)
 	if err != nil {
 		return "", err
 	}
 	err = o.store.CreateFirstAdmin(ctx, FirstAdmin{
-		SetupTokenHash: vault.HashToken(f.Token),
-		Team:           Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities},
-		RecoveryKey:    recovery.WrapTeamKey(team, vault.RecoveryAD(team.Public())),
-		User:           User{Name: f.Username, Role: RoleAdmin, Salt: salt, Params: o.params, Verifier: creds.Verifier},
-		UserTeamKey:    creds.KEK.WrapTeamKey(team, userTeamKeyAD(salt, team.Public())),
+		SetupTokenHash:    vault.HashToken(f.Token),
+		Team:              Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities},
+		RecoveryPublicKey: recoveryPair.Public(),
+		RecoveryKey:       recoveryPair.Public().SealKeyPair(team, vault.RecoveryAD(team.Public())),
+		User:              user,
+		UserTeamKey:       user.PublicKey.SealKeyPair(team, userTeamKeyAD(user.Salt, team.Public())),
 	})
 	if err != nil {
 		return "", err
 	}
 	return vault.FormatRecoveryKey(recovery), nil
 }
+
+// newUser makes a user's salt, verifier and key pair from their password.
+func (o *Office) newUser(ctx context.Context, name, role, password string) (User, error) {
+	salt := vault.NewSalt()
+	creds, err := o.kdf.Password(ctx, password, salt, o.params)
+	if err != nil {
+		return User{}, err
+	}
+	pair := vault.NewKeyPair()
+	return User{
+		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
+		PublicKey:  pair.Public(),
+		WrappedKey: creds.KEK.WrapKeyPair(pair, userKeyAD(salt)),
+	}, nil
+}
+
+func userKeyAD(salt []byte) vault.AD { return vault.UserKeyAD("user:" + hex.EncodeToString(salt)) }
 
 func userTeamKeyAD(salt []byte, pub vault.PublicKey) vault.AD {
 	return vault.TeamKeyAD("user:"+hex.EncodeToString(salt), pub)
@@ -169,11 +187,17 @@ func (o *Office) Login(ctx context.Context, name, password string) (string, *Off
 	if err != nil {
 		return "", nil, err
 	}
+	// A stored envelope that does not open after the verifier matched is
+	// corruption, not a wrong password: it is an internal error.
+	own, err := creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
+	if err != nil {
+		return "", nil, err
+	}
 	ring := vault.NewKeyring()
 	for _, w := range wrapped {
-		t, err := creds.KEK.UnwrapTeamKey(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
+		t, err := own.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
 		if err != nil {
-			return "", nil, err // a stored envelope that does not open is corruption, not a wrong password
+			return "", nil, err
 		}
 		ring.Add(w.TeamID, t)
 	}

@@ -250,7 +250,7 @@ func TestSetup(t *testing.T) {
 		t.Fatalf("RecoveryKeys = %v, %v", envelopes, err)
 	}
 	w := envelopes[0]
-	teamKey, err := recovery.UnwrapTeamKey(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey))
+	teamKey, err := vault.RecoveryKeyPair(recovery).OpenKeyPair(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey))
 	if err != nil {
 		t.Fatalf("recovery key does not open the team key: %v", err)
 	}
@@ -261,7 +261,7 @@ func TestSetup(t *testing.T) {
 	if plain, err := teamKey.Open(teams[0].PublicKey.Seal([]byte("hallo"), ad), ad); err != nil || string(plain) != "hallo" {
 		t.Errorf("recovered team key cannot open what is sealed to the team: %q, %v", plain, err)
 	}
-	if _, err := vault.NewKey().UnwrapTeamKey(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey)); err == nil {
+	if _, err := vault.RecoveryKeyPair(vault.NewKey()).OpenKeyPair(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey)); err == nil {
 		t.Error("a random key opened the recovery envelope")
 	}
 

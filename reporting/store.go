@@ -33,19 +33,22 @@ type Team struct {
 func (t Team) Covers(m string) bool { return slices.Contains(t.Municipalities, m) }
 
 // User is an office account. Nothing stored here opens a report: the
-// verifier is a hash, and the team keys are wrapped under a key derived
-// from the password.
+// verifier is a hash, the user's private key is wrapped under a key
+// derived from the password, and team keys are sealed to the user's
+// public key.
 type User struct {
-	ID       int64
-	Name     string
-	Role     string
-	Salt     []byte
-	Params   vault.Params
-	Verifier []byte
-	Disabled bool
+	ID         int64
+	Name       string
+	Role       string
+	Salt       []byte
+	Params     vault.Params
+	Verifier   []byte
+	PublicKey  vault.PublicKey
+	WrappedKey []byte // the user's private key, wrapped under the password's KEK
+	Disabled   bool
 }
 
-// WrappedTeamKey is a team's private key wrapped for one holder.
+// WrappedTeamKey is a team's private key sealed to one holder.
 type WrappedTeamKey struct {
 	TeamID    int64
 	PublicKey vault.PublicKey
@@ -70,11 +73,12 @@ type StoredReport struct {
 
 // FirstAdmin is everything the first start creates in one transaction.
 type FirstAdmin struct {
-	SetupTokenHash []byte // must match the stored one; deleted with the setup
-	Team           Team
-	RecoveryKey    []byte // the team key wrapped under the recovery key
-	User           User
-	UserTeamKey    []byte // the team key wrapped under the user's KEK
+	SetupTokenHash    []byte // must match the stored one; deleted with the setup
+	Team              Team
+	RecoveryPublicKey vault.PublicKey // kept in settings, for sealing later teams' keys
+	RecoveryKey       []byte          // the team key sealed to the recovery key pair
+	User              User
+	UserTeamKey       []byte // the team key sealed to the user's key pair
 }
 
 // Session is a logged-in office session as stored: the token's hash only.
@@ -114,9 +118,9 @@ type Store interface {
 	UserByName(ctx context.Context, name string) (User, error)
 	// User finds a user by ID; ENotFound if none.
 	User(ctx context.Context, id int64) (User, error)
-	// UserTeamKeys lists the team keys wrapped for a user.
+	// UserTeamKeys lists the team keys sealed to a user.
 	UserTeamKeys(ctx context.Context, userID int64) ([]WrappedTeamKey, error)
-	// RecoveryKeys lists the team keys wrapped under the recovery key.
+	// RecoveryKeys lists the team keys sealed to the recovery key pair.
 	RecoveryKeys(ctx context.Context) ([]WrappedTeamKey, error)
 
 	// CreateSession stores a new session.

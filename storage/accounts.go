@@ -67,19 +67,28 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, a reporting.FirstAdmin) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_envelopes (team_id, wrapped) VALUES (?, ?)`, teamID, a.RecoveryKey); err != nil {
 			return err
 		}
-		u := a.User
-		res, err = tx.ExecContext(ctx, `INSERT INTO users (name, role, salt, kdf_params, verifier_hash) VALUES (?, ?, ?, ?, ?)`,
-			u.Name, u.Role, u.Salt, u.Params.String(), u.Verifier)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('recovery_public_key', ?)`, a.RecoveryPublicKey[:]); err != nil {
+			return err
+		}
+		userID, err := insertUser(ctx, tx, a.User)
 		if err != nil {
 			return err
 		}
-		userID, _ := res.LastInsertId()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, userID, teamID, a.UserTeamKey); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = 'setup_token'`)
 		return err
 	})
+}
+
+func insertUser(ctx context.Context, tx *sql.Tx, u reporting.User) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Name, u.Role, u.Salt, u.Params.String(), u.Verifier, u.PublicKey[:], u.WrappedKey)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // Teams lists all teams in the order they were created.
@@ -103,14 +112,16 @@ func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
 	return teams, rows.Err()
 }
 
-const userColumns = `id, name, role, salt, kdf_params, verifier_hash, disabled`
+const userColumns = `id, name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped, disabled`
 
 func scanUser(row *sql.Row) (reporting.User, error) {
 	var u reporting.User
 	var params string
-	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Salt, &params, &u.Verifier, &u.Disabled); err != nil {
+	var pub []byte
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Salt, &params, &u.Verifier, &pub, &u.WrappedKey, &u.Disabled); err != nil {
 		return u, notFound(err, "error.not_found")
 	}
+	u.PublicKey = vault.PublicKey(pub)
 	var err error
 	u.Params, err = vault.ParseParams(params)
 	return u, err
@@ -126,12 +137,12 @@ func (db *DB) User(ctx context.Context, id int64) (reporting.User, error) {
 	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
-// UserTeamKeys lists the team keys wrapped for a user.
+// UserTeamKeys lists the team keys sealed to a user.
 func (db *DB) UserTeamKeys(ctx context.Context, userID int64) ([]reporting.WrappedTeamKey, error) {
 	return db.wrappedKeys(ctx, `SELECT k.team_id, t.public_key, k.wrapped FROM user_team_keys k JOIN teams t ON t.id = k.team_id WHERE k.user_id = ? ORDER BY k.team_id`, userID)
 }
 
-// RecoveryKeys lists the team keys wrapped under the recovery key.
+// RecoveryKeys lists the team keys sealed to the recovery key pair.
 func (db *DB) RecoveryKeys(ctx context.Context) ([]reporting.WrappedTeamKey, error) {
 	return db.wrappedKeys(ctx, `SELECT r.team_id, t.public_key, r.wrapped FROM recovery_envelopes r JOIN teams t ON t.id = r.team_id ORDER BY r.team_id`)
 }

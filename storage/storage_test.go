@@ -64,12 +64,14 @@ func putSetupToken(t *testing.T, db *storage.DB) string {
 // firstAdmin builds what Office.Setup would pass to CreateFirstAdmin.
 func firstAdmin(token string) reporting.FirstAdmin {
 	return reporting.FirstAdmin{
-		SetupTokenHash: vault.HashToken(token),
-		Team:           reporting.Team{Name: "Bochum", PublicKey: vault.NewTeamKey().Public(), Municipalities: reporting.Municipalities},
-		RecoveryKey:    randomBytes(72),
+		SetupTokenHash:    vault.HashToken(token),
+		Team:              reporting.Team{Name: "Bochum", PublicKey: vault.NewKeyPair().Public(), Municipalities: reporting.Municipalities},
+		RecoveryPublicKey: vault.NewKeyPair().Public(),
+		RecoveryKey:       randomBytes(72),
 		User: reporting.User{
 			Name: "admin", Role: reporting.RoleAdmin, Salt: vault.NewSalt(),
 			Params: adminParams, Verifier: randomBytes(32),
+			PublicKey: vault.NewKeyPair().Public(), WrappedKey: randomBytes(57),
 		},
 		UserTeamKey: randomBytes(72),
 	}
@@ -98,7 +100,7 @@ func setUp(t *testing.T, db *storage.DB) (reporting.Team, reporting.User) {
 // yet, and the team filter needs a second team to filter out.
 func addTeam(t *testing.T, db *storage.DB, name string) int64 {
 	t.Helper()
-	pub := vault.NewTeamKey().Public()
+	pub := vault.NewKeyPair().Public()
 	res, err := db.WriteConn().ExecContext(t.Context(),
 		`INSERT INTO teams (name, public_key, municipalities) VALUES (?, ?, ?)`, name, pub[:], "herne")
 	if err != nil {
@@ -624,6 +626,9 @@ func TestCreateFirstAdmin(t *testing.T) {
 	again.SetupTokenHash = vault.HashToken(putSetupToken(t, db))
 	wantCode(t, db.CreateFirstAdmin(ctx, again), reporting.EConflict)
 
+	if got, err := db.Setting(ctx, "recovery_public_key"); err != nil || !bytes.Equal(got, a.RecoveryPublicKey[:]) {
+		t.Errorf("recovery public key = %x, %v; want %x", got, err, a.RecoveryPublicKey[:])
+	}
 	u, err := db.UserByName(ctx, "admin")
 	if err != nil {
 		t.Fatalf("UserByName: %v", err)
@@ -632,7 +637,8 @@ func TestCreateFirstAdmin(t *testing.T) {
 		t.Errorf("Params = %+v, want %+v", u.Params, adminParams)
 	}
 	if u.Name != a.User.Name || u.Role != reporting.RoleAdmin || u.Disabled ||
-		!bytes.Equal(u.Salt, a.User.Salt) || !bytes.Equal(u.Verifier, a.User.Verifier) {
+		!bytes.Equal(u.Salt, a.User.Salt) || !bytes.Equal(u.Verifier, a.User.Verifier) ||
+		u.PublicKey != a.User.PublicKey || !bytes.Equal(u.WrappedKey, a.User.WrappedKey) {
 		t.Errorf("user = %+v, want %+v", u, a.User)
 	}
 	byID, err := db.User(ctx, u.ID)

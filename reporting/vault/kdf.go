@@ -35,7 +35,9 @@ func ParseParams(s string) (Params, error) {
 	var p Params
 	var v int
 	_, err := fmt.Sscanf(s, "argon2id$v=%d$m=%d,t=%d,p=%d", &v, &p.MemoryKiB, &p.Time, &p.Threads)
-	if err != nil || v != argon2.Version || p.Time == 0 || p.MemoryKiB < 8*uint32(p.Threads) || p.Threads == 0 {
+	// Sscanf stops at the last number: comparing with the canonical form
+	// refuses trailing junk, spaces and anything else String would not write.
+	if err != nil || v != argon2.Version || p.Time == 0 || p.MemoryKiB < 8*uint32(p.Threads) || p.Threads == 0 || p.String() != s {
 		return Params{}, fmt.Errorf("vault: bad argon2id parameters %q", s)
 	}
 	return p, nil

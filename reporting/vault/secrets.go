@@ -106,21 +106,21 @@ func HashToken(token string) []byte {
 // process memory only. Wipe drops them at logout, timeout or shutdown.
 type Keyring struct {
 	mu   sync.RWMutex
-	keys map[int64]*TeamKey
+	keys map[int64]*KeyPair
 }
 
 // NewKeyring returns an empty keyring.
-func NewKeyring() *Keyring { return &Keyring{keys: map[int64]*TeamKey{}} }
+func NewKeyring() *Keyring { return &Keyring{keys: map[int64]*KeyPair{}} }
 
 // Add puts a team's private key on the ring.
-func (r *Keyring) Add(teamID int64, t *TeamKey) {
+func (r *Keyring) Add(teamID int64, t *KeyPair) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.keys[teamID] = t
 }
 
 // Team returns the private key of a team, if the session holds it.
-func (r *Keyring) Team(teamID int64) (*TeamKey, bool) {
+func (r *Keyring) Team(teamID int64) (*KeyPair, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	t, ok := r.keys[teamID]

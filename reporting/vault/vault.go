@@ -4,13 +4,22 @@
 // receipts, recovery keys and the session keyring.
 //
 // No other package touches key bytes. Callers get opaque types (Key,
-// TeamKey, Keyring) and ciphertexts ([]byte) that they store as they are.
+// KeyPair, Keyring) and ciphertexts ([]byte) that they store as they are.
+//
+// The hierarchy: a report's content is sealed under its own data key; the
+// data key is sealed to its team's key pair (and wrapped under the
+// reporter key from the receipt). A team's private key is sealed to the
+// key pair of each member and to the recovery key pair. A user's private
+// key is wrapped under the key-encryption key from their password. Because
+// team keys are sealed to public keys, an admin can give a user (or a new
+// team) keys without knowing anyone's password or the recovery key.
 package vault
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -36,8 +45,15 @@ type AD struct {
 	Row     string // which row it belongs to, e.g. the report ID
 }
 
+// bytes encodes the AD unambiguously: each field carries its length, so
+// no choice of Purpose and Row can produce another pair's bytes.
 func (ad AD) bytes() []byte {
-	return fmt.Appendf(nil, "meldestelle\x00%d\x00%s\x00%s", version1, ad.Purpose, ad.Row)
+	b := append([]byte("meldestelle"), version1)
+	for _, f := range []string{ad.Purpose, ad.Row} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return b
 }
 
 // Key is a 32-byte symmetric key for XChaCha20-Poly1305.
@@ -95,30 +111,31 @@ func (k Key) Unwrap(ct []byte, ad AD) (Key, error) {
 	return keyFrom(b)
 }
 
-// PublicKey is a team's X25519 public key. It is stored in plain: anyone
-// may seal to it, only holders of the private key can open.
+// PublicKey is the public half of an X25519 key pair. It is stored in
+// plain: anyone may seal to it, only the private half opens.
 type PublicKey [32]byte
 
-// TeamKey is a team's X25519 key pair. The private half exists in plain
-// only in process memory: in the database it is always wrapped.
-type TeamKey struct {
+// KeyPair is an X25519 key pair: a team's, a user's or the recovery key's.
+// Its private half exists in plain only in process memory; in the database
+// it is always wrapped or sealed.
+type KeyPair struct {
 	pub, priv [32]byte
 }
 
-// NewTeamKey generates a fresh team key pair.
-func NewTeamKey() *TeamKey {
+// NewKeyPair generates a fresh key pair.
+func NewKeyPair() *KeyPair {
 	pub, priv, err := box.GenerateKey(rand.Reader)
 	if err != nil {
 		panic("vault: no randomness: " + err.Error())
 	}
-	return &TeamKey{pub: *pub, priv: *priv}
+	return &KeyPair{pub: *pub, priv: *priv}
 }
 
-// Public returns the team's public key.
-func (t *TeamKey) Public() PublicKey { return t.pub }
+// Public returns the public half.
+func (kp *KeyPair) Public() PublicKey { return kp.pub }
 
-// Seal encrypts plain to the public key p so that only the team's private
-// key opens it. box.SealAnonymous has no associated data, so the AD's hash
+// Seal encrypts plain to the public key p so that only the private half
+// opens it. box.SealAnonymous has no associated data, so the AD's hash
 // travels inside the authenticated message and is checked on opening: the
 // binding to row and purpose is the same as with Key.Seal.
 func (p PublicKey) Seal(plain []byte, ad AD) []byte {
@@ -132,15 +149,19 @@ func (p PublicKey) Seal(plain []byte, ad AD) []byte {
 	return out
 }
 
-// SealKey seals a symmetric key to the team.
+// SealKey seals a symmetric key to p.
 func (p PublicKey) SealKey(k Key, ad AD) []byte { return p.Seal(k.b[:], ad) }
 
-// Open decrypts a ciphertext made by PublicKey.Seal for this team and ad.
-func (t *TeamKey) Open(ct []byte, ad AD) ([]byte, error) {
+// SealKeyPair seals another key pair's private half to p (a team's key to
+// a member or to the recovery key).
+func (p PublicKey) SealKeyPair(inner *KeyPair, ad AD) []byte { return p.Seal(inner.priv[:], ad) }
+
+// Open decrypts a ciphertext made by PublicKey.Seal for this key pair and ad.
+func (kp *KeyPair) Open(ct []byte, ad AD) ([]byte, error) {
 	if len(ct) < 1 || ct[0] != version1 {
 		return nil, ErrOpen
 	}
-	msg, ok := box.OpenAnonymous(nil, ct[1:], &t.pub, &t.priv)
+	msg, ok := box.OpenAnonymous(nil, ct[1:], &kp.pub, &kp.priv)
 	if !ok || len(msg) < sha256.Size {
 		return nil, ErrOpen
 	}
@@ -152,37 +173,73 @@ func (t *TeamKey) Open(ct []byte, ad AD) ([]byte, error) {
 }
 
 // OpenKey opens a key sealed by PublicKey.SealKey.
-func (t *TeamKey) OpenKey(ct []byte, ad AD) (Key, error) {
-	b, err := t.Open(ct, ad)
+func (kp *KeyPair) OpenKey(ct []byte, ad AD) (Key, error) {
+	b, err := kp.Open(ct, ad)
 	if err != nil {
 		return Key{}, err
 	}
 	return keyFrom(b)
 }
 
-// WrapTeamKey seals the team's private key under k (a user's key-encryption
-// key, the recovery key or an invitation key).
-func (k Key) WrapTeamKey(t *TeamKey, ad AD) []byte { return k.Seal(t.priv[:], ad) }
-
-// UnwrapTeamKey opens a team private key wrapped by WrapTeamKey and checks
+// OpenKeyPair opens a key pair sealed by PublicKey.SealKeyPair and checks
 // that it belongs to the expected public key.
-func (k Key) UnwrapTeamKey(ct []byte, pub PublicKey, ad AD) (*TeamKey, error) {
-	b, err := k.Open(ct, ad)
-	if err != nil || len(b) != 32 {
-		return nil, ErrOpen
+func (kp *KeyPair) OpenKeyPair(ct []byte, pub PublicKey, ad AD) (*KeyPair, error) {
+	b, err := kp.Open(ct, ad)
+	if err != nil {
+		return nil, err
 	}
-	t := &TeamKey{pub: pub}
-	copy(t.priv[:], b)
-	// A private key that does not match the stored public key would seal
-	// nothing we can open: refuse it now rather than fail later.
-	if derived, err := publicOf(&t.priv); err != nil || derived != pub {
-		return nil, ErrOpen
-	}
-	return t, nil
+	return pairFrom(b, pub)
 }
 
-// TeamKeyAD is the AD of a team private key wrapped for one holder (a user,
-// identified by their unique random salt, or the recovery envelope).
+// WrapKeyPair wraps a key pair's private half under k (a user's
+// key-encryption key, or an invitation key).
+func (k Key) WrapKeyPair(kp *KeyPair, ad AD) []byte { return k.Seal(kp.priv[:], ad) }
+
+// UnwrapKeyPair opens a private key wrapped by WrapKeyPair and checks that
+// it belongs to the expected public key.
+func (k Key) UnwrapKeyPair(ct []byte, pub PublicKey, ad AD) (*KeyPair, error) {
+	b, err := k.Open(ct, ad)
+	if err != nil {
+		return nil, err
+	}
+	return pairFrom(b, pub)
+}
+
+// pairFrom rebuilds a key pair from its private half. A private key that
+// does not match the stored public key would seal nothing we can open:
+// refuse it now rather than fail later.
+func pairFrom(priv []byte, pub PublicKey) (*KeyPair, error) {
+	if len(priv) != 32 {
+		return nil, ErrOpen
+	}
+	kp := &KeyPair{pub: pub}
+	copy(kp.priv[:], priv)
+	if derived, err := publicOf(&kp.priv); err != nil || derived != pub {
+		return nil, ErrOpen
+	}
+	return kp, nil
+}
+
+// RecoveryKeyPair turns the recovery key, which people print and type, into
+// the key pair that team keys are sealed to. Only its public half is
+// stored, so new teams can be sealed to it while the key itself stays
+// offline.
+func RecoveryKeyPair(recovery Key) *KeyPair {
+	kp := &KeyPair{priv: recovery.b}
+	pub, err := publicOf(&kp.priv)
+	if err != nil {
+		panic("vault: recovery key: " + err.Error())
+	}
+	kp.pub = pub
+	return kp
+}
+
+// TeamKeyAD is the AD of a team private key sealed to one holder (a user,
+// identified by their unique random salt, or the recovery key pair).
 func TeamKeyAD(holder string, pub PublicKey) AD {
 	return AD{Purpose: "team-key", Row: fmt.Sprintf("%s/%x", holder, pub[:])}
 }
+
+// UserKeyAD is the AD of a user's private key wrapped under their
+// key-encryption key; the holder is identified by the user's salt.
+func UserKeyAD(holder string) AD { return AD{Purpose: "user-key", Row: holder} }

@@ -52,7 +52,7 @@ func flipped(ct []byte, i int, mask byte) []byte {
 	return c
 }
 
-// opener abstracts Key.Open and TeamKey.Open so that the tamper, moved-AD
+// opener abstracts Key.Open and KeyPair.Open so that the tamper, moved-AD
 // and truncation checks are written once.
 type opener func(ct []byte, ad AD) ([]byte, error)
 
@@ -311,14 +311,14 @@ func TestWrapUnwrapKey(t *testing.T) {
 // A team private key wrapped for a user comes back as a working key pair,
 // and only for the matching public key, wrapping key and holder.
 func TestWrapUnwrapTeamKey(t *testing.T) {
-	team, other := NewTeamKey(), NewTeamKey()
+	team, other := NewKeyPair(), NewKeyPair()
 	kek := NewKey()
 	ad := TeamKeyAD("user-salt-1", team.Public())
-	ct := kek.WrapTeamKey(team, ad)
+	ct := kek.WrapKeyPair(team, ad)
 
-	got, err := kek.UnwrapTeamKey(ct, team.Public(), ad)
+	got, err := kek.UnwrapKeyPair(ct, team.Public(), ad)
 	if err != nil {
-		t.Fatalf("UnwrapTeamKey: %v", err)
+		t.Fatalf("UnwrapKeyPair: %v", err)
 	}
 	if got.Public() != team.Public() {
 		t.Fatal("unwrapped team key has another public key")
@@ -344,25 +344,25 @@ func TestWrapUnwrapTeamKey(t *testing.T) {
 		{"not 32 bytes", kek, kek.Seal(make([]byte, 33), ad), team.Public(), ad},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tk, err := tc.kek.UnwrapTeamKey(tc.ct, tc.pub, tc.ad)
+			tk, err := tc.kek.UnwrapKeyPair(tc.ct, tc.pub, tc.ad)
 			if !errors.Is(err, ErrOpen) || tk != nil {
-				t.Fatalf("UnwrapTeamKey = %v, %v; want nil, ErrOpen", tk, err)
+				t.Fatalf("UnwrapKeyPair = %v, %v; want nil, ErrOpen", tk, err)
 			}
 		})
 	}
 	// The mismatch check also holds when the AD is built for the wrong
 	// public key, i.e. when the AD alone would not catch it.
 	adOther := TeamKeyAD("user-salt-1", other.Public())
-	ct2 := kek.WrapTeamKey(team, adOther)
-	if tk, err := kek.UnwrapTeamKey(ct2, other.Public(), adOther); !errors.Is(err, ErrOpen) || tk != nil {
-		t.Fatalf("UnwrapTeamKey with a private key of another team = %v, %v; want nil, ErrOpen", tk, err)
+	ct2 := kek.WrapKeyPair(team, adOther)
+	if tk, err := kek.UnwrapKeyPair(ct2, other.Public(), adOther); !errors.Is(err, ErrOpen) || tk != nil {
+		t.Fatalf("UnwrapKeyPair with a private key of another team = %v, %v; want nil, ErrOpen", tk, err)
 	}
 }
 
 // The AD for a wrapped team key names both holder and public key, so a
 // user's copy is not mistaken for another user's or the recovery copy.
 func TestTeamKeyADDistinct(t *testing.T) {
-	a, b := NewTeamKey().Public(), NewTeamKey().Public()
+	a, b := NewKeyPair().Public(), NewKeyPair().Public()
 	ads := []AD{
 		TeamKeyAD("u1", a), TeamKeyAD("u2", a), TeamKeyAD("u1", b),
 		RecoveryAD(a), RecoveryAD(b),
@@ -382,7 +382,7 @@ func TestTeamKeyADDistinct(t *testing.T) {
 // Content and keys sealed to a team's public key come back with the team's
 // private key.
 func TestTeamSealOpenRoundTrip(t *testing.T) {
-	team := NewTeamKey()
+	team := NewKeyPair()
 	for _, plain := range [][]byte{{}, []byte("interne Notiz"), bytes.Repeat([]byte{7}, 4096)} {
 		ct := team.Public().Seal(plain, adReport)
 		if ct[0] != version1 {
@@ -405,7 +405,7 @@ func TestTeamSealOpenRoundTrip(t *testing.T) {
 // Another team cannot open what was sealed to this team (reports are
 // routed to one team only).
 func TestTeamOpenRejectsOtherTeam(t *testing.T) {
-	herne, bochum := NewTeamKey(), NewTeamKey()
+	herne, bochum := NewKeyPair(), NewKeyPair()
 	ct := herne.Public().Seal([]byte("for Herne"), adReport)
 	mustNotOpen(t, bochum.Open, ct, adReport)
 	if _, err := bochum.OpenKey(herne.Public().SealKey(NewKey(), adReport), adReport); !errors.Is(err, ErrOpen) {
@@ -413,14 +413,14 @@ func TestTeamOpenRejectsOtherTeam(t *testing.T) {
 	}
 	// A key pair with the right public half but another private half
 	// cannot open either.
-	forged := &TeamKey{pub: herne.pub, priv: bochum.priv}
+	forged := &KeyPair{pub: herne.pub, priv: bochum.priv}
 	mustNotOpen(t, forged.Open, ct, adReport)
 }
 
 // A ciphertext sealed to a team and copied to another row or purpose does
 // not open there, although box.SealAnonymous has no AD of its own.
 func TestTeamOpenRejectsMovedCiphertext(t *testing.T) {
-	team := NewTeamKey()
+	team := NewKeyPair()
 	ct := team.Public().Seal([]byte("note"), adReport)
 	mustOpen(t, team.Open, ct, adReport, []byte("note"))
 	for _, tc := range movedADs {
@@ -435,7 +435,7 @@ func TestTeamOpenRejectsMovedCiphertext(t *testing.T) {
 // Any modified byte of a team ciphertext (version, ephemeral public key,
 // box tag, AD hash or content) is detected.
 func TestTeamOpenRejectsTamperedByte(t *testing.T) {
-	team := NewTeamKey()
+	team := NewKeyPair()
 	ct := team.Public().Seal([]byte("content of an internal note"), adReport)
 	n := len(ct)
 	// Layout: version(1) || ephemeral pub(32) || poly1305 tag(16) || box(AD hash(32) || plain)
@@ -454,19 +454,19 @@ func TestTeamOpenRejectsTamperedByte(t *testing.T) {
 
 // Truncated or extended team ciphertexts are rejected, never panic.
 func TestTeamOpenRejectsTruncated(t *testing.T) {
-	team := NewTeamKey()
+	team := NewKeyPair()
 	checkTruncated(t, team.Open, team.Public().Seal([]byte("x"), adReport), adReport)
 	checkTruncated(t, team.Open, team.Public().Seal(nil, adReport), adReport)
 }
 
 // Two seals to the same team differ (fresh ephemeral key each time).
 func TestTeamSealIsRandomized(t *testing.T) {
-	pub := NewTeamKey().Public()
+	pub := NewKeyPair().Public()
 	if bytes.Equal(pub.Seal([]byte("same"), adReport), pub.Seal([]byte("same"), adReport)) {
 		t.Fatal("two team seals of the same plaintext are equal")
 	}
-	if a, b := NewTeamKey(), NewTeamKey(); a.Public() == b.Public() {
-		t.Fatal("NewTeamKey returned the same key pair twice")
+	if a, b := NewKeyPair(), NewKeyPair(); a.Public() == b.Public() {
+		t.Fatal("NewKeyPair returned the same key pair twice")
 	}
 }
 
@@ -526,18 +526,18 @@ func TestRecoveryKeyFormatParse(t *testing.T) {
 // A team key wrapped under the recovery key at setup can be recovered
 // with the printed key, and not with any other.
 func TestRecoveryKeyUnwrapsTeamKey(t *testing.T) {
-	team := NewTeamKey()
+	team := NewKeyPair()
 	rk := NewKey()
-	wrapped := rk.WrapTeamKey(team, RecoveryAD(team.Public()))
+	wrapped := rk.WrapKeyPair(team, RecoveryAD(team.Public()))
 	printed := FormatRecoveryKey(rk)
 
 	parsed, err := ParseRecoveryKey(strings.ToLower(strings.ReplaceAll(printed, "-", " ")))
 	if err != nil {
 		t.Fatalf("ParseRecoveryKey: %v", err)
 	}
-	got, err := parsed.UnwrapTeamKey(wrapped, team.Public(), RecoveryAD(team.Public()))
+	got, err := parsed.UnwrapKeyPair(wrapped, team.Public(), RecoveryAD(team.Public()))
 	if err != nil {
-		t.Fatalf("UnwrapTeamKey with the recovery key: %v", err)
+		t.Fatalf("UnwrapKeyPair with the recovery key: %v", err)
 	}
 	mustOpen(t, got.Open, team.Public().Seal([]byte("r"), adReport), adReport, []byte("r"))
 
@@ -545,11 +545,11 @@ func TestRecoveryKeyUnwrapsTeamKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk, err := wrong.UnwrapTeamKey(wrapped, team.Public(), RecoveryAD(team.Public())); !errors.Is(err, ErrOpen) || tk != nil {
-		t.Fatalf("UnwrapTeamKey with a wrong recovery key = %v, %v; want nil, ErrOpen", tk, err)
+	if tk, err := wrong.UnwrapKeyPair(wrapped, team.Public(), RecoveryAD(team.Public())); !errors.Is(err, ErrOpen) || tk != nil {
+		t.Fatalf("UnwrapKeyPair with a wrong recovery key = %v, %v; want nil, ErrOpen", tk, err)
 	}
 	// The recovery copy is not accepted as some user's copy.
-	if _, err := parsed.UnwrapTeamKey(wrapped, team.Public(), TeamKeyAD("user", team.Public())); !errors.Is(err, ErrOpen) {
+	if _, err := parsed.UnwrapKeyPair(wrapped, team.Public(), TeamKeyAD("user", team.Public())); !errors.Is(err, ErrOpen) {
 		t.Fatalf("recovery copy opened under a user AD: err = %v", err)
 	}
 }
@@ -630,9 +630,9 @@ func TestKDFPasswordDeterministic(t *testing.T) {
 		t.Fatal("same password, salt and params gave different credentials")
 	}
 	// A team key wrapped at one login unwraps at the next.
-	team := NewTeamKey()
+	team := NewKeyPair()
 	ad := TeamKeyAD(hex.EncodeToString(salt), team.Public())
-	if _, err := again.KEK.UnwrapTeamKey(base.KEK.WrapTeamKey(team, ad), team.Public(), ad); err != nil {
+	if _, err := again.KEK.UnwrapKeyPair(base.KEK.WrapKeyPair(team, ad), team.Public(), ad); err != nil {
 		t.Fatalf("KEK of the second derivation cannot unwrap: %v", err)
 	}
 
@@ -905,7 +905,7 @@ func TestStoredCiphertextsStillOpen(t *testing.T) {
 	for i := range k.b {
 		k.b[i] = byte(i)
 	}
-	ct := mustHex(t, "0174d124f88a5c01fc382e29c29af096c98ac2d3b238b2ef68ab5c7a940cbe6392f98e3e9c4f2ba99dae1f96f4dfd502")
+	ct := mustHex(t, "01e747763551522a4af4e9ff6836841d4340ee953889f2f8b091e542269d01d5c49412a771ccb50673370a9578d99421")
 	mustOpen(t, k.Open, ct, AD{Purpose: "report-content", Row: "42"}, []byte("Meldung"))
 
 	var priv [32]byte
@@ -916,8 +916,8 @@ func TestStoredCiphertextsStillOpen(t *testing.T) {
 	if err != nil || hex.EncodeToString(pub[:]) != "7d9c24316539825c1896e57f28197746793ce60cbee3ad47da9d07b85fa55e2a" {
 		t.Fatalf("public key of the fixed private key: %x, %v", pub, err)
 	}
-	team := &TeamKey{pub: pub, priv: priv}
-	ct = mustHex(t, "01cabfd2be2941e98d2d0e30468d115a5e18b4e146d19fcf7dabe05776a6d6a22cf223f0b28b30fec92f92d14b9668025108b9d6b8175f92329d36547976688d8e3e07f07ba5878e5f982aa72b0364615daee5083671")
+	team := &KeyPair{pub: pub, priv: priv}
+	ct = mustHex(t, "01d2fc856501a5477cd4e7fd3ff977a87ade0e065343713c4b055efb00edb2114d8c08574823f679370c51ec4315cf3e602672cb840f68212f68231246e79fc18efd9942f54ce77785105f86188959525c2da8e356bd")
 	mustOpen(t, team.Open, ct, AD{Purpose: "internal-note", Row: "42"}, []byte("Notiz"))
 }
 
@@ -1033,7 +1033,7 @@ func TestKeyring(t *testing.T) {
 	if _, ok := r.Team(1); ok || len(r.Teams()) != 0 {
 		t.Fatal("new keyring is not empty")
 	}
-	bochum, herne := NewTeamKey(), NewTeamKey()
+	bochum, herne := NewKeyPair(), NewKeyPair()
 	r.Add(1, bochum)
 	r.Add(2, herne)
 	if got, ok := r.Team(1); !ok || got != bochum {
@@ -1051,7 +1051,7 @@ func TestKeyring(t *testing.T) {
 		t.Fatalf("Teams() = %v, want [1 2]", ids)
 	}
 	// Adding again replaces the team's key.
-	herne2 := NewTeamKey()
+	herne2 := NewKeyPair()
 	r.Add(2, herne2)
 	if got, _ := r.Team(2); got != herne2 || len(r.Teams()) != 2 {
 		t.Fatal("Add did not replace the key of team 2")
@@ -1095,7 +1095,7 @@ func TestKeyringConcurrent(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := range 100 {
-				r.Add(int64(g*1000+i), NewTeamKey())
+				r.Add(int64(g*1000+i), NewKeyPair())
 				r.Team(int64(i))
 				r.Teams()
 				if i%50 == 0 {
@@ -1173,12 +1173,106 @@ func BenchmarkSealOpen4KiB(b *testing.B) {
 }
 
 func BenchmarkTeamSealOpen(b *testing.B) {
-	team := NewTeamKey()
+	team := NewKeyPair()
 	pub := team.Public()
 	dk := NewKey()
 	for b.Loop() {
 		if _, err := team.OpenKey(pub.SealKey(dk, adReport), adReport); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// ---- key pairs for users and recovery; AD encoding ----
+
+// A team key sealed to a member's public key opens with the member's key
+// pair only, and only for that holder and team: this is how an admin gives
+// a colleague a team's key without knowing the colleague's password.
+func TestSealKeyPairToMember(t *testing.T) {
+	team, member, other := NewKeyPair(), NewKeyPair(), NewKeyPair()
+	ad := TeamKeyAD("user:abc", team.Public())
+	ct := member.Public().SealKeyPair(team, ad)
+	got, err := member.OpenKeyPair(ct, team.Public(), ad)
+	if err != nil || got.Public() != team.Public() {
+		t.Fatalf("member cannot open the team key: %v", err)
+	}
+	if _, err := other.OpenKeyPair(ct, team.Public(), ad); err == nil {
+		t.Error("another user's key pair opened the team key")
+	}
+	if _, err := member.OpenKeyPair(ct, team.Public(), TeamKeyAD("user:xyz", team.Public())); err == nil {
+		t.Error("the sealed team key opened for another holder")
+	}
+	if _, err := member.OpenKeyPair(ct, NewKeyPair().Public(), ad); err == nil {
+		t.Error("the sealed team key was accepted for another team's public key")
+	}
+	// A user's own private key, wrapped under the password's KEK.
+	kek := NewKey()
+	wrapped := kek.WrapKeyPair(member, UserKeyAD("user:abc"))
+	back, err := kek.UnwrapKeyPair(wrapped, member.Public(), UserKeyAD("user:abc"))
+	if err != nil || back.Public() != member.Public() {
+		t.Fatalf("user key does not unwrap: %v", err)
+	}
+	if _, err := kek.UnwrapKeyPair(wrapped, member.Public(), UserKeyAD("user:other")); err == nil {
+		t.Error("a user key unwrapped for another user")
+	}
+}
+
+// The printed recovery key always yields the same key pair, so team keys
+// sealed to its public half (stored at setup) open with the key typed in
+// years later; another recovery key yields another pair.
+func TestRecoveryKeyPair(t *testing.T) {
+	secret := NewKey()
+	a := RecoveryKeyPair(secret)
+	typed, err := ParseRecoveryKey(strings.ToLower(FormatRecoveryKey(secret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := RecoveryKeyPair(typed)
+	if a.Public() != b.Public() {
+		t.Fatal("the same recovery key gives two key pairs")
+	}
+	team := NewKeyPair()
+	ct := a.Public().SealKeyPair(team, RecoveryAD(team.Public()))
+	if got, err := b.OpenKeyPair(ct, team.Public(), RecoveryAD(team.Public())); err != nil || got.Public() != team.Public() {
+		t.Errorf("the retyped recovery key does not open the team key: %v", err)
+	}
+	if _, err := RecoveryKeyPair(NewKey()).OpenKeyPair(ct, team.Public(), RecoveryAD(team.Public())); err == nil {
+		t.Error("another recovery key opened the team key")
+	}
+}
+
+// No two different (Purpose, Row) pairs share an encoding, even with NUL
+// bytes inside: otherwise a ciphertext could be moved to a row whose name
+// shifts the boundary.
+func TestADEncodingUnambiguous(t *testing.T) {
+	k := NewKey()
+	pairs := []AD{
+		{Purpose: "a\x00b", Row: "c"},
+		{Purpose: "a", Row: "b\x00c"},
+		{Purpose: "a\x00", Row: "bc"},
+		{Purpose: "", Row: "a\x00bc"},
+	}
+	for i, sealed := range pairs {
+		ct := k.Seal([]byte("x"), sealed)
+		for j, other := range pairs {
+			if _, err := k.Open(ct, other); (err == nil) != (i == j) {
+				t.Errorf("sealed under %q, opening under %q: err %v", sealed, other, err)
+			}
+		}
+	}
+}
+
+// Stored parameters are read exactly: a damaged value is refused instead
+// of silently read as something else.
+func TestParseParamsStrict(t *testing.T) {
+	for _, s := range []string{
+		DefaultParams.String() + "garbage",
+		DefaultParams.String() + "$c2FsdA$aGFzaA",
+		DefaultParams.String() + " ",
+		"argon2id$v=19$m= 65536,t=3,p=4",
+	} {
+		if _, err := ParseParams(s); err == nil {
+			t.Errorf("ParseParams(%q) accepted", s)
 		}
 	}
 }

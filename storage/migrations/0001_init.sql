@@ -14,6 +14,8 @@ CREATE TABLE teams (
     municipalities TEXT NOT NULL -- comma-separated municipality codes
 ) STRICT;
 
+-- A team's private key sealed to the recovery key pair (whose public half
+-- is the setting 'recovery_public_key').
 CREATE TABLE recovery_envelopes (
     team_id INTEGER PRIMARY KEY REFERENCES teams(id),
     wrapped BLOB NOT NULL
@@ -26,10 +28,13 @@ CREATE TABLE users (
     salt               BLOB NOT NULL,
     kdf_params         TEXT NOT NULL,
     verifier_hash      BLOB NOT NULL,
+    public_key         BLOB NOT NULL, -- the user's X25519 key: team keys are sealed to it
+    private_key_wrapped BLOB NOT NULL, -- wrapped under the password's key-encryption key
     totp_secret_sealed BLOB,
     disabled           INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
+-- A team's private key sealed to each member's public key.
 CREATE TABLE user_team_keys (
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     team_id INTEGER NOT NULL REFERENCES teams(id),
