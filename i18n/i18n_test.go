@@ -129,10 +129,51 @@ func TestPublicMessagesComplete(t *testing.T) {
 	}
 }
 
+// officeStems lists the back office's message files by stem: every
+// "X.de.toml" but the public one (office, and one per office feature).
+func officeStems(t *testing.T) []string {
+	t.Helper()
+	names, err := fs.Glob(locales, "locales/*."+Source+".toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stems []string
+	for _, n := range names {
+		stem := strings.TrimSuffix(strings.TrimPrefix(n, "locales/"), "."+Source+".toml")
+		if stem != PublicFile {
+			stems = append(stems, stem)
+		}
+	}
+	if !slices.Contains(stems, OfficeFile) {
+		t.Fatalf("no %s.%s.toml among %v", OfficeFile, Source, names)
+	}
+	return stems
+}
+
 func TestOfficeMessagesComplete(t *testing.T) {
 	b := mustLoad(t)
-	for _, code := range OfficeLanguages {
-		t.Run(code, func(t *testing.T) { checkFile(t, b, OfficeFile, code) })
+	for _, stem := range officeStems(t) {
+		for _, code := range OfficeLanguages {
+			t.Run(stem+"."+code, func(t *testing.T) { checkFile(t, b, stem, code) })
+		}
+	}
+}
+
+// No message ID is defined in two files: the bundle would keep one of
+// them silently.
+func TestNoDuplicateIDs(t *testing.T) {
+	seen := map[string]string{}
+	for _, stem := range append(officeStems(t), PublicFile) {
+		ids, err := MessageIDs(stem, Source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if other, ok := seen[id]; ok {
+				t.Errorf("message %q is in both %s and %s", id, other, stem)
+			}
+			seen[id] = stem
+		}
 	}
 }
 
@@ -147,8 +188,10 @@ func TestNoStrayMessageFiles(t *testing.T) {
 	for _, c := range PublicCodes() {
 		known["locales/"+PublicFile+"."+c+".toml"] = true
 	}
-	for _, c := range OfficeLanguages {
-		known["locales/"+OfficeFile+"."+c+".toml"] = true
+	for _, stem := range officeStems(t) {
+		for _, c := range OfficeLanguages {
+			known["locales/"+stem+"."+c+".toml"] = true
+		}
 	}
 	for _, n := range names {
 		if !known[n] {

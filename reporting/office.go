@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -134,6 +135,13 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	admin, err := o.store.UserByName(ctx, user.Name)
+	if err != nil {
+		return "", err
+	}
+	if err := o.auditUser(ctx, admin, AuditSetup, ""); err != nil {
+		return "", err
+	}
 	return vault.FormatRecoveryKey(recovery), nil
 }
 
@@ -162,10 +170,10 @@ func userTeamKeyAD(salt []byte, pub vault.PublicKey) vault.AD {
 // name as on a known one, so the answer's timing does not tell which.
 var dummySalt = vault.NewSalt()
 
-// Login checks a user's password, unwraps their team keys into a new
-// session and returns the session token for the cookie. Unknown user,
-// wrong password and disabled account give the same error.
-func (o *Office) Login(ctx context.Context, name, password string) (string, *OfficeSession, error) {
+// Login checks a user's password (and second factor), unwraps their team
+// keys into a new session and returns the session token for the cookie.
+// Unknown user, wrong password and disabled account give the same error.
+func (o *Office) Login(ctx context.Context, name, password, totp string) (string, *OfficeSession, error) {
 	denied := Errorf(EUnauthorized, "error.login.failed")
 	u, err := o.store.UserByName(ctx, strings.TrimSpace(name))
 	if ErrorCode(err) == ENotFound {
@@ -181,7 +189,13 @@ func (o *Office) Login(ctx context.Context, name, password string) (string, *Off
 		return "", nil, err
 	}
 	if !creds.Matches(u.Verifier) || u.Disabled {
+		if err := o.auditUser(ctx, u, AuditLoginFailed, ""); err != nil {
+			return "", nil, err
+		}
 		return "", nil, denied
+	}
+	if err := o.checkSecondFactor(ctx, u, creds, totp); err != nil {
+		return "", nil, err
 	}
 	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
 	if err != nil {
@@ -210,6 +224,9 @@ func (o *Office) Login(ctx context.Context, name, password string) (string, *Off
 	o.mu.Lock()
 	o.sessions[hex.EncodeToString(s.hash)] = s
 	o.mu.Unlock()
+	if err := o.audit(ctx, s, AuditLogin, "", ""); err != nil {
+		return "", nil, err
+	}
 	return token, s, nil
 }
 
@@ -262,10 +279,16 @@ func (o *Office) drop(key string, s *OfficeSession) {
 func (o *Office) Logout(ctx context.Context, token string) error {
 	hash := vault.HashToken(token)
 	o.mu.Lock()
-	if s, ok := o.sessions[hex.EncodeToString(hash)]; ok {
+	s, ok := o.sessions[hex.EncodeToString(hash)]
+	if ok {
 		o.drop(hex.EncodeToString(hash), s)
 	}
 	o.mu.Unlock()
+	if ok {
+		if err := o.audit(ctx, s, AuditLogout, "", ""); err != nil {
+			return err
+		}
+	}
 	return o.store.DeleteSession(ctx, hash)
 }
 
@@ -317,6 +340,9 @@ func (o *Office) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, i
 		}
 		cases = append(cases, c)
 	}
+	if err := o.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", p.Offset, len(cases))); err != nil {
+		return nil, 0, err
+	}
 	return cases, total, nil
 }
 
@@ -330,7 +356,11 @@ func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, e
 	if _, ok := s.Keys.Team(r.TeamID); !ok {
 		return Case{}, Errorf(ENotFound, "error.case.not_found")
 	}
-	return decrypt(s.Keys, r)
+	c, err := decrypt(s.Keys, r)
+	if err != nil {
+		return Case{}, err
+	}
+	return c, o.audit(ctx, s, AuditCaseOpen, r.ID, "")
 }
 
 func decrypt(keys *vault.Keyring, r StoredReport) (Case, error) {

@@ -104,7 +104,7 @@ func (e *env) setUp(t *testing.T) string {
 // login logs the admin in.
 func (e *env) login(t *testing.T) (string, *reporting.OfficeSession) {
 	t.Helper()
-	token, s, err := e.office.Login(t.Context(), adminName, adminPassword)
+	token, s, err := e.office.Login(t.Context(), adminName, adminPassword, "")
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -271,7 +271,7 @@ func TestSetup(t *testing.T) {
 	if again, err := e.office.Start(ctx); err != nil || again != "" {
 		t.Errorf("Start after setup = %q, %v; want no token", again, err)
 	}
-	if _, _, err := e.office.Login(ctx, adminName, adminPassword); err != nil {
+	if _, _, err := e.office.Login(ctx, adminName, adminPassword, ""); err != nil {
 		t.Errorf("the new admin cannot log in: %v", err)
 	}
 }
@@ -402,7 +402,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	}
 	var ids []string
 	for _, tt := range tests {
-		token, s, err := e.office.Login(t.Context(), tt.user, tt.password)
+		token, s, err := e.office.Login(t.Context(), tt.user, tt.password, "")
 		if token != "" || s != nil {
 			t.Errorf("%s: got a session", tt.name)
 		}
@@ -419,7 +419,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	}
 
 	// Surrounding spaces in the user name are forgiven.
-	if _, _, err := e.office.Login(t.Context(), " "+adminName+" ", adminPassword); err != nil {
+	if _, _, err := e.office.Login(t.Context(), " "+adminName+" ", adminPassword, ""); err != nil {
 		t.Errorf("login with padded user name: %v", err)
 	}
 }

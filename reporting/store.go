@@ -97,6 +97,12 @@ type Page struct {
 // Store is what the domain needs from persistence. storage.DB implements
 // it; every method is safe for concurrent use.
 type Store interface {
+	AuditStore
+	AccountStore
+	TOTPStore
+	CaseStore
+	TeamStore
+
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)
 	// PutSettingOnce stores a setting unless one is already there and

@@ -3,6 +3,8 @@
 //	meldestelle [serve]              run the server (default)
 //	meldestelle setup -admin NAME -password-stdin
 //	                                 create the first team and admin without a browser
+//	meldestelle audit verify         check the audit log's hash chain (exit 1 if broken)
+//	meldestelle recover ...          create a new admin with the recovery key
 //
 // Flags fall back to MELDESTELLE_* environment variables; see README.md.
 package main
@@ -51,8 +53,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = serve(ctx, args, stderr)
 	case "setup":
 		err = setup(ctx, args, stdin, stdout, stderr)
+	case "audit":
+		err = audit(ctx, args, stdout, stderr)
+	case "recover":
+		err = recoverAdmin(ctx, args, stdin, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {

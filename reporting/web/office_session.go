@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -80,7 +81,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	name := strings.TrimSpace(c.Request.PostForm.Get("username"))
-	token, _, err := s.office.Login(c.Request.Context(), name, c.Request.PostForm.Get("password"))
+	token, sess, err := s.office.Login(c.Request.Context(), name, c.Request.PostForm.Get("password"), c.Request.PostForm.Get("totp"))
 	if reporting.ErrorCode(err) == reporting.EUnauthorized {
 		s.render(c, http.StatusUnauthorized, "login", view{Title: "login.title", Data: loginData{Username: name, Error: reporting.MessageID(err)}})
 		return
@@ -90,7 +91,29 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.setSessionCookie(c, token, int(reporting.AbsoluteTimeout.Seconds()))
-	c.Redirect(http.StatusSeeOther, "/office/cases")
+	c.Redirect(http.StatusSeeOther, home(sess))
+}
+
+// home is where a user lands after login: the case list for those who do
+// case work, their account page for the others.
+func home(s *reporting.OfficeSession) string {
+	if s.User.Role == reporting.RoleStatistician {
+		return "/office/account"
+	}
+	return "/office/cases"
+}
+
+// requireRole lets only the given roles through; others get 403. It runs
+// after requireSession.
+func (s *Server) requireRole(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !slices.Contains(roles, session(c).User.Role) {
+			c.Abort()
+			s.errorPage(c, http.StatusForbidden, "error.role")
+			return
+		}
+		c.Next()
+	}
 }
 
 // logout ends the session and wipes its keys from memory.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,8 +16,21 @@ import (
 	"github.com/planb-ruhr/meldestelle/templates"
 )
 
-// pageNames are the templates, each parsed together with layout.html.
-var pageNames = []string{"form", "receipt", "privacy", "error", "setup", "setup_done", "login", "cases", "case"}
+// pageNames lists the page templates: every .html file but the layout,
+// each parsed together with layout.html.
+func pageNames() ([]string, error) {
+	files, err := fs.Glob(templates.FS, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range files {
+		if f != "layout.html" {
+			names = append(names, strings.TrimSuffix(f, ".html"))
+		}
+	}
+	return names, nil
+}
 
 // pages holds one parsed template set per language and page. Each
 // language's set has its own "t" function bound at start-up, so two
@@ -27,10 +41,14 @@ type pages struct {
 }
 
 func loadPages(tr *i18n.Bundle) (*pages, error) {
+	names, err := pageNames()
+	if err != nil {
+		return nil, err
+	}
 	p := &pages{byLang: map[string]map[string]*template.Template{}}
 	for _, l := range i18n.Languages {
 		p.byLang[l.Code] = map[string]*template.Template{}
-		for _, name := range pageNames {
+		for _, name := range names {
 			t, err := template.New(name).Funcs(funcs(tr, l.Code)).ParseFS(templates.FS, "layout.html", name+".html")
 			if err != nil {
 				return nil, fmt.Errorf("web: template %s: %w", name, err)

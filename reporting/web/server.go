@@ -98,15 +98,23 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 
 	e.GET("/office", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/office/") })
 	off := e.Group("/office", s.officeLanguage, s.crossOrigin, s.limitBody(MaxOfficeBody))
-	off.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/office/cases") })
+	off.GET("/", s.requireSession, func(c *gin.Context) { c.Redirect(http.StatusSeeOther, home(session(c))) })
 	off.GET("/setup", s.setupForm)
 	off.POST("/setup", s.setup)
 	off.GET("/login", s.loginForm)
 	off.POST("/login", s.login)
 	off.POST("/logout", s.logout)
 	auth := off.Group("", s.requireSession)
-	auth.GET("/cases", s.cases)
-	auth.GET("/cases/:id", s.caseDetail)
+	// Case work is for admins and counsellors; statisticians hold no keys.
+	work := auth.Group("", s.requireRole(reporting.RoleAdmin, reporting.RoleCounsellor))
+	work.GET("/cases", s.cases)
+	work.GET("/cases/:id", s.caseDetail)
+	admin := auth.Group("", s.requireRole(reporting.RoleAdmin))
+	admin.GET("/audit", s.auditLog)
+	s.caseRoutes(work)
+	s.accountRoutes(off, auth, admin)
+	s.totpRoutes(auth, admin)
+	s.teamRoutes(work, admin)
 
 	s.engine = e
 	return s, nil

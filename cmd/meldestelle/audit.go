@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/storage"
+)
+
+// audit runs `meldestelle audit verify`: it walks the audit log's hash
+// chain and fails when an entry was altered, removed or cut off the end.
+func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: meldestelle audit verify [-data DIR]")
+	}
+	var c config
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, err := storage.Open(c.data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.VerifyAudit(ctx); err != nil {
+		if reporting.ErrorCode(err) == reporting.EConflict {
+			return errors.New(reporting.MessageID(err))
+		}
+		return err
+	}
+	var n int
+	_, n, err = db.AuditEntries(ctx, "", reporting.Page{Limit: 0})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
+	return nil
+}
