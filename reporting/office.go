@@ -3,8 +3,8 @@ package reporting
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
