@@ -1,6 +1,375 @@
 package reporting
 
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// settingRecoveryPublicKey holds the public half of the recovery key pair,
+// stored at setup, so that every later team's key can be sealed to it.
+const settingRecoveryPublicKey = "recovery_public_key"
+
+// MaxTeamName is the longest team name, in characters.
+const MaxTeamName = 100
+
 // TeamStore keeps teams beyond the first: creating them, their
-// municipalities and members, and moving a case to another team.
-// (Issue 3, teams work fills it in.)
-type TeamStore interface{}
+// municipalities and their members.
+type TeamStore interface {
+	// CreateTeam stores a new team, its private key sealed to the recovery
+	// key pair and to its creator, and the municipalities it takes from
+	// other teams, in one transaction, and returns the new team's ID.
+	// EConflict "error.team.changed" if the teams are no longer those in
+	// nt.Read, EConflict "error.team.name_taken" if the name is taken.
+	CreateTeam(ctx context.Context, nt NewTeam) (int64, error)
+	// UpdateTeams writes the names and municipalities of the changed teams
+	// in one transaction, unless the stored teams are no longer read
+	// (EConflict "error.team.changed"); EConflict "error.team.name_taken"
+	// if a name is taken.
+	UpdateTeams(ctx context.Context, read, changed []Team) error
+	// TeamMembers lists the users holding a team's key, by name.
+	TeamMembers(ctx context.Context, teamID int64) ([]Member, error)
+	// UsersOutsideTeam lists, by name, the users who do not hold a team's
+	// key.
+	UsersOutsideTeam(ctx context.Context, teamID int64) ([]Member, error)
+	// AddTeamMember stores a team's key sealed to a user. It refuses
+	// (EConflict "error.team.member_not_eligible") a user who is disabled
+	// or a statistician by the time it runs, and one who is a member
+	// already (EConflict "error.team.already_member").
+	AddTeamMember(ctx context.Context, teamID, userID int64, wrapped []byte) error
+	// RemoveTeamMember deletes a user's copy of a team's key; ENotFound if
+	// they hold none.
+	RemoveTeamMember(ctx context.Context, teamID, userID int64) error
+}
+
+// NewTeam is everything creating a team writes in one transaction.
+type NewTeam struct {
+	Team        Team   // ID unset
+	RecoveryKey []byte // the team key sealed to the recovery key pair
+	CreatorID   int64  // the admin who created it
+	CreatorKey  []byte // the team key sealed to the creator's key pair
+	Read        []Team // the teams as they were when the change was planned
+	Others      []Team // other teams whose municipalities change
+}
+
+// TeamForm is the create or edit form of a team, as typed.
+type TeamForm struct {
+	Name           string
+	Municipalities []string
+}
+
+// Member is a team member as the admin pages show them: no key material.
+type Member struct {
+	ID       int64
+	Name     string
+	Role     string
+	Disabled bool
+}
+
+// TeamInfo is a team as the admin pages show it.
+type TeamInfo struct {
+	Team
+	Members []Member
+	// HoldsKey says whether the viewing admin's session holds the team's
+	// key: only then can they add members.
+	HoldsKey bool
+	// Candidates are the users who may be added (filled by TeamDetail).
+	Candidates []Member
+}
+
+// requireAdmin refuses anyone but an admin. The web layer checks the role
+// too; this is the second check, so a routing mistake cannot open team
+// administration to others. Like the audit log, it answers "not found".
+func requireAdmin(s *OfficeSession) error {
+	if s == nil || s.User.Role != RoleAdmin {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	return nil
+}
+
+// TeamOverview lists all teams with their members, for admins.
+func (o *Office) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo, error) {
+	if err := requireAdmin(s); err != nil {
+		return nil, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TeamInfo, len(teams))
+	for i, t := range teams {
+		users, err := o.store.TeamMembers(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		_, held := s.Keys.Team(t.ID)
+		out[i] = TeamInfo{Team: t, Members: users, HoldsKey: held}
+	}
+	return out, nil
+}
+
+// TeamDetail returns one team with its members and the users who may be
+// added.
+func (o *Office) TeamDetail(ctx context.Context, s *OfficeSession, id int64) (TeamInfo, error) {
+	if err := requireAdmin(s); err != nil {
+		return TeamInfo{}, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return TeamInfo{}, err
+	}
+	t, ok := findTeam(teams, id)
+	if !ok {
+		return TeamInfo{}, Errorf(ENotFound, "error.team.not_found")
+	}
+	users, err := o.store.TeamMembers(ctx, id)
+	if err != nil {
+		return TeamInfo{}, err
+	}
+	outside, err := o.store.UsersOutsideTeam(ctx, id)
+	if err != nil {
+		return TeamInfo{}, err
+	}
+	outside = slices.DeleteFunc(outside, func(m Member) bool { return !m.eligible() })
+	_, held := s.Keys.Team(id)
+	return TeamInfo{Team: t, Members: users, HoldsKey: held, Candidates: outside}, nil
+}
+
+// eligible reports whether a user may hold a team key. Statisticians never
+// decrypt anything, so they hold no keys; a disabled user cannot log in.
+func eligible(role string, disabled bool) bool { return role != RoleStatistician && !disabled }
+
+func (m Member) eligible() bool { return eligible(m.Role, m.Disabled) }
+
+func findTeam(teams []Team, id int64) (Team, bool) {
+	i := slices.IndexFunc(teams, func(t Team) bool { return t.ID == id })
+	if i < 0 {
+		return Team{}, false
+	}
+	return teams[i], true
+}
+
+// validate checks the form against the other teams and returns the clean
+// name and municipalities (known codes, each once, in vocabulary order).
+func (f TeamForm) validate(teams []Team, id int64) (string, []string, fieldErrors) {
+	errs := fieldErrors{}
+	name := strings.TrimSpace(f.Name)
+	switch {
+	case name == "" || utf8.RuneCountInString(name) > MaxTeamName || !utf8.ValidString(name):
+		errs.add("name", "error.team.name")
+	case slices.ContainsFunc(teams, func(t Team) bool { return t.ID != id && strings.EqualFold(t.Name, name) }):
+		// Names are compared without case: "Herne" and "herne" would be
+		// two teams nobody can tell apart in a list.
+		errs.add("name", "error.team.name_taken")
+	}
+	var munis []string
+	for _, m := range f.Municipalities {
+		if !known(Municipalities, m) {
+			errs.add("municipalities", "error.team.municipality_unknown")
+			continue
+		}
+		munis = appendOnce(munis, m)
+	}
+	slices.SortFunc(munis, byVocab(Municipalities))
+	return name, munis, errs
+}
+
+// assign returns the teams whose municipalities change when team id (0 for
+// a new team) takes munis: every other team gives up the ones it had,
+// since a municipality belongs to exactly one team.
+func assign(teams []Team, id int64, munis []string) []Team {
+	var changed []Team
+	for _, t := range teams {
+		if t.ID == id {
+			continue
+		}
+		kept := slices.DeleteFunc(slices.Clone(t.Municipalities), func(m string) bool { return slices.Contains(munis, m) })
+		if len(kept) != len(t.Municipalities) {
+			t.Municipalities = kept
+			changed = append(changed, t)
+		}
+	}
+	return changed
+}
+
+// Uncovered returns the municipalities, in vocabulary order, that some
+// team covers now but no team would cover if team teamID had exactly
+// munis (and took them from the others). Reports from such a place would
+// have no team of their own, so such a change is refused.
+func Uncovered(teams []Team, teamID int64, munis []string) []string {
+	var out []string
+	for _, m := range Municipalities {
+		before := slices.ContainsFunc(teams, func(t Team) bool { return t.Covers(m) })
+		after := slices.Contains(munis, m) || slices.ContainsFunc(teams, func(t Team) bool { return t.ID != teamID && t.Covers(m) })
+		if before && !after {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// nameTaken turns the store's unique-name conflict (another admin was
+// faster) into the same field error the form check gives.
+func nameTaken(err error) error {
+	if ErrorCode(err) == EConflict && MessageID(err) == "error.team.name_taken" {
+		return fieldErrors{"name": "error.team.name_taken"}.err()
+	}
+	return err
+}
+
+// CreateTeam creates a team with a fresh key pair and the given
+// municipalities, which other teams give up. The private key is sealed to
+// the recovery key pair, so it can always be recovered, and to the
+// creating admin, who thereby becomes its first member and can add others
+// at once: the key is also put on the admin's live session.
+func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (int64, error) {
+	if err := requireAdmin(s); err != nil {
+		return 0, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	name, munis, errs := f.validate(teams, 0)
+	if err := errs.err(); err != nil {
+		return 0, err
+	}
+	rawPub, err := o.store.Setting(ctx, settingRecoveryPublicKey)
+	if err != nil {
+		return 0, err
+	}
+	if len(rawPub) != len(vault.PublicKey{}) {
+		return 0, fmt.Errorf("reporting: setting %s has %d bytes", settingRecoveryPublicKey, len(rawPub))
+	}
+	recoveryPub := vault.PublicKey(rawPub)
+	pair := vault.NewKeyPair()
+	team := Team{Name: name, PublicKey: pair.Public(), Municipalities: munis}
+	id, err := o.store.CreateTeam(ctx, NewTeam{
+		Team:        team,
+		RecoveryKey: recoveryPub.SealKeyPair(pair, vault.RecoveryAD(pair.Public())),
+		CreatorID:   s.User.ID,
+		CreatorKey:  s.User.PublicKey.SealKeyPair(pair, userTeamKeyAD(s.User.Salt, pair.Public())),
+		Read:        teams,
+		Others:      assign(teams, 0, munis),
+	})
+	if err != nil {
+		return 0, nameTaken(err)
+	}
+	s.Keys.Add(id, pair)
+	return id, o.audit(ctx, s, AuditTeamCreate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
+}
+
+// UpdateTeam renames a team and sets its municipalities. Municipalities it
+// takes are removed from the teams that had them; a change that would
+// leave a municipality without any team is refused, with the reason next
+// to the municipalities field.
+func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f TeamForm) error {
+	if err := requireAdmin(s); err != nil {
+		return err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	team, ok := findTeam(teams, id)
+	if !ok {
+		return Errorf(ENotFound, "error.team.not_found")
+	}
+	name, munis, errs := f.validate(teams, id)
+	if len(Uncovered(teams, id, munis)) > 0 {
+		errs.add("municipalities", "error.team.uncovered")
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	team.Name, team.Municipalities = name, munis
+	if err := o.store.UpdateTeams(ctx, teams, append(assign(teams, id, munis), team)); err != nil {
+		return nameTaken(err)
+	}
+	return o.audit(ctx, s, AuditTeamUpdate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
+}
+
+// AddTeamMember gives a user a team's key, sealed to the user's public key,
+// so that their next login opens the team's reports. Only an admin whose
+// session holds the team's key can do this: the key is given, never made
+// up, so whoever has no copy has nothing to give.
+func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
+	if err := requireAdmin(s); err != nil {
+		return err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	team, ok := findTeam(teams, teamID)
+	if !ok {
+		return Errorf(ENotFound, "error.team.not_found")
+	}
+	key, ok := s.Keys.Team(teamID)
+	if !ok {
+		return Errorf(EConflict, "error.team.key_not_held")
+	}
+	u, err := o.store.User(ctx, userID)
+	if ErrorCode(err) == ENotFound {
+		return fieldErrors{"user": "error.team.user_unknown"}.err()
+	} else if err != nil {
+		return err
+	}
+	if !eligible(u.Role, u.Disabled) {
+		return fieldErrors{"user": "error.team.member_not_eligible"}.err()
+	}
+	// The AD names the user (by salt) and the team, so this envelope
+	// cannot be passed off as another user's or another team's.
+	wrapped := u.PublicKey.SealKeyPair(key, userTeamKeyAD(u.Salt, team.PublicKey))
+	if err := o.store.AddTeamMember(ctx, teamID, userID, wrapped); err != nil {
+		if ErrorCode(err) == EConflict {
+			return fieldErrors{"user": MessageID(err)}.err()
+		}
+		return err
+	}
+	return o.audit(ctx, s, AuditTeamMember, "", fmt.Sprintf("add user:%s team:%d", u.Name, teamID))
+}
+
+// RemoveTeamMember takes a team's key from a user: the stored copy is
+// deleted and every live session of the user forgets the key at once. The
+// last enabled member cannot be removed, since then no one could read the
+// team's reports without the recovery key.
+func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
+	if err := requireAdmin(s); err != nil {
+		return err
+	}
+	users, err := o.store.TeamMembers(ctx, teamID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(users, func(m Member) bool { return m.ID == userID })
+	if i < 0 {
+		return Errorf(ENotFound, "error.team.not_member")
+	}
+	if !slices.ContainsFunc(users, func(m Member) bool { return m.ID != userID && m.eligible() }) {
+		return Errorf(EConflict, "error.team.last_member")
+	}
+	if err := o.store.RemoveTeamMember(ctx, teamID, userID); err != nil {
+		return err
+	}
+	o.RevokeTeamKey(userID, teamID)
+	return o.audit(ctx, s, AuditTeamMember, "", fmt.Sprintf("remove user:%s team:%d", users[i].Name, teamID))
+}
+
+// RevokeTeamKey wipes a team's key from every live session of a user.
+// Deleting the stored copy only stops the next login; the sessions that
+// already unwrapped the key must lose it too, or a removed member could
+// keep reading until they log out.
+func (o *Office) RevokeTeamKey(userID, teamID int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, s := range o.sessions {
+		if s.User.ID == userID {
+			s.Keys.Remove(teamID)
+		}
+	}
+}

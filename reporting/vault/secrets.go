@@ -138,6 +138,17 @@ func (r *Keyring) Teams() []int64 {
 	return ids
 }
 
+// Remove overwrites and forgets one team's key, when its holder leaves the
+// team: from then on the session cannot open that team's reports.
+func (r *Keyring) Remove(teamID int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.keys[teamID]; ok {
+		clear(t.priv[:])
+		delete(r.keys, teamID)
+	}
+}
+
 // Wipe overwrites and forgets every key on the ring. Go may have copied the
 // bytes elsewhere, so this is a best effort; what it guarantees is that
 // the session can no longer decrypt.

@@ -1,0 +1,182 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// CreateTeam stores a new team with its recovery envelope, its creator's
+// copy of the key and the municipalities other teams give up, all in one
+// transaction: a team whose key nobody holds, or that the recovery key
+// cannot open, must never exist even for a moment.
+func (db *DB) CreateTeam(ctx context.Context, nt reporting.NewTeam) (int64, error) {
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := unchangedTeams(ctx, tx, nt.Read); err != nil {
+			return err
+		}
+		if err := writeTeams(ctx, tx, nt.Others); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO teams (name, public_key, municipalities) VALUES (?, ?, ?)`,
+			nt.Team.Name, nt.Team.PublicKey[:], joinCodes(nt.Team.Municipalities))
+		if isUnique(err) {
+			return reporting.Errorf(reporting.EConflict, "error.team.name_taken")
+		}
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_envelopes (team_id, wrapped) VALUES (?, ?)`, id, nt.RecoveryKey); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, nt.CreatorID, id, nt.CreatorKey)
+		return err
+	})
+	return id, err
+}
+
+// UpdateTeams writes the changed teams' names and municipalities in one
+// transaction, so a municipality moving from one team to another is never
+// covered by both or by neither.
+func (db *DB) UpdateTeams(ctx context.Context, read, changed []reporting.Team) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := unchangedTeams(ctx, tx, read); err != nil {
+			return err
+		}
+		return writeTeams(ctx, tx, changed)
+	})
+}
+
+// unchangedTeams fails with EConflict unless the stored teams are exactly
+// those read when the change was planned. Moving municipalities is planned
+// from a snapshot; if another admin changed the teams since, applying the
+// plan could leave a municipality with no team or with two.
+func unchangedTeams(ctx context.Context, tx *sql.Tx, read []reporting.Team) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, municipalities FROM teams ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	changed := reporting.Errorf(reporting.EConflict, "error.team.changed")
+	i := 0
+	for rows.Next() {
+		var id int64
+		var name, munis string
+		if err := rows.Scan(&id, &name, &munis); err != nil {
+			return err
+		}
+		if i >= len(read) {
+			return changed
+		}
+		t := read[i]
+		if t.ID != id || t.Name != name || !slices.Equal(t.Municipalities, splitCodes(munis)) {
+			return changed
+		}
+		i++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if i != len(read) {
+		return changed
+	}
+	return nil
+}
+
+func writeTeams(ctx context.Context, tx *sql.Tx, teams []reporting.Team) error {
+	stmt, err := tx.PrepareContext(ctx, `UPDATE teams SET name = ?, municipalities = ? WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, t := range teams {
+		res, err := stmt.ExecContext(ctx, t.Name, joinCodes(t.Municipalities), t.ID)
+		if isUnique(err) {
+			return reporting.Errorf(reporting.EConflict, "error.team.name_taken")
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return reporting.Errorf(reporting.ENotFound, "error.team.not_found")
+		}
+	}
+	return nil
+}
+
+// TeamMembers lists the users holding a team's key, by name.
+func (db *DB) TeamMembers(ctx context.Context, teamID int64) ([]reporting.Member, error) {
+	return db.members(ctx, `SELECT id, name, role, disabled FROM users
+		WHERE id IN (SELECT user_id FROM user_team_keys WHERE team_id = ?) ORDER BY name`, teamID)
+}
+
+// UsersOutsideTeam lists the users who do not hold a team's key, by name.
+func (db *DB) UsersOutsideTeam(ctx context.Context, teamID int64) ([]reporting.Member, error) {
+	return db.members(ctx, `SELECT id, name, role, disabled FROM users
+		WHERE id NOT IN (SELECT user_id FROM user_team_keys WHERE team_id = ?) ORDER BY name`, teamID)
+}
+
+func (db *DB) members(ctx context.Context, query string, args ...any) ([]reporting.Member, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []reporting.Member
+	for rows.Next() {
+		var m reporting.Member
+		if err := rows.Scan(&m.ID, &m.Name, &m.Role, &m.Disabled); err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
+}
+
+// AddTeamMember stores a team's key sealed to a user. The eligibility is
+// checked again inside the transaction, so a user disabled or made a
+// statistician a moment ago does not receive a key.
+func (db *DB) AddTeamMember(ctx context.Context, teamID, userID int64, wrapped []byte) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped)
+			SELECT id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role <> 'statistician'`, teamID, wrapped, userID)
+		if isPrimaryKey(err) {
+			return reporting.Errorf(reporting.EConflict, "error.team.already_member")
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return reporting.Errorf(reporting.EConflict, "error.team.member_not_eligible")
+		}
+		return nil
+	})
+}
+
+// RemoveTeamMember deletes a user's copy of a team's key.
+func (db *DB) RemoveTeamMember(ctx context.Context, teamID, userID int64) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE team_id = ? AND user_id = ?`, teamID, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return reporting.Errorf(reporting.ENotFound, "error.team.not_member")
+		}
+		return nil
+	})
+}
+
+func isPrimaryKey(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+}
