@@ -46,6 +46,7 @@ type OfficeSession struct {
 	created  time.Time
 	lastSeen time.Time
 	hash     []byte
+	totp     *totpEnrolment // a two-factor enrolment not yet confirmed (totp.go); guarded by Office.mu
 }
 
 // NewOffice returns the office service. params are used for new users;

@@ -104,7 +104,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	off.GET("/login", s.loginForm)
 	off.POST("/login", s.login)
 	off.POST("/logout", s.logout)
-	auth := off.Group("", s.requireSession)
+	auth := off.Group("", s.requireSession, s.requireEnrolment)
 	// Case work is for admins and counsellors; statisticians hold no keys.
 	work := auth.Group("", s.requireRole(reporting.RoleAdmin, reporting.RoleCounsellor))
 	work.GET("/cases", s.cases)
