@@ -194,3 +194,18 @@ func readBody(t testing.TB, resp *http.Response) string {
 	}
 	return string(b)
 }
+
+// postAs submits an office form with a session cookie (nil: none).
+func postAs(t testing.TB, cookie *http.Cookie, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}

@@ -61,20 +61,6 @@ func loginAs(t *testing.T, e *env, name string) *http.Cookie {
 	return nil
 }
 
-// postAs submits an office form with a session cookie.
-func postAs(t *testing.T, cookie *http.Cookie, u string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if cookie != nil {
-		req.AddCookie(cookie)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, readBody(t, resp)
-}
 
 var teamLocation = regexp.MustCompile(`^/office/teams/(\d+)$`)
 

@@ -88,18 +88,6 @@ func newTOTPEnv(t *testing.T) (*env, *totpClock) {
 	return e, clock
 }
 
-// postAs submits an office form with a session cookie.
-func postAs(t *testing.T, cookie *http.Cookie, u string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(cookie)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, readBody(t, resp)
-}
 
 // sessionCookie returns the session cookie a response set, or nil.
 func sessionCookie(resp *http.Response) *http.Cookie {
