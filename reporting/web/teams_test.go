@@ -61,7 +61,6 @@ func loginAs(t *testing.T, e *env, name string) *http.Cookie {
 	return nil
 }
 
-
 var teamLocation = regexp.MustCompile(`^/office/teams/(\d+)$`)
 
 // createTeamAs creates a team through the form and returns its page's path.

@@ -88,7 +88,6 @@ func newTOTPEnv(t *testing.T) (*env, *totpClock) {
 	return e, clock
 }
 
-
 // sessionCookie returns the session cookie a response set, or nil.
 func sessionCookie(resp *http.Response) *http.Cookie {
 	for _, c := range resp.Cookies() {
