@@ -452,7 +452,9 @@ func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (In
 	return Invited{Token: token, Expires: inv.Expires}, o.audit(ctx, s, AuditUserInvite, "", fmt.Sprintf("user=%d role=%s teams=%s", id, f.Role, strings.Join(teams, ",")))
 }
 
-func invitationAD(salt []byte) vault.AD { return vault.InvitationAD("user:" + hex.EncodeToString(salt)) }
+func invitationAD(salt []byte) vault.AD {
+	return vault.InvitationAD("user:" + hex.EncodeToString(salt))
+}
 
 // Invitation returns the name of the user a pending invitation is for.
 // Unknown, used and expired links are all "not found".
