@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -826,4 +827,46 @@ func TestAccountsRecover(t *testing.T) {
 		}
 	}
 	accAudited(t, e, "notfall recover user=2 teams=2")
+}
+
+// Logins that are under way while a user is disabled (their password
+// already checked, argon2id still running or done) do not leave a live
+// session behind: once the disable has returned and the logins have, no
+// token any of them got is accepted.
+func TestAccountsDisableDuringLogin(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	ctx := t.Context()
+	_, admin := e.login(t)
+	pw := accUser(t, e, admin, "berta", reporting.RoleCounsellor, accTeamID(t, e, "PLANB Ruhr"))
+	u, _ := e.db.UserByName(ctx, "berta")
+
+	const logins = 8
+	tokens := make(chan string, logins)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range logins {
+		wg.Go(func() {
+			<-start
+			token, _, err := e.office.Login(ctx, "berta", pw, "")
+			if err != nil && reporting.ErrorCode(err) != reporting.EUnauthorized {
+				t.Errorf("Login: %v", err)
+			}
+			tokens <- token
+		})
+	}
+	close(start)
+	if err := e.office.SetDisabled(ctx, admin, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(tokens)
+	for token := range tokens {
+		if token == "" {
+			continue
+		}
+		if _, err := e.office.Session(ctx, token); reporting.ErrorCode(err) != reporting.EUnauthorized {
+			t.Errorf("a login that raced the disable left a live session: %v", err)
+		}
+	}
 }
