@@ -340,6 +340,9 @@ func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error)
 	}
 	for i := range rows {
 		r := &rows[i]
+		if !r.Expires.IsZero() {
+			r.Expires = r.Expires.In(now.Location()) // the office's time zone, like every other time shown
+		}
 		switch {
 		case r.Disabled:
 			r.State = StateDisabled
@@ -621,6 +624,9 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 	}
 	if !old.Matches(u.Verifier) {
 		if err := o.countLoginFailure(ctx, u); err != nil {
+			return err
+		}
+		if err := o.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
 			return err
 		}
 		return wrong

@@ -539,6 +539,7 @@ func TestAccountsPasswordChange(t *testing.T) {
 	if _, err := e.office.Session(ctx, tok2); err != nil {
 		t.Fatalf("a refused change ended the other session: %v", err)
 	}
+	accAudited(t, e, "admin login_failed password_change")
 
 	if err := e.office.ChangePassword(ctx, s1, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
