@@ -1,6 +1,734 @@
 package reporting
 
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Limits of office accounts.
+const (
+	// InvitationLifetime is how long an invitation link can be used.
+	InvitationLifetime = 72 * time.Hour
+	// FreeLoginAttempts is how many failed logins in a row an account
+	// takes before each further attempt has to wait.
+	FreeLoginAttempts = 5
+	// LoginLockBase is the wait after FreeLoginAttempts failures; each
+	// further failure doubles it, up to LoginLockMax.
+	LoginLockBase = 30 * time.Second
+	// LoginLockMax caps the wait: long enough to make guessing hopeless
+	// (at most 96 guesses a day), short enough that someone who only
+	// mistyped is not locked out for the day.
+	LoginLockMax = 15 * time.Minute
+)
+
+// User states on the users page.
+const (
+	StateActive   = "active"
+	StateDisabled = "disabled"
+	StateInvited  = "invited" // the link was sent, no password set yet
+	StateExpired  = "expired" // invited, but the link expired unused
+)
+
+// UserRoles lists the roles of office users, for forms.
+var UserRoles = []string{RoleAdmin, RoleCounsellor, RoleStatistician}
+
+// settingRecoveryPublic is the settings key of the recovery key pair's
+// public half, written at setup.
+const settingRecoveryPublic = "recovery_public_key"
+
+// Invitation is a pending invitation as stored: the token's hash only, and
+// the invited user's private key wrapped under a key derived from the
+// token.
+type Invitation struct {
+	UserID     int64
+	TokenHash  []byte
+	WrappedKey []byte
+	Expires    time.Time
+	CreatedBy  int64
+}
+
+// UserRow is one line of the users page.
+type UserRow struct {
+	ID        int64
+	Name      string
+	Role      string
+	Teams     []string // names of the teams whose key is sealed to the user
+	Disabled  bool
+	Pending   bool      // invited, no password set yet
+	Expires   time.Time // of the pending invitation; zero when none is left
+	LastLogin string    // the day of the last login, "" for never
+	State     string    // one of the State constants; set by Office.Users
+}
+
+// LoginState is an account's run of failed logins and the lock it earned.
+type LoginState struct {
+	Failures    int
+	LockedUntil time.Time
+}
+
 // AccountStore keeps office users beyond the first admin: invitations,
 // roles, disabling, password changes, login throttling and sessions.
-// (Issue 3, accounts: filled in by the accounts work.)
-type AccountStore interface{}
+type AccountStore interface {
+	// CreateUser stores a user, the team keys sealed to them and, for an
+	// invited user, the invitation, in one transaction, and returns the
+	// user's ID; EConflict "error.accounts.name_taken" if the name is in
+	// use.
+	CreateUser(ctx context.Context, u User, keys []WrappedTeamKey, inv *Invitation) (int64, error)
+	// Invitation finds the invitation with this token hash; ENotFound if
+	// there is none or it expired before now.
+	Invitation(ctx context.Context, tokenHash []byte, now time.Time) (Invitation, error)
+	// AcceptInvitation sets the invited user's password credentials and
+	// deletes the invitation, in one transaction; ENotFound if the
+	// invitation is gone or expired before now.
+	AcceptInvitation(ctx context.Context, tokenHash []byte, now time.Time, params vault.Params, verifier, wrapped []byte) error
+	// DeleteExpiredInvitations deletes invitations that expired before now.
+	DeleteExpiredInvitations(ctx context.Context, now time.Time) error
+	// WithdrawInvitation deletes a user who has not accepted their
+	// invitation yet, with everything sealed to them; ENotFound if there
+	// is no such user.
+	WithdrawInvitation(ctx context.Context, userID int64) error
+	// UserRows lists every user with their teams, by name.
+	UserRows(ctx context.Context) ([]UserRow, error)
+	// SetUserDisabled disables or enables a user; disabling deletes their
+	// sessions in the same transaction. EConflict
+	// "error.accounts.last_admin" if it would leave no active admin.
+	SetUserDisabled(ctx context.Context, userID int64, disabled bool) error
+	// SetUserRole changes a user's role and deletes their sessions; to
+	// statistician it also deletes their team keys. EConflict
+	// "error.accounts.last_admin" if it would leave no active admin.
+	SetUserRole(ctx context.Context, userID int64, role string) error
+	// ChangePassword replaces a user's credentials and wrapped private key
+	// if their verifier is still oldVerifier (EConflict otherwise), and
+	// deletes their sessions but keepSession.
+	ChangePassword(ctx context.Context, userID int64, oldVerifier []byte, params vault.Params, verifier, wrapped, oldTOTP, newTOTP, keepSession []byte) error
+	// DeleteUserSessions deletes every session of a user.
+	DeleteUserSessions(ctx context.Context, userID int64) error
+	// CreateUserSession stores a new session if the user is still enabled
+	// with this role and verifier; EUnauthorized otherwise.
+	CreateUserSession(ctx context.Context, s Session, role string, verifier []byte) error
+	// LoginState returns a user's failed logins and lock.
+	LoginState(ctx context.Context, userID int64) (LoginState, error)
+	// RecordLoginFailure counts a failed login and sets the lock to
+	// lock(failures so far), in one transaction.
+	RecordLoginFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) error
+	// RecordLogin clears the failed logins and lock and records the day.
+	RecordLogin(ctx context.Context, userID int64, day string) error
+}
+
+// accountAdmin refuses anyone but an admin. The routes check the role
+// already; this is the domain's own check, so a handler wired to the wrong
+// group still cannot manage users.
+func accountAdmin(s *OfficeSession) error {
+	if s == nil || s.User.Role != RoleAdmin {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	return nil
+}
+
+func accountNameOK(name string) bool {
+	return name != "" && utf8.RuneCountInString(name) <= 64
+}
+
+// ---- sessions ----
+
+// ID names the session in pages, forms and the audit log: the first 8
+// bytes of the token's hash, in hex. It cannot log anyone in — the cookie
+// holds the token, and even the full hash would not do — and 64 bits keep
+// it unique among one user's few sessions.
+func (s *OfficeSession) ID() string { return hex.EncodeToString(s.hash[:8]) }
+
+// SessionInfo describes one of a user's live sessions.
+type SessionInfo struct {
+	ID       string
+	Created  time.Time
+	LastSeen time.Time
+	Current  bool // the session asking
+}
+
+// addSession stores a new session and puts it in the map. The row is only
+// written if the user is still enabled with the role and password that
+// login checked, so a disable, role change or password change that
+// committed meanwhile wins. Checking the row again once the session is in
+// the map closes the remaining gap: either that change's sweep of the map
+// (which runs after its rows are deleted) finds this session, or this
+// check finds the row gone.
+func (o *Office) addSession(ctx context.Context, s *OfficeSession, u User) error {
+	err := o.store.CreateUserSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: s.created, LastSeen: s.lastSeen}, u.Role, u.Verifier)
+	if err != nil {
+		return err
+	}
+	key := hex.EncodeToString(s.hash)
+	o.mu.Lock()
+	o.sessions[key] = s
+	o.mu.Unlock()
+	if err := o.store.TouchSession(ctx, s.hash, s.lastSeen); err != nil {
+		o.mu.Lock()
+		if o.sessions[key] == s {
+			o.drop(key, s)
+		}
+		o.mu.Unlock()
+		return err
+	}
+	return o.store.RecordLogin(ctx, u.ID, s.created.Format(time.DateOnly))
+}
+
+// forgetSessions drops a user's sessions from memory and wipes their keys,
+// all but keep (nil: all). The caller deletes the rows first (see
+// addSession for why the order matters).
+func (o *Office) forgetSessions(userID int64, keep *OfficeSession) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, s := range o.sessions {
+		if s.User.ID == userID && s != keep {
+			o.drop(k, s)
+		}
+	}
+}
+
+// EndUserSessions ends every session of a user at once: it deletes their
+// rows and drops them, with their keys, from memory, so the next request
+// with any of the user's cookies is refused. Call it whenever a user loses
+// access that their live sessions still hold.
+func (o *Office) EndUserSessions(ctx context.Context, userID int64) error {
+	if err := o.store.DeleteUserSessions(ctx, userID); err != nil {
+		return err
+	}
+	o.forgetSessions(userID, nil)
+	return nil
+}
+
+// sessionsOf lists a user's live sessions, newest first.
+func (o *Office) sessionsOf(userID int64, current *OfficeSession) []SessionInfo {
+	o.mu.Lock()
+	var list []SessionInfo
+	for _, s := range o.sessions {
+		if s.User.ID == userID {
+			list = append(list, SessionInfo{ID: s.ID(), Created: s.created, LastSeen: s.lastSeen, Current: s == current})
+		}
+	}
+	o.mu.Unlock()
+	slices.SortFunc(list, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
+	return list
+}
+
+// RevokeSession ends another session of the same user (one left open on
+// another computer). The current session ends by logging out instead.
+func (o *Office) RevokeSession(ctx context.Context, s *OfficeSession, id string) error {
+	if id == s.ID() {
+		return Errorf(EConflict, "error.accounts.revoke_current")
+	}
+	o.mu.Lock()
+	var found *OfficeSession
+	for k, t := range o.sessions {
+		// Only the user's own sessions: an ID of someone else's session is
+		// "not found", like a made-up one.
+		if t.User.ID == s.User.ID && t.ID() == id {
+			found = t
+			o.drop(k, t)
+			break
+		}
+	}
+	o.mu.Unlock()
+	if found == nil {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	if err := o.store.DeleteSession(ctx, found.hash); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditSessionRevoke, "", "session="+id)
+}
+
+// Account is what the account page shows a user about themselves.
+type Account struct {
+	User     User
+	Teams    []string
+	Sessions []SessionInfo
+}
+
+// Account returns the session user's account: role, teams and live
+// sessions.
+func (o *Office) Account(ctx context.Context, s *OfficeSession) (Account, error) {
+	teams, err := o.teamNames(ctx, s.User.ID)
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{User: s.User, Teams: teams, Sessions: o.sessionsOf(s.User.ID, s)}, nil
+}
+
+// teamNames returns the names of the teams whose key is sealed to a user.
+func (o *Office) teamNames(ctx context.Context, userID int64) ([]string, error) {
+	keys, err := o.store.UserTeamKeys(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, t := range teams {
+		if slices.ContainsFunc(keys, func(k WrappedTeamKey) bool { return k.TeamID == t.ID }) {
+			names = append(names, t.Name)
+		}
+	}
+	return names, nil
+}
+
+// ---- login throttling ----
+
+// lockUntil returns until when an account with this many failed logins in
+// a row must wait: not at all for the first FreeLoginAttempts, then
+// LoginLockBase, doubling with each further failure up to LoginLockMax.
+func lockUntil(now time.Time, failures int) time.Time {
+	if failures < FreeLoginAttempts {
+		return time.Time{}
+	}
+	d := LoginLockBase
+	for i := FreeLoginAttempts; i < failures && d < LoginLockMax; i++ {
+		d *= 2
+	}
+	return now.Add(min(d, LoginLockMax))
+}
+
+// loginLocked reports whether u must wait before the next attempt.
+func (o *Office) loginLocked(ctx context.Context, u User) (bool, error) {
+	st, err := o.store.LoginState(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return o.now().Before(st.LockedUntil), nil
+}
+
+// countLoginFailure records a failed attempt on u's account.
+func (o *Office) countLoginFailure(ctx context.Context, u User) error {
+	now := o.now()
+	return o.store.RecordLoginFailure(ctx, u.ID, func(n int) time.Time { return lockUntil(now, n) })
+}
+
+// loginFailed records and audits a wrong password (or a disabled account).
+func (o *Office) loginFailed(ctx context.Context, u User) error {
+	if err := o.countLoginFailure(ctx, u); err != nil {
+		return err
+	}
+	return o.auditUser(ctx, u, AuditLoginFailed, "")
+}
+
+// ---- users (admin) ----
+
+// Users lists every office user with role, teams and state, for an admin.
+// Invitation copies that expired are deleted first: an expired link can
+// never be used, and the wrapped key has no business staying around.
+func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error) {
+	if err := accountAdmin(s); err != nil {
+		return nil, err
+	}
+	now := o.now()
+	if err := o.store.DeleteExpiredInvitations(ctx, now); err != nil {
+		return nil, err
+	}
+	rows, err := o.store.UserRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		r := &rows[i]
+		if !r.Expires.IsZero() {
+			r.Expires = r.Expires.In(now.Location()) // the office's time zone, like every other time shown
+		}
+		switch {
+		case r.Disabled:
+			r.State = StateDisabled
+		case r.Pending && !r.Expires.IsZero() && now.Before(r.Expires):
+			r.State = StateInvited
+		case r.Pending:
+			r.State = StateExpired
+		default:
+			r.State = StateActive
+		}
+	}
+	return rows, nil
+}
+
+// InviteTeams lists the teams an admin can invite people to: those whose
+// key their session holds, since the invitation seals that key to the new
+// user.
+func (o *Office) InviteTeams(ctx context.Context, s *OfficeSession) ([]Team, error) {
+	if err := accountAdmin(s); err != nil {
+		return nil, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(teams, func(t Team) bool {
+		_, ok := s.Keys.Team(t.ID)
+		return !ok
+	}), nil
+}
+
+// InviteForm is the invitation form.
+type InviteForm struct {
+	Name  string
+	Role  string
+	Teams []int64
+}
+
+// Invited is a new invitation: the token for the link (shown once, never
+// stored) and when the link expires.
+type Invited struct {
+	Token   string
+	Expires time.Time
+}
+
+// Invite creates a user and returns the one-time token of their invitation
+// link. The user's key pair is made now: its private half is wrapped under
+// a key derived from the token, and the chosen team keys (taken from the
+// admin's session) are sealed to its public half, so the invitee holds
+// them the moment they set a password. Only the token's hash is stored.
+func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (Invited, error) {
+	if err := accountAdmin(s); err != nil {
+		return Invited{}, err
+	}
+	errs := fieldErrors{}
+	f.Name = strings.TrimSpace(f.Name)
+	if !accountNameOK(f.Name) {
+		errs.add("name", "error.setup.username")
+	}
+	if !slices.Contains(UserRoles, f.Role) {
+		errs.add("role", "error.accounts.role")
+	}
+	slices.Sort(f.Teams)
+	f.Teams = slices.Compact(f.Teams)
+	// Statistics never need decryption, so a statistician holds no key.
+	if f.Role == RoleStatistician && len(f.Teams) > 0 {
+		errs.add("teams", "error.accounts.statistician_teams")
+	}
+	pairs := make([]*vault.KeyPair, 0, len(f.Teams))
+	for _, id := range f.Teams {
+		kp, ok := s.Keys.Team(id)
+		if !ok {
+			errs.add("teams", "error.accounts.team_not_held")
+			break
+		}
+		pairs = append(pairs, kp)
+	}
+	if err := errs.err(); err != nil {
+		return Invited{}, err
+	}
+
+	token := vault.NewToken()
+	salt := vault.NewSalt()
+	pair := vault.NewKeyPair()
+	u := User{Name: f.Name, Role: f.Role, Salt: salt, Params: o.params,
+		// Empty until accepted: no password derives an empty verifier.
+		Verifier: []byte{}, WrappedKey: []byte{}, PublicKey: pair.Public()}
+	keys := make([]WrappedTeamKey, len(pairs))
+	for i, kp := range pairs {
+		keys[i] = WrappedTeamKey{TeamID: f.Teams[i], PublicKey: kp.Public(),
+			Wrapped: pair.Public().SealKeyPair(kp, userTeamKeyAD(salt, kp.Public()))}
+	}
+	inv := &Invitation{
+		TokenHash:  vault.HashToken(token),
+		WrappedKey: vault.InvitationKey(token, salt).WrapKeyPair(pair, invitationAD(salt)),
+		Expires:    o.now().Add(InvitationLifetime),
+		CreatedBy:  s.User.ID,
+	}
+	id, err := o.store.CreateUser(ctx, u, keys, inv)
+	if ErrorCode(err) == EConflict {
+		return Invited{}, fieldErrors{"name": MessageID(err)}.err()
+	}
+	if err != nil {
+		return Invited{}, err
+	}
+	teams := make([]string, len(f.Teams))
+	for i, t := range f.Teams {
+		teams[i] = strconv.FormatInt(t, 10)
+	}
+	return Invited{Token: token, Expires: inv.Expires}, o.audit(ctx, s, AuditUserInvite, "", fmt.Sprintf("user=%d role=%s teams=%s", id, f.Role, strings.Join(teams, ",")))
+}
+
+func invitationAD(salt []byte) vault.AD {
+	return vault.InvitationAD("user:" + hex.EncodeToString(salt))
+}
+
+// Invitation returns the name of the user a pending invitation is for.
+// Unknown, used and expired links are all "not found".
+func (o *Office) Invitation(ctx context.Context, token string) (string, error) {
+	_, u, err := o.invitation(ctx, token)
+	return u.Name, err
+}
+
+func (o *Office) invitation(ctx context.Context, token string) (Invitation, User, error) {
+	if token == "" {
+		return Invitation{}, User{}, Errorf(ENotFound, "error.not_found")
+	}
+	inv, err := o.store.Invitation(ctx, vault.HashToken(token), o.now())
+	if err != nil {
+		return Invitation{}, User{}, err
+	}
+	u, err := o.store.User(ctx, inv.UserID)
+	return inv, u, err
+}
+
+// AcceptForm is the invitee's password form.
+type AcceptForm struct {
+	Token    string
+	Password string
+	Confirm  string
+}
+
+// AcceptInvitation sets the invitee's password: the token's key opens
+// their private key, the password's key-encryption key (argon2id) wraps it
+// again, and the invitation copy is deleted. The link works once.
+func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
+	inv, u, err := o.invitation(ctx, f.Token)
+	if err != nil {
+		return err
+	}
+	if err := passwordErrors("password", f.Password, f.Confirm); err != nil {
+		return err
+	}
+	// A stored invitation that the token found but does not open is
+	// corruption, not a wrong link: an internal error.
+	pair, err := vault.InvitationKey(f.Token, u.Salt).UnwrapKeyPair(inv.WrappedKey, u.PublicKey, invitationAD(u.Salt))
+	if err != nil {
+		return err
+	}
+	creds, err := o.kdf.Password(ctx, f.Password, u.Salt, o.params)
+	if err != nil {
+		return err
+	}
+	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
+	if err := o.store.AcceptInvitation(ctx, inv.TokenHash, o.now(), o.params, creds.Verifier, wrapped); err != nil {
+		return err
+	}
+	return o.auditUser(ctx, u, AuditUserAccept, "")
+}
+
+// passwordErrors checks a new password and its confirmation.
+func passwordErrors(field, password, confirm string) error {
+	errs := fieldErrors{}
+	if utf8.RuneCountInString(password) < MinPassword {
+		errs.add(field, "error.setup.password_short")
+	} else if password != confirm {
+		errs.add("confirm", "error.setup.password_mismatch")
+	}
+	return errs.err()
+}
+
+// WithdrawInvitation deletes a user who never accepted their invitation
+// (for example because the link expired), so the name can be invited
+// again.
+func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userID int64) error {
+	if err := accountAdmin(s); err != nil {
+		return err
+	}
+	if err := o.store.WithdrawInvitation(ctx, userID); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID))
+}
+
+// SetDisabled disables or enables a user. A disabled user's sessions end
+// at once (rows and keys) and they cannot log in. An admin cannot disable
+// themselves, nor the last active admin.
+func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
+	if err := accountAdmin(s); err != nil {
+		return err
+	}
+	if disabled && userID == s.User.ID {
+		return Errorf(EConflict, "error.accounts.disable_self")
+	}
+	u, err := o.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Disabled == disabled {
+		return nil
+	}
+	if err := o.store.SetUserDisabled(ctx, userID, disabled); err != nil {
+		return err
+	}
+	action := AuditUserEnable
+	if disabled {
+		// The rows went in the same transaction; now the keys in memory.
+		o.forgetSessions(userID, nil)
+		action = AuditUserDisable
+	}
+	return o.audit(ctx, s, action, "", fmt.Sprintf("user=%d", userID))
+}
+
+// SetRole changes a user's role. The user's sessions end, so that the new
+// role (and for a statistician, the loss of every team key) applies at
+// once. The last active admin keeps the role.
+func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, role string) error {
+	if err := accountAdmin(s); err != nil {
+		return err
+	}
+	if !slices.Contains(UserRoles, role) {
+		return Errorf(EInvalid, "error.accounts.role")
+	}
+	u, err := o.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Role == role {
+		return nil
+	}
+	if err := o.store.SetUserRole(ctx, userID, role); err != nil {
+		return err
+	}
+	o.forgetSessions(userID, nil)
+	return o.audit(ctx, s, AuditUserRole, "", fmt.Sprintf("user=%d %s→%s", userID, u.Role, role))
+}
+
+// ---- own password ----
+
+// PasswordForm is the form to change one's own password.
+type PasswordForm struct {
+	Old     string
+	New     string
+	Confirm string
+}
+
+// ChangePassword checks the old password and wraps the user's private key
+// under the new password's key. Team keys stay as they are: they are
+// sealed to the user's public key, which does not change. The user's other
+// sessions end. A wrong old password counts as a failed login, so a taken-
+// over session cannot be used to guess the password.
+func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f PasswordForm) error {
+	if err := passwordErrors("new", f.New, f.Confirm); err != nil {
+		return err
+	}
+	u, err := o.store.User(ctx, s.User.ID)
+	if err != nil {
+		return err
+	}
+	wrong := fieldErrors{"old": "error.accounts.old_password"}.err()
+	if locked, err := o.loginLocked(ctx, u); err != nil {
+		return err
+	} else if locked {
+		return wrong
+	}
+	old, err := o.kdf.Password(ctx, f.Old, u.Salt, u.Params)
+	if err != nil {
+		return err
+	}
+	if !old.Matches(u.Verifier) {
+		if err := o.countLoginFailure(ctx, u); err != nil {
+			return err
+		}
+		if err := o.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
+			return err
+		}
+		return wrong
+	}
+	pair, err := old.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
+	if err != nil {
+		return err
+	}
+	// The salt stays: the team keys' AD names the user by it.
+	creds, err := o.kdf.Password(ctx, f.New, u.Salt, o.params)
+	if err != nil {
+		return err
+	}
+	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
+	totp, err := o.store.TOTP(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	resealed, err := o.resealTOTP(ctx, u, old.KEK, u.Salt, creds.KEK)
+	if err != nil {
+		return err
+	}
+	if err := o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash); err != nil {
+		return err
+	}
+	o.forgetSessions(u.ID, s)
+	return o.audit(ctx, s, AuditPassword, "", "")
+}
+
+// ---- recovery ----
+
+// RecoverResult says what Recover did.
+type RecoverResult struct {
+	Admin string
+	Teams []string // the teams whose keys the new admin holds
+}
+
+// Recover creates a new admin who holds every team's key, opened with the
+// recovery key: the way back in when every admin lost their password. A
+// wrong recovery key changes nothing.
+func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string) (RecoverResult, error) {
+	name = strings.TrimSpace(name)
+	errs := fieldErrors{}
+	if !accountNameOK(name) {
+		errs.add("admin", "error.setup.username")
+	}
+	if utf8.RuneCountInString(password) < MinPassword {
+		errs.add("password", "error.setup.password_short")
+	}
+	if err := errs.err(); err != nil {
+		return RecoverResult{}, err
+	}
+	wrongKey := Errorf(EUnauthorized, "error.accounts.recovery_key")
+	key, err := vault.ParseRecoveryKey(recoveryKey)
+	if err != nil {
+		return RecoverResult{}, wrongKey
+	}
+	recovery := vault.RecoveryKeyPair(key)
+	stored, err := o.store.Setting(ctx, settingRecoveryPublic)
+	if ErrorCode(err) == ENotFound {
+		return RecoverResult{}, Errorf(EConflict, "error.not_set_up")
+	} else if err != nil {
+		return RecoverResult{}, err
+	}
+	pub := recovery.Public()
+	if !vault.Equal(stored, pub[:]) {
+		return RecoverResult{}, wrongKey
+	}
+	wrapped, err := o.store.RecoveryKeys(ctx)
+	if err != nil {
+		return RecoverResult{}, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return RecoverResult{}, err
+	}
+	pairs := make([]*vault.KeyPair, len(wrapped))
+	for i, w := range wrapped {
+		if pairs[i], err = recovery.OpenKeyPair(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey)); err != nil {
+			return RecoverResult{}, fmt.Errorf("recovery envelope of team %d does not open: %w", w.TeamID, err)
+		}
+	}
+
+	u, err := o.newUser(ctx, name, RoleAdmin, password)
+	if err != nil {
+		return RecoverResult{}, err
+	}
+	res := RecoverResult{Admin: name}
+	keys := make([]WrappedTeamKey, len(pairs))
+	for i, kp := range pairs {
+		keys[i] = WrappedTeamKey{TeamID: wrapped[i].TeamID, PublicKey: kp.Public(),
+			Wrapped: u.PublicKey.SealKeyPair(kp, userTeamKeyAD(u.Salt, kp.Public()))}
+		for _, t := range teams {
+			if t.ID == wrapped[i].TeamID {
+				res.Teams = append(res.Teams, t.Name)
+			}
+		}
+	}
+	if u.ID, err = o.store.CreateUser(ctx, u, keys, nil); ErrorCode(err) == EConflict {
+		return RecoverResult{}, fieldErrors{"admin": MessageID(err)}.err()
+	} else if err != nil {
+		return RecoverResult{}, err
+	}
+	return res, o.auditUser(ctx, u, AuditRecover, fmt.Sprintf("user=%d teams=%d", u.ID, len(keys)))
+}

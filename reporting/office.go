@@ -173,7 +173,8 @@ var dummySalt = vault.NewSalt()
 
 // Login checks a user's password (and second factor), unwraps their team
 // keys into a new session and returns the session token for the cookie.
-// Unknown user, wrong password and disabled account give the same error.
+// Unknown user, wrong password, disabled and locked account give the same
+// error.
 func (o *Office) Login(ctx context.Context, name, password, totp string) (string, *OfficeSession, error) {
 	denied := Errorf(EUnauthorized, "error.login.failed")
 	u, err := o.store.UserByName(ctx, strings.TrimSpace(name))
@@ -185,17 +186,32 @@ func (o *Office) Login(ctx context.Context, name, password, totp string) (string
 	} else if err != nil {
 		return "", nil, err
 	}
+	// A locked account (too many failures) is refused before argon2id
+	// runs, so guessing costs the attacker time and the server nothing;
+	// the answer is the same as for a wrong password.
+	if locked, err := o.loginLocked(ctx, u); err != nil {
+		return "", nil, err
+	} else if locked {
+		return "", nil, denied
+	}
 	creds, err := o.kdf.Password(ctx, password, u.Salt, u.Params)
 	if err != nil {
 		return "", nil, err
 	}
 	if !creds.Matches(u.Verifier) || u.Disabled {
-		if err := o.auditUser(ctx, u, AuditLoginFailed, ""); err != nil {
+		if err := o.loginFailed(ctx, u); err != nil {
 			return "", nil, err
 		}
 		return "", nil, denied
 	}
 	if err := o.checkSecondFactor(ctx, u, creds, totp); err != nil {
+		// A wrong second factor counts too, so the code cannot be guessed
+		// at leisure by someone who knows the password.
+		if ErrorCode(err) == EUnauthorized && totp != "" {
+			if err := o.countLoginFailure(ctx, u); err != nil {
+				return "", nil, err
+			}
+		}
 		return "", nil, err
 	}
 	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
@@ -219,12 +235,11 @@ func (o *Office) Login(ctx context.Context, name, password, totp string) (string
 	token := vault.NewToken()
 	now := o.now()
 	s := &OfficeSession{User: u, Keys: ring, created: now, lastSeen: now, hash: vault.HashToken(token)}
-	if err := o.store.CreateSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: now, LastSeen: now}); err != nil {
+	if err := o.addSession(ctx, s, u); ErrorCode(err) == EUnauthorized {
+		return "", nil, denied
+	} else if err != nil {
 		return "", nil, err
 	}
-	o.mu.Lock()
-	o.sessions[hex.EncodeToString(s.hash)] = s
-	o.mu.Unlock()
 	if err := o.audit(ctx, s, AuditLogin, "", ""); err != nil {
 		return "", nil, err
 	}

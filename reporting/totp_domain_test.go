@@ -222,24 +222,54 @@ func TestTOTPWrongCodeRefused(t *testing.T) {
 	// code's (used) step.
 	e.clock.Advance(30 * time.Second)
 	now := e.clock.Now()
-	for _, tt := range []struct{ name, code string }{
+	refuse := func(cases []struct{ name, code string }) {
+		t.Helper()
+		for _, tt := range cases {
+			wantLoginRefused(t, tt.name, e.loginWith(t, adminPassword, tt.code), "error.totp.wrong")
+		}
+	}
+	// Four at a time: the fifth failure in a row would lock the account
+	// (TestTOTPFailuresLockAccount), and a good login resets the count.
+	refuse([]struct{ name, code string }{
 		{"wrong digits", wrongCode(totpCode(t, secret, now))},
 		{"two steps ago", totpCode(t, secret, now.Add(-60*time.Second))},
 		{"two steps ahead", totpCode(t, secret, now.Add(60*time.Second))},
 		{"letters", "abcdef"},
+	})
+	if err := e.loginWith(t, adminPassword, totpCode(t, secret, now.Add(-30*time.Second))); err != nil {
+		t.Errorf("code of the previous step: %v", err)
+	}
+	refuse([]struct{ name, code string }{
 		{"too short", totpCode(t, secret, now)[:5]},
 		{"seven digits", totpCode(t, secret, now) + "1"},
-	} {
-		wantLoginRefused(t, tt.name, e.loginWith(t, adminPassword, tt.code), "error.totp.wrong")
+	})
+	if err := e.loginWith(t, adminPassword, totpCode(t, secret, now.Add(30*time.Second))); err != nil {
+		t.Errorf("code of the next step: %v", err)
 	}
 	if n := count(e.auditActions(t), reporting.AuditLoginFailed+":totp"); n != 6 {
 		t.Errorf("%d failed second factors in the audit log, want 6", n)
 	}
-	if err := e.loginWith(t, adminPassword, totpCode(t, secret, now.Add(-30*time.Second))); err != nil {
-		t.Errorf("code of the previous step: %v", err)
+}
+
+// Guessing codes after a stolen password is slowed down like guessing
+// passwords: after five wrong codes in a row even the right code is
+// refused until the lock expires.
+func TestTOTPFailuresLockAccount(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	secret, _ := e.enrol(t)
+	e.clock.Advance(30 * time.Second)
+	for range 5 {
+		if err := e.loginWith(t, adminPassword, wrongCode(totpCode(t, secret, e.clock.Now()))); err == nil {
+			t.Fatal("a wrong code was accepted")
+		}
 	}
-	if err := e.loginWith(t, adminPassword, totpCode(t, secret, now.Add(30*time.Second))); err != nil {
-		t.Errorf("code of the next step: %v", err)
+	if err := e.loginWith(t, adminPassword, totpCode(t, secret, e.clock.Now())); err == nil {
+		t.Fatal("the right code was accepted right after five wrong ones: codes can be guessed at full speed")
+	}
+	e.clock.Advance(16 * time.Minute)
+	if err := e.loginWith(t, adminPassword, totpCode(t, secret, e.clock.Now())); err != nil {
+		t.Errorf("after the lock expired the right code is refused: %v", err)
 	}
 }
 
@@ -559,5 +589,31 @@ func TestTOTPPendingEnrolmentPerSession(t *testing.T) {
 	}
 	if st, _ := e.office.TOTPStatus(ctx, other); st.Enabled {
 		t.Error("two-factor turned on without confirmation")
+	}
+}
+
+// Changing the password keeps two-factor working: the secret, sealed
+// under the password's key, is re-sealed under the new one, so the user
+// logs in with the new password and their app's code (and not with the
+// old password).
+func TestPasswordChangeKeepsTOTP(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	secret, _ := e.enrol(t)
+	_, s := e.loginWithCode(t, totpCode(t, secret, e.clock.Now()))
+	const newPassword = "ein ganz neues langes Passwort"
+	if err := e.office.ChangePassword(t.Context(), s, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
+		t.Fatalf("ChangePassword: %v", err)
+	}
+	e.clock.Advance(30 * time.Second)
+	if err := e.loginWith(t, newPassword, totpCode(t, secret, e.clock.Now())); err != nil {
+		t.Fatalf("new password and code after the change: %v", err)
+	}
+	e.clock.Advance(30 * time.Second)
+	if err := e.loginWith(t, adminPassword, totpCode(t, secret, e.clock.Now())); err == nil {
+		t.Error("the old password still works")
+	}
+	if err := e.loginWith(t, newPassword, ""); err == nil {
+		t.Error("two-factor was lost with the password change")
 	}
 }

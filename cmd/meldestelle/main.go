@@ -4,7 +4,8 @@
 //	meldestelle setup -admin NAME -password-stdin
 //	                                 create the first team and admin without a browser
 //	meldestelle audit verify         check the audit log's hash chain (exit 1 if broken)
-//	meldestelle recover ...          create a new admin with the recovery key
+//	meldestelle recover -admin NAME -recovery-key-stdin
+//	                                 create a new admin with the recovery key
 //
 // Flags fall back to MELDESTELLE_* environment variables; see README.md.
 package main

@@ -1,13 +1,78 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-// recoverAdmin runs `meldestelle recover`: with the recovery key it creates
-// a new admin who holds every team's key. (Issue 3, accounts work.)
+// recoverAdmin runs `meldestelle recover -recovery-key-stdin -admin NAME`:
+// it reads the recovery key from the first line of standard input and the
+// new admin's password from the second, opens every team key with the
+// recovery key and creates a new admin who holds them all. Both secrets
+// come on stdin, never as arguments, which other users of the machine can
+// read in the process list. A wrong recovery key changes nothing.
 func recoverAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("recover: not built yet")
+	var c config
+	fs := flag.NewFlagSet("recover", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	admin := fs.String("admin", "", "name of the new admin (required)")
+	keyStdin := fs.Bool("recovery-key-stdin", false, "read the recovery key from the first line of standard input and the new admin's password from the second (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *admin == "" || !*keyStdin {
+		return errors.New("recover needs -admin NAME and -recovery-key-stdin")
+	}
+	in := bufio.NewReader(stdin)
+	line := func() (string, error) {
+		s, err := in.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		return strings.TrimRight(s, "\r\n"), nil
+	}
+	key, err := line()
+	if err != nil {
+		return err
+	}
+	password, err := line()
+	if err != nil {
+		return err
+	}
+
+	db, _, office, err := c.services(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer office.Close()
+	tr, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	res, err := office.Recover(ctx, key, *admin, password)
+	if errs := reporting.FieldErrors(err); errs != nil {
+		for field, id := range errs {
+			fmt.Fprintf(stderr, "%s: %s\n", field, tr.T("en", id, nil))
+		}
+		return errors.New("recover refused; nothing was changed")
+	}
+	if code := reporting.ErrorCode(err); code != "" {
+		return fmt.Errorf("%s Nothing was changed.", tr.T("en", reporting.MessageID(err), nil))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Admin %q created with the recovery key. They hold the keys of %d team(s): %s.\nThe event is in the audit log. Log in at /office/login.\n",
+		res.Admin, len(res.Teams), strings.Join(res.Teams, ", "))
+	return nil
 }

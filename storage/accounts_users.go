@@ -1,0 +1,313 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// ceilUnix rounds t up to whole unix seconds, so a stored lock never ends
+// earlier than asked.
+func ceilUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
+}
+
+// CreateUser stores a user, their team keys and their invitation in one
+// transaction.
+func (db *DB) CreateUser(ctx context.Context, u reporting.User, keys []reporting.WrappedTeamKey, inv *reporting.Invitation) (int64, error) {
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = insertUser(ctx, tx, u)
+		if isUnique(err) {
+			return reporting.Errorf(reporting.EConflict, "error.accounts.name_taken")
+		}
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, id, k.TeamID, k.Wrapped); err != nil {
+				return err
+			}
+		}
+		if inv == nil {
+			return nil
+		}
+		var by any
+		if inv.CreatedBy != 0 {
+			by = inv.CreatedBy
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO invitations (user_id, token_hash, private_key_wrapped, expires, created_by) VALUES (?, ?, ?, ?, ?)`,
+			id, inv.TokenHash, inv.WrappedKey, inv.Expires.Unix(), by)
+		return err
+	})
+	return id, err
+}
+
+// Invitation finds an unexpired invitation by its token's hash.
+func (db *DB) Invitation(ctx context.Context, tokenHash []byte, now time.Time) (reporting.Invitation, error) {
+	var inv reporting.Invitation
+	var expires int64
+	var by sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT user_id, token_hash, private_key_wrapped, expires, created_by
+		FROM invitations WHERE token_hash = ? AND expires > ?`, tokenHash, now.Unix()).
+		Scan(&inv.UserID, &inv.TokenHash, &inv.WrappedKey, &expires, &by)
+	inv.Expires, inv.CreatedBy = time.Unix(expires, 0), by.Int64
+	return inv, notFound(err, "error.not_found")
+}
+
+// AcceptInvitation sets the invited user's credentials and deletes the
+// invitation. The invitation is looked up again inside the transaction,
+// so two tabs submitting the same link cannot both succeed.
+func (db *DB) AcceptInvitation(ctx context.Context, tokenHash []byte, now time.Time, params vault.Params, verifier, wrapped []byte) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var userID int64
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM invitations WHERE token_hash = ? AND expires > ?`, tokenHash, now.Unix()).Scan(&userID)
+		if err != nil {
+			return notFound(err, "error.not_found")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET kdf_params = ?, verifier_hash = ?, private_key_wrapped = ?
+			WHERE id = ? AND length(verifier_hash) = 0`, params.String(), verifier, wrapped, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return reporting.Errorf(reporting.ENotFound, "error.not_found")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM invitations WHERE user_id = ?`, userID)
+		return err
+	})
+}
+
+// DeleteExpiredInvitations deletes the invitations that expired before now.
+func (db *DB) DeleteExpiredInvitations(ctx context.Context, now time.Time) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM invitations WHERE expires <= ?`, now.Unix())
+	return err
+}
+
+// WithdrawInvitation deletes a user who has no password yet; the cascade
+// takes their team keys, sessions and invitation with them.
+func (db *DB) WithdrawInvitation(ctx context.Context, userID int64) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ? AND length(verifier_hash) = 0`, userID)
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
+			// Something else refers to the user (a case assigned to them).
+			return reporting.Errorf(reporting.EConflict, "error.accounts.withdraw_in_use")
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.ENotFound, "error.not_found")
+		}
+		return nil
+	})
+}
+
+// UserRows lists every user with their teams, by name, from one snapshot.
+func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, length(u.verifier_hash) = 0, coalesce(u.last_login, ''), i.expires
+		FROM users u LEFT JOIN invitations i ON i.user_id = u.id ORDER BY u.name COLLATE NOCASE, u.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []reporting.UserRow
+	index := map[int64]int{}
+	for rows.Next() {
+		var r reporting.UserRow
+		var expires sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Disabled, &r.Pending, &r.LastLogin, &expires); err != nil {
+			return nil, err
+		}
+		if expires.Valid {
+			r.Expires = time.Unix(expires.Int64, 0)
+		}
+		index[r.ID] = len(list)
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	teams, err := tx.QueryContext(ctx, `SELECT k.user_id, t.name FROM user_team_keys k JOIN teams t ON t.id = k.team_id ORDER BY t.name COLLATE NOCASE`)
+	if err != nil {
+		return nil, err
+	}
+	defer teams.Close()
+	for teams.Next() {
+		var id int64
+		var name string
+		if err := teams.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		if i, ok := index[id]; ok {
+			list[i].Teams = append(list[i].Teams, name)
+		}
+	}
+	return list, teams.Err()
+}
+
+// keepAnAdmin refuses a change that would take away the last active admin
+// (enabled, with a password). It runs inside the changing transaction:
+// with a check before it, two admins disabling each other at the same
+// moment could both pass and leave nobody to manage the office.
+func keepAnAdmin(ctx context.Context, tx *sql.Tx, userID int64) error {
+	var others int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users
+		WHERE role = 'admin' AND disabled = 0 AND length(verifier_hash) > 0 AND id != ?`, userID).Scan(&others)
+	if err != nil {
+		return err
+	}
+	if others == 0 {
+		return reporting.Errorf(reporting.EConflict, "error.accounts.last_admin")
+	}
+	return nil
+}
+
+// isActiveAdmin reports whether a user is an enabled admin with a
+// password; ENotFound if there is no such user.
+func isActiveAdmin(ctx context.Context, tx *sql.Tx, userID int64) (bool, error) {
+	var active bool
+	err := tx.QueryRowContext(ctx, `SELECT role = 'admin' AND disabled = 0 AND length(verifier_hash) > 0 FROM users WHERE id = ?`, userID).Scan(&active)
+	return active, notFound(err, "error.not_found")
+}
+
+// SetUserDisabled disables (deleting the user's sessions) or enables a user.
+func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		activeAdmin, err := isActiveAdmin(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if disabled && activeAdmin {
+			if err := keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, userID); err != nil {
+			return err
+		}
+		if !disabled {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+		return err
+	})
+}
+
+// SetUserRole changes a user's role and deletes their sessions; a
+// statistician loses every team key.
+func (db *DB) SetUserRole(ctx context.Context, userID int64, role string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		activeAdmin, err := isActiveAdmin(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if role != reporting.RoleAdmin && activeAdmin {
+			if err := keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
+			return err
+		}
+		if role == reporting.RoleStatistician {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, userID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+		return err
+	})
+}
+
+// ChangePassword replaces a user's credentials, unless they changed since
+// oldVerifier was read, and deletes their other sessions.
+func (db *DB) ChangePassword(ctx context.Context, userID int64, oldVerifier []byte, params vault.Params, verifier, wrapped, oldTOTP, newTOTP, keepSession []byte) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// The TOTP secret is sealed under the password's key: it changes
+		// with the password, and only if it is still the one re-sealed
+		// (two-factor was not switched on or off in between).
+		res, err := tx.ExecContext(ctx, `UPDATE users SET kdf_params = ?, verifier_hash = ?, private_key_wrapped = ?, totp_secret_sealed = ?
+			WHERE id = ? AND verifier_hash = ? AND totp_secret_sealed IS ?`, params.String(), verifier, wrapped, newTOTP, userID, oldVerifier, oldTOTP)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return reporting.Errorf(reporting.EConflict, "error.accounts.password_changed")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash != ?`, userID, keepSession)
+		return err
+	})
+}
+
+// DeleteUserSessions deletes every session of a user.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return err
+}
+
+// CreateUserSession stores a session if the user is still enabled, with
+// the role and verifier that the login checked.
+func (db *DB) CreateUserSession(ctx context.Context, s reporting.Session, role string, verifier []byte) error {
+	res, err := db.write.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen)
+		SELECT ?, id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role = ? AND verifier_hash = ? AND length(verifier_hash) > 0`,
+		s.TokenHash, s.Created.Unix(), s.LastSeen.Unix(), s.UserID, role, verifier)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return reporting.Errorf(reporting.EUnauthorized, "error.login.failed")
+	}
+	return nil
+}
+
+// LoginState returns a user's failed logins and lock.
+func (db *DB) LoginState(ctx context.Context, userID int64) (reporting.LoginState, error) {
+	var st reporting.LoginState
+	var until int64
+	err := db.read.QueryRowContext(ctx, `SELECT failed_count, locked_until FROM users WHERE id = ?`, userID).Scan(&st.Failures, &until)
+	if until > 0 {
+		st.LockedUntil = time.Unix(until, 0)
+	}
+	return st, notFound(err, "error.not_found")
+}
+
+// RecordLoginFailure counts a failed login and sets the lock, in one
+// transaction so that parallel failures each count.
+func (db *DB) RecordLoginFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `UPDATE users SET failed_count = failed_count + 1 WHERE id = ? RETURNING failed_count`, userID).Scan(&n)
+		if err != nil {
+			return notFound(err, "error.not_found")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET locked_until = max(locked_until, ?) WHERE id = ?`, ceilUnix(lock(n)), userID)
+		return err
+	})
+}
+
+// RecordLogin clears a user's failed logins and lock and records the day.
+func (db *DB) RecordLogin(ctx context.Context, userID int64, day string) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE users SET failed_count = 0, locked_until = 0, last_login = ? WHERE id = ?`, day, userID)
+	return err
+}
