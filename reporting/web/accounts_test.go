@@ -31,27 +31,13 @@ func accLogin(t testing.TB, e *env, name, password string) (*http.Cookie, string
 	return nil, ""
 }
 
-// accPost submits a form with a session cookie (nil: without).
-func accPost(t testing.TB, cookie *http.Cookie, u string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if cookie != nil {
-		req.AddCookie(cookie)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, readBody(t, resp)
-}
 
 var accLinkPattern = regexp.MustCompile(`id="invite-link"[^>]*>(http://[^<]+/office/invite/([0-9a-f]{64}))<`)
 
 // accInvite invites someone through the form and returns the link shown.
 func accInvite(t testing.TB, e *env, admin *http.Cookie, name, role string, teams ...string) string {
 	t.Helper()
-	resp, body := accPost(t, admin, e.URL+"/office/users/invite", url.Values{"name": {name}, "role": {role}, "teams": teams})
+	resp, body := postAs(t, admin, e.URL+"/office/users/invite", url.Values{"name": {name}, "role": {role}, "teams": teams})
 	m := accLinkPattern.FindStringSubmatch(body)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("invite %s: status %d, no link:\n%s", name, resp.StatusCode, body)
@@ -108,7 +94,7 @@ func TestAccountsPagesAccessControl(t *testing.T) {
 		accRedirectsToLogin(t, "GET "+u+" logged out", resp)
 	}
 	for _, u := range posts {
-		resp, _ := accPost(t, nil, e.URL+u, url.Values{"role": {"counsellor"}, "name": {"mallory"}})
+		resp, _ := postAs(t, nil, e.URL+u, url.Values{"role": {"counsellor"}, "name": {"mallory"}})
 		accRedirectsToLogin(t, "POST "+u+" logged out", resp)
 	}
 
@@ -119,7 +105,7 @@ func TestAccountsPagesAccessControl(t *testing.T) {
 			}
 		}
 		for _, u := range []string{"/office/users/invite", "/office/users/1/disable", "/office/users/1/role"} {
-			if resp, _ := accPost(t, c, e.URL+u, url.Values{"role": {"statistician"}, "name": {"mallory"}}); resp.StatusCode != http.StatusForbidden {
+			if resp, _ := postAs(t, c, e.URL+u, url.Values{"role": {"statistician"}, "name": {"mallory"}}); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s: POST %s: status %d, want 403", who, u, resp.StatusCode)
 			}
 		}
@@ -150,7 +136,7 @@ func TestAccountsInviteFormKeepsValues(t *testing.T) {
 		t.Fatalf("invite form: status %d, no PLANB team to choose:\n%s", resp.StatusCode, form)
 	}
 
-	resp, body := accPost(t, admin, e.URL+"/office/users/invite", url.Values{"name": {"Statistik Sam"}, "role": {"statistician"}, "teams": {"1"}})
+	resp, body := postAs(t, admin, e.URL+"/office/users/invite", url.Values{"name": {"Statistik Sam"}, "role": {"statistician"}, "teams": {"1"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("statistician with a team: status %d", resp.StatusCode)
 	}
@@ -160,7 +146,7 @@ func TestAccountsInviteFormKeepsValues(t *testing.T) {
 		}
 	}
 
-	resp, body = accPost(t, admin, e.URL+"/office/users/invite", url.Values{"name": {e.Admin}, "role": {"admin"}, "teams": {"1"}})
+	resp, body = postAs(t, admin, e.URL+"/office/users/invite", url.Values{"name": {e.Admin}, "role": {"admin"}, "teams": {"1"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("name taken: status %d", resp.StatusCode)
 	}
@@ -185,7 +171,7 @@ func TestAccountsInvitationFlow(t *testing.T) {
 		t.Fatal("submission failed")
 	}
 	admin := login(t, e)
-	resp, body := accPost(t, admin, e.URL+"/office/users/invite", url.Values{"name": {"berta"}, "role": {"counsellor"}, "teams": {"1"}})
+	resp, body := postAs(t, admin, e.URL+"/office/users/invite", url.Values{"name": {"berta"}, "role": {"counsellor"}, "teams": {"1"}})
 	m := accLinkPattern.FindStringSubmatch(body)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("invite: status %d, no link", resp.StatusCode)
@@ -252,7 +238,7 @@ func TestAccountsDisableInBrowser(t *testing.T) {
 		t.Fatalf("berta's case list: status %d", resp.StatusCode)
 	}
 
-	resp, _ := accPost(t, admin, e.URL+"/office/users/2/disable", nil)
+	resp, _ := postAs(t, admin, e.URL+"/office/users/2/disable", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/users?saved=1" {
 		t.Fatalf("disable: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -272,7 +258,7 @@ func TestAccountsDisableInBrowser(t *testing.T) {
 		t.Error("the admin is offered to disable themselves")
 	}
 
-	resp, body := accPost(t, admin, e.URL+"/office/users/1/disable", nil)
+	resp, body := postAs(t, admin, e.URL+"/office/users/1/disable", nil)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Sie können sich nicht selbst sperren.") {
 		t.Errorf("self-disable: status %d", resp.StatusCode)
 	}
@@ -280,7 +266,7 @@ func TestAccountsDisableInBrowser(t *testing.T) {
 		t.Errorf("the admin's session after the refused self-disable: status %d", resp.StatusCode)
 	}
 
-	if resp, _ := accPost(t, admin, e.URL+"/office/users/2/enable", nil); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := postAs(t, admin, e.URL+"/office/users/2/enable", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("enable: status %d", resp.StatusCode)
 	}
 	accLogin(t, e, "berta", password)
@@ -294,7 +280,7 @@ func TestAccountsRoleInBrowser(t *testing.T) {
 	admin := login(t, e)
 	berta, password := accUser(t, e, admin, "berta", "counsellor", "1")
 
-	resp, body := accPost(t, admin, e.URL+"/office/users/1/role", url.Values{"role": {"counsellor"}})
+	resp, body := postAs(t, admin, e.URL+"/office/users/1/role", url.Values{"role": {"counsellor"}})
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "letzte aktive Admin-Konto") {
 		t.Errorf("last admin steps down: status %d", resp.StatusCode)
 	}
@@ -302,7 +288,7 @@ func TestAccountsRoleInBrowser(t *testing.T) {
 		t.Error("the refused role change shows another role")
 	}
 
-	if resp, _ := accPost(t, admin, e.URL+"/office/users/2/role", url.Values{"role": {"statistician"}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := postAs(t, admin, e.URL+"/office/users/2/role", url.Values{"role": {"statistician"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("role change: status %d", resp.StatusCode)
 	}
 	resp, _ = getAs(t, berta, e.URL+"/office/cases")
@@ -342,7 +328,7 @@ func TestAccountsPasswordInBrowser(t *testing.T) {
 		{url.Values{"old": {e.Pass}, "new": {"zu kurz"}, "confirm": {"zu kurz"}}, "Das Passwort ist zu kurz."},
 		{url.Values{"old": {e.Pass}, "new": {newPassword}, "confirm": {"etwas anderes"}}, "stimmen nicht überein"},
 	} {
-		resp, page := accPost(t, c1, e.URL+"/office/account/password", tc.form)
+		resp, page := postAs(t, c1, e.URL+"/office/account/password", tc.form)
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, tc.msg) {
 			t.Errorf("%v: status %d, want 422 with %q", tc.form, resp.StatusCode, tc.msg)
 		}
@@ -353,7 +339,7 @@ func TestAccountsPasswordInBrowser(t *testing.T) {
 		}
 	}
 
-	resp, _ := accPost(t, c1, e.URL+"/office/account/password", url.Values{"old": {e.Pass}, "new": {newPassword}, "confirm": {newPassword}})
+	resp, _ := postAs(t, c1, e.URL+"/office/account/password", url.Values{"old": {e.Pass}, "new": {newPassword}, "confirm": {newPassword}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/account?done=password" {
 		t.Fatalf("change: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -408,7 +394,7 @@ func TestAccountsAccountPage(t *testing.T) {
 		t.Error("the revoke button is not for the other session")
 	}
 
-	resp, _ = accPost(t, c1, e.URL+"/office/account/sessions/"+ids[0][1]+"/revoke", nil)
+	resp, _ = postAs(t, c1, e.URL+"/office/account/sessions/"+ids[0][1]+"/revoke", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/account?done=revoked" {
 		t.Fatalf("revoke: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -420,10 +406,10 @@ func TestAccountsAccountPage(t *testing.T) {
 	}
 	// Revoking the current session is refused; an unknown one is 404.
 	own := hex.EncodeToString(vault.HashToken(c1.Value))[:16]
-	if resp, _ := accPost(t, c1, e.URL+"/office/account/sessions/"+own+"/revoke", nil); resp.StatusCode != http.StatusBadRequest {
+	if resp, _ := postAs(t, c1, e.URL+"/office/account/sessions/"+own+"/revoke", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("revoke the current session: status %d, want 400", resp.StatusCode)
 	}
-	if resp, _ := accPost(t, c1, e.URL+"/office/account/sessions/0123456789abcdef/revoke", nil); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := postAs(t, c1, e.URL+"/office/account/sessions/0123456789abcdef/revoke", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("revoke an unknown session: status %d, want 404", resp.StatusCode)
 	}
 }
