@@ -668,3 +668,23 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 	_, stillHeld := s.Keys.Team(teamID)
 	return stillHeld, nil
 }
+
+// CaseTeams returns the teams whose keys the session holds and the case
+// workers of those teams, each once, for the case list's filters.
+func (o *Office) CaseTeams(ctx context.Context, s *OfficeSession) ([]Team, []Member, error) {
+	held := s.Keys.Teams()
+	if !caseWorker(s) || len(held) == 0 {
+		return nil, nil, nil
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	teams = slices.DeleteFunc(teams, func(t Team) bool { return !slices.Contains(held, t.ID) })
+	members, err := o.store.TeamMembers(ctx, held)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Sorted by name and ID: a member of several teams is adjacent to itself.
+	return teams, slices.CompactFunc(members, func(a, b Member) bool { return a.ID == b.ID }), nil
+}
