@@ -92,11 +92,11 @@ func listURL(f reporting.CaseFilter, page int) template.URL {
 
 // vocabulary is the classification scheme as the templates offer it.
 type vocabulary struct {
-	Grounds, Areas, Municipalities, Statuses, Sorts   []string
-	SubgroundsOf, SubareasOf                          map[string][]string
-	LegalForms, PracticeForms, OtherForms             []string
-	Levels, IncidentTypes, ReporterRoles, AGG         []string
-	Interventions, ClosingReasons                     []string
+	Grounds, Areas, Municipalities, Statuses, Sorts []string
+	SubgroundsOf, SubareasOf                        map[string][]string
+	LegalForms, PracticeForms, OtherForms           []string
+	Levels, IncidentTypes, ReporterRoles, AGG       []string
+	Interventions, ClosingReasons                   []string
 }
 
 var vocab = vocabulary{
