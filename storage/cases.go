@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,8 +99,15 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports r`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	pageArgs := append(append(append([]any{}, args...), orderArgs...), q.Page.Limit, q.Page.Offset)
-	rows, err := tx.QueryContext(ctx, `SELECT `+caseColumns+caseFrom+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, pageArgs...)
+	// The page is chosen on the index alone (reports_list covers every
+	// filter and order column) and only its rows are read in full: sorting
+	// thousands of rows with their ciphertexts attached would read them all.
+	pageArgs := slices.Concat(args, orderArgs, []any{q.Page.Limit, q.Page.Offset}, orderArgs)
+	rows, err := tx.QueryContext(ctx, `SELECT `+caseColumns+` FROM (SELECT r.rowid AS rid FROM reports r`+cond+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?) p JOIN reports r ON r.rowid = p.rid JOIN teams t ON t.id = r.team_id
+		LEFT JOIN users u ON u.id = r.assignee
+		LEFT JOIN classifications c ON c.report_id = r.id
+		ORDER BY `+order, pageArgs...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -125,7 +133,7 @@ func caseOrder(sort string, desc bool) (string, []any) {
 	switch sort {
 	case reporting.SortCaseNo:
 		// "2026-0042": the year, then the number as a number, so that
-		// 2026-10000 comes after 2026-9999 (matches reports_case_order).
+		// 2026-10000 comes after 2026-9999.
 		return `substr(r.case_no, 1, 4)` + dir + `, CAST(substr(r.case_no, 6) AS INTEGER)` + dir, nil
 	case reporting.SortStatus:
 		// Workflow order, not alphabetical.

@@ -58,11 +58,11 @@ CREATE TABLE notes (
 ) STRICT;
 CREATE INDEX notes_report ON notes (report_id, at);
 
--- The case list: per team, newest first, or by case number, status,
--- assignee, deadline; the record's municipality.
+-- The case list. reports_list holds every column the list filters on, so
+-- that counting and choosing a page never read the report rows (which
+-- carry the ciphertexts); only the 50 rows of the page are read.
+-- reports_team_received serves the default order (newest first) without
+-- sorting; the record's municipality and grounds are filtered by index.
+CREATE INDEX reports_list ON reports (team_id, status, assignee, deadline, received_on, case_no, id);
 CREATE INDEX reports_team_received ON reports (team_id, received_on);
-CREATE INDEX reports_case_order ON reports (substr(case_no, 1, 4), CAST(substr(case_no, 6) AS INTEGER));
-CREATE INDEX reports_status ON reports (status, received_on);
-CREATE INDEX reports_assignee ON reports (assignee, received_on);
-CREATE INDEX reports_deadline ON reports (deadline) WHERE deadline IS NOT NULL;
-CREATE INDEX classifications_municipality ON classifications (municipality);
+CREATE INDEX classifications_municipality ON classifications (municipality, report_id);
