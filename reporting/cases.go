@@ -361,7 +361,11 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	}
 	cases := make([]Case, 0, len(rows))
 	for _, r := range rows {
-		c, err := o.decrypt(s.Keys, r)
+		team, ok := s.Keys.Team(r.TeamID)
+		if !ok { // the query asked for the session's teams only
+			return nil, 0, f, Errorf(ENotFound, "error.case.not_found")
+		}
+		c, err := o.decrypt(team, r)
 		if err != nil {
 			return nil, 0, f, err
 		}
@@ -407,22 +411,20 @@ func (o *Office) openCase(ctx context.Context, s *OfficeSession, id string) (Cas
 
 // Case returns one decrypted case.
 func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, error) {
-	r, _, err := o.openCase(ctx, s, id)
+	r, team, err := o.openCase(ctx, s, id)
 	if err != nil {
 		return Case{}, err
 	}
-	c, err := o.decrypt(s.Keys, r)
+	c, err := o.decrypt(team, r)
 	if err != nil {
 		return Case{}, err
 	}
 	return c, o.audit(ctx, s, AuditCaseOpen, r.ID, "")
 }
 
-func (o *Office) decrypt(keys *vault.Keyring, r CaseRow) (Case, error) {
-	team, ok := keys.Team(r.TeamID)
-	if !ok {
-		return Case{}, Errorf(ENotFound, "error.case.not_found")
-	}
+// decrypt opens a case row with its team's key and computes its deadline
+// for today.
+func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
 	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 	if err != nil {
 		return Case{}, err
@@ -462,7 +464,7 @@ func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 	if err != nil {
 		return CaseFile{}, err
 	}
-	c, err := o.decrypt(s.Keys, r)
+	c, err := o.decrypt(team, r)
 	if err != nil {
 		return CaseFile{}, err
 	}
@@ -518,12 +520,9 @@ func (o *Office) Classify(ctx context.Context, s *OfficeSession, id string, f Cl
 		return err
 	}
 	c.ReportID = id
-	if r.Classification != nil {
-		c.ClosedOn = r.Classification.ClosedOn
-	}
 	detail := "created"
 	if r.Classification != nil {
-		detail = "updated"
+		c.ClosedOn, detail = r.Classification.ClosedOn, "updated"
 	}
 	if err := o.store.PutClassification(ctx, c, c.DeadlineDate()); err != nil {
 		return err
