@@ -21,11 +21,10 @@ func (s *Server) caseRoutes(work *gin.RouterGroup) {
 	work.POST("/cases/:id/transfer", s.transferCase)
 }
 
-// caseAction runs a case form's action and answers it: back to the case
-// page at the form's section on success; the case page with the form as
-// typed and its errors (422) on a validation error.
-func (s *Server) caseAction(c *gin.Context, section string, act func() error, keep func(*caseForms, map[string]string)) {
-	err := act()
+// caseDone answers a case form's action: back to the case page at the
+// form's section on success; the case page with the form as typed and its
+// errors (422) on a validation error.
+func (s *Server) caseDone(c *gin.Context, section string, err error, keep func(*caseForms, map[string]string)) {
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.showCase(c, http.StatusUnprocessableEntity, func(f *caseForms) {
 			keep(f, errs)
@@ -54,8 +53,7 @@ func (s *Server) classifyCase(c *gin.Context) {
 		IncidentType: pf.Get("incident_type"), ReporterRole: pf.Get("reporter_role"),
 		AGGRelevant: pf.Get("agg_relevant"), Interventions: pf["interventions"], ClosingReason: pf.Get("closing_reason"),
 	}
-	s.caseAction(c, "classification",
-		func() error { return s.office.Classify(c.Request.Context(), session(c), c.Param("id"), f) },
+	s.caseDone(c, "classification", s.office.Classify(c.Request.Context(), session(c), c.Param("id"), f),
 		func(fs *caseForms, errs map[string]string) { fs.Class, fs.ClassErr = f, errs })
 }
 
@@ -66,8 +64,7 @@ func (s *Server) changeStatus(c *gin.Context) {
 		return
 	}
 	f := reporting.StatusForm{To: c.Request.PostForm.Get("status"), ClosingReason: c.Request.PostForm.Get("closing_reason")}
-	s.caseAction(c, "work",
-		func() error { return s.office.ChangeStatus(c.Request.Context(), session(c), c.Param("id"), f) },
+	s.caseDone(c, "work", s.office.ChangeStatus(c.Request.Context(), session(c), c.Param("id"), f),
 		func(fs *caseForms, errs map[string]string) { fs.Status, fs.StatusErr = f, errs })
 }
 
@@ -85,8 +82,7 @@ func (s *Server) assignCase(c *gin.Context) {
 	if err != nil || id < 0 {
 		id = -1 // not a user: refused as "not a member" below
 	}
-	s.caseAction(c, "work",
-		func() error { return s.office.Assign(c.Request.Context(), session(c), c.Param("id"), id) },
+	s.caseDone(c, "work", s.office.Assign(c.Request.Context(), session(c), c.Param("id"), id),
 		func(fs *caseForms, errs map[string]string) { fs.Assignee, fs.AssignErr = id, errs })
 }
 
@@ -97,8 +93,7 @@ func (s *Server) addNote(c *gin.Context) {
 		return
 	}
 	body := c.Request.PostForm.Get("body")
-	s.caseAction(c, "notes",
-		func() error { return s.office.AddNote(c.Request.Context(), session(c), c.Param("id"), body) },
+	s.caseDone(c, "notes", s.office.AddNote(c.Request.Context(), session(c), c.Param("id"), body),
 		func(fs *caseForms, errs map[string]string) { fs.Note, fs.NoteErr = body, errs })
 }
 
@@ -115,7 +110,6 @@ func (s *Server) transferCase(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/office/cases?moved=1")
 		return
 	}
-	s.caseAction(c, "transfer",
-		func() error { return err },
+	s.caseDone(c, "transfer", err,
 		func(fs *caseForms, errs map[string]string) { fs.Team, fs.TransferErr = team, errs })
 }
