@@ -19,7 +19,8 @@ const caseColumns = reportColumns + `,
 	coalesce(c.forms, ''), coalesce(c.level, ''), coalesce(c.incident_type, ''), coalesce(c.reporter_role, ''),
 	coalesce(c.agg_relevant, ''), coalesce(c.interventions, ''), coalesce(c.closed_on, ''), coalesce(c.closing_reason, '')`
 
-const caseFrom = ` FROM reports r JOIN teams t ON t.id = r.team_id
+// caseJoins add a report row's team, assignee and record.
+const caseJoins = ` JOIN teams t ON t.id = r.team_id
 	LEFT JOIN users u ON u.id = r.assignee
 	LEFT JOIN classifications c ON c.report_id = r.id`
 
@@ -47,7 +48,7 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 
 // CaseRow finds one case with its case work.
 func (db *DB) CaseRow(ctx context.Context, id string) (reporting.CaseRow, error) {
-	r, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+caseFrom+` WHERE r.id = ?`, id))
+	r, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM reports r`+caseJoins+` WHERE r.id = ?`, id))
 	return r, notFound(err, "error.case.not_found")
 }
 
@@ -104,10 +105,7 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	// thousands of rows with their ciphertexts attached would read them all.
 	pageArgs := slices.Concat(args, orderArgs, []any{q.Page.Limit, q.Page.Offset}, orderArgs)
 	rows, err := tx.QueryContext(ctx, `SELECT `+caseColumns+` FROM (SELECT r.rowid AS rid FROM reports r`+cond+
-		` ORDER BY `+order+` LIMIT ? OFFSET ?) p JOIN reports r ON r.rowid = p.rid JOIN teams t ON t.id = r.team_id
-		LEFT JOIN users u ON u.id = r.assignee
-		LEFT JOIN classifications c ON c.report_id = r.id
-		ORDER BY `+order, pageArgs...)
+		` ORDER BY `+order+` LIMIT ? OFFSET ?) p JOIN reports r ON r.rowid = p.rid`+caseJoins+` ORDER BY `+order, pageArgs...)
 	if err != nil {
 		return nil, 0, err
 	}
