@@ -1,6 +1,689 @@
 package reporting
 
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Case statuses (StatusNew is in vocab.go).
+const (
+	StatusTriage       = "triage"
+	StatusCounselling  = "counselling"
+	StatusIntervention = "intervention"
+	StatusReferred     = "referred"
+	StatusClosed       = "closed"
+	StatusDocumented   = "documented"
+	StatusWithdrawn    = "withdrawn"
+)
+
+// Transitions is the case workflow: the statuses each status may move to.
+// Any other move is refused.
+//
+//	from          to
+//	new           triage, documented, withdrawn
+//	triage        counselling, referred, documented, closed, withdrawn
+//	counselling   intervention, referred, closed, withdrawn
+//	intervention  counselling, referred, closed, withdrawn
+//	referred      counselling, closed, withdrawn
+//	closed        counselling (reopened), withdrawn
+//	documented    triage (the reporter wants counselling after all), withdrawn
+//	withdrawn     — (final: the reporter took the report back)
+//
+// A reporter may withdraw at any time, so every status but withdrawn leads
+// there.
+var Transitions = map[string][]string{
+	StatusNew:          {StatusTriage, StatusDocumented, StatusWithdrawn},
+	StatusTriage:       {StatusCounselling, StatusReferred, StatusDocumented, StatusClosed, StatusWithdrawn},
+	StatusCounselling:  {StatusIntervention, StatusReferred, StatusClosed, StatusWithdrawn},
+	StatusIntervention: {StatusCounselling, StatusReferred, StatusClosed, StatusWithdrawn},
+	StatusReferred:     {StatusCounselling, StatusClosed, StatusWithdrawn},
+	StatusClosed:       {StatusCounselling, StatusWithdrawn},
+	StatusDocumented:   {StatusTriage, StatusWithdrawn},
+	StatusWithdrawn:    nil,
+}
+
+// CanTransition reports whether a case may move from one status to another.
+func CanTransition(from, to string) bool { return slices.Contains(Transitions[from], to) }
+
+// IsOpen reports whether a case in this status still needs work: not
+// closed, documented or withdrawn.
+func IsOpen(status string) bool {
+	return status != StatusClosed && status != StatusDocumented && status != StatusWithdrawn
+}
+
+// openStatuses are the statuses for which IsOpen holds.
+func openStatuses() []string {
+	var out []string
+	for _, s := range Statuses {
+		if IsOpen(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// AD purpose of internal notes. A note is sealed to the team's public key,
+// not under the report's data key: the reporter's key opens the data key,
+// so anything under it is readable by the reporter.
+const purposeNote = "note"
+
+func noteAD(reportID, noteID string) vault.AD {
+	return vault.AD{Purpose: purposeNote, Row: reportID + "/" + noteID}
+}
+
 // CaseStore keeps case work: the statistical record (classification),
-// status history, assignment, internal notes and the filtered case list.
-// (Issue 3, triage work fills it in.)
-type CaseStore interface{}
+// status history, assignment, internal notes, transfers and the filtered
+// case list.
+type CaseStore interface {
+	// CaseList returns one page of the cases matching q, in q's order, and
+	// how many match in all.
+	CaseList(ctx context.Context, q CaseQuery) ([]CaseRow, int, error)
+	// CaseRow finds one case; ENotFound if none.
+	CaseRow(ctx context.Context, id string) (CaseRow, error)
+	// PutClassification stores a case's record, replacing an earlier one
+	// but keeping its ClosedOn, together with the case's AGG deadline
+	// ("" for none).
+	PutClassification(ctx context.Context, c Classification, deadline string) error
+	// ChangeStatus moves a case from ch.From to ch.To and adds ch to its
+	// history; EConflict if the case is no longer in ch.From. A non-nil
+	// closing sets the record's ClosedOn and ClosingReason (zero values
+	// clear them); EConflict if the case has no record.
+	ChangeStatus(ctx context.Context, ch StatusChange, closing *Closing) error
+	// StatusHistory lists a case's status changes, oldest first.
+	StatusHistory(ctx context.Context, reportID string) ([]StatusChange, error)
+	// Assignees lists the enabled users who hold the key of any of the
+	// teams and may do case work (no statisticians), by name.
+	Assignees(ctx context.Context, teamIDs []int64) ([]Assignee, error)
+	// Assign gives a case of team teamID to a member of that team, or to
+	// nobody with userID 0; EConflict if the case is no longer the team's
+	// or the user no longer a member.
+	Assign(ctx context.Context, reportID string, teamID, userID int64) error
+	// AddNote stores a note, sealed to team teamID; EConflict if the case
+	// is no longer that team's.
+	AddNote(ctx context.Context, n StoredNote, teamID int64) error
+	// Notes lists a case's notes, oldest first.
+	Notes(ctx context.Context, reportID string) ([]StoredNote, error)
+	// TransferCase moves a case to another team in one transaction: the
+	// re-sealed data key and notes replace the old ones and an assignee
+	// who is not a member of the new team is removed. EConflict if the
+	// case left t.From, or its notes are not exactly those re-sealed.
+	TransferCase(ctx context.Context, t CaseTransfer) error
+}
+
+// CaseRow is a report row with the plain case work around it.
+type CaseRow struct {
+	StoredReport
+	Assignee       int64  // 0: nobody
+	AssigneeName   string // filled in when read
+	Deadline       string // stored AGG deadline, "" for none
+	Classification *Classification
+}
+
+// CaseQuery selects a page of the case list; the domain builds it from a
+// CaseFilter. Zero values select everything.
+type CaseQuery struct {
+	Teams        []int64  // only cases of these teams (always set)
+	Statuses     []string // only cases in one of these; nil: any
+	Assignee     int64    // only this user's cases
+	Unassigned   bool     // only cases assigned to nobody
+	Ground       string   // only cases whose record has this ground
+	Municipality string   // only cases whose record has this municipality
+	DeadlineBy   string   // only cases whose deadline is on or before this day
+	Sort         string   // one of the Sort* constants
+	Desc         bool
+	Page         Page
+}
+
+// Orders of the case list.
+const (
+	SortReceived = "received"
+	SortCaseNo   = "case_no"
+	SortStatus   = "status"
+	SortDeadline = "deadline"
+)
+
+// Sorts are the orders of the case list, default first.
+var Sorts = []string{SortReceived, SortCaseNo, SortStatus, SortDeadline}
+
+// StatusChange is one line of a case's status history.
+type StatusChange struct {
+	ReportID string
+	From, To string
+	UserID   int64
+	UserName string // filled in when read
+	At       time.Time
+}
+
+// Closing is what closing a case writes into its record.
+type Closing struct {
+	On     string // "2026-05-20"
+	Reason string
+}
+
+// Assignee is a user who holds a team's key and may do case work.
+type Assignee struct {
+	ID     int64
+	Name   string
+	TeamID int64
+}
+
+// StoredNote is an internal note as stored: sealed to the team.
+type StoredNote struct {
+	ID       string // random UUID, part of the note's AD
+	ReportID string
+	UserID   int64
+	UserName string // filled in when read
+	At       time.Time
+	Body     []byte
+}
+
+// Note is an internal note, opened with the team's key.
+type Note struct {
+	ID     string
+	Author string
+	Day    string // "2026-05-20"
+	Body   string
+}
+
+// CaseTransfer moves a case to another team.
+type CaseTransfer struct {
+	ReportID  string
+	From, To  int64
+	SealedKey []byte            // the data key sealed to To
+	Notes     map[string][]byte // by note ID: each note sealed to To
+}
+
+// Case is a report as a counsellor sees it: decrypted with the session's
+// team key, with its case work.
+type Case struct {
+	ID           string
+	CaseNo       string
+	TeamID       int64
+	TeamName     string
+	ReceivedOn   string
+	Status       string
+	Language     string
+	Report       Report
+	AssigneeID   int64
+	AssigneeName string
+	// Classification is the statistical record; nil until triage.
+	Classification *Classification
+	// Deadline is the AGG claim deadline, computed for today.
+	Deadline Deadline
+}
+
+// FirstLine returns the first line of the description, for lists.
+func (c Case) FirstLine() string {
+	line, _, _ := strings.Cut(strings.TrimSpace(c.Report.Description), "\n")
+	if r := []rune(line); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return line
+}
+
+// Grounds are the case's grounds: the record's once classified, the
+// reporter's before.
+func (c Case) Grounds() []string {
+	if c.Classification != nil {
+		return c.Classification.Grounds
+	}
+	return c.Report.Grounds
+}
+
+// Subgrounds are the case's sub-grounds, like Grounds.
+func (c Case) Subgrounds() []string {
+	if c.Classification != nil {
+		return c.Classification.Subgrounds
+	}
+	return c.Report.Subgrounds
+}
+
+// Areas are the case's areas of life, like Grounds.
+func (c Case) Areas() []string {
+	if c.Classification != nil {
+		return c.Classification.Areas
+	}
+	return []string{c.Report.Area}
+}
+
+// Municipality is the case's municipality, like Grounds.
+func (c Case) Municipality() string {
+	if c.Classification != nil {
+		return c.Classification.Municipality
+	}
+	return c.Report.Municipality
+}
+
+// DeadlineWarning reports whether the case needs the deadline warning:
+// it is open and its AGG deadline is near or passed.
+func (c Case) DeadlineWarning() bool {
+	return IsOpen(c.Status) && (c.Deadline.Soon || c.Deadline.Passed)
+}
+
+// CaseFilter is what the case list shows, as the list's form sends it.
+// Zero values mean "all"; Normalize drops what it does not know.
+type CaseFilter struct {
+	Status       string // a status, "open", or ""
+	Assignee     string // a user ID, "me", "none" (unassigned), or ""
+	Team         int64
+	Ground       string
+	Municipality string
+	DeadlineSoon bool   // open cases whose deadline is near or passed
+	Sort         string // one of Sorts; "" is SortReceived
+	Dir          string // "asc", "desc", or "" for the sort's natural order
+	Page         Page
+}
+
+// Normalize replaces unknown values with "all" and fills in the default
+// order: received and case number newest first, status in workflow order,
+// deadline soonest first.
+func (f CaseFilter) Normalize() CaseFilter {
+	if f.Status != "open" && !known(Statuses, f.Status) {
+		f.Status = ""
+	}
+	if f.Assignee != "me" && f.Assignee != "none" {
+		if id, err := strconv.ParseInt(f.Assignee, 10, 64); err != nil || id <= 0 {
+			f.Assignee = ""
+		}
+	}
+	if f.Team < 0 {
+		f.Team = 0
+	}
+	if !known(Grounds, f.Ground) {
+		f.Ground = ""
+	}
+	if !known(Municipalities, f.Municipality) {
+		f.Municipality = ""
+	}
+	if !known(Sorts, f.Sort) {
+		f.Sort = SortReceived
+	}
+	if f.Dir != "asc" && f.Dir != "desc" {
+		f.Dir = "desc"
+		if f.Sort == SortStatus || f.Sort == SortDeadline {
+			f.Dir = "asc"
+		}
+	}
+	return f
+}
+
+// CaseList lists the cases of the session's teams that match the filter,
+// one page, decrypted; only that page's reports are decrypted. It returns
+// the normalized filter and the number of matching cases.
+func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) ([]Case, int, CaseFilter, error) {
+	f = f.Normalize()
+	teams := s.Keys.Teams()
+	if f.Team != 0 {
+		teams = slices.DeleteFunc(teams, func(id int64) bool { return id != f.Team })
+	}
+	if len(teams) == 0 || !caseWorker(s) {
+		return nil, 0, f, nil
+	}
+	q := CaseQuery{Teams: teams, Ground: f.Ground, Municipality: f.Municipality,
+		Sort: f.Sort, Desc: f.Dir == "desc", Page: f.Page}
+	switch f.Status {
+	case "":
+	case "open":
+		q.Statuses = openStatuses()
+	default:
+		q.Statuses = []string{f.Status}
+	}
+	if f.DeadlineSoon {
+		// Only open cases need the warning; with a status filter, only
+		// those of its statuses that are open (possibly none).
+		base := q.Statuses
+		if base == nil {
+			base = Statuses
+		}
+		q.Statuses = slices.DeleteFunc(slices.Clone(base), func(s string) bool { return !IsOpen(s) })
+		q.DeadlineBy = dateOf(o.now()).AddDate(0, 0, DeadlineWarnDays).Format(time.DateOnly)
+	}
+	switch f.Assignee {
+	case "":
+	case "none":
+		q.Unassigned = true
+	case "me":
+		q.Assignee = s.User.ID
+	default:
+		q.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
+	}
+	rows, total, err := o.store.CaseList(ctx, q)
+	if err != nil {
+		return nil, 0, f, err
+	}
+	cases := make([]Case, 0, len(rows))
+	for _, r := range rows {
+		team, ok := s.Keys.Team(r.TeamID)
+		if !ok { // the query asked for the session's teams only
+			return nil, 0, f, Errorf(ENotFound, "error.case.not_found")
+		}
+		c, err := o.decrypt(team, r)
+		if err != nil {
+			return nil, 0, f, err
+		}
+		cases = append(cases, c)
+	}
+	if err := o.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
+		return nil, 0, f, err
+	}
+	return cases, total, f, nil
+}
+
+// Cases lists the reports of the session's teams, decrypted, newest first.
+func (o *Office) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, int, error) {
+	cases, total, _, err := o.CaseList(ctx, s, CaseFilter{Page: p})
+	return cases, total, err
+}
+
+// caseWorker reports whether the session's user does case work. A
+// statistician holds no team keys anyway; checking the role as well keeps
+// a mistake in key handing from opening cases to them.
+func caseWorker(s *OfficeSession) bool {
+	return s.User.Role == RoleAdmin || s.User.Role == RoleCounsellor
+}
+
+// openCase reads a case and the session's key for its team. A case of a
+// team the session holds no key for is reported as not found, like one
+// that does not exist: no one learns which case numbers other teams have.
+func (o *Office) openCase(ctx context.Context, s *OfficeSession, id string) (CaseRow, *vault.KeyPair, error) {
+	notFound := Errorf(ENotFound, "error.case.not_found")
+	if !caseWorker(s) {
+		return CaseRow{}, nil, notFound
+	}
+	r, err := o.store.CaseRow(ctx, id)
+	if err != nil {
+		return CaseRow{}, nil, err
+	}
+	team, ok := s.Keys.Team(r.TeamID)
+	if !ok {
+		return CaseRow{}, nil, notFound
+	}
+	return r, team, nil
+}
+
+// Case returns one decrypted case.
+func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, error) {
+	r, team, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return Case{}, err
+	}
+	c, err := o.decrypt(team, r)
+	if err != nil {
+		return Case{}, err
+	}
+	return c, o.audit(ctx, s, AuditCaseOpen, r.ID, "")
+}
+
+// decrypt opens a case row with its team's key and computes its deadline
+// for today.
+func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
+	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
+	if err != nil {
+		return Case{}, err
+	}
+	plain, err := dk.Open(r.Content, vault.AD{Purpose: purposeContent, Row: r.ID})
+	if err != nil {
+		return Case{}, err
+	}
+	c := Case{ID: r.ID, CaseNo: r.CaseNo, TeamID: r.TeamID, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn,
+		Status: r.Status, Language: r.Language, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName,
+		Classification: r.Classification}
+	if err := json.Unmarshal(plain, &c.Report); err != nil {
+		return Case{}, err
+	}
+	if r.Classification != nil {
+		c.Deadline = r.Classification.Deadline(o.now())
+	}
+	return c, nil
+}
+
+// CaseFile is everything the case page shows: the case, its record (or
+// the form pre-filled from the report), history, notes, and the choices
+// its forms offer.
+type CaseFile struct {
+	Case
+	Form       ClassificationForm // the record as a form, or pre-filled from the report
+	NextStatus []string           // the statuses the case may move to
+	History    []StatusChange
+	Notes      []Note
+	Members    []Assignee // who the case can be assigned to
+	OtherTeams []Team     // where the case can be moved to
+}
+
+// CaseFile opens a case with everything its page shows.
+func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (CaseFile, error) {
+	r, team, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return CaseFile{}, err
+	}
+	c, err := o.decrypt(team, r)
+	if err != nil {
+		return CaseFile{}, err
+	}
+	f := CaseFile{Case: c, NextStatus: Transitions[c.Status]}
+	if c.Classification != nil {
+		f.Form = c.Classification.Form()
+	} else {
+		f.Form = PrefillClassification(c.Report)
+	}
+	if f.History, err = o.store.StatusHistory(ctx, id); err != nil {
+		return CaseFile{}, err
+	}
+	if f.Notes, err = o.notes(ctx, team, id); err != nil {
+		return CaseFile{}, err
+	}
+	if f.Members, err = o.store.Assignees(ctx, []int64{c.TeamID}); err != nil {
+		return CaseFile{}, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return CaseFile{}, err
+	}
+	f.OtherTeams = slices.DeleteFunc(teams, func(t Team) bool { return t.ID == c.TeamID })
+	return f, o.audit(ctx, s, AuditCaseOpen, id, "")
+}
+
+// notes opens a case's notes with its team's key.
+func (o *Office) notes(ctx context.Context, team *vault.KeyPair, id string) ([]Note, error) {
+	stored, err := o.store.Notes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	notes := make([]Note, 0, len(stored))
+	for _, n := range stored {
+		body, err := team.Open(n.Body, noteAD(id, n.ID))
+		if err != nil {
+			return nil, err
+		}
+		notes = append(notes, Note{ID: n.ID, Author: n.UserName, Day: n.At.Format(time.DateOnly), Body: string(body)})
+	}
+	return notes, nil
+}
+
+// Classify validates the triage form and stores the case's statistical
+// record, with the AGG deadline it implies.
+func (o *Office) Classify(ctx context.Context, s *OfficeSession, id string, f ClassificationForm) error {
+	r, _, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	c, err := f.Validate(r.Status, o.now())
+	if err != nil {
+		return err
+	}
+	c.ReportID = id
+	detail := "created"
+	if r.Classification != nil {
+		c.ClosedOn, detail = r.Classification.ClosedOn, "updated"
+	}
+	if err := o.store.PutClassification(ctx, c, c.DeadlineDate()); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditClassify, id, detail)
+}
+
+// StatusForm is the status change form as typed.
+type StatusForm struct {
+	To            string
+	ClosingReason string // required when closing
+}
+
+// ChangeStatus moves a case along the workflow. Closing needs the case's
+// record and a closing reason, which go into the record with the day;
+// reopening a closed case clears them.
+func (o *Office) ChangeStatus(ctx context.Context, s *OfficeSession, id string, f StatusForm) error {
+	r, _, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	errs := fieldErrors{}
+	if !CanTransition(r.Status, f.To) {
+		errs.add("status", "error.status.not_allowed")
+	}
+	var closing *Closing
+	switch {
+	case f.To == StatusClosed && r.Classification == nil:
+		errs.add("status", "error.status.classify_first")
+	case f.To == StatusClosed && !known(ClosingReasons, f.ClosingReason):
+		errs.add("closing_reason", "error.cls.closing_reason.required")
+	case f.To == StatusClosed:
+		closing = &Closing{On: o.now().Format(time.DateOnly), Reason: f.ClosingReason}
+	case r.Status == StatusClosed && f.To == StatusCounselling:
+		closing = &Closing{} // reopened: no longer closed
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	ch := StatusChange{ReportID: id, From: r.Status, To: f.To, UserID: s.User.ID, At: o.now()}
+	if err := o.store.ChangeStatus(ctx, ch, closing); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditStatus, id, r.Status+"→"+f.To)
+}
+
+// Assign gives a case to a member of its team, or to nobody (userID 0).
+func (o *Office) Assign(ctx context.Context, s *OfficeSession, id string, userID int64) error {
+	r, _, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	if userID != 0 {
+		members, err := o.store.Assignees(ctx, []int64{r.TeamID})
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(members, func(m Assignee) bool { return m.ID == userID }) {
+			return fieldErrors{"assignee": "error.assign.not_member"}.err()
+		}
+	}
+	if err := o.store.Assign(ctx, id, r.TeamID, userID); err != nil {
+		return err
+	}
+	detail := "none"
+	if userID != 0 {
+		detail = "user=" + strconv.FormatInt(userID, 10)
+	}
+	return o.audit(ctx, s, AuditAssign, id, detail)
+}
+
+// AddNote stores an internal note, sealed to the case's team.
+func (o *Office) AddNote(ctx context.Context, s *OfficeSession, id, body string) error {
+	r, team, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	body = strings.TrimSpace(body)
+	switch n := utf8.RuneCountInString(body); {
+	case n == 0:
+		return fieldErrors{"body": "error.note.required"}.err()
+	case n > MaxNote || !utf8.ValidString(body):
+		return fieldErrors{"body": "error.note.too_long"}.err()
+	}
+	n := StoredNote{ID: newUUID(), ReportID: id, UserID: s.User.ID, At: o.now()}
+	// Sealed to the team's public key, never under the data key: the
+	// reporter's receipt opens the data key, and notes are not for them.
+	n.Body = team.Public().Seal([]byte(body), noteAD(id, n.ID))
+	if err := o.store.AddNote(ctx, n, r.TeamID); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditNote, id, n.ID)
+}
+
+// Transfer moves a case to another team: its data key and every note are
+// re-sealed to the target team's public key in one transaction. The
+// session must hold the case's current team key (to open them); the
+// target's public key is enough to seal. It reports whether the session
+// can still open the case afterwards.
+func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, teamID int64) (bool, error) {
+	r, team, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return false, err
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return false, err
+	}
+	i := slices.IndexFunc(teams, func(t Team) bool { return t.ID == teamID })
+	switch {
+	case i < 0:
+		return false, fieldErrors{"team": "error.transfer.team"}.err()
+	case teamID == r.TeamID:
+		return false, fieldErrors{"team": "error.transfer.same_team"}.err()
+	}
+	target := teams[i].PublicKey
+	keyAD := vault.AD{Purpose: purposeSealedKey, Row: id}
+	dk, err := team.OpenKey(r.SealedKey, keyAD)
+	if err != nil {
+		return false, err
+	}
+	t := CaseTransfer{ReportID: id, From: r.TeamID, To: teamID, SealedKey: target.SealKey(dk, keyAD), Notes: map[string][]byte{}}
+	notes, err := o.store.Notes(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, n := range notes {
+		ad := noteAD(id, n.ID)
+		plain, err := team.Open(n.Body, ad)
+		if err != nil {
+			return false, err
+		}
+		t.Notes[n.ID] = target.Seal(plain, ad)
+		clear(plain)
+	}
+	if err := o.store.TransferCase(ctx, t); err != nil {
+		return false, err
+	}
+	if err := o.audit(ctx, s, AuditTransfer, id, fmt.Sprintf("%d→%d", r.TeamID, teamID)); err != nil {
+		return false, err
+	}
+	_, stillHeld := s.Keys.Team(teamID)
+	return stillHeld, nil
+}
+
+// CaseTeams returns the teams whose keys the session holds and the case
+// workers of those teams, each once, for the case list's filters.
+func (o *Office) CaseTeams(ctx context.Context, s *OfficeSession) ([]Team, []Assignee, error) {
+	held := s.Keys.Teams()
+	if !caseWorker(s) || len(held) == 0 {
+		return nil, nil, nil
+	}
+	teams, err := o.store.Teams(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	teams = slices.DeleteFunc(teams, func(t Team) bool { return !slices.Contains(held, t.ID) })
+	members, err := o.store.Assignees(ctx, held)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Sorted by name and ID: a member of several teams is adjacent to itself.
+	return teams, slices.CompactFunc(members, func(a, b Assignee) bool { return a.ID == b.ID }), nil
+}

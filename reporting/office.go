@@ -3,8 +3,6 @@ package reporting
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -315,86 +313,4 @@ func (o *Office) Close() {
 	for k, s := range o.sessions {
 		o.drop(k, s)
 	}
-}
-
-// Case is a report as a counsellor sees it: decrypted with the session's
-// team key.
-type Case struct {
-	ID         string
-	CaseNo     string
-	TeamName   string
-	ReceivedOn string
-	Status     string
-	Language   string
-	Report     Report
-}
-
-// FirstLine returns the first line of the description, for lists.
-func (c Case) FirstLine() string {
-	line, _, _ := strings.Cut(strings.TrimSpace(c.Report.Description), "\n")
-	if r := []rune(line); len(r) > 120 {
-		return string(r[:120]) + "…"
-	}
-	return line
-}
-
-// Cases lists the reports of the session's teams, decrypted, newest first.
-func (o *Office) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, int, error) {
-	teams := s.Keys.Teams()
-	if len(teams) == 0 {
-		return nil, 0, nil
-	}
-	rows, total, err := o.store.Reports(ctx, teams, p)
-	if err != nil {
-		return nil, 0, err
-	}
-	cases := make([]Case, 0, len(rows))
-	for _, r := range rows {
-		c, err := decrypt(s.Keys, r)
-		if err != nil {
-			return nil, 0, err
-		}
-		cases = append(cases, c)
-	}
-	if err := o.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", p.Offset, len(cases))); err != nil {
-		return nil, 0, err
-	}
-	return cases, total, nil
-}
-
-// Case returns one decrypted case. A case of a team the session holds no
-// key for is reported as not found, like one that does not exist.
-func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, error) {
-	r, err := o.store.Report(ctx, id)
-	if err != nil {
-		return Case{}, err
-	}
-	if _, ok := s.Keys.Team(r.TeamID); !ok {
-		return Case{}, Errorf(ENotFound, "error.case.not_found")
-	}
-	c, err := decrypt(s.Keys, r)
-	if err != nil {
-		return Case{}, err
-	}
-	return c, o.audit(ctx, s, AuditCaseOpen, r.ID, "")
-}
-
-func decrypt(keys *vault.Keyring, r StoredReport) (Case, error) {
-	team, ok := keys.Team(r.TeamID)
-	if !ok {
-		return Case{}, Errorf(ENotFound, "error.case.not_found")
-	}
-	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
-	if err != nil {
-		return Case{}, err
-	}
-	plain, err := dk.Open(r.Content, vault.AD{Purpose: purposeContent, Row: r.ID})
-	if err != nil {
-		return Case{}, err
-	}
-	c := Case{ID: r.ID, CaseNo: r.CaseNo, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn, Status: r.Status, Language: r.Language}
-	if err := json.Unmarshal(plain, &c.Report); err != nil {
-		return Case{}, err
-	}
-	return c, nil
 }

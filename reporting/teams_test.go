@@ -16,11 +16,11 @@ import (
 
 const memberPassword = "ein anderes langes Passwort"
 
-// addUser creates an office user with the same construction as
+// addTeamUser creates an office user with the same construction as
 // Office.newUser (salt, verifier and key pair from the password, the
 // private key wrapped under the password's KEK) and stores it directly in
 // the database, since creating users is not the teams' business.
-func (e *env) addUser(t *testing.T, name, role string, disabled bool) reporting.User {
+func (e *env) addTeamUser(t *testing.T, name, role string, disabled bool) reporting.User {
 	t.Helper()
 	ctx := t.Context()
 	salt := vault.NewSalt()
@@ -47,8 +47,8 @@ func (e *env) addUser(t *testing.T, name, role string, disabled bool) reporting.
 	return u
 }
 
-// loginAs logs a user made by addUser in.
-func (e *env) loginAs(t *testing.T, name string) *reporting.OfficeSession {
+// loginMember logs a user made by addTeamUser in.
+func (e *env) loginMember(t *testing.T, name string) *reporting.OfficeSession {
 	t.Helper()
 	_, s, err := e.office.Login(t.Context(), name, memberPassword, "")
 	if err != nil {
@@ -187,8 +187,8 @@ func twoTeams(t *testing.T, e *env) (admin *reporting.OfficeSession, a, b report
 	_, admin = e.login(t)
 	e.createTeam(t, admin, "Herne", "herne")
 	a, b = e.team(t, "PLANB Ruhr"), e.team(t, "Herne")
-	alice = e.addUser(t, "alice", reporting.RoleCounsellor, false)
-	bob = e.addUser(t, "bob", reporting.RoleCounsellor, false)
+	alice = e.addTeamUser(t, "alice", reporting.RoleCounsellor, false)
+	bob = e.addTeamUser(t, "bob", reporting.RoleCounsellor, false)
 	e.addMember(t, admin, a.ID, alice.ID)
 	e.addMember(t, admin, b.ID, bob.ID)
 	return admin, a, b, alice, bob
@@ -216,8 +216,8 @@ func TestTeamIsolation(t *testing.T) {
 		t.Fatalf("the Herne report went to team %d, want B (%d)", rowB.TeamID, b.ID)
 	}
 
-	sa := e.loginAs(t, "alice")
-	sb := e.loginAs(t, "bob")
+	sa := e.loginMember(t, "alice")
+	sb := e.loginMember(t, "bob")
 
 	// Authorization: A's member is told B's case does not exist.
 	_, err = e.office.Case(ctx, sa, inB)
@@ -484,7 +484,7 @@ func TestTeamAdministrationIsForAdmins(t *testing.T) {
 	e := newEnv(t)
 	_, a, b, alice, bob := twoTeams(t, e)
 	ctx := t.Context()
-	sa := e.loginAs(t, "alice")
+	sa := e.loginMember(t, "alice")
 	_, err := e.office.TeamOverview(ctx, sa)
 	wantCode(t, err, reporting.ENotFound)
 	_, err = e.office.TeamDetail(ctx, sa, a.ID)
@@ -515,16 +515,16 @@ func TestAddAndRemoveMember(t *testing.T) {
 	admin, _, b, _, _ := twoTeams(t, e)
 	ctx := t.Context()
 	inB := e.submitIn(t, e.intake(t), "herne", "Bericht aus Herne")
-	carla := e.addUser(t, "carla", reporting.RoleCounsellor, false)
+	carla := e.addTeamUser(t, "carla", reporting.RoleCounsellor, false)
 
-	before := e.loginAs(t, "carla")
+	before := e.loginMember(t, "carla")
 	if _, err := e.office.Case(ctx, before, inB); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Fatalf("carla opens B's case before being added: %v", err)
 	}
 
 	e.addMember(t, admin, b.ID, carla.ID)
 	// The key is sealed to carla's public key: her next login opens it.
-	after := e.loginAs(t, "carla")
+	after := e.loginMember(t, "carla")
 	if _, ok := after.Keys.Team(b.ID); !ok {
 		t.Fatal("carla's next login lacks B's key")
 	}
@@ -561,7 +561,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 	if ids := e.caseIDs(t, after); len(ids) != 0 {
 		t.Errorf("carla's live session still lists %v", ids)
 	}
-	if s := e.loginAs(t, "carla"); len(s.Keys.Teams()) != 0 {
+	if s := e.loginMember(t, "carla"); len(s.Keys.Teams()) != 0 {
 		t.Errorf("carla's next login holds keys of teams %v", s.Keys.Teams())
 	}
 	// Others' sessions keep their keys.
@@ -582,8 +582,8 @@ func TestMemberRules(t *testing.T) {
 	e := newEnv(t)
 	admin, _, b, alice, bob := twoTeams(t, e)
 	ctx := t.Context()
-	stats := e.addUser(t, "stella", reporting.RoleStatistician, false)
-	gone := e.addUser(t, "gerd", reporting.RoleCounsellor, true)
+	stats := e.addTeamUser(t, "stella", reporting.RoleStatistician, false)
+	gone := e.addTeamUser(t, "gerd", reporting.RoleCounsellor, true)
 
 	for _, u := range []reporting.User{stats, gone} {
 		if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, u.ID)); ae.Fields["user"] != "error.team.member_not_eligible" {
@@ -606,8 +606,8 @@ func TestMemberRules(t *testing.T) {
 	}
 
 	// A second admin who holds no key of B cannot add anyone to B.
-	other := e.addUser(t, "otto", reporting.RoleAdmin, false)
-	so := e.loginAs(t, other.Name)
+	other := e.addTeamUser(t, "otto", reporting.RoleAdmin, false)
+	so := e.loginMember(t, other.Name)
 	err = e.office.AddTeamMember(ctx, so, b.ID, alice.ID)
 	wantCode(t, err, reporting.EConflict)
 	if reporting.MessageID(err) != "error.team.key_not_held" {

@@ -31,7 +31,6 @@ func accLogin(t testing.TB, e *env, name, password string) (*http.Cookie, string
 	return nil, ""
 }
 
-
 var accLinkPattern = regexp.MustCompile(`id="invite-link"[^>]*>(http://[^<]+/office/invite/([0-9a-f]{64}))<`)
 
 // accInvite invites someone through the form and returns the link shown.

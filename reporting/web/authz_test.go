@@ -46,6 +46,11 @@ var officeRoutes = map[string]access{
 	"POST /office/account/totp/recovery-codes":      anyone,
 	"GET /office/cases":                             caseWork,
 	"GET /office/cases/:id":                         caseWork,
+	"POST /office/cases/:id/classification":         caseWork,
+	"POST /office/cases/:id/status":                 caseWork,
+	"POST /office/cases/:id/assignee":               caseWork,
+	"POST /office/cases/:id/notes":                  caseWork,
+	"POST /office/cases/:id/transfer":               caseWork,
 	"GET /office/audit":                             adminOnly,
 	"GET /office/users":                             adminOnly,
 	"GET /office/users/invite":                      adminOnly,
@@ -181,4 +186,3 @@ func userID(t *testing.T, e *env, admin *http.Cookie, name string) int64 {
 	id, _ := strconv.ParseInt(m[1], 10, 64)
 	return id
 }
-

@@ -209,3 +209,16 @@ func postAs(t testing.TB, cookie *http.Cookie, u string, form url.Values) (*http
 	}
 	return resp, readBody(t, resp)
 }
+
+// loginAs logs any user in and returns the session cookie.
+func loginAs(t testing.TB, e *env, name, password string) *http.Cookie {
+	t.Helper()
+	resp, body := post(t, e.URL+"/office/login", url.Values{"username": {name}, "password": {password}})
+	for _, c := range resp.Cookies() {
+		if strings.HasSuffix(c.Name, "meldestelle_session") && c.Value != "" {
+			return c
+		}
+	}
+	t.Fatalf("login of %s: status %d, no cookie:\n%s", name, resp.StatusCode, body)
+	return nil
+}

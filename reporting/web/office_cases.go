@@ -1,7 +1,9 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -12,41 +14,143 @@ import (
 // casesPerPage is the length of one page of the case list.
 const casesPerPage = 50
 
-// casesData is one page of the case list.
+// casesData is one page of the case list with its filter form.
 type casesData struct {
-	Cases          []reporting.Case
-	Total          int
-	Page, Pages    int
-	PrevPage, Next int
+	Cases       []reporting.Case
+	Total       int
+	Filter      reporting.CaseFilter // normalized: what the form shows selected
+	Page, Pages int
+	PrevURL     template.URL // "" on the first page
+	NextURL     template.URL // "" on the last page
+	Teams       []reporting.Team
+	Members     []reporting.Assignee
+	Moved       bool // a case was just moved to a team the user cannot see
+	V           vocabulary
 }
 
-// cases lists the cases of the user's teams, decrypted with their keys.
+// cases lists the cases of the user's teams, filtered, sorted and paged by
+// the query string (a GET form: it works without JavaScript and the
+// address can be bookmarked). Only the page shown is decrypted.
 func (s *Server) cases(c *gin.Context) {
 	page, err := strconv.Atoi(c.DefaultQuery("page", "1"))
 	if err != nil || page < 1 {
 		page = 1
 	}
-	list, total, err := s.office.Cases(c.Request.Context(), session(c), reporting.Page{Limit: casesPerPage, Offset: (page - 1) * casesPerPage})
+	team, _ := strconv.ParseInt(c.Query("team"), 10, 64)
+	f := reporting.CaseFilter{
+		Status: c.Query("status"), Assignee: c.Query("assignee"), Team: team,
+		Ground: c.Query("ground"), Municipality: c.Query("municipality"),
+		DeadlineSoon: c.Query("deadline") == "soon", Sort: c.Query("sort"), Dir: c.Query("dir"),
+		Page: reporting.Page{Limit: casesPerPage, Offset: (page - 1) * casesPerPage},
+	}
+	ctx, sess := c.Request.Context(), session(c)
+	list, total, f, err := s.office.CaseList(ctx, sess, f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	d := casesData{Cases: list, Total: total, Page: page, Pages: max(1, (total+casesPerPage-1)/casesPerPage)}
+	d := casesData{Cases: list, Total: total, Filter: f, Page: page, Pages: max(1, (total+casesPerPage-1)/casesPerPage),
+		Moved: c.Query("moved") == "1", V: vocab}
+	if d.Teams, d.Members, err = s.office.CaseTeams(ctx, sess); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if page > 1 {
-		d.PrevPage = page - 1
+		d.PrevURL = listURL(f, page-1)
 	}
 	if page < d.Pages {
-		d.Next = page + 1
+		d.NextURL = listURL(f, page+1)
 	}
 	s.render(c, http.StatusOK, "cases", view{Title: "cases.title", Data: d})
 }
 
-// caseDetail shows one decrypted case.
+// listURL is the address of a page of the list with the same filter.
+func listURL(f reporting.CaseFilter, page int) template.URL {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("status", f.Status)
+	set("assignee", f.Assignee)
+	if f.Team != 0 {
+		q.Set("team", strconv.FormatInt(f.Team, 10))
+	}
+	set("ground", f.Ground)
+	set("municipality", f.Municipality)
+	if f.DeadlineSoon {
+		q.Set("deadline", "soon")
+	}
+	q.Set("sort", f.Sort)
+	q.Set("dir", f.Dir)
+	q.Set("page", strconv.Itoa(page))
+	// Built from the normalized filter (known codes and numbers only) and
+	// encoded by url.Values, so it is safe to use as it is.
+	return template.URL("/office/cases?" + q.Encode())
+}
+
+// vocabulary is the classification scheme as the templates offer it.
+type vocabulary struct {
+	Grounds, Areas, Municipalities, Statuses, Sorts []string
+	SubgroundsOf, SubareasOf                        map[string][]string
+	LegalForms, PracticeForms, OtherForms           []string
+	Levels, IncidentTypes, ReporterRoles, AGG       []string
+	Interventions, ClosingReasons                   []string
+}
+
+var vocab = vocabulary{
+	Grounds: reporting.Grounds, Areas: reporting.Areas, Municipalities: reporting.Municipalities,
+	Statuses: reporting.Statuses, Sorts: reporting.Sorts,
+	SubgroundsOf: reporting.SubgroundsOf, SubareasOf: reporting.SubareasOf,
+	LegalForms: reporting.LegalForms, PracticeForms: reporting.PracticeForms,
+	OtherForms: reporting.Forms[len(reporting.LegalForms)+len(reporting.PracticeForms):],
+	Levels:     reporting.Levels, IncidentTypes: reporting.IncidentTypes, ReporterRoles: reporting.ReporterRoles,
+	AGG: reporting.AGGRelevance, Interventions: reporting.Interventions, ClosingReasons: reporting.ClosingReasons,
+}
+
+// caseData is the case page: the case file and the state of its forms.
+type caseData struct {
+	File reporting.CaseFile
+	V    vocabulary
+	F    caseForms
+}
+
+// caseForms holds what each form of the case page shows: the stored
+// values, or after a failed POST what was typed, with the errors.
+type caseForms struct {
+	Class       reporting.ClassificationForm
+	ClassErr    map[string]string
+	Status      reporting.StatusForm
+	StatusErr   map[string]string
+	Assignee    int64
+	AssignErr   map[string]string
+	Note        string
+	NoteErr     map[string]string
+	Team        int64
+	TransferErr map[string]string
+	Failed      string // the section of the form that failed, for the error summary's link
+}
+
+// caseDetail shows one decrypted case with its case work.
 func (s *Server) caseDetail(c *gin.Context) {
-	cs, err := s.office.Case(c.Request.Context(), session(c), c.Param("id"))
+	s.showCase(c, http.StatusOK, nil)
+}
+
+// showCase renders the case page; edit, when set, puts a failed form's
+// input and errors in place of the stored values.
+func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
+	file, err := s.office.CaseFile(c.Request.Context(), session(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "case", view{Title: "case.title", Data: cs})
+	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}}
+	if cls := file.Classification; cls != nil {
+		d.F.Status.ClosingReason = cls.ClosingReason
+	}
+	if edit != nil {
+		edit(&d.F)
+	}
+	s.render(c, status, "case", view{Title: "case.title", Data: d})
 }

@@ -1,7 +1,115 @@
 package web
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
 
 // caseRoutes registers the case work under /office/cases/:id: triage,
-// status, assignment, notes. (Issue 3, triage work.)
-func (s *Server) caseRoutes(work *gin.RouterGroup) {}
+// status, assignment, notes and moving a case to another team. Each is a
+// plain form POST that redirects back to the case page (POST/redirect/GET);
+// a form with mistakes comes back on the case page, as typed.
+func (s *Server) caseRoutes(work *gin.RouterGroup) {
+	work.POST("/cases/:id/classification", s.classifyCase)
+	work.POST("/cases/:id/status", s.changeStatus)
+	work.POST("/cases/:id/assignee", s.assignCase)
+	work.POST("/cases/:id/notes", s.addNote)
+	work.POST("/cases/:id/transfer", s.transferCase)
+}
+
+// caseDone answers a case form's action: back to the case page at the
+// form's section on success; the case page with the form as typed and its
+// errors (422) on a validation error.
+func (s *Server) caseDone(c *gin.Context, section string, err error, keep func(*caseForms, map[string]string)) {
+	if errs := reporting.FieldErrors(err); errs != nil {
+		s.showCase(c, http.StatusUnprocessableEntity, func(f *caseForms) {
+			keep(f, errs)
+			f.Failed = section
+		})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/office/cases/"+c.Param("id")+"#"+section)
+}
+
+// classifyCase stores the triage record.
+func (s *Server) classifyCase(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	pf := c.Request.PostForm
+	f := reporting.ClassificationForm{
+		IncidentDate: pf.Get("incident_date"), IncidentDay: pf.Get("incident_day"),
+		Municipality: pf.Get("municipality"), Grounds: pf["grounds"], Subgrounds: pf["subgrounds"],
+		Areas: pf["areas"], Subareas: pf["subareas"], Forms: pf["forms"], Level: pf.Get("level"),
+		IncidentType: pf.Get("incident_type"), ReporterRole: pf.Get("reporter_role"),
+		AGGRelevant: pf.Get("agg_relevant"), Interventions: pf["interventions"], ClosingReason: pf.Get("closing_reason"),
+	}
+	s.caseDone(c, "classification", s.office.Classify(c.Request.Context(), session(c), c.Param("id"), f),
+		func(fs *caseForms, errs map[string]string) { fs.Class, fs.ClassErr = f, errs })
+}
+
+// changeStatus moves the case along the workflow.
+func (s *Server) changeStatus(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	f := reporting.StatusForm{To: c.Request.PostForm.Get("status"), ClosingReason: c.Request.PostForm.Get("closing_reason")}
+	s.caseDone(c, "work", s.office.ChangeStatus(c.Request.Context(), session(c), c.Param("id"), f),
+		func(fs *caseForms, errs map[string]string) { fs.Status, fs.StatusErr = f, errs })
+}
+
+// assignCase gives the case to a member of its team, or to nobody.
+func (s *Server) assignCase(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	raw := c.Request.PostForm.Get("assignee")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if raw == "" {
+		id, err = 0, nil
+	}
+	if err != nil || id < 0 {
+		id = -1 // not a user: refused as "not a member" below
+	}
+	s.caseDone(c, "work", s.office.Assign(c.Request.Context(), session(c), c.Param("id"), id),
+		func(fs *caseForms, errs map[string]string) { fs.Assignee, fs.AssignErr = id, errs })
+}
+
+// addNote adds an internal note.
+func (s *Server) addNote(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	body := c.Request.PostForm.Get("body")
+	s.caseDone(c, "notes", s.office.AddNote(c.Request.Context(), session(c), c.Param("id"), body),
+		func(fs *caseForms, errs map[string]string) { fs.Note, fs.NoteErr = body, errs })
+}
+
+// transferCase moves the case to another team. A user who cannot open
+// the case there lands on the case list, with a notice.
+func (s *Server) transferCase(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	team, _ := strconv.ParseInt(c.Request.PostForm.Get("team"), 10, 64)
+	held, err := s.office.Transfer(c.Request.Context(), session(c), c.Param("id"), team)
+	if err == nil && !held {
+		c.Redirect(http.StatusSeeOther, "/office/cases?moved=1")
+		return
+	}
+	s.caseDone(c, "transfer", err,
+		func(fs *caseForms, errs map[string]string) { fs.Team, fs.TransferErr = team, errs })
+}

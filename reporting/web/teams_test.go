@@ -16,11 +16,11 @@ import (
 
 const userPassword = "noch ein langes Passwort"
 
-// addUser creates an office user with the same construction as
+// addTeamUser creates an office user with the same construction as
 // Office.newUser (salt, verifier and key pair from the password) and
 // stores it directly in the database: creating users is the accounts
 // work's business, not the teams'. It returns the user's ID.
-func addUser(t *testing.T, e *env, name, role string) int64 {
+func addTeamUser(t *testing.T, e *env, name, role string) int64 {
 	t.Helper()
 	ctx := t.Context()
 	salt := vault.NewSalt()
@@ -43,22 +43,6 @@ func addUser(t *testing.T, e *env, name, role string) int64 {
 	}
 	id, _ := res.LastInsertId()
 	return id
-}
-
-// loginAs logs a user made by addUser in and returns the session cookie.
-func loginAs(t *testing.T, e *env, name string) *http.Cookie {
-	t.Helper()
-	resp, body := post(t, e.URL+"/office/login", url.Values{"username": {name}, "password": {userPassword}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: status %d:\n%s", name, resp.StatusCode, body)
-	}
-	for _, c := range resp.Cookies() {
-		if strings.HasSuffix(c.Name, "meldestelle_session") {
-			return c
-		}
-	}
-	t.Fatalf("login %s set no session cookie", name)
-	return nil
 }
 
 var teamLocation = regexp.MustCompile(`^/office/teams/(\d+)$`)
@@ -105,8 +89,8 @@ func reportFrom(m, description string) url.Values {
 // changes nothing.
 func TestTeamPagesAreForAdmins(t *testing.T) {
 	e := newEnv(t, options{})
-	addUser(t, e, "clara", reporting.RoleCounsellor)
-	addUser(t, e, "stella", reporting.RoleStatistician)
+	addTeamUser(t, e, "clara", reporting.RoleCounsellor)
+	addTeamUser(t, e, "stella", reporting.RoleStatistician)
 	admin := login(t, e)
 	if resp, body := getAs(t, admin, e.URL+"/office/teams"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "PLANB") {
 		t.Fatalf("admin: status %d", resp.StatusCode)
@@ -123,7 +107,7 @@ func TestTeamPagesAreForAdmins(t *testing.T) {
 		"/office/teams/1/members/1/remove": {},
 	}
 	for _, who := range []string{"clara", "stella"} {
-		c := loginAs(t, e, who)
+		c := loginAs(t, e, who, userPassword)
 		for _, u := range gets {
 			if resp, _ := getAs(t, c, e.URL+u); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s GET %s: status %d, want 403", who, u, resp.StatusCode)
@@ -216,8 +200,8 @@ func TestTeamFormsKeepTypedValues(t *testing.T) {
 func TestCrossTeamCaseIsNotFound(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	clara := addUser(t, e, "clara", reporting.RoleCounsellor)
-	bob := addUser(t, e, "bob", reporting.RoleCounsellor)
+	clara := addTeamUser(t, e, "clara", reporting.RoleCounsellor)
+	bob := addTeamUser(t, e, "bob", reporting.RoleCounsellor)
 	herne := createTeamAs(t, e, admin, "Herne", "herne")
 	addMemberAs(t, e, admin, "/office/teams/1", clara)
 	addMemberAs(t, e, admin, herne, bob)
@@ -227,7 +211,7 @@ func TestCrossTeamCaseIsNotFound(t *testing.T) {
 			t.Fatal("submission failed")
 		}
 	}
-	cc, cb := loginAs(t, e, "clara"), loginAs(t, e, "bob")
+	cc, cb := loginAs(t, e, "clara", userPassword), loginAs(t, e, "bob", userPassword)
 	_, listB := getAs(t, cb, e.URL+"/office/cases")
 	linksB := caseLinks(listB)
 	if len(linksB) != 1 || !strings.Contains(listB, "Vorfall in Herne") || strings.Contains(listB, "Vorfall in Bochum") {
@@ -269,9 +253,9 @@ func TestCrossTeamCaseIsNotFound(t *testing.T) {
 func TestAddMemberNeedsTheKey(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	clara := addUser(t, e, "clara", reporting.RoleCounsellor)
-	addUser(t, e, "otto", reporting.RoleAdmin)
-	addUser(t, e, "stella", reporting.RoleStatistician)
+	clara := addTeamUser(t, e, "clara", reporting.RoleCounsellor)
+	addTeamUser(t, e, "otto", reporting.RoleAdmin)
+	addTeamUser(t, e, "stella", reporting.RoleStatistician)
 	herne := createTeamAs(t, e, admin, "Herne", "herne")
 
 	_, page := getAs(t, admin, e.URL+herne)
@@ -280,7 +264,7 @@ func TestAddMemberNeedsTheKey(t *testing.T) {
 		t.Errorf("the add form offers the wrong users: %s", sel)
 	}
 
-	otto := loginAs(t, e, "otto")
+	otto := loginAs(t, e, "otto", userPassword)
 	_, page = getAs(t, otto, e.URL+herne)
 	if !strings.Contains(page, `id="key-not-held"`) || strings.Contains(page, `name="user"`) {
 		t.Errorf("otto's page does not explain that he cannot add members:\n%s", page)

@@ -1,0 +1,391 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// caseColumns are a report row with its assignee, deadline and record;
+// the record's columns are NULL when there is none.
+const caseColumns = reportColumns + `,
+	coalesce(r.assignee, 0), coalesce(u.name, ''), coalesce(r.deadline, ''), coalesce(r.incident_day, 0),
+	c.report_id, coalesce(c.year, 0), coalesce(c.month, 0), coalesce(c.municipality, ''),
+	coalesce(c.grounds, ''), coalesce(c.subgrounds, ''), coalesce(c.areas, ''), coalesce(c.subareas, ''),
+	coalesce(c.forms, ''), coalesce(c.level, ''), coalesce(c.incident_type, ''), coalesce(c.reporter_role, ''),
+	coalesce(c.agg_relevant, ''), coalesce(c.interventions, ''), coalesce(c.closed_on, ''), coalesce(c.closing_reason, '')`
+
+// caseJoins add a report row's team, assignee and record.
+const caseJoins = ` JOIN teams t ON t.id = r.team_id
+	LEFT JOIN users u ON u.id = r.assignee
+	LEFT JOIN classifications c ON c.report_id = r.id`
+
+func scanCase(s scanner) (reporting.CaseRow, error) {
+	var r reporting.CaseRow
+	var c reporting.Classification
+	var classified sql.NullString
+	var grounds, subgrounds, areas, subareas, forms, interventions string
+	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
+		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language,
+		&r.Assignee, &r.AssigneeName, &r.Deadline, &c.Day,
+		&classified, &c.Year, &c.Month, &c.Municipality,
+		&grounds, &subgrounds, &areas, &subareas,
+		&forms, &c.Level, &c.IncidentType, &c.ReporterRole,
+		&c.AGGRelevant, &interventions, &c.ClosedOn, &c.ClosingReason)
+	if err != nil || !classified.Valid {
+		return r, err
+	}
+	c.ReportID = classified.String
+	c.Grounds, c.Subgrounds, c.Areas, c.Subareas = splitCodes(grounds), splitCodes(subgrounds), splitCodes(areas), splitCodes(subareas)
+	c.Forms, c.Interventions = splitCodes(forms), splitCodes(interventions)
+	r.Classification = &c
+	return r, nil
+}
+
+// CaseRow finds one case with its case work.
+func (db *DB) CaseRow(ctx context.Context, id string) (reporting.CaseRow, error) {
+	r, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM reports r`+caseJoins+` WHERE r.id = ?`, id))
+	return r, notFound(err, "error.case.not_found")
+}
+
+// placeholders returns "?,?,?" for n values.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// CaseList returns one page of the matching cases and how many match. The
+// filters are plain columns and indexed lookups; nothing is decrypted here.
+func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.CaseRow, int, error) {
+	if len(q.Teams) == 0 || (q.Statuses != nil && len(q.Statuses) == 0) {
+		return nil, 0, nil
+	}
+	where := []string{`r.team_id IN (` + placeholders(len(q.Teams)) + `)`}
+	var args []any
+	for _, id := range q.Teams {
+		args = append(args, id)
+	}
+	if q.Statuses != nil {
+		where = append(where, `r.status IN (`+placeholders(len(q.Statuses))+`)`)
+		for _, s := range q.Statuses {
+			args = append(args, s)
+		}
+	}
+	if q.Assignee != 0 {
+		where, args = append(where, `r.assignee = ?`), append(args, q.Assignee)
+	}
+	if q.Unassigned {
+		where = append(where, `r.assignee IS NULL`)
+	}
+	if q.Ground != "" {
+		where, args = append(where, `r.id IN (SELECT report_id FROM classification_grounds WHERE ground = ?)`), append(args, q.Ground)
+	}
+	if q.Municipality != "" {
+		where, args = append(where, `r.id IN (SELECT report_id FROM classifications WHERE municipality = ?)`), append(args, q.Municipality)
+	}
+	if q.DeadlineBy != "" {
+		where, args = append(where, `r.deadline <= ?`), append(args, q.DeadlineBy)
+	}
+	cond := ` WHERE ` + strings.Join(where, ` AND `)
+	order, orderArgs := caseOrder(q.Sort, q.Desc)
+
+	// One read transaction, so the total and the page see the same snapshot.
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports r`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	// The page is chosen on the index alone (reports_list covers every
+	// filter and order column) and only its rows are read in full: sorting
+	// thousands of rows with their ciphertexts attached would read them all.
+	pageArgs := slices.Concat(args, orderArgs, []any{q.Page.Limit, q.Page.Offset}, orderArgs)
+	rows, err := tx.QueryContext(ctx, `SELECT `+caseColumns+` FROM (SELECT r.rowid AS rid FROM reports r`+cond+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?) p JOIN reports r ON r.rowid = p.rid`+caseJoins+` ORDER BY `+order, pageArgs...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var list []reporting.CaseRow
+	for rows.Next() {
+		r, err := scanCase(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		list = append(list, r)
+	}
+	return list, total, rows.Err()
+}
+
+// caseOrder is the ORDER BY of a list order. Every order ends in a unique
+// key, so that pages neither repeat nor skip a case.
+func caseOrder(sort string, desc bool) (string, []any) {
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	switch sort {
+	case reporting.SortCaseNo:
+		// "2026-0042": the year, then the number as a number, so that
+		// 2026-10000 comes after 2026-9999.
+		return `substr(r.case_no, 1, 4)` + dir + `, CAST(substr(r.case_no, 6) AS INTEGER)` + dir, nil
+	case reporting.SortStatus:
+		// Workflow order, not alphabetical.
+		var b strings.Builder
+		var args []any
+		b.WriteString(`CASE r.status`)
+		for i, s := range reporting.Statuses {
+			b.WriteString(` WHEN ? THEN ?`)
+			args = append(args, s, i)
+		}
+		b.WriteString(` END` + dir + `, r.received_on DESC, r.rowid DESC`)
+		return b.String(), args
+	case reporting.SortDeadline:
+		// Cases without a deadline last, whichever the direction.
+		return `r.deadline IS NULL, r.deadline` + dir + `, r.rowid` + dir, nil
+	default:
+		return `r.received_on` + dir + `, r.rowid` + dir, nil
+	}
+}
+
+// PutClassification stores a case's statistical record and its deadline.
+func (db *DB) PutClassification(ctx context.Context, c reporting.Classification, deadline string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET incident_day = ?, deadline = ? WHERE id = ?`,
+			nullInt(c.Day), nullString(deadline), c.ReportID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.ENotFound, "error.case.not_found")
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO classifications
+			(report_id, year, month, municipality, grounds, subgrounds, areas, subareas, forms,
+			 level, incident_type, reporter_role, agg_relevant, interventions, closing_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (report_id) DO UPDATE SET year = excluded.year, month = excluded.month,
+			 municipality = excluded.municipality, grounds = excluded.grounds, subgrounds = excluded.subgrounds,
+			 areas = excluded.areas, subareas = excluded.subareas, forms = excluded.forms, level = excluded.level,
+			 incident_type = excluded.incident_type, reporter_role = excluded.reporter_role,
+			 agg_relevant = excluded.agg_relevant, interventions = excluded.interventions,
+			 closing_reason = excluded.closing_reason`,
+			c.ReportID, nullInt(c.Year), nullInt(c.Month), c.Municipality, joinCodes(c.Grounds), joinCodes(c.Subgrounds),
+			joinCodes(c.Areas), joinCodes(c.Subareas), joinCodes(c.Forms), c.Level, c.IncidentType, c.ReporterRole,
+			c.AGGRelevant, joinCodes(c.Interventions), c.ClosingReason)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM classification_grounds WHERE report_id = ?`, c.ReportID); err != nil {
+			return err
+		}
+		for _, g := range c.Grounds {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO classification_grounds (ground, report_id) VALUES (?, ?)`, g, c.ReportID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// ChangeStatus moves a case along the workflow and records the change.
+func (db *DB) ChangeStatus(ctx context.Context, ch reporting.StatusChange, closing *reporting.Closing) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// Only from the status the counsellor saw: two people moving the
+		// same case at once must not skip the workflow's rules.
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ? WHERE id = ? AND status = ?`, ch.To, ch.ReportID, ch.From)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.EConflict, "error.case.changed")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO status_history (report_id, at, user_id, from_status, to_status) VALUES (?, ?, ?, ?, ?)`,
+			ch.ReportID, ch.At.UTC().Format(time.RFC3339Nano), ch.UserID, ch.From, ch.To); err != nil {
+			return err
+		}
+		if closing == nil {
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE classifications SET closed_on = ?, closing_reason = ? WHERE report_id = ?`,
+			nullString(closing.On), closing.Reason, ch.ReportID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.EConflict, "error.status.classify_first")
+		}
+		return nil
+	})
+}
+
+// StatusHistory lists a case's status changes, oldest first.
+func (db *DB) StatusHistory(ctx context.Context, reportID string) ([]reporting.StatusChange, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT h.report_id, h.from_status, h.to_status, h.user_id, u.name, h.at
+		FROM status_history h JOIN users u ON u.id = h.user_id WHERE h.report_id = ? ORDER BY h.id`, reportID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []reporting.StatusChange
+	for rows.Next() {
+		var ch reporting.StatusChange
+		var at string
+		if err := rows.Scan(&ch.ReportID, &ch.From, &ch.To, &ch.UserID, &ch.UserName, &at); err != nil {
+			return nil, err
+		}
+		if ch.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, err
+		}
+		list = append(list, ch)
+	}
+	return list, rows.Err()
+}
+
+// memberOf is true when the user (an SQL expression) holds the key of
+// the team (the one ? placeholder), is enabled and does case work.
+func memberOf(user string) string {
+	return `EXISTS (SELECT 1 FROM user_team_keys k JOIN users m ON m.id = k.user_id
+	WHERE k.user_id = ` + user + ` AND k.team_id = ? AND m.disabled = 0 AND m.role IN ('admin', 'counsellor'))`
+}
+
+// Assignees lists the enabled case workers holding any of the teams' keys.
+func (db *DB) Assignees(ctx context.Context, teamIDs []int64) ([]reporting.Assignee, error) {
+	if len(teamIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(teamIDs))
+	for i, id := range teamIDs {
+		args[i] = id
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT u.id, u.name, k.team_id FROM user_team_keys k JOIN users u ON u.id = k.user_id
+		WHERE k.team_id IN (`+placeholders(len(teamIDs))+`) AND u.disabled = 0 AND u.role IN ('admin', 'counsellor')
+		ORDER BY u.name, u.id, k.team_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []reporting.Assignee
+	for rows.Next() {
+		var m reporting.Assignee
+		if err := rows.Scan(&m.ID, &m.Name, &m.TeamID); err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
+}
+
+// Assign sets a case's assignee, checking membership in the same
+// statement, so a user who lost the team's key meanwhile is refused.
+func (db *DB) Assign(ctx context.Context, reportID string, teamID, userID int64) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if userID == 0 {
+			res, err = tx.ExecContext(ctx, `UPDATE reports SET assignee = NULL WHERE id = ? AND team_id = ?`, reportID, teamID)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE reports SET assignee = ? WHERE id = ? AND team_id = ? AND `+memberOf("?"),
+				userID, reportID, teamID, userID, teamID)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.EConflict, "error.case.changed")
+		}
+		return nil
+	})
+}
+
+// AddNote stores a note if the case still belongs to the team it was
+// sealed to; a note sealed to a team the case has left would be lost.
+func (db *DB) AddNote(ctx context.Context, n reporting.StoredNote, teamID int64) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO notes (id, report_id, user_id, at, body)
+			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM reports WHERE id = ? AND team_id = ?)`,
+			n.ID, n.ReportID, n.UserID, n.At.UTC().Format(time.RFC3339Nano), n.Body, n.ReportID, teamID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.EConflict, "error.case.changed")
+		}
+		return nil
+	})
+}
+
+// Notes lists a case's notes, oldest first.
+func (db *DB) Notes(ctx context.Context, reportID string) ([]reporting.StoredNote, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.report_id, n.user_id, u.name, n.at, n.body
+		FROM notes n JOIN users u ON u.id = n.user_id WHERE n.report_id = ? ORDER BY n.at, n.rowid`, reportID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []reporting.StoredNote
+	for rows.Next() {
+		var n reporting.StoredNote
+		var at string
+		if err := rows.Scan(&n.ID, &n.ReportID, &n.UserID, &n.UserName, &at, &n.Body); err != nil {
+			return nil, err
+		}
+		if n.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, err
+		}
+		list = append(list, n)
+	}
+	return list, rows.Err()
+}
+
+// TransferCase moves a case and its re-sealed keys to another team, all or
+// nothing: a case whose data key opens for the new team but whose notes
+// still need the old one would be half lost.
+func (db *DB) TransferCase(ctx context.Context, t reporting.CaseTransfer) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		changed := reporting.Errorf(reporting.EConflict, "error.case.changed")
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET team_id = ?, sealed_key = ?,
+			assignee = CASE WHEN `+memberOf("reports.assignee")+` THEN assignee END
+			WHERE id = ? AND team_id = ?`, t.To, t.SealedKey, t.To, t.ReportID, t.From)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return changed
+		}
+		var notes int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM notes WHERE report_id = ?`, t.ReportID).Scan(&notes); err != nil {
+			return err
+		}
+		if notes != len(t.Notes) { // a note was added after they were re-sealed
+			return changed
+		}
+		for id, body := range t.Notes {
+			res, err := tx.ExecContext(ctx, `UPDATE notes SET body = ? WHERE id = ? AND report_id = ?`, body, id, t.ReportID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return changed
+			}
+		}
+		return nil
+	})
+}
