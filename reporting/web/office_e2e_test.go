@@ -34,16 +34,16 @@ type officeLabels struct {
 var officeLabelsByLang = map[string]officeLabels{
 	"en": {
 		statusNew: "Received", statusTriage: "Triage", statusCounselling: "Counselling",
-		reporter: "Report received",
-		stored:   "Classified. These codes stay as anonymous statistics, even after the case is deleted.",
-		deadline: "AGG deadline: claims must be made by 2026-05-14 at the latest.",
+		reporter:      "Report received",
+		stored:        "Classified. These codes stay as anonymous statistics, even after the case is deleted.",
+		deadline:      "AGG deadline: claims must be made by 2026-05-14 at the latest.",
 		auditClassify: "Classified", auditStatus: "Status changed", auditNote: "Note added",
 	},
 	"de": {
 		statusNew: "Eingegangen", statusTriage: "In Sichtung", statusCounselling: "In Beratung",
-		reporter: "Meldung eingegangen",
-		stored:   "Eingeordnet. Diese Angaben bleiben als anonyme Statistik erhalten, auch wenn der Fall gelöscht wird.",
-		deadline: "AGG-Frist: Ansprüche bis spätestens 2026-05-14 geltend machen.",
+		reporter:      "Meldung eingegangen",
+		stored:        "Eingeordnet. Diese Angaben bleiben als anonyme Statistik erhalten, auch wenn der Fall gelöscht wird.",
+		deadline:      "AGG-Frist: Ansprüche bis spätestens 2026-05-14 geltend machen.",
 		auditClassify: "Eingeordnet", auditStatus: "Status geändert", auditNote: "Notiz hinzugefügt",
 	},
 }
