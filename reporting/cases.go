@@ -545,7 +545,10 @@ func (o *Office) ChangeStatus(ctx context.Context, s *OfficeSession, id string, 
 		return err
 	}
 	errs := fieldErrors{}
-	if !CanTransition(r.Status, f.To) {
+	switch {
+	case f.To == "":
+		errs.add("status", "error.status.required")
+	case !CanTransition(r.Status, f.To):
 		errs.add("status", "error.status.not_allowed")
 	}
 	var closing *Closing

@@ -169,7 +169,13 @@ func TestCasePageTriageStatusNote(t *testing.T) {
 		t.Error("a new case offers closing, or warns of a deadline before triage")
 	}
 
-	resp, body := postAs(t, c, caseURL+"/classification", triage())
+	// The status select starts empty: a stray click on the button moves
+	// the case nowhere, and says why.
+	resp, body := postAs(t, c, caseURL+"/status", url.Values{"status": {""}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-st-status"`) {
+		t.Errorf("an empty status choice: status %d, no error at the field", resp.StatusCode)
+	}
+	resp, body = postAs(t, c, caseURL+"/classification", triage())
 	wantRedirect(t, "classify", resp, body, "/office/cases/"+id+"#classification")
 	resp, body = postAs(t, c, caseURL+"/status", url.Values{"status": {"triage"}})
 	wantRedirect(t, "status", resp, body, "/office/cases/"+id+"#work")

@@ -67,7 +67,10 @@ func TestOfficeShowsDecryptedCase(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("case list: status %d", resp.StatusCode)
 	}
-	for _, want := range []string{"Der Sachbearbeiter sagte", "Bochum", "Wohnen", "2026-0001"} {
+	// Each ground with its own sub-grounds: antiziganism under racism,
+	// not after gender.
+	for _, want := range []string{"Der Sachbearbeiter sagte", "Bochum", "Wohnen", "2026-0001",
+		"Rassismus, Antisemitismus, (zugeschriebene) ethnische Herkunft (Rassismus gegen Sinti*zze und Rom*nja); Geschlecht<"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the case list lacks %q", want)
 		}

@@ -75,6 +75,17 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		// label translates a vocabulary code: label "ground" "racism".
 		"label": func(kind, code string) string { return t(kind + "." + code) },
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+		// subgroundsOf picks the sub-grounds of one ground out of a list,
+		// so each ground is shown with its own.
+		"subgroundsOf": func(ground string, subs []string) []string {
+			var out []string
+			for _, s := range subs {
+				if slices.Contains(reporting.SubgroundsOf[ground], s) {
+					out = append(out, s)
+				}
+			}
+			return out
+		},
 		// fieldError translates the error of one form field, or "".
 		"fieldError": func(errs map[string]string, field string) string {
 			if id, ok := errs[field]; ok {
