@@ -102,6 +102,10 @@ type Store interface {
 	TOTPStore
 	CaseStore
 	TeamStore
+	FollowupStore
+	AttachmentStore
+	OutboxStore
+	StatisticsStore
 
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)

@@ -115,6 +115,10 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	s.accountRoutes(off, auth, admin)
 	s.totpRoutes(auth, admin)
 	s.teamRoutes(work, admin)
+	s.followupRoutes(pub, work)
+	s.attachmentRoutes(pub, work)
+	s.statisticsRoutes(pub, auth, admin)
+	s.notificationRoutes(admin)
 
 	s.engine = e
 	return s, nil

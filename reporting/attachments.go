@@ -1,0 +1,4 @@
+package reporting
+
+// AttachmentStore keeps encrypted attachments in chunks. (Issue 4, attachments work.)
+type AttachmentStore interface{}
