@@ -30,7 +30,11 @@ type Intake struct {
 	salt   []byte
 	params vault.Params
 	now    func() time.Time
+	notify *Notifier // nil: no notifications (notify.go)
 }
+
+// NotifyWith makes Submit tell the team about each new report through n.
+func (in *Intake) NotifyWith(n *Notifier) { in.notify = n }
 
 // NewIntake returns an Intake. The deployment's receipt salt and argon2id
 // parameters are created on first use and read back afterwards, so that
@@ -94,6 +98,9 @@ func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
 	if err := in.store.CreateReport(ctx, stored); err != nil {
 		return Receipt{}, err
 	}
+	// After the commit, and never failing the submission: the report is
+	// safe, and a reporter who saw an error would submit it twice.
+	in.notify.Enqueue(ctx, team.ID, KindReport)
 	return Receipt{Code: code, CaseNo: stored.CaseNo}, nil
 }
 

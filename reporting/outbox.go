@@ -1,4 +1,48 @@
 package reporting
 
-// OutboxStore keeps the notification outbox: e-mails waiting to be sent, with retries. (Issue 4, notifications work.)
-type OutboxStore interface{}
+import (
+	"context"
+	"time"
+)
+
+// OutboxMail is one e-mail in the notification outbox.
+type OutboxMail struct {
+	ID            int64
+	Recipient     string
+	Subject       string
+	Body          string
+	Attempts      int       // failed attempts so far
+	NextAttemptAt time.Time // not before
+	LastErrorCode string    // a short code such as "dial" or "smtp-451", never server text
+}
+
+// OutboxStore keeps the notification outbox: e-mails waiting to be sent,
+// with retries, and the users' own notification addresses.
+type OutboxStore interface {
+	// SetUserEmail sets (or with "" clears) a user's notification address.
+	SetUserEmail(ctx context.Context, userID int64, email string) error
+	// UserEmail returns a user's notification address, "" if none.
+	UserEmail(ctx context.Context, userID int64) (string, error)
+	// TeamRecipients returns the addresses of the enabled users holding the
+	// team's key who have an address set, each once.
+	TeamRecipients(ctx context.Context, teamID int64) ([]string, error)
+	// EnqueueMails adds mails to the outbox, due at their NextAttemptAt, in
+	// one transaction. A mail identical to one still waiting for the same
+	// recipient is not added again: "something new arrived" said once is
+	// enough.
+	EnqueueMails(ctx context.Context, mails []OutboxMail) error
+	// DueMails returns unsent mails due at or before t, oldest first.
+	DueMails(ctx context.Context, t time.Time, limit int) ([]OutboxMail, error)
+	// PendingMails returns every unsent mail, oldest first.
+	PendingMails(ctx context.Context) ([]OutboxMail, error)
+	// MarkMailSent records that the server accepted a mail; it is no
+	// longer due. PurgeSentMails deletes it.
+	MarkMailSent(ctx context.Context, id int64, at time.Time) error
+	// MarkMailFailed records a failed attempt: attempts+1, the error code
+	// and the next attempt.
+	MarkMailFailed(ctx context.Context, id int64, code string, next time.Time) error
+	// PurgeSentMails deletes the mails marked sent.
+	PurgeSentMails(ctx context.Context) error
+	// MakeMailsDue moves every unsent mail's next attempt to t at the latest.
+	MakeMailsDue(ctx context.Context, t time.Time) error
+}

@@ -1,0 +1,308 @@
+package reporting
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Kinds of news a team can be notified of. The mail is the same for every
+// kind on purpose: it must not say what arrived, only that something did.
+const (
+	KindReport  = "report"  // a new report
+	KindMessage = "message" // a new message from a reporter on an existing case
+)
+
+// Retry schedule of the outbox: one minute after the first failure,
+// doubling, at most an hour.
+const (
+	retryFirst = time.Minute
+	retryMax   = time.Hour
+	// sendBatch bounds the mails one SendDue call tries.
+	sendBatch = 100
+)
+
+// Mailer delivers one e-mail. The SMTP implementation is SMTPMailer; an
+// error it returns should be a *MailError carrying a short code.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// MailError is a failed delivery, reduced to a short code ("dial",
+// "starttls", "auth", "smtp-451", ...). The server's own text is dropped on
+// purpose: it often repeats the recipient's address, and the code is what
+// the outbox stores and the admin page shows.
+type MailError struct {
+	Code string
+	// Connection is true when the server could not be reached or refused
+	// the session: the other due mails would fail the same way.
+	Connection bool
+}
+
+func (e *MailError) Error() string { return "mail: " + e.Code }
+
+// NotifierConfig configures a Notifier.
+type NotifierConfig struct {
+	// BaseURL is the service's public URL; the mail links to BaseURL+"/office/cases".
+	BaseURL string
+	// Mailer delivers mail; nil turns notifications off.
+	Mailer Mailer
+	// Now is the clock of the retry schedule.
+	Now func() time.Time
+	// Logger receives codes and counts, never an address.
+	Logger *slog.Logger
+}
+
+// Notifier tells team members by e-mail that something new arrived for
+// their team, through the outbox, so an outage of the mail server loses
+// nothing.
+type Notifier struct {
+	store OutboxStore
+	teams interface {
+		Teams(ctx context.Context) ([]Team, error)
+	}
+	cfg  NotifierConfig
+	mu   sync.Mutex // one SendDue at a time, so no mail goes out twice
+	wake chan struct{}
+}
+
+// NewNotifier returns a Notifier over the store.
+func NewNotifier(store Store, cfg NotifierConfig) *Notifier {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	return &Notifier{store: store, teams: store, cfg: cfg, wake: make(chan struct{}, 1)}
+}
+
+// Enabled reports whether mails are sent at all (a mail server is set).
+func (n *Notifier) Enabled() bool { return n != nil && n.cfg.Mailer != nil }
+
+// Enqueue puts a mail into the outbox for every enabled member of the team
+// with an address, saying only that something new arrived for the team.
+// Intake calls it after a report is stored; the follow-up work calls it
+// with KindMessage after a reporter's message is stored. It does nothing
+// when notifications are off. A failure is logged and returned; callers
+// should not fail the reporter's request for it, since the report itself
+// is safely stored.
+func (n *Notifier) Enqueue(ctx context.Context, teamID int64, kind string) error {
+	if !n.Enabled() {
+		return nil
+	}
+	err := n.enqueue(ctx, teamID, kind)
+	if err != nil {
+		n.cfg.Logger.Error("notification not queued", "team", teamID, "err", err)
+	}
+	return err
+}
+
+func (n *Notifier) enqueue(ctx context.Context, teamID int64, kind string) error {
+	if kind != KindReport && kind != KindMessage {
+		return Errorf(EInvalid, "error.internal")
+	}
+	teams, err := n.teams.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	var name string
+	for _, t := range teams {
+		if t.ID == teamID {
+			name = t.Name
+		}
+	}
+	if name == "" {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	to, err := n.store.TeamRecipients(ctx, teamID)
+	if err != nil || len(to) == 0 {
+		return err
+	}
+	subject, body := notificationMail(name, n.cfg.BaseURL+"/office/cases")
+	now := n.cfg.Now()
+	mails := make([]OutboxMail, len(to))
+	for i, r := range to {
+		mails[i] = OutboxMail{Recipient: r, Subject: subject, Body: body, NextAttemptAt: now}
+	}
+	if err := n.store.EnqueueMails(ctx, mails); err != nil {
+		return err
+	}
+	n.Kick()
+	return nil
+}
+
+// notificationMail is the one text a notification ever has: the team's
+// name and a link to the office. No case number, municipality, language
+// or content: a mailbox is not the place for any of it, and whoever reads
+// the mail on the way learns nothing but that the team has work.
+func notificationMail(team, link string) (subject, body string) {
+	subject = "Meldestelle: Neues für Team " + team + " / New for team " + team
+	body = "Hallo,\r\n\r\nfür das Team " + team + " ist in der Meldestelle etwas Neues eingegangen.\r\n" +
+		"Bitte melden Sie sich im Büro an:\r\n\r\n" + link + "\r\n\r\n" +
+		"--\r\n\r\nHello,\r\n\r\nsomething new has arrived for the team " + team + " at the Meldestelle.\r\n" +
+		"Please log in to the office:\r\n\r\n" + link + "\r\n"
+	return subject, body
+}
+
+// Kick wakes the sender goroutine, if it waits.
+func (n *Notifier) Kick() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SendDue tries every mail that is due now, and returns how many went out.
+// A mail the server accepted is marked sent and then purged; a failed one
+// gets its attempt counted and its next attempt pushed back (one minute
+// after the first failure, doubling, at most an hour).
+func (n *Notifier) SendDue(ctx context.Context) (int, error) {
+	if !n.Enabled() {
+		return 0, nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.cfg.Now()
+	due, err := n.store.DueMails(ctx, now, sendBatch)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var down *MailError // once the server is unreachable, the rest fail alike
+	for _, m := range due {
+		var err error
+		if down != nil {
+			err = down
+		} else {
+			err = n.cfg.Mailer.Send(ctx, m.Recipient, m.Subject, m.Body)
+		}
+		if err == nil {
+			if err := n.store.MarkMailSent(ctx, m.ID, n.cfg.Now()); err != nil {
+				return sent, err
+			}
+			sent++
+			continue
+		}
+		var me *MailError
+		if !errors.As(err, &me) {
+			me = &MailError{Code: "error", Connection: true}
+		}
+		if me.Connection {
+			down = me
+		}
+		if err := n.store.MarkMailFailed(ctx, m.ID, me.Code, now.Add(backoff(m.Attempts+1))); err != nil {
+			return sent, err
+		}
+	}
+	if len(due) > 0 {
+		n.cfg.Logger.Info("notifications", "sent", sent, "failed", len(due)-sent)
+	}
+	return sent, n.store.PurgeSentMails(ctx)
+}
+
+// backoff is the wait after the given number of failed attempts.
+func backoff(failures int) time.Duration {
+	d := retryFirst
+	for i := 1; i < failures && d < retryMax; i++ {
+		d *= 2
+	}
+	return min(d, retryMax)
+}
+
+// SendNow makes every waiting mail due and tries them at once.
+func (n *Notifier) SendNow(ctx context.Context) (int, error) {
+	if !n.Enabled() {
+		return 0, nil
+	}
+	if err := n.store.MakeMailsDue(ctx, n.cfg.Now()); err != nil {
+		return 0, err
+	}
+	return n.SendDue(ctx)
+}
+
+// Run sends due mails until ctx ends: when woken by Enqueue or Kick, and
+// every poll interval for the retries.
+func (n *Notifier) Run(ctx context.Context, poll time.Duration) {
+	if !n.Enabled() {
+		return
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := n.SendDue(ctx); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("notifications: outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-n.wake:
+		}
+	}
+}
+
+// Pending returns the mails waiting in the outbox.
+func (n *Notifier) Pending(ctx context.Context) ([]OutboxMail, error) {
+	return n.store.PendingMails(ctx)
+}
+
+// Audit actions of notifications.
+const (
+	AuditNotifyEmail = "notify_email" // a user set or cleared their notification address
+	AuditOutboxSend  = "outbox_send"  // an admin asked for the outbox to be sent now
+)
+
+// NotificationEmail returns the session user's notification address.
+func (o *Office) NotificationEmail(ctx context.Context, s *OfficeSession) (string, error) {
+	return o.store.UserEmail(ctx, s.User.ID)
+}
+
+// SetNotificationEmail sets the session user's own notification address;
+// "" clears it. The address is checked with net/mail and stored bare
+// (without a display name), since it only ever goes into RCPT TO.
+func (o *Office) SetNotificationEmail(ctx context.Context, s *OfficeSession, email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email != "" {
+		a, err := mail.ParseAddress(email)
+		// A bare address only: a display name or CR/LF has no business in a
+		// header we build, and a long value in a form is a mistake.
+		if err != nil || a.Name != "" || a.Address != email || utf8.RuneCountInString(email) > 254 {
+			return email, fieldErrors{"email": "error.notify.email"}.err()
+		}
+	}
+	if err := o.store.SetUserEmail(ctx, s.User.ID, email); err != nil {
+		return email, err
+	}
+	detail := "set"
+	if email == "" {
+		detail = "cleared"
+	}
+	return email, o.audit(ctx, s, AuditNotifyEmail, "", detail)
+}
+
+// Outbox returns the waiting notification mails, for an admin.
+func (o *Office) Outbox(ctx context.Context, s *OfficeSession) ([]OutboxMail, error) {
+	if s.User.Role != RoleAdmin {
+		return nil, Errorf(ENotFound, "error.not_found")
+	}
+	return o.store.PendingMails(ctx)
+}
+
+// SendOutboxNow has an admin trigger an immediate attempt for every
+// waiting mail, and returns how many went out.
+func (o *Office) SendOutboxNow(ctx context.Context, s *OfficeSession, n *Notifier) (int, error) {
+	if s.User.Role != RoleAdmin {
+		return 0, Errorf(ENotFound, "error.not_found")
+	}
+	if err := o.audit(ctx, s, AuditOutboxSend, "", ""); err != nil {
+		return 0, err
+	}
+	return n.SendNow(ctx)
+}
