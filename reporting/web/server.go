@@ -42,6 +42,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock.
 	Now func() time.Time
+	// Notifier sends the notification mails; nil: notifications off.
+	Notifier *reporting.Notifier
 }
 
 // Server serves the public and office routes.
@@ -118,7 +120,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	s.followupRoutes(pub, work)
 	s.attachmentRoutes(pub, work)
 	s.statisticsRoutes(pub, auth, admin)
-	s.notificationRoutes(admin)
+	s.notificationRoutes(auth, admin)
 
 	s.engine = e
 	return s, nil
