@@ -124,6 +124,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	c.flags(fs)
 	fs.StringVar(&c.addr, "addr", env("MELDESTELLE_ADDR", "127.0.0.1:8080"), "listen address (env MELDESTELLE_ADDR)")
 	fs.StringVar(&c.baseURL, "base-url", env("MELDESTELLE_BASE_URL", ""), "public URL, e.g. https://melden.example.org (env MELDESTELLE_BASE_URL)")
+	var smtp smtpFlags
+	smtp.register(fs)
 	proxies := fs.String("trusted-proxies", env("MELDESTELLE_TRUSTED_PROXIES", ""), "comma-separated proxy addresses whose X-Forwarded-* headers are believed (env MELDESTELLE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -138,6 +140,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	c.baseURL = strings.TrimSuffix(c.baseURL, "/")
 	if !strings.HasPrefix(c.baseURL, "http://") && !strings.HasPrefix(c.baseURL, "https://") {
 		return fmt.Errorf("base URL %q must start with http:// or https://", c.baseURL)
+	}
+
+	smtpCfg, mailOn, err := smtp.config()
+	if err != nil {
+		return err
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -158,11 +165,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.captchaOff {
 		logger.Warn("CAPTCHA IS OFF (MELDESTELLE_CAPTCHA=off): anyone can submit reports automatically; use this only for load tests or a closed intranet")
 	}
+	notifierCfg := reporting.NotifierConfig{BaseURL: c.baseURL, Now: now, Logger: logger}
+	if mailOn {
+		notifierCfg.Mailer = reporting.NewSMTPMailer(smtpCfg)
+	} else {
+		logger.Info("notifications off: no SMTP host set (-smtp-host / MELDESTELLE_SMTP_HOST)")
+	}
+	notifier := reporting.NewNotifier(db, notifierCfg)
+	intake.NotifyWith(notifier)
+	senderCtx, stopSender := context.WithCancel(context.Background())
+	senderDone := make(chan struct{})
+	go func() { defer close(senderDone); notifier.Run(senderCtx, time.Minute) }()
+	defer func() { stopSender(); <-senderDone }()
 	tr, err := i18n.Load()
 	if err != nil {
 		return err
 	}
-	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, TrustedProxies: c.trustedProxies, Logger: logger, Now: now}, intake, office, tr)
+	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
 	if err != nil {
 		return err
 	}

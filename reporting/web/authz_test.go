@@ -67,6 +67,10 @@ var officeRoutes = map[string]access{
 	"POST /office/teams/:team/members/:user/remove": adminOnly,
 	"GET /office/settings/two-factor":               adminOnly,
 	"POST /office/settings/two-factor":              adminOnly,
+	"GET /office/account/notifications":             anyone,
+	"POST /office/account/notifications":            anyone,
+	"GET /office/notifications":                     adminOnly,
+	"POST /office/notifications/send":               adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/mail"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// smtpFlags are the mail server settings as given on the command line or
+// in the environment, before validation.
+type smtpFlags struct {
+	host, user, from string
+	port             int
+	startTLS         bool
+}
+
+// register adds the -smtp-* flags. There is deliberately no password
+// flag: a flag's value is visible to every user of the host in ps.
+func (f *smtpFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.host, "smtp-host", env("MELDESTELLE_SMTP_HOST", ""), "mail server for notifications; empty: notifications off (env MELDESTELLE_SMTP_HOST)")
+	port, _ := strconv.Atoi(env("MELDESTELLE_SMTP_PORT", "587"))
+	fs.IntVar(&f.port, "smtp-port", port, "mail server port (env MELDESTELLE_SMTP_PORT)")
+	fs.StringVar(&f.user, "smtp-user", env("MELDESTELLE_SMTP_USER", ""), "mail server user name; empty: no AUTH (env MELDESTELLE_SMTP_USER); the password comes from MELDESTELLE_SMTP_PASSWORD or MELDESTELLE_SMTP_PASSWORD_FILE")
+	fs.StringVar(&f.from, "smtp-from", env("MELDESTELLE_SMTP_FROM", ""), "sender address of notifications (env MELDESTELLE_SMTP_FROM)")
+	tls, err := strconv.ParseBool(env("MELDESTELLE_SMTP_STARTTLS", "true"))
+	if err != nil {
+		tls = true // an unreadable value must not switch encryption off
+	}
+	fs.BoolVar(&f.startTLS, "smtp-starttls", tls, "require STARTTLS (env MELDESTELLE_SMTP_STARTTLS); turn off only for a mail server on this host")
+}
+
+// config validates the settings and reads the password; ok is false when
+// no host is set (notifications off).
+func (f *smtpFlags) config() (cfg reporting.SMTPConfig, ok bool, err error) {
+	if f.host == "" {
+		return cfg, false, nil
+	}
+	if f.port <= 0 || f.port > 65535 {
+		return cfg, false, fmt.Errorf("smtp port %d out of range", f.port)
+	}
+	a, err := mail.ParseAddress(f.from)
+	if err != nil || a.Name != "" || a.Address != f.from {
+		return cfg, false, errors.New("-smtp-from / MELDESTELLE_SMTP_FROM must be a bare e-mail address when -smtp-host is set")
+	}
+	password, err := smtpPassword()
+	if err != nil {
+		return cfg, false, err
+	}
+	return reporting.SMTPConfig{Host: f.host, Port: f.port, User: f.user, Password: password, From: f.from, StartTLS: f.startTLS}, true, nil
+}
+
+// smtpPassword reads MELDESTELLE_SMTP_PASSWORD_FILE, or else
+// MELDESTELLE_SMTP_PASSWORD. The file wins: it is the safer of the two
+// (environments leak into child processes and crash reports).
+func smtpPassword() (string, error) {
+	if name := os.Getenv("MELDESTELLE_SMTP_PASSWORD_FILE"); name != "" {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return "", fmt.Errorf("MELDESTELLE_SMTP_PASSWORD_FILE: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return os.Getenv("MELDESTELLE_SMTP_PASSWORD"), nil
+}
