@@ -328,6 +328,9 @@ func TestRetryBySchedule(t *testing.T) {
 func TestNotificationAddressPage(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
+	if _, acc := getAs(t, admin, e.URL+"/office/account"); !strings.Contains(acc, `href="/office/account/notifications"`) || !strings.Contains(acc, `href="/office/notifications"`) {
+		t.Error("the account page does not link to the notification pages")
+	}
 	_, page := getAs(t, admin, e.URL+"/office/account/notifications")
 	if !strings.Contains(page, `id="notify-off"`) {
 		t.Error("without a mail server the page does not say notifications are off")
