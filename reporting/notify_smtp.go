@@ -54,6 +54,8 @@ func (m *SMTPMailer) Send(ctx context.Context, to, subject, body string) error {
 		return &MailError{Code: "dial", Connection: true}
 	}
 	defer conn.Close()
+	// Cancelling ctx (shutdown) ends a session hanging on a slow server.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}

@@ -303,6 +303,9 @@ func TestRetryBySchedule(t *testing.T) {
 	notifySetEmail(t, e, admin, "anna@example.org")
 	srv.Fail(451)
 	submit(t, e, "de", validReport("Zeitplan"))
+	// A second report while the first mail waits adds no second mail:
+	// "something new arrived" is said once.
+	submit(t, e, "de", validReport("Noch einer"))
 	for range 10 {
 		notifySendDue(t, n)
 		p, _ := n.Pending(t.Context())
