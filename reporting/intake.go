@@ -99,8 +99,10 @@ func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
 		return Receipt{}, err
 	}
 	// After the commit, and never failing the submission: the report is
-	// safe, and a reporter who saw an error would submit it twice.
-	in.notify.Enqueue(ctx, team.ID, KindReport)
+	// safe, and a reporter who saw an error would submit it twice. Not
+	// cancelled with the request: a reporter closing the tab right after
+	// sending must not cost the team its notification.
+	in.notify.Enqueue(context.WithoutCancel(ctx), team.ID, KindReport)
 	return Receipt{Code: code, CaseNo: stored.CaseNo}, nil
 }
 

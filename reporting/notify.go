@@ -89,8 +89,10 @@ func (n *Notifier) Enabled() bool { return n != nil && n.cfg.Mailer != nil }
 // Enqueue puts a mail into the outbox for every enabled member of the team
 // with an address, saying only that something new arrived for the team.
 // Intake calls it after a report is stored; the follow-up work calls it
-// with KindMessage after a reporter's message is stored. It does nothing
-// when notifications are off. A failure is logged and returned; callers
+// with KindMessage after a reporter's message is stored (inside package
+// reporting: in.notify.Enqueue(context.WithoutCancel(ctx), teamID,
+// KindMessage); the nil *Notifier of a deployment without mail is fine).
+// It does nothing when notifications are off. A failure is logged and returned; callers
 // should not fail the reporter's request for it, since the report itself
 // is safely stored.
 func (n *Notifier) Enqueue(ctx context.Context, teamID int64, kind string) error {
