@@ -113,14 +113,15 @@ type FollowupStore interface {
 }
 
 // validMessage trims a message and checks its length; field names the
-// form field for the error.
-func validMessage(body, field string) (string, error) {
+// form field for the error and side the message file ("followup" for
+// reporters, "followup.office" for counsellors).
+func validMessage(body, field, side string) (string, error) {
 	body = strings.TrimSpace(body)
 	switch n := utf8.RuneCountInString(body); {
 	case n == 0:
-		return "", fieldErrors{field: "followup.error.message.required"}.err()
+		return "", fieldErrors{field: side + ".error.message.required"}.err()
 	case n > MaxMessage || !utf8.ValidString(body):
-		return "", fieldErrors{field: "followup.error.message.too_long"}.err()
+		return "", fieldErrors{field: side + ".error.message.too_long"}.err()
 	}
 	return body, nil
 }
@@ -149,7 +150,7 @@ func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body str
 	if err != nil {
 		return err
 	}
-	if body, err = validMessage(body, "body"); err != nil {
+	if body, err = validMessage(body, "body", "followup.office"); err != nil {
 		return err
 	}
 	dk, err := caseDataKey(team, r)
@@ -354,7 +355,7 @@ func (f *Followup) Reply(ctx context.Context, token, body string) error {
 	if err != nil {
 		return err
 	}
-	if body, err = validMessage(body, "message"); err != nil {
+	if body, err = validMessage(body, "message", "followup"); err != nil {
 		return err
 	}
 	// The day only: the time a reporter writes could help identify them.
