@@ -211,9 +211,10 @@ type Followup struct {
 }
 
 type followupAccess struct {
-	reportID string
-	key      vault.Key
-	lastSeen time.Time
+	reportID  string
+	key       vault.Key
+	lastSeen  time.Time
+	lastReply string // hash of the last answer sent with this token
 }
 
 // NewFollowup returns the follow-up service; it derives receipts with the
@@ -358,6 +359,17 @@ func (f *Followup) Reply(ctx context.Context, token, body string) error {
 	if body, err = validMessage(body, "message", "followup"); err != nil {
 		return err
 	}
+	// The page after an answer is the POST's response (no redirect: the
+	// token must not go into a URL), so reloading it sends the answer
+	// again; the same text twice in a row with one token is taken once.
+	sum := hex.EncodeToString(vault.HashToken(body))
+	f.mu.Lock()
+	live, ok := f.tokens[tokenKey(token)]
+	repeat := ok && live.lastReply == sum
+	f.mu.Unlock()
+	if repeat {
+		return nil
+	}
 	// The day only: the time a reporter writes could help identify them.
 	m := StoredMessage{ID: newUUID(), ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
 	m.Body = a.key.Seal([]byte(body), messageAD(a.reportID, m.ID))
@@ -367,6 +379,11 @@ func (f *Followup) Reply(ctx context.Context, token, body string) error {
 	} else if err != nil {
 		return err
 	}
+	f.mu.Lock()
+	if live, ok := f.tokens[tokenKey(token)]; ok {
+		live.lastReply = sum
+	}
+	f.mu.Unlock()
 	return nil
 }
 

@@ -201,6 +201,9 @@ func TestFollowupConversation(t *testing.T) {
 	if audited != 1 {
 		t.Errorf("%d audit entries for the message, want 1", audited)
 	}
+	if _, log := getAs(t, admin, e.URL+"/office/audit"); !strings.Contains(log, "Nachricht an die meldende Person") && !strings.Contains(log, "Message to the reporter") {
+		t.Error("the audit log does not name the message action")
+	}
 
 	// The reporter comes back with the receipt, spaces and all.
 	resp, page = fuOpen(t, e, "en", receipt)
@@ -226,6 +229,12 @@ func TestFollowupConversation(t *testing.T) {
 	wantAll(t, "the page after answering", page, `id="followup-sent"`, reply, "Your report has reached us.")
 	if fuToken(t, page) != token {
 		t.Error("the token changed after answering")
+	}
+	// Reloading the page after answering sends the form again: the same
+	// answer is stored once.
+	fuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {reply}})
+	if n := fuCount(t, e, "messages", caseID); n != 2 {
+		t.Errorf("%d messages after a reload, want 2 (answer and reply)", n)
 	}
 
 	// The counsellor's list marks the reply as new until the case is opened.
