@@ -1,4 +1,404 @@
 package reporting
 
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// Message authors.
+const (
+	AuthorReporter   = "reporter"
+	AuthorCounsellor = "counsellor"
+)
+
+// AuditMessage records that a counsellor wrote to a reporter (detail: the
+// message ID, never its text).
+const AuditMessage = "message"
+
+// MaxMessage is the longest message, in characters, either side may send.
+const MaxMessage = 10000
+
+// FollowupIdle is how long a reporter's follow-up token lives without use.
+const FollowupIdle = 30 * time.Minute
+
+// maxFollowupTokens bounds the token map, so a flood of logins with valid
+// receipts cannot fill the memory; the oldest token goes first.
+const maxFollowupTokens = 10000
+
+// purposeMessage is the AD purpose of a message body. Messages are sealed
+// under the report's data key because the reporter must read them too.
+const purposeMessage = "message"
+
+func messageAD(reportID, messageID string) vault.AD {
+	return vault.AD{Purpose: purposeMessage, Row: reportID + "/" + messageID}
+}
+
+// Reporter statuses: the case status in plain words for the reporter.
+const (
+	ReporterReceived   = "received"
+	ReporterReading    = "reading"
+	ReporterAnswered   = "answered"
+	ReporterInProgress = "in_progress"
+	ReporterClosed     = "closed"
+)
+
+// ReporterStatus says in plain words where a report stands, for its
+// reporter: a counsellor's answer waiting for them wins over the status.
+func ReporterStatus(status string, lastFromCounsellor bool) string {
+	if lastFromCounsellor {
+		return ReporterAnswered
+	}
+	switch status {
+	case StatusNew:
+		return ReporterReceived
+	case StatusTriage:
+		return ReporterReading
+	case StatusCounselling, StatusIntervention, StatusReferred:
+		return ReporterInProgress
+	default: // closed, documented, withdrawn
+		return ReporterClosed
+	}
+}
+
+// StoredMessage is a messages row: the body is a ciphertext.
+type StoredMessage struct {
+	ID       string
+	ReportID string
+	Author   string // AuthorReporter or AuthorCounsellor
+	Day      string // "2026-11-24": a day, never a time
+	Body     []byte
+}
+
+// Message is a decrypted message of a thread.
+type Message struct {
+	ID     string
+	Author string
+	Day    string
+	Body   string
+}
+
+// MessageFlags are the case list's markers of one case.
+type MessageFlags struct {
+	Unread  bool // the reporter wrote and no counsellor has opened the case since
+	Waiting bool // the last message is a counsellor's: waiting for the reporter
+}
+
 // FollowupStore keeps the reporter's way back: receipt lookup, messages both ways, withdrawal. (Issue 4, follow-up work.)
-type FollowupStore interface{}
+type FollowupStore interface {
+	// ReportByLookup finds a report by its receipt's lookup hash;
+	// ENotFound if none.
+	ReportByLookup(ctx context.Context, lookup []byte) (StoredReport, error)
+	// AddMessage stores a message and sets the report's markers: a
+	// reporter's message makes it unread, a counsellor's marks it read and
+	// waiting for the reporter. ENotFound if the report is gone.
+	AddMessage(ctx context.Context, m StoredMessage) error
+	// Messages lists a report's messages, oldest first.
+	Messages(ctx context.Context, reportID string) ([]StoredMessage, error)
+	// MarkMessagesRead clears a report's unread marker.
+	MarkMessagesRead(ctx context.Context, reportID string) error
+	// MessageFlags returns the markers of the given reports.
+	MessageFlags(ctx context.Context, reportIDs []string) (map[string]MessageFlags, error)
+	// WithdrawReport deletes a report and every row that refers to it
+	// (content, messages, notes, record, history) in one transaction and
+	// checkpoints the WAL, so the bytes leave the files. ENotFound if gone.
+	WithdrawReport(ctx context.Context, reportID string) error
+}
+
+// validMessage trims a message and checks its length; field names the
+// form field for the error and side the message file ("followup" for
+// reporters, "followup.office" for counsellors).
+func validMessage(body, field, side string) (string, error) {
+	body = strings.TrimSpace(body)
+	switch n := utf8.RuneCountInString(body); {
+	case n == 0:
+		return "", fieldErrors{field: side + ".error.message.required"}.err()
+	case n > MaxMessage || !utf8.ValidString(body):
+		return "", fieldErrors{field: side + ".error.message.too_long"}.err()
+	}
+	return body, nil
+}
+
+func openMessages(dk vault.Key, reportID string, stored []StoredMessage) ([]Message, error) {
+	out := make([]Message, 0, len(stored))
+	for _, m := range stored {
+		body, err := dk.Open(m.Body, messageAD(reportID, m.ID))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Message{ID: m.ID, Author: m.Author, Day: m.Day, Body: string(body)})
+	}
+	return out, nil
+}
+
+// caseDataKey opens a case's data key with the session's team key.
+func caseDataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
+	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
+}
+
+// SendMessage stores a counsellor's message to the reporter of a case,
+// sealed under the case's data key so that the receipt opens it.
+func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body string) error {
+	r, team, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	if body, err = validMessage(body, "body", "followup.office"); err != nil {
+		return err
+	}
+	dk, err := caseDataKey(team, r)
+	if err != nil {
+		return err
+	}
+	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: o.now().Format(time.DateOnly)}
+	m.Body = dk.Seal([]byte(body), messageAD(id, m.ID))
+	if err := o.store.AddMessage(ctx, m); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditMessage, id, m.ID)
+}
+
+// Messages opens a case's message thread for a counsellor and marks the
+// reporter's messages read. The caller has opened (and audited) the case.
+func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]Message, error) {
+	r, team, err := o.openCase(ctx, s, id)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := caseDataKey(team, r)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := o.store.Messages(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := openMessages(dk, id, stored)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, o.store.MarkMessagesRead(ctx, id)
+}
+
+// MessageFlags returns the case list's markers for the given cases; the
+// caller lists only cases the session may see.
+func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []string) (map[string]MessageFlags, error) {
+	if !caseWorker(s) || len(ids) == 0 {
+		return nil, nil
+	}
+	return o.store.MessageFlags(ctx, ids)
+}
+
+// Followup is the reporter's way back to their report with the receipt.
+// Access lives in an opaque token held in this process's memory only: no
+// cookie, nothing in the database, nothing in a URL.
+type Followup struct {
+	store  Store
+	kdf    *vault.KDF
+	salt   []byte
+	params vault.Params
+	now    func() time.Time
+
+	mu     sync.Mutex
+	tokens map[string]*followupAccess // by hex of the token's hash
+}
+
+type followupAccess struct {
+	reportID  string
+	key       vault.Key
+	lastSeen  time.Time
+	lastReply string // hash of the last answer sent with this token
+}
+
+// NewFollowup returns the follow-up service; it derives receipts with the
+// intake's deployment salt and parameters.
+func NewFollowup(in *Intake, now func() time.Time) *Followup {
+	return &Followup{store: in.store, kdf: in.kdf, salt: in.salt, params: in.params, now: now,
+		tokens: map[string]*followupAccess{}}
+}
+
+// ReporterView is a report as its reporter sees it on the follow-up page.
+type ReporterView struct {
+	CaseNo     string
+	ReceivedOn string
+	Status     string // a Reporter* code
+	Messages   []Message
+}
+
+// errUnknownReceipt is the one answer to a receipt that opens nothing,
+// whether no report has it or it is wrong: nobody learns which.
+func errUnknownReceipt() error {
+	return fieldErrors{"receipt": "followup.error.unknown"}.err()
+}
+
+// Open checks a receipt and returns a fresh token for the report it opens.
+func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
+	code, err := vault.ParseReceipt(receipt)
+	if err != nil {
+		return "", fieldErrors{"receipt": "followup.error.format"}.err()
+	}
+	access, err := f.kdf.Receipt(ctx, code, f.salt, f.params)
+	if err != nil {
+		return "", err
+	}
+	r, err := f.store.ReportByLookup(ctx, access.Lookup)
+	if ErrorCode(err) == ENotFound {
+		return "", errUnknownReceipt()
+	} else if err != nil {
+		return "", err
+	}
+	dk, err := access.Key.Unwrap(r.ReporterKey, vault.AD{Purpose: purposeReporterKey, Row: r.ID})
+	if err != nil {
+		// The lookup matched, so the key must open; if not, answer as for
+		// an unknown receipt rather than tell anything apart.
+		return "", errUnknownReceipt()
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prune(now)
+	f.tokens[tokenKey(token)] = &followupAccess{reportID: r.ID, key: dk, lastSeen: now}
+	return token, nil
+}
+
+func tokenKey(token string) string { return hex.EncodeToString(vault.HashToken(token)) }
+
+// prune drops expired tokens, and the oldest when there are too many;
+// f.mu must be held.
+func (f *Followup) prune(now time.Time) {
+	var oldest string
+	for k, a := range f.tokens {
+		if now.Sub(a.lastSeen) > FollowupIdle {
+			delete(f.tokens, k)
+		} else if oldest == "" || a.lastSeen.Before(f.tokens[oldest].lastSeen) {
+			oldest = k
+		}
+	}
+	if len(f.tokens) >= maxFollowupTokens {
+		delete(f.tokens, oldest)
+	}
+}
+
+// access returns the live access of a token and refreshes it;
+// EUnauthorized when it is unknown or idle for longer than FollowupIdle.
+func (f *Followup) access(token string) (followupAccess, error) {
+	expired := Errorf(EUnauthorized, "followup.error.expired")
+	if token == "" {
+		return followupAccess{}, expired
+	}
+	key := tokenKey(token)
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.tokens[key]
+	if !ok {
+		return followupAccess{}, expired
+	}
+	if now.Sub(a.lastSeen) > FollowupIdle {
+		delete(f.tokens, key)
+		return followupAccess{}, expired
+	}
+	a.lastSeen = now
+	return *a, nil
+}
+
+// forget drops a token.
+func (f *Followup) forget(token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.tokens, tokenKey(token))
+}
+
+// Check reports whether a token is still live (and refreshes it).
+func (f *Followup) Check(token string) error {
+	_, err := f.access(token)
+	return err
+}
+
+// View returns the report of a token as its reporter sees it.
+func (f *Followup) View(ctx context.Context, token string) (ReporterView, error) {
+	a, err := f.access(token)
+	if err != nil {
+		return ReporterView{}, err
+	}
+	r, err := f.store.Report(ctx, a.reportID)
+	if ErrorCode(err) == ENotFound { // withdrawn meanwhile, in another tab
+		f.forget(token)
+		return ReporterView{}, Errorf(EUnauthorized, "followup.error.expired")
+	} else if err != nil {
+		return ReporterView{}, err
+	}
+	stored, err := f.store.Messages(ctx, a.reportID)
+	if err != nil {
+		return ReporterView{}, err
+	}
+	msgs, err := openMessages(a.key, a.reportID, stored)
+	if err != nil {
+		return ReporterView{}, err
+	}
+	last := len(msgs) > 0 && msgs[len(msgs)-1].Author == AuthorCounsellor
+	return ReporterView{CaseNo: r.CaseNo, ReceivedOn: r.ReceivedOn, Status: ReporterStatus(r.Status, last), Messages: msgs}, nil
+}
+
+// Reply stores a reporter's message, sealed under the report's data key.
+func (f *Followup) Reply(ctx context.Context, token, body string) error {
+	a, err := f.access(token)
+	if err != nil {
+		return err
+	}
+	if body, err = validMessage(body, "message", "followup"); err != nil {
+		return err
+	}
+	// The page after an answer is the POST's response (no redirect: the
+	// token must not go into a URL), so reloading it sends the answer
+	// again; the same text twice in a row with one token is taken once.
+	sum := hex.EncodeToString(vault.HashToken(body))
+	f.mu.Lock()
+	live, ok := f.tokens[tokenKey(token)]
+	repeat := ok && live.lastReply == sum
+	f.mu.Unlock()
+	if repeat {
+		return nil
+	}
+	// The day only: the time a reporter writes could help identify them.
+	m := StoredMessage{ID: newUUID(), ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
+	m.Body = a.key.Seal([]byte(body), messageAD(a.reportID, m.ID))
+	if err := f.store.AddMessage(ctx, m); ErrorCode(err) == ENotFound {
+		f.forget(token)
+		return Errorf(EUnauthorized, "followup.error.expired")
+	} else if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if live, ok := f.tokens[tokenKey(token)]; ok {
+		live.lastReply = sum
+	}
+	f.mu.Unlock()
+	return nil
+}
+
+// Withdraw deletes the token's report with everything that refers to it,
+// including the statistical record, and ends the token. The audit entry
+// is the system's: the reporter is nobody the office knows.
+func (f *Followup) Withdraw(ctx context.Context, token string) error {
+	a, err := f.access(token)
+	if err != nil {
+		return err
+	}
+	if err := f.store.WithdrawReport(ctx, a.reportID); err != nil && ErrorCode(err) != ENotFound {
+		return err
+	}
+	f.forget(token)
+	return f.store.AppendAudit(ctx, &AuditEntry{At: f.now(), UserName: "system", Action: AuditDelete,
+		ReportID: a.reportID, Detail: "withdrawn by reporter"})
+}

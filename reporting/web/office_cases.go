@@ -26,6 +26,7 @@ type casesData struct {
 	Members     []reporting.Assignee
 	Moved       bool // a case was just moved to a team the user cannot see
 	V           vocabulary
+	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
 }
 
 // cases lists the cases of the user's teams, filtered, sorted and paged by
@@ -52,6 +53,10 @@ func (s *Server) cases(c *gin.Context) {
 	d := casesData{Cases: list, Total: total, Filter: f, Page: page, Pages: max(1, (total+casesPerPage-1)/casesPerPage),
 		Moved: c.Query("moved") == "1", V: vocab}
 	if d.Teams, d.Members, err = s.office.CaseTeams(ctx, sess); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.caseFlags(c, &d); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -111,9 +116,10 @@ var vocab = vocabulary{
 
 // caseData is the case page: the case file and the state of its forms.
 type caseData struct {
-	File reporting.CaseFile
-	V    vocabulary
-	F    caseForms
+	File   reporting.CaseFile
+	V      vocabulary
+	F      caseForms
+	Thread []reporting.Message // the messages with the reporter (followup)
 }
 
 // caseForms holds what each form of the case page shows: the stored
@@ -129,6 +135,8 @@ type caseForms struct {
 	NoteErr     map[string]string
 	Team        int64
 	TransferErr map[string]string
+	Message     string // followup: the message to the reporter
+	MessageErr  map[string]string
 	Failed      string // the section of the form that failed, for the error summary's link
 }
 
@@ -146,6 +154,10 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		return
 	}
 	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}}
+	if err := s.caseThread(c, &d); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if cls := file.Classification; cls != nil {
 		d.F.Status.ClosingReason = cls.ClosingReason
 	}

@@ -1,8 +1,209 @@
 package web
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
+
+	"github.com/dchest/captcha"
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
 
 // followupRoutes registers the reporter's follow-up pages under /{lang}/
 // and the counsellor's message composer under /office/cases/:id. (Issue 4,
 // follow-up work.)
-func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {}
+//
+// The reporter's pages keep no cookie: after the receipt is checked, an
+// opaque token in a hidden field of each form carries the access, so every
+// step after the first is a POST that renders its page directly (a
+// redirect would have to put the token into a URL, where it would end up
+// in the history).
+func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {
+	s.followup = reporting.NewFollowup(s.intake, s.cfg.Now)
+	body := s.limitBody(MaxPublicBody)
+	pub.GET("/followup", s.followupForm)
+	pub.POST("/followup", body, s.followupOpen)
+	pub.POST("/followup/view", body, s.followupView)
+	pub.POST("/followup/message", body, s.followupReply)
+	pub.POST("/followup/withdraw", body, s.followupWithdrawAsk)
+	pub.POST("/followup/withdraw/confirm", body, s.followupWithdraw)
+	work.POST("/cases/:id/messages", s.caseMessage)
+}
+
+// followupFormData is the receipt form.
+type followupFormData struct {
+	Receipt    string
+	Errors     map[string]string
+	Notice     string // message ID of a notice above the form, e.g. an expired token
+	CaptchaID  string
+	CaptchaOff bool
+}
+
+// followupPageData is the reporter's report page.
+type followupPageData struct {
+	Token   string
+	View    reporting.ReporterView
+	Message string // the answer typed so far
+	Errors  map[string]string
+	Sent    bool // an answer was just sent
+}
+
+// followupForm shows the empty receipt form.
+func (s *Server) followupForm(c *gin.Context) {
+	s.showFollowupForm(c, http.StatusOK, followupFormData{})
+}
+
+// showFollowupForm renders the receipt form with a fresh captcha.
+func (s *Server) showFollowupForm(c *gin.Context, status int, d followupFormData) {
+	d.CaptchaOff = s.cfg.CaptchaOff
+	if !d.CaptchaOff {
+		d.CaptchaID = captcha.New()
+	}
+	s.render(c, status, "followup", view{Title: "followup.title", Path: "/followup", Data: d})
+}
+
+// followupOpen checks the captcha, then the receipt, and shows the report.
+func (s *Server) followupOpen(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	pf := c.Request.PostForm
+	d := followupFormData{Receipt: pf.Get("receipt")}
+	if pf.Get("new_captcha") != "" {
+		s.showFollowupForm(c, http.StatusOK, d)
+		return
+	}
+	// The captcha comes before argon2id, so guessing receipts costs a
+	// solved captcha each, and a flood costs the server almost nothing.
+	if !s.cfg.CaptchaOff && !captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution")) {
+		d.Errors = map[string]string{"captcha_solution": "error.captcha.wrong"}
+		s.showFollowupForm(c, http.StatusUnprocessableEntity, d)
+		return
+	}
+	token, err := s.followup.Open(c.Request.Context(), d.Receipt)
+	if errs := reporting.FieldErrors(err); errs != nil {
+		if errs["receipt"] == "followup.error.unknown" {
+			// A wrong and an unknown receipt get the very same page: the
+			// typed code is not echoed, so nothing tells them apart.
+			d.Receipt = ""
+		}
+		d.Errors = errs
+		s.showFollowupForm(c, http.StatusUnprocessableEntity, d)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: token})
+}
+
+// showFollowupPage renders the report page of d.Token, or the receipt
+// form with a notice when the token has expired.
+func (s *Server) showFollowupPage(c *gin.Context, status int, d followupPageData) {
+	v, err := s.followup.View(c.Request.Context(), d.Token)
+	if s.followupFailed(c, err) {
+		return
+	}
+	d.View = v
+	s.render(c, status, "followup_report", view{Title: "followup.report.title", Path: "/followup", Data: d})
+}
+
+// followupFailed answers an error of a token step: an expired or unknown
+// token leads back to the receipt form with a notice.
+func (s *Server) followupFailed(c *gin.Context, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case reporting.ErrorCode(err) == reporting.EUnauthorized:
+		s.showFollowupForm(c, http.StatusOK, followupFormData{Notice: reporting.MessageID(err)})
+	default:
+		s.fail(c, err)
+	}
+	return true
+}
+
+// followupView shows the report page again (the way back from the
+// withdrawal's confirmation).
+func (s *Server) followupView(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: c.Request.PostForm.Get("token")})
+}
+
+// followupReply stores the reporter's answer and shows the page with it.
+func (s *Server) followupReply(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	d := followupPageData{Token: c.Request.PostForm.Get("token"), Message: c.Request.PostForm.Get("message")}
+	err := s.followup.Reply(c.Request.Context(), d.Token, d.Message)
+	if errs := reporting.FieldErrors(err); errs != nil {
+		d.Errors = errs
+		s.showFollowupPage(c, http.StatusUnprocessableEntity, d)
+		return
+	}
+	if s.followupFailed(c, err) {
+		return
+	}
+	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true})
+}
+
+// followupWithdrawAsk shows the confirmation step of a withdrawal.
+func (s *Server) followupWithdrawAsk(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	token := c.Request.PostForm.Get("token")
+	if s.followupFailed(c, s.followup.Check(token)) {
+		return
+	}
+	s.render(c, http.StatusOK, "followup_withdraw", view{Title: "followup.withdraw.title", Path: "/followup", Data: token})
+}
+
+// followupWithdraw deletes the report for good.
+func (s *Server) followupWithdraw(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	if s.followupFailed(c, s.followup.Withdraw(c.Request.Context(), c.Request.PostForm.Get("token"))) {
+		return
+	}
+	s.render(c, http.StatusOK, "followup_withdrawn", view{Title: "followup.withdrawn.title", Path: "/followup"})
+}
+
+// caseMessage sends a counsellor's message to the reporter of a case.
+func (s *Server) caseMessage(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	body := c.Request.PostForm.Get("body")
+	s.caseDone(c, "messages", s.office.SendMessage(c.Request.Context(), session(c), c.Param("id"), body),
+		func(fs *caseForms, errs map[string]string) { fs.Message, fs.MessageErr = body, errs })
+}
+
+// caseThread fills in the case page's message thread (and so marks the
+// reporter's messages read).
+func (s *Server) caseThread(c *gin.Context, d *caseData) error {
+	var err error
+	d.Thread, err = s.office.Messages(c.Request.Context(), session(c), d.File.ID)
+	return err
+}
+
+// caseFlags fills in the case list's message markers.
+func (s *Server) caseFlags(c *gin.Context, d *casesData) error {
+	ids := make([]string, len(d.Cases))
+	for i, k := range d.Cases {
+		ids[i] = k.ID
+	}
+	var err error
+	d.Flags, err = s.office.MessageFlags(c.Request.Context(), session(c), ids)
+	return err
+}

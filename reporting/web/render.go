@@ -16,8 +16,9 @@ import (
 	"github.com/planb-ruhr/meldestelle/templates"
 )
 
-// pageNames lists the page templates: every .html file but the layout,
-// each parsed together with layout.html.
+// pageNames lists the page templates: every .html file but the layout
+// and the partials (*.partial.html), each parsed together with layout.html
+// and the partials.
 func pageNames() ([]string, error) {
 	files, err := fs.Glob(templates.FS, "*.html")
 	if err != nil {
@@ -25,7 +26,7 @@ func pageNames() ([]string, error) {
 	}
 	var names []string
 	for _, f := range files {
-		if f != "layout.html" {
+		if f != "layout.html" && !strings.HasSuffix(f, partialSuffix) {
 			names = append(names, strings.TrimSuffix(f, ".html"))
 		}
 	}
@@ -36,6 +37,10 @@ func pageNames() ([]string, error) {
 // language's set has its own "t" function bound at start-up, so two
 // requests in two languages can never mix, and no request pays for a
 // Clone.
+// partialSuffix marks a template that defines a piece other pages
+// include; it is no page of its own.
+const partialSuffix = ".partial.html"
+
 type pages struct {
 	byLang map[string]map[string]*template.Template
 }
@@ -45,11 +50,15 @@ func loadPages(tr *i18n.Bundle) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	partials, err := fs.Glob(templates.FS, "*"+partialSuffix)
+	if err != nil {
+		return nil, err
+	}
 	p := &pages{byLang: map[string]map[string]*template.Template{}}
 	for _, l := range i18n.Languages {
 		p.byLang[l.Code] = map[string]*template.Template{}
 		for _, name := range names {
-			t, err := template.New(name).Funcs(funcs(tr, l.Code)).ParseFS(templates.FS, "layout.html", name+".html")
+			t, err := template.New(name).Funcs(funcs(tr, l.Code)).ParseFS(templates.FS, append([]string{"layout.html", name + ".html"}, partials...)...)
 			if err != nil {
 				return nil, fmt.Errorf("web: template %s: %w", name, err)
 			}

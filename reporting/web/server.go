@@ -51,10 +51,12 @@ type Server struct {
 	cfg    Config
 	intake *reporting.Intake
 	office *reporting.Office
-	tr     *i18n.Bundle
-	pages  *pages
-	engine *gin.Engine
-	secure bool
+	// followup holds the reporters' follow-up tokens (set by followupRoutes).
+	followup *reporting.Followup
+	tr       *i18n.Bundle
+	pages    *pages
+	engine   *gin.Engine
+	secure   bool
 }
 
 // New builds the server and its routes.

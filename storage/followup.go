@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// ReportByLookup finds a report by its receipt's lookup hash.
+func (db *DB) ReportByLookup(ctx context.Context, lookup []byte) (reporting.StoredReport, error) {
+	r, err := scanReport(db.read.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.lookup_hash = ?`, lookup))
+	return r, notFound(err, "followup.error.unknown")
+}
+
+// AddMessage stores a message and updates the report's two markers in the
+// same transaction, so the list never disagrees with the thread.
+func (db *DB) AddMessage(ctx context.Context, m reporting.StoredMessage) error {
+	unread, waiting := 1, 0
+	if m.Author == reporting.AuthorCounsellor {
+		unread, waiting = 0, 1
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET reporter_unread = ?, awaiting_reporter = ? WHERE id = ?`, unread, waiting, m.ReportID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.ENotFound, "error.case.not_found")
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, report_id, author, day, body) VALUES (?, ?, ?, ?, ?)`,
+			m.ID, m.ReportID, m.Author, m.Day, m.Body)
+		return err
+	})
+}
+
+// Messages lists a report's messages, oldest first.
+func (db *DB) Messages(ctx context.Context, reportID string) ([]reporting.StoredMessage, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, report_id, author, day, body FROM messages
+		WHERE report_id = ? ORDER BY day, rowid`, reportID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []reporting.StoredMessage
+	for rows.Next() {
+		var m reporting.StoredMessage
+		if err := rows.Scan(&m.ID, &m.ReportID, &m.Author, &m.Day, &m.Body); err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
+}
+
+// MarkMessagesRead clears a report's unread marker.
+func (db *DB) MarkMessagesRead(ctx context.Context, reportID string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE reports SET reporter_unread = 0 WHERE id = ? AND reporter_unread <> 0`, reportID)
+		return err
+	})
+}
+
+// MessageFlags returns the markers of the given reports; reports without
+// any marker are left out.
+func (db *DB) MessageFlags(ctx context.Context, reportIDs []string) (map[string]reporting.MessageFlags, error) {
+	if len(reportIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(reportIDs))
+	for i, id := range reportIDs {
+		args[i] = id
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id, reporter_unread, awaiting_reporter FROM reports
+		WHERE id IN (`+placeholders(len(reportIDs))+`) AND (reporter_unread <> 0 OR awaiting_reporter <> 0)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]reporting.MessageFlags{}
+	for rows.Next() {
+		var id string
+		var f reporting.MessageFlags
+		if err := rows.Scan(&id, &f.Unread, &f.Waiting); err != nil {
+			return nil, err
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
+}
+
+// withdrawDeletes are every table with a report_id column (see
+// migrations/*.sql), children first. classification_grounds goes with
+// its classification (ON DELETE CASCADE) but is named anyway, so the
+// order does not depend on the foreign-key setting. The audit log keeps
+// its rows: they hold codes and the report ID, never content.
+var withdrawDeletes = []string{
+	`DELETE FROM messages WHERE report_id = ?`,
+	`DELETE FROM notes WHERE report_id = ?`,
+	`DELETE FROM status_history WHERE report_id = ?`,
+	`DELETE FROM classification_grounds WHERE report_id = ?`,
+	`DELETE FROM classifications WHERE report_id = ?`,
+}
+
+// WithdrawReport deletes a report and every row that refers to it in one
+// transaction, then checkpoints the WAL: with secure_delete the freed
+// pages are overwritten, and the checkpoint empties the -wal file that
+// still held the old pages.
+func (db *DB) WithdrawReport(ctx context.Context, reportID string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range withdrawDeletes {
+			if _, err := tx.ExecContext(ctx, q, reportID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, reportID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return reporting.Errorf(reporting.ENotFound, "error.case.not_found")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return db.Checkpoint(ctx)
+}
