@@ -88,7 +88,7 @@ func TestStreamTampering(t *testing.T) {
 		"dropped middle": func(c [][]byte) [][]byte {
 			return append(c[:1:1], c[2:]...)
 		},
-		"swapped": func(c [][]byte) [][]byte { c[0], c[1] = c[1], c[0]; return c },
+		"swapped":  func(c [][]byte) [][]byte { c[0], c[1] = c[1], c[0]; return c },
 		"appended": func(c [][]byte) [][]byte { return append(c, other[0]) },
 		"appended copy": func(c [][]byte) [][]byte {
 			return append(c, c[3])
