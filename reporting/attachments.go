@@ -78,6 +78,9 @@ type Attachment struct {
 	AttachmentMeta
 }
 
+// SizeKiB is the size in KiB, rounded up, for lists.
+func (a AttachmentMeta) SizeKiB() int64 { return (a.Size + 1023) / 1024 }
+
 // PDF reports whether the file is a PDF, whose metadata is not removed.
 func (a AttachmentMeta) PDF() bool { return a.Type == TypePDF }
 
