@@ -90,16 +90,23 @@ func (s *Server) submitReport(c *gin.Context) {
 		err = c.Request.ParseForm()
 		pf = c.Request.PostForm
 	}
-	stored := false
-	defer func() {
-		if !stored {
-			// Without a stored report its files must not stay behind.
-			if err := s.intake.DiscardAttachments(context.WithoutCancel(ctx), up.ids()); err != nil {
-				s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
-			}
+	// Without a stored report its files must not stay behind. They are
+	// deleted before the answer is written, so that nothing of a refused
+	// form remains once the reporter sees the answer; the deferred call
+	// covers a panic.
+	done := false
+	drop := func() {
+		if done {
+			return
 		}
-	}()
+		done = true
+		if err := s.intake.DiscardAttachments(context.WithoutCancel(ctx), up.ids()); err != nil {
+			s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
+		}
+	}
+	defer drop()
 	if err != nil {
+		drop()
 		s.badBody(c, err)
 		return
 	}
@@ -120,6 +127,7 @@ func (s *Server) submitReport(c *gin.Context) {
 		if len(up.files) > 0 {
 			errs = map[string]string{"attachments": "error.attachments.again"}
 		}
+		drop()
 		s.showForm(c, http.StatusOK, f, errs)
 		return
 	}
@@ -140,15 +148,17 @@ func (s *Server) submitReport(c *gin.Context) {
 		errs["attachments"] = "error.attachments.again"
 	}
 	if len(errs) > 0 {
+		drop()
 		s.showForm(c, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
 	receipt, err := s.intake.SubmitDraft(ctx, draft, report)
 	if err != nil {
+		drop()
 		s.fail(c, err)
 		return
 	}
-	stored = true
+	done = true // stored with the report
 	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receiptData{Code: receipt.Code.String(), PDF: up.pdf()}})
 }
 
