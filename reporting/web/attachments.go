@@ -57,6 +57,10 @@ func (u uploads) pdf() bool {
 
 const attachmentsField = "attachments"
 
+// maxParts bounds the number of parts of the report form: the form has
+// a few dozen, and each part costs memory however small its content.
+const maxParts = 200
+
 func isMultipart(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return err == nil && mt == "multipart/form-data"
@@ -78,7 +82,7 @@ func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, u
 	}
 	pf := url.Values{}
 	textLeft := int64(MaxPublicBody)
-	count := 0
+	count, parts := 0, 0
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -86,6 +90,9 @@ func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, u
 		}
 		if err != nil {
 			return pf, up, err
+		}
+		if parts++; parts > maxParts {
+			return pf, up, &http.MaxBytesError{Limit: MaxPublicBody}
 		}
 		name := p.FormName()
 		if name != attachmentsField {
@@ -99,7 +106,7 @@ func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, u
 			if err != nil {
 				return pf, up, err
 			}
-			if textLeft -= int64(len(b)); textLeft < 0 {
+			if textLeft -= int64(len(name) + len(b)); textLeft < 0 {
 				return pf, up, &http.MaxBytesError{Limit: MaxPublicBody}
 			}
 			pf.Add(name, string(b))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"io"
 	"image/color"
 	"image/jpeg"
 	"image/png"
@@ -441,3 +442,63 @@ func TestAttachmentOtherErrorAsksForFilesAgain(t *testing.T) {
 		t.Errorf("empty file field: status %d:\n%s", resp.StatusCode, page)
 	}
 }
+
+// A PNG whose header promises 100 megapixels is refused before it is
+// decoded (a decompression bomb), next to the upload field.
+func TestAttachmentDecompressionBomb(t *testing.T) {
+	e := newEnv(t, options{})
+	b := attPNGWithText(t)
+	// IHDR: width and height at bytes 16..24; its CRC over type and data.
+	binary.BigEndian.PutUint32(b[16:], 10000)
+	binary.BigEndian.PutUint32(b[20:], 10000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	if cfg, err := png.DecodeConfig(bytes.NewReader(b)); err != nil || cfg.Width != 10000 {
+		t.Fatalf("test PNG header not patched: %v", err)
+	}
+	resp, page := attSubmit(t, e, "en", validReport("Bombe"), []attFile{{"bomb.png", b}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "too many pixels") {
+		t.Errorf("status %d, no pixel error:\n%s", resp.StatusCode, page)
+	}
+}
+
+// A chunk altered in the database makes the download fail visibly (the
+// connection ends before the announced length), never a silently
+// different file.
+func TestAttachmentTamperedChunk(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	_, links := attCase(t, e, admin, "Manipuliert", []attFile{{"a.pdf", attPDF(200 << 10)}})
+	if len(links) != 1 {
+		t.Fatal("no attachment")
+	}
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(e.Dir, storage.FileName)+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var chunk []byte
+	if err := db.QueryRow(`SELECT data FROM attachment_chunks WHERE idx = 1`).Scan(&chunk); err != nil {
+		t.Fatal(err)
+	}
+	chunk[100] ^= 0x40
+	if _, err := db.Exec(`UPDATE attachment_chunks SET data = ? WHERE idx = 1`, chunk); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.URL+links[0], nil)
+	req.AddCookie(admin)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Errorf("tampered download read cleanly (%d bytes of %s)", len(got), resp.Header.Get("Content-Length"))
+	}
+	if len(got) > 2*vaultChunk {
+		t.Errorf("%d bytes delivered past the tampered chunk", len(got))
+	}
+}
+
+// vaultChunk is vault.ChunkSize, spelled out so the test reads alone.
+const vaultChunk = 64 << 10
