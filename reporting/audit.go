@@ -38,6 +38,8 @@ const (
 	AuditRecover       = "recover"
 	AuditExport        = "export"
 	AuditDelete        = "delete"
+	// AuditAttachmentOpen: an attachment was decrypted and downloaded.
+	AuditAttachmentOpen = "attachment_open"
 )
 
 // AuditEntry is one line of the audit log.

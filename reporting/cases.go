@@ -456,6 +456,8 @@ type CaseFile struct {
 	Notes      []Note
 	Members    []Assignee // who the case can be assigned to
 	OtherTeams []Team     // where the case can be moved to
+	// Attachments are the reporter's files (reporting/attachments.go).
+	Attachments []Attachment
 }
 
 // CaseFile opens a case with everything its page shows.
@@ -488,6 +490,9 @@ func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 		return CaseFile{}, err
 	}
 	f.OtherTeams = slices.DeleteFunc(teams, func(t Team) bool { return t.ID == c.TeamID })
+	if f.Attachments, err = o.attachments(ctx, team, r); err != nil {
+		return CaseFile{}, err
+	}
 	return f, o.audit(ctx, s, AuditCaseOpen, id, "")
 }
 

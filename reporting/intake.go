@@ -51,6 +51,10 @@ func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Pa
 	if params, err = vault.ParseParams(string(stored)); err != nil {
 		return nil, err
 	}
+	// Attachments of uploads cut off by a crash (no upload runs yet).
+	if err := store.DeleteOrphanAttachments(ctx); err != nil {
+		return nil, err
+	}
 	return &Intake{store: store, kdf: kdf, salt: salt, params: params, now: now}, nil
 }
 
@@ -64,6 +68,11 @@ type Receipt struct {
 // municipality and stores it durably. Only after the store has committed
 // does the reporter see the receipt: an acknowledged report is never lost.
 func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
+	return in.submit(ctx, r, newUUID(), vault.NewKey())
+}
+
+// submit stores a report under a given ID and data key (see SubmitDraft).
+func (in *Intake) submit(ctx context.Context, r Report, id string, dk vault.Key) (Receipt, error) {
 	teams, err := in.store.Teams(ctx)
 	if err != nil {
 		return Receipt{}, err
@@ -81,8 +90,6 @@ func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	id := newUUID()
-	dk := vault.NewKey()
 	stored := &StoredReport{
 		ID:          id,
 		TeamID:      team.ID,

@@ -95,6 +95,8 @@ func (db *DB) MessageFlags(ctx context.Context, reportIDs []string) (map[string]
 // order does not depend on the foreign-key setting. The audit log keeps
 // its rows: they hold codes and the report ID, never content.
 var withdrawDeletes = []string{
+	`DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE report_id = ?)`,
+	`DELETE FROM attachments WHERE report_id = ?`,
 	`DELETE FROM messages WHERE report_id = ?`,
 	`DELETE FROM notes WHERE report_id = ?`,
 	`DELETE FROM status_history WHERE report_id = ?`,

@@ -1,7 +1,190 @@
 package web
 
-import "github.com/gin-gonic/gin"
+import (
+	"bufio"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
 
-// attachmentRoutes registers attachment downloads for counsellors.
-// (Issue 4, attachments work.)
-func (s *Server) attachmentRoutes(pub, work *gin.RouterGroup) {}
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// attachmentRoutes registers attachment downloads for counsellors. The
+// upload is part of the report form (public_report.go).
+func (s *Server) attachmentRoutes(pub, work *gin.RouterGroup) {
+	work.GET("/cases/:id/attachments/:att", s.downloadAttachment)
+}
+
+// receiptData is the receipt page: the code and whether a PDF went with
+// the report (its metadata stays, so the page warns). It prints as the
+// code.
+type receiptData struct {
+	Code string
+	PDF  bool
+}
+
+func (r receiptData) String() string { return r.Code }
+
+// uploads are the files of one submission as far as they were taken in.
+type uploads struct {
+	files []reporting.Attachment
+	err   string // message ID for the upload field; "" when all is well
+}
+
+func (u uploads) ids() []string {
+	ids := make([]string, len(u.files))
+	for i, f := range u.files {
+		ids[i] = f.ID
+	}
+	return ids
+}
+
+func (u uploads) pdf() bool {
+	for _, f := range u.files {
+		if f.PDF() {
+			return true
+		}
+	}
+	return false
+}
+
+const attachmentsField = "attachments"
+
+// maxParts bounds the number of parts of the report form: the form has
+// a few dozen, and each part costs memory however small its content.
+const maxParts = 200
+
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
+// readMultipart reads the report form part by part with a streaming
+// reader: text fields into memory (together at most MaxPublicBody, as for
+// the url-encoded form), each file straight into reporting.AddAttachment,
+// which cleans and seals it in chunks. No file is written to disk and
+// none is held whole in memory except one image being re-encoded. A file
+// problem is returned as the upload field's message; reading goes on, so
+// that the other fields can be shown again. An error means the body was
+// unreadable or too large.
+func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, uploads, error) {
+	var up uploads
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, up, err
+	}
+	pf := url.Values{}
+	textLeft := int64(MaxPublicBody)
+	count, parts := 0, 0
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return pf, up, nil
+		}
+		if err != nil {
+			return pf, up, err
+		}
+		if parts++; parts > maxParts {
+			return pf, up, &http.MaxBytesError{Limit: MaxPublicBody}
+		}
+		name := p.FormName()
+		if name != attachmentsField {
+			if p.FileName() != "" { // a file in a text field: not ours
+				if _, err := io.Copy(io.Discard, p); err != nil {
+					return pf, up, err
+				}
+				continue
+			}
+			b, err := io.ReadAll(io.LimitReader(p, textLeft+1))
+			if err != nil {
+				return pf, up, err
+			}
+			if textLeft -= int64(len(name) + len(b)); textLeft < 0 {
+				return pf, up, &http.MaxBytesError{Limit: MaxPublicBody}
+			}
+			pf.Add(name, string(b))
+			continue
+		}
+		br := bufio.NewReaderSize(p, 512)
+		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+			continue // the empty part a browser sends when no file was chosen
+		}
+		count++
+		if up.err != "" || count > reporting.MaxAttachments {
+			if count > reporting.MaxAttachments {
+				up.err = "error.attachments.too_many"
+			}
+			if _, err := io.Copy(io.Discard, br); err != nil {
+				return pf, up, err
+			}
+			continue
+		}
+		a, err := s.intake.AddAttachment(c.Request.Context(), d.ID, d.Key, p.FileName(), br)
+		if reporting.ErrorCode(err) == reporting.EInvalid {
+			up.err = reporting.MessageID(err)
+			if _, err := io.Copy(io.Discard, br); err != nil {
+				return pf, up, err
+			}
+			continue
+		}
+		if err != nil {
+			return pf, up, err
+		}
+		up.files = append(up.files, a)
+	}
+}
+
+// downloadAttachment streams a decrypted attachment to a counsellor whose
+// session holds the case's team key, chunk by chunk.
+func (s *Server) downloadAttachment(c *gin.Context) {
+	a, stream, err := s.office.OpenAttachment(c.Request.Context(), session(c), c.Param("id"), c.Param("att"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	h := c.Writer.Header()
+	// Only JPEG, PNG and PDF are ever stored, and the type comes from the
+	// sealed meta data, which was set from the content when it came in.
+	h.Set("Content-Type", a.Type)
+	// attachment, never inline: the file is not rendered in the office's
+	// origin; nosniff stops the browser from guessing another type.
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Name)}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	// The size first: if a chunk fails to open half-way, the download is
+	// visibly incomplete instead of silently short.
+	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	c.Status(http.StatusOK)
+	if err := stream(c.Writer); err != nil {
+		// The headers are gone: the response stays short of its
+		// Content-Length, so net/http closes the connection and the
+		// browser reports a failed download.
+		s.cfg.Logger.Error("attachment stream", "request_id", requestID(c), "err", err)
+	}
+}
+
+// downloadName makes a stored name safe for a Content-Disposition header
+// and a file system: no control characters, quotes, path separators or
+// leading dots.
+func downloadName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), r == '"', r == '\\', r == '/', r == ':', r == '*', r == '?', r == '<', r == '>', r == '|':
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.TrimLeft(name, ". ")
+	if name == "" {
+		return "attachment"
+	}
+	return name
+}

@@ -52,6 +52,7 @@ var officeRoutes = map[string]access{
 	"POST /office/cases/:id/notes":                  caseWork,
 	"POST /office/cases/:id/transfer":               caseWork,
 	"POST /office/cases/:id/messages":               caseWork,
+	"GET /office/cases/:id/attachments/:att":        caseWork,
 	"GET /office/audit":                             adminOnly,
 	"GET /office/users":                             adminOnly,
 	"GET /office/users/invite":                      adminOnly,

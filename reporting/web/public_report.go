@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/dchest/captcha"
@@ -61,15 +63,53 @@ func (s *Server) showForm(c *gin.Context, status int, f reporting.ReportForm, er
 	s.render(c, status, "form", view{Title: "form.title", Path: "/", Data: d})
 }
 
+// MaxReportBody is the body limit of the report POST: five files of the
+// largest size, the other fields at their own limit, and room for the
+// multipart framing. The fields without files keep MaxPublicBody, counted
+// on their own (readMultipart).
+const MaxReportBody = reporting.MaxAttachments*reporting.MaxAttachmentSize + MaxPublicBody + 1<<20
+
 // submitReport takes a report in: parse, check the captcha and the fields,
 // and only when all is well run argon2id, encrypt and store. Any problem
-// brings the form back with everything typed still in it.
+// brings the form back with everything typed still in it. Files are
+// cleaned and sealed while they stream in (see readMultipart) and deleted
+// again unless the report is stored.
 func (s *Server) submitReport(c *gin.Context) {
-	if err := c.Request.ParseForm(); err != nil {
+	ctx := c.Request.Context()
+	draft := s.intake.NewDraft()
+	var (
+		pf  url.Values
+		up  uploads
+		err error
+	)
+	if isMultipart(c.Request) {
+		pf, up, err = s.readMultipart(c, draft)
+	} else {
+		// A url-encoded form carries no files: the small limit applies.
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPublicBody)
+		err = c.Request.ParseForm()
+		pf = c.Request.PostForm
+	}
+	// Without a stored report its files must not stay behind. They are
+	// deleted before the answer is written, so that nothing of a refused
+	// form remains once the reporter sees the answer; the deferred call
+	// covers a panic.
+	done := false
+	drop := func() {
+		if done {
+			return
+		}
+		done = true
+		if err := s.intake.DiscardAttachments(context.WithoutCancel(ctx), up.ids()); err != nil {
+			s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
+		}
+	}
+	defer drop()
+	if err != nil {
+		drop()
 		s.badBody(c, err)
 		return
 	}
-	pf := c.Request.PostForm
 	f := reporting.ReportForm{
 		Role:         pf.Get("role"),
 		IncidentDate: pf.Get("incident_date"),
@@ -83,7 +123,12 @@ func (s *Server) submitReport(c *gin.Context) {
 		Consent:      pf.Get("consent") != "",
 	}
 	if pf.Get("new_captcha") != "" { // "new image" button: same form, new captcha
-		s.showForm(c, http.StatusOK, f, nil)
+		var errs map[string]string
+		if len(up.files) > 0 {
+			errs = map[string]string{"attachments": "error.attachments.again"}
+		}
+		drop()
+		s.showForm(c, http.StatusOK, f, errs)
 		return
 	}
 	report, err := f.Validate(lang(c), s.cfg.Now())
@@ -96,16 +141,25 @@ func (s *Server) submitReport(c *gin.Context) {
 	if !s.cfg.CaptchaOff && !captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution")) {
 		errs["captcha_solution"] = "error.captcha.wrong"
 	}
+	if up.err != "" {
+		errs["attachments"] = up.err
+	} else if len(errs) > 0 && len(up.files) > 0 {
+		// Browsers cannot fill a file field in again: say so.
+		errs["attachments"] = "error.attachments.again"
+	}
 	if len(errs) > 0 {
+		drop()
 		s.showForm(c, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
-	receipt, err := s.intake.Submit(c.Request.Context(), report)
+	receipt, err := s.intake.SubmitDraft(ctx, draft, report)
 	if err != nil {
+		drop()
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receipt.Code.String()})
+	done = true // stored with the report
+	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receiptData{Code: receipt.Code.String(), PDF: up.pdf()}})
 }
 
 // badBody answers a body that could not be read: 413 when it was too

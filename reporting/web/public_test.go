@@ -67,6 +67,9 @@ func TestSubmitShowsReceipt(t *testing.T) {
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", cc)
 	}
+	if !strings.Contains(body, `href="/en/followup"`) {
+		t.Error("the receipt page does not lead to the follow-up page")
+	}
 	if !strings.Contains(body, "cannot restore it") {
 		t.Error("the receipt page does not say that the code cannot be recovered")
 	}

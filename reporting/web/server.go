@@ -97,7 +97,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	e.GET("/:lang", s.publicLanguage, func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/"+lang(c)+"/") })
 	pub := e.Group("/:lang", s.publicLanguage)
 	pub.GET("/", s.reportForm)
-	pub.POST("/report", s.limitBody(MaxPublicBody), s.submitReport)
+	pub.POST("/report", s.limitBody(MaxReportBody), s.submitReport)
 	pub.GET("/privacy", s.privacy)
 
 	e.GET("/office", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/office/") })
