@@ -2,10 +2,12 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Backup writes a consistent copy of the database to path while the
@@ -35,7 +37,17 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("storage: backup: %w", err)
 	}
 	f.Close()
-	if _, err := db.read.ExecContext(ctx, `VACUUM INTO ?`, abs); err != nil {
+	// A connection of its own: the read pool is query_only, which forbids
+	// VACUUM INTO, and the one writer connection would hold up every
+	// submission for the length of the copy. This one only reads the
+	// live database (a WAL read transaction, beside the writer).
+	bk, err := sql.Open("sqlite3", strings.Replace(dsn(db.path, true), "_query_only=on", "_query_only=off", 1))
+	if err != nil {
+		os.Remove(abs)
+		return err
+	}
+	defer bk.Close()
+	if _, err := bk.ExecContext(ctx, `VACUUM INTO ?`, abs); err != nil {
 		os.Remove(abs)
 		return fmt.Errorf("storage: backup: %w", err)
 	}

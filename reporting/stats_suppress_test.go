@@ -1,0 +1,123 @@
+package reporting_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// recoverable plays the attacker: knowing the published cells and the
+// published row (and column) totals, it repeatedly solves every line with
+// exactly one unknown cell, and returns the suppressed cells it learns.
+func recoverable(cells [][]int, hidden [][]bool, cols bool) [][2]int {
+	unknown := make([][]bool, len(cells))
+	for i := range hidden {
+		unknown[i] = append([]bool(nil), hidden[i]...)
+	}
+	var found [][2]int
+	for changed := true; changed; {
+		changed = false
+		for i := range cells {
+			n, at := 0, -1
+			for j := range cells[i] {
+				if unknown[i][j] {
+					n, at = n+1, j
+				}
+			}
+			if n == 1 && len(cells[i]) > 0 {
+				// total − the known cells gives it
+				unknown[i][at], changed = false, true
+				found = append(found, [2]int{i, at})
+			}
+		}
+		if !cols || len(cells) == 0 {
+			continue
+		}
+		for j := range cells[0] {
+			n, at := 0, -1
+			for i := range cells {
+				if unknown[i][j] {
+					n, at = n+1, i
+				}
+			}
+			if n == 1 {
+				unknown[at][j], changed = false, true
+				found = append(found, [2]int{at, j})
+			}
+		}
+	}
+	return found
+}
+
+// For hundreds of random tables, one- and two-dimensional, with many small
+// counts: every cell of 1 to k−1 is suppressed, no suppressed cell can be
+// recovered from the totals, and large cells stay published.
+func TestSuppressionProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2026, 5))
+	for n := range 600 {
+		k := 3 + rng.IntN(5)
+		rows, cols := 1+rng.IntN(10), 1+rng.IntN(11)
+		two := n%3 != 0
+		if !two {
+			rows = 1
+		}
+		cells := make([][]int, rows)
+		for i := range cells {
+			cells[i] = make([]int, cols)
+			for j := range cells[i] {
+				switch rng.IntN(4) {
+				case 0:
+					cells[i][j] = 0
+				case 1:
+					cells[i][j] = 1 + rng.IntN(k-1)
+				default:
+					cells[i][j] = rng.IntN(60)
+				}
+			}
+		}
+		hidden := reporting.Suppress(cells, k, two)
+		for i := range cells {
+			for j, v := range cells[i] {
+				if v >= 1 && v < k && !hidden[i][j] {
+					t.Fatalf("table %d (k=%d): cell %d,%d = %d published", n, k, i, j, v)
+				}
+			}
+		}
+		// A line of one cell is its own total: it cannot be protected
+		// without hiding the total, so such tables are not built (every
+		// cross table has at least two rows and columns).
+		if (two && (rows < 2 || cols < 2)) || cols < 2 {
+			continue
+		}
+		if got := recoverable(cells, hidden, two); len(got) > 0 {
+			t.Fatalf("table %d (k=%d) %v: suppressed cells %v recoverable from the totals\nmask %v", n, k, cells, got, hidden)
+		}
+	}
+}
+
+// A simple case by hand: one small cell in a row hides the next smallest
+// of that row, and the column of that one in turn.
+func TestSuppressSecondary(t *testing.T) {
+	cells := [][]int{
+		{2, 10, 20},
+		{30, 40, 50},
+	}
+	hidden := reporting.Suppress(cells, 5, true)
+	want := [][]bool{{true, true, false}, {true, true, false}}
+	for i := range want {
+		for j := range want[i] {
+			if hidden[i][j] != want[i][j] {
+				t.Fatalf("mask %v, want %v", hidden, want)
+			}
+		}
+	}
+	// One-dimensional: one small cell takes the smallest other (a zero).
+	one := reporting.Suppress([][]int{{7, 0, 3, 9}}, 5, false)[0]
+	if !one[1] || !one[2] || one[0] || one[3] {
+		t.Errorf("1-D mask %v, want the 3 and the 0 hidden", one)
+	}
+	if reporting.CheckStatsK(2) == nil || reporting.CheckStatsK(3) != nil {
+		t.Error("k below 3 must be refused, 3 accepted")
+	}
+}
