@@ -261,7 +261,8 @@ func oneDim(id string, rows []string, counts [][]int, cases, k int) StatTable {
 }
 
 // twoDim builds a cross table. Its margins and total are the sums of its
-// cells (pairs of codes), so that the table adds up.
+// cells (pairs of codes), so that the table adds up; small margins are
+// suppressed like cells.
 func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k int) StatTable {
 	hidden := Suppress(counts, k, true)
 	t := StatTable{ID: id, RowDim: rowDim, ColDim: colDim, Rows: rows, Cols: cols}
@@ -273,18 +274,27 @@ func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k in
 			total += n
 		}
 	}
+	rowSum := make([]int, len(rows))
 	for i, row := range counts {
-		sum := 0
 		var cells []Cell
 		for j, n := range row {
-			sum += n
+			rowSum[i] += n
 			cells = append(cells, publish(n, hidden[i][j], total))
 		}
 		t.Cells = append(t.Cells, cells)
-		t.RowTotals = append(t.RowTotals, Cell{Count: sum, Share: share(sum, total)})
 	}
-	for _, n := range colSum {
-		t.ColTotals = append(t.ColTotals, Cell{Count: n, Share: share(n, total)})
+	// A margin of 1 to k−1 is a small count too. The margins are lines
+	// of their own (they add up to the published grand total), so they
+	// get the same primary and secondary suppression as a
+	// one-dimensional table. The cells were protected as if every margin
+	// were published: hiding some only takes information away.
+	rowHidden := Suppress([][]int{rowSum}, k, false)[0]
+	for i, n := range rowSum {
+		t.RowTotals = append(t.RowTotals, publish(n, rowHidden[i], total))
+	}
+	colHidden := Suppress([][]int{colSum}, k, false)[0]
+	for j, n := range colSum {
+		t.ColTotals = append(t.ColTotals, publish(n, colHidden[j], total))
 	}
 	t.Total = Cell{Count: total, Share: share(total, total)}
 	return t
