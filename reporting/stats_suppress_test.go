@@ -1,6 +1,7 @@
 package reporting_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -119,5 +120,116 @@ func TestSuppressSecondary(t *testing.T) {
 	}
 	if reporting.CheckStatsK(2) == nil || reporting.CheckStatsK(3) != nil {
 		t.Error("k below 3 must be refused, 3 accepted")
+	}
+}
+
+// fakeStats serves random records by year.
+type fakeStats struct {
+	reporting.StatisticsStore
+	byYear map[int][]reporting.StatRecord
+}
+
+func (f fakeStats) StatisticalRecords(_ context.Context, year int, fn func(reporting.StatRecord) error) error {
+	for _, r := range f.byYear[year] {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// grounds picks one to a few distinct grounds, as a record holds them.
+func grounds(rng *rand.Rand) []string {
+	g := pick(rng, reporting.Grounds, 1)
+	if len(g) == 0 {
+		g = []string{reporting.Grounds[rng.IntN(3)]}
+	}
+	return g
+}
+
+func pick(rng *rand.Rand, vocab []string, n int) []string {
+	var out []string
+	for _, c := range vocab {
+		if rng.IntN(len(vocab)) < n {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// For random years of records: every published count and total is the
+// true one, every share is the true count over the true total, nothing
+// below k is published, and no hidden cell of a cross table can be
+// recovered from its published margins.
+func TestYearStatisticsConsistent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 2026))
+	for round := range 40 {
+		f := fakeStats{byYear: map[int][]reporting.StatRecord{}}
+		for _, y := range []int{2025, 2026} {
+			for range rng.IntN(120) {
+				f.byYear[y] = append(f.byYear[y], reporting.StatRecord{
+					Municipality: reporting.Municipalities[rng.IntN(len(reporting.Municipalities))],
+					Grounds:      grounds(rng),
+					Areas:        []string{reporting.Areas[rng.IntN(len(reporting.Areas))]},
+					ReporterRole: reporting.ReporterRoles[rng.IntN(len(reporting.ReporterRoles))],
+				})
+			}
+		}
+		k := 3 + round%4
+		st, err := reporting.YearStatistics(context.Background(), f, 2026, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := f.byYear[2026]
+		if st.Cases != len(recs) {
+			t.Fatalf("cases %d, want %d", st.Cases, len(recs))
+		}
+		// True counts of the municipality table and ground × municipality.
+		mun := map[string]int{}
+		gm := map[[2]string]int{}
+		for _, r := range recs {
+			mun[r.Municipality]++
+			seen := map[string]bool{}
+			for _, g := range r.Grounds {
+				if !seen[g] { // a ground counts once per case
+					seen[g] = true
+					gm[[2]string{g, r.Municipality}]++
+				}
+			}
+		}
+		tb, _ := st.Table("municipality")
+		for i, code := range tb.Rows {
+			c, n := tb.Cells[i][0], mun[code]
+			if (n >= 1 && n < k) != c.Suppressed && !c.Suppressed {
+				t.Fatalf("municipality %s = %d published", code, n)
+			}
+			if !c.Suppressed && (c.Count != n || c.Share != float64(n)*100/float64(len(recs))) {
+				t.Fatalf("municipality %s: %+v, true %d of %d", code, c, n, len(recs))
+			}
+		}
+		if tb.Total.Count != len(recs) {
+			t.Fatalf("total %d, want %d", tb.Total.Count, len(recs))
+		}
+		x, _ := st.Table("ground_municipality")
+		cells := make([][]int, len(x.Rows))
+		hidden := make([][]bool, len(x.Rows))
+		sum := 0
+		for i, g := range x.Rows {
+			for j, m := range x.Cols {
+				n := gm[[2]string{g, m}]
+				cells[i] = append(cells[i], n)
+				hidden[i] = append(hidden[i], x.Cells[i][j].Suppressed)
+				sum += n
+				if c := x.Cells[i][j]; !c.Suppressed && c.Count != n || c.Suppressed && c.Count != 0 || n >= 1 && n < k && !c.Suppressed {
+					t.Fatalf("ground × municipality %s/%s: %+v, true %d", g, m, c, n)
+				}
+			}
+		}
+		if x.Total.Count != sum {
+			t.Fatalf("cross total %d, want %d", x.Total.Count, sum)
+		}
+		if got := recoverable(cells, hidden, true); len(got) > 0 {
+			t.Fatalf("round %d: cells %v recoverable", round, got)
+		}
 	}
 }
