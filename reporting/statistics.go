@@ -53,10 +53,13 @@ type StatRecord struct {
 const Undecided = "undecided"
 
 // Cell is one published count. A suppressed cell carries no count and
-// no share: only the fact that it is below k (or hides a neighbour).
+// no share: only the fact that it is below k ("<k"), or, when Secondary,
+// that it is hidden so that a small neighbour cannot be worked out
+// ("x": its true value may be 0 or at least k).
 type Cell struct {
 	Count      int     `json:"count"`
 	Suppressed bool    `json:"suppressed,omitempty"`
+	Secondary  bool    `json:"secondary,omitempty"`
 	Share      float64 `json:"share,omitempty"` // percent of the table's total, from the true counts
 }
 
@@ -255,7 +258,7 @@ func oneDim(id string, rows []string, counts [][]int, cases, k int) StatTable {
 	hidden := Suppress([][]int{line}, k, false)[0]
 	t := StatTable{ID: id, RowDim: id, Rows: rows, Total: Cell{Count: cases, Share: share(cases, cases)}}
 	for i, n := range line {
-		t.Cells = append(t.Cells, []Cell{publish(n, hidden[i], cases)})
+		t.Cells = append(t.Cells, []Cell{publish(n, hidden[i], cases, k)})
 	}
 	return t
 }
@@ -279,7 +282,7 @@ func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k in
 		var cells []Cell
 		for j, n := range row {
 			rowSum[i] += n
-			cells = append(cells, publish(n, hidden[i][j], total))
+			cells = append(cells, publish(n, hidden[i][j], total, k))
 		}
 		t.Cells = append(t.Cells, cells)
 	}
@@ -290,11 +293,11 @@ func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k in
 	// were published: hiding some only takes information away.
 	rowHidden := Suppress([][]int{rowSum}, k, false)[0]
 	for i, n := range rowSum {
-		t.RowTotals = append(t.RowTotals, publish(n, rowHidden[i], total))
+		t.RowTotals = append(t.RowTotals, publish(n, rowHidden[i], total, k))
 	}
 	colHidden := Suppress([][]int{colSum}, k, false)[0]
 	for j, n := range colSum {
-		t.ColTotals = append(t.ColTotals, publish(n, colHidden[j], total))
+		t.ColTotals = append(t.ColTotals, publish(n, colHidden[j], total, k))
 	}
 	t.Total = Cell{Count: total, Share: share(total, total)}
 	return t
@@ -303,9 +306,13 @@ func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k in
 // publish turns a true count into its published cell. A suppressed cell
 // keeps neither its count nor its share, so that a snapshot or an export
 // cannot leak them.
-func publish(n int, hidden bool, total int) Cell {
+func publish(n int, hidden bool, total, k int) Cell {
 	if hidden {
-		return Cell{Suppressed: true}
+		// Which hidden cells are small is shown ("<k" or "x"), so that no
+		// published figure is false; the secondary cells are non-zero
+		// where the line allows, so a hidden pair never simply adds up to
+		// the small count.
+		return Cell{Suppressed: true, Secondary: n == 0 || n >= k}
 	}
 	return Cell{Count: n, Share: share(n, total)}
 }

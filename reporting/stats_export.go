@@ -6,9 +6,12 @@ import (
 	"strconv"
 )
 
-// CellText is a cell's published value: the count, or "<k" when it is
-// suppressed.
+// CellText is a cell's published value: the count, "<k" for a small
+// count, or "x" for a cell hidden to protect a small one.
 func CellText(c Cell, k int) string {
+	if c.Secondary {
+		return "x"
+	}
 	if c.Suppressed {
 		return "<" + strconv.Itoa(k)
 	}

@@ -9,8 +9,9 @@ package reporting
 // can point to one person. Secondary suppression then makes sure no hidden
 // value can be worked out from a published total and the other published
 // cells: in every row (and, with cols, every column) that holds exactly
-// one hidden cell, the smallest published cell of that line is hidden too
-// (a zero as well: a hidden zero is what protects a lone small count),
+// one hidden cell, the smallest published non-zero cell of that line is
+// hidden too (a zero only when the line has no other: a hidden zero
+// beside one small count leaves their sum equal to the small count),
 // until no line has exactly one. A one-dimensional table with a total is
 // one row.
 //
@@ -23,15 +24,22 @@ func Suppress(cells [][]int, k int, cols bool) [][]bool {
 			hidden[i][j] = n >= 1 && n < k
 		}
 	}
-	// hideSmallest hides the smallest published cell among the given
-	// positions; ties go to the first, so the result is deterministic.
+	// hideSmallest hides the smallest published non-zero cell among the
+	// given positions, else a zero; ties go to the first, so the result
+	// is deterministic.
 	hideSmallest := func(pos [][2]int) {
 		best := -1
+		less := func(a, b int) bool {
+			if (a == 0) != (b == 0) {
+				return b == 0 // any non-zero before a zero
+			}
+			return a < b
+		}
 		for p, ij := range pos {
 			if hidden[ij[0]][ij[1]] {
 				continue
 			}
-			if best < 0 || cells[ij[0]][ij[1]] < cells[pos[best][0]][pos[best][1]] {
+			if best < 0 || less(cells[ij[0]][ij[1]], cells[pos[best][0]][pos[best][1]]) {
 				best = p
 			}
 		}

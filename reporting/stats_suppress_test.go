@@ -113,10 +113,15 @@ func TestSuppressSecondary(t *testing.T) {
 			}
 		}
 	}
-	// One-dimensional: one small cell takes the smallest other (a zero).
+	// One-dimensional: one small cell takes the smallest other non-zero
+	// one (hiding the 0 would leave the hidden pair summing to the 3).
 	one := reporting.Suppress([][]int{{7, 0, 3, 9}}, 5, false)[0]
-	if !one[1] || !one[2] || one[0] || one[3] {
-		t.Errorf("1-D mask %v, want the 3 and the 0 hidden", one)
+	if !one[0] || one[1] || !one[2] || one[3] {
+		t.Errorf("1-D mask %v, want the 7 and the 3 hidden", one)
+	}
+	// With nothing else, a zero.
+	if z := reporting.Suppress([][]int{{3, 0, 0}}, 5, false)[0]; !z[0] || !z[1] || z[2] {
+		t.Errorf("1-D mask %v, want the 3 and the first 0 hidden", z)
 	}
 	if reporting.CheckStatsK(2) == nil || reporting.CheckStatsK(3) != nil {
 		t.Error("k below 3 must be refused, 3 accepted")
