@@ -45,7 +45,8 @@ func (s *Server) statsYear(c *gin.Context) (int, bool) {
 	return y, true
 }
 
-// officeStats computes the year's statistics for the session.
+// officeStats computes the year's statistics for the session; a bad
+// year is an error page (for the downloads).
 func (s *Server) officeStats(c *gin.Context) (reporting.Statistics, bool) {
 	year, ok := s.statsYear(c)
 	if !ok {
@@ -62,6 +63,8 @@ func (s *Server) officeStats(c *gin.Context) (reporting.Statistics, bool) {
 // statsPage is the office statistics page and the printable report.
 type statsPage struct {
 	Year, Prev, Next int
+	YearTyped        string // a year that was refused, shown again in the field
+	Errors           map[string]string
 	Stats            reporting.Statistics
 	Tables           []statsTableView
 	Admin            bool
@@ -70,15 +73,26 @@ type statsPage struct {
 	AlreadyPublished bool // the shown year has a snapshot
 }
 
+// statsPageData builds the page. A year that is not a year is shown
+// again next to its field, over the current year's figures.
 func (s *Server) statsPageData(c *gin.Context) (statsPage, bool) {
-	st, ok := s.officeStats(c)
-	if !ok {
+	d := statsPage{Year: s.cfg.Now().Year(), Admin: session(c).User.Role == reporting.RoleAdmin,
+		JustPublished: c.Query("published") == "1"}
+	if v := c.Query("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 2000 || y > 9999 {
+			d.YearTyped, d.Errors = v, map[string]string{"year": "error.stats.year"}
+		} else {
+			d.Year = y
+		}
+	}
+	st, err := s.office.Statistics(c.Request.Context(), session(c), d.Year)
+	if err != nil {
+		s.fail(c, err)
 		return statsPage{}, false
 	}
-	d := statsPage{Year: st.Year, Prev: st.Year - 1, Next: st.Year + 1, Stats: st,
-		Tables: s.statsViews(lang(c), st, false), Admin: session(c).User.Role == reporting.RoleAdmin,
-		JustPublished: c.Query("published") == "1"}
-	var err error
+	d.Stats, d.Prev, d.Next = st, d.Year-1, d.Year+1
+	d.Tables = s.statsViews(lang(c), st, false)
 	if d.Published, err = s.office.PublishedYears(c.Request.Context()); err != nil {
 		s.fail(c, err)
 		return statsPage{}, false

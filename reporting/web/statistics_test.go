@@ -149,8 +149,13 @@ func TestStatisticsOfficePages(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `class="stats-report"`) || strings.Count(page, "<svg") != len(reporting.OneDimTables) {
 		t.Errorf("report: %d, %d charts", resp.StatusCode, strings.Count(page, "<svg"))
 	}
-	if resp, _ := getAs(t, admin, e.URL+"/office/statistics?year=abc"); resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("year=abc: %d", resp.StatusCode)
+	// A typo in the year comes back in its field with the message next to it.
+	if resp, page := getAs(t, admin, e.URL+"/office/statistics?year=20x6"); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(page, `value="20x6"`) || !strings.Contains(page, `id="year-error">Bitte geben Sie ein Jahr`) {
+		t.Errorf("year=20x6: %d", resp.StatusCode)
+	}
+	if resp, _ := getAs(t, admin, e.URL+"/office/statistics.csv?year=abc"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("CSV year=abc: %d", resp.StatusCode)
 	}
 
 	for _, u := range []string{"/office/statistics", "/office/statistics.csv", "/office/statistics.json", "/office/statistics/report"} {
