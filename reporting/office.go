@@ -31,6 +31,7 @@ type Office struct {
 	kdf    *vault.KDF
 	params vault.Params
 	now    func() time.Time
+	statsK int // small-cell suppression threshold; 0 = StatsK (statistics.go)
 
 	mu       sync.Mutex
 	sessions map[string]*OfficeSession // by hex of the token hash

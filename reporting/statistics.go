@@ -1,4 +1,410 @@
 package reporting
 
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+)
+
 // StatisticsStore keeps counts from the statistical records and published snapshots. (Issue 5, statistics work.)
-type StatisticsStore interface{}
+type StatisticsStore interface {
+	// StatisticalRecords calls fn with the statistical record of every
+	// case received in the given year. Only plain codes are read: no
+	// ciphertext, nothing to decrypt.
+	StatisticalRecords(ctx context.Context, year int, fn func(StatRecord) error) error
+	// PublishStatistics stores (or replaces) the frozen snapshot of a year.
+	PublishStatistics(ctx context.Context, p PublishedStatistics) error
+	// PublishedYears lists the published years, newest first.
+	PublishedYears(ctx context.Context) ([]int, error)
+	// PublishedStatistics returns the snapshot of a year; ENotFound if the
+	// year is not published.
+	PublishedStatistics(ctx context.Context, year int) (PublishedStatistics, error)
+}
+
+// AuditStatsPublish records that an admin published a year's statistics.
+const AuditStatsPublish = "stats_publish"
+
+// StatsK is the default smallest count published as a number; smaller
+// counts are published as "<k". MinStatsK is the least k accepted: with
+// k = 2, "<2" would simply mean 1.
+const (
+	StatsK    = 5
+	MinStatsK = 3
+)
+
+// StatRecord is the part of a statistical record that statistics count.
+// Empty single codes (not decided yet) are kept as "".
+type StatRecord struct {
+	Municipality  string
+	Grounds       []string
+	Subgrounds    []string
+	Areas         []string
+	Forms         []string
+	IncidentType  string
+	ReporterRole  string
+	AGGRelevant   string
+	Interventions []string
+}
+
+// Undecided is the code under which statistics count a single-valued
+// dimension that a counsellor has not decided yet.
+const Undecided = "undecided"
+
+// Cell is one published count. A suppressed cell carries no count and
+// no share: only the fact that it is below k ("<k"), or, when Secondary,
+// that it is hidden so that a small neighbour cannot be worked out
+// ("x": its true value may be 0 or at least k).
+type Cell struct {
+	Count      int     `json:"count"`
+	Suppressed bool    `json:"suppressed,omitempty"`
+	Secondary  bool    `json:"secondary,omitempty"`
+	Share      float64 `json:"share,omitempty"` // percent of the table's total, from the true counts
+}
+
+// StatTable is one published table of one or two dimensions.
+type StatTable struct {
+	ID     string   `json:"id"`
+	RowDim string   `json:"row_dimension"`
+	ColDim string   `json:"column_dimension,omitempty"` // "" for a one-dimensional table
+	Rows   []string `json:"rows"`
+	Cols   []string `json:"columns,omitempty"`
+	// PerCase is true when a case can count in several rows (several
+	// grounds, areas, ...): the cells then add up to more than the total
+	// of cases, and the shares to more than 100 %.
+	PerCase   bool     `json:"multiple_per_case,omitempty"`
+	Cells     [][]Cell `json:"cells"` // [row][col]; one column in a one-dimensional table
+	RowTotals []Cell   `json:"row_totals,omitempty"`
+	ColTotals []Cell   `json:"column_totals,omitempty"`
+	Total     Cell     `json:"total"`
+}
+
+// Statistics are the suppressed tables of one year: cases taken on in
+// that year, by the year they were received.
+type Statistics struct {
+	Year      int         `json:"year"`
+	K         int         `json:"k"`
+	Cases     int         `json:"cases"`
+	PrevCases int         `json:"previous_year_cases"`
+	Tables    []StatTable `json:"tables"`
+}
+
+// Table returns the table with the given ID.
+func (s Statistics) Table(id string) (StatTable, bool) {
+	i := slices.IndexFunc(s.Tables, func(t StatTable) bool { return t.ID == id })
+	if i < 0 {
+		return StatTable{}, false
+	}
+	return s.Tables[i], true
+}
+
+// PublishedStatistics is a frozen snapshot of a year's suppressed tables.
+type PublishedStatistics struct {
+	Year        int
+	PublishedAt time.Time
+	JSON        []byte // Statistics as JSON: already suppressed
+}
+
+// CheckStatsK refuses a k below MinStatsK.
+func CheckStatsK(k int) error {
+	if k < MinStatsK {
+		return Errorf(EInvalid, "error.stats.k")
+	}
+	return nil
+}
+
+// dimension is a countable part of the record.
+type dimension struct {
+	id    string
+	vocab []string
+	multi bool
+	codes func(StatRecord) []string
+}
+
+func single(code string) []string {
+	if code == "" {
+		return []string{Undecided}
+	}
+	return []string{code}
+}
+
+var statDims = map[string]dimension{
+	"ground":        {"ground", Grounds, true, func(r StatRecord) []string { return r.Grounds }},
+	"racism":        {"racism", RacismSubgrounds, true, func(r StatRecord) []string { return r.Subgrounds }},
+	"area":          {"area", Areas, true, func(r StatRecord) []string { return r.Areas }},
+	"form":          {"form", Forms, true, func(r StatRecord) []string { return r.Forms }},
+	"incident_type": {"incident_type", append(slices.Clone(IncidentTypes), Undecided), false, func(r StatRecord) []string { return single(r.IncidentType) }},
+	"municipality":  {"municipality", Municipalities, false, func(r StatRecord) []string { return single(r.Municipality) }},
+	"reporter_role": {"reporter_role", ReporterRoles, false, func(r StatRecord) []string { return single(r.ReporterRole) }},
+	"agg":           {"agg", append(slices.Clone(AGGRelevance), Undecided), false, func(r StatRecord) []string { return single(r.AGGRelevant) }},
+	"intervention":  {"intervention", Interventions, true, func(r StatRecord) []string { return r.Interventions }},
+}
+
+// OneDimTables are the one-dimensional tables, in report order.
+var OneDimTables = []string{"ground", "racism", "area", "form", "incident_type", "municipality", "reporter_role", "agg", "intervention"}
+
+// CrossTables are the two-dimensional tables: ground × area and ground ×
+// municipality. No table crosses more than two dimensions.
+var CrossTables = [][2]string{{"ground", "area"}, {"ground", "municipality"}}
+
+// counter counts one year's records.
+type counter struct {
+	cases int
+	one   map[string]map[string]int
+	cross map[[2]string]map[[2]string]int
+}
+
+func newCounter() *counter {
+	c := &counter{one: map[string]map[string]int{}, cross: map[[2]string]map[[2]string]int{}}
+	for _, d := range OneDimTables {
+		c.one[d] = map[string]int{}
+	}
+	for _, x := range CrossTables {
+		c.cross[x] = map[[2]string]int{}
+	}
+	return c
+}
+
+func (c *counter) add(r StatRecord) {
+	c.cases++
+	for _, d := range OneDimTables {
+		m := c.one[d]
+		for _, code := range statDims[d].codes(r) {
+			m[code]++
+		}
+	}
+	for _, x := range CrossTables {
+		m := c.cross[x]
+		for _, a := range statDims[x[0]].codes(r) {
+			for _, b := range statDims[x[1]].codes(r) {
+				m[[2]string{a, b}]++
+			}
+		}
+	}
+}
+
+// YearStatistics counts the statistical records of the cases received in
+// year and suppresses small cells with k. It reads plain codes only.
+func YearStatistics(ctx context.Context, store StatisticsStore, year, k int) (Statistics, error) {
+	if err := CheckStatsK(k); err != nil {
+		return Statistics{}, err
+	}
+	if year < 2000 || year > 9999 {
+		return Statistics{}, Errorf(EInvalid, "error.stats.year")
+	}
+	cur, prev := newCounter(), newCounter()
+	if err := store.StatisticalRecords(ctx, year, func(r StatRecord) error { cur.add(r); return nil }); err != nil {
+		return Statistics{}, err
+	}
+	if err := store.StatisticalRecords(ctx, year-1, func(r StatRecord) error { prev.add(r); return nil }); err != nil {
+		return Statistics{}, err
+	}
+	s := Statistics{Year: year, K: k, Cases: cur.cases, PrevCases: prev.cases}
+	for _, id := range OneDimTables {
+		d := statDims[id]
+		counts := make([][]int, len(d.vocab))
+		for i, code := range d.vocab {
+			counts[i] = []int{cur.one[id][code]}
+		}
+		t := oneDim(id, d.vocab, counts, cur.cases, k)
+		t.PerCase = d.multi
+		s.Tables = append(s.Tables, t)
+	}
+	for _, x := range CrossTables {
+		rows, cols := statDims[x[0]].vocab, statDims[x[1]].vocab
+		counts := make([][]int, len(rows))
+		for i, a := range rows {
+			counts[i] = make([]int, len(cols))
+			for j, b := range cols {
+				counts[i][j] = cur.cross[x][[2]string{a, b}]
+			}
+		}
+		t := twoDim(x[0]+"_"+x[1], x[0], x[1], rows, cols, counts, k)
+		t.PerCase = true
+		s.Tables = append(s.Tables, t)
+	}
+	// The year compared with the one before: grounds by year.
+	counts := make([][]int, len(Grounds))
+	for i, g := range Grounds {
+		counts[i] = []int{prev.one["ground"][g], cur.one["ground"][g]}
+	}
+	t := twoDim("ground_year", "ground", "year", Grounds, []string{itoa(year - 1), itoa(year)}, counts, k)
+	t.PerCase = true
+	s.Tables = append(s.Tables, t)
+	return s, nil
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func share(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(n) * 100 / float64(total)
+}
+
+// oneDim builds a one-dimensional table whose total is the number of
+// cases (for a multi-valued dimension not the sum of the cells).
+func oneDim(id string, rows []string, counts [][]int, cases, k int) StatTable {
+	// One row of cells for Suppress: the total is its margin.
+	line := make([]int, len(counts))
+	for i, c := range counts {
+		line[i] = c[0]
+	}
+	hidden := Suppress([][]int{line}, k, false)[0]
+	t := StatTable{ID: id, RowDim: id, Rows: rows, Total: Cell{Count: cases, Share: share(cases, cases)}}
+	for i, n := range line {
+		t.Cells = append(t.Cells, []Cell{publish(n, hidden[i], cases, k)})
+	}
+	return t
+}
+
+// twoDim builds a cross table. Its margins and total are the sums of its
+// cells (pairs of codes), so that the table adds up; small margins are
+// suppressed like cells.
+func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k int) StatTable {
+	hidden := Suppress(counts, k, true)
+	t := StatTable{ID: id, RowDim: rowDim, ColDim: colDim, Rows: rows, Cols: cols}
+	colSum := make([]int, len(cols))
+	total := 0
+	for _, row := range counts {
+		for j, n := range row {
+			colSum[j] += n
+			total += n
+		}
+	}
+	rowSum := make([]int, len(rows))
+	for i, row := range counts {
+		var cells []Cell
+		for j, n := range row {
+			rowSum[i] += n
+			cells = append(cells, publish(n, hidden[i][j], total, k))
+		}
+		t.Cells = append(t.Cells, cells)
+	}
+	// A margin of 1 to k−1 is a small count too. The margins are lines
+	// of their own (they add up to the published grand total), so they
+	// get the same primary and secondary suppression as a
+	// one-dimensional table. The cells were protected as if every margin
+	// were published: hiding some only takes information away.
+	rowHidden := Suppress([][]int{rowSum}, k, false)[0]
+	for i, n := range rowSum {
+		t.RowTotals = append(t.RowTotals, publish(n, rowHidden[i], total, k))
+	}
+	colHidden := Suppress([][]int{colSum}, k, false)[0]
+	for j, n := range colSum {
+		t.ColTotals = append(t.ColTotals, publish(n, colHidden[j], total, k))
+	}
+	t.Total = Cell{Count: total, Share: share(total, total)}
+	return t
+}
+
+// publish turns a true count into its published cell. A suppressed cell
+// keeps neither its count nor its share, so that a snapshot or an export
+// cannot leak them.
+func publish(n int, hidden bool, total, k int) Cell {
+	if hidden {
+		// Which hidden cells are small is shown ("<k" or "x"), so that no
+		// published figure is false; the secondary cells are non-zero
+		// where the line allows, so a hidden pair never simply adds up to
+		// the small count.
+		return Cell{Suppressed: true, Secondary: n == 0 || n >= k}
+	}
+	return Cell{Count: n, Share: share(n, total)}
+}
+
+// Statistics returns the suppressed statistics of a year to an admin or a
+// statistician (checked again here: defence in depth).
+func (o *Office) Statistics(ctx context.Context, s *OfficeSession, year int) (Statistics, error) {
+	if err := statsAllowed(s); err != nil {
+		return Statistics{}, err
+	}
+	return YearStatistics(ctx, o.store, year, o.StatsK())
+}
+
+func statsAllowed(s *OfficeSession) error {
+	if s == nil || (s.User.Role != RoleAdmin && s.User.Role != RoleStatistician) {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	return nil
+}
+
+// StatsK returns the k this office suppresses with.
+func (o *Office) StatsK() int {
+	if o.statsK == 0 {
+		return StatsK
+	}
+	return o.statsK
+}
+
+// SetStatsK sets the k for small-cell suppression; below MinStatsK is
+// refused. Call it before serving.
+func (o *Office) SetStatsK(k int) error {
+	if err := CheckStatsK(k); err != nil {
+		return err
+	}
+	o.statsK = k
+	return nil
+}
+
+// PublishStatistics freezes the suppressed statistics of a year as a
+// snapshot for the public page (admins only). Publishing again replaces
+// the snapshot.
+func (o *Office) PublishStatistics(ctx context.Context, s *OfficeSession, year int) error {
+	if s == nil || s.User.Role != RoleAdmin {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	st, err := YearStatistics(ctx, o.store, year, o.StatsK())
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	if err := o.store.PublishStatistics(ctx, PublishedStatistics{Year: year, PublishedAt: o.now().UTC(), JSON: b}); err != nil {
+		return err
+	}
+	return o.audit(ctx, s, AuditStatsPublish, "", itoa(year))
+}
+
+// PublishedYears lists the published years, newest first (public).
+func (o *Office) PublishedYears(ctx context.Context) ([]int, error) {
+	return o.store.PublishedYears(ctx)
+}
+
+// Published returns a published year's frozen statistics (public).
+func (o *Office) Published(ctx context.Context, year int) (Statistics, time.Time, error) {
+	p, err := o.store.PublishedStatistics(ctx, year)
+	if err != nil {
+		return Statistics{}, time.Time{}, err
+	}
+	var st Statistics
+	if err := json.Unmarshal(p.JSON, &st); err != nil {
+		return Statistics{}, time.Time{}, err
+	}
+	return st, p.PublishedAt, nil
+}
+
+// StatsDimLabel returns the message ID prefix of a dimension's codes in
+// the office (cls.*) or on the public pages.
+func StatsDimLabel(dim string, public bool) string {
+	if public {
+		return dim
+	}
+	switch dim {
+	case "municipality":
+		return "municipality"
+	case "racism":
+		return "cls.subground"
+	case "reporter_role":
+		return "cls.role"
+	case "year":
+		return ""
+	}
+	return "cls." + strings.TrimSuffix(dim, "_")
+}

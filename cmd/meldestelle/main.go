@@ -6,6 +6,9 @@
 //	meldestelle audit verify         check the audit log's hash chain (exit 1 if broken)
 //	meldestelle recover -admin NAME -recovery-key-stdin
 //	                                 create a new admin with the recovery key
+//	meldestelle stats -year Y -format csv|json
+//	                                 a year's statistics on standard output
+//	meldestelle backup PATH          a consistent copy of the database while it runs
 //
 // Flags fall back to MELDESTELLE_* environment variables; see README.md.
 package main
@@ -58,8 +61,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = audit(ctx, args, stdout, stderr)
 	case "recover":
 		err = recoverAdmin(ctx, args, stdin, stdout, stderr)
+	case "stats":
+		err = stats(ctx, args, stdout, stderr)
+	case "backup":
+		err = backup(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -126,6 +133,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.baseURL, "base-url", env("MELDESTELLE_BASE_URL", ""), "public URL, e.g. https://melden.example.org (env MELDESTELLE_BASE_URL)")
 	var smtp smtpFlags
 	smtp.register(fs)
+	statsK := statsKFlag(fs)
 	proxies := fs.String("trusted-proxies", env("MELDESTELLE_TRUSTED_PROXIES", ""), "comma-separated proxy addresses whose X-Forwarded-* headers are believed (env MELDESTELLE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -155,6 +163,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 	defer office.Close()
+	if err := statsKError(*statsK); err != nil {
+		return err
+	}
+	office.SetStatsK(*statsK)
 	token, err := office.Start(ctx)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ const (
 	anyone                  // any logged-in user
 	caseWork                // admins and counsellors: they hold team keys
 	adminOnly               // admins
+	statsWork               // admins and statisticians (statistics)
 )
 
 // officeRoutes is the authorization matrix: every office route and who
@@ -68,6 +69,11 @@ var officeRoutes = map[string]access{
 	"POST /office/teams/:team/members":              adminOnly,
 	"POST /office/teams/:team/members/:user/remove": adminOnly,
 	"GET /office/settings/two-factor":               adminOnly,
+	"GET /office/statistics":                        statsWork,
+	"GET /office/statistics.csv":                    statsWork,
+	"GET /office/statistics.json":                   statsWork,
+	"GET /office/statistics/report":                 statsWork,
+	"POST /office/statistics/publish":               adminOnly,
 	"POST /office/settings/two-factor":              adminOnly,
 	"GET /office/account/notifications":             anyone,
 	"POST /office/account/notifications":            anyone,
@@ -141,7 +147,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			cookie  *http.Cookie
 			allowed bool
 		}{
-			{"statistician", statistician, want == anyone},
+			{"statistician", statistician, want == anyone || want == statsWork},
 			{"counsellor", counsellor, want == anyone || want == caseWork},
 			{"admin", admin, true},
 		} {

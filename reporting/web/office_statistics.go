@@ -1,7 +1,215 @@
 package web
 
-import "github.com/gin-gonic/gin"
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
 
 // statisticsRoutes registers the statistics pages: the office's and the
 // published public ones. (Issue 5, statistics work.)
-func (s *Server) statisticsRoutes(pub, auth, admin *gin.RouterGroup) {}
+//
+// The office's statistics are for admins and statisticians only:
+// counsellors do case work, and the yearly figures are the statistician's
+// job (and an admin's, who publishes them). The figures hold no content,
+// but keeping the role groups sharp keeps the matrix simple.
+func (s *Server) statisticsRoutes(pub, auth, admin *gin.RouterGroup) {
+	stats := auth.Group("", s.requireRole(reporting.RoleAdmin, reporting.RoleStatistician))
+	stats.GET("/statistics", s.statistics)
+	stats.GET("/statistics.csv", s.statisticsCSV)
+	stats.GET("/statistics.json", s.statisticsJSON)
+	stats.GET("/statistics/report", s.statisticsReport)
+	admin.POST("/statistics/publish", s.publishStatistics)
+	// Public: the published snapshots only, never live figures. Nothing
+	// about the requester is read or logged.
+	pub.GET("/statistics", s.publicStatistics)
+}
+
+// statsYear reads ?year=, defaulting to the current year.
+func (s *Server) statsYear(c *gin.Context) (int, bool) {
+	v := c.Query("year")
+	if v == "" {
+		return s.cfg.Now().Year(), true
+	}
+	y, err := strconv.Atoi(v)
+	if err != nil || y < 2000 || y > 9999 {
+		s.errorPage(c, http.StatusBadRequest, "error.stats.year")
+		return 0, false
+	}
+	return y, true
+}
+
+// officeStats computes the year's statistics for the session; a bad
+// year is an error page (for the downloads).
+func (s *Server) officeStats(c *gin.Context) (reporting.Statistics, bool) {
+	year, ok := s.statsYear(c)
+	if !ok {
+		return reporting.Statistics{}, false
+	}
+	st, err := s.office.Statistics(c.Request.Context(), session(c), year)
+	if err != nil {
+		s.fail(c, err)
+		return reporting.Statistics{}, false
+	}
+	return st, true
+}
+
+// statsPage is the office statistics page and the printable report.
+type statsPage struct {
+	Year, Prev, Next int
+	YearTyped        string // a year that was refused, shown again in the field
+	Errors           map[string]string
+	Stats            reporting.Statistics
+	Tables           []statsTableView
+	Admin            bool
+	Published        []int
+	JustPublished    bool
+	AlreadyPublished bool // the shown year has a snapshot
+}
+
+// statsPageData builds the page. A year that is not a year is shown
+// again next to its field, over the current year's figures.
+func (s *Server) statsPageData(c *gin.Context) (statsPage, bool) {
+	d := statsPage{Year: s.cfg.Now().Year(), Admin: session(c).User.Role == reporting.RoleAdmin,
+		JustPublished: c.Query("published") == "1"}
+	if v := c.Query("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 2000 || y > 9999 {
+			d.YearTyped, d.Errors = v, map[string]string{"year": "error.stats.year"}
+		} else {
+			d.Year = y
+		}
+	}
+	st, err := s.office.Statistics(c.Request.Context(), session(c), d.Year)
+	if err != nil {
+		s.fail(c, err)
+		return statsPage{}, false
+	}
+	d.Stats, d.Prev, d.Next = st, d.Year-1, d.Year+1
+	d.Tables = s.statsViews(lang(c), st, false)
+	if d.Published, err = s.office.PublishedYears(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return statsPage{}, false
+	}
+	d.AlreadyPublished = slices.Contains(d.Published, d.Year)
+	return d, true
+}
+
+// statistics shows a year's tables with bar charts.
+func (s *Server) statistics(c *gin.Context) {
+	if d, ok := s.statsPageData(c); ok {
+		s.render(c, http.StatusOK, "statistics", view{Title: "stats.title", Data: d})
+	}
+}
+
+// statisticsReport is the printable yearly report.
+func (s *Server) statisticsReport(c *gin.Context) {
+	if d, ok := s.statsPageData(c); ok {
+		s.render(c, http.StatusOK, "statistics_report", view{Title: "stats.report.title", Data: d})
+	}
+}
+
+// statisticsCSV downloads the tables (or one, ?table=) as CSV.
+func (s *Server) statisticsCSV(c *gin.Context) {
+	st, ok := s.officeStats(c)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	if err := reporting.WriteStatsCSV(&buf, st, c.Query("table")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := "statistics-" + strconv.Itoa(st.Year)
+	if t := c.Query("table"); t != "" {
+		name += "-" + t // a known table ID: WriteStatsCSV refused others
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// statisticsJSON downloads all tables as JSON.
+func (s *Server) statisticsJSON(c *gin.Context) {
+	st, ok := s.officeStats(c)
+	if !ok {
+		return
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Disposition", `attachment; filename="statistics-`+strconv.Itoa(st.Year)+`.json"`)
+	c.Data(http.StatusOK, "application/json", b)
+}
+
+// publishStatistics freezes a year's suppressed tables for the public page.
+func (s *Server) publishStatistics(c *gin.Context) {
+	year, err := strconv.Atoi(c.PostForm("year"))
+	if err != nil || year < 2000 || year > 9999 {
+		s.errorPage(c, http.StatusBadRequest, "error.stats.year")
+		return
+	}
+	if err := s.office.PublishStatistics(c.Request.Context(), session(c), year); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/office/statistics?year="+strconv.Itoa(year)+"&published=1")
+}
+
+// publicStatsPage is the public statistics page.
+type publicStatsPage struct {
+	Years  []int
+	Year   int // 0: none chosen or none published
+	Stats  reporting.Statistics
+	Tables []statsTableView
+}
+
+// publicTables are the tables shown to the public: labels for them exist
+// in every public language.
+var publicTables = []string{"ground", "area", "municipality"}
+
+// publicStatistics lists the published years and shows one.
+func (s *Server) publicStatistics(c *gin.Context) {
+	ctx := c.Request.Context()
+	var d publicStatsPage
+	var err error
+	if d.Years, err = s.office.PublishedYears(ctx); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(d.Years) > 0 {
+		d.Year = d.Years[0]
+	}
+	if v := c.Query("year"); v != "" {
+		if d.Year, err = strconv.Atoi(v); err != nil {
+			s.errorPage(c, http.StatusNotFound, "error.not_found")
+			return
+		}
+	}
+	if d.Year != 0 {
+		st, _, err := s.office.Published(ctx, d.Year)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.Stats = st
+		var shown reporting.Statistics
+		shown.Year, shown.K = st.Year, st.K
+		for _, id := range publicTables {
+			if t, ok := st.Table(id); ok {
+				shown.Tables = append(shown.Tables, t)
+			}
+		}
+		d.Tables = s.statsViews(lang(c), shown, true)
+	}
+	s.render(c, http.StatusOK, "statistics_public", view{Title: "statistics.title", Path: "/statistics", Data: d})
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/planb-ruhr/meldestelle/storage"
+)
+
+// backup runs `meldestelle backup [-data DIR] PATH`: a consistent copy of
+// the database, taken while the server keeps running, into a new file
+// (never over an existing one) with mode 0600.
+func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: meldestelle backup [-data DIR] PATH")
+	}
+	db, err := storage.Open(c.data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s\n", fs.Arg(0))
+	return nil
+}

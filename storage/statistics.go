@@ -1,0 +1,85 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// StatisticalRecords calls fn with the record of every case received in
+// year. It reads only the plain codes of the classifications table.
+func (db *DB) StatisticalRecords(ctx context.Context, year int, fn func(reporting.StatRecord) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `SELECT municipality, grounds, subgrounds, areas, forms, incident_type,
+		reporter_role, agg_relevant, interventions FROM classifications WHERE received_year = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	rows, err := stmt.QueryContext(ctx, year)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r reporting.StatRecord
+		var grounds, subgrounds, areas, forms, interventions string
+		if err := rows.Scan(&r.Municipality, &grounds, &subgrounds, &areas, &forms, &r.IncidentType,
+			&r.ReporterRole, &r.AGGRelevant, &interventions); err != nil {
+			return err
+		}
+		r.Grounds, r.Subgrounds, r.Areas = splitCodes(grounds), splitCodes(subgrounds), splitCodes(areas)
+		r.Forms, r.Interventions = splitCodes(forms), splitCodes(interventions)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PublishStatistics stores or replaces a year's snapshot.
+func (db *DB) PublishStatistics(ctx context.Context, p reporting.PublishedStatistics) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO statistics_published (year, published_at, tables) VALUES (?, ?, ?)
+			ON CONFLICT (year) DO UPDATE SET published_at = excluded.published_at, tables = excluded.tables`,
+			p.Year, p.PublishedAt.UTC().Format(time.RFC3339), string(p.JSON))
+		return err
+	})
+}
+
+// PublishedYears lists the published years, newest first.
+func (db *DB) PublishedYears(ctx context.Context) ([]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT year FROM statistics_published ORDER BY year DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var years []int
+	for rows.Next() {
+		var y int
+		if err := rows.Scan(&y); err != nil {
+			return nil, err
+		}
+		years = append(years, y)
+	}
+	return years, rows.Err()
+}
+
+// PublishedStatistics returns a year's snapshot; ENotFound if none.
+func (db *DB) PublishedStatistics(ctx context.Context, year int) (reporting.PublishedStatistics, error) {
+	p := reporting.PublishedStatistics{Year: year}
+	var at, tables string
+	err := db.read.QueryRowContext(ctx, `SELECT published_at, tables FROM statistics_published WHERE year = ?`, year).Scan(&at, &tables)
+	if err != nil {
+		return p, notFound(err, "error.not_found")
+	}
+	p.PublishedAt, err = time.Parse(time.RFC3339, at)
+	p.JSON = []byte(tables)
+	return p, err
+}
