@@ -81,8 +81,8 @@ func TestAccountsPagesAccessControl(t *testing.T) {
 	admin := login(t, e)
 	counsellor, _ := accUser(t, e, admin, "berta", "counsellor", "1")
 	statistician, password := accUser(t, e, admin, "carla", "statistician")
-	if _, home := accLogin(t, e, "carla", password); home != "/office/account" {
-		t.Errorf("a statistician lands on %q, want /office/account", home)
+	if _, home := accLogin(t, e, "carla", password); home != "/office/statistics" {
+		t.Errorf("a statistician lands on %q, want /office/statistics", home)
 	}
 
 	gets := []string{"/office/users", "/office/users/invite", "/office/account", "/office/account/password"}
@@ -293,7 +293,7 @@ func TestAccountsRoleInBrowser(t *testing.T) {
 	resp, _ = getAs(t, berta, e.URL+"/office/cases")
 	accRedirectsToLogin(t, "berta's cookie after the role change", resp)
 	berta, home := accLogin(t, e, "berta", password)
-	if home != "/office/account" {
+	if home != "/office/statistics" {
 		t.Errorf("the statistician lands on %q", home)
 	}
 	if resp, _ := getAs(t, berta, e.URL+"/office/cases"); resp.StatusCode != http.StatusForbidden {

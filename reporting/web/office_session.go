@@ -95,10 +95,10 @@ func (s *Server) login(c *gin.Context) {
 }
 
 // home is where a user lands after login: the case list for those who do
-// case work, their account page for the others.
+// case work, the statistics for statisticians.
 func home(s *reporting.OfficeSession) string {
 	if s.User.Role == reporting.RoleStatistician {
-		return "/office/account"
+		return "/office/statistics"
 	}
 	return "/office/cases"
 }
