@@ -58,6 +58,7 @@ var imageSlots = make(chan struct{}, 2)
 type StoredAttachment struct {
 	ID         string
 	ReportID   string
+	MessageID  string // the follow-up message it came with; "" for the report's own files
 	WrappedKey []byte // the file key wrapped under the report's data key
 	Meta       []byte // sealed JSON of AttachmentMeta; nil until complete
 	Chunks     int    // number of sealed chunks, filled in when read
@@ -73,8 +74,9 @@ type AttachmentMeta struct {
 
 // Attachment is an attachment as a counsellor sees it in the list.
 type Attachment struct {
-	ID       string
-	ReportID string
+	ID        string
+	ReportID  string
+	MessageID string // "" for a file of the report itself
 	AttachmentMeta
 }
 
@@ -146,6 +148,12 @@ func (in *Intake) SubmitDraft(ctx context.Context, d Draft, r Report) (Receipt, 
 // content, never by the name. An EInvalid error's message ID suits the
 // upload field. Reused for the reporter's follow-up messages.
 func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
+	return in.addAttachment(ctx, reportID, "", dk, name, body)
+}
+
+// addAttachment is AddAttachment for a file that belongs to the message
+// messageID of the report ("" for the report's own files).
+func (in *Intake) addAttachment(ctx context.Context, reportID, messageID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
 	br := bufio.NewReaderSize(body, 512)
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -171,7 +179,7 @@ func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.K
 	default:
 		return Attachment{}, Errorf(EInvalid, "error.attachments.type")
 	}
-	return in.storeAttachment(ctx, reportID, dk, AttachmentMeta{Name: cleanName(name), Type: typ}, src)
+	return in.storeAttachment(ctx, reportID, messageID, dk, AttachmentMeta{Name: cleanName(name), Type: typ}, src)
 }
 
 // reencode decodes an image and encodes its pixels afresh: only the
@@ -217,12 +225,12 @@ func reencode(r io.Reader, typ string) ([]byte, error) {
 // storeAttachment seals src under a fresh file key in chunks and stores
 // them in batches, then the sealed meta data. On any failure the partial
 // attachment is deleted.
-func (in *Intake) storeAttachment(ctx context.Context, reportID string, dk vault.Key, meta AttachmentMeta, src io.Reader) (a Attachment, err error) {
+func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID string, dk vault.Key, meta AttachmentMeta, src io.Reader) (a Attachment, err error) {
 	id := newUUID()
 	// Each file has its own key, so a file can be re-keyed or shared on
 	// its own later without touching the report.
 	fk := vault.NewKey()
-	stored := StoredAttachment{ID: id, ReportID: reportID, WrappedKey: dk.Wrap(fk, attachmentKeyAD(reportID, id))}
+	stored := StoredAttachment{ID: id, ReportID: reportID, MessageID: messageID, WrappedKey: dk.Wrap(fk, attachmentKeyAD(reportID, id))}
 	if err := in.store.CreateAttachment(ctx, stored); err != nil {
 		return Attachment{}, err
 	}
@@ -270,7 +278,7 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID string, dk vault
 	if err := in.store.FinishAttachment(ctx, id, fk.Seal(plain, attachmentMetaAD(reportID, id))); err != nil {
 		return Attachment{}, err
 	}
-	return Attachment{ID: id, ReportID: reportID, AttachmentMeta: meta}, nil
+	return Attachment{ID: id, ReportID: reportID, MessageID: messageID, AttachmentMeta: meta}, nil
 }
 
 // DiscardAttachments deletes attachments added to a report that was not
@@ -321,7 +329,8 @@ func dataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
 	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 }
 
-// attachments opens the list of a case's attachments.
+// attachments opens the list of a case's own attachments; the files of
+// follow-up messages are shown with their messages (Messages).
 func (o *Office) attachments(ctx context.Context, team *vault.KeyPair, r CaseRow) ([]Attachment, error) {
 	stored, err := o.store.Attachments(ctx, r.ID)
 	if err != nil || len(stored) == 0 {
@@ -331,13 +340,29 @@ func (o *Office) attachments(ctx context.Context, team *vault.KeyPair, r CaseRow
 	if err != nil {
 		return nil, err
 	}
+	all, err := openAttachments(dk, stored)
+	if err != nil {
+		return nil, err
+	}
+	var list []Attachment
+	for _, a := range all {
+		if a.MessageID == "" {
+			list = append(list, a)
+		}
+	}
+	return list, nil
+}
+
+// openAttachments opens the meta data of stored attachments with the
+// report's data key.
+func openAttachments(dk vault.Key, stored []StoredAttachment) ([]Attachment, error) {
 	list := make([]Attachment, 0, len(stored))
 	for _, a := range stored {
 		_, m, err := openAttachmentKey(dk, a)
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, Attachment{ID: a.ID, ReportID: a.ReportID, AttachmentMeta: m})
+		list = append(list, Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, AttachmentMeta: m})
 	}
 	return list, nil
 }
@@ -384,5 +409,5 @@ func (o *Office) OpenAttachment(ctx context.Context, s *OfficeSession, reportID,
 		}
 		return op.Close()
 	}
-	return Attachment{ID: a.ID, ReportID: a.ReportID, AttachmentMeta: meta}, stream, nil
+	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, AttachmentMeta: meta}, stream, nil
 }

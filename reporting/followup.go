@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -83,6 +84,7 @@ type Message struct {
 	Author string
 	Day    string
 	Body   string
+	Files  []Attachment // the files sent with it (reporter's messages)
 }
 
 // MessageFlags are the case list's markers of one case.
@@ -138,6 +140,32 @@ func openMessages(dk vault.Key, reportID string, stored []StoredMessage) ([]Mess
 	return out, nil
 }
 
+// attachFiles puts each message file with its message; stored are all
+// attachments of the report, of which only those of a message count.
+func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) error {
+	var own []StoredAttachment
+	for _, a := range stored {
+		if a.MessageID != "" {
+			own = append(own, a)
+		}
+	}
+	if len(own) == 0 {
+		return nil
+	}
+	files, err := openAttachments(dk, own)
+	if err != nil {
+		return err
+	}
+	byMsg := map[string][]Attachment{}
+	for _, a := range files {
+		byMsg[a.MessageID] = append(byMsg[a.MessageID], a)
+	}
+	for i := range msgs {
+		msgs[i].Files = byMsg[msgs[i].ID]
+	}
+	return nil
+}
+
 // caseDataKey opens a case's data key with the session's team key.
 func caseDataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
 	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
@@ -184,6 +212,13 @@ func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]M
 	if err != nil {
 		return nil, err
 	}
+	files, err := o.store.Attachments(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := attachFiles(dk, msgs, files); err != nil {
+		return nil, err
+	}
 	return msgs, o.store.MarkMessagesRead(ctx, id)
 }
 
@@ -200,6 +235,7 @@ func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []strin
 // Access lives in an opaque token held in this process's memory only: no
 // cookie, nothing in the database, nothing in a URL.
 type Followup struct {
+	intake *Intake // stores the files of messages and sends notifications
 	store  Store
 	kdf    *vault.KDF
 	salt   []byte
@@ -220,7 +256,7 @@ type followupAccess struct {
 // NewFollowup returns the follow-up service; it derives receipts with the
 // intake's deployment salt and parameters.
 func NewFollowup(in *Intake, now func() time.Time) *Followup {
-	return &Followup{store: in.store, kdf: in.kdf, salt: in.salt, params: in.params, now: now,
+	return &Followup{intake: in, store: in.store, kdf: in.kdf, salt: in.salt, params: in.params, now: now,
 		tokens: map[string]*followupAccess{}}
 }
 
@@ -346,13 +382,67 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 	if err != nil {
 		return ReporterView{}, err
 	}
+	files, err := f.store.Attachments(ctx, a.reportID)
+	if err != nil {
+		return ReporterView{}, err
+	}
+	if err := attachFiles(a.key, msgs, files); err != nil {
+		return ReporterView{}, err
+	}
 	last := len(msgs) > 0 && msgs[len(msgs)-1].Author == AuthorCounsellor
 	return ReporterView{CaseNo: r.CaseNo, ReceivedOn: r.ReceivedOn, Status: ReporterStatus(r.Status, last), Messages: msgs}, nil
 }
 
-// Reply stores a reporter's message, sealed under the report's data key.
-func (f *Followup) Reply(ctx context.Context, token, body string) error {
+// ReplyDraft is a reporter's message being received: its ID exists
+// before it is stored, so that its files can be sealed while they stream
+// in, before the rest of the form has been read.
+type ReplyDraft struct {
+	MessageID string
+	token     string
+	access    followupAccess
+}
+
+// BeginReply checks a token and starts a reporter's message.
+func (f *Followup) BeginReply(token string) (ReplyDraft, error) {
 	a, err := f.access(token)
+	if err != nil {
+		return ReplyDraft{}, err
+	}
+	return ReplyDraft{MessageID: newUUID(), token: token, access: a}, nil
+}
+
+// AddReplyAttachment cleans, seals and stores one file of the message d,
+// as Intake.AddAttachment does for a report's files; it is shown only
+// once the message is stored. An EInvalid error's message ID suits the
+// upload field.
+func (f *Followup) AddReplyAttachment(ctx context.Context, d ReplyDraft, name string, body io.Reader) (Attachment, error) {
+	if d.MessageID == "" {
+		return Attachment{}, Errorf(EUnauthorized, "followup.error.expired")
+	}
+	return f.intake.addAttachment(ctx, d.access.reportID, d.MessageID, d.access.key, name, body)
+}
+
+// DiscardReplyAttachments deletes the files of a message that was not
+// stored after all.
+func (f *Followup) DiscardReplyAttachments(ctx context.Context, ids []string) error {
+	return f.intake.DiscardAttachments(ctx, ids)
+}
+
+// Reply stores a reporter's message without files, sealed under the
+// report's data key.
+func (f *Followup) Reply(ctx context.Context, token, body string) error {
+	d, err := f.BeginReply(token)
+	if err != nil {
+		return err
+	}
+	return f.SendReply(ctx, d, body, nil)
+}
+
+// SendReply stores the reporter's message d, sealed under the report's
+// data key, together with the files fileIDs added to it before, and
+// notifies the report's team. On an error the caller discards the files.
+func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fileIDs []string) error {
+	a, err := f.access(d.token)
 	if err != nil {
 		return err
 	}
@@ -361,29 +451,36 @@ func (f *Followup) Reply(ctx context.Context, token, body string) error {
 	}
 	// The page after an answer is the POST's response (no redirect: the
 	// token must not go into a URL), so reloading it sends the answer
-	// again; the same text twice in a row with one token is taken once.
+	// again; the same text twice in a row with one token is taken once,
+	// and the files sent again with it are dropped.
 	sum := hex.EncodeToString(vault.HashToken(body))
 	f.mu.Lock()
-	live, ok := f.tokens[tokenKey(token)]
+	live, ok := f.tokens[tokenKey(d.token)]
 	repeat := ok && live.lastReply == sum
 	f.mu.Unlock()
 	if repeat {
-		return nil
+		return f.intake.DiscardAttachments(ctx, fileIDs)
 	}
 	// The day only: the time a reporter writes could help identify them.
-	m := StoredMessage{ID: newUUID(), ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
+	m := StoredMessage{ID: d.MessageID, ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
 	m.Body = a.key.Seal([]byte(body), messageAD(a.reportID, m.ID))
 	if err := f.store.AddMessage(ctx, m); ErrorCode(err) == ENotFound {
-		f.forget(token)
+		f.forget(d.token)
 		return Errorf(EUnauthorized, "followup.error.expired")
 	} else if err != nil {
 		return err
 	}
 	f.mu.Lock()
-	if live, ok := f.tokens[tokenKey(token)]; ok {
+	if live, ok := f.tokens[tokenKey(d.token)]; ok {
 		live.lastReply = sum
 	}
 	f.mu.Unlock()
+	// The team as it is now (triage may have moved the case). As for a
+	// new report the mail says only that something is new for the team;
+	// it never fails the reporter's request, whose message is stored.
+	if r, err := f.store.Report(ctx, a.reportID); err == nil {
+		f.intake.notify.Enqueue(context.WithoutCancel(ctx), r.TeamID, KindMessage)
+	}
 	return nil
 }
 

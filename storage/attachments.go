@@ -10,9 +10,13 @@ import (
 // CreateAttachment stores a new, incomplete attachment row.
 func (db *DB) CreateAttachment(ctx context.Context, a reporting.StoredAttachment) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO attachments (id, report_id, wrapped_key, complete, seq)
-			VALUES (?, ?, ?, 0, (SELECT coalesce(max(seq), 0) + 1 FROM attachments WHERE report_id = ?))`,
-			a.ID, a.ReportID, a.WrappedKey, a.ReportID)
+		var msg any // NULL for a file of the report itself
+		if a.MessageID != "" {
+			msg = a.MessageID
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO attachments (id, report_id, message_id, wrapped_key, complete, seq)
+			VALUES (?, ?, ?, ?, 0, (SELECT coalesce(max(seq), 0) + 1 FROM attachments WHERE report_id = ?))`,
+			a.ID, a.ReportID, msg, a.WrappedKey, a.ReportID)
 		return err
 	})
 }
@@ -67,18 +71,24 @@ func (db *DB) DeleteAttachments(ctx context.Context, ids []string) error {
 func (db *DB) DeleteOrphanAttachments(ctx context.Context) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM attachments
-			WHERE complete = 0 OR NOT EXISTS (SELECT 1 FROM reports r WHERE r.id = attachments.report_id)`)
+			WHERE complete = 0 OR NOT EXISTS (SELECT 1 FROM reports r WHERE r.id = attachments.report_id)
+			OR (message_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = attachments.message_id))`)
 		return err
 	})
 }
 
+// messageStored is the condition that a message's file is shown only once
+// its message is stored: the files stream in before the message row
+// exists, and a message refused after all must not leave a file behind.
+const messageStored = `(a.message_id IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.id = a.message_id))`
+
 // Attachments lists the complete attachments of a stored report, in
 // upload order.
 func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.StoredAttachment, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.report_id, a.wrapped_key, a.meta,
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
 		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id)
 		FROM attachments a JOIN reports r ON r.id = a.report_id
-		WHERE a.report_id = ? AND a.complete = 1 ORDER BY a.seq`, reportID)
+		WHERE a.report_id = ? AND a.complete = 1 AND `+messageStored+` ORDER BY a.seq`, reportID)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +96,7 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 	var list []reporting.StoredAttachment
 	for rows.Next() {
 		var a reporting.StoredAttachment
-		if err := rows.Scan(&a.ID, &a.ReportID, &a.WrappedKey, &a.Meta, &a.Chunks); err != nil {
+		if err := rows.Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks); err != nil {
 			return nil, err
 		}
 		list = append(list, a)
@@ -97,11 +107,11 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 // Attachment finds one complete attachment of a stored report.
 func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.StoredAttachment, error) {
 	var a reporting.StoredAttachment
-	err := db.read.QueryRowContext(ctx, `SELECT a.id, a.report_id, a.wrapped_key, a.meta,
+	err := db.read.QueryRowContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
 		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id)
 		FROM attachments a JOIN reports r ON r.id = a.report_id
-		WHERE a.report_id = ? AND a.id = ? AND a.complete = 1`, reportID, id).
-		Scan(&a.ID, &a.ReportID, &a.WrappedKey, &a.Meta, &a.Chunks)
+		WHERE a.report_id = ? AND a.id = ? AND a.complete = 1 AND `+messageStored, reportID, id).
+		Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks)
 	return a, notFound(err, "error.not_found")
 }
 

@@ -75,6 +75,17 @@ func isMultipart(r *http.Request) bool {
 // that the other fields can be shown again. An error means the body was
 // unreadable or too large.
 func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, uploads, error) {
+	return readUploads(c, func(_ url.Values, name string, body io.Reader) (reporting.Attachment, error) {
+		return s.intake.AddAttachment(c.Request.Context(), d.ID, d.Key, name, body)
+	})
+}
+
+// addFile stores one uploaded file; pf holds the text fields read so far.
+type addFile func(pf url.Values, name string, body io.Reader) (reporting.Attachment, error)
+
+// readUploads is readMultipart with the storing of each file left to
+// add: the report form and the follow-up message form share it.
+func readUploads(c *gin.Context, add addFile) (url.Values, uploads, error) {
 	var up uploads
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
@@ -126,7 +137,7 @@ func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, u
 			}
 			continue
 		}
-		a, err := s.intake.AddAttachment(c.Request.Context(), d.ID, d.Key, p.FileName(), br)
+		a, err := add(pf, p.FileName(), br)
 		if reporting.ErrorCode(err) == reporting.EInvalid {
 			up.err = reporting.MessageID(err)
 			if _, err := io.Copy(io.Discard, br); err != nil {

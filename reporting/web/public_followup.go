@@ -1,7 +1,10 @@
 package web
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
@@ -24,7 +27,8 @@ func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {
 	pub.GET("/followup", s.followupForm)
 	pub.POST("/followup", body, s.followupOpen)
 	pub.POST("/followup/view", body, s.followupView)
-	pub.POST("/followup/message", body, s.followupReply)
+	// The message form carries up to five files, as the report form does.
+	pub.POST("/followup/message", s.limitBody(MaxReportBody), s.followupReply)
 	pub.POST("/followup/withdraw", body, s.followupWithdrawAsk)
 	pub.POST("/followup/withdraw/confirm", body, s.followupWithdraw)
 	work.POST("/cases/:id/messages", s.caseMessage)
@@ -46,6 +50,9 @@ type followupPageData struct {
 	Message string // the answer typed so far
 	Errors  map[string]string
 	Sent    bool // an answer was just sent
+	PDF     bool // a PDF went with the answer just sent: its metadata stays
+	// MaxFiles is how many files one message may carry.
+	MaxFiles int
 }
 
 // followupForm shows the empty receipt form.
@@ -107,6 +114,7 @@ func (s *Server) showFollowupPage(c *gin.Context, status int, d followupPageData
 		return
 	}
 	d.View = v
+	d.MaxFiles = reporting.MaxAttachments
 	s.render(c, status, "followup_report", view{Title: "followup.report.title", Path: "/followup", Data: d})
 }
 
@@ -134,23 +142,88 @@ func (s *Server) followupView(c *gin.Context) {
 	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: c.Request.PostForm.Get("token")})
 }
 
-// followupReply stores the reporter's answer and shows the page with it.
+// followupReply stores the reporter's answer with its files and shows
+// the page with it. The files stream in as on the report form
+// (readUploads): the hidden token comes first in the form, so the
+// message's ID and the report's key are known before the first file.
 func (s *Server) followupReply(c *gin.Context) {
-	if err := c.Request.ParseForm(); err != nil {
+	ctx := c.Request.Context()
+	var (
+		pf    url.Values
+		up    uploads
+		draft reporting.ReplyDraft
+		err   error
+	)
+	if isMultipart(c.Request) {
+		pf, up, err = readUploads(c, func(pf url.Values, name string, body io.Reader) (reporting.Attachment, error) {
+			if draft.MessageID == "" {
+				if draft, err = s.followup.BeginReply(pf.Get("token")); err != nil {
+					return reporting.Attachment{}, err
+				}
+			}
+			return s.followup.AddReplyAttachment(ctx, draft, name, body)
+		})
+	} else {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPublicBody)
+		err = c.Request.ParseForm()
+		pf = c.Request.PostForm
+	}
+	// Files of a message that is not stored are deleted before the answer
+	// is written; the deferred call covers a panic.
+	done := false
+	drop := func() {
+		if done {
+			return
+		}
+		done = true
+		if err := s.followup.DiscardReplyAttachments(context.WithoutCancel(ctx), up.ids()); err != nil {
+			s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
+		}
+	}
+	defer drop()
+	if reporting.ErrorCode(err) == reporting.EUnauthorized {
+		drop()
+		s.followupFailed(c, err)
+		return
+	}
+	if err != nil {
+		drop()
 		s.badBody(c, err)
 		return
 	}
-	d := followupPageData{Token: c.Request.PostForm.Get("token"), Message: c.Request.PostForm.Get("message")}
-	err := s.followup.Reply(c.Request.Context(), d.Token, d.Message)
+	d := followupPageData{Token: pf.Get("token"), Message: pf.Get("message")}
+	if draft.MessageID == "" {
+		if draft, err = s.followup.BeginReply(d.Token); err != nil {
+			s.followupFailed(c, err)
+			return
+		}
+	}
+	if up.err != "" {
+		// A refused file: the message is not sent, its text comes back.
+		drop()
+		d.Errors = map[string]string{attachmentsField: up.err}
+		s.showFollowupPage(c, http.StatusUnprocessableEntity, d)
+		return
+	}
+	err = s.followup.SendReply(ctx, draft, d.Message, up.ids())
 	if errs := reporting.FieldErrors(err); errs != nil {
+		drop()
+		if len(up.files) > 0 {
+			// Browsers cannot fill a file field in again: say so.
+			errs[attachmentsField] = "error.attachments.again"
+		}
 		d.Errors = errs
 		s.showFollowupPage(c, http.StatusUnprocessableEntity, d)
 		return
 	}
+	if err != nil {
+		drop()
+	}
 	if s.followupFailed(c, err) {
 		return
 	}
-	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true})
+	done = true // stored with the message
+	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true, PDF: up.pdf()})
 }
 
 // followupWithdrawAsk shows the confirmation step of a withdrawal.
