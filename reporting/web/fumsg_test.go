@@ -1,0 +1,238 @@
+package web_test
+
+import (
+	"bytes"
+	"image/jpeg"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
+	"github.com/planb-ruhr/meldestelle/storage"
+)
+
+// ---- helpers for files with follow-up messages (fumsg) ----
+
+// fumsgReply posts the reporter's message form with files as a browser
+// does: multipart, the hidden token first, then the text, then the files.
+func fumsgReply(t testing.TB, e *env, lang, token, message string, files []attFile) (*http.Response, string) {
+	t.Helper()
+	body, ct := attBody(t, url.Values{"token": {token}, "message": {message}}, files)
+	resp, err := client.Post(e.URL+"/"+lang+"/followup/message", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuNoCookie(t, "a message with files", resp)
+	return resp, readBody(t, resp)
+}
+
+// fumsgCase submits a report, opens it with its receipt and returns the
+// follow-up token, the report page and the case URL for the admin.
+func fumsgCase(t testing.TB, e *env, admin *http.Cookie, form url.Values) (token, page, caseURL string) {
+	t.Helper()
+	receipt := fuSubmit(t, e, form)
+	_, list := getAs(t, admin, e.URL+"/office/cases")
+	ids := caseIDs(list)
+	if len(ids) == 0 {
+		t.Fatal("no case listed")
+	}
+	resp, page := fuOpen(t, e, "en", receipt)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("opening with the receipt: status %d\n%s", resp.StatusCode, page)
+	}
+	return fuToken(t, page), page, e.URL + "/office/cases/" + ids[0]
+}
+
+// A reporter's message brings one mail to each team member with an
+// address, like a new report: it says only that something is new, never
+// the text or the case. A message refused for its form sends nothing.
+func TestFumsgReplyNotifiesTeam(t *testing.T) {
+	srv := notifytest.Start(t)
+	e, n, _ := notifyEnv(t, srv)
+	admin := notifyTeam(t, e)
+	token, _, _ := fumsgCase(t, e, admin, reportFrom("bochum", "Beleidigung im Treppenhaus"))
+	if sent := notifySendDue(t, n); sent != 2 {
+		t.Fatalf("the new report sent %d mails, want 2", sent)
+	}
+
+	if resp, page := fuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {"  "}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("empty message: status %d\n%s", resp.StatusCode, page)
+	}
+	if sent := notifySendDue(t, n); sent != 0 {
+		t.Errorf("a refused message sent %d mails", sent)
+	}
+
+	reply := "Der Nachbar Herr Zylinski war auch dabei."
+	resp, page := fuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {reply}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="followup-sent"`) {
+		t.Fatalf("reply: status %d\n%s", resp.StatusCode, page)
+	}
+	if sent := notifySendDue(t, n); sent != 2 {
+		t.Fatalf("the reply sent %d mails, want 2", sent)
+	}
+	msgs := srv.Messages()[2:]
+	if got := notifyRecipients(msgs); len(got) != 2 || got[0] != "anna@example.org" || got[1] != "berta@example.org" {
+		t.Errorf("reply went to %v, want anna and berta", got)
+	}
+	for _, m := range msgs {
+		if !strings.Contains(m.Data, notifyBaseURL+"/office/cases") {
+			t.Errorf("mail lacks the office link:\n%s", m.Data)
+		}
+		for _, secret := range []string{"Zylinski", "Nachbar", "Treppenhaus", "bochum"} {
+			if strings.Contains(strings.ToLower(m.Data), strings.ToLower(secret)) {
+				t.Errorf("mail gives away %q:\n%s", secret, m.Data)
+			}
+		}
+	}
+}
+
+// A JPEG with GPS EXIF sent with a reporter's message reaches the
+// counsellor in the thread, downloadable, without EXIF; the reporter sees
+// its name under their message.
+func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	token, page, caseURL := fumsgCase(t, e, admin, validReport("Ein Aushang im Hausflur"))
+	if !strings.Contains(page, `enctype="multipart/form-data"`) || !strings.Contains(page, `type="file" id="attachments" name="attachments" multiple`) {
+		t.Fatalf("the message form has no upload field:\n%s", page)
+	}
+	if ti, fi := strings.Index(page, `action="/en/followup/message"`), strings.Index(page, `id="attachments"`); ti < 0 || !strings.Contains(page[ti:fi], `name="token"`) {
+		t.Error("the token does not come before the file field in the message form")
+	}
+
+	reply := "Hier ein Foto vom Aushang."
+	resp, page := fumsgReply(t, e, "en", token, reply, []attFile{{"aushang.jpg", attJPEGWithGPS(t)}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="followup-sent"`) {
+		t.Fatalf("reply with a photo: status %d\n%s", resp.StatusCode, page)
+	}
+	wantAll(t, "the reporter's page after sending", page, reply, "aushang.jpg", "Files you sent:")
+
+	_, cpage := getAs(t, admin, caseURL)
+	i := strings.Index(cpage, `id="messages"`)
+	if i < 0 {
+		t.Fatalf("no thread on the case page:\n%s", cpage)
+	}
+	links := attLinkPattern.FindAllStringSubmatch(cpage[i:], -1)
+	if len(links) != 1 || !strings.Contains(cpage[i:], "aushang.jpg") {
+		t.Fatalf("the thread shows %d files, want aushang.jpg:\n%s", len(links), cpage[i:])
+	}
+	if strings.Contains(cpage, `<section id="attachments">`) {
+		t.Error("the message's photo is listed among the report's own files")
+	}
+	_, got := attDownload(t, e, admin, links[0][1])
+	if _, err := jpeg.Decode(bytes.NewReader(got)); err != nil {
+		t.Fatalf("download is no JPEG: %v", err)
+	}
+	for _, m := range attSegments(got) {
+		if m == 0xE1 {
+			t.Error("download still has an APP1 (EXIF) segment")
+		}
+	}
+	if bytes.Contains(got, []byte("Exif")) || bytes.Contains(got, []byte("GPS-SECRET")) {
+		t.Error("download still carries EXIF or GPS bytes")
+	}
+}
+
+// A file of a refused type brings the page back with the error next to
+// the upload field and the typed message still in its box; nothing is
+// stored.
+func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	token, _, caseURL := fumsgCase(t, e, admin, validReport("Beschimpfung an der Kasse"))
+	typed := "Meine Notizen dazu schicke ich mit."
+	resp, page := fumsgReply(t, e, "de", token, typed, []attFile{{"notizen.txt", []byte("Notizen: Kasse 3, Dienstag")}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("refused file: status %d, want 422\n%s", resp.StatusCode, page)
+	}
+	fi := strings.Index(page, `id="err-attachments"`)
+	if fi < 0 || !strings.Contains(page[fi:], "Diese Datei können wir nicht annehmen") {
+		t.Fatalf("no error at the upload field:\n%s", page)
+	}
+	if !strings.Contains(page, ">"+typed+"</textarea>") {
+		t.Errorf("the typed message is gone:\n%s", page)
+	}
+	if strings.Contains(page, `id="followup-sent"`) {
+		t.Error("the page says the message was sent")
+	}
+	caseID := caseURL[strings.LastIndex(caseURL, "/")+1:]
+	if n := fuCount(t, e, "messages", caseID); n != 0 {
+		t.Errorf("%d messages stored", n)
+	}
+	if n := attCount(t, e, "attachments"); n != 0 {
+		t.Errorf("%d attachment rows left behind", n)
+	}
+	// Six files are refused too, with the text kept.
+	six := make([]attFile, 6)
+	for i := range six {
+		six[i] = attFile{"p.pdf", attPDF(2 << 10)}
+	}
+	resp, page = fumsgReply(t, e, "de", token, typed, six)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-attachments"`) || !strings.Contains(page, ">"+typed+"</textarea>") {
+		t.Errorf("six files: status %d, want 422 with the error at the field and the text kept", resp.StatusCode)
+	}
+	if n := attCount(t, e, "attachments"); n != 0 {
+		t.Errorf("%d attachment rows left behind after six files", n)
+	}
+}
+
+// A withdrawal after a message with a file leaves no attachment row and
+// none of the file's sealed bytes in the database files.
+func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	token, _, caseURL := fumsgCase(t, e, admin, validReport("Brief vom Vermieter"))
+	resp, page := fumsgReply(t, e, "en", token, "Der Brief als PDF.", []attFile{{"brief.pdf", attPDF(200 << 10)}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="pdf-warning"`) {
+		t.Fatalf("reply with a PDF: status %d, want the PDF warning\n%s", resp.StatusCode, page)
+	}
+	caseID := caseURL[strings.LastIndex(caseURL, "/")+1:]
+	db := rawDB(t, e)
+	var withMessage int
+	db.QueryRow(`SELECT count(*) FROM attachments WHERE report_id = ? AND message_id IS NOT NULL`, caseID).Scan(&withMessage)
+	if withMessage != 1 {
+		t.Fatalf("%d attachments tied to a message, want 1", withMessage)
+	}
+	var secrets [][]byte
+	rows, err := db.Query(`SELECT data FROM attachment_chunks UNION ALL SELECT meta FROM attachments UNION ALL SELECT wrapped_key FROM attachments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var b []byte
+		rows.Scan(&b)
+		secrets = append(secrets, b[:32])
+	}
+	rows.Close()
+	if len(secrets) < 4 {
+		t.Fatalf("setup: only %d ciphertexts", len(secrets))
+	}
+
+	if resp, page := fuPost(t, e, "/en/followup/withdraw/confirm", url.Values{"token": {token}}); resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="withdrawn"`) {
+		t.Fatalf("withdraw: status %d\n%s", resp.StatusCode, page)
+	}
+	for _, tb := range []string{"attachments", "attachment_chunks", "messages"} {
+		if n := attCount(t, e, tb); n != 0 {
+			t.Errorf("%d %s rows left", n, tb)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(e.Dir, storage.FileName+"*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, s) {
+				t.Errorf("%s still holds a ciphertext of the file", filepath.Base(f))
+				break
+			}
+		}
+	}
+}
