@@ -236,3 +236,29 @@ func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
 		}
 	}
 }
+
+// Reloading the page after a message with a file sends the same form
+// again: the message is taken once and the second copy of the file is
+// not kept either.
+func TestFumsgReloadKeepsOneFile(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	token, _, caseURL := fumsgCase(t, e, admin, validReport("Ein Foto vom Schild"))
+	files := []attFile{{"schild.png", attPNGWithText(t)}}
+	for range 2 {
+		if resp, page := fumsgReply(t, e, "en", token, "Das Schild.", files); resp.StatusCode != http.StatusOK {
+			t.Fatalf("reply: status %d\n%s", resp.StatusCode, page)
+		}
+	}
+	caseID := caseURL[strings.LastIndex(caseURL, "/")+1:]
+	if n := fuCount(t, e, "messages", caseID); n != 1 {
+		t.Errorf("%d messages stored, want 1", n)
+	}
+	if n := attCount(t, e, "attachments"); n != 1 {
+		t.Errorf("%d attachment rows, want 1", n)
+	}
+	_, page := getAs(t, admin, caseURL)
+	if got := strings.Count(page, "schild.png"); got != 1 {
+		t.Errorf("the case page shows schild.png %d times, want 1", got)
+	}
+}

@@ -157,9 +157,12 @@ func (s *Server) followupReply(c *gin.Context) {
 	if isMultipart(c.Request) {
 		pf, up, err = readUploads(c, func(pf url.Values, name string, body io.Reader) (reporting.Attachment, error) {
 			if draft.MessageID == "" {
-				if draft, err = s.followup.BeginReply(pf.Get("token")); err != nil {
+				// The first file: the token must have come before it.
+				d, err := s.followup.BeginReply(pf.Get("token"))
+				if err != nil {
 					return reporting.Attachment{}, err
 				}
+				draft = d
 			}
 			return s.followup.AddReplyAttachment(ctx, draft, name, body)
 		})
