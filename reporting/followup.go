@@ -484,6 +484,48 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 	return nil
 }
 
+// OpenFile returns the meta data of a file the reporter sent with one of
+// their own follow-up messages and a function that streams its cleaned,
+// decrypted content into w, as Office.OpenAttachment does. Only the
+// token's report and only message files: ENotFound for anything else.
+func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, func(w io.Writer) error, error) {
+	a, err := f.access(token)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	notFound := Errorf(ENotFound, "error.not_found")
+	// The report is part of the lookup: a token opens its own files only.
+	st, err := f.store.Attachment(ctx, a.reportID, id)
+	if ErrorCode(err) == ENotFound {
+		return Attachment{}, nil, notFound
+	} else if err != nil {
+		return Attachment{}, nil, err
+	}
+	if st.MessageID == "" {
+		return Attachment{}, nil, notFound
+	}
+	fk, meta, err := openAttachmentKey(a.key, st)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	stream := func(w io.Writer) error {
+		op := fk.NewChunkOpener(attachmentAD(st.ReportID, st.ID))
+		err := f.store.AttachmentChunks(ctx, st.ID, func(ct []byte) error {
+			plain, err := op.Open(ct)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(plain)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return op.Close()
+	}
+	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, AttachmentMeta: meta}, stream, nil
+}
+
 // Withdraw deletes the token's report with everything that refers to it,
 // including the statistical record, and ends the token. The audit entry
 // is the system's: the reporter is nobody the office knows.

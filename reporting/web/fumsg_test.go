@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -260,5 +261,40 @@ func TestFumsgReloadKeepsOneFile(t *testing.T) {
 	_, page := getAs(t, admin, caseURL)
 	if got := strings.Count(page, "schild.png"); got != 1 {
 		t.Errorf("the case page shows schild.png %d times, want 1", got)
+	}
+}
+
+var fumsgFilePattern = regexp.MustCompile(`name="file" value="([0-9a-f-]{36})"`)
+
+// The reporter downloads a file they sent through the token in a POST;
+// the token of another report does not open it, and a GET does nothing.
+func TestFumsgReporterDownloadsOwnFile(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	token, _, _ := fumsgCase(t, e, admin, validReport("Das Foto vom Zettel"))
+	resp, page := fumsgReply(t, e, "en", token, "Der Zettel.", []attFile{{"zettel.jpg", attJPEGWithGPS(t)}})
+	m := fumsgFilePattern.FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("reply: status %d, no download form\n%s", resp.StatusCode, page)
+	}
+	if strings.Contains(page, "/followup/file?") || strings.Contains(page, "token="+token) {
+		t.Error("the token appears in a URL")
+	}
+	resp, body := fuPost(t, e, "/en/followup/file", url.Values{"token": {token}, "file": {m[1]}})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if _, err := jpeg.Decode(strings.NewReader(body)); err != nil || strings.Contains(body, "GPS-SECRET") {
+		t.Errorf("the reporter's copy is no clean JPEG (%v)", err)
+	}
+	other, _, _ := fumsgCase(t, e, admin, validReport("Eine andere Meldung"))
+	if resp, _ := fuPost(t, e, "/en/followup/file", url.Values{"token": {other}, "file": {m[1]}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another report's token: status %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := fuPost(t, e, "/en/followup/file", url.Values{"token": {"wrong"}, "file": {m[1]}}); resp.StatusCode == http.StatusOK && resp.Header.Get("Content-Type") == "image/jpeg" {
+		t.Error("a wrong token downloads the file")
+	}
+	if resp, _ := get(t, e.URL+"/en/followup/file?token="+token+"&file="+m[1]); resp.StatusCode == http.StatusOK {
+		t.Error("a GET with the token in the URL downloads the file")
 	}
 }

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
@@ -29,6 +31,7 @@ func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {
 	pub.POST("/followup/view", body, s.followupView)
 	// The message form carries up to five files, as the report form does.
 	pub.POST("/followup/message", s.limitBody(MaxReportBody), s.followupReply)
+	pub.POST("/followup/file", body, s.followupFile)
 	pub.POST("/followup/withdraw", body, s.followupWithdrawAsk)
 	pub.POST("/followup/withdraw/confirm", body, s.followupWithdraw)
 	work.POST("/cases/:id/messages", s.caseMessage)
@@ -227,6 +230,39 @@ func (s *Server) followupReply(c *gin.Context) {
 	}
 	done = true // stored with the message
 	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true, PDF: up.pdf()})
+}
+
+// followupFile sends the reporter one of the files they sent with a
+// message. A POST with the token in the body, never a link: the token
+// must not go into a URL, the history or a log.
+func (s *Server) followupFile(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	pf := c.Request.PostForm
+	a, stream, err := s.followup.OpenFile(c.Request.Context(), pf.Get("token"), pf.Get("file"))
+	if reporting.ErrorCode(err) == reporting.ENotFound {
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return
+	}
+	if s.followupFailed(c, err) {
+		return
+	}
+	h := c.Writer.Header()
+	// The same headers as the counsellors' download (attachments.go): a
+	// download, never rendered, no guessing of the type, not cached.
+	h.Set("Content-Type", a.Type)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Name)}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	c.Status(http.StatusOK)
+	if err := stream(c.Writer); err != nil {
+		// Nothing about the requester, only that a stream broke.
+		s.cfg.Logger.Error("attachment stream", "request_id", requestID(c), "err", err)
+	}
 }
 
 // followupWithdrawAsk shows the confirmation step of a withdrawal.
