@@ -172,6 +172,9 @@ func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]M
 	if err != nil {
 		return nil, err
 	}
+	if r.ContentDeletedOn != "" {
+		return nil, nil // retention deleted the messages with the key
+	}
 	dk, err := caseDataKey(team, r)
 	if err != nil {
 		return nil, err
