@@ -298,7 +298,7 @@ func TestRetentionSettings(t *testing.T) {
 	admin := login(t, e)
 	_, id := retCase(t, e, admin, "Retention-Einstellung: nie gesichtet.")
 	_, page := getAs(t, admin, e.URL+"/office/settings/retention")
-	wantAll(t, "the settings page", page, `name="closed_months" value="12"`, `name="new_months" value="6"`, `id="retention-none"`)
+	wantAll(t, "the settings page", page, `href="/office/settings/retention">Aufbewahrung</a>`, `name="closed_months" value="12"`, `name="new_months" value="6"`, `id="retention-none"`)
 
 	resp, page := postAs(t, admin, e.URL+"/office/settings/retention", url.Values{"closed_months": {"0"}, "new_months": {"sechs"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
