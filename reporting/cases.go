@@ -657,6 +657,9 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 		return false, fieldErrors{"team": "error.transfer.same_team"}.err()
 	}
 	target := teams[i].PublicKey
+	if err := contentGone(r); err != nil {
+		return false, err
+	}
 	keyAD := vault.AD{Purpose: purposeSealedKey, Row: id}
 	dk, err := team.OpenKey(r.SealedKey, keyAD)
 	if err != nil {

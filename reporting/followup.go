@@ -140,6 +140,9 @@ func openMessages(dk vault.Key, reportID string, stored []StoredMessage) ([]Mess
 
 // caseDataKey opens a case's data key with the session's team key.
 func caseDataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
+	if err := contentGone(r); err != nil {
+		return vault.Key{}, err
+	}
 	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 }
 

@@ -268,3 +268,12 @@ func (o *Office) RunRetention(ctx context.Context, every time.Duration, logger *
 		}
 	}
 }
+
+// contentGone refuses work that needs a case's data key once retention
+// has deleted it: a clear message instead of a failed decryption.
+func contentGone(r CaseRow) error {
+	if r.ContentDeletedOn != "" {
+		return Errorf(EConflict, "retention.error.deleted")
+	}
+	return nil
+}

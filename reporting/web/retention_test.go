@@ -243,6 +243,14 @@ func TestRetentionSweep(t *testing.T) {
 	if strings.Contains(page, descA) || strings.Contains(page, noteA) {
 		t.Error("the swept case page shows content")
 	}
+	// Writing to the reporter of a swept case says why it cannot be.
+	resp, page = postAs(t, admin, e.URL+"/office/cases/"+idA+"/messages", url.Values{"body": {"Noch da?"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Aufbewahrungsfrist gelöscht. Nachrichten") {
+		t.Errorf("message to a swept case: status %d, want 400 with the reason\n%s", resp.StatusCode, page)
+	}
+	if fuCount(t, e, "messages", idA) != 0 {
+		t.Error("a message was stored for a swept case")
+	}
 	_, page = getAs(t, admin, e.URL+"/office/cases/"+idC)
 	wantAll(t, "the kept case page", page, descC, noteC)
 	_, page = getAs(t, admin, e.URL+"/office/cases/"+idD)
