@@ -326,6 +326,9 @@ func openAttachmentKey(dk vault.Key, a StoredAttachment) (vault.Key, AttachmentM
 
 // dataKey opens a case's data key with its team's key.
 func dataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
+	if err := contentGone(r); err != nil {
+		return vault.Key{}, err
+	}
 	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 }
 

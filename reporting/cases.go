@@ -218,6 +218,9 @@ type Case struct {
 	Classification *Classification
 	// Deadline is the AGG claim deadline, computed for today.
 	Deadline Deadline
+	// ContentDeletedOn is the day retention deleted the content; Report
+	// is empty then.
+	ContentDeletedOn string
 }
 
 // FirstLine returns the first line of the description, for lists.
@@ -425,6 +428,13 @@ func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, e
 // decrypt opens a case row with its team's key and computes its deadline
 // for today.
 func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
+	if r.ContentDeletedOn != "" {
+		// Retention deleted the content: there is nothing to decrypt, but
+		// the case (its number, status and record) is still listed.
+		return Case{ID: r.ID, CaseNo: r.CaseNo, TeamID: r.TeamID, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn,
+			Status: r.Status, Language: r.Language, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName,
+			Classification: r.Classification, ContentDeletedOn: r.ContentDeletedOn}, nil
+	}
 	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 	if err != nil {
 		return Case{}, err
@@ -647,6 +657,9 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 		return false, fieldErrors{"team": "error.transfer.same_team"}.err()
 	}
 	target := teams[i].PublicKey
+	if err := contentGone(r); err != nil {
+		return false, err
+	}
 	keyAD := vault.AD{Purpose: purposeSealedKey, Row: id}
 	dk, err := team.OpenKey(r.SealedKey, keyAD)
 	if err != nil {

@@ -168,6 +168,9 @@ func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) error 
 
 // caseDataKey opens a case's data key with the session's team key.
 func caseDataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
+	if err := contentGone(r); err != nil {
+		return vault.Key{}, err
+	}
 	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 }
 
@@ -199,6 +202,9 @@ func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]M
 	r, team, err := o.openCase(ctx, s, id)
 	if err != nil {
 		return nil, err
+	}
+	if r.ContentDeletedOn != "" {
+		return nil, nil // retention deleted the messages with the key
 	}
 	dk, err := caseDataKey(team, r)
 	if err != nil {

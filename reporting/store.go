@@ -69,6 +69,9 @@ type StoredReport struct {
 	Content     []byte // the Report as JSON, sealed under the data key
 	Status      string
 	Language    string
+	// ContentDeletedOn is the day retention deleted the content ("" while
+	// it is there); the ciphertexts and keys are empty then.
+	ContentDeletedOn string
 }
 
 // FirstAdmin is everything the first start creates in one transaction.

@@ -22,38 +22,42 @@ type head struct {
 // AppendAudit adds an entry to the end of the hash chain, in one
 // transaction with the chain's head, so concurrent writers cannot fork it.
 func (db *DB) AppendAudit(ctx context.Context, e *reporting.AuditEntry) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var prev head
-		var raw []byte
-		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, auditHead).Scan(&raw)
-		switch {
-		case err == sql.ErrNoRows:
-			prev.Hash = make([]byte, 32)
-		case err != nil:
-			return err
-		default:
-			if err := json.Unmarshal(raw, &prev); err != nil {
-				return fmt.Errorf("storage: audit head: %w", err)
-			}
-		}
-		e.ID, e.PrevHash = prev.ID+1, prev.Hash
-		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.Hash = e.ChainHash(e.PrevHash)
-		var userID, reportID any
-		if e.UserID != 0 {
-			userID = e.UserID
-		}
-		if e.ReportID != "" {
-			reportID = e.ReportID
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit (id, at, user_id, user_name, action, report_id, detail, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.At.Format(time.RFC3339Nano), userID, e.UserName, e.Action, reportID, e.Detail, e.PrevHash, e.Hash); err != nil {
-			return err
-		}
-		next, _ := json.Marshal(head{ID: e.ID, Hash: e.Hash})
-		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, auditHead, next)
+	return db.inTx(ctx, func(tx *sql.Tx) error { return appendAuditTx(ctx, tx, e) })
+}
+
+// appendAuditTx adds an entry to the chain inside tx, so that a change and
+// its audit entry commit together (used by the retention sweep).
+func appendAuditTx(ctx context.Context, tx *sql.Tx, e *reporting.AuditEntry) error {
+	var prev head
+	var raw []byte
+	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, auditHead).Scan(&raw)
+	switch {
+	case err == sql.ErrNoRows:
+		prev.Hash = make([]byte, 32)
+	case err != nil:
 		return err
-	})
+	default:
+		if err := json.Unmarshal(raw, &prev); err != nil {
+			return fmt.Errorf("storage: audit head: %w", err)
+		}
+	}
+	e.ID, e.PrevHash = prev.ID+1, prev.Hash
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	e.Hash = e.ChainHash(e.PrevHash)
+	var userID, reportID any
+	if e.UserID != 0 {
+		userID = e.UserID
+	}
+	if e.ReportID != "" {
+		reportID = e.ReportID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit (id, at, user_id, user_name, action, report_id, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.At.Format(time.RFC3339Nano), userID, e.UserName, e.Action, reportID, e.Detail, e.PrevHash, e.Hash); err != nil {
+		return err
+	}
+	next, _ := json.Marshal(head{ID: e.ID, Hash: e.Hash})
+	_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, auditHead, next)
+	return err
 }
 
 const auditColumns = `id, at, coalesce(user_id, 0), user_name, action, coalesce(report_id, ''), detail, prev_hash, hash`

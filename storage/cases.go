@@ -30,7 +30,7 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 	var classified sql.NullString
 	var grounds, subgrounds, areas, subareas, forms, interventions string
 	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
-		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language,
+		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language, &r.ContentDeletedOn,
 		&r.Assignee, &r.AssigneeName, &r.Deadline, &c.Day,
 		&classified, &c.Year, &c.Month, &c.Municipality,
 		&grounds, &subgrounds, &areas, &subareas,

@@ -45,14 +45,14 @@ func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error
 }
 
 const reportColumns = `r.id, r.case_no, r.team_id, t.name, r.received_on, r.lookup_hash, r.kdf_params,
-	r.sealed_key, r.reporter_key, r.content, r.status, r.language`
+	r.sealed_key, r.reporter_key, r.content, r.status, r.language, coalesce(r.content_deleted_on, '')`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanReport(s scanner) (reporting.StoredReport, error) {
 	var r reporting.StoredReport
 	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
-		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language)
+		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language, &r.ContentDeletedOn)
 	return r, err
 }
 

@@ -65,8 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = stats(ctx, args, stdout, stderr)
 	case "backup":
 		err = backup(ctx, args, stdout, stderr)
+	case "retention":
+		err = retention(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup, retention)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -189,6 +191,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	senderDone := make(chan struct{})
 	go func() { defer close(senderDone); notifier.Run(senderCtx, time.Minute) }()
 	defer func() { stopSender(); <-senderDone }()
+	// Retention (issue 5): delete due case content at start, then daily.
+	retentionCtx, stopRetention := context.WithCancel(context.Background())
+	retentionDone := make(chan struct{})
+	go func() { defer close(retentionDone); office.RunRetention(retentionCtx, 24*time.Hour, logger) }()
+	defer func() { stopRetention(); <-retentionDone }()
 	tr, err := i18n.Load()
 	if err != nil {
 		return err

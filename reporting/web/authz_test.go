@@ -79,6 +79,8 @@ var officeRoutes = map[string]access{
 	"POST /office/account/notifications":            anyone,
 	"GET /office/notifications":                     adminOnly,
 	"POST /office/notifications/send":               adminOnly,
+	"GET /office/settings/retention":                adminOnly,
+	"POST /office/settings/retention":               adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected

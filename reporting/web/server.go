@@ -123,6 +123,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	s.attachmentRoutes(pub, work)
 	s.statisticsRoutes(pub, auth, admin)
 	s.notificationRoutes(auth, admin)
+	s.retentionRoutes(admin)
 
 	s.engine = e
 	return s, nil
