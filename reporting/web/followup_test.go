@@ -2,23 +2,15 @@ package web_test
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/planb-ruhr/meldestelle/i18n"
-	"github.com/planb-ruhr/meldestelle/reporting"
-	"github.com/planb-ruhr/meldestelle/reporting/vault"
-	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -93,65 +85,11 @@ func fuCount(t testing.TB, e *env, table, reportID string) int {
 	return n
 }
 
-// fuClock is a clock the test moves by hand.
-type fuClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fuClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fuClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fuEnvWithClock is newEnv with a clock the test controls.
-func fuEnvWithClock(t *testing.T) (*env, *fuClock) {
+func fuEnvWithClock(t *testing.T) (*env, *testClock) {
 	t.Helper()
-	ctx := context.Background()
-	clock := &fuClock{t: time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC)}
-	dir := t.TempDir()
-	db, err := storage.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kdf := vault.NewKDF(0)
-	intake, err := reporting.NewIntake(ctx, db, kdf, testParams, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	office := reporting.NewOffice(db, kdf, testParams, clock.Now)
-	token, err := office.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{Dir: dir, DB: db, Office: office, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
-	if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
-	h, err := web.New(web.Config{Logger: logger, Now: clock.Now}, intake, office, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	e.URL, e.Handler = srv.URL, h
-	t.Cleanup(func() {
-		srv.Close()
-		office.Close()
-		db.Close()
-	})
-	return e, clock
+	clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
+	return newEnv(t, options{now: clock.Now}), clock
 }
 
 // ---- tests ----
@@ -325,15 +263,15 @@ func TestFollowupTokenExpires(t *testing.T) {
 	_, page := fuOpen(t, e, "en", receipt)
 	token := fuToken(t, page)
 
-	clock.advance(25 * time.Minute)
+	clock.Advance(25 * time.Minute)
 	if _, page = fuPost(t, e, "/en/followup/view", url.Values{"token": {token}}); !strings.Contains(page, `id="answer"`) {
 		t.Fatal("the token expired before 30 idle minutes")
 	}
-	clock.advance(25 * time.Minute) // 50 minutes since opening, 25 idle
+	clock.Advance(25 * time.Minute) // 50 minutes since opening, 25 idle
 	if _, page = fuPost(t, e, "/en/followup/view", url.Values{"token": {token}}); !strings.Contains(page, `id="answer"`) {
 		t.Fatal("using the token did not renew it")
 	}
-	clock.advance(31 * time.Minute)
+	clock.Advance(31 * time.Minute)
 	resp, page := fuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {"Noch eine Frage"}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="followup-notice"`) ||
 		!strings.Contains(page, "Your session has ended") || !strings.Contains(page, `name="receipt"`) {

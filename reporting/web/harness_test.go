@@ -84,13 +84,39 @@ type env struct {
 	Admin   string // the admin's name
 	Pass    string // the admin's password
 
-	SetupToken string // with options.fresh: the one-time setup token
+	SetupToken string              // with options.fresh: the one-time setup token
+	Notifier   *reporting.Notifier // with options.notifier
+}
+
+// testClock is a clock the test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{t: t} }
+
+// Now returns the clock's time.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 type options struct {
 	params     vault.Params
 	captchaOff bool
-	fresh      bool // leave the office unset: e.SetupToken holds the link's token
+	now        func() time.Time // the clock of intake, office and web; time.Now if nil
+	// notifier, if set, builds the notifier that intake and web use.
+	notifier func(db *storage.DB, logger *slog.Logger) *reporting.Notifier
+	fresh    bool // leave the office unset: e.SetupToken holds the link's token
 }
 
 // newEnv starts a server on loopback with the first team and an admin set
@@ -100,6 +126,9 @@ func newEnv(t testing.TB, opts options) *env {
 	if opts.params == (vault.Params{}) {
 		opts.params = testParams
 	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := storage.Open(dir)
@@ -107,11 +136,11 @@ func newEnv(t testing.TB, opts options) *env {
 		t.Fatal(err)
 	}
 	kdf := vault.NewKDF(0)
-	intake, err := reporting.NewIntake(ctx, db, kdf, opts.params, time.Now)
+	intake, err := reporting.NewIntake(ctx, db, kdf, opts.params, opts.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	office := reporting.NewOffice(db, kdf, opts.params, time.Now)
+	office := reporting.NewOffice(db, kdf, opts.params, opts.now)
 	token, err := office.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +156,13 @@ func newEnv(t testing.TB, opts options) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
-	h, err := web.New(web.Config{CaptchaOff: opts.captchaOff, Logger: logger}, intake, office, tr)
+	cfg := web.Config{CaptchaOff: opts.captchaOff, Logger: logger, Now: opts.now}
+	if opts.notifier != nil {
+		e.Notifier = opts.notifier(db, logger)
+		intake.NotifyWith(e.Notifier)
+		cfg.Notifier = e.Notifier
+	}
+	h, err := web.New(cfg, intake, office, tr)
 	if err != nil {
 		t.Fatal(err)
 	}

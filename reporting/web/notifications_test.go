@@ -1,94 +1,33 @@
 package web_test
 
 import (
-	"context"
 	"database/sql"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
-	"github.com/planb-ruhr/meldestelle/reporting/vault"
-	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
-
-// notifyClock is a clock the test moves by hand, for the retry schedule.
-type notifyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *notifyClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *notifyClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 const notifyBaseURL = "https://melden.example.org"
 
 // notifyEnv is newEnv with notifications on: mail goes to the test SMTP
 // server srv (no STARTTLS, loopback), and the sender's clock is the
 // returned one. The sender goroutine is not started: tests call SendDue.
-func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier, *notifyClock) {
+func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier, *testClock) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := storage.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kdf := vault.NewKDF(0)
-	intake, err := reporting.NewIntake(ctx, db, kdf, testParams, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	office := reporting.NewOffice(db, kdf, testParams, time.Now)
-	token, err := office.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{Dir: dir, DB: db, Office: office, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
-	if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
-		t.Fatal(err)
-	}
-	clock := &notifyClock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
-	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
-	mailer := reporting.NewSMTPMailer(reporting.SMTPConfig{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org"})
-	n := reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Now: clock.Now, Logger: logger})
-	intake.NotifyWith(n)
-	tr, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := web.New(web.Config{Logger: logger, Notifier: n}, intake, office, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(h)
-	hs.Config.ErrorLog = web.ServerErrorLog(logger)
-	hs.Start()
-	e.URL, e.Handler = hs.URL, h
-	t.Cleanup(func() {
-		hs.Close()
-		office.Close()
-		db.Close()
-	})
-	return e, n, clock
+	clock := newTestClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, options{notifier: func(db *storage.DB, logger *slog.Logger) *reporting.Notifier {
+		mailer := reporting.NewSMTPMailer(reporting.SMTPConfig{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org"})
+		return reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Now: clock.Now, Logger: logger})
+	}})
+	return e, e.Notifier, clock
 }
 
 // notifySetEmail sets a user's address through their own page.

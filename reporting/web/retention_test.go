@@ -160,13 +160,13 @@ func TestRetentionSweep(t *testing.T) {
 		t.Fatalf("triage D: %d\n%s", resp.StatusCode, body)
 	}
 
-	clock.advance(300 * 24 * time.Hour) // 2027-03-16: C is closed now
+	clock.Advance(300 * 24 * time.Hour) // 2027-03-16: C is closed now
 	admin = login(t, e)                 // the session has expired meanwhile
 	retClose(t, e, admin, idC, noteC, "Retention-C Antwort")
 
 	// 2027-05-21: A (closed 2026-05-20, 12 months) and B (new since
 	// 2026-05-20, 6 months) are due; C (closed 2027-03-16) and D (open) are not.
-	clock.advance(66 * 24 * time.Hour)
+	clock.Advance(66 * 24 * time.Hour)
 	admin = login(t, e)
 	want := []string{retCaseNo(t, e, idA), retCaseNo(t, e, idB)}
 	slices.Sort(want)
@@ -333,7 +333,7 @@ func TestRetentionSettings(t *testing.T) {
 	}
 
 	// Ten years on, 0 keeps the never-triaged report.
-	clock.advance(3650 * 24 * time.Hour)
+	clock.Advance(3650 * 24 * time.Hour)
 	admin = login(t, e)
 	if n, err := e.Office.RetentionSweep(t.Context(), clock.Now()); n != 0 || err != nil {
 		t.Errorf("sweep with 0: %d, %v", n, err)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
@@ -71,7 +72,7 @@ func TestTOTPEnrolmentInBrowser(t *testing.T) {
 		t.Errorf("after the refused login the user name reads %q, want %q", name, e.Admin)
 	}
 
-	clock.step()
+	clock.Advance(30 * time.Second)
 	code, _ = totp.GenerateCode(secret, clock.Now())
 	logIn(code)
 	resp = clickAndLoad(t, ctx, "log in with code", chromedp.ID("submit"), chromedp.CSS("main h1"))

@@ -2,90 +2,26 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"html"
 	"image/png"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
-	"github.com/planb-ruhr/meldestelle/reporting/vault"
-	"github.com/planb-ruhr/meldestelle/reporting/web"
-	"github.com/planb-ruhr/meldestelle/storage"
 )
 
-// totpClock is the office's clock in the two-factor tests: moving it on
-// by a time step gives a fresh code without waiting 30 seconds.
-type totpClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *totpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// step moves the clock to the next TOTP time step.
-func (c *totpClock) step() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(30 * time.Second)
-}
-
-// newTOTPEnv is newEnv (harness_test.go) with the office on a clock the
-// test controls.
-func newTOTPEnv(t *testing.T) (*env, *totpClock) {
+// newTOTPEnv is newEnv with a clock the test controls: moving it on by a
+// time step (Advance(30 * time.Second)) gives a fresh code without waiting.
+func newTOTPEnv(t *testing.T) (*env, *testClock) {
 	t.Helper()
-	ctx := context.Background()
-	clock := &totpClock{t: time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC)}
-	dir := t.TempDir()
-	db, err := storage.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kdf := vault.NewKDF(0)
-	intake, err := reporting.NewIntake(ctx, db, kdf, testParams, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	office := reporting.NewOffice(db, kdf, testParams, clock.Now)
-	token, err := office.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{Dir: dir, DB: db, Office: office, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
-	if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
-	h, err := web.New(web.Config{Logger: logger}, intake, office, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	e.URL, e.Handler = srv.URL, h
-	t.Cleanup(func() {
-		srv.Close()
-		office.Close()
-		db.Close()
-	})
-	return e, clock
+	clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
+	return newEnv(t, options{now: clock.Now}), clock
 }
 
 // sessionCookie returns the session cookie a response set, or nil.
@@ -123,7 +59,7 @@ var (
 // enrolHTTP sets up two-factor through the pages, as a person would, and
 // returns the secret their app holds and the recovery codes shown. The
 // clock then moves on a step, so the confirming code is not current.
-func enrolHTTP(t *testing.T, e *env, clock *totpClock, cookie *http.Cookie) (string, []string) {
+func enrolHTTP(t *testing.T, e *env, clock *testClock, cookie *http.Cookie) (string, []string) {
 	t.Helper()
 	resp, page := getAs(t, cookie, e.URL+"/office/account/totp")
 	m := secretPattern.FindStringSubmatch(page)
@@ -146,11 +82,11 @@ func enrolHTTP(t *testing.T, e *env, clock *totpClock, cookie *http.Cookie) (str
 	if len(codes) != reporting.RecoveryCodeCount {
 		t.Fatalf("%d recovery codes on the page, want %d:\n%s", len(codes), reporting.RecoveryCodeCount, page)
 	}
-	clock.step()
+	clock.Advance(30 * time.Second)
 	return secret, codes
 }
 
-func code(t *testing.T, secret string, clock *totpClock) string {
+func code(t *testing.T, secret string, clock *testClock) string {
 	t.Helper()
 	c, err := totp.GenerateCode(secret, clock.Now())
 	if err != nil {
