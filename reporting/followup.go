@@ -93,7 +93,7 @@ type MessageFlags struct {
 	Waiting bool // the last message is a counsellor's: waiting for the reporter
 }
 
-// FollowupStore keeps the reporter's way back: receipt lookup, messages both ways, withdrawal. (Issue 4, follow-up work.)
+// FollowupStore keeps the reporter's way back: receipt lookup, messages both ways, withdrawal.
 type FollowupStore interface {
 	// ReportByLookup finds a report by its receipt's lookup hash;
 	// ENotFound if none.

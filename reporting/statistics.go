@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// StatisticsStore keeps counts from the statistical records and published snapshots. (Issue 5, statistics work.)
+// StatisticsStore keeps counts from the statistical records and published snapshots.
 type StatisticsStore interface {
 	// StatisticalRecords calls fn with the statistical record of every
 	// case received in the given year. Only plain codes are read: no

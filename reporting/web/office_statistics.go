@@ -13,7 +13,7 @@ import (
 )
 
 // statisticsRoutes registers the statistics pages: the office's and the
-// published public ones. (Issue 5, statistics work.)
+// published public ones.
 //
 // The office's statistics are for admins and statisticians only:
 // counsellors do case work, and the yearly figures are the statistician's
