@@ -311,6 +311,27 @@ func cleanName(name string) string {
 
 // openAttachmentKey opens a stored attachment's file key with the case's
 // data key.
+// decryptStream returns a function that writes an attachment's plaintext
+// chunk by chunk, so a download never holds the whole file in memory. A
+// chunk that does not open, or a missing last chunk, ends it with an error.
+func decryptStream(ctx context.Context, store Store, fk vault.Key, a StoredAttachment) func(io.Writer) error {
+	return func(w io.Writer) error {
+		op := fk.NewChunkOpener(attachmentAD(a.ReportID, a.ID))
+		err := store.AttachmentChunks(ctx, a.ID, func(ct []byte) error {
+			plain, err := op.Open(ct)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(plain)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return op.Close()
+	}
+}
+
 func openAttachmentKey(dk vault.Key, a StoredAttachment) (vault.Key, AttachmentMeta, error) {
 	fk, err := dk.Unwrap(a.WrappedKey, attachmentKeyAD(a.ReportID, a.ID))
 	if err != nil {
@@ -397,20 +418,5 @@ func (o *Office) OpenAttachment(ctx context.Context, s *OfficeSession, reportID,
 	if err := o.audit(ctx, s, AuditAttachmentOpen, r.ID, ""); err != nil {
 		return Attachment{}, nil, err
 	}
-	stream := func(w io.Writer) error {
-		op := fk.NewChunkOpener(attachmentAD(a.ReportID, a.ID))
-		err := o.store.AttachmentChunks(ctx, a.ID, func(ct []byte) error {
-			plain, err := op.Open(ct)
-			if err != nil {
-				return err
-			}
-			_, err = w.Write(plain)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		return op.Close()
-	}
-	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, AttachmentMeta: meta}, stream, nil
+	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, AttachmentMeta: meta}, decryptStream(ctx, o.store, fk, a), nil
 }

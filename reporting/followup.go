@@ -514,22 +514,7 @@ func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, 
 	if err != nil {
 		return Attachment{}, nil, err
 	}
-	stream := func(w io.Writer) error {
-		op := fk.NewChunkOpener(attachmentAD(st.ReportID, st.ID))
-		err := f.store.AttachmentChunks(ctx, st.ID, func(ct []byte) error {
-			plain, err := op.Open(ct)
-			if err != nil {
-				return err
-			}
-			_, err = w.Write(plain)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		return op.Close()
-	}
-	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, AttachmentMeta: meta}, stream, nil
+	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, AttachmentMeta: meta}, decryptStream(ctx, f.store, fk, st), nil
 }
 
 // Withdraw deletes the token's report with everything that refers to it,

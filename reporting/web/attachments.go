@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
@@ -198,4 +200,21 @@ func downloadName(name string) string {
 		return "attachment"
 	}
 	return name
+}
+
+// discarder returns drop, which deletes a request's uploaded files once
+// however often it is called, and keep, after which drop does nothing.
+// Handlers call drop before answering a refused form, so nothing of it
+// remains once the reporter sees the answer, defer it for a panic, and
+// call keep once the files are stored with their report or message.
+func (s *Server) discarder(c *gin.Context, ids func() []string, discard func(context.Context, []string) error) (drop, keep func()) {
+	var once sync.Once
+	drop = func() {
+		once.Do(func() {
+			if err := discard(context.WithoutCancel(c.Request.Context()), ids()); err != nil {
+				s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
+			}
+		})
+	}
+	return drop, func() { once.Do(func() {}) }
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"io"
 	"mime"
 	"net/http"
@@ -176,16 +175,7 @@ func (s *Server) followupReply(c *gin.Context) {
 	}
 	// Files of a message that is not stored are deleted before the answer
 	// is written; the deferred call covers a panic.
-	done := false
-	drop := func() {
-		if done {
-			return
-		}
-		done = true
-		if err := s.followup.DiscardReplyAttachments(context.WithoutCancel(ctx), up.ids()); err != nil {
-			s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
-		}
-	}
+	drop, keep := s.discarder(c, func() []string { return up.ids() }, s.followup.DiscardReplyAttachments)
 	defer drop()
 	if reporting.ErrorCode(err) == reporting.EUnauthorized {
 		drop()
@@ -228,7 +218,7 @@ func (s *Server) followupReply(c *gin.Context) {
 	if s.followupFailed(c, err) {
 		return
 	}
-	done = true // stored with the message
+	keep() // stored with the message
 	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true, PDF: up.pdf()})
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -94,16 +93,7 @@ func (s *Server) submitReport(c *gin.Context) {
 	// deleted before the answer is written, so that nothing of a refused
 	// form remains once the reporter sees the answer; the deferred call
 	// covers a panic.
-	done := false
-	drop := func() {
-		if done {
-			return
-		}
-		done = true
-		if err := s.intake.DiscardAttachments(context.WithoutCancel(ctx), up.ids()); err != nil {
-			s.cfg.Logger.Error("discard attachments", "request_id", requestID(c), "err", err)
-		}
-	}
+	drop, keep := s.discarder(c, func() []string { return up.ids() }, s.intake.DiscardAttachments)
 	defer drop()
 	if err != nil {
 		drop()
@@ -158,7 +148,7 @@ func (s *Server) submitReport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	done = true // stored with the report
+	keep() // stored with the report
 	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receiptData{Code: receipt.Code.String(), PDF: up.pdf()}})
 }
 
