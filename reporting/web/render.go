@@ -84,6 +84,11 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		// label translates a vocabulary code: label "ground" "racism".
 		"label": func(kind, code string) string { return t(kind + "." + code) },
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+		// captchaBox is the dot of the "captcha" partial: the captcha's ID,
+		// the form's errors, the hint above and an optional hint below.
+		"captchaBox": func(id string, errs map[string]string, hint, after string) captchaBox {
+			return captchaBox{ID: id, Errors: errs, Hint: hint, After: after}
+		},
 		// subgroundsOf picks the sub-grounds of one ground out of a list,
 		// so each ground is shown with its own.
 		"subgroundsOf": func(ground string, subs []string) []string {
@@ -103,6 +108,12 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 			return ""
 		},
 	}
+}
+
+// captchaBox is what the "captcha" partial shows.
+type captchaBox struct {
+	ID, Hint, After string
+	Errors          map[string]string
 }
 
 // view is what every page template gets.
