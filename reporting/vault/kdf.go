@@ -192,7 +192,7 @@ func (k *KDF) derive(ctx context.Context, secret, salt []byte, p Params) ([]byte
 
 // MemoryHeadroom is what the server needs besides the argon2id buffers:
 // about 20 MiB of live heap when idle (templates, translations, SQLite's
-// Go side, goroutine stacks), the capped captcha store (under 8 MiB), the
+// Go side, goroutine stacks), the capped captcha store (about 9 MiB), the
 // garbage of ordinary requests between two collections, and request
 // bodies in flight. 96 MiB is several times the idle heap and keeps
 // 2 CPUs × 64 MiB + headroom = 224 MiB, under the 256 MiB the service
