@@ -252,6 +252,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Public requests' log lines wait for the turn of the hour (see
+	// web.Server.FlushLogs); write the ones still held before exiting.
+	defer handler.FlushLogs()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,
@@ -271,11 +274,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdown)
-	// Public requests' log lines wait for the turn of the hour (see
-	// web.Server.FlushLogs); write the ones still held before exiting.
-	handler.FlushLogs()
-	return err
+	return srv.Shutdown(shutdown)
 }
 
 // memoryLimit decides serve's Go memory limit from the -memory-limit value

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -84,5 +87,53 @@ func TestBadLimitsStopTheStart(t *testing.T) {
 				t.Error("the data directory was created although the configuration was refused")
 			}
 		})
+	}
+}
+
+// serve logs the memory limit it chose, and the public requests' lines it
+// held back reach the log when it stops, stamped with the hour only.
+func TestServeFlushesHourStampedLinesOnStop(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("MELDESTELLE_KDF_CONCURRENCY", "1")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", addr, "-data", t.TempDir()}, strings.NewReader(""), &lockedBuffer{}, &stderr)
+	}()
+	var resp *http.Response
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err = http.Get("http://" + addr + "/de/"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if strings.Contains(stderr.String(), "route=/:lang/") {
+		t.Errorf("the public request was logged while the hour lasts:\n%s", stderr.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, `msg="memory limit" limit="160MiB (auto: 1 argon2id slots`) {
+		t.Errorf("no memory limit line for one KDF slot:\n%s", logs)
+	}
+	line := regexp.MustCompile(`(?m)^time=(\S+) .*route=/:lang/ status=200.*$`).FindStringSubmatch(logs)
+	if line == nil {
+		t.Fatalf("the public request's line is missing after the stop:\n%s", logs)
+	}
+	if ts, err := time.Parse(time.RFC3339Nano, line[1]); err != nil || !ts.Equal(ts.Truncate(time.Hour)) {
+		t.Errorf("public line stamped finer than the hour: %q", line[0])
 	}
 }
