@@ -262,7 +262,8 @@ type followupAccess struct {
 // NewFollowup returns the follow-up service; it derives receipts with the
 // intake's deployment salt and parameters.
 func NewFollowup(in *Intake, now func() time.Time) *Followup {
-	return &Followup{intake: in, store: in.store, kdf: in.kdf, salt: in.salt, params: in.params, now: now,
+	// Receipt checks get their own lane, ahead of new reports.
+	return &Followup{intake: in, store: in.store, kdf: in.kdf.Lane(vault.LaneFollowup), salt: in.salt, params: in.params, now: now,
 		tokens: map[string]*followupAccess{}}
 }
 

@@ -55,7 +55,9 @@ func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Pa
 	if err := store.DeleteOrphanAttachments(ctx); err != nil {
 		return nil, err
 	}
-	return &Intake{store: store, kdf: kdf, salt: salt, params: params, now: now}, nil
+	// New reports queue behind logins and follow-ups (vault.Lane): a flood of
+	// submissions must not lock counsellors or returning reporters out.
+	return &Intake{store: store, kdf: kdf.Lane(vault.LaneIntake), salt: salt, params: params, now: now}, nil
 }
 
 // Receipt is what a reporter gets back after submitting.

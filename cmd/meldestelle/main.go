@@ -21,19 +21,25 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // received_on is a Berlin date even on hosts without zoneinfo
 
+	"github.com/dchest/captcha"
+
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
+	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -89,6 +95,10 @@ type config struct {
 	captchaOff     bool
 	kdfConcurrency int
 	trustedProxies []string
+	// envErr is a malformed environment variable found while registering
+	// the flags; check reports it, so that a typo stops the start instead
+	// of silently meaning the default.
+	envErr error
 }
 
 func env(name, fallback string) string {
@@ -101,8 +111,26 @@ func env(name, fallback string) string {
 // flags registers the flags every command shares.
 func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", env("MELDESTELLE_DATA", "./data"), "data directory (env MELDESTELLE_DATA)")
-	n, _ := strconv.Atoi(env("MELDESTELLE_KDF_CONCURRENCY", "0"))
+	n := 0
+	if v := strings.TrimSpace(env("MELDESTELLE_KDF_CONCURRENCY", "")); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 0 {
+			c.envErr = fmt.Errorf("MELDESTELLE_KDF_CONCURRENCY=%q: want a whole number of derivations at once, 0 for one per CPU", v)
+			n = 0
+		}
+	}
 	fs.IntVar(&c.kdfConcurrency, "kdf-concurrency", n, "argon2id derivations at once, 64 MiB each; 0 = number of CPUs (env MELDESTELLE_KDF_CONCURRENCY)")
+}
+
+// check validates what flags registered, after parsing.
+func (c *config) check() error {
+	if c.envErr != nil {
+		return c.envErr
+	}
+	if c.kdfConcurrency < 0 {
+		return fmt.Errorf("-kdf-concurrency %d: want a whole number of derivations at once, 0 for one per CPU", c.kdfConcurrency)
+	}
+	return nil
 }
 
 // berlin is the office's time zone: the day a report is received is the
@@ -113,6 +141,9 @@ func now() time.Time { return time.Now().In(berlin) }
 
 // services opens the database and builds the domain services.
 func (c *config) services(ctx context.Context) (*storage.DB, *reporting.Intake, *reporting.Office, error) {
+	if err := c.check(); err != nil {
+		return nil, nil, nil, err
+	}
 	db, err := storage.Open(c.data)
 	if err != nil {
 		return nil, nil, nil, err
@@ -136,8 +167,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var smtp smtpFlags
 	smtp.register(fs)
 	statsK := statsKFlag(fs)
+	memLimit := fs.String("memory-limit", env("MELDESTELLE_MEMORY_LIMIT", "auto"), "Go memory limit, e.g. 256MiB or 1GiB; auto = one argon2id buffer per -kdf-concurrency slot plus headroom; off = none; GOMEMLIMIT, if set, wins (env MELDESTELLE_MEMORY_LIMIT)")
 	proxies := fs.String("trusted-proxies", env("MELDESTELLE_TRUSTED_PROXIES", ""), "comma-separated proxy addresses whose X-Forwarded-* headers are believed (env MELDESTELLE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	limit, limitHow, err := memoryLimit(*memLimit, os.Getenv("GOMEMLIMIT"), c.kdfConcurrency)
+	if err != nil {
 		return err
 	}
 	c.captchaOff = strings.EqualFold(env("MELDESTELLE_CAPTCHA", "on"), "off")
@@ -158,6 +197,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if limit > 0 {
+		// Restored on return, so that tests running serve in-process
+		// leave the test binary as they found it.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+	}
+	logger.Info("memory limit", "limit", limitHow)
+	// dchest/captcha's store is a package global: set once, before the
+	// first captcha. The default store grows with every form view.
+	captcha.SetCustomStore(captchastore.New(captchastore.DefaultMax))
 
 	db, intake, office, err := c.services(ctx)
 	if err != nil {
@@ -204,6 +252,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Public requests' log lines wait for the turn of the hour (see
+	// web.Server.FlushLogs); write the ones still held before exiting.
+	defer handler.FlushLogs()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,
@@ -211,7 +262,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          web.ServerErrorLog(logger),
+		ErrorLog:          handler.HTTPErrorLog(),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -224,6 +275,69 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// memoryLimit decides serve's Go memory limit from the -memory-limit value
+// (or MELDESTELLE_MEMORY_LIMIT), the GOMEMLIMIT variable and the KDF
+// concurrency n. It returns the limit to set (0: leave the runtime's) and
+// how it was chosen, for the log.
+func memoryLimit(value, gomemlimit string, n int) (int64, string, error) {
+	auto := vault.MemoryLimit(n, vault.DefaultParams)
+	var limit int64
+	switch v := strings.TrimSpace(value); strings.ToLower(v) {
+	case "", "auto":
+		limit = auto
+	case "off":
+		limit = 0
+	default:
+		var err error
+		if limit, err = parseSize(v); err != nil {
+			return 0, "", fmt.Errorf("-memory-limit / MELDESTELLE_MEMORY_LIMIT %q: %w (e.g. 256MiB, 1GiB, auto or off)", value, err)
+		}
+		// Below this the collector would run all the time and the
+		// server would still not fit: refuse rather than crawl.
+		if limit < 64<<20 {
+			return 0, "", fmt.Errorf("-memory-limit / MELDESTELLE_MEMORY_LIMIT %q: at least 64MiB (e.g. 256MiB, 1GiB, auto or off)", value)
+		}
+	}
+	if gomemlimit != "" {
+		// The runtime has applied GOMEMLIMIT already; an operator who set
+		// Go's own variable means it.
+		return 0, "GOMEMLIMIT=" + gomemlimit + " (wins over -memory-limit)", nil
+	}
+	if limit == 0 {
+		return 0, "off", nil
+	}
+	if limit == auto {
+		slots := n
+		if slots < 1 {
+			slots = runtime.NumCPU()
+		}
+		return limit, fmt.Sprintf("%dMiB (auto: %d argon2id slots of %dMiB + %dMiB headroom)",
+			limit>>20, slots, vault.DefaultParams.MemoryKiB>>10, vault.MemoryHeadroom>>20), nil
+	}
+	return limit, fmt.Sprintf("%dMiB", limit>>20), nil
+}
+
+// parseSize reads a byte count with an optional binary unit: 268435456,
+// 256MiB, 1GiB (the notation of GOMEMLIMIT).
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	shift := uint(0)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, shift = strings.TrimSuffix(s, u.suffix), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return 0, errors.New("not a size")
+	}
+	return n << shift, nil
 }
 
 func setup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

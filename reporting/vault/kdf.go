@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/curve25519"
@@ -46,30 +47,170 @@ func ParseParams(s string) (Params, error) {
 // KDF runs argon2id with bounded concurrency. Each call holds
 // Params.MemoryKiB of memory (64 MiB by default), so an unbounded number of
 // parallel logins or submissions could exhaust the machine's memory; the
-// semaphore makes a flood wait in line instead.
+// pool makes a flood wait in line instead.
+//
+// The line has lanes (see Lane): a KDF returned by Lane shares the pool of
+// the KDF it came from and queues in its own lane, so that a flood of new
+// reports cannot keep counsellors from logging in or reporters from
+// reading their answers.
 type KDF struct {
-	sem chan struct{}
+	pool *kdfPool
+	lane Lane
 }
 
+// Lane is a priority class of argon2id work. A freed slot goes to the
+// waiter in the lowest-numbered non-empty lane, first come first served
+// within a lane.
+type Lane int
+
+// The lanes, highest priority first.
+const (
+	// LaneOffice is for logins and password checks of office users: few,
+	// and a counsellor who cannot log in during a flood cannot help anyone.
+	LaneOffice Lane = iota
+	// LaneFollowup is for receipt checks of reporters coming back.
+	LaneFollowup
+	// LaneIntake is for new reports: the lane a flood of submissions fills.
+	LaneIntake
+	numLanes
+)
+
 // NewKDF returns a KDF that runs at most n derivations at once
-// (runtime.NumCPU() when n < 1).
+// (runtime.NumCPU() when n < 1), in the office lane.
 func NewKDF(n int) *KDF {
 	if n < 1 {
 		n = runtime.NumCPU()
 	}
-	return &KDF{sem: make(chan struct{}, n)}
+	return &KDF{pool: &kdfPool{free: n, size: n}, lane: LaneOffice}
+}
+
+// Lane returns a KDF that shares k's pool of slots and queues in lane l.
+func (k *KDF) Lane(l Lane) *KDF {
+	if l < 0 || l >= numLanes {
+		panic(fmt.Sprintf("vault: no argon2id lane %d", l))
+	}
+	return &KDF{pool: k.pool, lane: l}
+}
+
+// Concurrency is the number of derivations that run at once.
+func (k *KDF) Concurrency() int { return k.pool.size }
+
+// kdfPool hands out size slots. Invariant: waiters exist only while free
+// is 0; a released slot passes straight to the next waiter.
+type kdfPool struct {
+	mu      sync.Mutex
+	size    int
+	free    int
+	waiting [numLanes][]*kdfWaiter
+	// granted, if set, runs as each derivation gets its slot (tests
+	// record the order in which callers were served).
+	granted func(ctx context.Context)
+}
+
+type kdfWaiter struct {
+	ready   chan struct{} // closed when the slot is handed over
+	granted bool          // set under mu together with close(ready)
+}
+
+// acquire waits for a slot in lane l, or returns ctx's error if the
+// caller gives up first; a caller that gives up leaves the queue.
+func (p *kdfPool) acquire(ctx context.Context, l Lane) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.free > 0 {
+		p.free--
+		p.mu.Unlock()
+		return nil
+	}
+	w := &kdfWaiter{ready: make(chan struct{})}
+	p.waiting[l] = append(p.waiting[l], w)
+	p.mu.Unlock()
+
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	if w.granted {
+		// The slot arrived as the caller gave up: pass it on, or it is
+		// lost for good.
+		p.mu.Unlock()
+		p.release()
+		return ctx.Err()
+	}
+	q := p.waiting[l]
+	for i, x := range q {
+		if x == w {
+			p.waiting[l] = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	p.mu.Unlock()
+	return ctx.Err()
+}
+
+// release gives the slot to the first waiter of the highest-priority lane,
+// or back to the pool.
+func (p *kdfPool) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.waiting {
+		if q := p.waiting[l]; len(q) > 0 {
+			w := q[0]
+			q[0] = nil
+			p.waiting[l] = q[1:]
+			w.granted = true
+			close(w.ready)
+			return
+		}
+	}
+	p.free++
+}
+
+// queued is the number of callers waiting in lane l (for tests).
+func (p *kdfPool) queued(l Lane) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiting[l])
 }
 
 // derive returns 64 bytes of argon2id(secret, salt). It waits for a free
-// slot, or returns ctx's error if the caller gives up first.
+// slot in k's lane, or returns ctx's error if the caller gives up first.
 func (k *KDF) derive(ctx context.Context, secret, salt []byte, p Params) ([]byte, error) {
-	select {
-	case k.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := k.pool.acquire(ctx, k.lane); err != nil {
+		return nil, err
 	}
-	defer func() { <-k.sem }()
+	defer k.pool.release()
+	if k.pool.granted != nil {
+		k.pool.granted(ctx)
+	}
 	return argon2.IDKey(secret, salt, p.Time, p.MemoryKiB, p.Threads, 64), nil
+}
+
+// MemoryHeadroom is what the server needs besides the argon2id buffers:
+// about 20 MiB of live heap when idle (templates, translations, SQLite's
+// Go side, goroutine stacks), the capped captcha store (about 9 MiB), the
+// garbage of ordinary requests between two collections, and request
+// bodies in flight. 96 MiB is several times the idle heap and keeps
+// 2 CPUs × 64 MiB + headroom = 224 MiB, under the 256 MiB the service
+// promises, with room left for SQLite's C heap outside Go's accounting.
+const MemoryHeadroom = 96 << 20
+
+// MemoryLimit is the Go memory limit for a server that runs n argon2id
+// derivations with parameters p at once (n < 1: the number of CPUs):
+// n buffers of p.MemoryKiB plus MemoryHeadroom. Under a flood every slot
+// is busy and each derivation allocates its buffer afresh, so without a
+// limit the garbage of finished derivations piles up until the next
+// collection; with it the collector runs before the heap grows past what
+// the slots actually hold.
+func MemoryLimit(n int, p Params) int64 {
+	if n < 1 {
+		n = runtime.NumCPU()
+	}
+	return int64(n)*int64(p.MemoryKiB)*1024 + MemoryHeadroom
 }
 
 // NewSalt returns 16 random bytes for a user's or a deployment's salt.

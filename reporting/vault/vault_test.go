@@ -146,7 +146,7 @@ func receiptAccess(t *testing.T, k *KDF, r Receipt, salt []byte, p Params) Repor
 
 func checkSlotsFree(t *testing.T, k *KDF) {
 	t.Helper()
-	if n := len(k.sem); n != 0 {
+	if n := held(k); n != 0 {
 		t.Fatalf("a finished derivation still holds %d KDF slots", n)
 	}
 }
@@ -746,7 +746,9 @@ func TestKDFReceiptDeterministic(t *testing.T) {
 // a slot is free. This is what bounds memory under a login flood.
 func TestKDFSemaphore(t *testing.T) {
 	k := NewKDF(1)
-	k.sem <- struct{}{} // hold the only slot
+	if err := k.pool.acquire(context.Background(), LaneOffice); err != nil { // hold the only slot
+		t.Fatal(err)
+	}
 	salt := NewSalt()
 
 	cancelled, cancel := context.WithCancel(context.Background())
@@ -775,8 +777,8 @@ func TestKDFSemaphore(t *testing.T) {
 			t.Fatalf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if len(k.sem) != 1 {
-		t.Fatalf("failed calls changed the number of held slots to %d", len(k.sem))
+	if held(k) != 1 {
+		t.Fatalf("failed calls changed the number of held slots to %d", held(k))
 	}
 
 	// A patient caller waits while the slot is held...
@@ -791,7 +793,7 @@ func TestKDFSemaphore(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	// ...and runs once it is released, giving the slot back afterwards.
-	<-k.sem
+	k.pool.release()
 	if err := within(t, 30*time.Second, func() error { return <-done }); err != nil {
 		t.Fatalf("Password after the slot was freed: %v", err)
 	}
@@ -819,8 +821,8 @@ func TestNewKDFCapacity(t *testing.T) {
 	for _, tc := range []struct{ n, want int }{
 		{1, 1}, {3, 3}, {0, runtime.NumCPU()}, {-1, runtime.NumCPU()},
 	} {
-		if got := cap(NewKDF(tc.n).sem); got != tc.want {
-			t.Errorf("cap(NewKDF(%d).sem) = %d, want %d", tc.n, got, tc.want)
+		if got := NewKDF(tc.n).Concurrency(); got != tc.want {
+			t.Errorf("NewKDF(%d).Concurrency() = %d, want %d", tc.n, got, tc.want)
 		}
 	}
 }

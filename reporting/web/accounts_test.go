@@ -220,7 +220,7 @@ func TestAccountsInvitationFlow(t *testing.T) {
 			t.Errorf("POST %s after use: status %d, want 404", u, resp.StatusCode)
 		}
 	}
-	if strings.Contains(e.Logs.String(), token) {
+	if strings.Contains(e.flushedLogs(), token) {
 		t.Error("the invitation token is in the log")
 	}
 }

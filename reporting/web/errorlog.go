@@ -19,6 +19,14 @@ func ServerErrorLog(l *slog.Logger) *log.Logger {
 	return log.New(redactingWriter{l}, "", 0)
 }
 
+// HTTPErrorLog is ServerErrorLog for this server: net/http's messages are
+// also held and stamped with the hour like public requests' lines, since
+// most of them (a broken connection, a handshake that failed) come from
+// visitors of the public pages.
+func (s *Server) HTTPErrorLog() *log.Logger {
+	return ServerErrorLog(slog.New(hourHandler{inner: s.officeLog.Handler(), held: s.publicLog}))
+}
+
 type redactingWriter struct{ l *slog.Logger }
 
 func (w redactingWriter) Write(p []byte) (int, error) {

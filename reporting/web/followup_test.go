@@ -193,7 +193,7 @@ func TestFollowupConversation(t *testing.T) {
 	wantAll(t, "the page in triage", page, "We are reading your report.")
 
 	// Nothing about the reporter in the log: no receipt, no token.
-	logs := e.Logs.String()
+	logs := e.flushedLogs()
 	for _, secret := range []string{token, strings.ReplaceAll(receipt, " ", ""), receipt} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q", secret)

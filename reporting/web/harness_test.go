@@ -20,13 +20,14 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
+	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
-// captchas is the test store for dchest/captcha: a real store, so the
-// server checks every captcha as in production, that also lets a test read
-// the digits the way a person reads the picture.
-var captchas = &solvingStore{digits: map[string][]byte{}}
+// captchas is the test store for dchest/captcha: the production store,
+// so the server checks every captcha as in production, wrapped so that a
+// test can read the digits the way a person reads the picture.
+var captchas = &solvingStore{captchastore.New(captchastore.DefaultMax)}
 
 func TestMain(m *testing.M) {
 	// dchest/captcha's store is a package global: set it once, before the
@@ -35,34 +36,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type solvingStore struct {
-	mu     sync.Mutex
-	digits map[string][]byte
-}
-
-func (s *solvingStore) Set(id string, digits []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.digits[id] = digits
-}
-
-func (s *solvingStore) Get(id string, clear bool) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.digits[id]
-	if clear {
-		delete(s.digits, id)
-	}
-	return d
-}
+type solvingStore struct{ *captchastore.Store }
 
 // solve returns the digits of a captcha as a person would type them, or ""
 // for an unknown one.
 func (s *solvingStore) solve(id string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var b strings.Builder
-	for _, d := range s.digits[id] {
+	for _, d := range s.Get(id, false) {
 		b.WriteByte('0' + d)
 	}
 	return b.String()

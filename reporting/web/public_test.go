@@ -262,7 +262,7 @@ func TestLogsHoldNoClientData(t *testing.T) {
 	do("GET", "/office/cases/some-case-id", nil)
 	do("GET", "/not/a/page/querysecret", nil)
 
-	logs := e.Logs.String()
+	logs := e.flushedLogs()
 	if !strings.Contains(logs, "route=/:lang/report") || !strings.Contains(logs, "status=200") {
 		t.Fatalf("the access log does not show the requests:\n%s", logs)
 	}

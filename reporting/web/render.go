@@ -142,7 +142,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	}
 	var buf bytes.Buffer
 	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.cfg.Logger.Error("render", "request_id", requestID(c), "page", page, "err", err)
+		s.log(c).Error("render", "request_id", requestID(c), "page", page, "err", err)
 		c.Header("Cache-Control", "no-store")
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error.\n"))
 		return
@@ -171,7 +171,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case reporting.EInvalid, reporting.EConflict:
 		s.errorPage(c, http.StatusBadRequest, reporting.MessageID(err))
 	default:
-		s.cfg.Logger.Error("internal error", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+		s.log(c).Error("internal error", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 		s.errorPage(c, http.StatusInternalServerError, "error.internal")
 	}
 }

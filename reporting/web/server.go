@@ -39,6 +39,8 @@ type Config struct {
 	// address either way.
 	TrustedProxies []string
 	// Logger receives the access log and errors; never a client address.
+	// Lines about public requests reach it stamped with the hour only and
+	// held until the hour is over (publiclog.go); office lines at once.
 	Logger *slog.Logger
 	// Now is the clock.
 	Now func() time.Time
@@ -57,6 +59,11 @@ type Server struct {
 	pages    *pages
 	engine   *gin.Engine
 	secure   bool
+	// officeLog is the Logger as configured; cfg.Logger becomes the
+	// hour-stamped one, so that any line not known to be the office's
+	// cannot date a public request.
+	officeLog *slog.Logger
+	publicLog *heldLog
 }
 
 // New builds the server and its routes.
@@ -73,6 +80,8 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	}
 	s := &Server{cfg: cfg, intake: intake, office: office, tr: tr, pages: pages,
 		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
+	hour := newHourHandler(cfg.Logger.Handler())
+	s.officeLog, s.publicLog, s.cfg.Logger = cfg.Logger, hour.held, slog.New(hour)
 
 	gin.SetMode(gin.ReleaseMode)
 	// gin.New, not gin.Default: Default's logger prints client addresses.
@@ -139,21 +148,29 @@ const requestIDKey ctxKey = iota
 // accessLog logs method, route pattern, status and duration: never the
 // client's address, user agent, referrer, query string or concrete path
 // (a path can carry a case ID; the pattern cannot). The request ID only
-// ties an error message to its access line.
+// ties an error message to its access line. Public requests' lines carry
+// the hour only and are written at its end (publiclog.go), so that the
+// log cannot tell when a report came in.
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	id := newRequestID()
 	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
+	log := s.cfg.Logger
+	if isOffice(c.Request.URL.Path) {
+		log = s.officeLog
+	}
+	c.Set(loggerKey, log)
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
 		route = "(unmatched)"
 	}
-	s.cfg.Logger.Info("request",
+	log.Info("request",
 		"method", c.Request.Method,
 		"route", route,
 		"status", c.Writer.Status(),
-		"duration", time.Since(start).Round(time.Microsecond),
+		// A length, not a time of day; milliseconds are all anyone reads.
+		"duration", time.Since(start).Round(time.Millisecond),
 		"request_id", id)
 }
 
@@ -173,7 +190,7 @@ func requestID(c *gin.Context) string {
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.cfg.Logger.Error("panic", "request_id", requestID(c), "panic", v)
+			s.log(c).Error("panic", "request_id", requestID(c), "panic", v)
 			c.Abort()
 			s.errorPage(c, http.StatusInternalServerError, "error.internal")
 		}
