@@ -24,7 +24,7 @@ var reportFields = [][2]string{
 	{"grounds", "antiziganism"},
 	{"area", "housing"},
 	{"description", "Lasttest: Die Vermieterin hat uns die Wohnung nicht gegeben, weil wir Roma sind."},
-	{"wish", "documentation"},
+	{"wish", "document_only"},
 	{"consent", "yes"},
 }
 
