@@ -31,8 +31,8 @@ func writeTable(w io.Writer, cfg config, rs []result) {
 	fmt.Fprintf(w, "| %s |\n| %s |\n", strings.Join(head, " | "), strings.Join(sep, " | "))
 	row("connections", func(r result) string { return fmt.Sprint(r.Conns) })
 	row("flood time (stopped by)", func(r result) string { return fmt.Sprintf("%.1f s (%s)", r.DurationS, r.StoppedBy) })
-	row("flood requests (per s)", func(r result) string {
-		return fmt.Sprintf("%d (%.0f/s)", r.Requests, float64(r.Requests)/max(r.DurationS, 0.001))
+	row("flood requests answered (per s) / started / cut at the end", func(r result) string {
+		return fmt.Sprintf("%d (%.0f/s) / %d / %d", r.Requests, float64(r.Requests)/max(r.DurationS, 0.001), r.Started, r.Cut)
 	})
 	row("answers", func(r result) string { return statusCell(r.Statuses) })
 	row("unexpected answers", func(r result) string { return fmt.Sprint(r.Unexpected) })
@@ -64,19 +64,19 @@ func writeTable(w io.Writer, cfg config, rs []result) {
 		if r.Window == nil {
 			return "–"
 		}
-		return fmt.Sprintf("**%s / %s** in %.1f s, %d uploads", size(r.Window.WriteBytes), size(r.Window.DirDelta), r.Window.Seconds, r.Window.Requests)
+		return fmt.Sprintf("**%s / %s** in %.1f s, %d uploads started", size(r.Window.WriteBytes), size(r.Window.DirDelta), r.Window.Seconds, r.Window.Started)
 	})
 	row("written, whole flood (write_bytes / data dir Δ)", func(r result) string {
 		return size(r.WriteBytes) + " / " + size(r.DirDelta)
 	})
 	row("child CPU (user+system)", func(r result) string {
 		per := ""
-		if r.Requests > 0 {
-			per = fmt.Sprintf(", %.2f ms per request", r.CPUSeconds*1000/float64(r.Requests))
+		if r.Started > 0 {
+			per = fmt.Sprintf(", %.0f ms per request started", r.CPUSeconds*1000/float64(r.Started))
 		}
 		return fmt.Sprintf("%.1f s%s", r.CPUSeconds, per)
 	})
-	row("heap allocated per request", func(r result) string { return size(r.AllocPerReq) })
+	row("heap allocated per request started", func(r result) string { return size(r.AllocPerReq) })
 	fmt.Fprintln(w)
 	for _, r := range rs {
 		if r.Login.Err != "" {

@@ -15,18 +15,20 @@ import (
 // result is what one scenario measured. Durations are in milliseconds,
 // sizes in bytes.
 type result struct {
-	Scenario    string  `json:"scenario"`
-	Conns       int     `json:"conns"`
-	DurationS   float64 `json:"duration_s"` // the flood's actual length
-	StoppedBy   string  `json:"stopped_by"` // "time" or "count"
-	Requests    int64   `json:"requests"`   // flood requests answered or failed (not those cut off at the end)
-	Unexpected  int64   `json:"unexpected"` // flood answers other than the scenario expects
-	Accepted    int64   `json:"accepted"`   // submit: reports that got a receipt
-	Statuses    map[string]int64
-	AnchorLogin float64    `json:"anchor_login_ms"` // median of idle logins
-	AnchorRep   float64    `json:"anchor_report_ms"`
-	Login       probeStats `json:"login"`
-	Report      probeStats `json:"report"`
+	Scenario    string           `json:"scenario"`
+	Conns       int              `json:"conns"`
+	DurationS   float64          `json:"duration_s"`      // the flood's actual length
+	StoppedBy   string           `json:"stopped_by"`      // "time" or "count"
+	Started     int64            `json:"started"`         // flood requests sent
+	Requests    int64            `json:"requests"`        // flood requests answered or failed (not those cut off at the end)
+	Cut         int64            `json:"cut"`             // flood requests still running when the flood ended
+	Unexpected  int64            `json:"unexpected"`      // flood answers other than the scenario expects
+	Accepted    int64            `json:"accepted"`        // submit: reports that got a receipt
+	Statuses    map[string]int64 `json:"answers"`         // flood answers by kind and status
+	AnchorLogin float64          `json:"anchor_login_ms"` // median of idle logins
+	AnchorRep   float64          `json:"anchor_report_ms"`
+	Login       probeStats       `json:"login"`
+	Report      probeStats       `json:"report"`
 
 	RSSBefore  int64 `json:"rss_before"` // VmRSS after the anchor, before the flood
 	PeakRSS    int64 `json:"peak_rss"`   // VmHWM, reset after the anchor
@@ -37,7 +39,8 @@ type result struct {
 	WriteBytes int64   `json:"write_bytes"`    // /proc/PID/io write_bytes delta over the flood
 	DirDelta   int64   `json:"data_dir_delta"` // data directory size delta over the flood
 	CPUSeconds float64 `json:"cpu_seconds"`    // utime+stime delta over the flood
-	// AllocPerReq is the heap the child allocated per flood request.
+	// AllocPerReq is the heap the child allocated per flood request
+	// started (a request cut off at the end has cost the child too).
 	AllocPerReq int64 `json:"alloc_per_request"`
 
 	// Window is set for wrongcaptcha: the first half of the flood, before
@@ -48,7 +51,7 @@ type result struct {
 // window is what the child wrote while only the flood ran.
 type window struct {
 	Seconds    float64 `json:"seconds"`
-	Requests   int64   `json:"requests"`
+	Started    int64   `json:"started"` // uploads sent so far
 	WriteBytes int64   `json:"write_bytes"`
 	DirDelta   int64   `json:"data_dir_delta"`
 }
@@ -141,7 +144,7 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 			io1, err1 := readProcIO(child.pid)
 			dir1, err2 := dirSize(child.dir)
 			if winErr = errors.Join(err1, err2); winErr == nil {
-				win = &window{Seconds: time.Since(start).Seconds(), Requests: f.requests.Load(), WriteBytes: io1.WriteBytes - io0.WriteBytes, DirDelta: dir1 - dir0}
+				win = &window{Seconds: time.Since(start).Seconds(), Started: f.started.Load(), WriteBytes: io1.WriteBytes - io0.WriteBytes, DirDelta: dir1 - dir0}
 			}
 		})
 	}
@@ -186,10 +189,11 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 	r.WriteBytes = io1.WriteBytes - io0.WriteBytes
 	r.DirDelta = dir1 - dir0
 	r.Window = win
-	r.Requests, r.Unexpected, r.Accepted = f.requests.Load(), f.unexpected.Load(), f.accepted.Load()
+	r.Started, r.Requests, r.Cut = f.started.Load(), f.requests.Load(), f.cut.Load()
+	r.Unexpected, r.Accepted = f.unexpected.Load(), f.accepted.Load()
 	r.Statuses = f.statuses()
-	if r.Requests > 0 {
-		r.AllocPerReq = int64(st1.HeapAllocBytes-st0.HeapAllocBytes) / r.Requests
+	if r.Started > 0 {
+		r.AllocPerReq = int64(st1.HeapAllocBytes-st0.HeapAllocBytes) / r.Started
 	}
 	r.StoppedBy = "time"
 	if f.exhausted.Load() {
@@ -300,7 +304,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type flood struct {
 	budget     int64
 	issued     atomic.Int64
+	started    atomic.Int64
 	requests   atomic.Int64
+	cut        atomic.Int64
 	unexpected atomic.Int64
 	accepted   atomic.Int64
 	exhausted  atomic.Bool
@@ -321,13 +327,15 @@ func (w *worker) take() bool {
 		w.f.exhausted.Store(true)
 		return false
 	}
+	w.f.started.Add(1)
 	return true
 }
 
 // record counts one request's outcome unless the flood's end cut it off.
 func (w *worker) record(ctx context.Context, kind string, status int, err error, expected bool) {
 	if err != nil && ctx.Err() != nil {
-		return // cut off by the end of the flood, not the server's doing
+		w.f.cut.Add(1) // cut off by the end of the flood, not the server's doing
+		return
 	}
 	key := kind + " " + strconv.Itoa(status)
 	if err != nil && status == 0 {
