@@ -54,7 +54,16 @@ type window struct {
 	Started    int64   `json:"started"` // uploads sent so far
 	WriteBytes int64   `json:"write_bytes"`
 	DirDelta   int64   `json:"data_dir_delta"`
+	// HeapAlloc is the heap the child allocated in the window. Decoding
+	// the flood's PNG once allocates at least DecodedPNG bytes, so a
+	// smaller HeapAlloc proves that no upload was decoded.
+	HeapAlloc  int64 `json:"heap_alloc"`
+	DecodedPNG int64 `json:"decoded_png"`
 }
+
+// NoDecoding reports whether the window's allocations rule out even one
+// decoded flood PNG.
+func (w *window) NoDecoding() bool { return w.HeapAlloc < w.DecodedPNG }
 
 // probeStats summarises the timed logins or reports during a flood.
 type probeStats struct {
@@ -143,8 +152,11 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 			}
 			io1, err1 := readProcIO(child.pid)
 			dir1, err2 := dirSize(child.dir)
-			if winErr = errors.Join(err1, err2); winErr == nil {
-				win = &window{Seconds: time.Since(start).Seconds(), Started: f.started.Load(), WriteBytes: io1.WriteBytes - io0.WriteBytes, DirDelta: dir1 - dir0}
+			st1, err3 := t.stats(ctx)
+			if winErr = errors.Join(err1, err2, err3); winErr == nil {
+				win = &window{Seconds: time.Since(start).Seconds(), Started: f.started.Load(),
+					WriteBytes: io1.WriteBytes - io0.WriteBytes, DirDelta: dir1 - dir0,
+					HeapAlloc: int64(st1.HeapAllocBytes - st0.HeapAllocBytes), DecodedPNG: int64(cfg.pngSide) * int64(cfg.pngSide) * 8}
 			}
 		})
 	}
