@@ -160,13 +160,14 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	hello, _ := json.Marshal(childHello{Addr: ln.Addr().String(), Side: sideLn.Addr().String()})
 	fmt.Fprintf(stdout, "%s\n", hello)
 
-	// Run until the parent closes standard input.
+	// Run until the parent closes standard input. Then stop at once, not
+	// gracefully: the measurement is over and the data directory is
+	// thrown away, so a handler still busy with a flood request need not
+	// finish.
 	io.Copy(io.Discard, in)
 	cancel()
-	shutdown, stop := context.WithTimeout(context.Background(), 5*time.Second)
-	defer stop()
 	side.Close()
-	return srv.Shutdown(shutdown)
+	return srv.Close()
 }
 
 // berlin is the office's time zone, as in cmd/meldestelle.
