@@ -157,7 +157,7 @@ func goals(r result) string {
 	}
 	if r.Window != nil {
 		parts = append(parts, "0 bytes written: "+yes(r.Window.WriteBytes == 0 && r.Window.DirDelta <= 0),
-			"no decoding: "+yes(r.Window.NoDecoding()))
+			"no decoding (heap < one decode): "+yes(r.Window.NoDecoding()))
 	}
 	return strings.Join(parts, "; ")
 }
