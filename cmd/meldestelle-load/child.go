@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -24,6 +25,7 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
+	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -144,8 +146,9 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          web.ServerErrorLog(logger),
+		ErrorLog:          handler.HTTPErrorLog(),
 	}
+	defer handler.FlushLogs()
 	go srv.Serve(ln)
 
 	// The side channel is a separate listener that only this measuring
@@ -175,23 +178,21 @@ var berlin, _ = time.LoadLocation("Europe/Berlin")
 
 func now() time.Time { return time.Now().In(berlin) }
 
-// applyMemoryLimit is the ONE spot where the child applies the memory-limit
-// rule of cmd/meldestelle serve (issue 8, item 3: debug.SetMemoryLimit
-// derived from the KDF concurrency, overridable by -memory-limit /
-// MELDESTELLE_MEMORY_LIMIT). That rule is being written in cmd/meldestelle
-// now; until it lands here, the child sets nothing itself and only the Go
-// runtime's own GOMEMLIMIT (inherited from the environment) applies. The
-// limit in effect is printed with the results.
+// applyMemoryLimit applies the rule of cmd/meldestelle serve's default
+// (-memory-limit auto): one argon2id buffer per KDF slot plus
+// vault.MemoryHeadroom, unless GOMEMLIMIT is set, which wins there too.
+// The limit in effect is printed with the results.
 func applyMemoryLimit(kdfConcurrency int) {
-	_ = kdfConcurrency // MEMORY-LIMIT: apply cmd/meldestelle's rule here.
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(vault.MemoryLimit(kdfConcurrency, vault.DefaultParams))
 }
 
-// productionCaptchaStore is the captcha store cmd/meldestelle serve uses.
-// Today serve sets none, so dchest's default applies: a memory store that
-// keeps each captcha for captcha.Expiration. CAPTCHA-STORE: when serve
-// sets a capped store, build the same one here.
+// productionCaptchaStore is the captcha store cmd/meldestelle serve sets:
+// capped by count, with dchest's ten-minute expiry.
 func productionCaptchaStore() captcha.Store {
-	return captcha.NewMemoryStore(captcha.CollectNum, captcha.Expiration)
+	return captchastore.New(captchastore.DefaultMax)
 }
 
 // sideChannel serves the measuring side channel: GET /digits/{id} returns
