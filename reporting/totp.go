@@ -115,14 +115,14 @@ func totpAD(salt []byte) vault.AD {
 	return vault.AD{Purpose: "totp", Row: "user:" + hex.EncodeToString(salt)}
 }
 
-// checkSecondFactor is called by LoginFrom after the password matched, on
-// the attempt that the password check reserved (so a wrong code stays
-// counted as a failed attempt), with
-// the password's credentials (whose KEK opens the sealed TOTP secret) and
-// the code typed into the login form's totp field. A user without
-// two-factor passes. Only now, after a correct password, may the answer
-// say that a code is missing or wrong: it tells nothing to someone who
-// does not know the password.
+// checkSecondFactor is called by LoginFrom after the password matched,
+// with the password's credentials (whose KEK opens the sealed TOTP secret)
+// and the code typed into the login form's totp field. It is part of the
+// attempt the password check reserved, so a wrong or missing code leaves
+// that attempt counted as a failure. A user without two-factor passes.
+// Only now, after a correct password on an attempt the lock allowed, may
+// the answer say that a code is missing or wrong: it tells nothing to
+// someone who does not know the password.
 func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Credentials, code string) error {
 	st, err := o.store.TOTP(ctx, u.ID)
 	if err != nil {
