@@ -271,3 +271,55 @@ func TestReauthCodesThrottled(t *testing.T) {
 		t.Errorf("right password and code while locked: %v, want refused at the password", err)
 	}
 }
+
+// auditGate holds the first failed-login audit entry until released, so
+// that the attempt writing it is still running (holding its counter's
+// in-flight slot) while another attempt arrives.
+type auditGate struct {
+	*storage.DB
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *auditGate) AppendAudit(ctx context.Context, e *reporting.AuditEntry) error {
+	if e.Action == reporting.AuditLoginFailed {
+		g.once.Do(func() {
+			close(g.entered)
+			<-g.release
+		})
+	}
+	return g.DB.AppendAudit(ctx, e)
+}
+
+// While one attempt on a counter is running, a second one on the same
+// counter is refused with the wrong-password answer even with the right
+// password, and stays counted; an attempt on another counter (the user's
+// known device) is not held up by it.
+func TestLoginBusyCounterRefused(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	ctx := t.Context()
+	mine, err := e.office.LoginFrom(ctx, reporting.LoginAttempt{Name: adminName, Password: adminPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &auditGate{DB: e.db, entered: make(chan struct{}), release: make(chan struct{})}
+	office := reporting.NewOffice(gate, e.kdf, fastParams, e.clock.Now)
+	t.Cleanup(office.Close)
+
+	done := make(chan error)
+	go func() { _, _, err := office.Login(ctx, adminName, "falsch falsch falsch", ""); done <- err }()
+	<-gate.entered
+	_, _, busy := office.Login(ctx, adminName, adminPassword, "")
+	_, fromDevice := office.LoginFrom(ctx, reporting.LoginAttempt{Name: adminName, Password: adminPassword, Device: mine.Device})
+	close(gate.release)
+	wantLoginRefused(t, "first, wrong", <-done, "error.login.failed")
+	wantLoginRefused(t, "second, right, while the first runs", busy, "error.login.failed")
+	if fromDevice != nil {
+		t.Errorf("the known device was held up by a stranger's running attempt: %v", fromDevice)
+	}
+	if st := lockState(t, e, 0); st.Failures != 2 {
+		t.Errorf("shared counter %+v, want both attempts counted", st)
+	}
+}
