@@ -148,13 +148,11 @@ type AccountStore interface {
 	// CreateUserSession stores a new session if the user is still enabled
 	// with this role and verifier; EUnauthorized otherwise.
 	CreateUserSession(ctx context.Context, s Session, role string, verifier []byte) error
-	// LoginState returns a counter's failed logins and lock; ENotFound if
-	// there is no such user or device of the user.
-	LoginState(ctx context.Context, b LoginBucket) (LoginState, error)
 	// ReserveLoginAttempt decides, in one transaction, whether an attempt
 	// may be evaluated: false if the counter is locked at now; otherwise
 	// it counts the attempt as a failure in advance, sets the lock to
-	// lock(failures so far) and returns true. ENotFound as LoginState.
+	// lock(failures so far) and returns true. ENotFound if there is no
+	// such user, or no such device of the user.
 	ReserveLoginAttempt(ctx context.Context, b LoginBucket, now time.Time, lock func(failures int) time.Time) (bool, error)
 	// ClearLoginFailures resets a counter after a successful login; for a
 	// device it also records now as its last use.
@@ -343,7 +341,7 @@ func (o *Office) teamNames(ctx context.Context, userID int64) ([]string, error) 
 // attempt is counted as a failure before argon2id runs, in the transaction
 // that checks the lock, and only a full success clears the counter again:
 // attempts sent in parallel cannot all start before the first failure is
-// recorded. A stranger can so lock only the shared counter; the user's own
+// recorded. So a stranger can lock only the shared counter; the user's own
 // browser still gets in with its device's budget, and an admin (or the
 // command line) can unlock.
 
