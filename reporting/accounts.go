@@ -27,7 +27,17 @@ const (
 	// (at most 96 guesses a day), short enough that someone who only
 	// mistyped is not locked out for the day.
 	LoginLockMax = 15 * time.Minute
+	// MaxLoginDevices is how many known devices a user keeps; a login
+	// from one more forgets the one unused longest.
+	MaxLoginDevices = 10
+	// LoginDeviceLifetime is how long a known device stays known without
+	// a successful login from it.
+	LoginDeviceLifetime = 90 * 24 * time.Hour
 )
+
+// AuditLoginUnlock: an admin (or the operator on the command line) reset
+// a user's failed logins and locks.
+const AuditLoginUnlock = "login_unlock"
 
 // User states on the users page.
 const (
@@ -66,12 +76,36 @@ type UserRow struct {
 	Expires   time.Time // of the pending invitation; zero when none is left
 	LastLogin string    // the day of the last login, "" for never
 	State     string    // one of the State constants; set by Office.Users
+
+	LoginFailures  int       // failed logins on the shared counter of unknown clients
+	DeviceFailures int       // failed logins on the user's known devices, summed
+	LockedUntil    time.Time // the shared counter's lock; zero when none was set
+	Locked         bool      // the shared lock is active now; set by Office.Users
 }
 
-// LoginState is an account's run of failed logins and the lock it earned.
+// LoginState is a counter's run of failed logins and the lock it earned.
 type LoginState struct {
 	Failures    int
 	LockedUntil time.Time
+}
+
+// LoginBucket names the failure counter a login attempt spends: the
+// account's shared counter of clients it does not know (Device 0), or the
+// counter of one of the account's known devices (LoginDevice.ID).
+type LoginBucket struct {
+	UserID int64
+	Device int64
+}
+
+// LoginDevice is a browser that completed a login (password and second
+// factor), as stored: only its token's hash. It authenticates nothing; it
+// only decides which counter the browser's login attempts spend.
+type LoginDevice struct {
+	ID        int64
+	UserID    int64
+	TokenHash []byte
+	Created   time.Time
+	LastUsed  time.Time // of the last successful login from it
 }
 
 // AccountStore keeps office users beyond the first admin: invitations,
@@ -114,13 +148,28 @@ type AccountStore interface {
 	// CreateUserSession stores a new session if the user is still enabled
 	// with this role and verifier; EUnauthorized otherwise.
 	CreateUserSession(ctx context.Context, s Session, role string, verifier []byte) error
-	// LoginState returns a user's failed logins and lock.
-	LoginState(ctx context.Context, userID int64) (LoginState, error)
-	// RecordLoginFailure counts a failed login and sets the lock to
-	// lock(failures so far), in one transaction.
-	RecordLoginFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) error
-	// RecordLogin clears the failed logins and lock and records the day.
+	// ReserveLoginAttempt decides, in one transaction, whether an attempt
+	// may be evaluated: false if the counter is locked at now; otherwise
+	// it counts the attempt as a failure in advance, sets the lock to
+	// lock(failures so far) and returns true. ENotFound if there is no
+	// such user, or no such device of the user.
+	ReserveLoginAttempt(ctx context.Context, b LoginBucket, now time.Time, lock func(failures int) time.Time) (bool, error)
+	// ClearLoginFailures resets a counter after a successful login; for a
+	// device it also records now as its last use.
+	ClearLoginFailures(ctx context.Context, b LoginBucket, now time.Time) error
+	// RecordLogin records the day of a user's successful login.
 	RecordLogin(ctx context.Context, userID int64, day string) error
+	// LoginDevice finds a known device by its token's hash; ENotFound if
+	// there is none.
+	LoginDevice(ctx context.Context, tokenHash []byte) (LoginDevice, error)
+	// AddLoginDevice stores a new known device and returns its ID; in the
+	// same transaction it deletes devices unused since expireBefore and
+	// the user's devices beyond the keep most recently used.
+	AddLoginDevice(ctx context.Context, d LoginDevice, keep int, expireBefore time.Time) (int64, error)
+	// UnlockLogin resets a user's shared counter and all their device
+	// counters and appends e to the audit log, in one transaction;
+	// ENotFound if there is no such user.
+	UnlockLogin(ctx context.Context, userID int64, e *AuditEntry) error
 }
 
 // accountAdmin refuses anyone but an admin. The routes check the role
@@ -284,7 +333,19 @@ func (o *Office) teamNames(ctx context.Context, userID int64) ([]string, error) 
 
 // ---- login throttling ----
 
-// lockUntil returns until when an account with this many failed logins in
+// Every check of a user's password (at login, and again before a change
+// of the password or of the second factor) together with the second-factor
+// code that follows it is one attempt, and each attempt spends a counter
+// (LoginBucket): the counter of a known device if the browser presents its
+// cookie, else the account's shared counter of unknown clients. The
+// attempt is counted as a failure before argon2id runs, in the transaction
+// that checks the lock, and only a full success clears the counter again:
+// attempts sent in parallel cannot all start before the first failure is
+// recorded. So a stranger can lock only the shared counter; the user's own
+// browser still gets in with its device's budget, and an admin (or the
+// command line) can unlock.
+
+// lockUntil returns until when a counter with this many failed logins in
 // a row must wait: not at all for the first FreeLoginAttempts, then
 // LoginLockBase, doubling with each further failure up to LoginLockMax.
 func lockUntil(now time.Time, failures int) time.Time {
@@ -298,27 +359,164 @@ func lockUntil(now time.Time, failures int) time.Time {
 	return now.Add(min(d, LoginLockMax))
 }
 
-// loginLocked reports whether u must wait before the next attempt.
-func (o *Office) loginLocked(ctx context.Context, u User) (bool, error) {
-	st, err := o.store.LoginState(ctx, u.ID)
-	if err != nil {
-		return false, err
+// passwordCheck is one attempt at a user's password.
+type passwordCheck struct {
+	bucket    LoginBucket
+	evaluated bool // the attempt was allowed and argon2id derived the credentials
+	ok        bool // evaluated, the password matched, and the user is enabled
+	creds     vault.Credentials
+	release   func() // frees the counter's in-flight slot; nil when none is held
+}
+
+// end frees the attempt's in-flight slot once the attempt is decided.
+func (p *passwordCheck) end() {
+	if p.release != nil {
+		p.release()
+		p.release = nil
 	}
-	return o.now().Before(st.LockedUntil), nil
 }
 
-// countLoginFailure records a failed attempt on u's account.
-func (o *Office) countLoginFailure(ctx context.Context, u User) error {
+// checkPassword spends one attempt of u's counter (device 0: the shared
+// one) on password. The attempt is reserved, counted as a failure, before
+// argon2id runs; an attempt refused because the counter is locked, or
+// because another attempt on it is still running, does the same argon2id
+// work on a salt of nobody's and comes back not ok, so that every refusal
+// takes as long as a wrong password. The caller calls end, and passed
+// when everything the attempt asked for (password, code) was right.
+func (o *Office) checkPassword(ctx context.Context, u User, device int64, password string) (*passwordCheck, error) {
+	p := &passwordCheck{bucket: LoginBucket{UserID: u.ID, Device: device}}
 	now := o.now()
-	return o.store.RecordLoginFailure(ctx, u.ID, func(n int) time.Time { return lockUntil(now, n) })
+	allowed, err := o.store.ReserveLoginAttempt(ctx, p.bucket, now, func(n int) time.Time { return lockUntil(now, n) })
+	if err != nil {
+		return nil, fmt.Errorf("login attempt: %w", err)
+	}
+	if allowed {
+		// One evaluated attempt per counter at a time. The reservation
+		// already keeps the count exact; this keeps a burst on one account
+		// from occupying every argon2id slot, and a refused attempt stays
+		// counted, like a wrong one.
+		p.release, allowed = o.holdAttempt(p.bucket)
+	}
+	if !allowed {
+		return p, o.dummyWork(ctx, password, u.Params)
+	}
+	p.creds, err = o.kdf.Password(ctx, password, u.Salt, u.Params)
+	if err != nil {
+		p.end()
+		return nil, fmt.Errorf("login attempt: %w", err)
+	}
+	p.evaluated = true
+	p.ok = p.creds.Matches(u.Verifier) && !u.Disabled
+	return p, nil
 }
 
-// loginFailed records and audits a wrong password (or a disabled account).
-func (o *Office) loginFailed(ctx context.Context, u User) error {
-	if err := o.countLoginFailure(ctx, u); err != nil {
+// passed clears the attempt's counter after a full success.
+func (o *Office) passed(ctx context.Context, p *passwordCheck) error {
+	if err := o.store.ClearLoginFailures(ctx, p.bucket, o.now()); err != nil {
+		return fmt.Errorf("login success: %w", err)
+	}
+	return nil
+}
+
+// dummyWork spends the argon2id work of a password check whose result
+// nobody looks at: for an unknown name, a locked counter and a busy one.
+// params are those a real check of the same user would use (for an
+// unknown name, those of new users), so the time is the same.
+func (o *Office) dummyWork(ctx context.Context, password string, params vault.Params) error {
+	if _, err := o.kdf.Password(ctx, password, dummySalt, params); err != nil {
+		return fmt.Errorf("login attempt: %w", err)
+	}
+	return nil
+}
+
+// holdAttempt takes the in-flight slot of a counter; false if another
+// attempt holds it. It is per counter, not per account, so that a
+// stranger's attempts on the shared counter never make the user's own
+// device "busy".
+func (o *Office) holdAttempt(b LoginBucket) (func(), bool) {
+	o.attemptMu.Lock()
+	defer o.attemptMu.Unlock()
+	if _, busy := o.inflight[b]; busy {
+		return nil, false
+	}
+	if o.inflight == nil {
+		o.inflight = map[LoginBucket]struct{}{}
+	}
+	o.inflight[b] = struct{}{}
+	return func() {
+		o.attemptMu.Lock()
+		delete(o.inflight, b)
+		o.attemptMu.Unlock()
+	}, true
+}
+
+// deviceOf returns the device a device token names: its ID if it is one
+// of u's devices and was used within LoginDeviceLifetime, else 0 (the
+// shared counter). A missing, made-up, expired or other user's token all
+// count as an unknown client.
+func (o *Office) deviceOf(u User, d LoginDevice, found bool) int64 {
+	if !found || d.UserID != u.ID || o.now().Sub(d.LastUsed) > LoginDeviceLifetime {
+		return 0
+	}
+	return d.ID
+}
+
+// lookupDevice finds the device a browser's device token names.
+func (o *Office) lookupDevice(ctx context.Context, token string) (LoginDevice, bool, error) {
+	if token == "" {
+		return LoginDevice{}, false, nil
+	}
+	d, err := o.store.LoginDevice(ctx, vault.HashToken(token))
+	if ErrorCode(err) == ENotFound {
+		return LoginDevice{}, false, nil
+	}
+	if err != nil {
+		return LoginDevice{}, false, fmt.Errorf("login device: %w", err)
+	}
+	return d, true, nil
+}
+
+// rememberDevice makes the browser that just logged in from an unknown
+// client a known device of u, and returns the token for its cookie.
+func (o *Office) rememberDevice(ctx context.Context, u User) (string, error) {
+	token := vault.NewToken()
+	now := o.now()
+	_, err := o.store.AddLoginDevice(ctx, LoginDevice{UserID: u.ID, TokenHash: vault.HashToken(token), Created: now, LastUsed: now},
+		MaxLoginDevices, now.Add(-LoginDeviceLifetime))
+	if err != nil {
+		return "", fmt.Errorf("login device: %w", err)
+	}
+	return token, nil
+}
+
+// UnlockLogin resets a user's failed logins and locks, the shared counter
+// and every device's; admins only. The audit entry is written in the same
+// transaction.
+func (o *Office) UnlockLogin(ctx context.Context, s *OfficeSession, userID int64) error {
+	if err := accountAdmin(s); err != nil {
 		return err
 	}
-	return o.auditUser(ctx, u, AuditLoginFailed, "")
+	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d", userID)}
+	if err := o.store.UnlockLogin(ctx, userID, e); err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	return nil
+}
+
+// UnlockLoginByName is UnlockLogin for the command line, for a deployment
+// whose only admin is locked out without a known browser. Whoever runs it
+// holds the server and its database already; the entry names the
+// "system" as the actor.
+func (o *Office) UnlockLoginByName(ctx context.Context, name string) error {
+	u, err := o.store.UserByName(ctx, strings.TrimSpace(name))
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	e := &AuditEntry{At: o.now(), UserName: "system", Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d command_line", u.ID)}
+	if err := o.store.UnlockLogin(ctx, u.ID, e); err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	return nil
 }
 
 // ---- users (admin) ----
@@ -352,6 +550,10 @@ func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error)
 			r.State = StateExpired
 		default:
 			r.State = StateActive
+		}
+		r.Locked = now.Before(r.LockedUntil)
+		if !r.LockedUntil.IsZero() {
+			r.LockedUntil = r.LockedUntil.In(now.Location())
 		}
 	}
 	return rows, nil
@@ -613,24 +815,27 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 		return err
 	}
 	wrong := fieldErrors{"old": "error.accounts.old_password"}.err()
-	if locked, err := o.loginLocked(ctx, u); err != nil {
-		return err
-	} else if locked {
-		return wrong
-	}
-	old, err := o.kdf.Password(ctx, f.Old, u.Salt, u.Params)
+	// The old password spends the login counter of the device the
+	// session logged in from: a taken-over session gets no more guesses
+	// than the login form gives, and a locked counter refuses even the
+	// right password, with the same answer.
+	p, err := o.checkPassword(ctx, u, s.device, f.Old)
 	if err != nil {
 		return err
 	}
-	if !old.Matches(u.Verifier) {
-		if err := o.countLoginFailure(ctx, u); err != nil {
-			return err
-		}
-		if err := o.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
-			return err
+	defer p.end()
+	if !p.ok {
+		if p.evaluated {
+			if err := o.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
+				return err
+			}
 		}
 		return wrong
 	}
+	if err := o.passed(ctx, p); err != nil {
+		return err
+	}
+	old := p.creds
 	pair, err := old.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
 		return err

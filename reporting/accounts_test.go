@@ -574,7 +574,7 @@ func TestAccountsLoginSlowdown(t *testing.T) {
 	admin, _ := e.db.UserByName(ctx, adminName)
 	failures := func() reporting.LoginState {
 		t.Helper()
-		st, err := e.db.LoginState(ctx, admin.ID)
+		st, err := e.db.LoginState(ctx, reporting.LoginBucket{UserID: admin.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

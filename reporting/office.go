@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ type Office struct {
 
 	mu       sync.Mutex
 	sessions map[string]*OfficeSession // by hex of the token hash
+
+	attemptMu sync.Mutex
+	inflight  map[LoginBucket]struct{} // counters with a password check running (accounts.go)
 }
 
 // OfficeSession is one logged-in user with the team keys their password
@@ -46,6 +50,7 @@ type OfficeSession struct {
 	lastSeen time.Time
 	hash     []byte
 	totp     *totpEnrolment // a two-factor enrolment not yet confirmed (totp.go); guarded by Office.mu
+	device   int64          // the known device the login came from, 0: an unknown client; its counter throttles re-checks
 }
 
 // NewOffice returns the office service. params are used for new users;
@@ -167,82 +172,121 @@ func userTeamKeyAD(salt []byte, pub vault.PublicKey) vault.AD {
 }
 
 // dummySalt is used to spend the same argon2id work on an unknown user
-// name as on a known one, so the answer's timing does not tell which.
+// name, a locked counter or a busy one as on a password check, so the
+// answer's timing does not tell which.
 var dummySalt = vault.NewSalt()
 
-// Login checks a user's password (and second factor), unwraps their team
-// keys into a new session and returns the session token for the cookie.
-// Unknown user, wrong password, disabled and locked account give the same
-// error.
+// LoginAttempt is what the login form sends, with the device token of the
+// browser's device cookie ("" for none).
+type LoginAttempt struct {
+	Name     string
+	Password string
+	Code     string // TOTP or recovery code; "" when the user has none
+	Device   string
+}
+
+// LoginResult is a successful login: the session token for the cookie,
+// the session, and the device token for the device cookie (the one the
+// browser presented if it named a known device of the user, else a new
+// one).
+type LoginResult struct {
+	Token   string
+	Session *OfficeSession
+	Device  string
+}
+
+// Login checks a user's password (and second factor) from a client that
+// presents no device cookie; see LoginFrom.
 func (o *Office) Login(ctx context.Context, name, password, totp string) (string, *OfficeSession, error) {
+	r, err := o.LoginFrom(ctx, LoginAttempt{Name: name, Password: password, Code: totp})
+	return r.Token, r.Session, err
+}
+
+// LoginFrom checks a user's password (and second factor), unwraps their
+// team keys into a new session and returns the session token for the
+// cookie and the device token for the device cookie. Unknown user, wrong
+// password, disabled account, locked counter and a concurrent attempt on
+// the same counter give the same error after the same argon2id work; a
+// missing or wrong code is told only after the right password, on an
+// attempt the lock allowed.
+func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, error) {
 	denied := Errorf(EUnauthorized, "error.login.failed")
-	u, err := o.store.UserByName(ctx, strings.TrimSpace(name))
-	if ErrorCode(err) == ENotFound {
-		if _, err := o.kdf.Password(ctx, password, dummySalt, o.params); err != nil {
-			return "", nil, err
-		}
-		return "", nil, denied
-	} else if err != nil {
-		return "", nil, err
-	}
-	// A locked account (too many failures) is refused before argon2id
-	// runs, so guessing costs the attacker time and the server nothing;
-	// the answer is the same as for a wrong password.
-	if locked, err := o.loginLocked(ctx, u); err != nil {
-		return "", nil, err
-	} else if locked {
-		return "", nil, denied
-	}
-	creds, err := o.kdf.Password(ctx, password, u.Salt, u.Params)
+	// The device is looked up before the user, for every attempt, so an
+	// unknown name does the same reads as a known one.
+	dev, found, err := o.lookupDevice(ctx, a.Device)
 	if err != nil {
-		return "", nil, err
+		return LoginResult{}, err
 	}
-	if !creds.Matches(u.Verifier) || u.Disabled {
-		if err := o.loginFailed(ctx, u); err != nil {
-			return "", nil, err
+	u, err := o.store.UserByName(ctx, strings.TrimSpace(a.Name))
+	if ErrorCode(err) == ENotFound {
+		if err := o.dummyWork(ctx, a.Password, o.params); err != nil {
+			return LoginResult{}, err
 		}
-		return "", nil, denied
+		return LoginResult{}, denied
+	} else if err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	if err := o.checkSecondFactor(ctx, u, creds, totp); err != nil {
-		// A wrong second factor counts too, so the code cannot be guessed
-		// at leisure by someone who knows the password.
-		if ErrorCode(err) == EUnauthorized && totp != "" {
-			if err := o.countLoginFailure(ctx, u); err != nil {
-				return "", nil, err
+	device := o.deviceOf(u, dev, found)
+	p, err := o.checkPassword(ctx, u, device, a.Password)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	defer p.end()
+	if !p.ok {
+		if p.evaluated {
+			if err := o.auditUser(ctx, u, AuditLoginFailed, ""); err != nil {
+				return LoginResult{}, err
 			}
 		}
-		return "", nil, err
+		return LoginResult{}, denied
+	}
+	// The code is part of the same attempt: a wrong one leaves the
+	// attempt counted, so codes cannot be guessed at leisure by someone
+	// who knows the password.
+	if err := o.checkSecondFactor(ctx, u, p.creds, a.Code); err != nil {
+		return LoginResult{}, err
 	}
 	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
 	if err != nil {
-		return "", nil, err
+		return LoginResult{}, err
 	}
 	// A stored envelope that does not open after the verifier matched is
 	// corruption, not a wrong password: it is an internal error.
-	own, err := creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
+	own, err := p.creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
-		return "", nil, err
+		return LoginResult{}, err
 	}
 	ring := vault.NewKeyring()
 	for _, w := range wrapped {
 		t, err := own.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
 		if err != nil {
-			return "", nil, err
+			return LoginResult{}, err
 		}
 		ring.Add(w.TeamID, t)
 	}
 	token := vault.NewToken()
 	now := o.now()
-	s := &OfficeSession{User: u, Keys: ring, created: now, lastSeen: now, hash: vault.HashToken(token)}
+	s := &OfficeSession{User: u, Keys: ring, created: now, lastSeen: now, hash: vault.HashToken(token), device: device}
 	if err := o.addSession(ctx, s, u); ErrorCode(err) == EUnauthorized {
-		return "", nil, denied
+		return LoginResult{}, denied
 	} else if err != nil {
-		return "", nil, err
+		return LoginResult{}, err
+	}
+	if err := o.passed(ctx, p); err != nil {
+		return LoginResult{}, err
+	}
+	deviceToken := a.Device
+	if device == 0 {
+		// Password and second factor were right: from now on this browser
+		// spends its own counter, which no stranger can touch.
+		if deviceToken, err = o.rememberDevice(ctx, u); err != nil {
+			return LoginResult{}, err
+		}
 	}
 	if err := o.audit(ctx, s, AuditLogin, "", ""); err != nil {
-		return "", nil, err
+		return LoginResult{}, err
 	}
-	return token, s, nil
+	return LoginResult{Token: token, Session: s, Device: deviceToken}, nil
 }
 
 // Session returns the live session for a token, ending it when it has been

@@ -115,12 +115,14 @@ func totpAD(salt []byte) vault.AD {
 	return vault.AD{Purpose: "totp", Row: "user:" + hex.EncodeToString(salt)}
 }
 
-// checkSecondFactor is called by Login after the password matched, with
-// the password's credentials (whose KEK opens the sealed TOTP secret) and
-// the code typed into the login form's totp field. A user without
-// two-factor passes. Only now, after a correct password, may the answer
-// say that a code is missing or wrong: it tells nothing to someone who
-// does not know the password.
+// checkSecondFactor is called by LoginFrom after the password matched,
+// with the password's credentials (whose KEK opens the sealed TOTP secret)
+// and the code typed into the login form's totp field. It is part of the
+// attempt the password check reserved, so a wrong or missing code leaves
+// that attempt counted as a failure. A user without two-factor passes.
+// Only now, after a correct password on an attempt the lock allowed, may
+// the answer say that a code is missing or wrong: it tells nothing to
+// someone who does not know the password.
 func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Credentials, code string) error {
 	st, err := o.store.TOTP(ctx, u.ID)
 	if err != nil {
@@ -373,24 +375,31 @@ func (o *Office) TOTPQRCode(s *OfficeSession) ([]byte, error) {
 // must not be enough to turn two-factor off or to learn recovery codes.
 // It also yields the KEK that seals and opens the TOTP secret, which the
 // session does not keep. The user is read afresh, as the password may
-// have changed since login. A wrong password gives the message ID for
-// the password field.
-func (o *Office) reauthenticate(ctx context.Context, s *OfficeSession, password string) (User, vault.Credentials, string, error) {
+// have changed since login. The check spends the login counter of the
+// device the session logged in from, like a login: a taken-over session
+// cannot guess the password faster than the login form, and a locked
+// counter refuses the right password too. A wrong (or refused) password
+// gives the message ID for the password field. The caller ends the check,
+// and calls passed once the code was right as well.
+func (o *Office) reauthenticate(ctx context.Context, s *OfficeSession, password string) (User, *passwordCheck, string, error) {
 	u, err := o.store.User(ctx, s.User.ID)
 	if err != nil {
-		return User{}, vault.Credentials{}, "", err
+		return User{}, nil, "", err
 	}
-	creds, err := o.kdf.Password(ctx, password, u.Salt, u.Params)
+	p, err := o.checkPassword(ctx, u, s.device, password)
 	if err != nil {
-		return User{}, vault.Credentials{}, "", err
+		return User{}, nil, "", err
 	}
-	if !creds.Matches(u.Verifier) || u.Disabled {
-		if err := o.auditUser(ctx, u, AuditLoginFailed, "totp_reauth"); err != nil {
-			return User{}, vault.Credentials{}, "", err
+	if !p.ok {
+		if p.evaluated {
+			if err := o.auditUser(ctx, u, AuditLoginFailed, "totp_reauth"); err != nil {
+				p.end()
+				return User{}, nil, "", err
+			}
 		}
-		return u, vault.Credentials{}, "error.totp.password", nil
+		return u, p, "error.totp.password", nil
 	}
-	return u, creds, "", nil
+	return u, p, "", nil
 }
 
 // EnableTOTP confirms the session's pending enrolment with the user's
@@ -406,10 +415,11 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 		return nil, Errorf(EConflict, "error.totp.no_enrolment")
 	}
 	errs := fieldErrors{}
-	u, creds, msg, err := o.reauthenticate(ctx, s, password)
+	u, check, msg, err := o.reauthenticate(ctx, s, password)
 	if err != nil {
 		return nil, err
 	}
+	defer check.end()
 	if msg != "" {
 		errs.add("password", msg)
 	}
@@ -420,7 +430,10 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	sealed := creds.KEK.Seal([]byte(p.key.Secret()), totpAD(u.Salt))
+	if err := o.passed(ctx, check); err != nil {
+		return nil, err
+	}
+	sealed := check.creds.KEK.Seal([]byte(p.key.Secret()), totpAD(u.Salt))
 	codes, hashes := newRecoveryCodes(u.ID)
 	// The confirming code's step is stored as used: it cannot log in.
 	if err := o.store.EnableTOTP(ctx, u.ID, sealed, step, hashes); err != nil {
@@ -448,16 +461,17 @@ func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, co
 	if !st.Enabled() {
 		return User{}, Errorf(EConflict, "error.totp.not_on")
 	}
-	u, creds, msg, err := o.reauthenticate(ctx, s, password)
+	u, check, msg, err := o.reauthenticate(ctx, s, password)
 	if err != nil {
 		return User{}, err
 	}
+	defer check.end()
 	if msg != "" {
 		// Without the password the secret does not open, so the code
 		// cannot be checked either.
 		return User{}, fieldErrors{"password": msg}.err()
 	}
-	secret, err := creds.KEK.Open(st.Sealed, totpAD(u.Salt))
+	secret, err := check.creds.KEK.Open(st.Sealed, totpAD(u.Salt))
 	if err != nil {
 		return User{}, err
 	}
@@ -469,7 +483,11 @@ func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, co
 		if err := o.auditUser(ctx, u, AuditLoginFailed, "totp"); err != nil {
 			return User{}, err
 		}
+		// The attempt stays counted: a wrong code is a failed attempt.
 		return User{}, fieldErrors{"code": msg}.err()
+	}
+	if err := o.passed(ctx, check); err != nil {
+		return User{}, err
 	}
 	return u, nil
 }

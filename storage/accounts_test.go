@@ -65,7 +65,7 @@ func accAlive(t *testing.T, db *storage.DB, hash []byte) bool {
 func TestAccountsMigration(t *testing.T) {
 	db := openDB(t)
 	_, admin := setUp(t, db)
-	st, err := db.LoginState(t.Context(), admin.ID)
+	st, err := db.LoginState(t.Context(), reporting.LoginBucket{UserID: admin.ID})
 	if err != nil || st.Failures != 0 || !st.LockedUntil.IsZero() {
 		t.Errorf("LoginState of the first admin = %+v, %v", st, err)
 	}
@@ -347,13 +347,16 @@ func TestAccountsCreateUserSession(t *testing.T) {
 	}
 }
 
-// Failed logins count up in the database, the lock is what the caller
-// computes from the count (rounded up to a second, never shortened by a
-// later smaller one), and a successful login clears both.
+// An attempt is counted before it is evaluated: while the counter is
+// unlocked each reservation counts up and sets the lock the caller computes
+// from the count (rounded up to a second, never shortened by a later
+// smaller one); while it is locked a reservation is refused and counts
+// nothing. Clearing resets the counter; recording a login does not.
 func TestAccountsLoginThrottle(t *testing.T) {
 	db := openDB(t)
 	ctx := t.Context()
 	_, admin := setUp(t, db)
+	shared := reporting.LoginBucket{UserID: admin.ID}
 	var seen []int
 	lock := func(n int) time.Time {
 		seen = append(seen, n)
@@ -362,31 +365,172 @@ func TestAccountsLoginThrottle(t *testing.T) {
 		}
 		return accT0.Add(time.Duration(n) * time.Second).Add(time.Millisecond)
 	}
-	for range 4 {
-		if err := db.RecordLoginFailure(ctx, admin.ID, lock); err != nil {
+	reserve := func(b reporting.LoginBucket, at time.Time, lock func(int) time.Time) bool {
+		t.Helper()
+		ok, err := db.ReserveLoginAttempt(ctx, b, at, lock)
+		if err != nil {
 			t.Fatal(err)
 		}
+		return ok
 	}
-	if !slices.Equal(seen, []int{1, 2, 3, 4}) {
-		t.Errorf("lock saw counts %v", seen)
+	state := func(b reporting.LoginBucket) reporting.LoginState {
+		t.Helper()
+		st, err := db.LoginState(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
 	}
-	st, err := db.LoginState(ctx, admin.ID)
-	if err != nil || st.Failures != 4 || !st.LockedUntil.Equal(accT0.Add(5*time.Second)) {
-		t.Errorf("LoginState = %+v, %v; want 4 failures, locked until t0+5s", st, err)
+	for i := range 3 {
+		if !reserve(shared, accT0, lock) {
+			t.Fatalf("attempt %d refused before any lock", i+1)
+		}
 	}
-	if err := db.RecordLoginFailure(ctx, admin.ID, func(int) time.Time { return accT0 }); err != nil {
-		t.Fatal(err)
+	if reserve(shared, accT0.Add(3*time.Second), lock) {
+		t.Error("an attempt while locked was allowed")
 	}
-	if st, _ := db.LoginState(ctx, admin.ID); !st.LockedUntil.Equal(accT0.Add(5 * time.Second)) {
-		t.Errorf("a shorter lock shortened the running one: %v", st.LockedUntil)
+	if !slices.Equal(seen, []int{1, 2, 3}) {
+		t.Errorf("lock saw counts %v; the refused attempt must not count", seen)
+	}
+	if st := state(shared); st.Failures != 3 || !st.LockedUntil.Equal(accT0.Add(4*time.Second)) {
+		t.Errorf("LoginState = %+v; want 3 failures, locked until t0+4s", st)
+	}
+	if !reserve(shared, accT0.Add(4*time.Second), lock) {
+		t.Error("an attempt once the lock passed was refused")
+	}
+	if !reserve(shared, accT0.Add(5*time.Second), func(int) time.Time { return accT0 }) {
+		t.Error("an attempt once the lock passed was refused")
+	}
+	if st := state(shared); st.Failures != 5 || !st.LockedUntil.Equal(accT0.Add(5*time.Second)) {
+		t.Errorf("a shorter lock shortened the running one: %+v", st)
 	}
 	if err := db.RecordLogin(ctx, admin.ID, "2026-05-20"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := db.LoginState(ctx, admin.ID); st.Failures != 0 || !st.LockedUntil.IsZero() {
+	if st := state(shared); st.Failures != 5 {
+		t.Errorf("recording the day cleared the counter: %+v", st)
+	}
+	if err := db.ClearLoginFailures(ctx, shared, accT0); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(shared); st.Failures != 0 || !st.LockedUntil.IsZero() {
 		t.Errorf("after a login: %+v", st)
 	}
-	wantCode(t, db.RecordLoginFailure(ctx, 999, lock), reporting.ENotFound)
-	_, err = db.LoginState(ctx, 999)
+	_, err := db.ReserveLoginAttempt(ctx, reporting.LoginBucket{UserID: 999}, accT0, lock)
 	wantCode(t, err, reporting.ENotFound)
+	_, err = db.LoginState(ctx, reporting.LoginBucket{UserID: 999})
+	wantCode(t, err, reporting.ENotFound)
+}
+
+// A known device has its own counter: failures on it leave the shared
+// counter alone and the other way round; a device is found by its token's
+// hash only, and only as a device of its own user. Each user keeps at most
+// the given number of devices, and devices unused too long go.
+func TestAccountsLoginDevices(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	_, admin := setUp(t, db)
+	other := accCreate(t, db, accUser("berta", reporting.RoleCounsellor, false), nil)
+	lock := func(n int) time.Time {
+		if n < 2 {
+			return time.Time{}
+		}
+		return accT0.Add(time.Hour)
+	}
+	hash := randomBytes(32)
+	dev, err := db.AddLoginDevice(ctx, reporting.LoginDevice{UserID: admin.ID, TokenHash: hash, Created: accT0, LastUsed: accT0}, 10, accT0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := db.LoginDevice(ctx, hash); err != nil || d.ID != dev || d.UserID != admin.ID || !d.LastUsed.Equal(accT0) {
+		t.Fatalf("LoginDevice = %+v, %v", d, err)
+	}
+	_, err = db.LoginDevice(ctx, randomBytes(32))
+	wantCode(t, err, reporting.ENotFound)
+
+	device, shared := reporting.LoginBucket{UserID: admin.ID, Device: dev}, reporting.LoginBucket{UserID: admin.ID}
+	for range 3 {
+		if _, err := db.ReserveLoginAttempt(ctx, shared, accT0, lock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := db.ReserveLoginAttempt(ctx, device, accT0, lock); err != nil || !ok {
+		t.Fatalf("the device's attempt after the shared lock: %v, %v; want allowed", ok, err)
+	}
+	if st, _ := db.LoginState(ctx, device); st.Failures != 1 || !st.LockedUntil.IsZero() {
+		t.Errorf("device counter %+v; want its own single failure", st)
+	}
+	if st, _ := db.LoginState(ctx, shared); st.Failures != 2 {
+		t.Errorf("shared counter %+v; want 2 (the third attempt was refused)", st)
+	}
+	// Someone else's device is no device of this user.
+	_, err = db.ReserveLoginAttempt(ctx, reporting.LoginBucket{UserID: other, Device: dev}, accT0, lock)
+	wantCode(t, err, reporting.ENotFound)
+	if err := db.ClearLoginFailures(ctx, device, accT0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := db.LoginDevice(ctx, hash); !d.LastUsed.Equal(accT0.Add(time.Minute)) {
+		t.Errorf("last use %v after a login from the device", d.LastUsed)
+	}
+	if st, _ := db.LoginState(ctx, shared); st.Failures != 2 {
+		t.Errorf("a login from the device cleared the shared counter: %+v", st)
+	}
+
+	// Eleven more devices: the user keeps the ten used last.
+	var hashes [][]byte
+	for i := range 11 {
+		h := randomBytes(32)
+		hashes = append(hashes, h)
+		at := accT0.Add(time.Duration(i+2) * time.Minute)
+		if _, err := db.AddLoginDevice(ctx, reporting.LoginDevice{UserID: admin.ID, TokenHash: h, Created: at, LastUsed: at}, 10, accT0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, h := range append([][]byte{hash}, hashes...) {
+		_, err := db.LoginDevice(ctx, h)
+		if kept := i >= 2; kept != (err == nil) {
+			t.Errorf("device %d: kept %v, lookup error %v", i, kept, err)
+		}
+	}
+	// A device of another user, added a day later, expires all of them.
+	if _, err := db.AddLoginDevice(ctx, reporting.LoginDevice{UserID: other, TokenHash: randomBytes(32), Created: accT0, LastUsed: accT0}, 10, accT0.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.LoginDevice(ctx, hashes[10]); reporting.ErrorCode(err) != reporting.ENotFound {
+		t.Errorf("an expired device is still there: %v", err)
+	}
+}
+
+// Unlocking clears the shared counter and every device counter of the user
+// and writes its audit entry in the same transaction; an unknown user
+// changes nothing and writes no entry.
+func TestAccountsUnlockLogin(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	_, admin := setUp(t, db)
+	lock := func(int) time.Time { return accT0.Add(time.Hour) }
+	dev, err := db.AddLoginDevice(ctx, reporting.LoginDevice{UserID: admin.ID, TokenHash: randomBytes(32), Created: accT0, LastUsed: accT0}, 10, accT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets := []reporting.LoginBucket{{UserID: admin.ID}, {UserID: admin.ID, Device: dev}}
+	for _, b := range buckets {
+		if _, err := db.ReserveLoginAttempt(ctx, b, accT0, lock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &reporting.AuditEntry{At: accT0, UserName: "system", Action: reporting.AuditLoginUnlock, Detail: "user=1"}
+	if err := db.UnlockLogin(ctx, admin.ID, e); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range buckets {
+		if st, _ := db.LoginState(ctx, b); st.Failures != 0 || !st.LockedUntil.IsZero() {
+			t.Errorf("%+v after unlock: %+v", b, st)
+		}
+	}
+	wantCode(t, db.UnlockLogin(ctx, 999, &reporting.AuditEntry{At: accT0, UserName: "system", Action: reporting.AuditLoginUnlock}), reporting.ENotFound)
+	entries, total, err := db.AuditEntries(ctx, "", reporting.Page{Limit: 10})
+	if err != nil || total != 1 || entries[0].Action != reporting.AuditLoginUnlock {
+		t.Errorf("audit = %+v (%d), %v; want the one unlock", entries, total, err)
+	}
 }

@@ -125,7 +125,8 @@ func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, length(u.verifier_hash) = 0, coalesce(u.last_login, ''), i.expires
+	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, length(u.verifier_hash) = 0, coalesce(u.last_login, ''), i.expires,
+			u.failed_count, u.locked_until, (SELECT coalesce(sum(d.failed_count), 0) FROM login_devices d WHERE d.user_id = u.id)
 		FROM users u LEFT JOIN invitations i ON i.user_id = u.id ORDER BY u.name COLLATE NOCASE, u.id`)
 	if err != nil {
 		return nil, err
@@ -136,8 +137,13 @@ func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
 	for rows.Next() {
 		var r reporting.UserRow
 		var expires sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Disabled, &r.Pending, &r.LastLogin, &expires); err != nil {
+		var locked int64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Disabled, &r.Pending, &r.LastLogin, &expires,
+			&r.LoginFailures, &locked, &r.DeviceFailures); err != nil {
 			return nil, err
+		}
+		if locked > 0 {
+			r.LockedUntil = time.Unix(locked, 0)
 		}
 		if expires.Valid {
 			r.Expires = time.Unix(expires.Int64, 0)
@@ -281,33 +287,10 @@ func (db *DB) CreateUserSession(ctx context.Context, s reporting.Session, role s
 	return nil
 }
 
-// LoginState returns a user's failed logins and lock.
-func (db *DB) LoginState(ctx context.Context, userID int64) (reporting.LoginState, error) {
-	var st reporting.LoginState
-	var until int64
-	err := db.read.QueryRowContext(ctx, `SELECT failed_count, locked_until FROM users WHERE id = ?`, userID).Scan(&st.Failures, &until)
-	if until > 0 {
-		st.LockedUntil = time.Unix(until, 0)
-	}
-	return st, notFound(err, "error.not_found")
-}
-
-// RecordLoginFailure counts a failed login and sets the lock, in one
-// transaction so that parallel failures each count.
-func (db *DB) RecordLoginFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		err := tx.QueryRowContext(ctx, `UPDATE users SET failed_count = failed_count + 1 WHERE id = ? RETURNING failed_count`, userID).Scan(&n)
-		if err != nil {
-			return notFound(err, "error.not_found")
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET locked_until = max(locked_until, ?) WHERE id = ?`, ceilUnix(lock(n)), userID)
-		return err
-	})
-}
-
-// RecordLogin clears a user's failed logins and lock and records the day.
+// RecordLogin records the day of a user's successful login. Clearing the
+// failure counter is ClearLoginFailures's job: a login from a known device
+// must not clear the counter that strangers spend.
 func (db *DB) RecordLogin(ctx context.Context, userID int64, day string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE users SET failed_count = 0, locked_until = 0, last_login = ? WHERE id = ?`, day, userID)
+	_, err := db.write.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`, day, userID)
 	return err
 }

@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = backup(ctx, args, stdout, stderr)
 	case "retention":
 		err = retention(ctx, args, stdout, stderr)
+	case "unlock":
+		err = unlock(ctx, args, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup, retention)\n", cmd)
 		return 2

@@ -62,6 +62,7 @@ var officeRoutes = map[string]access{
 	"POST /office/users/:id/enable":                 adminOnly,
 	"POST /office/users/:id/role":                   adminOnly,
 	"POST /office/users/:id/withdraw":               adminOnly,
+	"POST /office/users/:id/unlock":                 adminOnly,
 	"GET /office/teams":                             adminOnly,
 	"POST /office/teams":                            adminOnly,
 	"GET /office/teams/:team":                       adminOnly,

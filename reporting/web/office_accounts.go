@@ -39,6 +39,9 @@ func (s *Server) accountRoutes(off, auth, admin *gin.RouterGroup) {
 	admin.POST("/users/:id/withdraw", s.userAction(func(c *gin.Context, id int64) error {
 		return s.office.WithdrawInvitation(c.Request.Context(), session(c), id)
 	}))
+	admin.POST("/users/:id/unlock", s.userAction(func(c *gin.Context, id int64) error {
+		return s.office.UnlockLogin(c.Request.Context(), session(c), id)
+	}))
 }
 
 // usersData is the users page.

@@ -36,6 +36,33 @@ func (s *Server) setSessionCookie(c *gin.Context, token string, maxAge int) {
 	})
 }
 
+// deviceCookieName is the device cookie's name; like the session
+// cookie's, it carries the __Secure- prefix over https.
+func (s *Server) deviceCookieName() string {
+	if s.secure {
+		return "__Secure-meldestelle_device"
+	}
+	return "meldestelle_device"
+}
+
+// setDeviceCookie hands the browser that just logged in its device token
+// (OWASP: "Slow down online guessing attacks with device cookies"). With
+// it, the browser's later login attempts spend its own failure counter,
+// not the one strangers spend, so nobody can lock its user out from
+// elsewhere. It lives as long as the server keeps the device, is sent only
+// to /office, never to scripts or from other sites.
+func (s *Server) setDeviceCookie(c *gin.Context, token string) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     s.deviceCookieName(),
+		Value:    token,
+		Path:     "/office",
+		MaxAge:   int(reporting.LoginDeviceLifetime.Seconds()),
+		HttpOnly: true,
+		Secure:   s.secure,
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
 // requireSession lets only logged-in users through, and puts their
 // session (with its keys) on the context.
 func (s *Server) requireSession(c *gin.Context) {
@@ -81,8 +108,13 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	name := strings.TrimSpace(c.Request.PostForm.Get("username"))
-	token, sess, err := s.office.Login(c.Request.Context(), name, c.Request.PostForm.Get("password"), c.Request.PostForm.Get("totp"))
+	device, _ := c.Cookie(s.deviceCookieName()) // none: an unknown client
+	res, err := s.office.LoginFrom(c.Request.Context(), reporting.LoginAttempt{
+		Name: name, Password: c.Request.PostForm.Get("password"), Code: c.Request.PostForm.Get("totp"), Device: device,
+	})
 	if reporting.ErrorCode(err) == reporting.EUnauthorized {
+		// Unknown name, wrong password, locked and busy all end here with
+		// the same page: the domain gave them the same message ID.
 		s.render(c, http.StatusUnauthorized, "login", view{Title: "login.title", Data: loginData{Username: name, Error: reporting.MessageID(err)}})
 		return
 	}
@@ -90,8 +122,9 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, token, int(reporting.AbsoluteTimeout.Seconds()))
-	c.Redirect(http.StatusSeeOther, home(sess))
+	s.setDeviceCookie(c, res.Device)
+	s.setSessionCookie(c, res.Token, int(reporting.AbsoluteTimeout.Seconds()))
+	c.Redirect(http.StatusSeeOther, home(res.Session))
 }
 
 // home is where a user lands after login: the case list for those who do
