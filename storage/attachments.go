@@ -86,7 +86,7 @@ const messageStored = `(a.message_id IS NULL OR EXISTS (SELECT 1 FROM messages m
 // upload order.
 func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.StoredAttachment, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
-		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id)
+		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id), a.seq
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.complete = 1 AND `+messageStored+` ORDER BY a.seq`, reportID)
 	if err != nil {
@@ -96,7 +96,7 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 	var list []reporting.StoredAttachment
 	for rows.Next() {
 		var a reporting.StoredAttachment
-		if err := rows.Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks); err != nil {
+		if err := rows.Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks, &a.Seq); err != nil {
 			return nil, err
 		}
 		list = append(list, a)
@@ -108,10 +108,10 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.StoredAttachment, error) {
 	var a reporting.StoredAttachment
 	err := db.read.QueryRowContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
-		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id)
+		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id), a.seq
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.id = ? AND a.complete = 1 AND `+messageStored, reportID, id).
-		Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks)
+		Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks, &a.Seq)
 	return a, notFound(err, "error.not_found")
 }
 
