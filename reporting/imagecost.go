@@ -24,8 +24,20 @@ func decodeCost(raw []byte, typ string, cfg image.Config) int64 {
 		// converted (3 planes, 12 bytes of coefficients, 4 for RGBA).
 		return px * (3 + 12 + 4)
 	}
-	cost := px * bytesPerPixel(cfg.ColorModel)
-	if typ == TypePNG && pngInterlaced(raw) {
+	bpp := bytesPerPixel(cfg.ColorModel)
+	interlaced, transparent := pngLayout(raw)
+	if transparent {
+		// A tRNS chunk turns grey and RGB pixels into NRGBA: 4 bytes a
+		// pixel, 8 with 16 bits a channel.
+		switch cfg.ColorModel {
+		case color.GrayModel, color.RGBAModel:
+			bpp = 4
+		case color.Gray16Model, color.RGBA64Model:
+			bpp = 8
+		}
+	}
+	cost := px * bpp
+	if interlaced {
 		// Each of the seven passes is decoded into an image of its own
 		// and then copied into the whole one.
 		cost *= 2
@@ -55,12 +67,28 @@ func bytesPerPixel(m color.Model) int64 {
 	return 8
 }
 
-// pngInterlaced reads the interlace method from a PNG's IHDR chunk,
-// which the format puts first: signature (8), length and type (8), then
-// width, height, depth, colour type, compression and filter (4+4+1+1+1+1).
-func pngInterlaced(raw []byte) bool {
-	const at = 8 + 8 + 12
-	return len(raw) > at && raw[at] != 0
+// pngLayout reads from a PNG's chunks before the image data whether it
+// is interlaced (IHDR, the first chunk: width, height, depth, colour
+// type, compression and filter come before the interlace method) and
+// whether it has a tRNS chunk. It never reads beyond raw.
+func pngLayout(raw []byte) (interlaced, transparent bool) {
+	const ihdrInterlace = 8 + 8 + 12
+	interlaced = len(raw) > ihdrInterlace && raw[ihdrInterlace] != 0
+	for i := 8; i+8 <= len(raw); {
+		n := int64(binary.BigEndian.Uint32(raw[i:]))
+		switch string(raw[i+4 : i+8]) {
+		case "tRNS":
+			return interlaced, true
+		case "IDAT", "IEND":
+			return interlaced, false
+		}
+		next := int64(i) + 12 + n // length, type, data, CRC
+		if next > int64(len(raw)) {
+			break
+		}
+		i = int(next)
+	}
+	return interlaced, false
 }
 
 // jpegInfo is what the cost of decoding a JPEG depends on: the frame
