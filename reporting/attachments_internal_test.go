@@ -343,3 +343,23 @@ func FuzzJPEGFrame(f *testing.F) {
 		}
 	})
 }
+
+// A 16-bit PNG whose header claims 6000 × 6000 pixels (36 MP, within the
+// pixel limit; 288 MB decoded), the kind of small file that cost 53 s of
+// CPU in issue 8: refused from its header. ns/op is the whole refusal.
+func BenchmarkReencodeDeepPNGRefused(b *testing.B) {
+	img := image.NewNRGBA64(image.Rect(0, 0, 16, 16))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		b.Fatal(err)
+	}
+	raw := bytes.Clone(buf.Bytes())
+	putIHDR(raw, 6000, 6000)
+	before := ImageDecodes()
+	for b.Loop() {
+		if _, err := reencode(bytes.NewReader(raw), TypePNG); MessageID(err) != "uploads.error.image_memory" {
+			b.Fatalf("err %v, want the budget error", err)
+		}
+	}
+	b.ReportMetric(float64(ImageDecodes()-before), "decodes")
+}
