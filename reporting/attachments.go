@@ -389,8 +389,6 @@ func DownloadName(caseNo string, seq int, typ string) string {
 	return caseNo + "-" + strconv.Itoa(seq) + ext
 }
 
-// openAttachmentKey opens a stored attachment's file key with the case's
-// data key.
 // decryptStream returns a function that writes an attachment's plaintext
 // chunk by chunk, so a download never holds the whole file in memory. A
 // chunk that does not open, or a missing last chunk, ends it with an error.
@@ -412,6 +410,8 @@ func decryptStream(ctx context.Context, store Store, fk vault.Key, a StoredAttac
 	}
 }
 
+// openAttachmentKey opens a stored attachment's file key and meta data
+// with the case's data key.
 func openAttachmentKey(dk vault.Key, a StoredAttachment) (vault.Key, AttachmentMeta, error) {
 	fk, err := dk.Unwrap(a.WrappedKey, attachmentKeyAD(a.ReportID, a.ID))
 	if err != nil {

@@ -189,12 +189,12 @@ func (s *Server) downloadAttachment(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	serveAttachment(c, s, a, stream)
+	s.serveAttachment(c, a, stream)
 }
 
 // serveAttachment sends a decrypted file, for the counsellors' and the
 // reporter's download alike.
-func serveAttachment(c *gin.Context, s *Server, a reporting.Attachment, stream func(io.Writer) error) {
+func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error) {
 	h := c.Writer.Header()
 	// Only JPEG, PNG and PDF are ever stored, and the type comes from the
 	// sealed meta data, which was set from the content when it came in.

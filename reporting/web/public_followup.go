@@ -245,7 +245,7 @@ func (s *Server) followupFile(c *gin.Context) {
 	}
 	// The same headers and the same office-made name as the
 	// counsellors' download.
-	serveAttachment(c, s, a, stream)
+	s.serveAttachment(c, a, stream)
 }
 
 // followupWithdrawAsk shows the confirmation step of a withdrawal.
