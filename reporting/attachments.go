@@ -243,6 +243,11 @@ func reencode(r io.Reader, typ string) ([]byte, error) {
 	if decodeCost(raw, typ, cfg) > MaxImageMemory {
 		return nil, Errorf(EInvalid, "uploads.error.image_memory")
 	}
+	// And the CPU: no photo has a hundred scans, a crafted file can have
+	// thousands, each a pass over every block.
+	if typ == TypeJPEG && jpegScans(raw) > maxJPEGScans {
+		return nil, Errorf(EInvalid, "error.attachments.broken")
+	}
 	imageSlots <- struct{}{}
 	defer func() { <-imageSlots }()
 	imageDecodes.Add(1)

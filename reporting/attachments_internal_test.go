@@ -363,3 +363,38 @@ func BenchmarkReencodeDeepPNGRefused(b *testing.B) {
 	}
 	b.ReportMetric(float64(ImageDecodes()-before), "decodes")
 }
+
+// A JPEG with more scans than any encoder writes is refused before it is
+// decoded; the real progressive samples (about ten scans) pass.
+func TestReencodeManyScans(t *testing.T) {
+	s := sampleImages(t)
+	raw, ok := s["video-001.progressive.jpeg"]
+	if !ok {
+		t.Fatal("no progressive sample")
+	}
+	if n := jpegScans(raw); n < 2 || n > maxJPEGScans {
+		t.Fatalf("the sample has %d scans", n)
+	}
+	if _, err := reencode(bytes.NewReader(raw), TypeJPEG); err != nil {
+		t.Fatalf("real progressive JPEG: %v", err)
+	}
+	// Its last scan repeated until there are too many: a refinement scan
+	// again and again, the shape of the CPU attack.
+	last := bytes.LastIndex(raw, []byte{0xFF, 0xDA})
+	end := bytes.LastIndex(raw, []byte{0xFF, 0xD9})
+	if last < 0 || end < last {
+		t.Fatal("no scan or end in the sample")
+	}
+	crafted := bytes.Clone(raw[:end])
+	for range maxJPEGScans {
+		crafted = append(crafted, raw[last:end]...)
+	}
+	crafted = append(crafted, 0xFF, 0xD9)
+	before := ImageDecodes()
+	if _, err := reencode(bytes.NewReader(crafted), TypeJPEG); MessageID(err) != "error.attachments.broken" {
+		t.Errorf("%d scans: %v, want refused", jpegScans(crafted), err)
+	}
+	if ImageDecodes() != before {
+		t.Error("the JPEG with too many scans was decoded")
+	}
+}

@@ -1,6 +1,7 @@
 package reporting
 
 import (
+	"bytes"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -194,4 +195,18 @@ func (f jpegInfo) cost() int64 {
 		cost += 4 * f.width * f.height
 	}
 	return cost
+}
+
+// maxJPEGScans bounds the scans of a JPEG. Encoders write one scan for a
+// baseline photo and about ten for a progressive one; the decoder walks
+// every block of a component once per scan, so a file of a few hundred
+// thousand tiny scans over a large frame would cost minutes of CPU
+// however little memory it takes.
+const maxJPEGScans = 100
+
+// jpegScans counts the start-of-scan markers of a JPEG: an upper bound on
+// its scans, as 0xFF inside entropy-coded data is always followed by 0x00
+// or a restart marker (a thumbnail in an APP segment adds its own).
+func jpegScans(raw []byte) int {
+	return bytes.Count(raw, []byte{0xFF, 0xDA})
 }
