@@ -161,6 +161,14 @@ const (
 	OfficeFile = "office"
 )
 
+// IsPublicArea reports whether the message file stem (as "public" in
+// "public.de.toml") is one that reporters see, needed in every public
+// language: the public file itself and each feature's "public-*" file.
+// Every other file is the back office's, in OfficeLanguages.
+func IsPublicArea(stem string) bool {
+	return stem == PublicFile || strings.HasPrefix(stem, PublicFile+"-")
+}
+
 // Messages returns the messages of one file (e.g. "public", "ar") by ID,
 // for completeness checks.
 func Messages(file, lang string) (map[string]string, error) {

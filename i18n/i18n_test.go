@@ -124,14 +124,15 @@ func mustLoad(t *testing.T) *Bundle {
 
 func TestPublicMessagesComplete(t *testing.T) {
 	b := mustLoad(t)
-	for _, l := range Languages {
-		t.Run(l.Code, func(t *testing.T) { checkFile(t, b, PublicFile, l.Code) })
+	for _, stem := range publicStems(t) {
+		for _, l := range Languages {
+			t.Run(stem+"."+l.Code, func(t *testing.T) { checkFile(t, b, stem, l.Code) })
+		}
 	}
 }
 
-// officeStems lists the back office's message files by stem: every
-// "X.de.toml" but the public one (office, and one per office feature).
-func officeStems(t *testing.T) []string {
+// stems lists the message files by stem: every "X.de.toml".
+func stems(t *testing.T) []string {
 	t.Helper()
 	names, err := fs.Glob(locales, "locales/*."+Source+".toml")
 	if err != nil {
@@ -139,15 +140,31 @@ func officeStems(t *testing.T) []string {
 	}
 	var stems []string
 	for _, n := range names {
-		stem := strings.TrimSuffix(strings.TrimPrefix(n, "locales/"), "."+Source+".toml")
-		if stem != PublicFile {
-			stems = append(stems, stem)
-		}
-	}
-	if !slices.Contains(stems, OfficeFile) {
-		t.Fatalf("no %s.%s.toml among %v", OfficeFile, Source, names)
+		stems = append(stems, strings.TrimSuffix(strings.TrimPrefix(n, "locales/"), "."+Source+".toml"))
 	}
 	return stems
+}
+
+// publicStems lists the public message files by stem: public and one
+// "public-*" per public feature.
+func publicStems(t *testing.T) []string {
+	t.Helper()
+	s := slices.DeleteFunc(stems(t), func(stem string) bool { return !IsPublicArea(stem) })
+	if !slices.Contains(s, PublicFile) {
+		t.Fatalf("no %s.%s.toml among %v", PublicFile, Source, s)
+	}
+	return s
+}
+
+// officeStems lists the back office's message files by stem: every
+// "X.de.toml" but the public ones (office, and one per office feature).
+func officeStems(t *testing.T) []string {
+	t.Helper()
+	s := slices.DeleteFunc(stems(t), IsPublicArea)
+	if !slices.Contains(s, OfficeFile) {
+		t.Fatalf("no %s.%s.toml among %v", OfficeFile, Source, s)
+	}
+	return s
 }
 
 func TestOfficeMessagesComplete(t *testing.T) {
@@ -163,7 +180,7 @@ func TestOfficeMessagesComplete(t *testing.T) {
 // them silently.
 func TestNoDuplicateIDs(t *testing.T) {
 	seen := map[string]string{}
-	for _, stem := range append(officeStems(t), PublicFile) {
+	for _, stem := range stems(t) {
 		ids, err := MessageIDs(stem, Source)
 		if err != nil {
 			t.Fatal(err)
@@ -185,8 +202,10 @@ func TestNoStrayMessageFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
-	for _, c := range PublicCodes() {
-		known["locales/"+PublicFile+"."+c+".toml"] = true
+	for _, stem := range publicStems(t) {
+		for _, c := range PublicCodes() {
+			known["locales/"+stem+"."+c+".toml"] = true
+		}
 	}
 	for _, stem := range officeStems(t) {
 		for _, c := range OfficeLanguages {

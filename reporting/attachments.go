@@ -12,7 +12,10 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,6 +31,16 @@ const (
 	// MaxImagePixels refuses decompression bombs: a small file that
 	// decodes into gigabytes. Checked from the header before decoding.
 	MaxImagePixels = 40_000_000
+	// MaxImageMemory is the decode budget of one image: the bytes its
+	// decoding allocates, reckoned from the header before it is decoded
+	// (decodeCost). A pixel count alone misjudges memory by a factor of
+	// eight (an 8-bit grey PNG against a 16-bit RGBA one) and more for
+	// progressive JPEGs. 128 MiB takes every baseline JPEG up to the
+	// pixel limit (40 MP at ≤ 3 bytes a pixel), a 12 MP phone photo even
+	// when progressive (about 90 MiB), an 8-bit RGBA PNG up to 33 MP and
+	// a 16-bit one up to 16 MP; with one decode per CPU at most
+	// NumCPU × 128 MiB are spent on decoding at any time.
+	MaxImageMemory = 128 << 20
 	// maxNameRunes cuts absurdly long file names.
 	maxNameRunes = 200
 )
@@ -50,9 +63,18 @@ const (
 // fewer commits (each is an fsync) at 1 MiB of memory per upload.
 const attachmentBatch = 16
 
-// imageSlots bounds how many images are decoded at once: a decoded 40
-// megapixel image takes 160 MB, so many at once could exhaust memory.
-var imageSlots = make(chan struct{}, 2)
+// imageSlots bounds how many images are decoded at once: one per CPU,
+// since decoding is CPU work and more at once would only add memory
+// (each up to MaxImageMemory) without finishing sooner.
+var imageSlots = make(chan struct{}, runtime.NumCPU())
+
+// imageDecodes counts the images decoded since the start (ImageDecodes).
+var imageDecodes atomic.Int64
+
+// ImageDecodes returns how many images have been decoded since the
+// program started. Tests use it to show that a refused form decodes
+// nothing.
+func ImageDecodes() int64 { return imageDecodes.Load() }
 
 // StoredAttachment is an attachment row: ciphertexts only.
 type StoredAttachment struct {
@@ -62,6 +84,7 @@ type StoredAttachment struct {
 	WrappedKey []byte // the file key wrapped under the report's data key
 	Meta       []byte // sealed JSON of AttachmentMeta; nil until complete
 	Chunks     int    // number of sealed chunks, filled in when read
+	Seq        int    // the file's number within its report, from 1; filled in when read
 }
 
 // AttachmentMeta is what is known about an attachment besides its
@@ -77,6 +100,9 @@ type Attachment struct {
 	ID        string
 	ReportID  string
 	MessageID string // "" for a file of the report itself
+	// Download is the name the file is served under (DownloadName); set
+	// by OpenAttachment and Followup.OpenFile.
+	Download string
 	AttachmentMeta
 }
 
@@ -154,32 +180,42 @@ func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.K
 // addAttachment is AddAttachment for a file that belongs to the message
 // messageID of the report ("" for the report's own files).
 func (in *Intake) addAttachment(ctx context.Context, reportID, messageID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
+	typ, src, err := cleanContent(body)
+	if err != nil {
+		return Attachment{}, err
+	}
+	return in.storeAttachment(ctx, reportID, messageID, dk, AttachmentMeta{Name: cleanName(name), Type: typ}, src)
+}
+
+// cleanContent tells a file's type by its content and returns the type
+// and the content to store: images decoded and encoded afresh, a PDF as
+// it is, streamed. Anything else is an EInvalid error whose message ID
+// suits the upload field.
+func cleanContent(body io.Reader) (string, io.Reader, error) {
 	br := bufio.NewReaderSize(body, 512)
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return Attachment{}, err
+		return "", nil, err
 	}
 	if len(head) == 0 {
-		return Attachment{}, Errorf(EInvalid, "error.attachments.empty")
+		return "", nil, Errorf(EInvalid, "error.attachments.empty")
 	}
 	// Sniffing the content: a name or a browser-sent type can say anything.
 	typ := http.DetectContentType(head)
-	var src io.Reader
 	switch typ {
 	case TypeJPEG, TypePNG:
 		clean, err := reencode(br, typ)
 		if err != nil {
-			return Attachment{}, err
+			return "", nil, err
 		}
-		src = bytes.NewReader(clean)
+		return typ, bytes.NewReader(clean), nil
 	case TypePDF:
 		// Streamed through as it is: PDF metadata stays (the reporter is
 		// warned), but the file never sits whole in memory.
-		src = br
+		return typ, br, nil
 	default:
-		return Attachment{}, Errorf(EInvalid, "error.attachments.type")
+		return "", nil, Errorf(EInvalid, "error.attachments.type")
 	}
-	return in.storeAttachment(ctx, reportID, messageID, dk, AttachmentMeta{Name: cleanName(name), Type: typ}, src)
 }
 
 // reencode decodes an image and encodes its pixels afresh: only the
@@ -193,16 +229,28 @@ func reencode(r io.Reader, typ string) ([]byte, error) {
 	if len(raw) > MaxAttachmentSize {
 		return nil, Errorf(EInvalid, "error.attachments.too_large")
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
-	if err != nil {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(raw))
+	if err != nil || "image/"+format != typ {
 		return nil, Errorf(EInvalid, "error.attachments.broken")
 	}
 	// Decompression bombs: the header says how large the image will be.
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
 		return nil, Errorf(EInvalid, "error.attachments.pixels")
 	}
+	// The memory the decoding takes, from the header as well: a small
+	// 16-bit PNG or progressive JPEG within the pixel limit can still
+	// take gigabytes and minutes of CPU.
+	if decodeCost(raw, typ, cfg) > MaxImageMemory {
+		return nil, Errorf(EInvalid, "uploads.error.image_memory")
+	}
+	// And the CPU: no photo has a hundred scans, a crafted file can have
+	// thousands, each a pass over every block.
+	if typ == TypeJPEG && jpegScans(raw) > maxJPEGScans {
+		return nil, Errorf(EInvalid, "error.attachments.broken")
+	}
 	imageSlots <- struct{}{}
 	defer func() { <-imageSlots }()
+	imageDecodes.Add(1)
 	img, _, err := image.Decode(bytes.NewReader(raw))
 	if err != nil {
 		return nil, Errorf(EInvalid, "error.attachments.broken")
@@ -291,11 +339,14 @@ func (in *Intake) DiscardAttachments(ctx context.Context, ids []string) error {
 }
 
 // cleanName keeps the last path element of a file name, without control
-// characters, cut to a sane length.
+// characters or bidi controls, cut to a sane length. The name is only
+// ever shown as text (downloads carry a name the office makes,
+// DownloadName), but a right-to-left override would still make
+// "x\u202Egpj.exe" read as "xexe.jpg" on the case page.
 func cleanName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || isBidiControl(r) {
 			return -1
 		}
 		return r
@@ -309,8 +360,40 @@ func cleanName(name string) string {
 	return name
 }
 
-// openAttachmentKey opens a stored attachment's file key with the case's
-// data key.
+// isBidiControl reports the characters that change the direction of the
+// text around them (embeddings, overrides, isolates and marks), and the
+// line and paragraph separators. Other format characters stay: the zero
+// width non-joiner belongs to Persian and Kurdish names.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069,
+		r == 0x200E, r == 0x200F, r == 0x061C, r == 0x2028, r == 0x2029:
+		return true
+	}
+	return false
+}
+
+// DownloadName is the name a file is served under: the case number, the
+// file's number within the case and the extension of its true type, as
+// "2026-0042-3.pdf". The reporter's own name never reaches the
+// counsellor's disk: "Beweis.bat" holding a PDF, or a name turned around
+// by a right-to-left override, could make the file open as a program.
+func DownloadName(caseNo string, seq int, typ string) string {
+	ext := ".bin"
+	switch typ {
+	case TypeJPEG:
+		ext = ".jpg"
+	case TypePNG:
+		ext = ".png"
+	case TypePDF:
+		ext = ".pdf"
+	}
+	if caseNo == "" {
+		caseNo = "file"
+	}
+	return caseNo + "-" + strconv.Itoa(seq) + ext
+}
+
 // decryptStream returns a function that writes an attachment's plaintext
 // chunk by chunk, so a download never holds the whole file in memory. A
 // chunk that does not open, or a missing last chunk, ends it with an error.
@@ -332,6 +415,8 @@ func decryptStream(ctx context.Context, store Store, fk vault.Key, a StoredAttac
 	}
 }
 
+// openAttachmentKey opens a stored attachment's file key and meta data
+// with the case's data key.
 func openAttachmentKey(dk vault.Key, a StoredAttachment) (vault.Key, AttachmentMeta, error) {
 	fk, err := dk.Unwrap(a.WrappedKey, attachmentKeyAD(a.ReportID, a.ID))
 	if err != nil {
@@ -342,7 +427,13 @@ func openAttachmentKey(dk vault.Key, a StoredAttachment) (vault.Key, AttachmentM
 		return vault.Key{}, AttachmentMeta{}, err
 	}
 	var m AttachmentMeta
-	return fk, m, json.Unmarshal(plain, &m)
+	if err := json.Unmarshal(plain, &m); err != nil {
+		return vault.Key{}, AttachmentMeta{}, err
+	}
+	// Names stored before bidi controls were stripped at intake are
+	// cleaned again for every page that shows them.
+	m.Name = cleanName(m.Name)
+	return fk, m, nil
 }
 
 // dataKey opens a case's data key with its team's key.
@@ -418,5 +509,6 @@ func (o *Office) OpenAttachment(ctx context.Context, s *OfficeSession, reportID,
 	if err := o.audit(ctx, s, AuditAttachmentOpen, r.ID, ""); err != nil {
 		return Attachment{}, nil, err
 	}
-	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, AttachmentMeta: meta}, decryptStream(ctx, o.store, fk, a), nil
+	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, Download: DownloadName(r.CaseNo, a.Seq, meta.Type), AttachmentMeta: meta},
+		decryptStream(ctx, o.store, fk, a), nil
 }

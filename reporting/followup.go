@@ -515,7 +515,13 @@ func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, 
 	if err != nil {
 		return Attachment{}, nil, err
 	}
-	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, AttachmentMeta: meta}, decryptStream(ctx, f.store, fk, st), nil
+	// The case number for the file's name, as the counsellors get it.
+	r, err := f.store.Report(ctx, a.reportID)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, Download: DownloadName(r.CaseNo, st.Seq, meta.Type), AttachmentMeta: meta},
+		decryptStream(ctx, f.store, fk, st), nil
 }
 
 // Withdraw deletes the token's report with everything that refers to it,

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -54,8 +55,9 @@ func (db *DB) FinishAttachment(ctx context.Context, attachmentID string, meta []
 }
 
 // DeleteAttachments removes attachments and their chunks.
+// Their space is given back to the file system.
 func (db *DB) DeleteAttachments(ctx context.Context, ids []string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE id = ?`, id); err != nil {
 				return err
@@ -63,18 +65,28 @@ func (db *DB) DeleteAttachments(ctx context.Context, ids []string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("delete attachments: %w", err)
+	}
+	db.giveBack(ctx)
+	return nil
 }
 
 // DeleteOrphanAttachments removes attachments that were never finished or
 // whose report was never stored (an upload cut off by a crash). Only safe
 // while no upload runs, i.e. at start-up.
 func (db *DB) DeleteOrphanAttachments(ctx context.Context) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM attachments
 			WHERE complete = 0 OR NOT EXISTS (SELECT 1 FROM reports r WHERE r.id = attachments.report_id)
 			OR (message_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = attachments.message_id))`)
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("delete orphan attachments: %w", err)
+	}
+	db.giveBack(ctx)
+	return nil
 }
 
 // messageStored is the condition that a message's file is shown only once
@@ -86,7 +98,7 @@ const messageStored = `(a.message_id IS NULL OR EXISTS (SELECT 1 FROM messages m
 // upload order.
 func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.StoredAttachment, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
-		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id)
+		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id), a.seq
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.complete = 1 AND `+messageStored+` ORDER BY a.seq`, reportID)
 	if err != nil {
@@ -96,7 +108,7 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 	var list []reporting.StoredAttachment
 	for rows.Next() {
 		var a reporting.StoredAttachment
-		if err := rows.Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks); err != nil {
+		if err := rows.Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks, &a.Seq); err != nil {
 			return nil, err
 		}
 		list = append(list, a)
@@ -108,10 +120,10 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.StoredAttachment, error) {
 	var a reporting.StoredAttachment
 	err := db.read.QueryRowContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
-		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id)
+		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id), a.seq
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.id = ? AND a.complete = 1 AND `+messageStored, reportID, id).
-		Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks)
+		Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks, &a.Seq)
 	return a, notFound(err, "error.not_found")
 }
 

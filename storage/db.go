@@ -75,6 +75,10 @@ func Open(dir string) (*DB, error) {
 		return nil, err
 	}
 	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	if err := db.ensureIncremental(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, err
@@ -100,6 +104,9 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_query_only", "on")
 	} else {
 		q.Set("_txlock", "immediate")
+		// Freed pages can be given back to the file system (vacuum.go).
+		// Set on the writer, which creates the tables of a new file.
+		q.Set("_auto_vacuum", "incremental")
 	}
 	// SQLite reads the DSN as a URI: a '#', '?' or '%' in the directory name
 	// would otherwise silently open another file, outside the 0700 dir.

@@ -105,9 +105,9 @@ var withdrawDeletes = []string{
 }
 
 // WithdrawReport deletes a report and every row that refers to it in one
-// transaction, then checkpoints the WAL: with secure_delete the freed
-// pages are overwritten, and the checkpoint empties the -wal file that
-// still held the old pages.
+// transaction, gives the freed space back, then checkpoints the WAL: with
+// secure_delete the freed pages are overwritten, and the checkpoint
+// empties the -wal file that still held the old pages.
 func (db *DB) WithdrawReport(ctx context.Context, reportID string) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range withdrawDeletes {
@@ -127,5 +127,6 @@ func (db *DB) WithdrawReport(ctx context.Context, reportID string) error {
 	if err != nil {
 		return err
 	}
+	db.giveBack(ctx) // before the checkpoint, which then shrinks the file
 	return db.Checkpoint(ctx)
 }

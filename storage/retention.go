@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -59,10 +60,10 @@ const retentionBlank = `UPDATE reports SET content = x'', sealed_key = x'', repo
 
 // DeleteReportContents deletes the content of the given reports and
 // appends their audit entries in one transaction: a deletion is never
-// without its entry, nor an entry without its deletion. The caller
-// checkpoints afterwards.
+// without its entry, nor an entry without its deletion. The freed space
+// is given back; the caller checkpoints afterwards.
 func (db *DB) DeleteReportContents(ctx context.Context, ids []string, on string, entries []*reporting.AuditEntry) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		stmts := make([]*sql.Stmt, 0, len(retentionDeletes)+1)
 		defer func() {
 			for _, st := range stmts {
@@ -98,6 +99,11 @@ func (db *DB) DeleteReportContents(ctx context.Context, ids []string, on string,
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("delete report contents: %w", err)
+	}
+	db.giveBack(ctx)
+	return nil
 }
 
 // compile-time check that DB can run the retention sweep.

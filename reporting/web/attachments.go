@@ -38,6 +38,9 @@ func (r receiptData) String() string { return r.Code }
 type uploads struct {
 	files []reporting.Attachment
 	err   string // message ID for the upload field; "" when all is well
+	// refused counts the files drained unread because the form's check
+	// (captcha or token) failed at the first file.
+	refused int
 }
 
 func (u uploads) ids() []string {
@@ -57,6 +60,10 @@ func (u uploads) pdf() bool {
 	return false
 }
 
+// sent reports whether the submission carried any file, taken in or not:
+// then the form asks for the files again when it comes back.
+func (u uploads) sent() bool { return len(u.files) > 0 || u.refused > 0 }
+
 const attachmentsField = "attachments"
 
 // maxParts bounds the number of parts of the report form: the form has
@@ -68,26 +75,32 @@ func isMultipart(r *http.Request) bool {
 	return err == nil && mt == "multipart/form-data"
 }
 
-// readMultipart reads the report form part by part with a streaming
-// reader: text fields into memory (together at most MaxPublicBody, as for
-// the url-encoded form), each file straight into reporting.AddAttachment,
-// which cleans and seals it in chunks. No file is written to disk and
-// none is held whole in memory except one image being re-encoded. A file
-// problem is returned as the upload field's message; reading goes on, so
-// that the other fields can be shown again. An error means the body was
-// unreadable or too large.
-func (s *Server) readMultipart(c *gin.Context, d reporting.Draft) (url.Values, uploads, error) {
-	return readUploads(c, func(_ url.Values, name string, body io.Reader) (reporting.Attachment, error) {
-		return s.intake.AddAttachment(c.Request.Context(), d.ID, d.Key, name, body)
-	})
-}
-
 // addFile stores one uploaded file; pf holds the text fields read so far.
 type addFile func(pf url.Values, name string, body io.Reader) (reporting.Attachment, error)
 
-// readUploads is readMultipart with the storing of each file left to
-// add: the report form and the follow-up message form share it.
-func readUploads(c *gin.Context, add addFile) (url.Values, uploads, error) {
+// fileGate decides, once, at the first file of a form and with the text
+// fields read so far, whether the form's files may be taken in at all:
+// the report form's captcha, the follow-up form's token.
+type fileGate func(pf url.Values) bool
+
+// readUploads reads a multipart form part by part with a streaming
+// reader: text fields into memory (together at most MaxPublicBody, as for
+// the url-encoded form), each file straight into add, which cleans and
+// seals it in chunks. No file is written to disk and none is held whole
+// in memory except one image being re-encoded.
+//
+// At the first non-empty file, before a byte of it is sniffed, decoded or
+// stored, pass is asked once. If it says no, that file and every later
+// one are drained unread (counted in refused) and add is never called:
+// without a solved captcha an upload costs the server reading it, not
+// decoding and writing it. The forms put their captcha or token before
+// the file field, and multipart parts come in the form's order, so a
+// browser's body passes; one with the checks after the files is refused.
+//
+// A file problem is returned as the upload field's message; reading goes
+// on either way, so that the text fields can be shown again. An error
+// means the body was unreadable or too large.
+func readUploads(c *gin.Context, pass fileGate, add addFile) (url.Values, uploads, error) {
 	var up uploads
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
@@ -96,6 +109,7 @@ func readUploads(c *gin.Context, add addFile) (url.Values, uploads, error) {
 	pf := url.Values{}
 	textLeft := int64(MaxPublicBody)
 	count, parts := 0, 0
+	gate := 0 // 0 not asked yet, 1 passed, -1 refused
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -128,6 +142,19 @@ func readUploads(c *gin.Context, add addFile) (url.Values, uploads, error) {
 		br := bufio.NewReaderSize(p, 512)
 		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
 			continue // the empty part a browser sends when no file was chosen
+		}
+		if gate == 0 {
+			gate = -1
+			if pass(pf) {
+				gate = 1
+			}
+		}
+		if gate < 0 {
+			up.refused++
+			if _, err := io.Copy(io.Discard, br); err != nil {
+				return pf, up, err
+			}
+			continue
 		}
 		count++
 		if up.err != "" || count > reporting.MaxAttachments {
@@ -162,13 +189,22 @@ func (s *Server) downloadAttachment(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.serveAttachment(c, a, stream)
+}
+
+// serveAttachment sends a decrypted file, for the counsellors' and the
+// reporter's download alike.
+func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error) {
 	h := c.Writer.Header()
 	// Only JPEG, PNG and PDF are ever stored, and the type comes from the
 	// sealed meta data, which was set from the content when it came in.
 	h.Set("Content-Type", a.Type)
 	// attachment, never inline: the file is not rendered in the office's
-	// origin; nosniff stops the browser from guessing another type.
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Name)}))
+	// origin. The name is the office's (case number, index, the true
+	// type's extension), never the reporter's: "Beweis.bat" or a name
+	// reversed by a bidi override must not decide how the file opens.
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Download)}))
+	// nosniff stops the browser from guessing another type.
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
@@ -179,18 +215,23 @@ func (s *Server) downloadAttachment(c *gin.Context) {
 	if err := stream(c.Writer); err != nil {
 		// The headers are gone: the response stays short of its
 		// Content-Length, so net/http closes the connection and the
-		// browser reports a failed download.
+		// browser reports a failed download. Nothing about the
+		// requester is logged, only that a stream broke.
 		s.cfg.Logger.Error("attachment stream", "request_id", requestID(c), "err", err)
 	}
 }
 
-// downloadName makes a stored name safe for a Content-Disposition header
-// and a file system: no control characters, quotes, path separators or
-// leading dots.
+// downloadName makes a name safe for a Content-Disposition header and a
+// file system: no control characters, quotes, path separators or leading
+// dots. The names come from reporting.DownloadName; this is the second
+// line should one ever carry anything else.
 func downloadName(name string) string {
 	name = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsControl(r), r == '"', r == '\\', r == '/', r == ':', r == '*', r == '?', r == '<', r == '>', r == '|':
+			return '_'
+		case r > unicode.MaxASCII:
+			// Bidi overrides and look-alikes: the office's names are ASCII.
 			return '_'
 		}
 		return r

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
@@ -101,4 +103,56 @@ func attBenchUpload(b *testing.B, size int) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
 	b.ReportMetric(float64(base.HeapInuse)/(1<<20), "base-MiB")
 	b.ReportMetric(float64(peak-min(peak, base.HeapInuse))/(1<<20), "growth-MiB")
+}
+
+// Four attackers post five 9 MiB PDFs each with an invented captcha at
+// the same time, the wrong-captcha flood of issue 8. Every request must
+// be refused with 422; the database and its -wal must not grow
+// (db-growth-B) and no image is decoded. ns/op is one round of four.
+func BenchmarkUploadWrongCaptcha4x5x9MiB(b *testing.B) {
+	e := newEnv(b, options{params: vault.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	form := validReport("Flut")
+	form.Set("captcha_id", "invented")
+	form.Set("captcha_solution", "123456")
+	before, decodes := upDiskSizes(b, e), reporting.ImageDecodes()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				pr, pw := io.Pipe()
+				mw := multipart.NewWriter(pw)
+				go func() {
+					for k, vs := range form {
+						for _, v := range vs {
+							mw.WriteField(k, v)
+						}
+					}
+					chunk := bytes.Repeat([]byte("% "+attPDFMarker+"\n"), 32<<10/(len(attPDFMarker)+3))
+					for i := range 5 {
+						w, _ := mw.CreateFormFile("attachments", strconv.Itoa(i)+".pdf")
+						w.Write([]byte("%PDF-1.7\n"))
+						for left := 9 << 20; left > 0; left -= len(chunk) {
+							if _, err := w.Write(chunk[:min(left, len(chunk))]); err != nil {
+								pw.CloseWithError(err)
+								return
+							}
+						}
+					}
+					pw.CloseWithError(mw.Close())
+				}()
+				req := httptest.NewRequest("POST", "/en/report", pr)
+				req.Header.Set("Content-Type", mw.FormDataContentType())
+				rec := httptest.NewRecorder()
+				e.Handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusUnprocessableEntity {
+					b.Errorf("status %d, want 422", rec.Code)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	after := upDiskSizes(b, e)
+	b.ReportMetric(float64(after[0]+after[1]-before[0]-before[1]), "db-growth-B")
+	b.ReportMetric(float64(reporting.ImageDecodes()-decodes), "decodes")
+	b.SetBytes(4 * 5 * 9 << 20)
 }

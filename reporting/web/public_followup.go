@@ -2,10 +2,8 @@ package web
 
 import (
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
@@ -146,8 +144,10 @@ func (s *Server) followupView(c *gin.Context) {
 
 // followupReply stores the reporter's answer with its files and shows
 // the page with it. The files stream in as on the report form
-// (readUploads): the hidden token comes first in the form, so the
-// message's ID and the report's key are known before the first file.
+// (readUploads): the hidden token comes first in the form and is checked
+// at the first file, before a byte of it is read, so the message's ID
+// and the report's key are known by then; without a live token the files
+// are drained unread.
 func (s *Server) followupReply(c *gin.Context) {
 	ctx := c.Request.Context()
 	var (
@@ -157,15 +157,12 @@ func (s *Server) followupReply(c *gin.Context) {
 		err   error
 	)
 	if isMultipart(c.Request) {
-		pf, up, err = readUploads(c, func(pf url.Values, name string, body io.Reader) (reporting.Attachment, error) {
-			if draft.MessageID == "" {
-				// The first file: the token must have come before it.
-				d, err := s.followup.BeginReply(pf.Get("token"))
-				if err != nil {
-					return reporting.Attachment{}, err
-				}
-				draft = d
-			}
+		pass := func(pf url.Values) bool {
+			d, err := s.followup.BeginReply(pf.Get("token"))
+			draft = d
+			return err == nil
+		}
+		pf, up, err = readUploads(c, pass, func(_ url.Values, name string, body io.Reader) (reporting.Attachment, error) {
 			return s.followup.AddReplyAttachment(ctx, draft, name, body)
 		})
 	} else {
@@ -193,6 +190,13 @@ func (s *Server) followupReply(c *gin.Context) {
 			s.followupFailed(c, err)
 			return
 		}
+	}
+	if up.refused > 0 {
+		// The token came after the files, so they were not taken in; the
+		// text comes back with a request to choose them again.
+		d.Errors = map[string]string{attachmentsField: "error.attachments.again"}
+		s.showFollowupPage(c, http.StatusUnprocessableEntity, d)
+		return
 	}
 	if up.err != "" {
 		// A refused file: the message is not sent, its text comes back.
@@ -239,20 +243,9 @@ func (s *Server) followupFile(c *gin.Context) {
 	if s.followupFailed(c, err) {
 		return
 	}
-	h := c.Writer.Header()
-	// The same headers as the counsellors' download (attachments.go): a
-	// download, never rendered, no guessing of the type, not cached.
-	h.Set("Content-Type", a.Type)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Name)}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
-	c.Status(http.StatusOK)
-	if err := stream(c.Writer); err != nil {
-		// Nothing about the requester, only that a stream broke.
-		s.cfg.Logger.Error("attachment stream", "request_id", requestID(c), "err", err)
-	}
+	// The same headers and the same office-made name as the
+	// counsellors' download.
+	s.serveAttachment(c, a, stream)
 }
 
 // followupWithdrawAsk shows the confirmation step of a withdrawal.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -70,19 +71,21 @@ const MaxReportBody = reporting.MaxAttachments*reporting.MaxAttachmentSize + Max
 
 // submitReport takes a report in: parse, check the captcha and the fields,
 // and only when all is well run argon2id, encrypt and store. Any problem
-// brings the form back with everything typed still in it. Files are
-// cleaned and sealed while they stream in (see readMultipart) and deleted
-// again unless the report is stored.
+// brings the form back with everything typed still in it. The captcha is
+// checked at the first file, before any file work (see readUploads), or
+// at the end for a form without files; files are cleaned and sealed while
+// they stream in and deleted again unless the report is stored.
 func (s *Server) submitReport(c *gin.Context) {
 	ctx := c.Request.Context()
 	draft := s.intake.NewDraft()
+	cc := captchaCheck{off: s.cfg.CaptchaOff}
 	var (
 		pf  url.Values
 		up  uploads
 		err error
 	)
 	if isMultipart(c.Request) {
-		pf, up, err = s.readMultipart(c, draft)
+		pf, up, err = s.readMultipart(c, draft, &cc)
 	} else {
 		// A url-encoded form carries no files: the small limit applies.
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPublicBody)
@@ -114,7 +117,7 @@ func (s *Server) submitReport(c *gin.Context) {
 	}
 	if pf.Get("new_captcha") != "" { // "new image" button: same form, new captcha
 		var errs map[string]string
-		if len(up.files) > 0 {
+		if up.sent() {
 			errs = map[string]string{"attachments": "error.attachments.again"}
 		}
 		drop()
@@ -127,13 +130,15 @@ func (s *Server) submitReport(c *gin.Context) {
 		errs = map[string]string{}
 	}
 	// The captcha is checked before any argon2id work, so a flood of
-	// submissions without a solved captcha costs the server almost nothing.
-	if !s.cfg.CaptchaOff && !captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution")) {
+	// submissions without a solved captcha costs the server almost
+	// nothing. Files refused at the gate refuse the form too, even if
+	// the captcha, coming after them, was right: it is used up either way.
+	if solved := cc.solved(pf); !solved || up.refused > 0 {
 		errs["captcha_solution"] = "error.captcha.wrong"
 	}
 	if up.err != "" {
 		errs["attachments"] = up.err
-	} else if len(errs) > 0 && len(up.files) > 0 {
+	} else if len(errs) > 0 && up.sent() {
 		// Browsers cannot fill a file field in again: say so.
 		errs["attachments"] = "error.attachments.again"
 	}
@@ -150,6 +155,41 @@ func (s *Server) submitReport(c *gin.Context) {
 	}
 	keep() // stored with the report
 	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receiptData{Code: receipt.Code.String(), PDF: up.pdf()}})
+}
+
+// captchaCheck verifies a form's captcha at most once per request:
+// VerifyString uses the captcha up, and one picture must not give one
+// request two tries (at the first file and again at the end).
+type captchaCheck struct {
+	off      bool // Config.CaptchaOff: every form passes
+	done, ok bool
+}
+
+// solved verifies the captcha named in pf on the first call and returns
+// the same answer on every later one.
+func (cc *captchaCheck) solved(pf url.Values) bool {
+	if !cc.done {
+		cc.done = true
+		cc.ok = cc.off || captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution"))
+	}
+	return cc.ok
+}
+
+// readMultipart reads the report form (readUploads), each file going
+// into reporting.AddAttachment once the captcha, read before it, is
+// solved. A body whose captcha fields come after its first file has its
+// files refused unread; its captcha is still verified, and used up, once
+// at the end (submitReport).
+func (s *Server) readMultipart(c *gin.Context, d reporting.Draft, cc *captchaCheck) (url.Values, uploads, error) {
+	pass := func(pf url.Values) bool {
+		if !cc.off && pf.Get("captcha_id") == "" {
+			return false // the captcha comes after the files
+		}
+		return cc.solved(pf)
+	}
+	return readUploads(c, pass, func(_ url.Values, name string, body io.Reader) (reporting.Attachment, error) {
+		return s.intake.AddAttachment(c.Request.Context(), d.ID, d.Key, name, body)
+	})
 }
 
 // badBody answers a body that could not be read: 413 when it was too
