@@ -43,6 +43,8 @@ const partialSuffix = ".partial.html"
 
 type pages struct {
 	byLang map[string]map[string]*template.Template
+	// empty are the empty forms, rendered once (prerender.go).
+	empty emptyForms
 }
 
 func loadPages(tr *i18n.Bundle) (*pages, error) {
@@ -133,22 +135,40 @@ type view struct {
 // page left in a library computer's cache would tell the next user too
 // much.
 func (s *Server) render(c *gin.Context, status int, page string, v view) {
-	code := lang(c)
-	v.Lang, _ = i18n.Lookup(code)
-	v.Languages = i18n.Languages
 	v.Office = strings.HasPrefix(c.Request.URL.Path, "/office")
 	if sess, ok := c.Get(sessionKey); ok {
 		v.Session = sess.(*reporting.OfficeSession)
 	}
-	var buf bytes.Buffer
-	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	body, err := s.execute(lang(c), page, v)
+	if err != nil {
 		s.cfg.Logger.Error("render", "request_id", requestID(c), "page", page, "err", err)
 		c.Header("Cache-Control", "no-store")
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error.\n"))
 		return
 	}
+	writeHTMLHeader(c, status)
+	c.Writer.Write(body)
+}
+
+// writeHTMLHeader sets what every HTML page is sent with; the template
+// render and the pre-rendered pages (prerender.go) share it, so the two
+// cannot answer differently.
+func writeHTMLHeader(c *gin.Context, status int) {
 	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(status)
+}
+
+// execute renders page in the language code, with the language fields
+// of v filled in.
+func (s *Server) execute(code, page string, v view) ([]byte, error) {
+	v.Lang, _ = i18n.Lookup(code)
+	v.Languages = i18n.Languages
+	var buf bytes.Buffer
+	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		return nil, fmt.Errorf("render %s: %w", page, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // errorPage shows a translated error page. Internal error text never

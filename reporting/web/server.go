@@ -73,6 +73,9 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	}
 	s := &Server{cfg: cfg, intake: intake, office: office, tr: tr, pages: pages,
 		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
+	if err := s.prerenderForms(); err != nil {
+		return nil, err
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	// gin.New, not gin.Default: Default's logger prints client addresses.
