@@ -64,12 +64,17 @@ func (s *Server) followupForm(c *gin.Context) {
 	if s.pages.empty.followup.write(c, http.StatusOK, id) {
 		return
 	}
-	s.render(c, http.StatusOK, "followup", s.followupFormView(followupFormData{}, id))
+	s.renderFollowupForm(c, http.StatusOK, followupFormData{}, id)
 }
 
 // showFollowupForm renders the receipt form with a fresh captcha.
 func (s *Server) showFollowupForm(c *gin.Context, status int, d followupFormData) {
-	s.render(c, status, "followup", s.followupFormView(d, s.newCaptchaID()))
+	s.renderFollowupForm(c, status, d, s.newCaptchaID())
+}
+
+// renderFollowupForm renders the receipt form through its template.
+func (s *Server) renderFollowupForm(c *gin.Context, status int, d followupFormData, captchaID string) {
+	s.render(c, status, "followup", s.followupFormView(d, captchaID))
 }
 
 // followupFormView is the view of the receipt form, for the template and
