@@ -33,14 +33,14 @@ func pageNames() ([]string, error) {
 	return names, nil
 }
 
-// pages holds one parsed template set per language and page. Each
-// language's set has its own "t" function bound at start-up, so two
-// requests in two languages can never mix, and no request pays for a
-// Clone.
 // partialSuffix marks a template that defines a piece other pages
 // include; it is no page of its own.
 const partialSuffix = ".partial.html"
 
+// pages holds one parsed template set per language and page. Each
+// language's set has its own "t" function bound at start-up, so two
+// requests in two languages can never mix, and no request pays for a
+// Clone.
 type pages struct {
 	byLang map[string]map[string]*template.Template
 	// empty are the empty forms, rendered once (prerender.go).
