@@ -154,10 +154,18 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 // render and the pre-rendered pages (prerender.go) share it, so the two
 // cannot answer differently.
 func writeHTMLHeader(c *gin.Context, status int) {
-	c.Header("Cache-Control", "no-store")
-	c.Header("Content-Type", "text/html; charset=utf-8")
+	h := c.Writer.Header()
+	// Shared, canonical and full (len == cap): set without allocating,
+	// and an Add elsewhere would copy rather than write into them.
+	h["Cache-Control"] = noStore
+	h["Content-Type"] = contentTypeHTML
 	c.Status(status)
 }
+
+var (
+	noStore         = []string{"no-store"}
+	contentTypeHTML = []string{"text/html; charset=utf-8"}
+)
 
 // execute renders page in the language code, with the language fields
 // of v filled in.
