@@ -55,18 +55,32 @@ type followupPageData struct {
 	MaxFiles int
 }
 
-// followupForm shows the empty receipt form.
+// followupForm shows the empty receipt form: the pre-rendered page with a
+// fresh captcha, or the template if that cannot be.
 func (s *Server) followupForm(c *gin.Context) {
-	s.showFollowupForm(c, http.StatusOK, followupFormData{})
+	id := s.newCaptchaID()
+	if s.pages.empty.followup.write(c, http.StatusOK, id) {
+		return
+	}
+	s.renderFollowupForm(c, http.StatusOK, followupFormData{}, id)
 }
 
 // showFollowupForm renders the receipt form with a fresh captcha.
 func (s *Server) showFollowupForm(c *gin.Context, status int, d followupFormData) {
+	s.renderFollowupForm(c, status, d, s.newCaptchaID())
+}
+
+// renderFollowupForm renders the receipt form through its template.
+func (s *Server) renderFollowupForm(c *gin.Context, status int, d followupFormData, captchaID string) {
+	s.render(c, status, "followup", s.followupFormView(d, captchaID))
+}
+
+// followupFormView is the view of the receipt form, for the template and
+// for the pre-rendered empty form alike.
+func (s *Server) followupFormView(d followupFormData, captchaID string) view {
 	d.CaptchaOff = s.cfg.CaptchaOff
-	if !d.CaptchaOff {
-		d.CaptchaID = captcha.New()
-	}
-	s.render(c, status, "followup", view{Title: "followup.title", Path: "/followup", Data: d})
+	d.CaptchaID = captchaID
+	return view{Title: "followup.title", Path: "/followup", Data: d}
 }
 
 // followupOpen checks the captcha, then the receipt, and shows the report.

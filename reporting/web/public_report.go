@@ -48,19 +48,32 @@ func days() []int {
 	return d
 }
 
-// reportForm shows the empty form.
+// reportForm shows the empty form: the pre-rendered page with a fresh
+// captcha, or the template if that cannot be.
 func (s *Server) reportForm(c *gin.Context) {
-	s.showForm(c, http.StatusOK, reporting.ReportForm{}, nil)
+	id := s.newCaptchaID()
+	if s.pages.empty.report.write(c, http.StatusOK, id) {
+		return
+	}
+	s.renderForm(c, http.StatusOK, reporting.ReportForm{}, nil, id)
 }
 
 // showForm renders the form with a fresh captcha. The old one, right or
 // wrong, is used up: a captcha answers one attempt only.
 func (s *Server) showForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string) {
-	d := formData{Form: f, Errors: errs, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices}
-	if !s.cfg.CaptchaOff {
-		d.CaptchaID = captcha.New()
-	}
-	s.render(c, status, "form", view{Title: "form.title", Path: "/", Data: d})
+	s.renderForm(c, status, f, errs, s.newCaptchaID())
+}
+
+// renderForm renders the form through its template.
+func (s *Server) renderForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string, captchaID string) {
+	s.render(c, status, "form", s.formView(f, errs, captchaID))
+}
+
+// formView is the view of the report form, for the template and for the
+// pre-rendered empty form alike.
+func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captchaID string) view {
+	d := formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices}
+	return view{Title: "form.title", Path: "/", Data: d}
 }
 
 // MaxReportBody is the body limit of the report POST: five files of the

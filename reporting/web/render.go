@@ -33,16 +33,18 @@ func pageNames() ([]string, error) {
 	return names, nil
 }
 
-// pages holds one parsed template set per language and page. Each
-// language's set has its own "t" function bound at start-up, so two
-// requests in two languages can never mix, and no request pays for a
-// Clone.
 // partialSuffix marks a template that defines a piece other pages
 // include; it is no page of its own.
 const partialSuffix = ".partial.html"
 
+// pages holds one parsed template set per language and page. Each
+// language's set has its own "t" function bound at start-up, so two
+// requests in two languages can never mix, and no request pays for a
+// Clone.
 type pages struct {
 	byLang map[string]map[string]*template.Template
+	// empty are the empty forms, rendered once (prerender.go).
+	empty emptyForms
 }
 
 func loadPages(tr *i18n.Bundle) (*pages, error) {
@@ -133,22 +135,48 @@ type view struct {
 // page left in a library computer's cache would tell the next user too
 // much.
 func (s *Server) render(c *gin.Context, status int, page string, v view) {
-	code := lang(c)
-	v.Lang, _ = i18n.Lookup(code)
-	v.Languages = i18n.Languages
 	v.Office = strings.HasPrefix(c.Request.URL.Path, "/office")
 	if sess, ok := c.Get(sessionKey); ok {
 		v.Session = sess.(*reporting.OfficeSession)
 	}
-	var buf bytes.Buffer
-	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	body, err := s.execute(lang(c), page, v)
+	if err != nil {
 		s.log(c).Error("render", "request_id", requestID(c), "page", page, "err", err)
 		c.Header("Cache-Control", "no-store")
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error.\n"))
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	writeHTMLHeader(c, status)
+	c.Writer.Write(body)
+}
+
+// writeHTMLHeader sets what every HTML page is sent with; the template
+// render and the pre-rendered pages (prerender.go) share it, so the two
+// cannot answer differently.
+func writeHTMLHeader(c *gin.Context, status int) {
+	h := c.Writer.Header()
+	// Shared, canonical and full (len == cap): set without allocating,
+	// and an Add elsewhere would copy rather than write into them.
+	h["Cache-Control"] = noStore
+	h["Content-Type"] = contentTypeHTML
+	c.Status(status)
+}
+
+var (
+	noStore         = []string{"no-store"}
+	contentTypeHTML = []string{"text/html; charset=utf-8"}
+)
+
+// execute renders page in the language code, with the language fields
+// of v filled in.
+func (s *Server) execute(code, page string, v view) ([]byte, error) {
+	v.Lang, _ = i18n.Lookup(code)
+	v.Languages = i18n.Languages
+	var buf bytes.Buffer
+	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		return nil, fmt.Errorf("render %s: %w", page, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // errorPage shows a translated error page. Internal error text never

@@ -82,6 +82,9 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
 	hour := newHourHandler(cfg.Logger.Handler())
 	s.officeLog, s.publicLog, s.cfg.Logger = cfg.Logger, hour.held, slog.New(hour)
+	if err := s.prerenderForms(); err != nil {
+		return nil, err
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	// gin.New, not gin.Default: Default's logger prints client addresses.
@@ -203,19 +206,33 @@ func (s *Server) recover(c *gin.Context) {
 // JavaScript, and an injected <script> has nothing to run in.
 func (s *Server) headers(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'self'; media-src 'self'; "+
-		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	for _, f := range securityHeaders {
+		h[f.name] = f.value
+	}
 	if s.secure {
-		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h["Strict-Transport-Security"] = hsts
 	}
 	c.Next()
 }
+
+// securityHeaders are set on every response. The names are canonical and
+// the values shared and full (len == cap), so setting them allocates
+// nothing, and an Add elsewhere would copy rather than write into them.
+var securityHeaders = []struct {
+	name  string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'none'; img-src 'self'; style-src 'self'; media-src 'self'; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	{"Cross-Origin-Resource-Policy", []string{"same-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), interest-cohort=()"}},
+}
+
+var hsts = []string{"max-age=63072000; includeSubDomains"}
 
 // limitBody makes reading more than n bytes of the body fail, which the
 // handlers answer with 413.

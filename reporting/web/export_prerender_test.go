@@ -1,0 +1,35 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// EmptyFormPages answers the empty report form (page "form") or receipt
+// form (page "followup") of lang with captchaID twice: as a GET writes it
+// from the pre-rendered parts and as the template renders it. ok is false
+// when the pre-rendered page refused the ID.
+func (s *Server) EmptyFormPages(page, lang, captchaID string) (pre, tmpl *httptest.ResponseRecorder, ok bool) {
+	ctx := func(w http.ResponseWriter, path string) *gin.Context {
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest("GET", "/"+lang+path, nil)
+		c.Set(langKey, lang)
+		return c
+	}
+	pre, tmpl = httptest.NewRecorder(), httptest.NewRecorder()
+	switch page {
+	case "form":
+		ok = s.pages.empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID)
+		s.renderForm(ctx(tmpl, "/"), http.StatusOK, reporting.ReportForm{}, nil, captchaID)
+	case "followup":
+		ok = s.pages.empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID)
+		s.renderFollowupForm(ctx(tmpl, "/followup"), http.StatusOK, followupFormData{}, captchaID)
+	default:
+		panic("EmptyFormPages: no page " + page)
+	}
+	return pre, tmpl, ok
+}
