@@ -76,6 +76,14 @@ func TestPublicLogLinesCannotDateAReport(t *testing.T) {
 		if !ts.Equal(ts.Truncate(time.Hour)) {
 			t.Errorf("public line stamped finer than the hour: %q", l.raw)
 		}
+		// Public requests are counted, never logged one by one: no line
+		// has an ID that tells one request from another.
+		if l.msg != "requests" || strings.Contains(l.raw, "request_id=") {
+			t.Errorf("a public request logged on its own: %q", l.raw)
+		}
+		if l.route == "/:lang/report" && !strings.Contains(l.raw, " count=1 ") {
+			t.Errorf("the report is not counted once: %q", l.raw)
+		}
 	}
 	for _, want := range []string{"/:lang/", "/captcha/:file", "/:lang/report", "/:lang/followup", "/:lang/followup/view"} {
 		if !routes[want] {

@@ -3,7 +3,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -144,37 +143,41 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
 
-type ctxKey int
+// requestIDKey is the gin context key of the request ID.
+type requestIDKey struct{}
 
-const requestIDKey ctxKey = iota
-
-// accessLog logs method, route pattern, status and duration: never the
-// client's address, user agent, referrer, query string or concrete path
-// (a path can carry a case ID; the pattern cannot). The request ID only
-// ties an error message to its access line. Public requests' lines carry
-// the hour only and are written at its end (publiclog.go), so that the
-// log cannot tell when a report came in.
+// accessLog logs office requests with method, route pattern, status,
+// duration and a random request ID that ties an error message to its
+// access line: never the client's address, user agent, referrer, query
+// string or concrete path (a path can carry a case ID; the pattern
+// cannot). Public requests are only counted, per hour, method, route
+// pattern and status (publiclog.go), so that the log cannot tell when a
+// report came in.
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
-	id := newRequestID()
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
-	log := s.cfg.Logger
-	if isOffice(c.Request.URL.Path) {
-		log = s.officeLog
+	if !isOffice(c.Request.URL.Path) {
+		c.Next()
+		s.publicLog.count(c.Request.Method, routeOf(c), c.Writer.Status(), time.Since(start))
+		return
 	}
-	c.Set(loggerKey, log)
+	id := requestID(c)
+	c.Set(loggerKey, s.officeLog)
 	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "(unmatched)"
-	}
-	log.Info("request",
+	s.officeLog.Info("request",
 		"method", c.Request.Method,
-		"route", route,
+		"route", routeOf(c),
 		"status", c.Writer.Status(),
 		// A length, not a time of day; milliseconds are all anyone reads.
 		"duration", time.Since(start).Round(time.Millisecond),
 		"request_id", id)
+}
+
+// routeOf is the route pattern of a request, never its concrete path.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "(unmatched)"
 }
 
 func newRequestID() string {
@@ -183,8 +186,15 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
+// requestID returns the request's ID, made on first use: office requests
+// get theirs before the handler runs, public ones only when something is
+// logged about them.
 func requestID(c *gin.Context) string {
-	id, _ := c.Request.Context().Value(requestIDKey).(string)
+	if id, ok := c.Get(requestIDKey{}); ok {
+		return id.(string)
+	}
+	id := newRequestID()
+	c.Set(requestIDKey{}, id)
 	return id
 }
 
