@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -20,6 +22,7 @@ import (
 	_ "time/tzdata" // as in cmd/meldestelle: received_on is a Berlin date
 
 	"github.com/dchest/captcha"
+	"github.com/gin-gonic/gin"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -41,6 +44,7 @@ const adminName = "lasttest"
 type childHello struct {
 	Addr string `json:"addr"` // the real server
 	Side string `json:"side"` // the measuring side channel (captcha digits, runtime stats)
+	Bare string `json:"bare"` // a bare gin engine serving the bytes of one GET /de/ (formpage)
 }
 
 // childStats is what the side channel reports about the child's Go runtime.
@@ -160,7 +164,27 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	side := &http.Server{Handler: sideChannel(store), ReadHeaderTimeout: 10 * time.Second}
 	go side.Serve(sideLn)
 
-	hello, _ := json.Marshal(childHello{Addr: ln.Addr().String(), Side: sideLn.Addr().String()})
+	// The yardstick of the formpage scenario, also only in this child.
+	bare, err := bareFormPage(handler)
+	if err != nil {
+		return err
+	}
+	bareLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen bare gin: %w", err)
+	}
+	// The real server's timeouts, so that both listeners differ only in
+	// the handler.
+	bareSrv := &http.Server{
+		Handler:           bare,
+		ReadHeaderTimeout: srv.ReadHeaderTimeout,
+		ReadTimeout:       srv.ReadTimeout,
+		WriteTimeout:      srv.WriteTimeout,
+		IdleTimeout:       srv.IdleTimeout,
+	}
+	go bareSrv.Serve(bareLn)
+
+	hello, _ := json.Marshal(childHello{Addr: ln.Addr().String(), Side: sideLn.Addr().String(), Bare: bareLn.Addr().String()})
 	fmt.Fprintf(stdout, "%s\n", hello)
 
 	// Run until the parent closes standard input. Then stop at once, not
@@ -170,7 +194,34 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	io.Copy(io.Discard, in)
 	cancel()
 	side.Close()
+	bareSrv.Close()
 	return srv.Close()
+}
+
+// bareFormPage returns what issue 8, item 6 measures the form page
+// against: a bare gin engine, without middleware, whose one route serves
+// the bytes of one GET /de/ of the real handler (fetched here, in the
+// process, once) with the same content type and Cache-Control as the real
+// page, and nothing else of it. Its captcha ID is fixed; only the real
+// server makes a fresh one per request.
+func bareFormPage(real http.Handler) (http.Handler, error) {
+	rec := httptest.NewRecorder()
+	real.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/de/", nil))
+	if rec.Code != http.StatusOK {
+		return nil, fmt.Errorf("bare gin: GET /de/: status %d", rec.Code)
+	}
+	page := bytes.Clone(rec.Body.Bytes())
+	contentType := rec.Header().Get("Content-Type")
+	cacheControl := rec.Header().Get("Cache-Control")
+	// Release mode: in debug mode gin prints its routes to standard
+	// output, where the parent expects the hello line.
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.GET("/de/", func(c *gin.Context) {
+		c.Header("Cache-Control", cacheControl)
+		c.Data(http.StatusOK, contentType, page)
+	})
+	return e, nil
 }
 
 // berlin is the office's time zone, as in cmd/meldestelle.

@@ -20,6 +20,7 @@ import (
 // and the clients that talk to them.
 type target struct {
 	base, side string
+	bare       string // the bare gin engine of the formpage scenario
 	admin      string
 	password   string
 	sideClient *http.Client
@@ -27,7 +28,7 @@ type target struct {
 
 func newTarget(c *childProc) *target {
 	return &target{
-		base: "http://" + c.hello.Addr, side: "http://" + c.hello.Side,
+		base: "http://" + c.hello.Addr, side: "http://" + c.hello.Side, bare: "http://" + c.hello.Bare,
 		admin: adminName, password: c.password,
 		sideClient: newClient(8),
 	}

@@ -46,6 +46,10 @@ type result struct {
 	// Window is set for wrongcaptcha: the first half of the flood, before
 	// any probe ran, when only the wrong-captcha uploads reach the child.
 	Window *window `json:"flood_only_window,omitempty"`
+
+	// FormPage is set for formpage: the real form page against a bare gin
+	// engine serving its bytes.
+	FormPage *formPage `json:"formpage,omitempty"`
 }
 
 // window is what the child wrote while only the flood ran.
@@ -78,7 +82,9 @@ type probeStats struct {
 }
 
 // runScenario starts a child, measures the anchor, floods and probes,
-// and stops the child.
+// and stops the child. formpage neither measures an anchor nor probes:
+// its number is a throughput, and a login's argon2id would take the cores
+// from one round and not from the other.
 func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 	r := result{Scenario: name, Conns: cfg.conns}
 	if r.Conns == 0 {
@@ -101,11 +107,15 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 	if name == "wrongcaptcha" {
 		photo = []upload{{name: "foto.png", contentType: "image/png", data: smallPhoto()}}
 	}
-	loginAnchor, reportAnchor, err := anchor(ctx, t, probeClient, cfg.anchorN, photo)
-	if err != nil {
-		return r, fmt.Errorf("anchor: %w\n%s", err, child.logs.String())
+	formpage := name == "formpage"
+	var loginAnchor, reportAnchor time.Duration
+	if !formpage {
+		loginAnchor, reportAnchor, err = anchor(ctx, t, probeClient, cfg.anchorN, photo)
+		if err != nil {
+			return r, fmt.Errorf("anchor: %w\n%s", err, child.logs.String())
+		}
+		r.AnchorLogin, r.AnchorRep = ms(loginAnchor), ms(reportAnchor)
 	}
-	r.AnchorLogin, r.AnchorRep = ms(loginAnchor), ms(reportAnchor)
 
 	st0, err := t.stats(ctx)
 	if err != nil {
@@ -162,13 +172,22 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 	}
 	var logins, reports []probe
 	var probes sync.WaitGroup
-	probes.Go(func() {
-		logins = probeLoop(floodCtx, ctx, probeStart, cfg.probeEvery, func(pctx context.Context) error { return t.login(pctx, probeClient) })
-	})
-	probes.Go(func() {
-		reports = probeLoop(floodCtx, ctx, probeStart, cfg.probeEvery, func(pctx context.Context) error { return t.report(pctx, probeClient, photo) })
-	})
-	f.run(floodCtx, r.Conns, floodWork(name, t, files))
+	if formpage {
+		// Bounded by its rounds, not by floodCtx: the warm-up comes on
+		// top of the duration.
+		if r.FormPage, err = runFormPage(ctx, t, f, r.Conns, cfg.duration); err != nil {
+			sampler.Stop()
+			return r, fmt.Errorf("%w\n%s", err, child.logs.String())
+		}
+	} else {
+		probes.Go(func() {
+			logins = probeLoop(floodCtx, ctx, probeStart, cfg.probeEvery, func(pctx context.Context) error { return t.login(pctx, probeClient) })
+		})
+		probes.Go(func() {
+			reports = probeLoop(floodCtx, ctx, probeStart, cfg.probeEvery, func(pctx context.Context) error { return t.report(pctx, probeClient, photo) })
+		})
+		f.run(floodCtx, r.Conns, floodWork(name, t, files))
+	}
 	r.DurationS = time.Since(start).Seconds()
 	probes.Wait()
 	winDone.Wait()
