@@ -25,7 +25,7 @@ func TestMemoryLimit(t *testing.T) {
 		want              int64
 		how               string
 	}{
-		{"auto", "", 2, 2*64<<20 + vault.MemoryHeadroom, "224MiB (auto: 2 argon2id slots of 64MiB + 96MiB headroom)"},
+		{"auto", "", 2, 2*64<<20 + vault.MemoryHeadroom, "176MiB (auto: 2 argon2id slots of 64MiB + 48MiB headroom)"},
 		{"", "", 4, 4*64<<20 + vault.MemoryHeadroom, "auto: 4 argon2id slots"},
 		{"auto", "", 0, vault.MemoryLimit(runtime.NumCPU(), vault.DefaultParams), "auto"},
 		{"256MiB", "", 2, 256 << 20, "256MiB"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"path"
+	"runtime"
 	"strings"
 
 	"github.com/dchest/captcha"
@@ -15,6 +16,14 @@ import (
 // Captcha image size in pixels.
 const captchaWidth, captchaHeight = 240, 80
 
+// captchaSlots bounds how many captcha pictures and sounds are drawn at
+// once to one less than the CPUs (at least one). Drawing one takes a few
+// milliseconds of CPU, and anyone can ask for as many as they like: without
+// a bound, a flood of picture requests takes every core, and an office
+// login (argon2id, first in its queue) would crawl beside it. Waiting
+// requests cost a goroutine each, no CPU.
+var captchaSlots = make(chan struct{}, max(1, runtime.NumCPU()-1))
+
 // captcha serves /captcha/{id}.png and /captcha/{id}.wav. The audio is in
 // English: dchest/captcha speaks only en, ja, ru, zh and pt, and digits in
 // English are the most widely understood of those.
@@ -22,6 +31,13 @@ func (s *Server) captcha(c *gin.Context) {
 	file := c.Param("file")
 	ext := path.Ext(file)
 	id := strings.TrimSuffix(file, ext)
+	select {
+	case captchaSlots <- struct{}{}:
+		defer func() { <-captchaSlots }()
+	case <-c.Request.Context().Done():
+		c.Status(http.StatusServiceUnavailable) // the client has gone
+		return
+	}
 	var buf bytes.Buffer
 	var err error
 	switch ext {
