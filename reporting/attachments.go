@@ -103,6 +103,10 @@ type Attachment struct {
 	// Download is the name the file is served under (DownloadName); set
 	// by OpenAttachment and Followup.OpenFile.
 	Download string
+	// Altered: the file's key or meta data did not open under the
+	// message its row names; only ID, ReportID and MessageID are set and
+	// the file cannot be downloaded.
+	Altered bool
 	AttachmentMeta
 }
 
@@ -137,15 +141,36 @@ type AttachmentStore interface {
 	AttachmentChunks(ctx context.Context, attachmentID string, fn func(ct []byte) error) error
 }
 
-func attachmentKeyAD(reportID, id string) vault.AD {
+// attachmentKeyAD is the version 2 AD of a file's wrapped key: its row
+// and the message it belongs to ("" for the report's own files), so that
+// a file moved to another message, or between a message and the report,
+// no longer opens.
+func attachmentKeyAD(reportID, id, messageID string) vault.AD {
+	return attachmentKeyADv1(reportID, id).Bind(messageID)
+}
+
+// attachmentKeyADv1 is the AD of file keys wrapped before version 2. Read,
+// never written.
+func attachmentKeyADv1(reportID, id string) vault.AD {
 	return vault.AD{Purpose: purposeAttachmentKey, Row: reportID + "/" + id}
 }
 
+// attachmentAD is the AD of a file's chunks. It stays version 1: the
+// chunks are sealed under the file's own key, which opens only through
+// its wrap, and that binds the message.
 func attachmentAD(reportID, id string) vault.AD {
 	return vault.AD{Purpose: purposeAttachment, Row: reportID + "/" + id}
 }
 
-func attachmentMetaAD(reportID, id string) vault.AD {
+// attachmentMetaAD is the version 2 AD of a file's meta data, bound to
+// its message like its key.
+func attachmentMetaAD(reportID, id, messageID string) vault.AD {
+	return attachmentMetaADv1(reportID, id).Bind(messageID)
+}
+
+// attachmentMetaADv1 is the AD of meta data sealed before version 2. Read,
+// never written.
+func attachmentMetaADv1(reportID, id string) vault.AD {
 	return vault.AD{Purpose: purposeAttachmentMeta, Row: reportID + "/" + id}
 }
 
@@ -278,7 +303,7 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID strin
 	// Each file has its own key, so a file can be re-keyed or shared on
 	// its own later without touching the report.
 	fk := vault.NewKey()
-	stored := StoredAttachment{ID: id, ReportID: reportID, MessageID: messageID, WrappedKey: dk.Wrap(fk, attachmentKeyAD(reportID, id))}
+	stored := StoredAttachment{ID: id, ReportID: reportID, MessageID: messageID, WrappedKey: dk.Wrap(fk, attachmentKeyAD(reportID, id, messageID))}
 	if err := in.store.CreateAttachment(ctx, stored); err != nil {
 		return Attachment{}, err
 	}
@@ -323,7 +348,7 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID strin
 	if err != nil {
 		return Attachment{}, err
 	}
-	if err := in.store.FinishAttachment(ctx, id, fk.Seal(plain, attachmentMetaAD(reportID, id))); err != nil {
+	if err := in.store.FinishAttachment(ctx, id, fk.Seal(plain, attachmentMetaAD(reportID, id, messageID))); err != nil {
 		return Attachment{}, err
 	}
 	return Attachment{ID: id, ReportID: reportID, MessageID: messageID, AttachmentMeta: meta}, nil
@@ -416,13 +441,16 @@ func decryptStream(ctx context.Context, store Store, fk vault.Key, a StoredAttac
 }
 
 // openAttachmentKey opens a stored attachment's file key and meta data
-// with the case's data key.
+// with the case's data key, under the message its row names. An error
+// for which isAltered holds means the row was changed.
 func openAttachmentKey(dk vault.Key, a StoredAttachment) (vault.Key, AttachmentMeta, error) {
-	fk, err := dk.Unwrap(a.WrappedKey, attachmentKeyAD(a.ReportID, a.ID))
+	fk, err := openBound(dk.Unwrap, a.WrappedKey,
+		attachmentKeyAD(a.ReportID, a.ID, a.MessageID), attachmentKeyADv1(a.ReportID, a.ID))
 	if err != nil {
 		return vault.Key{}, AttachmentMeta{}, err
 	}
-	plain, err := fk.Open(a.Meta, attachmentMetaAD(a.ReportID, a.ID))
+	plain, err := openBound(fk.Open, a.Meta,
+		attachmentMetaAD(a.ReportID, a.ID, a.MessageID), attachmentMetaADv1(a.ReportID, a.ID))
 	if err != nil {
 		return vault.Key{}, AttachmentMeta{}, err
 	}
@@ -445,41 +473,44 @@ func dataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
 }
 
 // attachments opens the list of a case's own attachments; the files of
-// follow-up messages are shown with their messages (Messages).
-func (o *Office) attachments(ctx context.Context, team *vault.KeyPair, r CaseRow) ([]Attachment, error) {
+// follow-up messages are shown with their messages (Messages). Files
+// that were altered are in the list marked Altered and returned as such.
+func (o *Office) attachments(ctx context.Context, team *vault.KeyPair, r CaseRow) ([]Attachment, []AlteredItem, error) {
 	stored, err := o.store.Attachments(ctx, r.ID)
 	if err != nil || len(stored) == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	dk, err := dataKey(team, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	all, err := openAttachments(dk, stored)
-	if err != nil {
-		return nil, err
-	}
-	var list []Attachment
-	for _, a := range all {
+	var own []StoredAttachment
+	for _, a := range stored {
 		if a.MessageID == "" {
-			list = append(list, a)
+			own = append(own, a)
 		}
 	}
-	return list, nil
+	list, altered := openAttachments(dk, own)
+	return list, altered, nil
 }
 
 // openAttachments opens the meta data of stored attachments with the
-// report's data key.
-func openAttachments(dk vault.Key, stored []StoredAttachment) ([]Attachment, error) {
+// report's data key. A file that does not open (its row was changed) is
+// kept in the list marked Altered and named in the second result.
+func openAttachments(dk vault.Key, stored []StoredAttachment) ([]Attachment, []AlteredItem) {
 	list := make([]Attachment, 0, len(stored))
+	var altered []AlteredItem
 	for _, a := range stored {
-		_, m, err := openAttachmentKey(dk, a)
-		if err != nil {
-			return nil, err
+		att := Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID}
+		if _, m, err := openAttachmentKey(dk, a); err != nil {
+			att.Altered = true
+			altered = append(altered, AlteredItem{AlteredAttachment, a.ID})
+		} else {
+			att.AttachmentMeta = m
 		}
-		list = append(list, Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, AttachmentMeta: m})
+		list = append(list, att)
 	}
-	return list, nil
+	return list, altered
 }
 
 // OpenAttachment checks that the session holds the case's team key,
@@ -502,7 +533,12 @@ func (o *Office) OpenAttachment(ctx context.Context, s *OfficeSession, reportID,
 		return Attachment{}, nil, err
 	}
 	fk, meta, err := openAttachmentKey(dk, a)
-	if err != nil {
+	if isAltered(err) {
+		if err := o.auditAltered(ctx, s, r.ID, []AlteredItem{{AlteredAttachment, a.ID}}); err != nil {
+			return Attachment{}, nil, err
+		}
+		return Attachment{}, nil, Errorf(EAltered, "binding.error.attachment")
+	} else if err != nil {
 		return Attachment{}, nil, err
 	}
 	// Every download is audited before a byte leaves.

@@ -206,16 +206,17 @@ func TestCleanName(t *testing.T) {
 	}
 }
 
-// A name stored before bidi controls were stripped at intake is cleaned
-// when it is opened for a page.
+// A name stored before bidi controls were stripped at intake (and so
+// also before ciphertexts were bound to their message: version 1 ADs) is
+// cleaned when it is opened for a page.
 func TestOpenAttachmentCleansOldNames(t *testing.T) {
 	dk, fk := vault.NewKey(), vault.NewKey()
-	a := StoredAttachment{ID: "att", ReportID: "rep", WrappedKey: dk.Wrap(fk, attachmentKeyAD("rep", "att"))}
+	a := StoredAttachment{ID: "att", ReportID: "rep", WrappedKey: dk.Wrap(fk, attachmentKeyADv1("rep", "att"))}
 	plain, _ := json.Marshal(AttachmentMeta{Name: "x\u202Egpj.exe", Type: TypePNG, Size: 10})
-	a.Meta = fk.Seal(plain, attachmentMetaAD("rep", "att"))
-	list, err := openAttachments(dk, []StoredAttachment{a})
-	if err != nil || len(list) != 1 {
-		t.Fatalf("open: %v", err)
+	a.Meta = fk.Seal(plain, attachmentMetaADv1("rep", "att"))
+	list, altered := openAttachments(dk, []StoredAttachment{a})
+	if len(altered) != 0 || len(list) != 1 || list[0].Altered {
+		t.Fatalf("open: %v altered", altered)
 	}
 	if list[0].Name != "xgpj.exe" {
 		t.Errorf("name shown as %q, want %q", list[0].Name, "xgpj.exe")

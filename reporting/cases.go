@@ -75,8 +75,25 @@ func openStatuses() []string {
 // so anything under it is readable by the reporter.
 const purposeNote = "note"
 
-func noteAD(reportID, noteID string) vault.AD {
+// noteAD is the version 2 AD of a note: its row, and the author's user ID
+// and the time its row shows, so that a note cannot be given another
+// author or moved in time. (A note is sealed to the team's public key,
+// which anyone may seal to: this stops changing a note's author, not
+// writing a note from nothing.)
+func noteAD(reportID string, n StoredNote) vault.AD {
+	return noteADv1(reportID, n.ID).Bind(strconv.FormatInt(n.UserID, 10), n.At.UTC().Format(time.RFC3339Nano))
+}
+
+// noteADv1 is the AD of notes written before version 2: only the row.
+// Read, never written.
+func noteADv1(reportID, noteID string) vault.AD {
 	return vault.AD{Purpose: purposeNote, Row: reportID + "/" + noteID}
+}
+
+// openNote opens a stored note with its team's key, under its version 2
+// AD or, if written before, its version 1 AD.
+func openNote(team *vault.KeyPair, reportID string, n StoredNote) ([]byte, error) {
+	return openBound(team.Open, n.Body, noteAD(reportID, n), noteADv1(reportID, n.ID))
 }
 
 // CaseStore keeps case work: the statistical record (classification),
@@ -191,6 +208,9 @@ type Note struct {
 	Author string
 	Day    string // "2026-05-20"
 	Body   string
+	// Altered: the note did not open under the author and time its row
+	// shows; only ID is set.
+	Altered bool
 }
 
 // CaseTransfer moves a case to another team.
@@ -468,6 +488,10 @@ type CaseFile struct {
 	OtherTeams []Team     // where the case can be moved to
 	// Attachments are the reporter's files (reporting/attachments.go).
 	Attachments []Attachment
+	// Altered lists the notes and files that were changed in the
+	// database and are shown as altered (each also audited). The
+	// thread's are returned by Messages.
+	Altered []AlteredItem
 }
 
 // CaseFile opens a case with everything its page shows.
@@ -489,9 +513,11 @@ func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 	if f.History, err = o.store.StatusHistory(ctx, id); err != nil {
 		return CaseFile{}, err
 	}
-	if f.Notes, err = o.notes(ctx, team, id); err != nil {
+	var altered []AlteredItem
+	if f.Notes, altered, err = o.notes(ctx, team, id); err != nil {
 		return CaseFile{}, err
 	}
+	f.Altered = append(f.Altered, altered...)
 	if f.Members, err = o.store.Assignees(ctx, []int64{c.TeamID}); err != nil {
 		return CaseFile{}, err
 	}
@@ -500,27 +526,35 @@ func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 		return CaseFile{}, err
 	}
 	f.OtherTeams = slices.DeleteFunc(teams, func(t Team) bool { return t.ID == c.TeamID })
-	if f.Attachments, err = o.attachments(ctx, team, r); err != nil {
+	if f.Attachments, altered, err = o.attachments(ctx, team, r); err != nil {
 		return CaseFile{}, err
 	}
-	return f, o.audit(ctx, s, AuditCaseOpen, id, "")
+	f.Altered = append(f.Altered, altered...)
+	if err := o.audit(ctx, s, AuditCaseOpen, id, ""); err != nil {
+		return CaseFile{}, err
+	}
+	return f, o.auditAltered(ctx, s, id, f.Altered)
 }
 
-// notes opens a case's notes with its team's key.
-func (o *Office) notes(ctx context.Context, team *vault.KeyPair, id string) ([]Note, error) {
+// notes opens a case's notes with its team's key. A note that does not
+// open is kept in the list marked Altered and named in the second result.
+func (o *Office) notes(ctx context.Context, team *vault.KeyPair, id string) ([]Note, []AlteredItem, error) {
 	stored, err := o.store.Notes(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	notes := make([]Note, 0, len(stored))
+	var altered []AlteredItem
 	for _, n := range stored {
-		body, err := team.Open(n.Body, noteAD(id, n.ID))
+		body, err := openNote(team, id, n)
 		if err != nil {
-			return nil, err
+			notes = append(notes, Note{ID: n.ID, Altered: true})
+			altered = append(altered, AlteredItem{AlteredNote, n.ID})
+			continue
 		}
 		notes = append(notes, Note{ID: n.ID, Author: n.UserName, Day: n.At.Format(time.DateOnly), Body: string(body)})
 	}
-	return notes, nil
+	return notes, altered, nil
 }
 
 // Classify validates the triage form and stores the case's statistical
@@ -628,7 +662,7 @@ func (o *Office) AddNote(ctx context.Context, s *OfficeSession, id, body string)
 	n := StoredNote{ID: newUUID(), ReportID: id, UserID: s.User.ID, At: o.now()}
 	// Sealed to the team's public key, never under the data key: the
 	// reporter's receipt opens the data key, and notes are not for them.
-	n.Body = team.Public().Seal([]byte(body), noteAD(id, n.ID))
+	n.Body = team.Public().Seal([]byte(body), noteAD(id, n))
 	if err := o.store.AddNote(ctx, n, r.TeamID); err != nil {
 		return err
 	}
@@ -671,12 +705,20 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 		return false, err
 	}
 	for _, n := range notes {
-		ad := noteAD(id, n.ID)
-		plain, err := team.Open(n.Body, ad)
-		if err != nil {
+		plain, err := openNote(team, id, n)
+		if isAltered(err) {
+			// An altered note cannot be re-sealed, and moving the case
+			// without it would lose it silently: refuse, and audit why.
+			if err := o.auditAltered(ctx, s, id, []AlteredItem{{AlteredNote, n.ID}}); err != nil {
+				return false, err
+			}
+			return false, Errorf(EAltered, "binding.error.transfer")
+		} else if err != nil {
 			return false, err
 		}
-		t.Notes[n.ID] = target.Seal(plain, ad)
+		// Re-sealed as version 2, also a note written before: every
+		// write binds its author and time.
+		t.Notes[n.ID] = target.Seal(plain, noteAD(id, n))
 		clear(plain)
 	}
 	if err := o.store.TransferCase(ctx, t); err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -559,7 +560,12 @@ func TestNotesSealedToTeam(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the data key does not open: %v", err)
 	}
-	ad := vault.AD{Purpose: "note", Row: id + "/" + n.ID}
+	// Version 2: the AD binds the author's user ID and the stored time.
+	v1 := vault.AD{Purpose: "note", Row: id + "/" + n.ID}
+	ad := v1.Bind(strconv.FormatInt(s.User.ID, 10), n.At.UTC().Format(time.RFC3339Nano))
+	if _, err := team.kp.Open(n.Body, v1); err == nil {
+		t.Error("a new note opens under the version 1 AD, which binds no author")
+	}
 	if _, err := dk.Open(n.Body, ad); err == nil {
 		t.Error("the report's data key opens the note")
 	}

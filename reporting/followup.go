@@ -38,7 +38,17 @@ const maxFollowupTokens = 10000
 // under the report's data key because the reporter must read them too.
 const purposeMessage = "message"
 
-func messageAD(reportID, messageID string) vault.AD {
+// messageAD is the version 2 AD of a message: its row, and the author and
+// day its row shows, so that a reporter's message cannot be made a
+// counsellor's (or the other way round) or moved to another day. The
+// counsellor who wrote is not stored, so not bound.
+func messageAD(reportID string, m StoredMessage) vault.AD {
+	return messageADv1(reportID, m.ID).Bind(m.Author, m.Day)
+}
+
+// messageADv1 is the AD of messages written before version 2: only the
+// row. Read, never written.
+func messageADv1(reportID, messageID string) vault.AD {
 	return vault.AD{Purpose: purposeMessage, Row: reportID + "/" + messageID}
 }
 
@@ -85,6 +95,10 @@ type Message struct {
 	Day    string
 	Body   string
 	Files  []Attachment // the files sent with it (reporter's messages)
+	// Altered: the message did not open under what its row says (author,
+	// day, report). Only ID is set; author and day are what was changed,
+	// so they are not shown either.
+	Altered bool
 }
 
 // MessageFlags are the case list's markers of one case.
@@ -128,21 +142,29 @@ func validMessage(body, field, side string) (string, error) {
 	return body, nil
 }
 
-func openMessages(dk vault.Key, reportID string, stored []StoredMessage) ([]Message, error) {
+// openMessages opens a report's messages with its data key. A message
+// that does not open is kept in the thread as altered and listed in the
+// second result: the rest of the thread stays readable.
+func openMessages(dk vault.Key, reportID string, stored []StoredMessage) ([]Message, []AlteredItem) {
 	out := make([]Message, 0, len(stored))
+	var altered []AlteredItem
 	for _, m := range stored {
-		body, err := dk.Open(m.Body, messageAD(reportID, m.ID))
+		body, err := openBound(dk.Open, m.Body, messageAD(reportID, m), messageADv1(reportID, m.ID))
 		if err != nil {
-			return nil, err
+			out = append(out, Message{ID: m.ID, Altered: true})
+			altered = append(altered, AlteredItem{AlteredMessage, m.ID})
+			continue
 		}
 		out = append(out, Message{ID: m.ID, Author: m.Author, Day: m.Day, Body: string(body)})
 	}
-	return out, nil
+	return out, altered
 }
 
 // attachFiles puts each message file with its message; stored are all
-// attachments of the report, of which only those of a message count.
-func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) error {
+// attachments of the report, of which only those of a message count. A
+// file that does not open under the message its row names is shown there
+// as altered and listed in the result.
+func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) []AlteredItem {
 	var own []StoredAttachment
 	for _, a := range stored {
 		if a.MessageID != "" {
@@ -152,10 +174,7 @@ func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) error 
 	if len(own) == 0 {
 		return nil
 	}
-	files, err := openAttachments(dk, own)
-	if err != nil {
-		return err
-	}
+	files, altered := openAttachments(dk, own)
 	byMsg := map[string][]Attachment{}
 	for _, a := range files {
 		byMsg[a.MessageID] = append(byMsg[a.MessageID], a)
@@ -163,7 +182,7 @@ func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) error 
 	for i := range msgs {
 		msgs[i].Files = byMsg[msgs[i].ID]
 	}
-	return nil
+	return altered
 }
 
 // caseDataKey opens a case's data key with the session's team key.
@@ -189,7 +208,7 @@ func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body str
 		return err
 	}
 	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: o.now().Format(time.DateOnly)}
-	m.Body = dk.Seal([]byte(body), messageAD(id, m.ID))
+	m.Body = dk.Seal([]byte(body), messageAD(id, m))
 	if err := o.store.AddMessage(ctx, m); err != nil {
 		return err
 	}
@@ -198,6 +217,8 @@ func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body str
 
 // Messages opens a case's message thread for a counsellor and marks the
 // reporter's messages read. The caller has opened (and audited) the case.
+// Messages and files that were altered in the database are in the thread
+// marked Altered, and each is audited.
 func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]Message, error) {
 	r, team, err := o.openCase(ctx, s, id)
 	if err != nil {
@@ -214,15 +235,13 @@ func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]M
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := openMessages(dk, id, stored)
-	if err != nil {
-		return nil, err
-	}
+	msgs, altered := openMessages(dk, id, stored)
 	files, err := o.store.Attachments(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := attachFiles(dk, msgs, files); err != nil {
+	altered = append(altered, attachFiles(dk, msgs, files)...)
+	if err := o.auditAltered(ctx, s, id, altered); err != nil {
 		return nil, err
 	}
 	return msgs, o.store.MarkMessagesRead(ctx, id)
@@ -385,17 +404,17 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 	if err != nil {
 		return ReporterView{}, err
 	}
-	msgs, err := openMessages(a.key, a.reportID, stored)
-	if err != nil {
-		return ReporterView{}, err
-	}
+	// Altered messages and files are shown as such, but neither audited
+	// nor logged here: an entry made when the reporter looks would tell
+	// whoever altered a row (and can read the audit log or the logs) when
+	// the reporter comes back. The office audits them when a counsellor
+	// opens the case.
+	msgs, _ := openMessages(a.key, a.reportID, stored)
 	files, err := f.store.Attachments(ctx, a.reportID)
 	if err != nil {
 		return ReporterView{}, err
 	}
-	if err := attachFiles(a.key, msgs, files); err != nil {
-		return ReporterView{}, err
-	}
+	attachFiles(a.key, msgs, files)
 	last := len(msgs) > 0 && msgs[len(msgs)-1].Author == AuthorCounsellor
 	return ReporterView{CaseNo: r.CaseNo, ReceivedOn: r.ReceivedOn, Status: ReporterStatus(r.Status, last), Messages: msgs}, nil
 }
@@ -470,7 +489,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 	}
 	// The day only: the time a reporter writes could help identify them.
 	m := StoredMessage{ID: d.MessageID, ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
-	m.Body = a.key.Seal([]byte(body), messageAD(a.reportID, m.ID))
+	m.Body = a.key.Seal([]byte(body), messageAD(a.reportID, m))
 	if err := f.store.AddMessage(ctx, m); ErrorCode(err) == ENotFound {
 		f.forget(d.token)
 		return Errorf(EUnauthorized, "followup.error.expired")
@@ -512,7 +531,10 @@ func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, 
 		return Attachment{}, nil, notFound
 	}
 	fk, meta, err := openAttachmentKey(a.key, st)
-	if err != nil {
+	if isAltered(err) {
+		// Not audited, as in View: it would tell when the reporter looks.
+		return Attachment{}, nil, notFound
+	} else if err != nil {
 		return Attachment{}, nil, err
 	}
 	// The case number for the file's name, as the counsellors get it.

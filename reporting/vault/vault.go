@@ -40,20 +40,57 @@ var ErrOpen = errors.New("vault: ciphertext does not open")
 // AD is the associated data that binds a ciphertext to its row and purpose.
 // Opening with any other AD fails, so a ciphertext copied from one report
 // (or one column) to another cannot be opened there.
+//
+// A version 2 AD (Bind) also binds what the row says about the
+// ciphertext: who wrote a message and on which day, which message a file
+// belongs to. Changing such a column then makes the ciphertext refuse to
+// open, where a version 1 AD let it open under the altered meaning.
 type AD struct {
 	Purpose string // what the ciphertext is, e.g. "report-content"
 	Row     string // which row it belongs to, e.g. the report ID
+	// bound is "" for a version 1 AD; for a version 2 AD it is
+	// adVersion2 followed by the fields given to Bind, each
+	// length-prefixed. Only strings, so AD stays comparable and printable.
+	bound string
+}
+
+// adVersion2 marks the encoding of an AD with bound fields. It takes the
+// place of version1 in bytes(), so no version 2 AD encodes to the bytes
+// of any version 1 AD: a ciphertext sealed under one never opens under
+// the other.
+const adVersion2 byte = 2
+
+// Bind returns the version 2 AD of the same purpose and row that also
+// binds fields (in order; "" is a field too). Bind with no fields is still
+// version 2, and ad.Bind(a).Bind(b) is ad.Bind(a, b).
+func (ad AD) Bind(fields ...string) AD {
+	b := []byte(ad.bound)
+	if len(b) == 0 {
+		b = append(b, adVersion2)
+	}
+	for _, f := range fields {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	ad.bound = string(b)
+	return ad
 }
 
 // bytes encodes the AD unambiguously: each field carries its length, so
-// no choice of Purpose and Row can produce another pair's bytes.
+// no choice of Purpose and Row can produce another pair's bytes. A
+// version 2 AD has its own version byte and the bound fields, each with
+// its length, to the end, so it parses back to exactly one field list.
 func (ad AD) bytes() []byte {
-	b := append([]byte("meldestelle"), version1)
+	version, bound := version1, ""
+	if ad.bound != "" {
+		version, bound = ad.bound[0], ad.bound[1:] // adVersion2
+	}
+	b := append([]byte("meldestelle"), version)
 	for _, f := range []string{ad.Purpose, ad.Row} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
-	return b
+	return append(b, bound...)
 }
 
 // Key is a 32-byte symmetric key for XChaCha20-Poly1305.

@@ -158,6 +158,7 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		s.fail(c, err)
 		return
 	}
+	s.logAltered(c, d)
 	if cls := file.Classification; cls != nil {
 		d.F.Status.ClosingReason = cls.ClosingReason
 	}
@@ -165,4 +166,24 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		edit(&d.F)
 	}
 	s.render(c, status, "case", view{Title: "case.title", Data: d})
+}
+
+// logAltered writes an error line for each item of the case page that was
+// changed in the database and is shown as altered (the domain has audited
+// each). Kind and ID only: they say where to look, not what it said.
+func (s *Server) logAltered(c *gin.Context, d caseData) {
+	items := d.File.Altered
+	for _, m := range d.Thread {
+		if m.Altered {
+			items = append(items, reporting.AlteredItem{Kind: reporting.AlteredMessage, ID: m.ID})
+		}
+		for _, f := range m.Files {
+			if f.Altered {
+				items = append(items, reporting.AlteredItem{Kind: reporting.AlteredAttachment, ID: f.ID})
+			}
+		}
+	}
+	for _, it := range items {
+		s.log(c).Error("altered item shown as altered", "request_id", requestID(c), "case", d.File.ID, "kind", it.Kind, "item", it.ID)
+	}
 }

@@ -198,6 +198,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Redirect(http.StatusSeeOther, "/office/login")
 	case reporting.EInvalid, reporting.EConflict:
 		s.errorPage(c, http.StatusBadRequest, reporting.MessageID(err))
+	case reporting.EAltered:
+		// Stored data changed outside the application (the domain has
+		// audited it): the page says so in plain words, the log keeps it.
+		s.log(c).Error("altered data refused", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+		s.errorPage(c, http.StatusConflict, reporting.MessageID(err))
 	default:
 		s.log(c).Error("internal error", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 		s.errorPage(c, http.StatusInternalServerError, "error.internal")
