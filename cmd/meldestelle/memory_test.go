@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -126,7 +127,7 @@ func TestServeFlushesHourStampedLinesOnStop(t *testing.T) {
 		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
 	}
 	logs := stderr.String()
-	if !strings.Contains(logs, `msg="memory limit" limit="160MiB (auto: 1 argon2id slots`) {
+	if want := fmt.Sprintf(`msg="memory limit" limit="%dMiB (auto: 1 argon2id slots`, (64<<20+vault.MemoryHeadroom)>>20); !strings.Contains(logs, want) {
 		t.Errorf("no memory limit line for one KDF slot:\n%s", logs)
 	}
 	line := regexp.MustCompile(`(?m)^time=(\S+) .*route=/:lang/ status=200.*$`).FindStringSubmatch(logs)
