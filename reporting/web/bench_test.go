@@ -10,8 +10,8 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
-// BenchmarkRenderForm measures one GET of the Arabic report form: template,
-// translation and a new captcha, without the network.
+// BenchmarkRenderForm measures one GET of the Arabic report form: the page
+// pre-rendered at start with a new captcha ID written in, without the network.
 func BenchmarkRenderForm(b *testing.B) {
 	e := newEnv(b, options{})
 	req := httptest.NewRequest("GET", "/ar/", nil)
