@@ -311,6 +311,7 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	defer f.mu.Unlock()
 	f.prune(now)
 	f.tokens[tokenKey(token)] = &followupAccess{reportID: r.ID, key: dk, lastSeen: now}
+	dk.Wipe() // the map holds the only copy that lives on
 	return token, nil
 }
 
@@ -322,14 +323,42 @@ func (f *Followup) prune(now time.Time) {
 	var oldest string
 	for k, a := range f.tokens {
 		if now.Sub(a.lastSeen) > FollowupIdle {
-			delete(f.tokens, k)
+			f.drop(k)
 		} else if oldest == "" || a.lastSeen.Before(f.tokens[oldest].lastSeen) {
 			oldest = k
 		}
 	}
 	if len(f.tokens) >= maxFollowupTokens {
-		delete(f.tokens, oldest)
+		f.drop(oldest)
 	}
+}
+
+// drop forgets a token and wipes the report's data key it held; f.mu must
+// be held. Copies handed to requests still running live on until those
+// end; the map's copy is the one that would otherwise outlive the token.
+func (f *Followup) drop(key string) {
+	if a, ok := f.tokens[key]; ok {
+		a.key.Wipe()
+		delete(f.tokens, key)
+	}
+}
+
+// ReapTokens drops every token idle for longer than FollowupIdle and wipes
+// its data key. Without it a reporter who walked away would leave their
+// report's key in memory until the next reporter came back. It returns how
+// many tokens ended.
+func (f *Followup) ReapTokens() int {
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for k, a := range f.tokens {
+		if now.Sub(a.lastSeen) > FollowupIdle {
+			f.drop(k)
+			n++
+		}
+	}
+	return n
 }
 
 // access returns the live access of a token and refreshes it;
@@ -348,7 +377,7 @@ func (f *Followup) access(token string) (followupAccess, error) {
 		return followupAccess{}, expired
 	}
 	if now.Sub(a.lastSeen) > FollowupIdle {
-		delete(f.tokens, key)
+		f.drop(key)
 		return followupAccess{}, expired
 	}
 	a.lastSeen = now
@@ -359,7 +388,7 @@ func (f *Followup) access(token string) (followupAccess, error) {
 func (f *Followup) forget(token string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.tokens, tokenKey(token))
+	f.drop(tokenKey(token))
 }
 
 // Check reports whether a token is still live (and refreshes it).

@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -297,7 +298,7 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 	now := o.now()
 	o.mu.Lock()
 	s, ok := o.sessions[key]
-	expired := ok && (now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.created) > AbsoluteTimeout)
+	expired := ok && s.expired(now)
 	touch := ok && !expired && now.Sub(s.lastSeen) > touchEvery
 	if expired {
 		o.drop(key, s)
@@ -326,6 +327,39 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 		s.lastSeen = now
 	}
 	return s, nil
+}
+
+// expired reports whether the session has been idle for longer than
+// IdleTimeout or open for longer than AbsoluteTimeout at now; Office.mu
+// must be held.
+func (s *OfficeSession) expired(now time.Time) bool {
+	return now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.created) > AbsoluteTimeout
+}
+
+// ReapSessions ends every expired session: it forgets it, wipes its keys
+// and deletes its stored row. Without it an abandoned session (a browser
+// closed without logging out) would keep its team keys in memory until
+// the next restart, long after nobody could use it any more. It returns
+// how many sessions ended; a failed row deletion is reported but the keys
+// are wiped all the same.
+func (o *Office) ReapSessions(ctx context.Context) (int, error) {
+	now := o.now()
+	var hashes [][]byte
+	o.mu.Lock()
+	for key, s := range o.sessions {
+		if s.expired(now) {
+			o.drop(key, s)
+			hashes = append(hashes, s.hash)
+		}
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, h := range hashes {
+		if err := o.store.DeleteSession(ctx, h); err != nil {
+			errs = append(errs, fmt.Errorf("reap sessions: %w", err))
+		}
+	}
+	return len(hashes), errors.Join(errs...)
 }
 
 // drop forgets a session and wipes its keys; o.mu must be held.

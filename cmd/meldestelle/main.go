@@ -257,6 +257,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Public requests' log lines wait for the turn of the hour (see
 	// web.Server.FlushLogs); write the ones still held before exiting.
 	defer handler.FlushLogs()
+	// Expired sessions and follow-up tokens take their keys with them
+	// (issue 9): every minute, not only when someone comes back.
+	reaperCtx, stopReaper := context.WithCancel(context.Background())
+	reaperDone := make(chan struct{})
+	reaper := reporting.NewReaper(office, handler.Followup(), logger)
+	go func() { defer close(reaperDone); reaper.Run(reaperCtx, reporting.ReapEvery) }()
+	defer func() { stopReaper(); <-reaperDone }()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,

@@ -66,6 +66,13 @@ func NewKey() Key {
 	return k
 }
 
+// Wipe overwrites the key with zeros, once it is no longer needed: a key
+// left in freed memory could be read from a core dump or swap.
+func (k *Key) Wipe() { clear(k.b[:]) }
+
+// IsZero reports whether the key is all zeros, as after Wipe.
+func (k *Key) IsZero() bool { return k.b == [32]byte{} }
+
 func keyFrom(b []byte) (Key, error) {
 	var k Key
 	if len(b) != len(k.b) {
@@ -130,6 +137,13 @@ func NewKeyPair() *KeyPair {
 	}
 	return &KeyPair{pub: *pub, priv: *priv}
 }
+
+// Wipe overwrites the private half with zeros; the pair can then no
+// longer open anything. The public half stays: it is no secret.
+func (kp *KeyPair) Wipe() { clear(kp.priv[:]) }
+
+// IsZero reports whether the private half is all zeros, as after Wipe.
+func (kp *KeyPair) IsZero() bool { return kp.priv == [32]byte{} }
 
 // Public returns the public half.
 func (kp *KeyPair) Public() PublicKey { return kp.pub }

@@ -143,6 +143,10 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
 
+// Followup returns the follow-up service whose tokens the server hands
+// out, so that serve's reaper can end the expired ones.
+func (s *Server) Followup() *reporting.Followup { return s.followup }
+
 // requestIDKey is the gin context key of the request ID.
 type requestIDKey struct{}
 
