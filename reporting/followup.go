@@ -291,6 +291,7 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer access.Wipe() // only the data key it opens lives on, in the token map
 	r, err := f.store.ReportByLookup(ctx, access.Lookup)
 	if ErrorCode(err) == ENotFound {
 		return "", errUnknownReceipt()

@@ -124,8 +124,11 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	}
 
 	team := vault.NewKeyPair()
+	defer team.Wipe() // sealed to the admin and the recovery key; the admin logs in to use it
 	recovery := vault.NewKey()
+	defer recovery.Wipe()
 	recoveryPair := vault.RecoveryKeyPair(recovery)
+	defer recoveryPair.Wipe()
 	user, err := o.newUser(ctx, f.Username, RoleAdmin, f.Password)
 	if err != nil {
 		return "", err
@@ -158,7 +161,9 @@ func (o *Office) newUser(ctx context.Context, name, role, password string) (User
 	if err != nil {
 		return User{}, err
 	}
+	defer creds.Wipe()
 	pair := vault.NewKeyPair()
+	defer pair.Wipe() // only its public half and its wrapped private half are kept
 	return User{
 		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
 		PublicKey:  pair.Public(),
@@ -257,6 +262,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, err
 	}
+	defer own.Wipe() // the session keeps the team keys, not the user's own
 	ring := vault.NewKeyring()
 	for _, w := range wrapped {
 		t, err := own.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))

@@ -81,6 +81,7 @@ func ParseRecoveryKey(s string) (Key, error) {
 	if err != nil {
 		return Key{}, ErrOpen
 	}
+	defer clear(b)
 	return keyFrom(b)
 }
 

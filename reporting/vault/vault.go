@@ -115,6 +115,7 @@ func (k Key) Unwrap(ct []byte, ad AD) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	defer clear(b) // the plaintext key's buffer: only the Key lives on
 	return keyFrom(b)
 }
 
@@ -135,6 +136,7 @@ func NewKeyPair() *KeyPair {
 	if err != nil {
 		panic("vault: no randomness: " + err.Error())
 	}
+	defer clear(priv[:]) // box's own copy, on the heap: only ours lives on
 	return &KeyPair{pub: *pub, priv: *priv}
 }
 
@@ -155,6 +157,9 @@ func (kp *KeyPair) Public() PublicKey { return kp.pub }
 func (p PublicKey) Seal(plain []byte, ad AD) []byte {
 	tag := sha256.Sum256(ad.bytes())
 	msg := append(tag[:], plain...)
+	// msg is a copy of the plaintext (a private or data key when sealing
+	// keys): cleared, so that freed memory holds no copy of it.
+	defer clear(msg)
 	pub := [32]byte(p)
 	out, err := box.SealAnonymous([]byte{version1}, msg, &pub, rand.Reader)
 	if err != nil {
@@ -192,6 +197,7 @@ func (kp *KeyPair) OpenKey(ct []byte, ad AD) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	defer clear(b)
 	return keyFrom(b)
 }
 
@@ -202,6 +208,7 @@ func (kp *KeyPair) OpenKeyPair(ct []byte, pub PublicKey, ad AD) (*KeyPair, error
 	if err != nil {
 		return nil, err
 	}
+	defer clear(b) // the decrypted private key: only the KeyPair lives on
 	return pairFrom(b, pub)
 }
 
@@ -216,6 +223,7 @@ func (k Key) UnwrapKeyPair(ct []byte, pub PublicKey, ad AD) (*KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer clear(b) // the decrypted private key: only the KeyPair lives on
 	return pairFrom(b, pub)
 }
 
@@ -229,6 +237,7 @@ func pairFrom(priv []byte, pub PublicKey) (*KeyPair, error) {
 	kp := &KeyPair{pub: pub}
 	copy(kp.priv[:], priv)
 	if derived, err := publicOf(&kp.priv); err != nil || derived != pub {
+		kp.Wipe()
 		return nil, ErrOpen
 	}
 	return kp, nil
