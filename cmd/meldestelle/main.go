@@ -198,6 +198,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Before any key is unlocked: no core file may ever hold one.
+	restoreDumps, err := noCoreDumps()
+	if err != nil {
+		return err
+	}
+	defer restoreDumps()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if limit > 0 {
 		// Restored on return, so that tests running serve in-process
