@@ -263,6 +263,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Public requests' log lines wait for the turn of the hour (see
 	// web.Server.FlushLogs); write the ones still held before exiting.
 	defer handler.FlushLogs()
+	// A withdrawal is a reporter's request: its log line must not date it.
+	db.SetLogger(handler.PublicLogger())
 	// Expired sessions and follow-up tokens take their keys with them
 	// (issue 9): every minute, not only when someone comes back.
 	reaperCtx, stopReaper := context.WithCancel(context.Background())
