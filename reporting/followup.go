@@ -344,6 +344,15 @@ func (f *Followup) drop(key string) {
 	}
 }
 
+// Close drops every token and wipes its data key, for shutdown.
+func (f *Followup) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.tokens {
+		f.drop(k)
+	}
+}
+
 // ReapTokens drops every token idle for longer than FollowupIdle and wipes
 // its data key. Without it a reporter who walked away would leave their
 // report's key in memory until the next reporter came back. It returns how

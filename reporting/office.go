@@ -372,6 +372,7 @@ func (o *Office) ReapSessions(ctx context.Context) (int, error) {
 func (o *Office) drop(key string, s *OfficeSession) {
 	delete(o.sessions, key)
 	s.Keys.Wipe()
+	s.totp = nil // an unconfirmed two-factor secret goes with the session
 }
 
 // Logout ends a session and wipes its keys.

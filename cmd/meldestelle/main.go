@@ -271,7 +271,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	reaperDone := make(chan struct{})
 	reaper := reporting.NewReaper(office, handler.Followup(), logger)
 	go func() { defer close(reaperDone); reaper.Run(reaperCtx, reporting.ReapEvery) }()
-	defer func() { stopReaper(); <-reaperDone }()
+	defer func() { stopReaper(); <-reaperDone; handler.Followup().Close() }()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,
