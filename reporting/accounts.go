@@ -368,8 +368,11 @@ type passwordCheck struct {
 	release   func() // frees the counter's in-flight slot; nil when none is held
 }
 
-// end frees the attempt's in-flight slot once the attempt is decided.
+// end frees the attempt's in-flight slot once the attempt is decided, and
+// wipes the password's KEK: every use of it (unwrapping the user's key,
+// the TOTP secret) happens before.
 func (p *passwordCheck) end() {
+	p.creds.Wipe()
 	if p.release != nil {
 		p.release()
 		p.release = nil
@@ -704,10 +707,12 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	if err != nil {
 		return err
 	}
+	defer pair.Wipe()
 	creds, err := o.kdf.Password(ctx, f.Password, u.Salt, o.params)
 	if err != nil {
 		return err
 	}
+	defer creds.Wipe()
 	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
 	if err := o.store.AcceptInvitation(ctx, inv.TokenHash, o.now(), o.params, creds.Verifier, wrapped); err != nil {
 		return err
@@ -836,15 +841,18 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 		return err
 	}
 	old := p.creds
+	defer old.Wipe() // a copy: p.end wipes only p's
 	pair, err := old.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
 		return err
 	}
+	defer pair.Wipe()
 	// The salt stays: the team keys' AD names the user by it.
 	creds, err := o.kdf.Password(ctx, f.New, u.Salt, o.params)
 	if err != nil {
 		return err
 	}
+	defer creds.Wipe()
 	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
 	totp, err := o.store.TOTP(ctx, u.ID)
 	if err != nil {
@@ -890,6 +898,8 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 		return RecoverResult{}, wrongKey
 	}
 	recovery := vault.RecoveryKeyPair(key)
+	key.Wipe()
+	defer recovery.Wipe()
 	stored, err := o.store.Setting(ctx, settingRecoveryPublic)
 	if ErrorCode(err) == ENotFound {
 		return RecoverResult{}, Errorf(EConflict, "error.not_set_up")
@@ -909,6 +919,13 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 		return RecoverResult{}, err
 	}
 	pairs := make([]*vault.KeyPair, len(wrapped))
+	defer func() { // the team keys were needed only to seal them to the new admin
+		for _, kp := range pairs {
+			if kp != nil {
+				kp.Wipe()
+			}
+		}
+	}()
 	for i, w := range wrapped {
 		if pairs[i], err = recovery.OpenKeyPair(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey)); err != nil {
 			return RecoverResult{}, fmt.Errorf("recovery envelope of team %d does not open: %w", w.TeamID, err)

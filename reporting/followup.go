@@ -310,6 +310,7 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer access.Wipe() // only the data key it opens lives on, in the token map
 	r, err := f.store.ReportByLookup(ctx, access.Lookup)
 	if ErrorCode(err) == ENotFound {
 		return "", errUnknownReceipt()
@@ -330,6 +331,7 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	defer f.mu.Unlock()
 	f.prune(now)
 	f.tokens[tokenKey(token)] = &followupAccess{reportID: r.ID, key: dk, lastSeen: now}
+	dk.Wipe() // the map holds the only copy that lives on
 	return token, nil
 }
 
@@ -341,14 +343,51 @@ func (f *Followup) prune(now time.Time) {
 	var oldest string
 	for k, a := range f.tokens {
 		if now.Sub(a.lastSeen) > FollowupIdle {
-			delete(f.tokens, k)
+			f.drop(k)
 		} else if oldest == "" || a.lastSeen.Before(f.tokens[oldest].lastSeen) {
 			oldest = k
 		}
 	}
 	if len(f.tokens) >= maxFollowupTokens {
-		delete(f.tokens, oldest)
+		f.drop(oldest)
 	}
+}
+
+// drop forgets a token and wipes the report's data key it held; f.mu must
+// be held. Copies handed to requests still running live on until those
+// end; the map's copy is the one that would otherwise outlive the token.
+func (f *Followup) drop(key string) {
+	if a, ok := f.tokens[key]; ok {
+		a.key.Wipe()
+		delete(f.tokens, key)
+	}
+}
+
+// Close drops every token and wipes its data key, for shutdown.
+func (f *Followup) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.tokens {
+		f.drop(k)
+	}
+}
+
+// ReapTokens drops every token idle for longer than FollowupIdle and wipes
+// its data key. Without it a reporter who walked away would leave their
+// report's key in memory until the next reporter came back. It returns how
+// many tokens ended.
+func (f *Followup) ReapTokens() int {
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for k, a := range f.tokens {
+		if now.Sub(a.lastSeen) > FollowupIdle {
+			f.drop(k)
+			n++
+		}
+	}
+	return n
 }
 
 // access returns the live access of a token and refreshes it;
@@ -367,7 +406,7 @@ func (f *Followup) access(token string) (followupAccess, error) {
 		return followupAccess{}, expired
 	}
 	if now.Sub(a.lastSeen) > FollowupIdle {
-		delete(f.tokens, key)
+		f.drop(key)
 		return followupAccess{}, expired
 	}
 	a.lastSeen = now
@@ -378,7 +417,7 @@ func (f *Followup) access(token string) (followupAccess, error) {
 func (f *Followup) forget(token string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.tokens, tokenKey(token))
+	f.drop(tokenKey(token))
 }
 
 // Check reports whether a token is still live (and refreshes it).

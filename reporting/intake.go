@@ -92,6 +92,7 @@ func (in *Intake) submit(ctx context.Context, r Report, id string, dk vault.Key)
 	if err != nil {
 		return Receipt{}, err
 	}
+	defer access.Wipe() // the reporter key is rebuilt from the receipt, never kept
 	stored := &StoredReport{
 		ID:          id,
 		TeamID:      team.ID,

@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -123,8 +124,11 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	}
 
 	team := vault.NewKeyPair()
+	defer team.Wipe() // sealed to the admin and the recovery key; the admin logs in to use it
 	recovery := vault.NewKey()
+	defer recovery.Wipe()
 	recoveryPair := vault.RecoveryKeyPair(recovery)
+	defer recoveryPair.Wipe()
 	user, err := o.newUser(ctx, f.Username, RoleAdmin, f.Password)
 	if err != nil {
 		return "", err
@@ -157,7 +161,9 @@ func (o *Office) newUser(ctx context.Context, name, role, password string) (User
 	if err != nil {
 		return User{}, err
 	}
+	defer creds.Wipe()
 	pair := vault.NewKeyPair()
+	defer pair.Wipe() // only its public half and its wrapped private half are kept
 	return User{
 		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
 		PublicKey:  pair.Public(),
@@ -256,6 +262,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, err
 	}
+	defer own.Wipe() // the session keeps the team keys, not the user's own
 	ring := vault.NewKeyring()
 	for _, w := range wrapped {
 		t, err := own.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
@@ -297,7 +304,7 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 	now := o.now()
 	o.mu.Lock()
 	s, ok := o.sessions[key]
-	expired := ok && (now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.created) > AbsoluteTimeout)
+	expired := ok && s.expired(now)
 	touch := ok && !expired && now.Sub(s.lastSeen) > touchEvery
 	if expired {
 		o.drop(key, s)
@@ -328,10 +335,44 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 	return s, nil
 }
 
+// expired reports whether the session has been idle for longer than
+// IdleTimeout or open for longer than AbsoluteTimeout at now; Office.mu
+// must be held.
+func (s *OfficeSession) expired(now time.Time) bool {
+	return now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.created) > AbsoluteTimeout
+}
+
+// ReapSessions ends every expired session: it forgets it, wipes its keys
+// and deletes its stored row. Without it an abandoned session (a browser
+// closed without logging out) would keep its team keys in memory until
+// the next restart, long after nobody could use it any more. It returns
+// how many sessions ended; a failed row deletion is reported but the keys
+// are wiped all the same.
+func (o *Office) ReapSessions(ctx context.Context) (int, error) {
+	now := o.now()
+	var hashes [][]byte
+	o.mu.Lock()
+	for key, s := range o.sessions {
+		if s.expired(now) {
+			o.drop(key, s)
+			hashes = append(hashes, s.hash)
+		}
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, h := range hashes {
+		if err := o.store.DeleteSession(ctx, h); err != nil {
+			errs = append(errs, fmt.Errorf("reap sessions: %w", err))
+		}
+	}
+	return len(hashes), errors.Join(errs...)
+}
+
 // drop forgets a session and wipes its keys; o.mu must be held.
 func (o *Office) drop(key string, s *OfficeSession) {
 	delete(o.sessions, key)
 	s.Keys.Wipe()
+	s.totp = nil // an unconfirmed two-factor secret goes with the session
 }
 
 // Logout ends a session and wipes its keys.

@@ -98,6 +98,13 @@ type TOTPStore interface {
 	// ReplaceRecoveryCodes replaces a user's recovery codes; EConflict if
 	// two-factor is off.
 	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte) error
+	// RecoveryCodes returns the stored hashes of a user's unused recovery
+	// codes.
+	RecoveryCodes(ctx context.Context, userID int64) ([][]byte, error)
+	// RekeyRecoveryCodes replaces each stored hash old[i] by new[i], in one
+	// transaction; a hash no longer stored (the code was used meanwhile)
+	// is skipped.
+	RekeyRecoveryCodes(ctx context.Context, userID int64, old, new [][]byte) error
 }
 
 // totpEnrolment is a session's two-factor enrolment before the user has
@@ -147,6 +154,7 @@ func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Cred
 		return err
 	}
 	msg, recovery, err := o.useCode(ctx, u, st, string(secret), code)
+	clear(secret)
 	if err != nil {
 		return err
 	}
@@ -165,6 +173,12 @@ func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Cred
 // code is accepted (and whether it was a recovery code), or the message
 // ID that says why not.
 func (o *Office) useCode(ctx context.Context, u User, st TOTPState, secret, code string) (string, bool, error) {
+	// Whenever the secret is open (a login, a change to two-factor),
+	// recovery codes stored by an earlier version as plain hashes are
+	// keyed: from then on a database copy cannot test guesses at them.
+	if err := o.rekeyRecoveryCodes(ctx, u, secret); err != nil {
+		return "", false, err
+	}
 	code = normalizeCode(code)
 	if isTOTPCode(code) {
 		step, used, ok := matchStep(secret, code, o.now(), st.LastStep)
@@ -187,7 +201,7 @@ func (o *Office) useCode(ctx context.Context, u User, st TOTPState, secret, code
 	if !ok {
 		return "error.totp.wrong", false, nil
 	}
-	err := o.store.UseRecoveryCode(ctx, u.ID, recoveryHash(u.ID, rc))
+	err := o.store.UseRecoveryCode(ctx, u.ID, storedRecoveryCode(secret, u.ID, rc))
 	if ErrorCode(err) == ENotFound {
 		return "error.totp.wrong", false, nil
 	}
@@ -240,8 +254,9 @@ func isTOTPCode(s string) bool {
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 // newRecoveryCodes returns RecoveryCodeCount fresh recovery codes for a
-// user, formatted for printing, and their hashes for storage.
-func newRecoveryCodes(userID int64) ([]string, [][]byte) {
+// user whose TOTP secret is secret, formatted for printing, and what is
+// stored of them.
+func newRecoveryCodes(userID int64, secret string) ([]string, [][]byte) {
 	codes := make([]string, RecoveryCodeCount)
 	hashes := make([][]byte, RecoveryCodeCount)
 	for i := range codes {
@@ -252,7 +267,7 @@ func newRecoveryCodes(userID int64) ([]string, [][]byte) {
 		}
 		raw := string(b)
 		codes[i] = raw[0:4] + "-" + raw[4:8] + "-" + raw[8:12]
-		hashes[i] = recoveryHash(userID, raw)
+		hashes[i] = storedRecoveryCode(secret, userID, raw)
 	}
 	return codes, hashes
 }
@@ -272,11 +287,38 @@ func parseRecoveryCode(s string) (string, bool) {
 	return s, true
 }
 
-// recoveryHash is what is stored of a recovery code. A plain SHA-256,
-// not argon2id, is enough: each code is 60 random bits, not something a
-// person chose, so there is no dictionary to try, and 2^60 guesses per
-// code are out of reach. The user ID in the input makes a table computed
-// for one user useless for any other.
+// storedRecoveryCode is what is stored of a recovery code: its hash, keyed
+// under the user's TOTP secret (vault.RecoveryCodeMAC). The secret opens
+// only with the password, so a copy of the database cannot test guesses;
+// a fast hash is enough because each code is 60 random bits, not
+// something a person chose.
+func storedRecoveryCode(secret string, userID int64, code string) []byte {
+	return vault.RecoveryCodeMAC([]byte(secret), recoveryHash(userID, code))
+}
+
+// rekeyRecoveryCodes converts a user's recovery codes stored as plain
+// hashes (before issue 9) into keyed ones, now that the secret is open.
+func (o *Office) rekeyRecoveryCodes(ctx context.Context, u User, secret string) error {
+	stored, err := o.store.RecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var old, keyed [][]byte
+	for _, h := range stored {
+		if !vault.IsRecoveryCodeMAC(h) {
+			old = append(old, h)
+			keyed = append(keyed, vault.RecoveryCodeMAC([]byte(secret), h))
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	return o.store.RekeyRecoveryCodes(ctx, u.ID, old, keyed)
+}
+
+// recoveryHash is the plain hash of a recovery code, the input of its
+// MAC (and what versions before issue 9 stored). The user ID in the input
+// makes a table computed for one user useless for any other.
 func recoveryHash(userID int64, code string) []byte {
 	h := sha256.New()
 	h.Write([]byte("meldestelle totp recovery code\x00"))
@@ -434,7 +476,7 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 		return nil, err
 	}
 	sealed := check.creds.KEK.Seal([]byte(p.key.Secret()), totpAD(u.Salt))
-	codes, hashes := newRecoveryCodes(u.ID)
+	codes, hashes := newRecoveryCodes(u.ID, p.key.Secret())
 	// The confirming code's step is stored as used: it cannot log in.
 	if err := o.store.EnableTOTP(ctx, u.ID, sealed, step, hashes); err != nil {
 		return nil, err
@@ -451,45 +493,46 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 }
 
 // confirmTOTP checks the password and a current code (or recovery code)
-// of a user who has two-factor on, before a change to it. Field errors
-// name the field that was wrong.
-func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, code string) (User, error) {
+// of a user who has two-factor on, before a change to it, and returns the
+// opened TOTP secret (which keys new recovery codes). Field errors name
+// the field that was wrong.
+func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, code string) (User, string, error) {
 	st, err := o.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	if !st.Enabled() {
-		return User{}, Errorf(EConflict, "error.totp.not_on")
+		return User{}, "", Errorf(EConflict, "error.totp.not_on")
 	}
 	u, check, msg, err := o.reauthenticate(ctx, s, password)
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	defer check.end()
 	if msg != "" {
 		// Without the password the secret does not open, so the code
 		// cannot be checked either.
-		return User{}, fieldErrors{"password": msg}.err()
+		return User{}, "", fieldErrors{"password": msg}.err()
 	}
 	secret, err := check.creds.KEK.Open(st.Sealed, totpAD(u.Salt))
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	msg, _, err = o.useCode(ctx, u, st, string(secret), code)
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	if msg != "" {
 		if err := o.auditUser(ctx, u, AuditLoginFailed, "totp"); err != nil {
-			return User{}, err
+			return User{}, "", err
 		}
 		// The attempt stays counted: a wrong code is a failed attempt.
-		return User{}, fieldErrors{"code": msg}.err()
+		return User{}, "", fieldErrors{"code": msg}.err()
 	}
 	if err := o.passed(ctx, check); err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
-	return u, nil
+	return u, string(secret), nil
 }
 
 // DisableTOTP turns the session user's two-factor off, after their
@@ -503,7 +546,7 @@ func (o *Office) DisableTOTP(ctx context.Context, s *OfficeSession, password, co
 	if required {
 		return Errorf(EConflict, "error.totp.required_by_role")
 	}
-	u, err := o.confirmTOTP(ctx, s, password, code)
+	u, _, err := o.confirmTOTP(ctx, s, password, code)
 	if err != nil {
 		return err
 	}
@@ -517,11 +560,11 @@ func (o *Office) DisableTOTP(ctx context.Context, s *OfficeSession, password, co
 // their current password and a code, and returns the new ones to show
 // once.
 func (o *Office) NewRecoveryCodes(ctx context.Context, s *OfficeSession, password, code string) ([]string, error) {
-	u, err := o.confirmTOTP(ctx, s, password, code)
+	u, secret, err := o.confirmTOTP(ctx, s, password, code)
 	if err != nil {
 		return nil, err
 	}
-	codes, hashes := newRecoveryCodes(u.ID)
+	codes, hashes := newRecoveryCodes(u.ID, secret)
 	if err := o.store.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
 		return nil, err
 	}

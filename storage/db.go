@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
@@ -38,6 +41,13 @@ type DB struct {
 	// read is a pool for queries; WAL lets them run beside the writer.
 	read *sql.DB
 	path string
+	// logger hears what cannot be returned to the caller: a withdrawal
+	// whose deleted bytes stay in the -wal for now (checkpoint.go).
+	logger *slog.Logger
+	// checkpointPatience bounds Checkpoint's retries (checkpoint.go).
+	checkpointPatience time.Duration
+	// checkpointed, if set, sees each checkpoint attempt's result (tests).
+	checkpointed func(busy, logFrames, moved int)
 }
 
 // Open opens (creating if needed) the database in dir and applies any
@@ -63,7 +73,7 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 
-	db := &DB{path: path}
+	db := &DB{path: path, logger: slog.New(slog.DiscardHandler), checkpointPatience: CheckpointPatience}
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
 		return nil, err
 	}
@@ -96,7 +106,7 @@ func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.Itoa(busyTimeoutMS))
 	q.Set("_foreign_keys", "on")
 	q.Set("_secure_delete", "on")
 	if readOnly {
@@ -170,13 +180,6 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// Checkpoint copies the WAL into the database file and truncates it, so
-// that deleted bytes leave the -wal file too.
-func (db *DB) Checkpoint(ctx context.Context) error {
-	_, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return err
 }
 
 func isUnique(err error) bool {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -74,6 +75,47 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, hash []byte) er
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return reporting.Errorf(reporting.ENotFound, "error.totp.wrong")
+		}
+		return nil
+	})
+}
+
+// RecoveryCodes returns the stored hashes of a user's unused recovery
+// codes.
+func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([][]byte, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT hash FROM totp_recovery_codes WHERE user_id = ?`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("recovery codes: %w", err)
+	}
+	defer rows.Close()
+	var hashes [][]byte
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("recovery codes: %w", err)
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes, rows.Err()
+}
+
+// RekeyRecoveryCodes replaces each stored hash old[i] of a user's
+// recovery codes by new[i], in one transaction. Row by row, not the whole
+// set: a code used meanwhile (its row deleted) must not come back.
+func (db *DB) RekeyRecoveryCodes(ctx context.Context, userID int64, old, new [][]byte) error {
+	if len(old) != len(new) {
+		return fmt.Errorf("rekey recovery codes: %d old and %d new hashes", len(old), len(new))
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE totp_recovery_codes SET hash = ? WHERE user_id = ? AND hash = ?`)
+		if err != nil {
+			return fmt.Errorf("rekey recovery codes: %w", err)
+		}
+		defer stmt.Close()
+		for i := range old {
+			if _, err := stmt.ExecContext(ctx, new[i], userID, old[i]); err != nil {
+				return fmt.Errorf("rekey recovery codes: %w", err)
+			}
 		}
 		return nil
 	})

@@ -198,6 +198,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Before any key is unlocked: no core file may ever hold one.
+	restoreDumps, err := noCoreDumps()
+	if err != nil {
+		return err
+	}
+	defer restoreDumps()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if limit > 0 {
 		// Restored on return, so that tests running serve in-process
@@ -257,6 +263,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Public requests' log lines wait for the turn of the hour (see
 	// web.Server.FlushLogs); write the ones still held before exiting.
 	defer handler.FlushLogs()
+	// A withdrawal is a reporter's request: its log line must not date it.
+	db.SetLogger(handler.PublicLogger())
+	// Expired sessions and follow-up tokens take their keys with them
+	// (issue 9): every minute, not only when someone comes back.
+	reaperCtx, stopReaper := context.WithCancel(context.Background())
+	reaperDone := make(chan struct{})
+	reaper := reporting.NewReaper(office, handler.Followup(), logger)
+	go func() { defer close(reaperDone); reaper.Run(reaperCtx, reporting.ReapEvery) }()
+	defer func() { stopReaper(); <-reaperDone; handler.Followup().Close() }()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,

@@ -239,10 +239,17 @@ func (k *KDF) Password(ctx context.Context, password string, salt []byte, p Para
 	if err != nil {
 		return Credentials{}, err
 	}
+	// argon2id's output is the KEK in plain and the verifier's preimage:
+	// cleared once both are made, so freed memory holds neither.
+	defer clear(out)
 	v := sha256.Sum256(out[:32])
 	kek, _ := keyFrom(out[32:])
 	return Credentials{Verifier: v[:], KEK: kek}, nil
 }
+
+// Wipe overwrites the KEK with zeros, once the login or password change
+// that needed it is over.
+func (c *Credentials) Wipe() { c.KEK.Wipe() }
 
 // Matches reports in constant time whether c's verifier is the stored one.
 func (c Credentials) Matches(stored []byte) bool {
@@ -265,10 +272,15 @@ func (k *KDF) Receipt(ctx context.Context, r Receipt, salt []byte, p Params) (Re
 	if err != nil {
 		return ReporterAccess{}, err
 	}
+	defer clear(out) // the reporter key in plain, as for Password
 	l := sha256.Sum256(out[:32])
 	key, _ := keyFrom(out[32:])
 	return ReporterAccess{Lookup: l[:], Key: key}, nil
 }
+
+// Wipe overwrites the reporter key with zeros, once the report's data key
+// is wrapped or unwrapped.
+func (a *ReporterAccess) Wipe() { a.Key.Wipe() }
 
 func publicOf(priv *[32]byte) (PublicKey, error) {
 	b, err := curve25519.X25519(priv[:], curve25519.Basepoint)

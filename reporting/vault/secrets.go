@@ -81,6 +81,7 @@ func ParseRecoveryKey(s string) (Key, error) {
 	if err != nil {
 		return Key{}, ErrOpen
 	}
+	defer clear(b)
 	return keyFrom(b)
 }
 
@@ -105,17 +106,28 @@ func HashToken(token string) []byte {
 // Keyring holds the team private keys of one logged-in session, in
 // process memory only. Wipe drops them at logout, timeout or shutdown.
 type Keyring struct {
-	mu   sync.RWMutex
-	keys map[int64]*KeyPair
+	mu    sync.RWMutex
+	keys  map[int64]*KeyPair
+	wiped bool // set by Wipe: the session is over, nothing may join the ring
 }
 
 // NewKeyring returns an empty keyring.
 func NewKeyring() *Keyring { return &Keyring{keys: map[int64]*KeyPair{}} }
 
-// Add puts a team's private key on the ring.
+// Add puts a team's private key on the ring. On a wiped ring the key is
+// wiped instead: a request that was still running when its session ended
+// (a new team being created) must not leave a key on a ring nobody wipes
+// again.
 func (r *Keyring) Add(teamID int64, t *KeyPair) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.wiped {
+		t.Wipe()
+		return
+	}
+	if old, ok := r.keys[teamID]; ok && old != t {
+		old.Wipe() // replaced: its copy would otherwise linger unwiped
+	}
 	r.keys[teamID] = t
 }
 
@@ -144,19 +156,22 @@ func (r *Keyring) Remove(teamID int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t, ok := r.keys[teamID]; ok {
-		clear(t.priv[:])
+		t.Wipe()
 		delete(r.keys, teamID)
 	}
 }
 
-// Wipe overwrites and forgets every key on the ring. Go may have copied the
-// bytes elsewhere, so this is a best effort; what it guarantees is that
-// the session can no longer decrypt.
+// Wipe overwrites and forgets every key on the ring, and refuses keys
+// added later. The ring hands out pointers, never copies, so every holder
+// of one of its key pairs sees the zeros too. Go may have copied bytes
+// elsewhere (the runtime's stacks, the curve code), so this is a best
+// effort; what it guarantees is that the session can no longer decrypt.
 func (r *Keyring) Wipe() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.wiped = true
 	for id, t := range r.keys {
-		clear(t.priv[:])
+		t.Wipe()
 		delete(r.keys, id)
 	}
 }

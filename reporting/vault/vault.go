@@ -103,6 +103,13 @@ func NewKey() Key {
 	return k
 }
 
+// Wipe overwrites the key with zeros, once it is no longer needed: a key
+// left in freed memory could be read from a core dump or swap.
+func (k *Key) Wipe() { clear(k.b[:]) }
+
+// IsZero reports whether the key is all zeros, as after Wipe.
+func (k *Key) IsZero() bool { return k.b == [32]byte{} }
+
 func keyFrom(b []byte) (Key, error) {
 	var k Key
 	if len(b) != len(k.b) {
@@ -145,6 +152,7 @@ func (k Key) Unwrap(ct []byte, ad AD) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	defer clear(b) // the plaintext key's buffer: only the Key lives on
 	return keyFrom(b)
 }
 
@@ -165,8 +173,16 @@ func NewKeyPair() *KeyPair {
 	if err != nil {
 		panic("vault: no randomness: " + err.Error())
 	}
+	defer clear(priv[:]) // box's own copy, on the heap: only ours lives on
 	return &KeyPair{pub: *pub, priv: *priv}
 }
+
+// Wipe overwrites the private half with zeros; the pair can then no
+// longer open anything. The public half stays: it is no secret.
+func (kp *KeyPair) Wipe() { clear(kp.priv[:]) }
+
+// IsZero reports whether the private half is all zeros, as after Wipe.
+func (kp *KeyPair) IsZero() bool { return kp.priv == [32]byte{} }
 
 // Public returns the public half.
 func (kp *KeyPair) Public() PublicKey { return kp.pub }
@@ -178,6 +194,9 @@ func (kp *KeyPair) Public() PublicKey { return kp.pub }
 func (p PublicKey) Seal(plain []byte, ad AD) []byte {
 	tag := sha256.Sum256(ad.bytes())
 	msg := append(tag[:], plain...)
+	// msg is a copy of the plaintext (a private or data key when sealing
+	// keys): cleared, so that freed memory holds no copy of it.
+	defer clear(msg)
 	pub := [32]byte(p)
 	out, err := box.SealAnonymous([]byte{version1}, msg, &pub, rand.Reader)
 	if err != nil {
@@ -215,6 +234,7 @@ func (kp *KeyPair) OpenKey(ct []byte, ad AD) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	defer clear(b)
 	return keyFrom(b)
 }
 
@@ -225,6 +245,7 @@ func (kp *KeyPair) OpenKeyPair(ct []byte, pub PublicKey, ad AD) (*KeyPair, error
 	if err != nil {
 		return nil, err
 	}
+	defer clear(b) // the decrypted private key: only the KeyPair lives on
 	return pairFrom(b, pub)
 }
 
@@ -239,6 +260,7 @@ func (k Key) UnwrapKeyPair(ct []byte, pub PublicKey, ad AD) (*KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer clear(b) // the decrypted private key: only the KeyPair lives on
 	return pairFrom(b, pub)
 }
 
@@ -252,6 +274,7 @@ func pairFrom(priv []byte, pub PublicKey) (*KeyPair, error) {
 	kp := &KeyPair{pub: pub}
 	copy(kp.priv[:], priv)
 	if derived, err := publicOf(&kp.priv); err != nil || derived != pub {
+		kp.Wipe()
 		return nil, ErrOpen
 	}
 	return kp, nil

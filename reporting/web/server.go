@@ -143,6 +143,16 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
 
+// Followup returns the follow-up service whose tokens the server hands
+// out, so that serve's reaper can end the expired ones.
+func (s *Server) Followup() *reporting.Followup { return s.followup }
+
+// PublicLogger returns the logger for lines that a reporter's request
+// causes outside the handlers (the database's note that a withdrawal's
+// -wal could not be emptied yet): stamped with the hour and held like
+// every public line, so that it does not date the request.
+func (s *Server) PublicLogger() *slog.Logger { return s.cfg.Logger }
+
 // requestIDKey is the gin context key of the request ID.
 type requestIDKey struct{}
 

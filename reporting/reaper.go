@@ -1,0 +1,58 @@
+package reporting
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// ReapEvery is how often serve's reaper looks for expired sessions and
+// follow-up tokens: a key outlives its session by at most this long.
+const ReapEvery = time.Minute
+
+// Reaper ends what has expired but nobody closed: office sessions past
+// IdleTimeout or AbsoluteTimeout and reporters' follow-up tokens past
+// FollowupIdle. Each holds keys (a session its team keys, a token a
+// report's data key); an abandoned one would otherwise keep them in
+// memory, where a memory dump or an attacker on the host finds them.
+type Reaper struct {
+	office   *Office
+	followup *Followup // nil: no public side in this process
+	logger   *slog.Logger
+}
+
+// NewReaper returns a reaper for the office's sessions and the follow-up
+// service's tokens (f may be nil).
+func NewReaper(o *Office, f *Followup, logger *slog.Logger) *Reaper {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Reaper{office: o, followup: f, logger: logger}
+}
+
+// Reap ends every expired session and token once, using the services'
+// own clocks, and returns how many of each it ended.
+func (r *Reaper) Reap(ctx context.Context) (sessions, tokens int, err error) {
+	sessions, err = r.office.ReapSessions(ctx)
+	if r.followup != nil {
+		tokens = r.followup.ReapTokens()
+	}
+	return sessions, tokens, err
+}
+
+// Run reaps every interval until ctx ends; errors are logged and the
+// next run tries again.
+func (r *Reaper) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, _, err := r.Reap(ctx); err != nil && ctx.Err() == nil {
+			r.logger.Error("reaper: sessions", "err", err)
+		}
+	}
+}
