@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
 )
 
 // Tests of issue 9, item 6: less metadata in the database.
@@ -224,5 +227,167 @@ func TestDeadlineFilterByWeek(t *testing.T) {
 	_, all := getAs(t, c, e.URL+"/office/cases?sort=deadline&dir=desc")
 	if got, want := names(caseIDs(all)), []string{"next week", "same week, later", "14 days", "10 days", "passed", "no deadline"}; !slices.Equal(got, want) {
 		t.Errorf("all by deadline, descending: %v, want %v", got, want)
+	}
+}
+
+// What a reporter does (submit, write, withdraw) is recorded to the day
+// only: the audit entries of the case carry 00:00 of the day in the
+// office's zone, the message only its day, and the notification mails
+// queued for it are not due at the event's time. Office events keep
+// their time.
+func TestReporterEventsToTheDay(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	srv := notifytest.Start(t)
+	event := time.Date(2026, 11, 24, 15, 4, 5, 123456000, berlin) // the audit log keeps microseconds
+	clock := newTestClock(event)
+	e := notifyEnvClock(t, srv, clock, clock.Now)
+	admin := login(t, e)
+	notifySetEmail(t, e, admin, "anna@example.org")
+
+	receipt := fuSubmit(t, e, validReport("Im Bus wurde ich beschimpft."))
+	_, list := getAs(t, admin, e.URL+"/office/cases")
+	ids := caseIDs(list)
+	if len(ids) != 1 {
+		t.Fatalf("%d cases listed, want 1", len(ids))
+	}
+	id := ids[0]
+	getAs(t, admin, e.URL+"/office/cases/"+id) // an office event: keeps its time
+
+	clock.Advance(2 * time.Hour)
+	_, page := fuOpen(t, e, "en", receipt)
+	if _, page = fuPost(t, e, "/en/followup/message", url.Values{"token": {fuToken(t, page)}, "message": {"Noch eine Sache."}}); !strings.Contains(page, "Noch eine Sache.") {
+		t.Fatalf("the reporter's message was not taken:\n%s", page)
+	}
+	db := metaRawDB(t, e)
+	var day string
+	if err := db.QueryRow(`SELECT day FROM messages WHERE report_id = ? AND author = 'reporter'`, id).Scan(&day); err != nil || day != "2026-11-24" {
+		t.Errorf("message day %q, %v; want 2026-11-24 and nothing more", day, err)
+	}
+	// Each mail is due no earlier than the shortest delay after the news.
+	rows, err := db.Query(`SELECT next_attempt_at FROM outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dues []int64
+	for rows.Next() {
+		var at int64
+		rows.Scan(&at)
+		dues = append(dues, at)
+	}
+	rows.Close()
+	if len(dues) != 1 || dues[0] < event.Add(reporting.DefaultDelayMin).Unix() {
+		t.Errorf("outbox due at %v (unix), want one mail not before %v", dues, event.Add(reporting.DefaultDelayMin))
+	}
+
+	clock.Advance(3 * time.Hour)
+	_, page = fuOpen(t, e, "en", receipt)
+	if resp, _ := fuPost(t, e, "/en/followup/withdraw/confirm", url.Values{"token": {fuToken(t, page)}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("withdraw: status %d", resp.StatusCode)
+	}
+
+	entries, err := db.Query(`SELECT action, user_name, at FROM audit WHERE report_id = ? ORDER BY id`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer entries.Close()
+	var withdrawal, office bool
+	for entries.Next() {
+		var action, user, raw string
+		if err := entries.Scan(&action, &user, &raw); err != nil {
+			t.Fatal(err)
+		}
+		at, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := at.In(berlin)
+		switch {
+		case action == reporting.AuditDelete:
+			withdrawal = true
+			if !local.Equal(time.Date(2026, 11, 24, 0, 0, 0, 0, berlin)) {
+				t.Errorf("the withdrawal is audited at %s (%s), want 2026-11-24 00:00 in the office's zone", local, raw)
+			}
+		case user == "anna":
+			office = true
+			if !local.Equal(event) {
+				t.Errorf("an office event (%s) is audited at %s, want its time %s", action, local, event)
+			}
+		}
+	}
+	if !withdrawal || !office {
+		t.Errorf("audit entries: withdrawal %v, office %v; want both", withdrawal, office)
+	}
+}
+
+// Two reports within a minute bring each member one mail, not two: not
+// before the shortest delay after the first report, and no later than the
+// longest; a member of both teams gets one general mail. The mail's Date
+// is the time it is sent.
+func TestNotificationsBatched(t *testing.T) {
+	srv := notifytest.Start(t)
+	clock := newTestClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	e := notifyEnvClock(t, srv, clock, nil)
+	notifyTeam(t, e) // anna in PLANB and Nord, berta in PLANB, erik in Nord
+	n := e.Notifier
+	t0 := clock.Now()
+	submit(t, e, "de", reportFrom("bochum", "Erste Meldung"))
+	clock.Advance(20 * time.Second)
+	submit(t, e, "de", reportFrom("bochum", "Zweite Meldung"))
+	clock.Advance(20 * time.Second)
+	submit(t, e, "de", reportFrom("herne", "Dritte Meldung, anderes Team"))
+
+	pending, err := n.Pending(t.Context())
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending %d mails, %v; want one per member: anna, berta, erik", len(pending), err)
+	}
+	for _, m := range pending {
+		if wait := m.NextAttemptAt.Sub(t0); wait < reporting.DefaultDelayMin || wait > reporting.DefaultDelayMax+40*time.Second {
+			t.Errorf("mail to %s due %v after the first report, want between %v and %v", m.Recipient, wait, reporting.DefaultDelayMin, reporting.DefaultDelayMax)
+		}
+	}
+
+	clock.Advance(t0.Add(reporting.DefaultDelayMin - time.Second).Sub(clock.Now()))
+	if sent := notifySendDue(t, n); sent != 0 || len(srv.Messages()) != 0 {
+		t.Fatalf("%d mails sent before the shortest delay", sent)
+	}
+	// The first two reports' batch (anna, berta) is out by the longest
+	// delay after the first; erik's started 40 seconds later.
+	clock.Advance(t0.Add(reporting.DefaultDelayMax).Sub(clock.Now()))
+	notifySendDue(t, n)
+	first := len(srv.Messages()) // sent at t0 + the longest delay
+	got := notifyRecipients(srv.Messages())
+	if !slices.Contains(got, "anna@example.org") || !slices.Contains(got, "berta@example.org") {
+		t.Fatalf("by the longest delay: sent to %v, want anna and berta", got)
+	}
+	clock.Advance(40 * time.Second)
+	notifySendDue(t, n)
+	msgs := srv.Messages()
+	if got := notifyRecipients(msgs); !slices.Equal(got, []string{"anna@example.org", "berta@example.org", "erik@example.org"}) {
+		t.Fatalf("sent to %v, want anna, berta and erik once each", got)
+	}
+	for i, m := range msgs {
+		sentAt := t0.Add(reporting.DefaultDelayMax)
+		if i >= first {
+			sentAt = sentAt.Add(40 * time.Second)
+		}
+		if date := "Date: " + sentAt.Format(time.RFC1123Z) + "\r\n"; !strings.Contains(m.Data, date) {
+			t.Errorf("mail to %v lacks %q, the time it was sent:\n%s", m.To, date, m.Data)
+		}
+		switch m.To[0] {
+		case "anna@example.org":
+			if !strings.Contains(m.Data, "Ihre Teams") || strings.Contains(m.Data, "PLANB") || strings.Contains(m.Data, "Nord") {
+				t.Errorf("anna's mail should be the general one:\n%s", m.Data)
+			}
+		case "berta@example.org":
+			if !strings.Contains(m.Data, "PLANB") {
+				t.Errorf("berta's mail does not name her team:\n%s", m.Data)
+			}
+		}
+	}
+	if rows := notifyOutboxRows(t, e); rows != 0 {
+		t.Errorf("%d outbox rows left", rows)
 	}
 }
