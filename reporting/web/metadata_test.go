@@ -88,7 +88,7 @@ func TestNoPlainIncidentDayDeadlineOrLanguage(t *testing.T) {
 	metaClassify(t, e, c, id, "2026-10", "17", true)
 
 	_, page := getAs(t, c, e.URL+"/office/cases/"+id)
-	wantAll(t, "the case page", page, `name="incident_day" value="17"`, "2026-12-17", `lang="tr"`)
+	wantAll(t, "the case page", page, `name="incident_day" value="17"`, "2026-12-17", `lang="tr"`, `<dd id="language">Türkisch</dd>`)
 	_, list = getAs(t, c, e.URL+"/office/cases")
 	wantAll(t, "the case list", list, "2026-12-17")
 
