@@ -98,6 +98,16 @@ func (o *Office) audit(ctx context.Context, s *OfficeSession, action, reportID, 
 	return o.store.AppendAudit(ctx, e)
 }
 
+// reporterDay is 00:00 of t's day in t's zone, which is the office's (the
+// clock runs in it). Events that come from reporters (a submission, a
+// message, a withdrawal) are recorded to the day only, in the audit log
+// and wherever else they leave a time: the minute someone wrote could
+// help identify them, and the log's order is kept by its IDs anyway.
+func reporterDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
 // auditUser writes an audit entry for a user who has no session (yet).
 func (o *Office) auditUser(ctx context.Context, u User, action, detail string) error {
 	return o.store.AppendAudit(ctx, &AuditEntry{At: o.now(), UserID: u.ID, UserName: u.Name, Action: action, Detail: detail})

@@ -96,6 +96,43 @@ func openNote(team *vault.KeyPair, reportID string, n StoredNote) ([]byte, error
 	return openBound(team.Open, n.Body, noteAD(reportID, n), noteADv1(reportID, n.ID))
 }
 
+// AD purpose of a case's sealed incident day (CaseDates.Sealed).
+const purposeCaseDates = "case-dates"
+
+// CaseDates is what the database keeps of a case's incident day and AGG
+// deadline (issue 9): the deadline's week in plain, so that the case list
+// can filter and sort in SQL, and the exact day sealed under the report's
+// data key. The deadline itself is not stored: it follows from the record
+// and the day, and a plain date two months after the incident would give
+// the day away.
+type CaseDates struct {
+	Week string // Classification.DeadlineWeek: a Monday, "" for no deadline
+	// Sealed is the incident day as two digits ("00" when unknown, so that
+	// neither the length nor the presence of the ciphertext tells whether
+	// the day is known), sealed under the data key (AD "case-dates",
+	// report ID); nil when the content is deleted and no key is left.
+	Sealed []byte
+}
+
+// sealCaseDates seals c's incident day under the report's data key.
+func sealCaseDates(dk vault.Key, id string, c Classification) CaseDates {
+	return CaseDates{Week: c.DeadlineWeek(),
+		Sealed: dk.Seal(fmt.Appendf(nil, "%02d", c.Day), vault.AD{Purpose: purposeCaseDates, Row: id})}
+}
+
+// openCaseDay opens a sealed incident day (0: unknown).
+func openCaseDay(dk vault.Key, id string, sealed []byte) (int, error) {
+	plain, err := dk.Open(sealed, vault.AD{Purpose: purposeCaseDates, Row: id})
+	if err != nil {
+		return 0, fmt.Errorf("case dates: %w", err)
+	}
+	day, err := strconv.Atoi(string(plain))
+	if err != nil || len(plain) != 2 || day < 0 || day > 31 {
+		return 0, fmt.Errorf("case dates: malformed day")
+	}
+	return day, nil
+}
+
 // CaseStore keeps case work: the statistical record (classification),
 // status history, assignment, internal notes, transfers and the filtered
 // case list.
@@ -106,9 +143,14 @@ type CaseStore interface {
 	// CaseRow finds one case; ENotFound if none.
 	CaseRow(ctx context.Context, id string) (CaseRow, error)
 	// PutClassification stores a case's record, replacing an earlier one
-	// but keeping its ClosedOn, together with the case's AGG deadline
-	// ("" for none).
-	PutClassification(ctx context.Context, c Classification, deadline string) error
+	// but keeping its ClosedOn, together with the case's dates d (c.Day
+	// is not stored: it is in d.Sealed); a plain incident day left from
+	// before issue 9 is cleared.
+	PutClassification(ctx context.Context, c Classification, d CaseDates) error
+	// SealCaseDates stores the dates of a case triaged before issue 9 and
+	// clears its plain incident day; it changes nothing if the case has
+	// sealed dates already (a triage save came first).
+	SealCaseDates(ctx context.Context, reportID string, d CaseDates) error
 	// ChangeStatus moves a case from ch.From to ch.To and adds ch to its
 	// history; EConflict if the case is no longer in ch.From. A non-nil
 	// closing sets the record's ClosedOn and ClosingReason (zero values
@@ -138,9 +180,12 @@ type CaseStore interface {
 // CaseRow is a report row with the plain case work around it.
 type CaseRow struct {
 	StoredReport
-	Assignee       int64  // 0: nobody
-	AssigneeName   string // filled in when read
-	Deadline       string // stored AGG deadline, "" for none
+	Assignee     int64  // 0: nobody
+	AssigneeName string // filled in when read
+	DeadlineWeek string // CaseDates.Week: the Monday of the AGG deadline's week, "" for none
+	DatesSealed  []byte // CaseDates.Sealed; nil before triage (and until moved, for rows triaged before issue 9)
+	// Classification is the record; its Day is only set from the plain
+	// column of rows triaged before issue 9 (decrypt opens DatesSealed).
 	Classification *Classification
 }
 
@@ -153,10 +198,13 @@ type CaseQuery struct {
 	Unassigned   bool     // only cases assigned to nobody
 	Ground       string   // only cases whose record has this ground
 	Municipality string   // only cases whose record has this municipality
-	DeadlineBy   string   // only cases whose deadline is on or before this day
-	Sort         string   // one of the Sort* constants
-	Desc         bool
-	Page         Page
+	// DeadlineWeekBy: only cases whose deadline's week starts on or
+	// before this day (a Monday). The exact deadline is sealed, so the
+	// filter works by week; the rows shown carry their exact dates.
+	DeadlineWeekBy string
+	Sort           string // one of the Sort* constants
+	Desc           bool
+	Page           Page
 }
 
 // Orders of the case list.
@@ -367,7 +415,11 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 			base = Statuses
 		}
 		q.Statuses = slices.DeleteFunc(slices.Clone(base), func(s string) bool { return !IsOpen(s) })
-		q.DeadlineBy = dateOf(o.now()).AddDate(0, 0, DeadlineWarnDays).Format(time.DateOnly)
+		// By week: every case whose deadline is within DeadlineWarnDays
+		// (or passed), and those later in the same week as that last day.
+		// The database knows only the deadline's week (CaseDates); the
+		// rows shown say exactly how many days are left.
+		q.DeadlineWeekBy = weekOf(o.now().AddDate(0, 0, DeadlineWarnDays)).Format(time.DateOnly)
 	}
 	switch f.Assignee {
 	case "":
@@ -394,10 +446,30 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		}
 		cases = append(cases, c)
 	}
+	if f.Sort == SortDeadline {
+		// The database ordered by the deadline's week; within a week only
+		// the decrypted rows know the exact order.
+		slices.SortStableFunc(cases, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
+	}
 	if err := o.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
 		return nil, 0, f, err
 	}
 	return cases, total, f, nil
+}
+
+// compareDeadlines orders known deadlines by date (descending if desc),
+// cases without one last, as the list's SQL order does by week.
+func compareDeadlines(a, b Deadline, desc bool) int {
+	switch {
+	case a.Known != b.Known && a.Known:
+		return -1
+	case a.Known != b.Known:
+		return 1
+	case desc:
+		return strings.Compare(b.Date, a.Date)
+	default:
+		return strings.Compare(a.Date, b.Date)
+	}
 }
 
 // Cases lists the reports of the session's teams, decrypted, newest first.
@@ -442,7 +514,26 @@ func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, e
 	if err != nil {
 		return Case{}, err
 	}
+	if err := o.moveDates(ctx, team, r); err != nil {
+		return Case{}, err
+	}
 	return c, o.audit(ctx, s, AuditCaseOpen, r.ID, "")
+}
+
+// moveDates seals the plain incident day of a case triaged before issue 9
+// and clears it. The server holds no data key at rest, so such a row can
+// only be moved when a counsellor opens its case (or saves its record).
+// Nothing to do for a case without a record, with sealed dates, or whose
+// content (and with it its key) is deleted.
+func (o *Office) moveDates(ctx context.Context, team *vault.KeyPair, r CaseRow) error {
+	if r.Classification == nil || r.DatesSealed != nil || r.ContentDeletedOn != "" {
+		return nil
+	}
+	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
+	if err != nil {
+		return fmt.Errorf("case dates: %w", err)
+	}
+	return o.store.SealCaseDates(ctx, r.ID, sealCaseDates(dk, r.ID, *r.Classification))
 }
 
 // decrypt opens a case row with its team's key and computes its deadline
@@ -452,7 +543,7 @@ func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
 		// Retention deleted the content: there is nothing to decrypt, but
 		// the case (its number, status and record) is still listed.
 		return Case{ID: r.ID, CaseNo: r.CaseNo, TeamID: r.TeamID, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn,
-			Status: r.Status, Language: r.Language, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName,
+			Status: r.Status, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName,
 			Classification: r.Classification, ContentDeletedOn: r.ContentDeletedOn}, nil
 	}
 	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
@@ -464,13 +555,20 @@ func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
 		return Case{}, err
 	}
 	c := Case{ID: r.ID, CaseNo: r.CaseNo, TeamID: r.TeamID, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn,
-		Status: r.Status, Language: r.Language, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName,
-		Classification: r.Classification}
+		Status: r.Status, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName}
 	if err := json.Unmarshal(plain, &c.Report); err != nil {
 		return Case{}, err
 	}
+	c.Language = c.Report.Language // sealed with the content, never in plain
 	if r.Classification != nil {
-		c.Deadline = r.Classification.Deadline(o.now())
+		cls := *r.Classification
+		if r.DatesSealed != nil {
+			if cls.Day, err = openCaseDay(dk, r.ID, r.DatesSealed); err != nil {
+				return Case{}, err
+			}
+		}
+		c.Classification = &cls
+		c.Deadline = cls.Deadline(o.now())
 	}
 	return c, nil
 }
@@ -502,6 +600,9 @@ func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 	}
 	c, err := o.decrypt(team, r)
 	if err != nil {
+		return CaseFile{}, err
+	}
+	if err := o.moveDates(ctx, team, r); err != nil {
 		return CaseFile{}, err
 	}
 	f := CaseFile{Case: c, NextStatus: Transitions[c.Status]}
@@ -560,7 +661,7 @@ func (o *Office) notes(ctx context.Context, team *vault.KeyPair, id string) ([]N
 // Classify validates the triage form and stores the case's statistical
 // record, with the AGG deadline it implies.
 func (o *Office) Classify(ctx context.Context, s *OfficeSession, id string, f ClassificationForm) error {
-	r, _, err := o.openCase(ctx, s, id)
+	r, team, err := o.openCase(ctx, s, id)
 	if err != nil {
 		return err
 	}
@@ -573,7 +674,17 @@ func (o *Office) Classify(ctx context.Context, s *OfficeSession, id string, f Cl
 	if r.Classification != nil {
 		c.ClosedOn, detail = r.Classification.ClosedOn, "updated"
 	}
-	if err := o.store.PutClassification(ctx, c, c.DeadlineDate()); err != nil {
+	// The day is sealed under the data key; once retention has deleted
+	// the content there is no key left, and the day is not kept at all.
+	d := CaseDates{Week: c.DeadlineWeek()}
+	if r.ContentDeletedOn == "" {
+		dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: id})
+		if err != nil {
+			return fmt.Errorf("classify: %w", err)
+		}
+		d = sealCaseDates(dk, id, c)
+	}
+	if err := o.store.PutClassification(ctx, c, d); err != nil {
 		return err
 	}
 	return o.audit(ctx, s, AuditClassify, id, detail)

@@ -655,9 +655,10 @@ func TestDeadlineOnCase(t *testing.T) {
 	if !c.Deadline.Passed || c.Deadline.Date != "2026-05-01" || !c.Deadline.DayAssumed || !c.DeadlineWarning() {
 		t.Errorf("deadline = %+v, warning %v", c.Deadline, c.DeadlineWarning())
 	}
-	var stored sql.NullString
-	if err := e.rawDB(t).QueryRowContext(ctx, `SELECT deadline FROM reports WHERE id = ?`, id).Scan(&stored); err != nil || stored.String != "2026-05-01" {
-		t.Errorf("stored deadline %v, %v", stored, err)
+	// In plain only the Monday of the deadline's week (issue 9).
+	var stored, exact sql.NullString
+	if err := e.rawDB(t).QueryRowContext(ctx, `SELECT deadline_week, deadline FROM reports WHERE id = ?`, id).Scan(&stored, &exact); err != nil || stored.String != "2026-04-27" || exact.Valid {
+		t.Errorf("stored deadline week %v, exact %v, %v; want 2026-04-27 and no exact date", stored, exact, err)
 	}
 	for _, to := range []string{"triage", "documented"} {
 		if err := e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to}); err != nil {
@@ -671,7 +672,7 @@ func TestDeadlineOnCase(t *testing.T) {
 	if err := e.office.Classify(ctx, s, id, f); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.rawDB(t).QueryRowContext(ctx, `SELECT deadline FROM reports WHERE id = ?`, id).Scan(&stored); err != nil || stored.Valid {
+	if err := e.rawDB(t).QueryRowContext(ctx, `SELECT deadline_week FROM reports WHERE id = ?`, id).Scan(&stored); err != nil || stored.Valid {
 		t.Errorf("a case that is not AGG-relevant has the stored deadline %v, %v", stored, err)
 	}
 }

@@ -99,7 +99,7 @@ const MaxNote = 10000
 type Classification struct {
 	ReportID      string
 	Year, Month   int // of the incident; 0 when unknown
-	Day           int // of the incident, 0 when unknown: kept with the case, not in the statistical record
+	Day           int // of the incident, 0 when unknown: sealed with the case (CaseDates), never in the statistical record
 	Municipality  string
 	Grounds       []string
 	Subgrounds    []string
@@ -323,10 +323,29 @@ func (c Classification) Deadline(today time.Time) Deadline {
 	return d
 }
 
-// DeadlineDate is the stored form of the deadline: the date, or "" when
-// none applies or the incident month is unknown. It does not depend on
-// the day it is computed.
+// DeadlineDate is the deadline's date, or "" when none applies or the
+// incident month is unknown. It does not depend on the day it is computed.
 func (c Classification) DeadlineDate() string { return c.Deadline(time.Time{}).Date }
+
+// DeadlineWeek is what the database keeps in plain of the deadline: the
+// Monday of its week ("2026-07-13"), or "" when none applies. The exact
+// date would give away the incident day (the deadline is the day two
+// months on); the week is enough for the case list to filter and sort in
+// SQL, and the page it shows is decrypted anyway.
+func (c Classification) DeadlineWeek() string {
+	d := c.DeadlineDate()
+	if d == "" {
+		return ""
+	}
+	t, _ := time.Parse(time.DateOnly, d)
+	return weekOf(t).Format(time.DateOnly)
+}
+
+// weekOf is the Monday of t's week (ISO weeks start on Monday).
+func weekOf(t time.Time) time.Time {
+	t = dateOf(t)
+	return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
+}
 
 // addMonthsClamped adds n months, keeping the day of the month or, where
 // the target month is shorter, taking its last day (31 Dec + 2 → 28/29 Feb).

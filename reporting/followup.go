@@ -597,6 +597,7 @@ func (f *Followup) Withdraw(ctx context.Context, token string) error {
 		return err
 	}
 	f.forget(token)
-	return f.store.AppendAudit(ctx, &AuditEntry{At: f.now(), UserName: "system", Action: AuditDelete,
+	// To the day only (reporterDay): a withdrawal is a reporter's act.
+	return f.store.AppendAudit(ctx, &AuditEntry{At: reporterDay(f.now()), UserName: "system", Action: AuditDelete,
 		ReportID: a.reportID, Detail: "withdrawn by reporter"})
 }

@@ -103,7 +103,7 @@ func (in *Intake) submit(ctx context.Context, r Report, id string, dk vault.Key)
 		ReporterKey: access.Key.Wrap(dk, vault.AD{Purpose: purposeReporterKey, Row: id}),
 		Content:     dk.Seal(content, vault.AD{Purpose: purposeContent, Row: id}),
 		Status:      StatusNew,
-		Language:    r.Language,
+		// r.Language goes into the sealed content only (issue 9).
 	}
 	if err := in.store.CreateReport(ctx, stored); err != nil {
 		return Receipt{}, err

@@ -2,8 +2,10 @@ package reporting
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
+	"math/big"
 	"net/mail"
 	"strings"
 	"sync"
@@ -26,6 +28,31 @@ const (
 	// sendBatch bounds the mails one SendDue call tries.
 	sendBatch = 100
 )
+
+// The default wait between the first news of a batch and its mail
+// (issue 9): a mail that left the moment a report arrived would tell
+// whoever sees the mail's time (the mail provider, a shared inbox) when
+// someone reported, to the second.
+const (
+	DefaultDelayMin = 15 * time.Minute
+	DefaultDelayMax = 90 * time.Minute
+)
+
+// RandomDelay returns a draw of a wait uniformly between lo and hi, from
+// crypto/rand: a predictable delay could simply be subtracted. lo == hi
+// gives that wait every time (0 for no wait: tests of the command).
+func RandomDelay(lo, hi time.Duration) func() time.Duration {
+	return func() time.Duration {
+		if hi <= lo {
+			return lo
+		}
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(hi-lo)+1))
+		if err != nil { // crypto/rand does not fail on supported systems
+			return hi
+		}
+		return lo + time.Duration(n.Int64())
+	}
+}
 
 // Mailer delivers one e-mail. The SMTP implementation is SMTPMailer; an
 // error it returns should be a *MailError carrying a short code.
@@ -52,8 +79,11 @@ type NotifierConfig struct {
 	BaseURL string
 	// Mailer delivers mail; nil turns notifications off.
 	Mailer Mailer
-	// Now is the clock of the retry schedule.
+	// Now is the clock of the batches and the retry schedule.
 	Now func() time.Time
+	// Delay draws the wait between the first news of a batch and its
+	// mail; nil: RandomDelay(DefaultDelayMin, DefaultDelayMax).
+	Delay func() time.Duration
 	// Logger receives codes and counts, never an address.
 	Logger *slog.Logger
 }
@@ -79,6 +109,9 @@ func NewNotifier(store Store, cfg NotifierConfig) *Notifier {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Delay == nil {
+		cfg.Delay = RandomDelay(DefaultDelayMin, DefaultDelayMax)
+	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	return &Notifier{store: store, teams: store, cfg: cfg, wake: make(chan struct{}, 1)}
 }
@@ -88,6 +121,11 @@ func (n *Notifier) Enabled() bool { return n != nil && n.cfg.Mailer != nil }
 
 // Enqueue puts a mail into the outbox for every enabled member of the team
 // with an address, saying only that something new arrived for the team.
+// Mails are batched (issue 9): the mail is due after a random delay
+// (NotifierConfig.Delay) from the first news, and a member who already
+// has one waiting gets no second one; its text becomes the general one
+// if the waiting mail named another team. So a member gets at most one
+// mail per batch, and its time says little about when anyone reported.
 // Intake calls it after a report is stored; the follow-up work calls it
 // with KindMessage after a reporter's message is stored (inside package
 // reporting: in.notify.Enqueue(context.WithoutCancel(ctx), teamID,
@@ -128,12 +166,15 @@ func (n *Notifier) enqueue(ctx context.Context, teamID int64, kind string) error
 		return err
 	}
 	subject, body := notificationMail(name, n.cfg.BaseURL+"/office/cases")
-	now := n.cfg.Now()
+	var general MailText
+	general.Subject, general.Body = notificationMail("", n.cfg.BaseURL+"/office/cases")
+	// One draw per batch: the members of a team are told at the same time.
+	due := n.cfg.Now().Add(n.cfg.Delay())
 	mails := make([]OutboxMail, len(to))
 	for i, r := range to {
-		mails[i] = OutboxMail{Recipient: r, Subject: subject, Body: body, NextAttemptAt: now}
+		mails[i] = OutboxMail{Recipient: r, Subject: subject, Body: body, NextAttemptAt: due}
 	}
-	if err := n.store.EnqueueMails(ctx, mails); err != nil {
+	if err := n.store.EnqueueMails(ctx, mails, general); err != nil {
 		return err
 	}
 	n.Kick()
@@ -143,8 +184,18 @@ func (n *Notifier) enqueue(ctx context.Context, teamID int64, kind string) error
 // notificationMail is the one text a notification ever has: the team's
 // name and a link to the office. No case number, municipality, language
 // or content: a mailbox is not the place for any of it, and whoever reads
-// the mail on the way learns nothing but that the team has work.
+// the mail on the way learns nothing but that the team has work. With no
+// team ("") it is the general text of a batch with news for several of
+// the recipient's teams.
 func notificationMail(team, link string) (subject, body string) {
+	if team == "" {
+		subject = "Meldestelle: Neues für Ihre Teams / New for your teams"
+		body = "Hallo,\r\n\r\nfür Ihre Teams ist in der Meldestelle etwas Neues eingegangen.\r\n" +
+			"Bitte melden Sie sich im Büro an:\r\n\r\n" + link + "\r\n\r\n" +
+			"--\r\n\r\nHello,\r\n\r\nsomething new has arrived for your teams at the Meldestelle.\r\n" +
+			"Please log in to the office:\r\n\r\n" + link + "\r\n"
+		return subject, body
+	}
 	subject = "Meldestelle: Neues für Team " + team + " / New for team " + team
 	body = "Hallo,\r\n\r\nfür das Team " + team + " ist in der Meldestelle etwas Neues eingegangen.\r\n" +
 		"Bitte melden Sie sich im Büro an:\r\n\r\n" + link + "\r\n\r\n" +

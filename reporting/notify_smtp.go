@@ -31,6 +31,8 @@ type SMTPConfig struct {
 	Timeout time.Duration
 	// TLS overrides the TLS configuration (tests); nil: verify Host.
 	TLS *tls.Config
+	// Now is the clock of the mail's Date header; nil: time.Now.
+	Now func() time.Time
 }
 
 // SMTPMailer delivers mail with net/smtp.
@@ -40,6 +42,9 @@ type SMTPMailer struct{ cfg SMTPConfig }
 func NewSMTPMailer(cfg SMTPConfig) *SMTPMailer {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &SMTPMailer{cfg: cfg}
 }
@@ -93,7 +98,7 @@ func (m *SMTPMailer) Send(ctx context.Context, to, subject, body string) error {
 	if err != nil {
 		return smtpError("data", err, false)
 	}
-	if _, err := w.Write(message(m.cfg.From, to, subject, body)); err != nil {
+	if _, err := w.Write(message(m.cfg.From, to, subject, body, m.cfg.Now())); err != nil {
 		return smtpError("data", err, false)
 	}
 	if err := w.Close(); err != nil {
@@ -116,8 +121,11 @@ func smtpError(step string, err error, connection bool) error {
 
 // message builds the mail: plain UTF-8 text, the subject encoded for
 // headers. Addresses are bare (checked when set), so no header injection.
-func message(from, to, subject, body string) []byte {
+// The Date is the time of sending, in UTC (issue 9): not the time of the
+// news, which the batch's delay hides, nor the server's time zone.
+func message(from, to, subject, body string, date time.Time) []byte {
 	var b strings.Builder
+	b.WriteString("Date: " + date.UTC().Format(time.RFC1123Z) + "\r\n")
 	b.WriteString("From: " + from + "\r\n")
 	b.WriteString("To: " + to + "\r\n")
 	b.WriteString("Subject: " + mime.QEncoding.Encode("utf-8", subject) + "\r\n")

@@ -31,3 +31,27 @@ func TestNotificationMailIsFixed(t *testing.T) {
 		t.Error("two notifications for the same team differ")
 	}
 }
+
+// The batch delay is drawn from the whole range and never outside it; a
+// range of one value gives that value.
+func TestRandomDelay(t *testing.T) {
+	lo, hi := DefaultDelayMin, DefaultDelayMax
+	draw := RandomDelay(lo, hi)
+	seen := map[time.Duration]bool{}
+	var low, high bool
+	for range 1000 {
+		d := draw()
+		if d < lo || d > hi {
+			t.Fatalf("delay %v outside [%v, %v]", d, lo, hi)
+		}
+		seen[d] = true
+		low = low || d < lo+(hi-lo)/4
+		high = high || d > hi-(hi-lo)/4
+	}
+	if len(seen) < 990 || !low || !high {
+		t.Errorf("1000 draws: %d distinct, some in the lowest quarter %v, in the highest %v", len(seen), low, high)
+	}
+	if d := RandomDelay(0, 0)(); d != 0 {
+		t.Errorf("RandomDelay(0, 0) = %v", d)
+	}
+}

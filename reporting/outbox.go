@@ -16,6 +16,11 @@ type OutboxMail struct {
 	LastErrorCode string    // a short code such as "dial" or "smtp-451", never server text
 }
 
+// MailText is a mail's subject and body.
+type MailText struct {
+	Subject, Body string
+}
+
 // OutboxStore keeps the notification outbox: e-mails waiting to be sent,
 // with retries, and the users' own notification addresses.
 type OutboxStore interface {
@@ -27,10 +32,13 @@ type OutboxStore interface {
 	// team's key who have an address set, each once.
 	TeamRecipients(ctx context.Context, teamID int64) ([]string, error)
 	// EnqueueMails adds mails to the outbox, due at their NextAttemptAt, in
-	// one transaction. A mail identical to one still waiting for the same
-	// recipient is not added again: "something new arrived" said once is
-	// enough.
-	EnqueueMails(ctx context.Context, mails []OutboxMail) error
+	// one transaction, at most one waiting per recipient: for a recipient
+	// who still has an unsent mail none is added ("something new arrived"
+	// said once is enough), and the waiting one keeps its time, so that a
+	// batch leaves at the delay drawn for its first news. If the waiting
+	// mail's text differs from the new one's (news for another team), it
+	// becomes general.
+	EnqueueMails(ctx context.Context, mails []OutboxMail, general MailText) error
 	// DueMails returns unsent mails due at or before t, oldest first.
 	DueMails(ctx context.Context, t time.Time, limit int) ([]OutboxMail, error)
 	// PendingMails returns every unsent mail, oldest first.

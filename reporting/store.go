@@ -68,7 +68,9 @@ type StoredReport struct {
 	ReporterKey []byte // data key wrapped under the reporter key
 	Content     []byte // the Report as JSON, sealed under the data key
 	Status      string
-	Language    string
+	// No Language: the report's language is part of Content only (issue
+	// 9): a plain column would tell every database copy who wrote in
+	// Arabic or Turkish, which in a small town narrows down who it was.
 	// ContentDeletedOn is the day retention deleted the content ("" while
 	// it is there); the ciphertexts and keys are empty then.
 	ContentDeletedOn string

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +14,7 @@ import (
 // caseColumns are a report row with its assignee, deadline and record;
 // the record's columns are NULL when there is none.
 const caseColumns = reportColumns + `,
-	coalesce(r.assignee, 0), coalesce(u.name, ''), coalesce(r.deadline, ''), coalesce(r.incident_day, 0),
+	coalesce(r.assignee, 0), coalesce(u.name, ''), coalesce(r.deadline_week, ''), r.dates_sealed, coalesce(r.incident_day, 0),
 	c.report_id, coalesce(c.year, 0), coalesce(c.month, 0), coalesce(c.municipality, ''),
 	coalesce(c.grounds, ''), coalesce(c.subgrounds, ''), coalesce(c.areas, ''), coalesce(c.subareas, ''),
 	coalesce(c.forms, ''), coalesce(c.level, ''), coalesce(c.incident_type, ''), coalesce(c.reporter_role, ''),
@@ -30,8 +31,8 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 	var classified sql.NullString
 	var grounds, subgrounds, areas, subareas, forms, interventions string
 	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
-		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language, &r.ContentDeletedOn,
-		&r.Assignee, &r.AssigneeName, &r.Deadline, &c.Day,
+		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.ContentDeletedOn,
+		&r.Assignee, &r.AssigneeName, &r.DeadlineWeek, &r.DatesSealed, &c.Day,
 		&classified, &c.Year, &c.Month, &c.Municipality,
 		&grounds, &subgrounds, &areas, &subareas,
 		&forms, &c.Level, &c.IncidentType, &c.ReporterRole,
@@ -84,8 +85,8 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	if q.Municipality != "" {
 		where, args = append(where, `r.id IN (SELECT report_id FROM classifications WHERE municipality = ?)`), append(args, q.Municipality)
 	}
-	if q.DeadlineBy != "" {
-		where, args = append(where, `r.deadline <= ?`), append(args, q.DeadlineBy)
+	if q.DeadlineWeekBy != "" {
+		where, args = append(where, `r.deadline_week <= ?`), append(args, q.DeadlineWeekBy)
 	}
 	cond := ` WHERE ` + strings.Join(where, ` AND `)
 	order, orderArgs := caseOrder(q.Sort, q.Desc)
@@ -145,18 +146,22 @@ func caseOrder(sort string, desc bool) (string, []any) {
 		b.WriteString(` END` + dir + `, r.received_on DESC, r.rowid DESC`)
 		return b.String(), args
 	case reporting.SortDeadline:
-		// Cases without a deadline last, whichever the direction.
-		return `r.deadline IS NULL, r.deadline` + dir + `, r.rowid` + dir, nil
+		// By the deadline's week (the exact date is sealed; the domain
+		// orders the page's rows within a week). Cases without a deadline
+		// last, whichever the direction.
+		return `r.deadline_week IS NULL, r.deadline_week` + dir + `, r.rowid` + dir, nil
 	default:
 		return `r.received_on` + dir + `, r.rowid` + dir, nil
 	}
 }
 
-// PutClassification stores a case's statistical record and its deadline.
-func (db *DB) PutClassification(ctx context.Context, c reporting.Classification, deadline string) error {
+// PutClassification stores a case's statistical record and its dates.
+// The plain incident_day and deadline columns (before issue 9) are
+// cleared: the day is in d.Sealed, the deadline only as its week.
+func (db *DB) PutClassification(ctx context.Context, c reporting.Classification, d reporting.CaseDates) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE reports SET incident_day = ?, deadline = ? WHERE id = ?`,
-			nullInt(c.Day), nullString(deadline), c.ReportID)
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET incident_day = NULL, deadline = NULL, deadline_week = ?, dates_sealed = ?
+			WHERE id = ?`, nullString(d.Week), d.Sealed, c.ReportID)
 		if err != nil {
 			return err
 		}
@@ -186,6 +191,19 @@ func (db *DB) PutClassification(ctx context.Context, c reporting.Classification,
 			if _, err := tx.ExecContext(ctx, `INSERT INTO classification_grounds (ground, report_id) VALUES (?, ?)`, g, c.ReportID); err != nil {
 				return err
 			}
+		}
+		return nil
+	})
+}
+
+// SealCaseDates moves a case triaged before issue 9 to sealed dates,
+// unless a triage save got there first.
+func (db *DB) SealCaseDates(ctx context.Context, reportID string, d reporting.CaseDates) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE reports SET incident_day = NULL, deadline = NULL, deadline_week = ?, dates_sealed = ?
+			WHERE id = ? AND dates_sealed IS NULL`, nullString(d.Week), d.Sealed, reportID)
+		if err != nil {
+			return fmt.Errorf("seal case dates: %w", err)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -54,21 +55,34 @@ func (db *DB) TeamRecipients(ctx context.Context, teamID int64) ([]string, error
 	return out, rows.Err()
 }
 
-// EnqueueMails adds mails to the outbox unless an identical one is still
-// waiting for the same recipient.
-func (db *DB) EnqueueMails(ctx context.Context, mails []reporting.OutboxMail) error {
+// EnqueueMails adds mails to the outbox unless the recipient has one
+// waiting; a waiting one with another text gets the general text.
+func (db *DB) EnqueueMails(ctx context.Context, mails []reporting.OutboxMail, general reporting.MailText) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox (recipient, subject, body, next_attempt_at)
-			SELECT ?, ?, ?, ? WHERE NOT EXISTS (
-				SELECT 1 FROM outbox WHERE recipient = ? AND subject = ? AND body = ? AND sent_at IS NULL)`)
+		add, err := tx.PrepareContext(ctx, `INSERT INTO outbox (recipient, subject, body, next_attempt_at)
+			SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE recipient = ? AND sent_at IS NULL)`)
 		if err != nil {
-			return err
+			return fmt.Errorf("enqueue mails: %w", err)
 		}
-		defer stmt.Close()
+		defer add.Close()
+		merge, err := tx.PrepareContext(ctx, `UPDATE outbox SET subject = ?, body = ?
+			WHERE recipient = ? AND sent_at IS NULL AND (subject <> ? OR body <> ?)`)
+		if err != nil {
+			return fmt.Errorf("enqueue mails: %w", err)
+		}
+		defer merge.Close()
 		for _, m := range mails {
-			if _, err := stmt.ExecContext(ctx, m.Recipient, m.Subject, m.Body, m.NextAttemptAt.Unix(),
-				m.Recipient, m.Subject, m.Body); err != nil {
-				return err
+			res, err := add.ExecContext(ctx, m.Recipient, m.Subject, m.Body, m.NextAttemptAt.Unix(), m.Recipient)
+			if err != nil {
+				return fmt.Errorf("enqueue mails: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				continue
+			}
+			// Only the text changes, never the time: the batch leaves when
+			// its first news's delay is up.
+			if _, err := merge.ExecContext(ctx, general.Subject, general.Body, m.Recipient, m.Subject, m.Body); err != nil {
+				return fmt.Errorf("enqueue mails: %w", err)
 			}
 		}
 		return nil

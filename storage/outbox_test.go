@@ -8,20 +8,32 @@ import (
 )
 
 // The outbox keeps a mail until it is sent: due mails come back oldest
-// first, a failure is counted with its code and next attempt, an identical
-// waiting mail is not queued twice, and a sent mail is gone after the purge.
+// first, a failure is counted with its code and next attempt, a recipient
+// gets no second waiting mail (another team's news turns the waiting one
+// general, keeping its time), and a sent mail is gone after the purge.
 func TestOutboxRoundTrip(t *testing.T) {
 	ctx := t.Context()
 	db := openDB(t)
 	t0 := time.Unix(1_800_000_000, 0)
 	a := reporting.OutboxMail{Recipient: "a@example.org", Subject: "S", Body: "B", NextAttemptAt: t0}
 	b := reporting.OutboxMail{Recipient: "b@example.org", Subject: "S", Body: "B", NextAttemptAt: t0.Add(time.Minute)}
-	if err := db.EnqueueMails(ctx, []reporting.OutboxMail{a, b, a}); err != nil {
+	general := reporting.MailText{Subject: "G", Body: "GB"}
+	if err := db.EnqueueMails(ctx, []reporting.OutboxMail{a, b, a}, general); err != nil {
 		t.Fatal(err)
 	}
 	all, err := db.PendingMails(ctx)
 	if err != nil || len(all) != 2 || all[0].Recipient != a.Recipient || all[0].Body != "B" || !all[0].NextAttemptAt.Equal(t0) {
 		t.Fatalf("pending %+v, %v; want a and b once each", all, err)
+	}
+	// News for another team, later: b's waiting mail becomes general and
+	// keeps its time.
+	other := reporting.OutboxMail{Recipient: b.Recipient, Subject: "S2", Body: "B2", NextAttemptAt: t0.Add(time.Hour)}
+	if err := db.EnqueueMails(ctx, []reporting.OutboxMail{other}, general); err != nil {
+		t.Fatal(err)
+	}
+	all, _ = db.PendingMails(ctx)
+	if len(all) != 2 || all[1].Subject != "G" || all[1].Body != "GB" || !all[1].NextAttemptAt.Equal(b.NextAttemptAt) || all[0].Body != "B" {
+		t.Fatalf("after another team's news: %+v; want b's mail general at its old time, a's unchanged", all)
 	}
 	due, err := db.DueMails(ctx, t0, 10)
 	if err != nil || len(due) != 1 || due[0].Recipient != a.Recipient {
@@ -48,7 +60,7 @@ func TestOutboxRoundTrip(t *testing.T) {
 		t.Errorf("a sent mail is still due: %+v", due)
 	}
 	// Once sent, the same mail may be queued again.
-	if err := db.EnqueueMails(ctx, []reporting.OutboxMail{a}); err != nil {
+	if err := db.EnqueueMails(ctx, []reporting.OutboxMail{a}, general); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.PurgeSentMails(ctx); err != nil {

@@ -29,8 +29,8 @@ func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error
 		caseNo := fmt.Sprintf("%d-%04d", year, n)
 		_, err = tx.ExecContext(ctx, `INSERT INTO reports
 			(id, case_no, team_id, received_on, lookup_hash, kdf_params, sealed_key, reporter_key, content, status, language)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, caseNo, r.TeamID, r.ReceivedOn, r.LookupHash, r.KDFParams, r.SealedKey, r.ReporterKey, r.Content, r.Status, r.Language)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+			r.ID, caseNo, r.TeamID, r.ReceivedOn, r.LookupHash, r.KDFParams, r.SealedKey, r.ReporterKey, r.Content, r.Status)
 		if isUnique(err) {
 			// Two receipts with the same lookup hash would need two equal
 			// 16-digit receipts: report it rather than overwrite anything.
@@ -45,14 +45,14 @@ func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error
 }
 
 const reportColumns = `r.id, r.case_no, r.team_id, t.name, r.received_on, r.lookup_hash, r.kdf_params,
-	r.sealed_key, r.reporter_key, r.content, r.status, r.language, coalesce(r.content_deleted_on, '')`
+	r.sealed_key, r.reporter_key, r.content, r.status, coalesce(r.content_deleted_on, '')`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanReport(s scanner) (reporting.StoredReport, error) {
 	var r reporting.StoredReport
 	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
-		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.Language, &r.ContentDeletedOn)
+		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.ContentDeletedOn)
 	return r, err
 }
 

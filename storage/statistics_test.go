@@ -22,7 +22,7 @@ func statsCase(t *testing.T, db *storage.DB, team int64, received string, cl rep
 		t.Fatal(err)
 	}
 	cl.ReportID = r.ID
-	if err := db.PutClassification(t.Context(), cl, ""); err != nil {
+	if err := db.PutClassification(t.Context(), cl, reporting.CaseDates{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -122,7 +122,6 @@ func newReport(teamID int64, receivedOn string) *reporting.StoredReport {
 		ReporterKey: randomBytes(72),
 		Content:     randomBytes(200),
 		Status:      reporting.StatusNew,
-		Language:    "ar",
 	}
 }
 

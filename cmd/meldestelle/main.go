@@ -197,6 +197,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	notifyDelay, err := smtp.delay()
+	if err != nil {
+		return err
+	}
 
 	// Before any key is unlocked: no core file may ever hold one.
 	restoreDumps, err := noCoreDumps()
@@ -235,7 +239,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.captchaOff {
 		logger.Warn("CAPTCHA IS OFF (MELDESTELLE_CAPTCHA=off): anyone can submit reports automatically; use this only for load tests or a closed intranet")
 	}
-	notifierCfg := reporting.NotifierConfig{BaseURL: c.baseURL, Now: now, Logger: logger}
+	notifierCfg := reporting.NotifierConfig{BaseURL: c.baseURL, Now: now, Logger: logger, Delay: notifyDelay}
 	if mailOn {
 		notifierCfg.Mailer = reporting.NewSMTPMailer(smtpCfg)
 	} else {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -18,6 +20,9 @@ type smtpFlags struct {
 	host, user, from string
 	port             int
 	startTLS         bool
+	// delayMin, delayMax bound the random wait of a notification batch.
+	delayMin, delayMax time.Duration
+	delayErr           error // from the environment, reported by delay
 }
 
 // register adds the -smtp-* flags. There is deliberately no password
@@ -33,6 +38,36 @@ func (f *smtpFlags) register(fs *flag.FlagSet) {
 		tls = true // an unreadable value must not switch encryption off
 	}
 	fs.BoolVar(&f.startTLS, "smtp-starttls", tls, "require STARTTLS (env MELDESTELLE_SMTP_STARTTLS); turn off only for a mail server on this host")
+	f.delayMin, f.delayErr = envDuration("MELDESTELLE_NOTIFY_DELAY_MIN", reporting.DefaultDelayMin, f.delayErr)
+	f.delayMax, f.delayErr = envDuration("MELDESTELLE_NOTIFY_DELAY_MAX", reporting.DefaultDelayMax, f.delayErr)
+	fs.DurationVar(&f.delayMin, "notify-delay-min", f.delayMin, "shortest wait between the first news of a batch and its mail (env MELDESTELLE_NOTIFY_DELAY_MIN)")
+	fs.DurationVar(&f.delayMax, "notify-delay-max", f.delayMax,
+		"longest wait; each batch waits a random time in between, so a mail's time does not tell when someone reported (env MELDESTELLE_NOTIFY_DELAY_MAX)")
+}
+
+// envDuration reads a duration from the environment, or def; a value
+// that does not parse is kept as the first error (prev, if set, wins).
+func envDuration(name string, def time.Duration, prev error) (time.Duration, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def, prev
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return def, cmp.Or(prev, fmt.Errorf("%s: %w", name, err))
+	}
+	return d, prev
+}
+
+// delay validates the batch delay and returns its draw.
+func (f *smtpFlags) delay() (func() time.Duration, error) {
+	if f.delayErr != nil {
+		return nil, f.delayErr
+	}
+	if f.delayMin < 0 || f.delayMax < f.delayMin || f.delayMax > 24*time.Hour {
+		return nil, fmt.Errorf("-notify-delay-min %v, -notify-delay-max %v: want 0 ≤ min ≤ max ≤ 24h", f.delayMin, f.delayMax)
+	}
+	return reporting.RandomDelay(f.delayMin, f.delayMax), nil
 }
 
 // config validates the settings and reads the password; ok is false when

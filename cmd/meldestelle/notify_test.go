@@ -123,7 +123,9 @@ func TestServeSendsNotification(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", addr, "-data", dir, "-base-url", "https://melden.example.org",
-			"-smtp-host", srv.Host, "-smtp-port", strconv.Itoa(srv.Port), "-smtp-from", "meldestelle@example.org"}, strings.NewReader(""), &lockedBuffer{}, &stderr)
+			"-smtp-host", srv.Host, "-smtp-port", strconv.Itoa(srv.Port), "-smtp-from", "meldestelle@example.org",
+			// No batch delay: this test waits in real time for the sender.
+			"-notify-delay-min", "0s", "-notify-delay-max", "0s"}, strings.NewReader(""), &lockedBuffer{}, &stderr)
 	}()
 	form := url.Values{"role": {"affected"}, "incident_date": {"2026-03"}, "incident_day": {"14"}, "municipality": {"bochum"},
 		"grounds": {"gender"}, "area": {"housing"}, "description": {"Etwas ist passiert"}, "wish": {"contact_me"},

@@ -24,7 +24,7 @@ func TestRetentionCommand(t *testing.T) {
 	ctx := t.Context()
 	for i, day := range []string{"2020-01-15", time.Now().Format(time.DateOnly)} {
 		r := &reporting.StoredReport{ID: "ret" + day, TeamID: 1, ReceivedOn: day, LookupHash: []byte{0xEE, byte(i)},
-			SealedKey: []byte{1}, ReporterKey: []byte{1}, Content: []byte("sealed"), Status: reporting.StatusNew, Language: "de"}
+			SealedKey: []byte{1}, ReporterKey: []byte{1}, Content: []byte("sealed"), Status: reporting.StatusNew}
 		if err := db.CreateReport(ctx, r); err != nil {
 			t.Fatal(err)
 		}

@@ -34,12 +34,12 @@ func statsData(t *testing.T, n int) string {
 	raw.Close()
 	for i := range n {
 		r := &reporting.StoredReport{ID: "r" + strings.Repeat("0", i+1), TeamID: 1, ReceivedOn: "2026-05-04",
-			LookupHash: []byte{byte(i)}, SealedKey: []byte{0}, ReporterKey: []byte{0}, Content: []byte{0}, Status: "triage", Language: "de"}
+			LookupHash: []byte{byte(i)}, SealedKey: []byte{0}, ReporterKey: []byte{0}, Content: []byte{0}, Status: "triage"}
 		if err := db.CreateReport(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		cl := reporting.Classification{ReportID: r.ID, Municipality: "bochum", Grounds: []string{"racism", "age"}, Areas: []string{"work"}, ReporterRole: "witness"}
-		if err := db.PutClassification(ctx, cl, ""); err != nil {
+		if err := db.PutClassification(ctx, cl, reporting.CaseDates{}); err != nil {
 			t.Fatal(err)
 		}
 	}

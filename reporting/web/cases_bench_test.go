@@ -67,7 +67,7 @@ func fillCases(b *testing.B, e *env, n int) int64 {
 		}
 	}
 	report := prep(`INSERT INTO reports (id, case_no, team_id, received_on, lookup_hash, kdf_params, sealed_key, reporter_key,
-		content, status, language, assignee, incident_day, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'de', ?, ?, ?)`)
+		content, status, language, assignee, incident_day, deadline_week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'de', ?, ?, ?)`)
 	class := prep(`INSERT INTO classifications (report_id, year, month, municipality, grounds, subgrounds, areas, subareas,
 		forms, level, incident_type, reporter_role, agg_relevant, interventions) VALUES (?, ?, ?, ?, ?, '', ?, '', '', '', '', 'affected', ?, '')`)
 	ground := prep(`INSERT INTO classification_grounds (ground, report_id) VALUES (?, ?)`)
@@ -112,7 +112,7 @@ func benchCase(i int, team vault.PublicKey) benchRow {
 		r.class.Areas, r.class.AGGRelevant = []string{"work"}, "agg_relevant"
 	}
 	if i%10 != 9 {
-		r.deadline = r.class.DeadlineDate()
+		r.deadline = r.class.DeadlineWeek()
 	}
 	report, _ := json.Marshal(reporting.Report{Role: "affected", Municipality: r.class.Municipality, Grounds: r.class.Grounds,
 		Area: r.class.Areas[0], Description: fmt.Sprintf("Meldung %d: Beim Vorstellungsgespräch hieß es …\nZweite Zeile.", i),

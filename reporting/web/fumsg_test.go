@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
@@ -52,9 +53,10 @@ func fumsgCase(t testing.TB, e *env, admin *http.Cookie, form url.Values) (token
 // the text or the case. A message refused for its form sends nothing.
 func TestFumsgReplyNotifiesTeam(t *testing.T) {
 	srv := notifytest.Start(t)
-	e, n, _ := notifyEnv(t, srv)
+	e, n, clock := notifyEnv(t, srv)
 	admin := notifyTeam(t, e)
 	token, _, _ := fumsgCase(t, e, admin, reportFrom("bochum", "Beleidigung im Treppenhaus"))
+	clock.Advance(reporting.DefaultDelayMax) // the batch's delay (TestNotificationsBatched)
 	if sent := notifySendDue(t, n); sent != 2 {
 		t.Fatalf("the new report sent %d mails, want 2", sent)
 	}
@@ -71,6 +73,7 @@ func TestFumsgReplyNotifiesTeam(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="followup-sent"`) {
 		t.Fatalf("reply: status %d\n%s", resp.StatusCode, page)
 	}
+	clock.Advance(reporting.DefaultDelayMax)
 	if sent := notifySendDue(t, n); sent != 2 {
 		t.Fatalf("the reply sent %d mails, want 2", sent)
 	}

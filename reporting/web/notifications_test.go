@@ -23,11 +23,18 @@ const notifyBaseURL = "https://melden.example.org"
 func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier, *testClock) {
 	t.Helper()
 	clock := newTestClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{notifier: func(db *storage.DB, logger *slog.Logger) *reporting.Notifier {
-		mailer := reporting.NewSMTPMailer(reporting.SMTPConfig{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org"})
+	e := notifyEnvClock(t, srv, clock, nil)
+	return e, e.Notifier, clock
+}
+
+// notifyEnvClock is notifyEnv with the given clock for the sender and the
+// mails' Date header, and now for intake, office and web (nil: time.Now).
+func notifyEnvClock(t *testing.T, srv *notifytest.Server, clock *testClock, now func() time.Time) *env {
+	t.Helper()
+	return newEnv(t, options{now: now, notifier: func(db *storage.DB, logger *slog.Logger) *reporting.Notifier {
+		mailer := reporting.NewSMTPMailer(reporting.SMTPConfig{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org", Now: clock.Now})
 		return reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Now: clock.Now, Logger: logger})
 	}})
-	return e, e.Notifier, clock
 }
 
 // notifySetEmail sets a user's address through their own page.
@@ -105,13 +112,14 @@ func notifyTeam(t *testing.T, e *env) *http.Cookie {
 // number, no municipality.
 func TestNewReportNotifiesTeamMembers(t *testing.T) {
 	srv := notifytest.Start(t)
-	e, n, _ := notifyEnv(t, srv)
+	e, n, clock := notifyEnv(t, srv)
 	notifyTeam(t, e)
 
 	description := "Der Vermieter in der Kastanienallee hat mich beleidigt"
 	if resp, body := submit(t, e, "tr", reportFrom("bochum", description)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("submit: %d\n%s", resp.StatusCode, body)
 	}
+	clock.Advance(reporting.DefaultDelayMax) // the batch's delay (see TestNotificationsBatched)
 	if sent := notifySendDue(t, n); sent != 2 {
 		t.Errorf("sent %d mails, want 2", sent)
 	}
@@ -144,6 +152,7 @@ func TestNewReportNotifiesTeamMembers(t *testing.T) {
 	// A report for Nord reaches its members: erik, and anna, who created
 	// the team and so holds its key; not berta.
 	submit(t, e, "de", reportFrom("herne", "Etwas in Herne"))
+	clock.Advance(reporting.DefaultDelayMax)
 	notifySendDue(t, n)
 	if got := notifyRecipients(srv.Messages()[2:]); !slices.Equal(got, []string{"anna@example.org", "erik@example.org"}) {
 		t.Errorf("report for Nord went to %v, want anna and erik", got)
@@ -163,6 +172,7 @@ func TestOutageLosesNothing(t *testing.T) {
 
 	srv.Fail(421)
 	submit(t, e, "de", validReport("Während der Störung"))
+	clock.Advance(reporting.DefaultDelayMax) // the batch's delay
 	start := clock.Now()
 	if sent := notifySendDue(t, n); sent != 0 {
 		t.Fatalf("sent %d during the outage", sent)
@@ -245,6 +255,7 @@ func TestRetryBySchedule(t *testing.T) {
 	// A second report while the first mail waits adds no second mail:
 	// "something new arrived" is said once.
 	submit(t, e, "de", validReport("Noch einer"))
+	clock.Advance(reporting.DefaultDelayMax) // the batch's delay
 	for range 10 {
 		notifySendDue(t, n)
 		p, _ := n.Pending(t.Context())

@@ -53,7 +53,7 @@ func statsCases(t *testing.T, e *env, n int, cl reporting.Classification) []stri
 		}
 		c := cl
 		c.ReportID = r.ID
-		if err := e.DB.PutClassification(ctx, c, ""); err != nil {
+		if err := e.DB.PutClassification(ctx, c, reporting.CaseDates{}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, r.ID)
