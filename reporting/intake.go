@@ -29,6 +29,7 @@ type Intake struct {
 	kdf    *vault.KDF
 	salt   []byte
 	params vault.Params
+	anchor *Anchor // checks the team keys reports are sealed to (anchor.go)
 	now    func() time.Time
 	notify *Notifier // nil: no notifications (notify.go)
 }
@@ -39,7 +40,10 @@ func (in *Intake) NotifyWith(n *Notifier) { in.notify = n }
 // NewIntake returns an Intake. The deployment's receipt salt and argon2id
 // parameters are created on first use and read back afterwards, so that
 // receipts issued before a change of parameters still work.
-func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Params, now func() time.Time) (*Intake, error) {
+//
+// anchor is shared with the Office: it checks every team before a report
+// is routed to it and sealed to its key.
+func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) (*Intake, error) {
 	salt, err := store.PutSettingOnce(ctx, settingReceiptSalt, vault.NewSalt())
 	if err != nil {
 		return nil, err
@@ -48,8 +52,14 @@ func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Pa
 	if err != nil {
 		return nil, err
 	}
+	floor := vault.Floor(params)
 	if params, err = vault.ParseParams(string(stored)); err != nil {
 		return nil, err
+	}
+	// Lowered by a database writer, every later receipt would be cheap
+	// to guess: refuse to start rather than issue such receipts.
+	if err := anchor.checkParams(ctx, store, now(), "setting:"+settingReceiptParams, params, floor); err != nil {
+		return nil, fmt.Errorf("receipt parameters: %w", err)
 	}
 	// Attachments of uploads cut off by a crash (no upload runs yet).
 	if err := store.DeleteOrphanAttachments(ctx); err != nil {
@@ -57,7 +67,7 @@ func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Pa
 	}
 	// New reports queue behind logins and follow-ups (vault.Lane): a flood of
 	// submissions must not lock counsellors or returning reporters out.
-	return &Intake{store: store, kdf: kdf.Lane(vault.LaneIntake), salt: salt, params: params, now: now}, nil
+	return &Intake{store: store, kdf: kdf.Lane(vault.LaneIntake), salt: salt, params: params, anchor: anchor, now: now}, nil
 }
 
 // Receipt is what a reporter gets back after submitting.
@@ -75,7 +85,9 @@ func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
 
 // submit stores a report under a given ID and data key (see SubmitDraft).
 func (in *Intake) submit(ctx context.Context, r Report, id string, dk vault.Key) (Receipt, error) {
-	teams, err := in.store.Teams(ctx)
+	// A team inserted by SQL with its own key and our municipalities
+	// would receive every new report: routing only trusts MACed teams.
+	teams, err := in.anchor.verifiedTeams(ctx, in.store, in.now())
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -31,6 +31,8 @@ type Office struct {
 	store  Store
 	kdf    *vault.KDF
 	params vault.Params
+	floor  vault.Params // stored parameters below it are refused (vault.Floor)
+	anchor *Anchor      // MACs of keys and settings under the server secret
 	now    func() time.Time
 	statsK int // small-cell suppression threshold; 0 = StatsK (statistics.go)
 
@@ -54,10 +56,20 @@ type OfficeSession struct {
 }
 
 // NewOffice returns the office service. params are used for new users;
-// existing ones keep the parameters stored with them.
-func NewOffice(store Store, kdf *vault.KDF, params vault.Params, now func() time.Time) *Office {
-	return &Office{store: store, kdf: kdf, params: params, now: now, sessions: map[string]*OfficeSession{}}
+// existing ones keep the parameters stored with them until their next
+// login raises them. anchor checks every key and security setting read
+// from the store (see Anchor); share it with the Intake.
+func NewOffice(store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
+	return &Office{store: store, kdf: kdf, params: params, floor: vault.Floor(params), anchor: anchor, now: now, sessions: map[string]*OfficeSession{}}
 }
+
+// Anchor returns the integrity anchor the office was built with, to share
+// with an Intake on the same database.
+func (o *Office) Anchor() *Anchor { return o.anchor }
+
+// IntegrityAlerts returns the integrity failures seen since start, for the
+// warning on admins' office pages.
+func (o *Office) IntegrityAlerts() []string { return o.anchor.Alerts() }
 
 // Start forgets sessions of an earlier process, whose keys are gone, and
 // when no user exists yet returns a fresh one-time setup token (only its
@@ -129,13 +141,17 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	first := Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities}
+	first.MAC = o.anchor.TeamMAC(first)
+	recoveryPub := recoveryPair.Public()
 	err = o.store.CreateFirstAdmin(ctx, FirstAdmin{
-		SetupTokenHash:    vault.HashToken(f.Token),
-		Team:              Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities},
-		RecoveryPublicKey: recoveryPair.Public(),
-		RecoveryKey:       recoveryPair.Public().SealKeyPair(team, vault.RecoveryAD(team.Public())),
-		User:              user,
-		UserTeamKey:       user.PublicKey.SealKeyPair(team, userTeamKeyAD(user.Salt, team.Public())),
+		SetupTokenHash:       vault.HashToken(f.Token),
+		Team:                 first,
+		RecoveryPublicKey:    recoveryPub,
+		RecoveryPublicKeyMAC: o.anchor.SettingMAC(settingRecoveryPublicKey, recoveryPub[:]),
+		RecoveryKey:          recoveryPair.Public().SealKeyPair(team, vault.RecoveryAD(team.Public())),
+		User:                 user,
+		UserTeamKey:          user.PublicKey.SealKeyPair(team, userTeamKeyAD(user.Salt, team.Public())),
 	})
 	if err != nil {
 		return "", err
@@ -158,11 +174,13 @@ func (o *Office) newUser(ctx context.Context, name, role, password string) (User
 		return User{}, err
 	}
 	pair := vault.NewKeyPair()
-	return User{
+	u := User{
 		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
 		PublicKey:  pair.Public(),
 		WrappedKey: creds.KEK.WrapKeyPair(pair, userKeyAD(salt)),
-	}, nil
+	}
+	u.MAC = o.anchor.UserMAC(u)
+	return u, nil
 }
 
 func userKeyAD(salt []byte) vault.AD { return vault.UserKeyAD("user:" + hex.EncodeToString(salt)) }
@@ -226,6 +244,16 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
+	// The user's row is checked before anything is derived or unwrapped
+	// with it: a public key swapped by SQL would make the team keys an
+	// admin gives this user readable by whoever swapped it, and lowered
+	// KDF parameters would make the password cheap to guess.
+	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
+		return LoginResult{}, err
+	}
+	if err := o.anchor.checkParams(ctx, o.store, o.now(), fmt.Sprintf("user:%d", u.ID), u.Params, o.floor); err != nil {
+		return LoginResult{}, err
+	}
 	device := o.deviceOf(u, dev, found)
 	p, err := o.checkPassword(ctx, u, device, a.Password)
 	if err != nil {
@@ -249,6 +277,18 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
 	if err != nil {
 		return LoginResult{}, err
+	}
+	// The team keys a user proves at login are pinned to the verified
+	// teams: an envelope holding a key pair whose public half no MACed
+	// team row has does not get onto the ring.
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	if err != nil {
+		return LoginResult{}, err
+	}
+	for _, w := range wrapped {
+		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
+			return LoginResult{}, o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("user:%d envelope team:%d", u.ID, w.TeamID))
+		}
 	}
 	// A stored envelope that does not open after the verifier matched is
 	// corruption, not a wrong password: it is an internal error.

@@ -20,6 +20,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
 //go:embed migrations/*.sql
@@ -38,6 +39,9 @@ type DB struct {
 	// read is a pool for queries; WAL lets them run beside the writer.
 	read *sql.DB
 	path string
+	// auditKey keys the audit chain's HMACs (SetAuditKey); nil: the
+	// unkeyed chain of a deployment that has not adopted a secret yet.
+	auditKey *vault.MACKey
 }
 
 // Open opens (creating if needed) the database in dir and applies any
