@@ -184,3 +184,70 @@ func TestAnchorAuditDeleteAndRecompute(t *testing.T) {
 		t.Fatalf("audit verify passed a rewritten chain (%d)", id)
 	}
 }
+
+// With a copy of the database but not the secret file, even the right
+// receipt cannot be confirmed offline: the unpeppered derivation (all a
+// database copy allows) matches no lookup hash and opens no reporter key.
+// A report from before the pepper still opens with its receipt.
+func TestAnchorOfflineReceiptCheckFails(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	in := e.intake(t)
+	_, rc := submit(t, in, validForm(), "de")
+	ctx := t.Context()
+	raw := e.rawDB(t)
+	var id, params string
+	var salt, lookup, reporterKey, sealedKey []byte
+	if err := raw.QueryRow(`SELECT value FROM settings WHERE key = 'receipt_salt'`).Scan(&salt); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.QueryRow(`SELECT id, kdf_params, lookup_hash, reporter_key, sealed_key FROM reports`).Scan(&id, &params, &lookup, &reporterKey, &sealedKey); err != nil {
+		t.Fatal(err)
+	}
+	p, err := vault.ParseParams(strings.TrimPrefix(params, "pepper1$"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The attacker's best case: they guessed the right receipt.
+	guess, err := e.kdf.Receipt(ctx, rc.Code, salt, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vault.Equal(guess.Lookup, lookup) {
+		t.Fatal("the right receipt is confirmed by the database alone (lookup hash)")
+	}
+	if _, err := guess.Key.Unwrap(reporterKey, vault.AD{Purpose: "reporter-key", Row: id}); err == nil {
+		t.Fatal("the right receipt opens the reporter key with the database alone")
+	}
+	// A guessed secret does no better.
+	other, err := e.kdf.ReceiptPeppered(ctx, rc.Code, salt, p, vault.NewSecret().MACKey("receipt-pepper"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vault.Equal(other.Lookup, lookup) {
+		t.Fatal("another secret's pepper finds the report")
+	}
+	// The reporter, through the server, gets in.
+	if _, err := reporting.NewFollowup(in, e.clock.Now).Open(ctx, rc.Code.String()); err != nil {
+		t.Fatalf("follow-up with the receipt: %v", err)
+	}
+
+	// Make it a report from before the pepper (as an old deployment has).
+	_, admin := e.login(t)
+	team := firstTeam(t, e, admin)
+	dk, err := team.kp.OpenKey(sealedKey, vault.AD{Purpose: "report-key", Row: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE reports SET lookup_hash = ?, reporter_key = ?, kdf_params = ? WHERE id = ?`,
+		guess.Lookup, guess.Key.Wrap(dk, vault.AD{Purpose: "reporter-key", Row: id}), p.String(), id); err != nil {
+		t.Fatal(err)
+	}
+	legacy := []byte("legacy")
+	if err := e.db.PutSettingMAC(ctx, "receipt_pepper", legacy, e.anchor.SettingMAC("receipt_pepper", legacy)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reporting.NewFollowup(e.intake(t), e.clock.Now).Open(ctx, rc.Code.String()); err != nil {
+		t.Fatalf("a report from before the pepper no longer opens: %v", err)
+	}
+}

@@ -392,7 +392,7 @@ func TestIntakeKeepsStoredReceiptParams(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("Reports = %v, %v", rows, err)
 	}
-	if rows[0].KDFParams != fastParams.String() {
+	if rows[0].KDFParams != "pepper1$"+fastParams.String() {
 		t.Errorf("report derived with %s, want the stored %s", rows[0].KDFParams, fastParams)
 	}
 }

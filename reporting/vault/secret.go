@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
@@ -154,4 +155,22 @@ func (p PublicKey) Check() error {
 		return ErrLowOrder
 	}
 	return nil
+}
+
+// ReceiptPeppered is Receipt with a pepper from the server secret mixed
+// in: argon2id runs over HMAC(pepper, receipt digits) instead of the
+// digits, so both the lookup index and the reporter key depend on the
+// secret file. A copy of the database alone then cannot test a single
+// receipt guess, however much argon2id work the attacker spends.
+func (k *KDF) ReceiptPeppered(ctx context.Context, r Receipt, salt []byte, p Params, pepper *MACKey) (ReporterAccess, error) {
+	in := pepper.Sum([]byte("receipt"), []byte(r.digits))
+	defer clear(in)
+	out, err := k.derive(ctx, in, salt, p)
+	if err != nil {
+		return ReporterAccess{}, err
+	}
+	defer clear(out)
+	l := sha256.Sum256(out[:32])
+	key, _ := keyFrom(out[32:])
+	return ReporterAccess{Lookup: l[:], Key: key}, nil
 }
