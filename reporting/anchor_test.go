@@ -251,3 +251,28 @@ func TestAnchorOfflineReceiptCheckFails(t *testing.T) {
 		t.Fatalf("a report from before the pepper no longer opens: %v", err)
 	}
 }
+
+// Parameters raised in the configuration reach existing users at their
+// next login: the stored parameters change, the password still works
+// (with the stronger ones), and the user's team keys still open.
+func TestLoginRaisesKDFParams(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	stronger := vault.Params{Time: 2, MemoryKiB: 9 * 1024, Threads: 1}
+	office := reporting.NewOffice(e.db, e.kdf, stronger, e.anchor, e.clock.Now)
+	t.Cleanup(office.Close)
+	if _, s, err := office.Login(t.Context(), adminName, adminPassword, ""); err != nil || len(s.Keys.Teams()) != 1 {
+		t.Fatalf("login with raised parameters: %v", err)
+	}
+	u, err := e.db.UserByName(t.Context(), adminName)
+	if err != nil || u.Params != stronger {
+		t.Fatalf("stored parameters after login: %v (%v), want %v", u.Params, err, stronger)
+	}
+	_, s, err := office.Login(t.Context(), adminName, adminPassword, "")
+	if err != nil || len(s.Keys.Teams()) != 1 {
+		t.Fatalf("second login: %v", err)
+	}
+	if !slices.Contains(e.auditActions(t), "login:kdf_raised") {
+		t.Error("the raise is not in the audit log")
+	}
+}

@@ -315,6 +315,13 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if err := o.passed(ctx, p); err != nil {
 		return LoginResult{}, err
 	}
+	detail := ""
+	if u.Params.Weaker(o.params) {
+		if err := o.raiseParams(ctx, s, p.creds, own, a.Password); err != nil {
+			return LoginResult{}, fmt.Errorf("login: raise kdf parameters: %w", err)
+		}
+		detail = "kdf_raised"
+	}
 	deviceToken := a.Device
 	if device == 0 {
 		// Password and second factor were right: from now on this browser
@@ -323,7 +330,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 			return LoginResult{}, err
 		}
 	}
-	if err := o.audit(ctx, s, AuditLogin, "", ""); err != nil {
+	if err := o.audit(ctx, s, AuditLogin, "", detail); err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Token: token, Session: s, Device: deviceToken}, nil
@@ -398,4 +405,34 @@ func (o *Office) Close() {
 	for k, s := range o.sessions {
 		o.drop(k, s)
 	}
+}
+
+// raiseParams re-derives a user's credentials with the office's current
+// argon2id parameters after a successful login (the only moment the
+// password is at hand) and stores them: without this, parameters raised
+// in the configuration would only ever apply to new users. The private
+// key is wrapped again and the two-factor secret resealed under the new
+// key-encryption key; the salt stays, since the envelopes' AD names it.
+// The user's other sessions end, as with a password change.
+func (o *Office) raiseParams(ctx context.Context, s *OfficeSession, old vault.Credentials, own *vault.KeyPair, password string) error {
+	u := s.User
+	creds, err := o.kdf.Password(ctx, password, u.Salt, o.params)
+	if err != nil {
+		return err
+	}
+	wrapped := creds.KEK.WrapKeyPair(own, userKeyAD(u.Salt))
+	totp, err := o.store.TOTP(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	resealed, err := o.resealTOTP(ctx, u, old.KEK, u.Salt, creds.KEK)
+	if err != nil {
+		return err
+	}
+	if err := o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash); err != nil {
+		return err
+	}
+	o.forgetSessions(u.ID, s)
+	s.User.Params, s.User.Verifier, s.User.WrappedKey = o.params, creds.Verifier, wrapped
+	return nil
 }

@@ -375,10 +375,7 @@ func TestIntakeKeepsStoredReceiptParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Different lanes only: raising time or memory above the stored values
-	// would raise the floor (vault.Floor) of these cheap test parameters
-	// above them, and a floor is meant to refuse exactly that.
-	stronger := vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 2}
+	stronger := vault.Params{Time: 2, MemoryKiB: 16 * 1024, Threads: 1}
 	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.anchor, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -8,16 +8,17 @@ package vault
 // GPUs, so the floor is on memory and passes; lanes do not matter.
 var MinParams = Params{Time: 2, MemoryKiB: 19 * 1024, Threads: 1}
 
-// Floor returns the floor for parameters stored by a service that uses
-// configured: MinParams, or configured where it is lower in either
-// dimension (tests run with cheap parameters on purpose). The floor comes
-// from the code and the configuration, never from the database.
+// Floor returns the floor for parameters stored by a service configured
+// with configured: MinParams for any real deployment. Only a service
+// configured below MinParams itself (tests and load tests, on purpose)
+// gets a lower floor: one pass and at most 8 MiB, which still refuses the
+// 8 KiB downgrade. The floor comes from the code and the configuration,
+// never from the database.
 func Floor(configured Params) Params {
-	return Params{
-		Time:      min(MinParams.Time, configured.Time),
-		MemoryKiB: min(MinParams.MemoryKiB, configured.MemoryKiB),
-		Threads:   1,
+	if !configured.Below(MinParams) {
+		return MinParams
 	}
+	return Params{Time: 1, MemoryKiB: min(configured.MemoryKiB, 8*1024), Threads: 1}
 }
 
 // Below reports whether p costs less than floor in memory or passes.
