@@ -276,3 +276,22 @@ func TestLoginRaisesKDFParams(t *testing.T) {
 		t.Error("the raise is not in the audit log")
 	}
 }
+
+// Dropping mandatory two-factor by SQL (the admin required it for
+// counsellors) is refused rather than obeyed.
+func TestAnchorChangedSecuritySetting(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	_, admin := e.login(t)
+	if err := e.office.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
+		t.Fatal(err)
+	}
+	if roles, err := e.office.TOTPRequiredRoles(t.Context()); err != nil || !slices.Equal(roles, []string{reporting.RoleCounsellor}) {
+		t.Fatalf("roles %v, %v", roles, err)
+	}
+	if _, err := e.rawDB(t).Exec(`UPDATE settings SET value = x'' WHERE key = 'totp_required_roles'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.office.TOTPRequiredRoles(t.Context())
+	wantIntegrity(t, e, err)
+}
