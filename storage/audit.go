@@ -29,66 +29,85 @@ type head struct {
 const auditKeyedFrom = "audit_keyed_from"
 
 type keyedFrom struct {
-	ID  int64  `json:"id"`
-	Tag []byte `json:"tag"`
+	ID int64 `json:"id"`
+	// Lost: the entries before ID were keyed with a secret that is lost;
+	// only their links can still be checked, not their hashes.
+	Lost bool   `json:"lost,omitempty"`
+	Tag  []byte `json:"tag"`
 }
 
 // SetAuditKey keys the audit chain with k (derived from the server
 // secret). Call it once, before the first entry is appended.
 func (db *DB) SetAuditKey(k *vault.MACKey) { db.auditKey = k }
 
-func keyedFromTag(k *vault.MACKey, id int64) []byte {
-	return k.Sum([]byte(auditKeyedFrom), []byte(fmt.Sprint(id)))
+func keyedFromTag(k *vault.MACKey, id int64, lost bool) []byte {
+	return k.Sum([]byte(auditKeyedFrom), []byte(fmt.Sprint(id)), []byte(fmt.Sprint(lost)))
 }
 
 // readKeyedFrom returns the first keyed entry's ID, 0 if the chain is not
 // keyed. With a key, the row's tag must match.
 func (db *DB) readKeyedFrom(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int64, error) {
+}) (keyedFrom, error) {
 	var raw []byte
 	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, auditKeyedFrom).Scan(&raw)
 	if err == sql.ErrNoRows {
-		return 0, nil
+		return keyedFrom{}, nil
 	} else if err != nil {
-		return 0, err
+		return keyedFrom{}, err
 	}
 	var kf keyedFrom
 	if err := json.Unmarshal(raw, &kf); err != nil || kf.ID < 1 {
-		return 0, reporting.Errorf(reporting.EConflict, "audit chain: the record of its key is damaged")
+		return keyedFrom{}, reporting.Errorf(reporting.EConflict, "audit chain: the record of its key is damaged")
 	}
-	if db.auditKey != nil && !vault.Equal(kf.Tag, keyedFromTag(db.auditKey, kf.ID)) {
-		return 0, reporting.Errorf(reporting.EConflict, "audit chain: the record of its key does not match the server secret")
+	if db.auditKey != nil && !vault.Equal(kf.Tag, keyedFromTag(db.auditKey, kf.ID, kf.Lost)) {
+		return keyedFrom{}, reporting.Errorf(reporting.EConflict, "audit chain: the record of its key does not match the server secret")
 	}
-	return kf.ID, nil
+	return kf, nil
 }
 
-func (db *DB) putKeyedFrom(ctx context.Context, tx *sql.Tx, id int64) error {
-	v, _ := json.Marshal(keyedFrom{ID: id, Tag: keyedFromTag(db.auditKey, id)})
-	_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, auditKeyedFrom, v)
+func (db *DB) putKeyedFrom(ctx context.Context, tx *sql.Tx, id int64, lost bool) error {
+	v, _ := json.Marshal(keyedFrom{ID: id, Lost: lost, Tag: keyedFromTag(db.auditKey, id, lost)})
+	_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, auditKeyedFrom, v)
 	return err
 }
+
+// ErrAuditKeyLost is returned by KeyAuditChain when the chain is keyed
+// with another secret (the file was lost) and lost was not set.
+var ErrAuditKeyLost = errors.New("storage: the audit chain is keyed with another server secret")
 
 // KeyAuditChain starts keying the audit chain with the key set by
 // SetAuditKey from the next entry on, for a deployment adopting a server
 // secret; earlier entries keep their unkeyed hashes. It returns the first
-// keyed entry's ID; a chain keyed already keeps its start.
-func (db *DB) KeyAuditChain(ctx context.Context) (int64, error) {
+// keyed entry's ID; a chain keyed already with this key keeps its start.
+//
+// A chain keyed with a secret that is lost for good (lost set) is keyed
+// anew from the next entry; the entries before can then only be checked
+// for their links, and VerifyAudit says so.
+func (db *DB) KeyAuditChain(ctx context.Context, lost bool) (int64, error) {
 	if db.auditKey == nil {
 		return 0, errors.New("storage: no audit key set")
 	}
 	var from int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if from, err = db.readKeyedFrom(ctx, tx); err != nil || from > 0 {
-			return err
+		kf, err := db.readKeyedFrom(ctx, tx)
+		switch {
+		case err == nil && kf.ID > 0:
+			from = kf.ID
+			return nil
+		case err != nil && !lost:
+			return ErrAuditKeyLost
 		}
+		// Only a record that does not verify marks a lost key; a chain
+		// that was never keyed keeps its unkeyed hashes checked.
+		keyLost := err != nil
 		prev, err := auditHeadTx(ctx, tx)
 		if err != nil {
 			return err
 		}
 		from = prev.ID + 1
-		return db.putKeyedFrom(ctx, tx, from)
+		return db.putKeyedFrom(ctx, tx, from, keyLost)
 	})
 	return from, err
 }
@@ -123,17 +142,18 @@ func (db *DB) appendAuditTx(ctx context.Context, tx *sql.Tx, e *reporting.AuditE
 	if err != nil {
 		return err
 	}
-	from, err := db.readKeyedFrom(ctx, tx)
+	kf, err := db.readKeyedFrom(ctx, tx)
 	if err != nil {
 		return err
 	}
+	from := kf.ID
 	switch {
 	case db.auditKey == nil && from > 0:
 		// Appending unkeyed entries to a keyed chain would break it.
 		return errors.New("storage: the audit chain is keyed with the server secret, which this process does not have")
 	case db.auditKey != nil && from == 0 && prev.ID == 0:
 		// A fresh chain is keyed from its first entry.
-		if err := db.putKeyedFrom(ctx, tx, 1); err != nil {
+		if err := db.putKeyedFrom(ctx, tx, 1, false); err != nil {
 			return err
 		}
 		from = 1
@@ -222,10 +242,11 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 	broken := func(id int64, why string) (int64, error) {
 		return id, reporting.Errorf(reporting.EConflict, fmt.Sprintf("audit chain broken at entry %d: %s", id, why))
 	}
-	from, err := db.readKeyedFrom(ctx, tx)
+	kf, err := db.readKeyedFrom(ctx, tx)
 	if err != nil {
-		return 0, err
+		return broken(0, err.Error())
 	}
+	from := kf.ID
 	if from > 0 && db.auditKey == nil {
 		return 0, errors.New("the audit chain is keyed: verifying it needs the server secret file")
 	}
@@ -262,6 +283,8 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 			return broken(last.ID+1, "entry missing")
 		case !bytes.Equal(e.PrevHash, last.Hash):
 			return broken(e.ID, "does not follow the previous entry")
+		case kf.Lost && e.ID < from:
+			// Keyed with a lost secret: only the links can be checked.
 		case !vault.Equal(e.Hash, sum(e)):
 			return broken(e.ID, "altered")
 		}

@@ -22,13 +22,14 @@ import (
 // must be stopped.
 func secretCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "init" {
-		return errors.New("usage: meldestelle secret init [-data DIR] [-secret-file PATH] [-yes]")
+		return errors.New("usage: meldestelle secret init [-data DIR] [-secret-file PATH] [-yes] [-lost]")
 	}
 	var c config
 	fs := flag.NewFlagSet("secret init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.flags(fs)
 	yes := fs.Bool("yes", false, "trust what is listed without asking (for scripts)")
+	lost := fs.Bool("lost", false, "the deployment had a secret and the file is lost for good (no copy anywhere): adopt a new one; audit entries keyed with the old one can then only be checked for their links")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func secretCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			}
 		}
 		// Keyed from the next entry on, which is the adoption's own.
-		from, keyErr = db.KeyAuditChain(ctx)
+		from, keyErr = db.KeyAuditChain(ctx, *lost)
 		return keyErr == nil
 	})
 	if keyErr != nil {
@@ -83,6 +84,9 @@ func secretCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	// Nothing was trusted (or writing failed): the new file must not
 	// linger, or the next start would take it for the deployment's secret.
 	os.Remove(path)
+	if errors.Is(err, storage.ErrAuditKeyLost) {
+		return errors.New("this deployment already had a secret: restore its file from your copy; only if it is lost for good, run `meldestelle secret init -lost` (README, section \"Server secret\")")
+	}
 	if reporting.ErrorCode(err) == reporting.EConflict {
 		return errors.New("not confirmed; nothing was changed")
 	}

@@ -113,3 +113,35 @@ func TestSecretInitAdoptsExistingDeployment(t *testing.T) {
 		t.Errorf("audit verify after init: exit %d, %q %q", code, out.String(), errOut.String())
 	}
 }
+
+// A lost secret file is not silently replaced: `secret init` refuses and
+// points to the copy; only with -lost does it adopt a new secret, after
+// which the admin logs in and the audit log verifies again.
+func TestSecretInitLostSecret(t *testing.T) {
+	dir := setupDir(t)
+	if err := os.Remove(filepath.Join(dir, "secret.key")); err != nil {
+		t.Fatal(err)
+	}
+	secretInit := func(args ...string) (int, string, string) {
+		var out, errOut lockedBuffer
+		code := run(t.Context(), append([]string{"secret", "init", "-data", dir, "-yes"}, args...), strings.NewReader(""), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, stderr := secretInit(); code == 0 || !strings.Contains(stderr, "-lost") {
+		t.Fatalf("init over a lost secret without -lost: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "secret.key")); err == nil {
+		t.Fatal("a refused init left a secret file")
+	}
+	if code, stdout, stderr := secretInit("-lost"); code != 0 {
+		t.Fatalf("init -lost: exit %d, %q %q", code, stdout, stderr)
+	}
+	_, office := accountsOpen(t, dir)
+	if _, _, err := office.Login(t.Context(), "anna", "ein langes geheimes Passwort", ""); err != nil {
+		t.Fatalf("login after init -lost: %v", err)
+	}
+	var out, errOut lockedBuffer
+	if code := run(t.Context(), []string{"audit", "verify", "-data", dir}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Errorf("audit verify after init -lost: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+}
