@@ -126,7 +126,7 @@ func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
 		if err := rows.Scan(&t.ID, &t.Name, &pub, &m, &t.MAC); err != nil {
 			return nil, err
 		}
-		t.PublicKey, t.Municipalities = vault.PublicKey(pub), splitCodes(m)
+		t.PublicKey, t.Municipalities = publicKey(pub), splitCodes(m)
 		teams = append(teams, t)
 	}
 	return teams, rows.Err()
@@ -141,7 +141,7 @@ func scanUser(row *sql.Row) (reporting.User, error) {
 	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Salt, &params, &u.Verifier, &pub, &u.WrappedKey, &u.Disabled, &u.MAC); err != nil {
 		return u, notFound(err, "error.not_found")
 	}
-	u.PublicKey = vault.PublicKey(pub)
+	u.PublicKey = publicKey(pub)
 	var err error
 	u.Params, err = vault.ParseParams(params)
 	return u, err
@@ -192,7 +192,7 @@ func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]rep
 		if err := rows.Scan(&k.TeamID, &pub, &k.Wrapped); err != nil {
 			return nil, err
 		}
-		k.PublicKey = vault.PublicKey(pub)
+		k.PublicKey = publicKey(pub)
 		keys = append(keys, k)
 	}
 	return keys, rows.Err()
@@ -227,4 +227,15 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
 func (db *DB) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, t.Unix())
 	return err
+}
+
+// publicKey reads a stored public key. A value of the wrong length (only a
+// database writer makes one) becomes the all-zero key, which the domain
+// refuses as a low-order point, instead of a panic in the conversion.
+func publicKey(b []byte) vault.PublicKey {
+	var p vault.PublicKey
+	if len(b) == len(p) {
+		copy(p[:], b)
+	}
+	return p
 }
