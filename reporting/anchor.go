@@ -105,6 +105,26 @@ func (a *Anchor) verifiedTeams(ctx context.Context, store Store, now time.Time) 
 	return teams, nil
 }
 
+// goodTeams reads the teams and returns those whose MAC and key check
+// out; each other one is refused as in verifiedTeams (audited, shown to
+// the admins) but does not stop the caller. Login uses it: a rogue team
+// must not lock every admin out, or nobody would see the warning.
+func (a *Anchor) goodTeams(ctx context.Context, store Store, now time.Time) ([]Team, error) {
+	teams, err := store.Teams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	good := teams[:0:0]
+	for _, t := range teams {
+		if err := a.checkTeam(t); err != nil {
+			_ = a.refuse(ctx, store, now, fmt.Sprintf("team:%d %v", t.ID, err))
+			continue
+		}
+		good = append(good, t)
+	}
+	return good, nil
+}
+
 func (a *Anchor) checkTeam(t Team) error {
 	if !a.teams.Verify(t.MAC, []byte(t.Name), t.PublicKey[:], []byte(strings.Join(t.Municipalities, ","))) {
 		return fmt.Errorf("mac mismatch")

@@ -2,6 +2,7 @@ package reporting_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -294,4 +295,36 @@ func TestAnchorChangedSecuritySetting(t *testing.T) {
 	}
 	_, err := e.office.TOTPRequiredRoles(t.Context())
 	wantIntegrity(t, e, err)
+}
+
+// A rogue team does not lock the office out: the admin still logs in
+// with the real team's key (the rogue one never reaches the ring) and is
+// warned.
+func TestAnchorRogueTeamDoesNotLockOutAdmins(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	rogue := vault.NewKeyPair()
+	pub := rogue.Public()
+	raw := e.rawDB(t)
+	res, err := raw.Exec(`INSERT INTO teams (name, public_key, municipalities) VALUES ('Rogue', ?, 'herne')`, pub[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := res.LastInsertId()
+	// The attacker also seals their team key to the admin (anyone can).
+	admin, err := e.db.UserByName(t.Context(), adminName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, admin.ID, id,
+		admin.PublicKey.SealKeyPair(rogue, vault.TeamKeyAD("user:"+hex.EncodeToString(admin.Salt), pub))); err != nil {
+		t.Fatal(err)
+	}
+	_, s := e.login(t)
+	if teams := s.Keys.Teams(); len(teams) != 1 || teams[0] == id {
+		t.Errorf("keys on the ring: %v, want only the first team's", teams)
+	}
+	if len(e.office.IntegrityAlerts()) == 0 {
+		t.Error("no warning for the admin")
+	}
 }

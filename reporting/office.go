@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -279,17 +280,17 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 		return LoginResult{}, err
 	}
 	// The team keys a user proves at login are pinned to the verified
-	// teams: an envelope holding a key pair whose public half no MACed
-	// team row has does not get onto the ring.
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	// teams: an envelope of a team whose row fails its MAC does not get
+	// onto the ring (refused and shown to the admins), while the user
+	// still gets in with the others, so an admin can see the warning.
+	teams, err := o.anchor.goodTeams(ctx, o.store, o.now())
 	if err != nil {
 		return LoginResult{}, err
 	}
-	for _, w := range wrapped {
-		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
-			return LoginResult{}, o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("user:%d envelope team:%d", u.ID, w.TeamID))
-		}
-	}
+	wrapped = slices.DeleteFunc(wrapped, func(w WrappedTeamKey) bool {
+		t, ok := findTeam(teams, w.TeamID)
+		return !ok || t.PublicKey != w.PublicKey
+	})
 	// A stored envelope that does not open after the verifier matched is
 	// corruption, not a wrong password: it is an internal error.
 	own, err := p.creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
