@@ -635,6 +635,7 @@ func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (In
 	u := User{Name: f.Name, Role: f.Role, Salt: salt, Params: o.params,
 		// Empty until accepted: no password derives an empty verifier.
 		Verifier: []byte{}, WrappedKey: []byte{}, PublicKey: pair.Public()}
+	u.MAC = o.anchor.UserMAC(u)
 	keys := make([]WrappedTeamKey, len(pairs))
 	for i, kp := range pairs {
 		keys[i] = WrappedTeamKey{TeamID: f.Teams[i], PublicKey: kp.Public(),
@@ -699,6 +700,9 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 		return err
 	}
 	if err := passwordErrors("password", f.Password, f.Confirm); err != nil {
+		return err
+	}
+	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
 		return err
 	}
 	// A stored invitation that the token found but does not open is
@@ -914,7 +918,9 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 	if err != nil {
 		return RecoverResult{}, err
 	}
-	teams, err := o.store.Teams(ctx)
+	// Only MACed teams: an envelope a database writer sealed to the
+	// recovery key (anyone can) must not give the new admin a rogue key.
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
 	if err != nil {
 		return RecoverResult{}, err
 	}
@@ -927,6 +933,9 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 		}
 	}()
 	for i, w := range wrapped {
+		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
+			return RecoverResult{}, o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("recovery envelope team:%d", w.TeamID))
+		}
 		if pairs[i], err = recovery.OpenKeyPair(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey)); err != nil {
 			return RecoverResult{}, fmt.Errorf("recovery envelope of team %d does not open: %w", w.TeamID, err)
 		}

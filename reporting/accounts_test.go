@@ -66,6 +66,7 @@ func accAddTeam(t *testing.T, e *env, name, municipality, recoveryKey string) in
 		admin.ID, id, admin.PublicKey.SealKeyPair(team, vault.TeamKeyAD("user:"+hex.EncodeToString(admin.Salt), pub))); err != nil {
 		t.Fatal(err)
 	}
+	signRows(t, conn, e.anchor)
 	return id
 }
 

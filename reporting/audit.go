@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
 // Audit actions. An entry says who did what to which case and when, never
@@ -73,6 +75,21 @@ func (e AuditEntry) ChainHash(prev []byte) []byte {
 	field(e.ReportID)
 	field(e.Detail)
 	return h.Sum(nil)
+}
+
+// ChainMAC computes an entry's keyed hash: HMAC-SHA256 under the audit
+// key derived from the server secret, over the same length-prefixed
+// fields as ChainHash. Without the secret file nobody can recompute the
+// chain after deleting or editing an entry.
+func (e AuditEntry) ChainMAC(key *vault.MACKey, prev []byte) []byte {
+	return key.Sum(prev,
+		[]byte(strconv.FormatInt(e.ID, 10)),
+		[]byte(e.At.UTC().Format(time.RFC3339Nano)),
+		[]byte(strconv.FormatInt(e.UserID, 10)),
+		[]byte(e.UserName),
+		[]byte(e.Action),
+		[]byte(e.ReportID),
+		[]byte(e.Detail))
 }
 
 // AuditStore keeps the hash-chained audit log.

@@ -790,7 +790,8 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 	if err != nil {
 		return false, err
 	}
-	teams, err := o.store.Teams(ctx)
+	// The case's key is sealed to the target's stored key: checked first.
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
 	if err != nil {
 		return false, err
 	}

@@ -43,6 +43,7 @@ func (e *env) addTeam(t *testing.T, name string) (int64, *vault.KeyPair) {
 		t.Fatalf("insert team: %v", err)
 	}
 	id, _ := res.LastInsertId()
+	signRows(t, e.rawDB(t), e.anchor)
 	return id, kp
 }
 
@@ -80,6 +81,7 @@ func (e *env) addUser(t *testing.T, name, password, role string, teams ...teamKe
 			t.Fatalf("insert team key: %v", err)
 		}
 	}
+	signRows(t, db, e.anchor)
 	return id
 }
 

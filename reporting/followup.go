@@ -306,12 +306,23 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	if err != nil {
 		return "", fieldErrors{"receipt": "followup.error.format"}.err()
 	}
-	access, err := f.kdf.Receipt(ctx, code, f.salt, f.params)
+	access, err := f.kdf.ReceiptPeppered(ctx, code, f.salt, f.params, f.intake.anchor.pepper)
 	if err != nil {
 		return "", err
 	}
 	defer access.Wipe() // only the data key it opens lives on, in the token map
 	r, err := f.store.ReportByLookup(ctx, access.Lookup)
+	if ErrorCode(err) == ENotFound && f.intake.legacyReceipts {
+		// A report from before the pepper: its receipt was derived
+		// without. Only such a report may be found this way.
+		if access, err = f.kdf.Receipt(ctx, code, f.salt, f.params); err != nil {
+			return "", err
+		}
+		r, err = f.store.ReportByLookup(ctx, access.Lookup)
+		if err == nil && strings.HasPrefix(r.KDFParams, receiptPepperV1) {
+			return "", errUnknownReceipt()
+		}
+	}
 	if ErrorCode(err) == ENotFound {
 		return "", errUnknownReceipt()
 	} else if err != nil {

@@ -68,7 +68,7 @@ func TestLoginParallelAttemptsReservedFirst(t *testing.T) {
 	e.setUp(t)
 	const n = 40
 	gate := &gatedStore{DB: e.db, n: n, all: make(chan struct{})}
-	office := reporting.NewOffice(gate, e.kdf, fastParams, e.clock.Now)
+	office := reporting.NewOffice(gate, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(office.Close)
 	before := len(e.auditActions(t))
 
@@ -305,7 +305,7 @@ func TestLoginBusyCounterRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := &auditGate{DB: e.db, entered: make(chan struct{}), release: make(chan struct{})}
-	office := reporting.NewOffice(gate, e.kdf, fastParams, e.clock.Now)
+	office := reporting.NewOffice(gate, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(office.Close)
 
 	done := make(chan error)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type Office struct {
 	store  Store
 	kdf    *vault.KDF
 	params vault.Params
+	floor  vault.Params // stored parameters below it are refused (vault.Floor)
+	anchor *Anchor      // MACs of keys and settings under the server secret
 	now    func() time.Time
 	statsK int // small-cell suppression threshold; 0 = StatsK (statistics.go)
 
@@ -55,10 +58,20 @@ type OfficeSession struct {
 }
 
 // NewOffice returns the office service. params are used for new users;
-// existing ones keep the parameters stored with them.
-func NewOffice(store Store, kdf *vault.KDF, params vault.Params, now func() time.Time) *Office {
-	return &Office{store: store, kdf: kdf, params: params, now: now, sessions: map[string]*OfficeSession{}}
+// existing ones keep the parameters stored with them until their next
+// login raises them. anchor checks every key and security setting read
+// from the store (see Anchor); share it with the Intake.
+func NewOffice(store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
+	return &Office{store: store, kdf: kdf, params: params, floor: vault.Floor(params), anchor: anchor, now: now, sessions: map[string]*OfficeSession{}}
 }
+
+// Anchor returns the integrity anchor the office was built with, to share
+// with an Intake on the same database.
+func (o *Office) Anchor() *Anchor { return o.anchor }
+
+// IntegrityAlerts returns the integrity failures seen since start, for the
+// warning on admins' office pages.
+func (o *Office) IntegrityAlerts() []string { return o.anchor.Alerts() }
 
 // Start forgets sessions of an earlier process, whose keys are gone, and
 // when no user exists yet returns a fresh one-time setup token (only its
@@ -133,13 +146,17 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	first := Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities}
+	first.MAC = o.anchor.TeamMAC(first)
+	recoveryPub := recoveryPair.Public()
 	err = o.store.CreateFirstAdmin(ctx, FirstAdmin{
-		SetupTokenHash:    vault.HashToken(f.Token),
-		Team:              Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities},
-		RecoveryPublicKey: recoveryPair.Public(),
-		RecoveryKey:       recoveryPair.Public().SealKeyPair(team, vault.RecoveryAD(team.Public())),
-		User:              user,
-		UserTeamKey:       user.PublicKey.SealKeyPair(team, userTeamKeyAD(user.Salt, team.Public())),
+		SetupTokenHash:       vault.HashToken(f.Token),
+		Team:                 first,
+		RecoveryPublicKey:    recoveryPub,
+		RecoveryPublicKeyMAC: o.anchor.SettingMAC(settingRecoveryPublicKey, recoveryPub[:]),
+		RecoveryKey:          recoveryPair.Public().SealKeyPair(team, vault.RecoveryAD(team.Public())),
+		User:                 user,
+		UserTeamKey:          user.PublicKey.SealKeyPair(team, userTeamKeyAD(user.Salt, team.Public())),
 	})
 	if err != nil {
 		return "", err
@@ -164,11 +181,13 @@ func (o *Office) newUser(ctx context.Context, name, role, password string) (User
 	defer creds.Wipe()
 	pair := vault.NewKeyPair()
 	defer pair.Wipe() // only its public half and its wrapped private half are kept
-	return User{
+	u := User{
 		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
 		PublicKey:  pair.Public(),
 		WrappedKey: creds.KEK.WrapKeyPair(pair, userKeyAD(salt)),
-	}, nil
+	}
+	u.MAC = o.anchor.UserMAC(u)
+	return u, nil
 }
 
 func userKeyAD(salt []byte) vault.AD { return vault.UserKeyAD("user:" + hex.EncodeToString(salt)) }
@@ -232,6 +251,16 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
+	// The user's row is checked before anything is derived or unwrapped
+	// with it: a public key swapped by SQL would make the team keys an
+	// admin gives this user readable by whoever swapped it, and lowered
+	// KDF parameters would make the password cheap to guess.
+	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
+		return LoginResult{}, err
+	}
+	if err := o.anchor.checkParams(ctx, o.store, o.now(), fmt.Sprintf("user:%d", u.ID), u.Params, o.floor); err != nil {
+		return LoginResult{}, err
+	}
 	device := o.deviceOf(u, dev, found)
 	p, err := o.checkPassword(ctx, u, device, a.Password)
 	if err != nil {
@@ -256,6 +285,18 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, err
 	}
+	// The team keys a user proves at login are pinned to the verified
+	// teams: an envelope of a team whose row fails its MAC does not get
+	// onto the ring (refused and shown to the admins), while the user
+	// still gets in with the others, so an admin can see the warning.
+	teams, err := o.anchor.goodTeams(ctx, o.store, o.now())
+	if err != nil {
+		return LoginResult{}, err
+	}
+	wrapped = slices.DeleteFunc(wrapped, func(w WrappedTeamKey) bool {
+		t, ok := findTeam(teams, w.TeamID)
+		return !ok || t.PublicKey != w.PublicKey
+	})
 	// A stored envelope that does not open after the verifier matched is
 	// corruption, not a wrong password: it is an internal error.
 	own, err := p.creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
@@ -282,6 +323,13 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if err := o.passed(ctx, p); err != nil {
 		return LoginResult{}, err
 	}
+	detail := ""
+	if u.Params.Weaker(o.params) {
+		if err := o.raiseParams(ctx, s, p.creds, own, a.Password); err != nil {
+			return LoginResult{}, fmt.Errorf("login: raise kdf parameters: %w", err)
+		}
+		detail = "kdf_raised"
+	}
 	deviceToken := a.Device
 	if device == 0 {
 		// Password and second factor were right: from now on this browser
@@ -290,7 +338,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 			return LoginResult{}, err
 		}
 	}
-	if err := o.audit(ctx, s, AuditLogin, "", ""); err != nil {
+	if err := o.audit(ctx, s, AuditLogin, "", detail); err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Token: token, Session: s, Device: deviceToken}, nil
@@ -399,4 +447,34 @@ func (o *Office) Close() {
 	for k, s := range o.sessions {
 		o.drop(k, s)
 	}
+}
+
+// raiseParams re-derives a user's credentials with the office's current
+// argon2id parameters after a successful login (the only moment the
+// password is at hand) and stores them: without this, parameters raised
+// in the configuration would only ever apply to new users. The private
+// key is wrapped again and the two-factor secret resealed under the new
+// key-encryption key; the salt stays, since the envelopes' AD names it.
+// The user's other sessions end, as with a password change.
+func (o *Office) raiseParams(ctx context.Context, s *OfficeSession, old vault.Credentials, own *vault.KeyPair, password string) error {
+	u := s.User
+	creds, err := o.kdf.Password(ctx, password, u.Salt, o.params)
+	if err != nil {
+		return err
+	}
+	wrapped := creds.KEK.WrapKeyPair(own, userKeyAD(u.Salt))
+	totp, err := o.store.TOTP(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	resealed, err := o.resealTOTP(ctx, u, old.KEK, u.Salt, creds.KEK)
+	if err != nil {
+		return err
+	}
+	if err := o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash); err != nil {
+		return err
+	}
+	o.forgetSessions(u.ID, s)
+	s.User.Params, s.User.Verifier, s.User.WrappedKey = o.params, creds.Verifier, wrapped
+	return nil
 }

@@ -55,6 +55,7 @@ type env struct {
 	clock  *clock
 	kdf    *vault.KDF
 	office *reporting.Office
+	anchor *reporting.Anchor
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -68,7 +69,13 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{dir: dir, db: db, clock: &clock{t: today}, kdf: vault.NewKDF(2)}
-	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.clock.Now)
+	secret, err := vault.CreateSecret(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.anchor = reporting.NewAnchor(secret)
+	db.SetAuditKey(e.anchor.AuditKey())
+	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(e.office.Close)
 	return e
 }
@@ -114,7 +121,7 @@ func (e *env) login(t *testing.T) (string, *reporting.OfficeSession) {
 // intake builds the public side on the same database.
 func (e *env) intake(t *testing.T) *reporting.Intake {
 	t.Helper()
-	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, fastParams, e.clock.Now)
+	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	if err != nil {
 		t.Fatalf("NewIntake: %v", err)
 	}
@@ -369,7 +376,7 @@ func TestIntakeKeepsStoredReceiptParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	stronger := vault.Params{Time: 2, MemoryKiB: 16 * 1024, Threads: 1}
-	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.clock.Now)
+	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.anchor, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +389,7 @@ func TestIntakeKeepsStoredReceiptParams(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("Reports = %v, %v", rows, err)
 	}
-	if rows[0].KDFParams != fastParams.String() {
+	if rows[0].KDFParams != "pepper1$"+fastParams.String() {
 		t.Errorf("report derived with %s, want the stored %s", rows[0].KDFParams, fastParams)
 	}
 }

@@ -102,7 +102,9 @@ func (o *Office) retentionStore() (RetentionStore, error) {
 // are stored.
 func (o *Office) RetentionSettings(ctx context.Context) (RetentionSettings, error) {
 	set := RetentionSettings{ClosedMonths: DefaultRetentionClosedMonths, NewMonths: DefaultRetentionNewMonths}
-	raw, err := o.store.Setting(ctx, settingRetention)
+	// MACed: a database writer must not be able to stretch or shorten
+	// how long case content is kept.
+	raw, err := o.anchor.setting(ctx, o.store, o.now(), settingRetention)
 	if ErrorCode(err) == ENotFound {
 		return set, nil
 	}
@@ -138,7 +140,7 @@ func (o *Office) SetRetention(ctx context.Context, s *OfficeSession, f Retention
 		return err
 	}
 	raw, _ := json.Marshal(RetentionSettings{ClosedMonths: closed, NewMonths: fresh})
-	if err := o.store.PutSetting(ctx, settingRetention, raw); err != nil {
+	if err := o.store.PutSettingMAC(ctx, settingRetention, raw, o.anchor.SettingMAC(settingRetention, raw)); err != nil {
 		return err
 	}
 	return o.audit(ctx, s, AuditSettings, "", "retention:"+strconv.Itoa(closed)+","+strconv.Itoa(fresh))

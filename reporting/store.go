@@ -27,6 +27,9 @@ type Team struct {
 	Name           string
 	PublicKey      vault.PublicKey
 	Municipalities []string
+	// MAC is the integrity anchor's MAC over name, public key and
+	// municipalities (Anchor.TeamMAC); nil for a row nobody MACed.
+	MAC []byte
 }
 
 // Covers reports whether reports from municipality m go to this team.
@@ -46,6 +49,9 @@ type User struct {
 	PublicKey  vault.PublicKey
 	WrappedKey []byte // the user's private key, wrapped under the password's KEK
 	Disabled   bool
+	// MAC is the integrity anchor's MAC over name, salt and public key
+	// (Anchor.UserMAC); nil for a row nobody MACed.
+	MAC []byte
 }
 
 // WrappedTeamKey is a team's private key sealed to one holder.
@@ -78,12 +84,22 @@ type StoredReport struct {
 
 // FirstAdmin is everything the first start creates in one transaction.
 type FirstAdmin struct {
-	SetupTokenHash    []byte // must match the stored one; deleted with the setup
-	Team              Team
-	RecoveryPublicKey vault.PublicKey // kept in settings, for sealing later teams' keys
-	RecoveryKey       []byte          // the team key sealed to the recovery key pair
-	User              User
-	UserTeamKey       []byte // the team key sealed to the user's key pair
+	SetupTokenHash       []byte // must match the stored one; deleted with the setup
+	Team                 Team
+	RecoveryPublicKey    vault.PublicKey // kept in settings, for sealing later teams' keys
+	RecoveryPublicKeyMAC []byte          // Anchor.SettingMAC of the recovery public key
+	RecoveryKey          []byte          // the team key sealed to the recovery key pair
+	User                 User
+	UserTeamKey          []byte          // the team key sealed to the user's key pair
+	Settings             []SignedSetting // security settings with their MACs, written with the rest
+}
+
+// SignedSetting is a setting with the integrity anchor's MAC over its key
+// and value.
+type SignedSetting struct {
+	Key   string
+	Value []byte
+	MAC   []byte
 }
 
 // Session is a logged-in office session as stored: the token's hash only.
@@ -118,6 +134,11 @@ type Store interface {
 	// returns the value now stored, so that two processes starting at once
 	// agree on one salt.
 	PutSettingOnce(ctx context.Context, key string, value []byte) ([]byte, error)
+	// SettingMAC returns a setting and its MAC (nil when none is
+	// stored), or an ENotFound error.
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+	// PutSettingMAC stores or replaces a setting with its MAC.
+	PutSettingMAC(ctx context.Context, key string, value, mac []byte) error
 	// PutSetting stores or replaces a setting.
 	PutSetting(ctx context.Context, key string, value []byte) error
 
@@ -133,6 +154,9 @@ type Store interface {
 	UserByName(ctx context.Context, name string) (User, error)
 	// User finds a user by ID; ENotFound if none.
 	User(ctx context.Context, id int64) (User, error)
+	// SetUserMAC stores the integrity anchor's MAC of a user row
+	// (adopting a server secret); ENotFound if there is no such user.
+	SetUserMAC(ctx context.Context, userID int64, mac []byte) error
 	// UserTeamKeys lists the team keys sealed to a user.
 	UserTeamKeys(ctx context.Context, userID int64) ([]WrappedTeamKey, error)
 	// RecoveryKeys lists the team keys sealed to the recovery key pair.

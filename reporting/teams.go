@@ -230,7 +230,7 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 	if err := requireAdmin(s); err != nil {
 		return 0, err
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
 	if err != nil {
 		return 0, err
 	}
@@ -238,23 +238,23 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 	if err := errs.err(); err != nil {
 		return 0, err
 	}
-	rawPub, err := o.store.Setting(ctx, settingRecoveryPublicKey)
+	// A swapped recovery key would hand over this team and every later
+	// one: its MAC is checked before anything is sealed to it.
+	recoveryPub, err := o.anchor.recoveryPublic(ctx, o.store, o.now())
 	if err != nil {
 		return 0, err
 	}
-	if len(rawPub) != len(vault.PublicKey{}) {
-		return 0, fmt.Errorf("reporting: setting %s has %d bytes", settingRecoveryPublicKey, len(rawPub))
-	}
-	recoveryPub := vault.PublicKey(rawPub)
 	pair := vault.NewKeyPair()
 	team := Team{Name: name, PublicKey: pair.Public(), Municipalities: munis}
+	team.MAC = o.anchor.TeamMAC(team)
 	id, err := o.store.CreateTeam(ctx, NewTeam{
 		Team:        team,
 		RecoveryKey: recoveryPub.SealKeyPair(pair, vault.RecoveryAD(pair.Public())),
 		CreatorID:   s.User.ID,
-		CreatorKey:  s.User.PublicKey.SealKeyPair(pair, userTeamKeyAD(s.User.Salt, pair.Public())),
-		Read:        teams,
-		Others:      assign(teams, 0, munis),
+		// The session's own key, verified at login, not the stored one.
+		CreatorKey: s.User.PublicKey.SealKeyPair(pair, userTeamKeyAD(s.User.Salt, pair.Public())),
+		Read:       teams,
+		Others:     o.signTeams(assign(teams, 0, munis)),
 	})
 	if err != nil {
 		return 0, nameTaken(err)
@@ -271,7 +271,7 @@ func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f T
 	if err := requireAdmin(s); err != nil {
 		return err
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f T
 		return err
 	}
 	team.Name, team.Municipalities = name, munis
-	if err := o.store.UpdateTeams(ctx, teams, append(assign(teams, id, munis), team)); err != nil {
+	if err := o.store.UpdateTeams(ctx, teams, o.signTeams(append(assign(teams, id, munis), team))); err != nil {
 		return nameTaken(err)
 	}
 	return o.audit(ctx, s, AuditTeamUpdate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
@@ -301,7 +301,7 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 	if err := requireAdmin(s); err != nil {
 		return err
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
 	if err != nil {
 		return err
 	}
@@ -321,6 +321,11 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 	}
 	if !eligible(u.Role, u.Disabled) {
 		return fieldErrors{"user": "error.team.member_not_eligible"}.err()
+	}
+	// The team key is about to be sealed to the stored public key: a key
+	// swapped by SQL would give the team's reports to whoever swapped it.
+	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
+		return err
 	}
 	// The AD names the user (by salt) and the team, so this envelope
 	// cannot be passed off as another user's or another team's.
@@ -372,4 +377,12 @@ func (o *Office) RevokeTeamKey(userID, teamID int64) {
 			s.Keys.Remove(teamID)
 		}
 	}
+}
+
+// signTeams sets the anchor's MAC on teams about to be written.
+func (o *Office) signTeams(teams []Team) []Team {
+	for i := range teams {
+		teams[i].MAC = o.anchor.TeamMAC(teams[i])
+	}
+	return teams
 }

@@ -576,7 +576,8 @@ func (o *Office) NewRecoveryCodes(ctx context.Context, s *OfficeSession, passwor
 
 // TOTPRequiredRoles returns the roles that must use two-factor.
 func (o *Office) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
-	v, err := o.store.Setting(ctx, settingTOTPRoles)
+	// MACed: a database writer must not be able to drop the requirement.
+	v, err := o.anchor.setting(ctx, o.store, o.now(), settingTOTPRoles)
 	if ErrorCode(err) == ENotFound {
 		return nil, nil
 	}
@@ -618,7 +619,7 @@ func (o *Office) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, rol
 		}
 	}
 	value := strings.Join(clean, ",")
-	if err := o.store.PutSetting(ctx, settingTOTPRoles, []byte(value)); err != nil {
+	if err := o.store.PutSettingMAC(ctx, settingTOTPRoles, []byte(value), o.anchor.SettingMAC(settingTOTPRoles, []byte(value))); err != nil {
 		return err
 	}
 	return o.audit(ctx, s, AuditSettings, "", "two_factor="+value)

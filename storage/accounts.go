@@ -35,6 +35,20 @@ func (db *DB) PutSetting(ctx context.Context, key string, value []byte) error {
 	return err
 }
 
+// SettingMAC returns a setting with its MAC (nil when none is stored).
+func (db *DB) SettingMAC(ctx context.Context, key string) ([]byte, []byte, error) {
+	var v, mac []byte
+	err := db.read.QueryRowContext(ctx, `SELECT value, mac FROM settings WHERE key = ?`, key).Scan(&v, &mac)
+	return v, mac, notFound(err, "error.not_found")
+}
+
+// PutSettingMAC stores or replaces a setting together with its MAC.
+func (db *DB) PutSettingMAC(ctx context.Context, key string, value, mac []byte) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac`, key, value, mac)
+	return err
+}
+
 // CountUsers returns the number of office users.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
@@ -58,8 +72,8 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, a reporting.FirstAdmin) erro
 		if users > 0 {
 			return reporting.Errorf(reporting.EConflict, "error.setup.done")
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO teams (name, public_key, municipalities) VALUES (?, ?, ?)`,
-			a.Team.Name, a.Team.PublicKey[:], joinCodes(a.Team.Municipalities))
+		res, err := tx.ExecContext(ctx, `INSERT INTO teams (name, public_key, municipalities, mac) VALUES (?, ?, ?, ?)`,
+			a.Team.Name, a.Team.PublicKey[:], joinCodes(a.Team.Municipalities), a.Team.MAC)
 		if err != nil {
 			return err
 		}
@@ -67,7 +81,7 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, a reporting.FirstAdmin) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_envelopes (team_id, wrapped) VALUES (?, ?)`, teamID, a.RecoveryKey); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('recovery_public_key', ?)`, a.RecoveryPublicKey[:]); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES ('recovery_public_key', ?, ?)`, a.RecoveryPublicKey[:], a.RecoveryPublicKeyMAC); err != nil {
 			return err
 		}
 		userID, err := insertUser(ctx, tx, a.User)
@@ -77,14 +91,20 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, a reporting.FirstAdmin) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, userID, teamID, a.UserTeamKey); err != nil {
 			return err
 		}
+		for _, st := range a.Settings {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES (?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac`, st.Key, st.Value, st.MAC); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = 'setup_token'`)
 		return err
 	})
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u reporting.User) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Name, u.Role, u.Salt, u.Params.String(), u.Verifier, u.PublicKey[:], u.WrappedKey)
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped, mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.Name, u.Role, u.Salt, u.Params.String(), u.Verifier, u.PublicKey[:], u.WrappedKey, u.MAC)
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +113,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u reporting.User) (int64, error
 
 // Teams lists all teams in the order they were created.
 func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities FROM teams ORDER BY id`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities, mac FROM teams ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -103,28 +123,40 @@ func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
 		var t reporting.Team
 		var pub []byte
 		var m string
-		if err := rows.Scan(&t.ID, &t.Name, &pub, &m); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &pub, &m, &t.MAC); err != nil {
 			return nil, err
 		}
-		t.PublicKey, t.Municipalities = vault.PublicKey(pub), splitCodes(m)
+		t.PublicKey, t.Municipalities = publicKey(pub), splitCodes(m)
 		teams = append(teams, t)
 	}
 	return teams, rows.Err()
 }
 
-const userColumns = `id, name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped, disabled`
+const userColumns = `id, name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped, disabled, mac`
 
 func scanUser(row *sql.Row) (reporting.User, error) {
 	var u reporting.User
 	var params string
 	var pub []byte
-	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Salt, &params, &u.Verifier, &pub, &u.WrappedKey, &u.Disabled); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Salt, &params, &u.Verifier, &pub, &u.WrappedKey, &u.Disabled, &u.MAC); err != nil {
 		return u, notFound(err, "error.not_found")
 	}
-	u.PublicKey = vault.PublicKey(pub)
+	u.PublicKey = publicKey(pub)
 	var err error
 	u.Params, err = vault.ParseParams(params)
 	return u, err
+}
+
+// SetUserMAC stores a user row's MAC.
+func (db *DB) SetUserMAC(ctx context.Context, userID int64, mac []byte) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE users SET mac = ? WHERE id = ?`, mac, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return reporting.Errorf(reporting.ENotFound, "error.not_found")
+	}
+	return nil
 }
 
 // UserByName finds a user by name.
@@ -160,7 +192,7 @@ func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]rep
 		if err := rows.Scan(&k.TeamID, &pub, &k.Wrapped); err != nil {
 			return nil, err
 		}
-		k.PublicKey = vault.PublicKey(pub)
+		k.PublicKey = publicKey(pub)
 		keys = append(keys, k)
 	}
 	return keys, rows.Err()
@@ -195,4 +227,15 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
 func (db *DB) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, t.Unix())
 	return err
+}
+
+// publicKey reads a stored public key. A value of the wrong length (only a
+// database writer makes one) becomes the all-zero key, which the domain
+// refuses as a low-order point, instead of a panic in the conversion.
+func publicKey(b []byte) vault.PublicKey {
+	var p vault.PublicKey
+	if len(b) == len(p) {
+		copy(p[:], b)
+	}
+	return p
 }

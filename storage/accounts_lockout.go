@@ -151,6 +151,6 @@ func (db *DB) UnlockLogin(ctx context.Context, userID int64, e *reporting.AuditE
 		if _, err := tx.ExecContext(ctx, `UPDATE login_devices SET failed_count = 0, locked_until = 0 WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		return appendAuditTx(ctx, tx, e)
+		return db.appendAuditTx(ctx, tx, e)
 	})
 }

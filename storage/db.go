@@ -23,6 +23,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
 //go:embed migrations/*.sql
@@ -48,6 +49,9 @@ type DB struct {
 	checkpointPatience time.Duration
 	// checkpointed, if set, sees each checkpoint attempt's result (tests).
 	checkpointed func(busy, logFrames, moved int)
+	// auditKey keys the audit chain's HMACs (SetAuditKey); nil: the
+	// unkeyed chain of a deployment that has not adopted a secret yet.
+	auditKey *vault.MACKey
 }
 
 // Open opens (creating if needed) the database in dir and applies any

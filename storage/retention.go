@@ -94,7 +94,7 @@ func (db *DB) DeleteReportContents(ctx context.Context, ids []string, on string,
 			}
 		}
 		for _, e := range entries {
-			if err := appendAuditTx(ctx, tx, e); err != nil {
+			if err := db.appendAuditTx(ctx, tx, e); err != nil {
 				return err
 			}
 		}

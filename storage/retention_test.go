@@ -65,7 +65,7 @@ func retentionFill(tb testing.TB, db *storage.DB, n int) int {
 
 func retentionOffice(db *storage.DB) *reporting.Office {
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return reporting.NewOffice(db, vault.NewKDF(1), vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}, now)
+	return reporting.NewOffice(db, vault.NewKDF(1), vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}, reporting.NewAnchor(vault.NewSecret()), now)
 }
 
 // The store's part of the sweep: due rows lose content, messages and

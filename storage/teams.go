@@ -24,8 +24,8 @@ func (db *DB) CreateTeam(ctx context.Context, nt reporting.NewTeam) (int64, erro
 		if err := writeTeams(ctx, tx, nt.Others); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO teams (name, public_key, municipalities) VALUES (?, ?, ?)`,
-			nt.Team.Name, nt.Team.PublicKey[:], joinCodes(nt.Team.Municipalities))
+		res, err := tx.ExecContext(ctx, `INSERT INTO teams (name, public_key, municipalities, mac) VALUES (?, ?, ?, ?)`,
+			nt.Team.Name, nt.Team.PublicKey[:], joinCodes(nt.Team.Municipalities), nt.Team.MAC)
 		if isUnique(err) {
 			return reporting.Errorf(reporting.EConflict, "error.team.name_taken")
 		}
@@ -93,13 +93,13 @@ func unchangedTeams(ctx context.Context, tx *sql.Tx, read []reporting.Team) erro
 }
 
 func writeTeams(ctx context.Context, tx *sql.Tx, teams []reporting.Team) error {
-	stmt, err := tx.PrepareContext(ctx, `UPDATE teams SET name = ?, municipalities = ? WHERE id = ?`)
+	stmt, err := tx.PrepareContext(ctx, `UPDATE teams SET name = ?, municipalities = ?, mac = ? WHERE id = ?`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, t := range teams {
-		res, err := stmt.ExecContext(ctx, t.Name, joinCodes(t.Municipalities), t.ID)
+		res, err := stmt.ExecContext(ctx, t.Name, joinCodes(t.Municipalities), t.MAC, t.ID)
 		if isUnique(err) {
 			return reporting.Errorf(reporting.EConflict, "error.team.name_taken")
 		}

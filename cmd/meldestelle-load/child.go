@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -106,11 +107,20 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 	kdf := vault.NewKDF(*kdfConcurrency)
-	intake, err := reporting.NewIntake(ctx, db, kdf, vault.DefaultParams, now)
+	secret, err := vault.LoadSecret(filepath.Join(*data, "secret.key"))
+	if errors.Is(err, vault.ErrNoSecret) {
+		secret, err = vault.CreateSecret(filepath.Join(*data, "secret.key"))
+	}
+	if err != nil {
+		return fmt.Errorf("secret: %w", err)
+	}
+	anchor := reporting.NewAnchor(secret)
+	db.SetAuditKey(anchor.AuditKey())
+	intake, err := reporting.NewIntake(ctx, db, kdf, vault.DefaultParams, anchor, now)
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
 	}
-	office := reporting.NewOffice(db, kdf, vault.DefaultParams, now)
+	office := reporting.NewOffice(db, kdf, vault.DefaultParams, anchor, now)
 	defer office.Close()
 	token, err := office.Start(ctx)
 	if err != nil {

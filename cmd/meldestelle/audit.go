@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -29,6 +30,16 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	// The chain's HMACs are keyed with the server secret: without the
+	// file, anyone who can write the database could recompute them after
+	// deleting an entry. So verifying needs the file too.
+	secret, err := vault.LoadSecret(c.secretPath())
+	if errors.Is(err, vault.ErrNoSecret) {
+		return fmt.Errorf("no server secret at %s: `audit verify` needs it (-secret-file / MELDESTELLE_SECRET_FILE)", c.secretPath())
+	} else if err != nil {
+		return err
+	}
+	db.SetAuditKey(reporting.NewAnchor(secret).AuditKey())
 	if _, err := db.VerifyAudit(ctx); err != nil {
 		if reporting.ErrorCode(err) == reporting.EConflict {
 			return errors.New(reporting.MessageID(err))
@@ -45,6 +56,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// monitoring system), does: a later head must extend it.
 	if len(last) > 0 {
 		fmt.Fprintf(stdout, "head: entry %d, hash %x\n", last[0].ID, last[0].Hash)
+		fmt.Fprintln(stdout, "Keep this head outside the server (paper log, monitoring): the next verify must show the same entry and hash or a later entry; anything else means entries were cut off the end.")
 	}
 	return nil
 }

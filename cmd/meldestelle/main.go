@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = retention(ctx, args, stdout, stderr)
 	case "unlock":
 		err = unlock(ctx, args, stdout, stderr)
+	case "secret":
+		err = secretCmd(ctx, args, stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup, retention)\n", cmd)
 		return 2
@@ -97,6 +100,7 @@ type config struct {
 	captchaOff     bool
 	kdfConcurrency int
 	trustedProxies []string
+	secretFile     string // the server secret; default <data>/secret.key
 	// envErr is a malformed environment variable found while registering
 	// the flags; check reports it, so that a typo stops the start instead
 	// of silently meaning the default.
@@ -113,6 +117,7 @@ func env(name, fallback string) string {
 // flags registers the flags every command shares.
 func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", env("MELDESTELLE_DATA", "./data"), "data directory (env MELDESTELLE_DATA)")
+	fs.StringVar(&c.secretFile, "secret-file", env("MELDESTELLE_SECRET_FILE", ""), "server secret, 32 bytes, mode 0600; not in backups, keep a copy with the recovery key (default <data>/secret.key; env MELDESTELLE_SECRET_FILE)")
 	n := 0
 	if v := strings.TrimSpace(env("MELDESTELLE_KDF_CONCURRENCY", "")); v != "" {
 		var err error
@@ -150,13 +155,51 @@ func (c *config) services(ctx context.Context) (*storage.DB, *reporting.Intake, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	kdf := vault.NewKDF(c.kdfConcurrency)
-	intake, err := reporting.NewIntake(ctx, db, kdf, vault.DefaultParams, now)
+	secret, err := c.secret(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, err
 	}
-	return db, intake, reporting.NewOffice(db, kdf, vault.DefaultParams, now), nil
+	anchor := reporting.NewAnchor(secret)
+	db.SetAuditKey(anchor.AuditKey())
+	kdf := vault.NewKDF(c.kdfConcurrency)
+	intake, err := reporting.NewIntake(ctx, db, kdf, vault.DefaultParams, anchor, now)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, intake, reporting.NewOffice(db, kdf, vault.DefaultParams, anchor, now), nil
+}
+
+// secretPath is the server secret's file: -secret-file, or secret.key in
+// the data directory (outside the database file, so `meldestelle backup`
+// never copies it).
+func (c *config) secretPath() string {
+	if c.secretFile != "" {
+		return c.secretFile
+	}
+	return filepath.Join(c.data, "secret.key")
+}
+
+// secret loads the server secret, or creates it on a database without
+// users (first run: nothing is MACed yet, so nothing can be lost). A
+// database with users but no secret file refuses to start: either the
+// file was lost (restore it from where the recovery key is kept) or the
+// deployment predates it (`meldestelle secret init`, see README).
+func (c *config) secret(ctx context.Context, db *storage.DB) (*vault.Secret, error) {
+	path := c.secretPath()
+	s, err := vault.LoadSecret(path)
+	if !errors.Is(err, vault.ErrNoSecret) {
+		return s, err
+	}
+	n, err := db.CountUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, fmt.Errorf("no server secret at %s, but the database has users: restore the file from your backup of it, or, for a deployment from before the secret existed, run `meldestelle secret init` (README, section \"Server secret\")", path)
+	}
+	return vault.CreateSecret(path)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {

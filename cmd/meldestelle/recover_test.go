@@ -20,7 +20,13 @@ func accountsOpen(t *testing.T, dir string) (*storage.DB, *reporting.Office) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	office := reporting.NewOffice(db, vault.NewKDF(0), vault.DefaultParams, time.Now)
+	secret, err := vault.LoadSecret(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor := reporting.NewAnchor(secret)
+	db.SetAuditKey(anchor.AuditKey())
+	office := reporting.NewOffice(db, vault.NewKDF(0), vault.DefaultParams, anchor, time.Now)
 	t.Cleanup(func() {
 		office.Close()
 		db.Close()
@@ -44,8 +50,8 @@ func TestRecoverCommand(t *testing.T) {
 	}
 
 	// A report arrives before the recovery.
-	db, _ := accountsOpen(t, dir)
-	intake, err := reporting.NewIntake(t.Context(), db, vault.NewKDF(0), vault.DefaultParams, time.Now)
+	db, first := accountsOpen(t, dir)
+	intake, err := reporting.NewIntake(t.Context(), db, vault.NewKDF(0), vault.DefaultParams, first.Anchor(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

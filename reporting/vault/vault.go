@@ -192,6 +192,12 @@ func (kp *KeyPair) Public() PublicKey { return kp.pub }
 // travels inside the authenticated message and is checked on opening: the
 // binding to row and purpose is the same as with Key.Seal.
 func (p PublicKey) Seal(plain []byte, ad AD) []byte {
+	// The last line of defence: callers check keys read from the database
+	// (and refuse with an error) before sealing; sealing to a low-order
+	// point would hand the plaintext to anyone.
+	if err := p.Check(); err != nil {
+		panic(err)
+	}
 	tag := sha256.Sum256(ad.bytes())
 	msg := append(tag[:], plain...)
 	// msg is a copy of the plaintext (a private or data key when sealing

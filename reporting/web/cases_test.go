@@ -86,6 +86,7 @@ func addTeam(t *testing.T, e *env, name string) (int64, *vault.KeyPair) {
 		t.Fatal(err)
 	}
 	id, _ := res.LastInsertId()
+	signRows(t, rawDB(t, e), e.Anchor)
 	return id, kp
 }
 
@@ -115,6 +116,7 @@ func addUser(t *testing.T, e *env, name, password, role string, teams map[int64]
 			t.Fatal(err)
 		}
 	}
+	signRows(t, db, e.Anchor)
 	return id
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,7 @@ type env struct {
 	Dir     string
 	DB      *storage.DB
 	Office  *reporting.Office
+	Anchor  *reporting.Anchor // the integrity anchor, from the secret file in Dir
 	Logs    *syncBuffer
 	Admin   string // the admin's name
 	Pass    string // the admin's password
@@ -116,16 +118,24 @@ func newEnv(t testing.TB, opts options) *env {
 		t.Fatal(err)
 	}
 	kdf := vault.NewKDF(0)
-	intake, err := reporting.NewIntake(ctx, db, kdf, opts.params, opts.now)
+	// The server secret lives in its own file next to the database, as
+	// in production (cmd/meldestelle's default -secret-file).
+	secret, err := vault.CreateSecret(filepath.Join(dir, "secret.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	office := reporting.NewOffice(db, kdf, opts.params, opts.now)
+	anchor := reporting.NewAnchor(secret)
+	db.SetAuditKey(anchor.AuditKey())
+	intake, err := reporting.NewIntake(ctx, db, kdf, opts.params, anchor, opts.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	office := reporting.NewOffice(db, kdf, opts.params, anchor, opts.now)
 	token, err := office.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{Dir: dir, DB: db, Office: office, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
+	e := &env{Dir: dir, DB: db, Office: office, Anchor: anchor, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
 	if opts.fresh {
 		e.SetupToken = token
 	} else if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {

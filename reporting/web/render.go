@@ -126,6 +126,9 @@ type view struct {
 	Title     string // message ID of the page title
 	Office    bool   // office page: office navigation, no language switcher
 	Session   *reporting.OfficeSession
+	// Integrity lists the integrity failures since start (reporting.Anchor),
+	// shown to admins on every office page until the process restarts.
+	Integrity []string
 	Data      any
 }
 
@@ -138,6 +141,11 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	v.Office = strings.HasPrefix(c.Request.URL.Path, "/office")
 	if sess, ok := c.Get(sessionKey); ok {
 		v.Session = sess.(*reporting.OfficeSession)
+		// A swapped key or a rogue team means someone wrote to the
+		// database: the admins must hear of it where they look anyway.
+		if v.Session.User.Role == reporting.RoleAdmin {
+			v.Integrity = s.office.IntegrityAlerts()
+		}
 	}
 	body, err := s.execute(lang(c), page, v)
 	if err != nil {

@@ -30,7 +30,7 @@ func statsReport(description string) reporting.Report {
 func statsCases(t *testing.T, e *env, n int, cl reporting.Classification) []string {
 	t.Helper()
 	ctx := t.Context()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, time.Now)
+	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestStatisticsPublish(t *testing.T) {
 func TestBackupDuringSubmissions(t *testing.T) {
 	e := newEnv(t, options{})
 	ctx := context.Background()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, time.Now)
+	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,10 @@ func TestBackupDuringSubmissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	office := reporting.NewOffice(db, vault.NewKDF(0), testParams, time.Now)
+	// The secret file is not in the backup; the operator keeps it apart
+	// and brings it back with the copy.
+	db.SetAuditKey(e.Anchor.AuditKey())
+	office := reporting.NewOffice(db, vault.NewKDF(0), testParams, e.Anchor, time.Now)
 	defer office.Close()
 	_, sess, err := office.Login(ctx, e.Admin, e.Pass, "")
 	if err != nil {

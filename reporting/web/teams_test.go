@@ -41,6 +41,7 @@ func addTeamUser(t *testing.T, e *env, name, role string) int64 {
 	if err != nil {
 		t.Fatalf("insert user %s: %v", name, err)
 	}
+	signRows(t, conn, e.Anchor)
 	id, _ := res.LastInsertId()
 	return id
 }
