@@ -150,7 +150,7 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	handler, err := web.New(web.Config{BaseURL: base, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
+	handler, err := web.New(web.Config{BaseURL: base, Captchas: store, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}

@@ -260,7 +260,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	logger.Info("memory limit", "limit", limitHow)
 	// dchest/captcha's store is a package global: set once, before the
 	// first captcha. The default store grows with every form view.
-	captcha.SetCustomStore(captchastore.New(captchastore.DefaultMax))
+	captchas := captchastore.New(captchastore.DefaultMax)
+	captcha.SetCustomStore(captchas)
 
 	db, intake, office, err := c.services(ctx)
 	if err != nil {
@@ -303,7 +304,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
+	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func newEnv(t testing.TB, opts options) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
-	cfg := web.Config{CaptchaOff: opts.captchaOff, Logger: logger, Now: opts.now}
+	cfg := web.Config{CaptchaOff: opts.captchaOff, Captchas: captchas, Logger: logger, Now: opts.now}
 	if opts.notifier != nil {
 		e.Notifier = opts.notifier(db, logger)
 		intake.NotifyWith(e.Notifier)

@@ -2,10 +2,13 @@ package web
 
 import (
 	"bytes"
+	"image/png"
+	"io"
 	"net/http"
 	"path"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
@@ -43,7 +46,7 @@ func (s *Server) captcha(c *gin.Context) {
 	switch ext {
 	case ".png":
 		c.Header("Content-Type", "image/png")
-		err = captcha.WriteImage(&buf, id, captchaWidth, captchaHeight)
+		err = s.writeCaptchaImage(&buf, id)
 	case ".wav":
 		c.Header("Content-Type", "audio/x-wav")
 		err = captcha.WriteAudio(&buf, id, "en")
@@ -56,6 +59,36 @@ func (s *Server) captcha(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, c.Writer.Header().Get("Content-Type"), buf.Bytes())
+}
+
+// captchaPNG encodes captcha pictures with pooled buffers: png.Encode
+// makes a new zlib compressor for every picture, over half a megabyte of
+// garbage each, which under a flood of picture requests outruns the
+// garbage collector. Fastest compression: the picture is noise, it barely
+// compresses anyway.
+var captchaPNG = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+type pngBuffers struct{ pool sync.Pool }
+
+func (p *pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
+
+// writeCaptchaImage draws the picture of captcha id into w, reading its
+// digits from the configured store (Config.Captchas), or through dchest's
+// own WriteImage when none is configured.
+func (s *Server) writeCaptchaImage(w io.Writer, id string) error {
+	if s.cfg.Captchas == nil {
+		return captcha.WriteImage(w, id, captchaWidth, captchaHeight)
+	}
+	digits := s.cfg.Captchas.Get(id, false)
+	if digits == nil {
+		return captcha.ErrNotFound
+	}
+	return captchaPNG.Encode(w, captcha.NewImage(id, digits, captchaWidth, captchaHeight))
 }
 
 var staticFiles = http.StripPrefix("/static/", http.FileServerFS(static.FS))

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dchest/captcha"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -417,6 +420,35 @@ func TestCaptchaMedia(t *testing.T) {
 	}
 	if resp, _ := get(t, e.URL+"/captcha/unknown.png"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown captcha: status %d, want 404", resp.StatusCode)
+	}
+	// The picture, encoded with pooled buffers, is the one dchest draws
+	// for these digits, pixel for pixel, however often it is fetched.
+	var drawn bytes.Buffer
+	if _, err := captcha.NewImage(id, captchas.Get(id, false), 240, 80).WriteTo(&drawn); err != nil {
+		t.Fatal(err)
+	}
+	want, err := png.Decode(&drawn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		_, body := get(t, e.URL+"/captcha/"+id+".png")
+		img, err := png.Decode(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("captcha picture: %v", err)
+		}
+		if img.Bounds() != want.Bounds() {
+			t.Fatalf("captcha picture %v, want %v", img.Bounds(), want.Bounds())
+		}
+		for y := range 80 {
+			for x := range 240 {
+				r1, g1, b1, a1 := img.At(x, y).RGBA()
+				r2, g2, b2, a2 := want.At(x, y).RGBA()
+				if r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2 {
+					t.Fatalf("captcha picture differs from its digits' drawing at %d,%d: %v, want %v", x, y, img.At(x, y), want.At(x, y))
+				}
+			}
+		}
 	}
 }
 

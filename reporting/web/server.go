@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
@@ -33,6 +34,10 @@ type Config struct {
 	BaseURL string
 	// CaptchaOff disables the captcha (load tests, closed intranets).
 	CaptchaOff bool
+	// Captchas is the store set with captcha.SetCustomStore, from which
+	// the captcha pictures read their digits; nil: dchest's own drawing
+	// path, which reads the store itself but encodes less thriftily.
+	Captchas captcha.Store
 	// TrustedProxies are the proxies whose X-Forwarded-* headers gin may
 	// believe; none by default. Public handlers never read the client
 	// address either way.
