@@ -196,7 +196,8 @@ const AuditSecretInit = "secret_init"
 // AdoptSecret MACs the keys and security settings of a deployment that
 // predates the server secret, under the office's anchor: every team, every
 // user, the recovery public key and the two-factor and retention
-// settings. It trusts them as they are now (trust on first use), so it
+// settings (with the defaults for those never stored, settings.go). It
+// trusts them as they are now (trust on first use), so it
 // first hands the list to confirm, which shows it to the operator and
 // returns false to stop without changing anything. Low-order keys are
 // refused, not trusted.
@@ -236,17 +237,15 @@ func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string)
 		return fmt.Errorf("secret init: the stored recovery public key is not a valid key")
 	}
 	trusted = append(trusted, fmt.Sprintf("recovery public key %x…", recovery[:8]))
-	settings := map[string][]byte{settingRecoveryPublicKey: recovery}
-	for _, k := range []string{settingTOTPRoles, settingRetention} {
-		v, err := o.store.Setting(ctx, k)
-		if ErrorCode(err) == ENotFound {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("secret init: %w", err)
-		}
-		settings[k] = v
-		trusted = append(trusted, fmt.Sprintf("setting %s = %q", k, v))
+	settings := []SignedSetting{o.anchor.sign(settingRecoveryPublicKey, recovery)}
+	// Every security setting gets its row and MAC now: from here on a
+	// missing one is a deletion, not "never set" (settings.go).
+	more, shown, err := o.adoptSettings(ctx)
+	if err != nil {
+		return fmt.Errorf("secret init: %w", err)
 	}
+	settings = append(settings, more...)
+	trusted = append(trusted, shown...)
 	if !confirm(trusted) {
 		return Errorf(EConflict, "error.integrity.not_confirmed")
 	}
@@ -258,10 +257,8 @@ func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string)
 			return fmt.Errorf("secret init: user %d: %w", u.ID, err)
 		}
 	}
-	for k, v := range settings {
-		if err := o.store.PutSettingMAC(ctx, k, v, o.anchor.SettingMAC(k, v)); err != nil {
-			return fmt.Errorf("secret init: setting %s: %w", k, err)
-		}
+	if err := o.store.PutSettingsMAC(ctx, settings); err != nil {
+		return fmt.Errorf("secret init: settings: %w", err)
 	}
 	return o.audit(ctx, nil, AuditSecretInit, "", fmt.Sprintf("teams=%d users=%d", len(teams), len(full)))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -262,9 +263,7 @@ func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []strin
 type Followup struct {
 	intake *Intake // stores the files of messages and sends notifications
 	store  Store
-	kdf    *vault.KDF
-	salt   []byte
-	params vault.Params
+	kdf    *vault.KDF // the receipt salt and parameter sets are the intake's
 	now    func() time.Time
 
 	mu     sync.Mutex
@@ -279,10 +278,10 @@ type followupAccess struct {
 }
 
 // NewFollowup returns the follow-up service; it derives receipts with the
-// intake's deployment salt and parameters.
+// intake's deployment salt and parameter sets.
 func NewFollowup(in *Intake, now func() time.Time) *Followup {
 	// Receipt checks get their own lane, ahead of new reports.
-	return &Followup{intake: in, store: in.store, kdf: in.kdf.Lane(vault.LaneFollowup), salt: in.salt, params: in.params, now: now,
+	return &Followup{intake: in, store: in.store, kdf: in.kdf.Lane(vault.LaneFollowup), now: now,
 		tokens: map[string]*followupAccess{}}
 }
 
@@ -306,33 +305,22 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	if err != nil {
 		return "", fieldErrors{"receipt": "followup.error.format"}.err()
 	}
-	access, err := f.kdf.ReceiptPeppered(ctx, code, f.salt, f.params, f.intake.anchor.pepper)
+	if f.intake.fault != nil {
+		return "", f.intake.fault
+	}
+	r, access, upgrade, err := f.find(ctx, code)
 	if err != nil {
 		return "", err
 	}
 	defer access.Wipe() // only the data key it opens lives on, in the token map
-	r, err := f.store.ReportByLookup(ctx, access.Lookup)
-	if ErrorCode(err) == ENotFound && f.intake.legacyReceipts {
-		// A report from before the pepper: its receipt was derived
-		// without. Only such a report may be found this way.
-		if access, err = f.kdf.Receipt(ctx, code, f.salt, f.params); err != nil {
-			return "", err
-		}
-		r, err = f.store.ReportByLookup(ctx, access.Lookup)
-		if err == nil && strings.HasPrefix(r.KDFParams, receiptPepperV1) {
-			return "", errUnknownReceipt()
-		}
-	}
-	if ErrorCode(err) == ENotFound {
-		return "", errUnknownReceipt()
-	} else if err != nil {
-		return "", err
-	}
 	dk, err := access.Key.Unwrap(r.ReporterKey, vault.AD{Purpose: purposeReporterKey, Row: r.ID})
 	if err != nil {
 		// The lookup matched, so the key must open; if not, answer as for
 		// an unknown receipt rather than tell anything apart.
 		return "", errUnknownReceipt()
+	}
+	if upgrade {
+		f.upgrade(ctx, code, r, dk, access.Lookup)
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -344,6 +332,77 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	f.tokens[tokenKey(token)] = &followupAccess{reportID: r.ID, key: dk, lastSeen: now}
 	dk.Wipe() // the map holds the only copy that lives on
 	return token, nil
+}
+
+// find looks a receipt up under each parameter set in use, current
+// first, with the pepper; then, if reports from before the pepper may
+// exist, under each set without it. An unknown receipt thus costs one
+// argon2id per set (twice that with legacy reports): the price of
+// raising the parameters, bounded by maxReceiptSets. upgrade says the
+// report was not derived with the current set and the pepper.
+func (f *Followup) find(ctx context.Context, code vault.Receipt) (StoredReport, vault.ReporterAccess, bool, error) {
+	in := f.intake
+	try := func(p vault.Params, peppered bool) (StoredReport, vault.ReporterAccess, error) {
+		var access vault.ReporterAccess
+		var err error
+		if peppered {
+			access, err = f.kdf.ReceiptPeppered(ctx, code, in.salt, p, in.anchor.pepper)
+		} else {
+			access, err = f.kdf.Receipt(ctx, code, in.salt, p)
+		}
+		if err != nil {
+			return StoredReport{}, access, err
+		}
+		r, err := f.store.ReportByLookup(ctx, access.Lookup)
+		if err == nil && !peppered && strings.HasPrefix(r.KDFParams, receiptPepperV1) {
+			// Only a report from before the pepper may be found without it.
+			err = errUnknownReceipt()
+		}
+		if err != nil {
+			access.Wipe()
+		}
+		return r, access, err
+	}
+	modes := []bool{true}
+	if in.legacyReceipts {
+		modes = append(modes, false)
+	}
+	for _, peppered := range modes {
+		for i, p := range in.sets {
+			r, access, err := try(p, peppered)
+			if err == nil {
+				return r, access, i > 0 || !peppered, nil
+			}
+			if ErrorCode(err) != ENotFound {
+				return r, access, false, err
+			}
+		}
+	}
+	return StoredReport{}, vault.ReporterAccess{}, false, errUnknownReceipt()
+}
+
+// upgrade re-derives a report's receipt under the current parameters and
+// the pepper, after the reporter proved the receipt: a new lookup hash and
+// the data key wrapped under the new reporter key, in one statement. The
+// old parameter set then falls out of use (settings.go prunes it). A
+// failure leaves the report as it was, still opening with the old set,
+// and does not fail the reporter's follow-up.
+func (f *Followup) upgrade(ctx context.Context, code vault.Receipt, r StoredReport, dk vault.Key, old []byte) {
+	in := f.intake
+	access, err := f.kdf.ReceiptPeppered(ctx, code, in.salt, in.params, in.anchor.pepper)
+	if err != nil {
+		return
+	}
+	defer access.Wipe()
+	up := StoredReport{
+		LookupHash:  access.Lookup,
+		ReporterKey: access.Key.Wrap(dk, vault.AD{Purpose: purposeReporterKey, Row: r.ID}),
+		KDFParams:   receiptPepperV1 + in.params.String(),
+	}
+	if err := f.store.UpgradeReceipt(context.WithoutCancel(ctx), r.ID, old, up); err != nil {
+		// No report ID, nothing of the reporter: only that it failed.
+		slog.Warn("receipt upgrade failed", "err", err)
+	}
 }
 
 func tokenKey(token string) string { return hex.EncodeToString(vault.HashToken(token)) }

@@ -15,8 +15,8 @@ const (
 	settingReceiptSalt   = "receipt_salt"
 	settingReceiptParams = "receipt_kdf"
 	// settingReceiptPepper says whether reports from before the pepper
-	// may exist ("legacy") or not ("pepper"); MACed. Written once, when
-	// the first start with a server secret counts the reports.
+	// may exist ("legacy") or not ("pepper"); MACed. Written at the first
+	// start, or by `secret init`, which counts the reports (settings.go).
 	settingReceiptPepper = "receipt_pepper"
 )
 
@@ -37,53 +37,53 @@ type Intake struct {
 	store  Store
 	kdf    *vault.KDF
 	salt   []byte
-	params vault.Params
+	params vault.Params // for new reports
+	// sets are all receipt parameter sets reports may be derived with,
+	// params first: a follow-up tries each (settings.go).
+	sets   []vault.Params
 	anchor *Anchor // checks the team keys reports are sealed to (anchor.go)
 	// legacyReceipts: reports without the pepper may exist, so a receipt
 	// the peppered lookup does not find is tried without it too.
 	legacyReceipts bool
-	now            func() time.Time
-	notify         *Notifier // nil: no notifications (notify.go)
+	// fault is the integrity failure found in the receipt settings at
+	// start: new reports and follow-ups are refused with it, while the
+	// office keeps working and shows the admins the warning.
+	fault  error
+	now    func() time.Time
+	notify *Notifier // nil: no notifications (notify.go)
 }
 
 // NotifyWith makes Submit tell the team about each new report through n.
 func (in *Intake) NotifyWith(n *Notifier) { in.notify = n }
 
 // NewIntake returns an Intake. The deployment's receipt salt and argon2id
-// parameters are created on first use and read back afterwards, so that
-// receipts issued before a change of parameters still work.
+// parameters are created (with their MACs) on the first start and read
+// back afterwards, so that receipts issued before a change of parameters
+// still work; `meldestelle kdf raise` changes them for new reports.
 //
 // anchor is shared with the Office: it checks every team before a report
 // is routed to it and sealed to its key.
 func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) (*Intake, error) {
-	salt, err := store.PutSettingOnce(ctx, settingReceiptSalt, vault.NewSalt())
-	if err != nil {
-		return nil, err
-	}
-	stored, err := store.PutSettingOnce(ctx, settingReceiptParams, []byte(params.String()))
-	if err != nil {
-		return nil, err
-	}
-	floor := vault.Floor(params)
-	if params, err = vault.ParseParams(string(stored)); err != nil {
-		return nil, err
-	}
-	// Lowered by a database writer, every later receipt would be cheap
-	// to guess: refuse to start rather than issue such receipts.
-	if err := anchor.checkParams(ctx, store, now(), "setting:"+settingReceiptParams, params, floor); err != nil {
+	in := &Intake{store: store, anchor: anchor, now: now}
+	// Deleted, altered or lowered by a database writer, the receipt
+	// settings would make later receipts cheap to guess or lock earlier
+	// reporters out: refuse receipts, but start, so the admins see why.
+	rp, err := loadReceiptParams(ctx, store, anchor, params, vault.Floor(params), now())
+	switch {
+	case MessageID(err) == "error.integrity":
+		in.fault = err
+	case err != nil:
 		return nil, fmt.Errorf("receipt parameters: %w", err)
 	}
-	legacy, err := legacyReceipts(ctx, store, anchor, now())
-	if err != nil {
-		return nil, fmt.Errorf("receipt pepper: %w", err)
-	}
+	in.salt, in.params, in.sets, in.legacyReceipts = rp.salt, rp.current, rp.sets, rp.legacy
 	// Attachments of uploads cut off by a crash (no upload runs yet).
 	if err := store.DeleteOrphanAttachments(ctx); err != nil {
 		return nil, err
 	}
 	// New reports queue behind logins and follow-ups (vault.Lane): a flood of
 	// submissions must not lock counsellors or returning reporters out.
-	return &Intake{store: store, kdf: kdf.Lane(vault.LaneIntake), salt: salt, params: params, anchor: anchor, legacyReceipts: legacy, now: now}, nil
+	in.kdf = kdf.Lane(vault.LaneIntake)
+	return in, nil
 }
 
 // Receipt is what a reporter gets back after submitting.
@@ -101,6 +101,9 @@ func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
 
 // submit stores a report under a given ID and data key (see SubmitDraft).
 func (in *Intake) submit(ctx context.Context, r Report, id string, dk vault.Key) (Receipt, error) {
+	if in.fault != nil {
+		return Receipt{}, in.fault
+	}
 	// A team inserted by SQL with its own key and our municipalities
 	// would receive every new report: routing only trusts MACed teams.
 	teams, err := in.anchor.verifiedTeams(ctx, in.store, in.now())
@@ -167,42 +170,4 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-// legacyReceipts reads whether reports without the receipt pepper may
-// exist; on the first start with a secret it counts the reports and
-// records the answer. A writer who flips a recorded "pepper" to "legacy"
-// only costs a second derivation per unknown receipt (and the MAC
-// refuses it); the other way round would lock old reporters out, which
-// the MAC refuses too.
-func legacyReceipts(ctx context.Context, store Store, anchor *Anchor, now time.Time) (bool, error) {
-	v, err := anchor.setting(ctx, store, now, settingReceiptPepper)
-	if err == nil {
-		return string(v) == "legacy", nil
-	}
-	if ErrorCode(err) != ENotFound {
-		return false, err
-	}
-	teams, err := store.Teams(ctx)
-	if err != nil {
-		return false, err
-	}
-	ids := make([]int64, len(teams))
-	for i, t := range teams {
-		ids[i] = t.ID
-	}
-	n := 0
-	if len(ids) > 0 {
-		if _, n, err = store.Reports(ctx, ids, Page{Limit: 1}); err != nil {
-			return false, err
-		}
-	}
-	value := []byte("pepper")
-	if n > 0 {
-		value = []byte("legacy")
-	}
-	if err := store.PutSettingMAC(ctx, settingReceiptPepper, value, anchor.SettingMAC(settingReceiptPepper, value)); err != nil {
-		return false, err
-	}
-	return n > 0, nil
 }

@@ -146,6 +146,11 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Usually the intake made them at start; a missing one would make
+	// every later start refuse the receipts (settings.go).
+	if err := ensureReceiptSettings(ctx, o.store, o.anchor, o.params); err != nil {
+		return "", err
+	}
 	first := Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities}
 	first.MAC = o.anchor.TeamMAC(first)
 	recoveryPub := recoveryPair.Public()
@@ -157,6 +162,9 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		RecoveryKey:          recoveryPair.Public().SealKeyPair(team, vault.RecoveryAD(team.Public())),
 		User:                 user,
 		UserTeamKey:          user.PublicKey.SealKeyPair(team, userTeamKeyAD(user.Salt, team.Public())),
+		// Written with their MACs: from now on a missing one is refused
+		// as deleted, not read as its default (settings.go).
+		Settings: o.anchor.defaultSettings(),
 	})
 	if err != nil {
 		return "", err

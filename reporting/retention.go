@@ -98,13 +98,14 @@ func (o *Office) retentionStore() (RetentionStore, error) {
 	return rs, nil
 }
 
-// RetentionSettings returns the retention periods, the defaults when none
-// are stored.
+// RetentionSettings returns the retention periods; the defaults before
+// setup, the integrity error when the row was deleted after it.
 func (o *Office) RetentionSettings(ctx context.Context) (RetentionSettings, error) {
 	set := RetentionSettings{ClosedMonths: DefaultRetentionClosedMonths, NewMonths: DefaultRetentionNewMonths}
-	// MACed: a database writer must not be able to stretch or shorten
-	// how long case content is kept.
-	raw, err := o.anchor.setting(ctx, o.store, o.now(), settingRetention)
+	// MACed and required once set up: a database writer must not be able
+	// to stretch or shorten how long case content is kept, by changing
+	// the row or by deleting it (which would restore the defaults).
+	raw, err := o.anchor.requiredSetting(ctx, o.store, o.now(), settingRetention)
 	if ErrorCode(err) == ENotFound {
 		return set, nil
 	}

@@ -141,6 +141,18 @@ type Store interface {
 	PutSettingMAC(ctx context.Context, key string, value, mac []byte) error
 	// PutSetting stores or replaces a setting.
 	PutSetting(ctx context.Context, key string, value []byte) error
+	// PutSettingMACOnce stores a setting with its MAC unless one is
+	// there already, and returns the value and MAC now stored.
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+	// PutSettingsMAC stores or replaces settings with their MACs in one
+	// transaction.
+	PutSettingsMAC(ctx context.Context, settings []SignedSetting) error
+	// UpgradeReceipt replaces a report's lookup hash, reporter key and
+	// KDF parameters with those of r, if its lookup hash is still old.
+	UpgradeReceipt(ctx context.Context, id string, old []byte, r StoredReport) error
+	// CountReportsByKDF counts the reports whose kdf_params is one of
+	// params.
+	CountReportsByKDF(ctx context.Context, params []string) (int, error)
 
 	// CountUsers returns how many office users exist.
 	CountUsers(ctx context.Context) (int, error)

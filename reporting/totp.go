@@ -576,8 +576,9 @@ func (o *Office) NewRecoveryCodes(ctx context.Context, s *OfficeSession, passwor
 
 // TOTPRequiredRoles returns the roles that must use two-factor.
 func (o *Office) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
-	// MACed: a database writer must not be able to drop the requirement.
-	v, err := o.anchor.setting(ctx, o.store, o.now(), settingTOTPRoles)
+	// MACed and required once set up: a database writer must not be able
+	// to drop the requirement, by changing the row or by deleting it.
+	v, err := o.anchor.requiredSetting(ctx, o.store, o.now(), settingTOTPRoles)
 	if ErrorCode(err) == ENotFound {
 		return nil, nil
 	}

@@ -63,9 +63,18 @@ func retentionFill(tb testing.TB, db *storage.DB, n int) int {
 	return due
 }
 
-func retentionOffice(db *storage.DB) *reporting.Office {
+// retentionOffice returns an office on db with the retention setting
+// stored as setup stores it (MACed): the filled database has a user, so a
+// missing setting would be refused as deleted.
+func retentionOffice(tb testing.TB, db *storage.DB) *reporting.Office {
+	tb.Helper()
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return reporting.NewOffice(db, vault.NewKDF(1), vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}, reporting.NewAnchor(vault.NewSecret()), now)
+	anchor := reporting.NewAnchor(vault.NewSecret())
+	set := []byte(`{"closed_months":12,"new_months":6}`)
+	if err := db.PutSettingMAC(tb.Context(), "retention", set, anchor.SettingMAC("retention", set)); err != nil {
+		tb.Fatal(err)
+	}
+	return reporting.NewOffice(db, vault.NewKDF(1), vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}, anchor, now)
 }
 
 // The store's part of the sweep: due rows lose content, messages and
@@ -77,7 +86,7 @@ func TestRetentionDeleteContents(t *testing.T) {
 	}
 	defer db.Close()
 	want := retentionFill(t, db, 10)
-	o := retentionOffice(db)
+	o := retentionOffice(t, db)
 	n, err := o.RetentionSweep(t.Context(), time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	if err != nil || n != want {
 		t.Fatalf("swept %d, %v; want %d", n, err, want)
@@ -106,7 +115,7 @@ func BenchmarkRetentionSweep100k(b *testing.B) {
 	}
 	defer db.Close()
 	due := retentionFill(b, db, 100_000)
-	o := retentionOffice(db)
+	o := retentionOffice(b, db)
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	swept := 0

@@ -78,8 +78,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = unlock(ctx, args, stdout, stderr)
 	case "secret":
 		err = secretCmd(ctx, args, stdin, stdout, stderr)
+	case "kdf":
+		err = kdfCmd(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup, retention)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup, retention, unlock, secret, kdf)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
