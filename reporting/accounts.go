@@ -749,8 +749,15 @@ func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userI
 }
 
 // SetDisabled disables or enables a user. A disabled user's sessions end
-// at once (rows and keys) and they cannot log in. An admin cannot disable
-// themselves, nor the last active admin.
+// at once (rows and keys), they cannot log in, and every team key they
+// held is taken from them: their copies are deleted and the key of each of
+// their teams whose key the acting admin's session holds is rotated (see
+// RemoveTeamMember), all in one transaction with the audit entry. A team
+// whose key the admin does not hold loses the user's copy but keeps its
+// key; the audit entry names it ("unrotated"), so that an admin holding
+// it can rotate it by removing and adding a member. Enabling a user again
+// gives back no key: an admin adds them to their teams again. An admin
+// cannot disable themselves, nor the last active admin.
 func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
 	if err := accountAdmin(s); err != nil {
 		return err
@@ -765,16 +772,55 @@ func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64
 	if u.Disabled == disabled {
 		return nil
 	}
-	if err := o.store.SetUserDisabled(ctx, userID, disabled); err != nil {
+	if !disabled {
+		if err := o.store.SetUserDisabled(ctx, userID, false); err != nil {
+			return err
+		}
+		return o.audit(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID))
+	}
+	held, err := o.store.UserTeamKeys(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("disable user: %w", err)
+	}
+	var rots []TeamRotation
+	next := map[int64]*vault.KeyPair{}
+	defer func() {
+		for _, kp := range next {
+			kp.Wipe()
+		}
+	}()
+	var unrotated []string
+	if len(held) > 0 {
+		teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+		if err != nil {
+			return err
+		}
+		for _, w := range held {
+			t, ok := findTeam(teams, w.TeamID)
+			if _, mine := s.Keys.Team(w.TeamID); !ok || !mine {
+				unrotated = append(unrotated, strconv.FormatInt(w.TeamID, 10))
+				continue
+			}
+			rot, kp, err := o.rotation(ctx, s, t, userID)
+			if err != nil {
+				return err
+			}
+			next[t.ID] = kp
+			rots = append(rots, rot)
+		}
+	}
+	detail := fmt.Sprintf("user=%d rotated=%d", userID, len(rots))
+	if len(unrotated) > 0 {
+		detail += " unrotated=" + strings.Join(unrotated, ",")
+	}
+	err = o.store.Revoke(ctx, Revocation{UserID: userID, Disable: true, Rotations: rots, Audit: o.entry(s, AuditUserDisable, detail)})
+	if err != nil {
 		return err
 	}
-	action := AuditUserEnable
-	if disabled {
-		// The rows went in the same transaction; now the keys in memory.
-		o.forgetSessions(userID, nil)
-		action = AuditUserDisable
-	}
-	return o.audit(ctx, s, action, "", fmt.Sprintf("user=%d", userID))
+	// The rows went in the same transaction; now the keys in memory.
+	o.forgetSessions(userID, nil)
+	o.rotateSessions(next)
+	return nil
 }
 
 // SetRole changes a user's role. The user's sessions end, so that the new
