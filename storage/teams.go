@@ -145,11 +145,14 @@ func (db *DB) members(ctx context.Context, query string, args ...any) ([]reporti
 
 // AddTeamMember stores a team's key sealed to a user. The eligibility is
 // checked again inside the transaction, so a user disabled or made a
-// statistician a moment ago does not receive a key.
+// statistician a moment ago does not receive a key; nor does an invited
+// user whose invitation is gone, whose stored public key is a provisional
+// one that only the link (and an older database copy) opens.
 func (db *DB) AddTeamMember(ctx context.Context, teamID, userID int64, wrapped []byte) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped)
-			SELECT id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role <> 'statistician'`, teamID, wrapped, userID)
+			SELECT id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role <> 'statistician'
+			AND (length(verifier_hash) > 0 OR id IN (SELECT user_id FROM invitations))`, teamID, wrapped, userID)
 		if isPrimaryKey(err) {
 			return reporting.Errorf(reporting.EConflict, "error.team.already_member")
 		}
