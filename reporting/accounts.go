@@ -787,7 +787,11 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	err = o.store.AcceptInvitation(ctx, Acceptance{TokenHash: inv.TokenHash, Now: o.now(), Params: o.params,
 		Verifier: creds.Verifier, WrappedKey: creds.KEK.WrapKeyPair(fresh, userKeyAD(u.Salt)),
 		PublicKey: u.PublicKey, MAC: o.anchor.UserMAC(u), Keys: keys})
-	if err != nil {
+	if ErrorCode(err) == EConflict {
+		// A team key was rotated or given meanwhile: nothing was written,
+		// the link still works, and sending the form again picks it up.
+		return fieldErrors{"password": "error.revoke.accept_retry"}.err()
+	} else if err != nil {
 		return err
 	}
 	return o.auditUser(ctx, u, AuditUserAccept, "")

@@ -437,7 +437,7 @@ func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID,
 func (o *Office) rotation(ctx context.Context, s *OfficeSession, team Team, leaving int64) (TeamRotation, *vault.KeyPair, error) {
 	old, ok := s.Keys.Team(team.ID)
 	if !ok {
-		return TeamRotation{}, nil, Errorf(EConflict, "error.team.key_not_held")
+		return TeamRotation{}, nil, Errorf(EConflict, "error.revoke.key_not_held")
 	}
 	if old.Public() != team.PublicKey {
 		return TeamRotation{}, nil, Errorf(EConflict, "error.team.changed")
