@@ -851,11 +851,19 @@ func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64
 		}
 		return o.audit(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID))
 	}
-	held, err := o.store.UserTeamKeys(ctx, userID)
+	return o.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID))
+}
+
+// revokeAll takes every team key from a user who is disabled or made a
+// statistician (r says which): their copies are deleted and the key of
+// each of their teams whose key the acting admin's session holds is
+// rotated, in one transaction with the audit entry; then their sessions
+// end and the other live sessions get the new keys.
+func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, action, detail string) error {
+	held, err := o.store.UserTeamKeys(ctx, r.UserID)
 	if err != nil {
-		return fmt.Errorf("disable user: %w", err)
+		return fmt.Errorf("revoke team keys: %w", err)
 	}
-	var rots []TeamRotation
 	next := map[int64]*vault.KeyPair{}
 	defer func() {
 		for _, kp := range next {
@@ -874,24 +882,24 @@ func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64
 				unrotated = append(unrotated, strconv.FormatInt(w.TeamID, 10))
 				continue
 			}
-			rot, kp, err := o.rotation(ctx, s, t, userID)
+			rot, kp, err := o.rotation(ctx, s, t, r.UserID)
 			if err != nil {
 				return err
 			}
 			next[t.ID] = kp
-			rots = append(rots, rot)
+			r.Rotations = append(r.Rotations, rot)
 		}
 	}
-	detail := fmt.Sprintf("user=%d rotated=%d", userID, len(rots))
+	detail += fmt.Sprintf(" rotated=%d", len(r.Rotations))
 	if len(unrotated) > 0 {
 		detail += " unrotated=" + strings.Join(unrotated, ",")
 	}
-	err = o.store.Revoke(ctx, Revocation{UserID: userID, Disable: true, Rotations: rots, Audit: o.entry(s, AuditUserDisable, detail)})
-	if err != nil {
+	r.Audit = o.entry(s, action, detail)
+	if err := o.store.Revoke(ctx, r); err != nil {
 		return err
 	}
 	// The rows went in the same transaction; now the keys in memory.
-	o.forgetSessions(userID, nil)
+	o.forgetSessions(r.UserID, nil)
 	o.rotateSessions(next)
 	return nil
 }
@@ -913,11 +921,17 @@ func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, ro
 	if u.Role == role {
 		return nil
 	}
+	detail := fmt.Sprintf("user=%d %s→%s", userID, u.Role, role)
+	if role == RoleStatistician {
+		// A statistician holds no key: like disabling, this revokes
+		// every team key the user held, with rotation.
+		return o.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail)
+	}
 	if err := o.store.SetUserRole(ctx, userID, role); err != nil {
 		return err
 	}
 	o.forgetSessions(userID, nil)
-	return o.audit(ctx, s, AuditUserRole, "", fmt.Sprintf("user=%d %s→%s", userID, u.Role, role))
+	return o.audit(ctx, s, AuditUserRole, "", detail)
 }
 
 // ---- own password ----

@@ -405,3 +405,28 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 		t.Error("a team key was sealed to an expired invitation's provisional key")
 	}
 }
+
+// Making a member a statistician takes their team keys like disabling
+// does: the team's key is rotated, and their password with a later
+// database copy opens no report filed after it.
+func TestRevokeStatisticianLosesLaterReports(t *testing.T) {
+	e := newEnv(t)
+	e.setUp(t)
+	_, admin := e.login(t)
+	teamA := e.team(t, "PLANB Ruhr")
+	alice := e.addTeamUser(t, "alice", reporting.RoleCounsellor, false)
+	e.addMember(t, admin, teamA.ID, alice.ID)
+	oldKey := teamKeyOf(t, e.loginMember(t, "alice"), teamA.ID).Copy()
+	if err := e.office.SetRole(t.Context(), admin, alice.ID, reporting.RoleStatistician); err != nil {
+		t.Fatalf("SetRole: %v", err)
+	}
+	if got := e.team(t, "PLANB Ruhr"); got.PublicKey == teamA.PublicKey {
+		t.Fatal("the team's key was not rotated when its member became a statistician")
+	}
+	after := e.submitIn(t, e.intake(t), "bochum", "danach")
+	stolen := dbCopy(t, e, "after-role")
+	if opensReport(t, stolen, after, attack(t, stolen, copyUser(t, e, stolen, "alice", memberPassword), oldKey)) {
+		t.Fatal("a member made statistician opens a later report with a database copy")
+	}
+	reads(t, e, "admin", admin, after)
+}

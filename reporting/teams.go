@@ -44,8 +44,9 @@ type TeamStore interface {
 	// RemoveTeamMember deletes a user's copy of a team's key; ENotFound if
 	// they hold none.
 	RemoveTeamMember(ctx context.Context, teamID, userID int64) error
-	// Revoke removes a user from one team (r.TeamID) or disables them
-	// (r.Disable: also their sessions and every team key they hold),
+	// Revoke removes a user from one team (r.TeamID), disables them
+	// (r.Disable: also their sessions and every team key they hold) or
+	// makes them a statistician (r.Statistician: likewise),
 	// applies r.Rotations and appends r.Audit, all in one transaction.
 	// ENotFound "error.team.not_member" if a removed user holds no copy;
 	// EConflict "error.team.changed" if a rotated team's key or members
@@ -75,11 +76,13 @@ type TeamRotation struct {
 // Revocation is a user leaving one team, or every team by being disabled,
 // with the rotations of the teams' keys and the audit entry.
 type Revocation struct {
-	UserID    int64
-	TeamID    int64 // the team the user is removed from; 0 with Disable
-	Disable   bool
-	Rotations []TeamRotation
-	Audit     *AuditEntry
+	UserID  int64
+	TeamID  int64 // the team the user is removed from; 0 with Disable or Statistician
+	Disable bool
+	// Statistician makes the user a statistician, who holds no key.
+	Statistician bool
+	Rotations    []TeamRotation
+	Audit        *AuditEntry
 }
 
 // PreviousKey is a team's replaced key as stored: its private half sealed

@@ -258,27 +258,29 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool) 
 // SetUserRole changes a user's role and deletes their sessions; a
 // statistician loses every team key.
 func (db *DB) SetUserRole(ctx context.Context, userID int64, role string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		activeAdmin, err := isActiveAdmin(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		if role != reporting.RoleAdmin && activeAdmin {
-			if err := keepAnAdmin(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
-			return err
-		}
-		if role == reporting.RoleStatistician {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, userID); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return db.inTx(ctx, func(tx *sql.Tx) error { return setUserRoleTx(ctx, tx, userID, role) })
+}
+
+func setUserRoleTx(ctx context.Context, tx *sql.Tx, userID int64, role string) error {
+	activeAdmin, err := isActiveAdmin(ctx, tx, userID)
+	if err != nil {
 		return err
-	})
+	}
+	if role != reporting.RoleAdmin && activeAdmin {
+		if err := keepAnAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
+		return err
+	}
+	if role == reporting.RoleStatistician {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return err
 }
 
 // ChangePassword replaces a user's credentials, unless they changed since

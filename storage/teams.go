@@ -185,13 +185,20 @@ func isPrimaryKey(err error) bool {
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 }
 
-// Revoke removes a user from a team or disables them, rotates the keys of
+// Revoke removes a user from a team, disables them or makes them a
+// statistician, rotates the keys of
 // the teams concerned and appends the audit entry, in one transaction: a
 // crash in between must never leave a member removed but the key not
 // rotated, nor a key rotated that some remaining member cannot open.
 func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if r.Disable {
+		switch {
+		case r.Statistician:
+			// The role change deletes every copy and the sessions.
+			if err := setUserRoleTx(ctx, tx, r.UserID, reporting.RoleStatistician); err != nil {
+				return err
+			}
+		case r.Disable:
 			activeAdmin, err := isActiveAdmin(ctx, tx, r.UserID)
 			if err != nil {
 				return err
@@ -212,7 +219,7 @@ func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, r.UserID); err != nil {
 				return err
 			}
-		} else {
+		default:
 			res, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE team_id = ? AND user_id = ?`, r.TeamID, r.UserID)
 			if err != nil {
 				return err
