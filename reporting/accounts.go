@@ -765,8 +765,9 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	defer fresh.Wipe()
 	keys := make([]WrappedTeamKey, 0, len(held))
 	for _, w := range held {
-		// Only keys of MACed teams move to the new pair: an envelope a
-		// database writer sealed to the invitee (anyone can) is dropped.
+		// Only keys of MACed teams move to the new pair: an envelope of a
+		// team a database writer made up is refused (and shown to the
+		// admins), not passed on.
 		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
 			return o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("invitation envelope team:%d", w.TeamID))
 		}
