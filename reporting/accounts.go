@@ -55,14 +55,29 @@ var UserRoles = []string{RoleAdmin, RoleCounsellor, RoleStatistician}
 const settingRecoveryPublic = "recovery_public_key"
 
 // Invitation is a pending invitation as stored: the token's hash only, and
-// the invited user's private key wrapped under a key derived from the
-// token.
+// the invited user's provisional private key wrapped under a key derived
+// from the token. The provisional pair holds the team keys only until
+// acceptance, which replaces it (see Office.AcceptInvitation).
 type Invitation struct {
 	UserID     int64
 	TokenHash  []byte
 	WrappedKey []byte
 	Expires    time.Time
 	CreatedBy  int64
+}
+
+// Acceptance is what accepting an invitation writes: the invitee's
+// password credentials, their fresh key pair (public half, MAC, private
+// half wrapped under the password's key) and their team keys sealed to it.
+type Acceptance struct {
+	TokenHash  []byte
+	Now        time.Time
+	Params     vault.Params
+	Verifier   []byte
+	WrappedKey []byte
+	PublicKey  vault.PublicKey
+	MAC        []byte
+	Keys       []WrappedTeamKey // PublicKey: the team's key the copy holds
 }
 
 // UserRow is one line of the users page.
@@ -120,9 +135,12 @@ type AccountStore interface {
 	// there is none or it expired before now.
 	Invitation(ctx context.Context, tokenHash []byte, now time.Time) (Invitation, error)
 	// AcceptInvitation sets the invited user's password credentials and
-	// deletes the invitation, in one transaction; ENotFound if the
-	// invitation is gone or expired before now.
-	AcceptInvitation(ctx context.Context, tokenHash []byte, now time.Time, params vault.Params, verifier, wrapped []byte) error
+	// new key pair, replaces their team key copies with a.Keys and deletes
+	// the invitation, in one transaction; ENotFound if the invitation is
+	// gone or expired before now, EConflict "error.team.changed" if the
+	// user's copies are no longer those a.Keys replace (a team key was
+	// rotated or a team added meanwhile: accepting again works).
+	AcceptInvitation(ctx context.Context, a Acceptance) error
 	// DeleteExpiredInvitations deletes invitations that expired before now.
 	DeleteExpiredInvitations(ctx context.Context, now time.Time) error
 	// WithdrawInvitation deletes a user who has not accepted their
@@ -562,6 +580,16 @@ func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error)
 	return rows, nil
 }
 
+// ReapInvitations deletes the invitations that expired, with the team
+// key copies of invited users who have no live invitation left; the
+// reaper runs it every minute.
+func (o *Office) ReapInvitations(ctx context.Context) error {
+	if err := o.store.DeleteExpiredInvitations(ctx, o.now()); err != nil {
+		return fmt.Errorf("reap invitations: %w", err)
+	}
+	return nil
+}
+
 // InviteTeams lists the teams an admin can invite people to: those whose
 // key their session holds, since the invitation seals that key to the new
 // user.
@@ -691,9 +719,20 @@ type AcceptForm struct {
 	Confirm  string
 }
 
-// AcceptInvitation sets the invitee's password: the token's key opens
-// their private key, the password's key-encryption key (argon2id) wraps it
-// again, and the invitation copy is deleted. The link works once.
+// AcceptInvitation sets the invitee's password and gives them a key pair
+// of their own. The invitation's provisional pair (made at invitation
+// time, wrapped under the token's key) opens the team keys the inviting
+// admin gave; they are sealed to a fresh pair made now, whose private half
+// only the password's key-encryption key (argon2id) wraps; the provisional
+// copies and the invitation are deleted in the same transaction. So the
+// link together with a copy of the database from its 72 hours opens only
+// the team keys the invitation gave, never a key the user receives after
+// accepting (a team added later, a rotated key). The link works once.
+//
+// The other way, making the pair only at acceptance and having a team
+// member seal the team keys later, would leave the invitee without their
+// teams until someone logs in, and need stored pending grants that a
+// database writer could replay; this keeps the admin's direct gift.
 func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	inv, u, err := o.invitation(ctx, f.Token)
 	if err != nil {
@@ -707,18 +746,53 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	}
 	// A stored invitation that the token found but does not open is
 	// corruption, not a wrong link: an internal error.
-	pair, err := vault.InvitationKey(f.Token, u.Salt).UnwrapKeyPair(inv.WrappedKey, u.PublicKey, invitationAD(u.Salt))
+	provisional, err := vault.InvitationKey(f.Token, u.Salt).UnwrapKeyPair(inv.WrappedKey, u.PublicKey, invitationAD(u.Salt))
 	if err != nil {
 		return err
 	}
-	defer pair.Wipe()
+	defer provisional.Wipe()
+	held, err := o.store.UserTeamKeys(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("accept invitation: %w", err)
+	}
+	var teams []Team
+	if len(held) > 0 {
+		if teams, err = o.anchor.verifiedTeams(ctx, o.store, o.now()); err != nil {
+			return err
+		}
+	}
+	fresh := vault.NewKeyPair()
+	defer fresh.Wipe()
+	keys := make([]WrappedTeamKey, 0, len(held))
+	for _, w := range held {
+		// Only keys of MACed teams move to the new pair: an envelope of a
+		// team a database writer made up is refused (and shown to the
+		// admins), not passed on.
+		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
+			return o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("invitation envelope team:%d", w.TeamID))
+		}
+		kp, err := provisional.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
+		if err != nil {
+			return fmt.Errorf("accept invitation: team %d: %w", w.TeamID, err)
+		}
+		keys = append(keys, WrappedTeamKey{TeamID: w.TeamID, PublicKey: w.PublicKey,
+			Wrapped: fresh.Public().SealKeyPair(kp, userTeamKeyAD(u.Salt, w.PublicKey))})
+		kp.Wipe()
+	}
 	creds, err := o.kdf.Password(ctx, f.Password, u.Salt, o.params)
 	if err != nil {
 		return err
 	}
 	defer creds.Wipe()
-	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
-	if err := o.store.AcceptInvitation(ctx, inv.TokenHash, o.now(), o.params, creds.Verifier, wrapped); err != nil {
+	u.PublicKey = fresh.Public()
+	err = o.store.AcceptInvitation(ctx, Acceptance{TokenHash: inv.TokenHash, Now: o.now(), Params: o.params,
+		Verifier: creds.Verifier, WrappedKey: creds.KEK.WrapKeyPair(fresh, userKeyAD(u.Salt)),
+		PublicKey: u.PublicKey, MAC: o.anchor.UserMAC(u), Keys: keys})
+	if ErrorCode(err) == EConflict {
+		// A team key was rotated or given meanwhile: nothing was written,
+		// the link still works, and sending the form again picks it up.
+		return fieldErrors{"password": "error.revoke.accept_retry"}.err()
+	} else if err != nil {
 		return err
 	}
 	return o.auditUser(ctx, u, AuditUserAccept, "")
@@ -749,8 +823,15 @@ func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userI
 }
 
 // SetDisabled disables or enables a user. A disabled user's sessions end
-// at once (rows and keys) and they cannot log in. An admin cannot disable
-// themselves, nor the last active admin.
+// at once (rows and keys), they cannot log in, and every team key they
+// held is taken from them: their copies are deleted and the key of each of
+// their teams whose key the acting admin's session holds is rotated (see
+// RemoveTeamMember), all in one transaction with the audit entry. A team
+// whose key the admin does not hold loses the user's copy but keeps its
+// key; the audit entry names it ("unrotated"), so that an admin holding
+// it can rotate it by removing and adding a member. Enabling a user again
+// gives back no key: an admin adds them to their teams again. An admin
+// cannot disable themselves, nor the last active admin.
 func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
 	if err := accountAdmin(s); err != nil {
 		return err
@@ -765,16 +846,63 @@ func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64
 	if u.Disabled == disabled {
 		return nil
 	}
-	if err := o.store.SetUserDisabled(ctx, userID, disabled); err != nil {
+	if !disabled {
+		if err := o.store.SetUserDisabled(ctx, userID, false); err != nil {
+			return err
+		}
+		return o.audit(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID))
+	}
+	return o.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID))
+}
+
+// revokeAll takes every team key from a user who is disabled or made a
+// statistician (r says which): their copies are deleted and the key of
+// each of their teams whose key the acting admin's session holds is
+// rotated, in one transaction with the audit entry; then their sessions
+// end and the other live sessions get the new keys.
+func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, action, detail string) error {
+	held, err := o.store.UserTeamKeys(ctx, r.UserID)
+	if err != nil {
+		return fmt.Errorf("revoke team keys: %w", err)
+	}
+	next := map[int64]*vault.KeyPair{}
+	defer func() {
+		for _, kp := range next {
+			kp.Wipe()
+		}
+	}()
+	var unrotated []string
+	if len(held) > 0 {
+		teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+		if err != nil {
+			return err
+		}
+		for _, w := range held {
+			t, ok := findTeam(teams, w.TeamID)
+			if _, mine := s.Keys.Team(w.TeamID); !ok || !mine {
+				unrotated = append(unrotated, strconv.FormatInt(w.TeamID, 10))
+				continue
+			}
+			rot, kp, err := o.rotation(ctx, s, t, r.UserID)
+			if err != nil {
+				return err
+			}
+			next[t.ID] = kp
+			r.Rotations = append(r.Rotations, rot)
+		}
+	}
+	detail += fmt.Sprintf(" rotated=%d", len(r.Rotations))
+	if len(unrotated) > 0 {
+		detail += " unrotated=" + strings.Join(unrotated, ",")
+	}
+	r.Audit = o.entry(s, action, detail)
+	if err := o.store.Revoke(ctx, r); err != nil {
 		return err
 	}
-	action := AuditUserEnable
-	if disabled {
-		// The rows went in the same transaction; now the keys in memory.
-		o.forgetSessions(userID, nil)
-		action = AuditUserDisable
-	}
-	return o.audit(ctx, s, action, "", fmt.Sprintf("user=%d", userID))
+	// The rows went in the same transaction; now the keys in memory.
+	o.forgetSessions(r.UserID, nil)
+	o.rotateSessions(next)
+	return nil
 }
 
 // SetRole changes a user's role. The user's sessions end, so that the new
@@ -794,11 +922,17 @@ func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, ro
 	if u.Role == role {
 		return nil
 	}
+	detail := fmt.Sprintf("user=%d %s→%s", userID, u.Role, role)
+	if role == RoleStatistician {
+		// A statistician holds no key: like disabling, this revokes
+		// every team key the user held, with rotation.
+		return o.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail)
+	}
 	if err := o.store.SetUserRole(ctx, userID, role); err != nil {
 		return err
 	}
 	o.forgetSessions(userID, nil)
-	return o.audit(ctx, s, AuditUserRole, "", fmt.Sprintf("user=%d %s→%s", userID, u.Role, role))
+	return o.audit(ctx, s, AuditUserRole, "", detail)
 }
 
 // ---- own password ----

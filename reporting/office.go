@@ -318,6 +318,10 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 		if err != nil {
 			return LoginResult{}, err
 		}
+		if err := o.openChain(ctx, t, w.TeamID); err != nil {
+			t.Wipe()
+			return LoginResult{}, err
+		}
 		ring.Add(w.TeamID, t)
 	}
 	token := vault.NewToken()

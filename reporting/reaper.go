@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -11,8 +12,8 @@ import (
 const ReapEvery = time.Minute
 
 // Reaper ends what has expired but nobody closed: office sessions past
-// IdleTimeout or AbsoluteTimeout and reporters' follow-up tokens past
-// FollowupIdle. Each holds keys (a session its team keys, a token a
+// IdleTimeout or AbsoluteTimeout, reporters' follow-up tokens past
+// FollowupIdle and invitations past InvitationLifetime. Each holds keys (a session its team keys, a token a
 // report's data key); an abandoned one would otherwise keep them in
 // memory, where a memory dump or an attacker on the host finds them.
 type Reaper struct {
@@ -34,6 +35,10 @@ func NewReaper(o *Office, f *Followup, logger *slog.Logger) *Reaper {
 // own clocks, and returns how many of each it ended.
 func (r *Reaper) Reap(ctx context.Context) (sessions, tokens int, err error) {
 	sessions, err = r.office.ReapSessions(ctx)
+	// Expired invitations go on the same timer, not only when an admin
+	// happens to open the users page: their provisional keys (see
+	// Office.AcceptInvitation) must not outlive the link.
+	err = errors.Join(err, r.office.ReapInvitations(ctx))
 	if r.followup != nil {
 		tokens = r.followup.ReapTokens()
 	}

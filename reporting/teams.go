@@ -44,6 +44,53 @@ type TeamStore interface {
 	// RemoveTeamMember deletes a user's copy of a team's key; ENotFound if
 	// they hold none.
 	RemoveTeamMember(ctx context.Context, teamID, userID int64) error
+	// Revoke removes a user from one team (r.TeamID), disables them
+	// (r.Disable: also their sessions and every team key they hold) or
+	// makes them a statistician (r.Statistician: likewise),
+	// applies r.Rotations and appends r.Audit, all in one transaction.
+	// ENotFound "error.team.not_member" if a removed user holds no copy;
+	// EConflict "error.team.changed" if a rotated team's key or members
+	// are no longer those the rotation was made for;
+	// EConflict "error.accounts.last_admin" if it would leave no admin.
+	Revoke(ctx context.Context, r Revocation) error
+	// PreviousTeamKeys lists the replaced keys of a team, each sealed to
+	// the key that replaced it.
+	PreviousTeamKeys(ctx context.Context, teamID int64) ([]PreviousKey, error)
+}
+
+// TeamRotation is a team key's rotation as it is written: the team row
+// with its new public key and MAC, the replaced private key sealed to the
+// new key, and the new private key sealed to every remaining member and to
+// the recovery key pair.
+type TeamRotation struct {
+	Team         Team            // with the new PublicKey and its MAC
+	OldPublicKey vault.PublicKey // the key being replaced: written only if still stored
+	Previous     []byte          // the replaced private key, sealed to the new public key
+	Members      map[int64][]byte
+	// Dropped are members whose copy is deleted and not replaced (disabled
+	// users and statisticians still holding one from before).
+	Dropped     []int64
+	RecoveryKey []byte
+}
+
+// Revocation is a user leaving one team, or every team by being disabled,
+// with the rotations of the teams' keys and the audit entry.
+type Revocation struct {
+	UserID  int64
+	TeamID  int64 // the team the user is removed from; 0 with Disable or Statistician
+	Disable bool
+	// Statistician makes the user a statistician, who holds no key.
+	Statistician bool
+	Rotations    []TeamRotation
+	Audit        *AuditEntry
+}
+
+// PreviousKey is a team's replaced key as stored: its private half sealed
+// to the public key that replaced it.
+type PreviousKey struct {
+	PublicKey vault.PublicKey
+	Successor vault.PublicKey
+	Wrapped   []byte
 }
 
 // NewTeam is everything creating a team writes in one transaction.
@@ -339,10 +386,15 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 	return o.audit(ctx, s, AuditTeamMember, "", fmt.Sprintf("add user:%s team:%d", u.Name, teamID))
 }
 
-// RemoveTeamMember takes a team's key from a user: the stored copy is
-// deleted and every live session of the user forgets the key at once. The
-// last enabled member cannot be removed, since then no one could read the
-// team's reports without the recovery key.
+// RemoveTeamMember takes a team's key from a user and rotates it: their
+// stored copy is deleted, the team gets a new key pair (new reports are
+// sealed to it), and every remaining member and the recovery key pair get
+// the new key, in one transaction with the audit entry. A copy of the
+// database taken later gives the former member nothing filed after they
+// left. Only an admin whose session holds the team's key can do this, since
+// the old key must be sealed under the new one for the team's earlier
+// cases. The last enabled member cannot be removed, since then no one could
+// read the team's reports without the recovery key.
 func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
 	if err := requireAdmin(s); err != nil {
 		return err
@@ -358,11 +410,133 @@ func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID,
 	if !slices.ContainsFunc(users, func(m Member) bool { return m.ID != userID && m.eligible() }) {
 		return Errorf(EConflict, "error.team.last_member")
 	}
-	if err := o.store.RemoveTeamMember(ctx, teamID, userID); err != nil {
+	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	if err != nil {
+		return err
+	}
+	team, ok := findTeam(teams, teamID)
+	if !ok {
+		return Errorf(ENotFound, "error.team.not_found")
+	}
+	rot, next, err := o.rotation(ctx, s, team, userID)
+	if err != nil {
+		return err
+	}
+	defer next.Wipe() // each session gets its own copy
+	err = o.store.Revoke(ctx, Revocation{UserID: userID, TeamID: teamID, Rotations: []TeamRotation{rot},
+		Audit: o.entry(s, AuditTeamMember, fmt.Sprintf("remove user:%s team:%d rotated", users[i].Name, teamID))})
+	if err != nil {
 		return err
 	}
 	o.RevokeTeamKey(userID, teamID)
-	return o.audit(ctx, s, AuditTeamMember, "", fmt.Sprintf("remove user:%s team:%d", users[i].Name, teamID))
+	o.rotateSessions(map[int64]*vault.KeyPair{teamID: next})
+	return nil
+}
+
+// rotation makes a new key pair for team and everything its rotation
+// writes, for the team's members but leaving. The session's key of the
+// team must be the stored one: it is the key sealed under the new one,
+// so that the team's earlier cases stay readable.
+func (o *Office) rotation(ctx context.Context, s *OfficeSession, team Team, leaving int64) (TeamRotation, *vault.KeyPair, error) {
+	old, ok := s.Keys.Team(team.ID)
+	if !ok {
+		return TeamRotation{}, nil, Errorf(EConflict, "error.revoke.key_not_held")
+	}
+	if old.Public() != team.PublicKey {
+		return TeamRotation{}, nil, Errorf(EConflict, "error.team.changed")
+	}
+	members, err := o.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return TeamRotation{}, nil, fmt.Errorf("rotate team key: %w", err)
+	}
+	// The new key goes to the recovery key pair as well, or Recover
+	// would lose the team; its stored public key is checked first.
+	recoveryPub, err := o.anchor.recoveryPublic(ctx, o.store, o.now())
+	if err != nil {
+		return TeamRotation{}, nil, err
+	}
+	next := vault.NewKeyPair()
+	rot := TeamRotation{OldPublicKey: team.PublicKey, Members: map[int64][]byte{},
+		Previous:    next.Public().SealKeyPair(old, vault.PreviousKeyAD(next.Public(), old.Public())),
+		RecoveryKey: recoveryPub.SealKeyPair(next, vault.RecoveryAD(next.Public()))}
+	for _, m := range members {
+		switch {
+		case m.ID == leaving:
+			continue // their copy is deleted by the revocation itself
+		case !m.eligible():
+			// A disabled user or statistician still holding a copy from
+			// before revocation deleted copies: it is not renewed.
+			rot.Dropped = append(rot.Dropped, m.ID)
+			continue
+		}
+		u, err := o.store.User(ctx, m.ID)
+		if err != nil {
+			next.Wipe()
+			return TeamRotation{}, nil, fmt.Errorf("rotate team key: %w", err)
+		}
+		// Like adding a member: a public key swapped by SQL would get
+		// the new key, so every member's row is checked first.
+		if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
+			next.Wipe()
+			return TeamRotation{}, nil, err
+		}
+		rot.Members[m.ID] = u.PublicKey.SealKeyPair(next, userTeamKeyAD(u.Salt, next.Public()))
+	}
+	team.PublicKey = next.Public()
+	team.MAC = o.anchor.TeamMAC(team)
+	rot.Team = team
+	return rot, next, nil
+}
+
+// rotateSessions gives every live session that holds one of the rotated
+// teams' keys a copy of the new key, with the old one chained behind it:
+// remaining members go on working (and see new reports) without logging
+// in again. The revoked user's sessions lost the key before.
+func (o *Office) rotateSessions(next map[int64]*vault.KeyPair) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, s := range o.sessions {
+		for id, kp := range next {
+			s.Keys.Rotate(id, kp)
+		}
+	}
+}
+
+// openChain hangs a team's previous keys behind its current pair head,
+// newest first, so that the session opens the cases sealed before each
+// rotation. Each link is found by the key it is sealed to and opened with
+// that key; a link that does not open (a changed row) ends the walk: it is
+// refused and shown to the admins, and only the cases from before it stay
+// closed. The links need no MAC: they are only ever opened, never sealed
+// to, so a link a database writer made up opens nothing they could not
+// have sealed to the current key anyway.
+func (o *Office) openChain(ctx context.Context, head *vault.KeyPair, teamID int64) error {
+	links, err := o.store.PreviousTeamKeys(ctx, teamID)
+	if err != nil {
+		return fmt.Errorf("team key chain: %w", err)
+	}
+	tail := head
+	for len(links) > 0 { // each link is used once: a cycle in the rows ends
+		i := slices.IndexFunc(links, func(k PreviousKey) bool { return k.Successor == tail.Public() })
+		if i < 0 {
+			return nil
+		}
+		l := links[i]
+		links = slices.Delete(links, i, i+1)
+		kp, err := tail.OpenKeyPair(l.Wrapped, l.PublicKey, vault.PreviousKeyAD(tail.Public(), l.PublicKey))
+		if err != nil {
+			_ = o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("team:%d previous key", teamID))
+			return nil
+		}
+		tail.SetPrevious(kp)
+		tail = kp
+	}
+	return nil
+}
+
+// entry is the audit entry of an action by the session's user.
+func (o *Office) entry(s *OfficeSession, action, detail string) *AuditEntry {
+	return &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: action, Detail: detail}
 }
 
 // RevokeTeamKey wipes a team's key from every live session of a user.

@@ -101,18 +101,32 @@ func TestAccountsInvitationStore(t *testing.T) {
 	wantCode(t, err, reporting.ENotFound)
 	_, err = db.Invitation(ctx, vault.HashToken("other"), accT0)
 	wantCode(t, err, reporting.ENotFound)
-	wantCode(t, db.AcceptInvitation(ctx, hash, accT0.Add(72*time.Hour), adminParams, randomBytes(32), randomBytes(57)), reporting.ENotFound)
+	accept := func(at time.Time, params vault.Params, verifier, key []byte, keys []reporting.WrappedTeamKey) error {
+		return db.AcceptInvitation(ctx, reporting.Acceptance{TokenHash: hash, Now: at, Params: params, Verifier: verifier,
+			WrappedKey: key, PublicKey: vault.NewKeyPair().Public(), MAC: randomBytes(32), Keys: keys})
+	}
+	newCopy := []reporting.WrappedTeamKey{{TeamID: team.ID, PublicKey: team.PublicKey, Wrapped: randomBytes(72)}}
+	wantCode(t, accept(accT0.Add(72*time.Hour), adminParams, randomBytes(32), randomBytes(57), newCopy), reporting.ENotFound)
+	// Every provisional copy must be replaced, or the link would still
+	// open it: accepting without it is refused and changes nothing.
+	wantCode(t, accept(accT0.Add(time.Hour), adminParams, randomBytes(32), randomBytes(57), nil), reporting.EConflict)
+	if u, _ := db.User(ctx, id); len(u.Verifier) != 0 {
+		t.Fatal("a refused accept set the password")
+	}
 
 	verifier, key := randomBytes(32), randomBytes(57)
 	params := vault.Params{Time: 2, MemoryKiB: 9 * 1024, Threads: 1}
-	if err := db.AcceptInvitation(ctx, hash, accT0.Add(time.Hour), params, verifier, key); err != nil {
+	if err := accept(accT0.Add(time.Hour), params, verifier, key, newCopy); err != nil {
 		t.Fatalf("AcceptInvitation: %v", err)
 	}
 	u, _ = db.User(ctx, id)
 	if !bytes.Equal(u.Verifier, verifier) || !bytes.Equal(u.WrappedKey, key) || u.Params != params {
 		t.Errorf("after accepting: %+v", u)
 	}
-	wantCode(t, db.AcceptInvitation(ctx, hash, accT0.Add(time.Hour), params, randomBytes(32), randomBytes(57)), reporting.ENotFound)
+	if keys, _ := db.UserTeamKeys(ctx, id); len(keys) != 1 || !bytes.Equal(keys[0].Wrapped, newCopy[0].Wrapped) {
+		t.Errorf("team key copies after accepting = %v, want the new one", keys)
+	}
+	wantCode(t, accept(accT0.Add(time.Hour), params, randomBytes(32), randomBytes(57), newCopy), reporting.ENotFound)
 	if u2, _ := db.User(ctx, id); !bytes.Equal(u2.Verifier, verifier) {
 		t.Error("a second accept overwrote the password")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -69,33 +70,67 @@ func (db *DB) Invitation(ctx context.Context, tokenHash []byte, now time.Time) (
 	return inv, notFound(err, "error.not_found")
 }
 
-// AcceptInvitation sets the invited user's credentials and deletes the
-// invitation. The invitation is looked up again inside the transaction,
-// so two tabs submitting the same link cannot both succeed.
-func (db *DB) AcceptInvitation(ctx context.Context, tokenHash []byte, now time.Time, params vault.Params, verifier, wrapped []byte) error {
+// AcceptInvitation sets the invited user's credentials and new key pair,
+// replaces their team key copies and deletes the invitation. The
+// invitation is looked up again inside the transaction, so two tabs
+// submitting the same link cannot both succeed. Each copy is replaced
+// only while its team still has the key it holds, and every copy must be
+// replaced: a provisional copy left behind would stay open to the link.
+func (db *DB) AcceptInvitation(ctx context.Context, a reporting.Acceptance) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var userID int64
-		err := tx.QueryRowContext(ctx, `SELECT user_id FROM invitations WHERE token_hash = ? AND expires > ?`, tokenHash, now.Unix()).Scan(&userID)
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM invitations WHERE token_hash = ? AND expires > ?`, a.TokenHash, a.Now.Unix()).Scan(&userID)
 		if err != nil {
 			return notFound(err, "error.not_found")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET kdf_params = ?, verifier_hash = ?, private_key_wrapped = ?
-			WHERE id = ? AND length(verifier_hash) = 0`, params.String(), verifier, wrapped, userID)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET kdf_params = ?, verifier_hash = ?, private_key_wrapped = ?, public_key = ?, mac = ?
+			WHERE id = ? AND length(verifier_hash) = 0`, a.Params.String(), a.Verifier, a.WrappedKey, a.PublicKey[:], a.MAC, userID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return reporting.Errorf(reporting.ENotFound, "error.not_found")
 		}
+		changed := reporting.Errorf(reporting.EConflict, "error.team.changed")
+		var held int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM user_team_keys WHERE user_id = ?`, userID).Scan(&held); err != nil {
+			return err
+		}
+		if held != len(a.Keys) {
+			return changed
+		}
+		for _, k := range a.Keys {
+			res, err := tx.ExecContext(ctx, `UPDATE user_team_keys SET wrapped = ? WHERE user_id = ? AND team_id = ?
+				AND team_id IN (SELECT id FROM teams WHERE public_key = ?)`, k.Wrapped, userID, k.TeamID, k.PublicKey[:])
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return changed
+			}
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM invitations WHERE user_id = ?`, userID)
 		return err
 	})
 }
 
-// DeleteExpiredInvitations deletes the invitations that expired before now.
+// DeleteExpiredInvitations deletes the invitations that expired before
+// now, and the team key copies of every invited user who has no live
+// invitation left. Those copies are sealed to the invitation's
+// provisional key pair, which the link and an older copy of the database
+// open: left in place, they would keep that pair a member, and every later
+// rotation of the team's key would be sealed to it too.
 func (db *DB) DeleteExpiredInvitations(ctx context.Context, now time.Time) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM invitations WHERE expires <= ?`, now.Unix())
-	return err
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id IN (SELECT id FROM users
+			WHERE length(verifier_hash) = 0 AND id NOT IN (SELECT user_id FROM invitations WHERE expires > ?))`, now.Unix()); err != nil {
+			return fmt.Errorf("expired invitations: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE expires <= ?`, now.Unix()); err != nil {
+			return fmt.Errorf("expired invitations: %w", err)
+		}
+		return nil
+	})
 }
 
 // WithdrawInvitation deletes a user who has no password yet; the cascade
@@ -223,27 +258,29 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool) 
 // SetUserRole changes a user's role and deletes their sessions; a
 // statistician loses every team key.
 func (db *DB) SetUserRole(ctx context.Context, userID int64, role string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		activeAdmin, err := isActiveAdmin(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		if role != reporting.RoleAdmin && activeAdmin {
-			if err := keepAnAdmin(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
-			return err
-		}
-		if role == reporting.RoleStatistician {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, userID); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return db.inTx(ctx, func(tx *sql.Tx) error { return setUserRoleTx(ctx, tx, userID, role) })
+}
+
+func setUserRoleTx(ctx context.Context, tx *sql.Tx, userID int64, role string) error {
+	activeAdmin, err := isActiveAdmin(ctx, tx, userID)
+	if err != nil {
 		return err
-	})
+	}
+	if role != reporting.RoleAdmin && activeAdmin {
+		if err := keepAnAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
+		return err
+	}
+	if role == reporting.RoleStatistician {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return err
 }
 
 // ChangePassword replaces a user's credentials, unless they changed since

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -144,11 +145,14 @@ func (db *DB) members(ctx context.Context, query string, args ...any) ([]reporti
 
 // AddTeamMember stores a team's key sealed to a user. The eligibility is
 // checked again inside the transaction, so a user disabled or made a
-// statistician a moment ago does not receive a key.
+// statistician a moment ago does not receive a key; nor does an invited
+// user whose invitation is gone, whose stored public key is a provisional
+// one that only the link (and an older database copy) opens.
 func (db *DB) AddTeamMember(ctx context.Context, teamID, userID int64, wrapped []byte) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped)
-			SELECT id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role <> 'statistician'`, teamID, wrapped, userID)
+			SELECT id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role <> 'statistician'
+			AND (length(verifier_hash) > 0 OR id IN (SELECT user_id FROM invitations))`, teamID, wrapped, userID)
 		if isPrimaryKey(err) {
 			return reporting.Errorf(reporting.EConflict, "error.team.already_member")
 		}
@@ -179,4 +183,132 @@ func (db *DB) RemoveTeamMember(ctx context.Context, teamID, userID int64) error 
 func isPrimaryKey(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+}
+
+// Revoke removes a user from a team, disables them or makes them a
+// statistician, rotates the keys of
+// the teams concerned and appends the audit entry, in one transaction: a
+// crash in between must never leave a member removed but the key not
+// rotated, nor a key rotated that some remaining member cannot open.
+func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		switch {
+		case r.Statistician:
+			// The role change deletes every copy and the sessions.
+			if err := setUserRoleTx(ctx, tx, r.UserID, reporting.RoleStatistician); err != nil {
+				return err
+			}
+		case r.Disable:
+			activeAdmin, err := isActiveAdmin(ctx, tx, r.UserID)
+			if err != nil {
+				return err
+			}
+			if activeAdmin {
+				if err := keepAnAdmin(ctx, tx, r.UserID); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1 WHERE id = ?`, r.UserID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, r.UserID); err != nil {
+				return err
+			}
+			// Every copy goes, also of teams the acting admin could not
+			// rotate: enabling the user again gives nothing back.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id = ?`, r.UserID); err != nil {
+				return err
+			}
+		default:
+			res, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE team_id = ? AND user_id = ?`, r.TeamID, r.UserID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return reporting.Errorf(reporting.ENotFound, "error.team.not_member")
+			}
+		}
+		for _, rot := range r.Rotations {
+			if err := rotateTeamKey(ctx, tx, rot); err != nil {
+				return fmt.Errorf("rotate team %d: %w", rot.Team.ID, err)
+			}
+		}
+		return db.appendAuditTx(ctx, tx, r.Audit)
+	})
+}
+
+// rotateTeamKey writes one rotation inside tx. The team's key must still
+// be the one replaced, and its members exactly those the new key was
+// sealed to: a member added meanwhile holds the old key only and would
+// silently lose the team's new reports, so the rotation is refused instead
+// (the admin tries again).
+func rotateTeamKey(ctx context.Context, tx *sql.Tx, rot reporting.TeamRotation) error {
+	changed := reporting.Errorf(reporting.EConflict, "error.team.changed")
+	t := rot.Team
+	res, err := tx.ExecContext(ctx, `UPDATE teams SET public_key = ?, mac = ? WHERE id = ? AND public_key = ?`,
+		t.PublicKey[:], t.MAC, t.ID, rot.OldPublicKey[:])
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return changed
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO team_previous_keys (team_id, public_key, successor_key, wrapped) VALUES (?, ?, ?, ?)`,
+		t.ID, rot.OldPublicKey[:], t.PublicKey[:], rot.Previous); err != nil {
+		return err
+	}
+	for _, id := range rot.Dropped {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE team_id = ? AND user_id = ?`, t.ID, id); err != nil {
+			return err
+		}
+	}
+	var held int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM user_team_keys WHERE team_id = ?`, t.ID).Scan(&held); err != nil {
+		return err
+	}
+	if held != len(rot.Members) {
+		return changed
+	}
+	stmt, err := tx.PrepareContext(ctx, `UPDATE user_team_keys SET wrapped = ? WHERE team_id = ? AND user_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for id, wrapped := range rot.Members {
+		res, err := stmt.ExecContext(ctx, wrapped, t.ID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return changed
+		}
+	}
+	res, err = tx.ExecContext(ctx, `UPDATE recovery_envelopes SET wrapped = ? WHERE team_id = ?`, rot.RecoveryKey, t.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("no recovery envelope")
+	}
+	return nil
+}
+
+// PreviousTeamKeys lists a team's replaced keys.
+func (db *DB) PreviousTeamKeys(ctx context.Context, teamID int64) ([]reporting.PreviousKey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT public_key, successor_key, wrapped FROM team_previous_keys WHERE team_id = ?`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("previous team keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []reporting.PreviousKey
+	for rows.Next() {
+		var k reporting.PreviousKey
+		var pub, succ []byte
+		if err := rows.Scan(&pub, &succ, &k.Wrapped); err != nil {
+			return nil, fmt.Errorf("previous team keys: %w", err)
+		}
+		k.PublicKey, k.Successor = publicKey(pub), publicKey(succ)
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }

@@ -165,6 +165,10 @@ type PublicKey [32]byte
 // it is always wrapped or sealed.
 type KeyPair struct {
 	pub, priv [32]byte
+	// prev is the key this one replaced when its team's key was rotated
+	// (nil for every other pair): Open falls back to it, so that a team's
+	// cases sealed before a rotation stay readable (see chain.go).
+	prev *KeyPair
 }
 
 // NewKeyPair generates a fresh key pair.
@@ -179,7 +183,12 @@ func NewKeyPair() *KeyPair {
 
 // Wipe overwrites the private half with zeros; the pair can then no
 // longer open anything. The public half stays: it is no secret.
-func (kp *KeyPair) Wipe() { clear(kp.priv[:]) }
+func (kp *KeyPair) Wipe() {
+	clear(kp.priv[:])
+	if kp.prev != nil {
+		kp.prev.Wipe()
+	}
+}
 
 // IsZero reports whether the private half is all zeros, as after Wipe.
 func (kp *KeyPair) IsZero() bool { return kp.priv == [32]byte{} }
@@ -218,8 +227,17 @@ func (p PublicKey) SealKey(k Key, ad AD) []byte { return p.Seal(k.b[:], ad) }
 // a member or to the recovery key).
 func (p PublicKey) SealKeyPair(inner *KeyPair, ad AD) []byte { return p.Seal(inner.priv[:], ad) }
 
-// Open decrypts a ciphertext made by PublicKey.Seal for this key pair and ad.
+// Open decrypts a ciphertext made by PublicKey.Seal for this key pair and
+// ad; for a rotated team key, also one sealed to a key it replaced.
 func (kp *KeyPair) Open(ct []byte, ad AD) ([]byte, error) {
+	plain, err := kp.open(ct, ad)
+	for p := kp.prev; err != nil && p != nil; p = p.prev {
+		plain, err = p.open(ct, ad)
+	}
+	return plain, err
+}
+
+func (kp *KeyPair) open(ct []byte, ad AD) ([]byte, error) {
 	if len(ct) < 1 || ct[0] != version1 {
 		return nil, ErrOpen
 	}
