@@ -26,7 +26,7 @@ func TestMemoryLimit(t *testing.T) {
 		want              int64
 		how               string
 	}{
-		{"auto", "", 2, 2*64<<20 + vault.MemoryHeadroom, "176MiB (auto: 2 argon2id slots of 64MiB + 48MiB headroom)"},
+		{"auto", "", 2, 2*64<<20 + vault.MemoryHeadroom, "160MiB (auto: 2 argon2id slots of 64MiB + 32MiB headroom)"},
 		{"", "", 4, 4*64<<20 + vault.MemoryHeadroom, "auto: 4 argon2id slots"},
 		{"auto", "", 0, vault.MemoryLimit(runtime.NumCPU(), vault.DefaultParams), "auto"},
 		{"256MiB", "", 2, 256 << 20, "256MiB"},

@@ -193,14 +193,17 @@ func (k *KDF) derive(ctx context.Context, secret, salt []byte, p Params) ([]byte
 // MemoryHeadroom is what the server's Go heap needs besides the argon2id
 // buffers: about 20 MiB of live heap when idle (templates, translations,
 // pre-rendered pages, goroutine stacks), the capped captcha store (about
-// 9 MiB), and the garbage and bodies of requests between two collections.
-// The limit counts only Go's memory; the process's resident size adds
-// the binary, SQLite's C heap and pages the runtime has not handed back
-// yet, about 30 MiB more. 48 MiB keeps 2 CPUs × 64 MiB + headroom =
-// 176 MiB, and the process measured under the floods of BENCHMARKS.md
-// (issue 8) below the 256 MiB the service promises; 96 MiB did not
-// (274 MiB in a 10-minute GET flood).
-const MemoryHeadroom = 48 << 20
+// 9 MiB), and the garbage of requests between two collections. The limit
+// counts only Go's memory; the process's resident size adds the binary,
+// SQLite's C heap and what a collection that falls behind under load lets
+// through, 25–90 MiB in the floods of BENCHMARKS.md (issue 8). 32 MiB
+// keeps 2 CPUs × 64 MiB + headroom = 160 MiB, so the process stays under
+// the 256 MiB the service promises; with 96 MiB a 10-minute GET flood
+// reached 274 MiB, with 48 MiB 264 MiB. Less headroom means more frequent
+// collections while both argon2id slots are busy, which costs little:
+// the argon2id blocks hold no pointers, so a collection only walks the
+// small rest of the heap.
+const MemoryHeadroom = 32 << 20
 
 // MemoryLimit is the Go memory limit for a server that runs n argon2id
 // derivations with parameters p at once (n < 1: the number of CPUs):
