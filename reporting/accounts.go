@@ -985,26 +985,40 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 		return err
 	}
 	defer pair.Wipe()
-	// The salt stays: the team keys' AD names the user by it.
-	creds, err := o.kdf.Password(ctx, f.New, u.Salt, o.params)
+	creds, _, err := o.rewrap(ctx, s, u, old.KEK, pair, f.New)
 	if err != nil {
 		return err
 	}
-	defer creds.Wipe()
+	creds.Wipe()
+	return o.audit(ctx, s, AuditPassword, "", "")
+}
+
+// rewrap derives credentials from password with the office's current
+// argon2id parameters, wraps the user's key pair under them, reseals the
+// two-factor secret from oldKEK to the new key-encryption key, stores it
+// all if the user's verifier is still u's, and ends the user's other
+// sessions: what a password change and raising the parameters at login
+// share. The caller wipes the returned credentials.
+func (o *Office) rewrap(ctx context.Context, s *OfficeSession, u User, oldKEK vault.Key, pair *vault.KeyPair, password string) (vault.Credentials, []byte, error) {
+	// The salt stays: the team keys' AD names the user by it.
+	creds, err := o.kdf.Password(ctx, password, u.Salt, o.params)
+	if err != nil {
+		return vault.Credentials{}, nil, err
+	}
 	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
 	totp, err := o.store.TOTP(ctx, u.ID)
-	if err != nil {
-		return err
+	if err == nil {
+		var resealed []byte
+		if resealed, err = o.resealTOTP(ctx, u, oldKEK, u.Salt, creds.KEK); err == nil {
+			err = o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash)
+		}
 	}
-	resealed, err := o.resealTOTP(ctx, u, old.KEK, u.Salt, creds.KEK)
 	if err != nil {
-		return err
-	}
-	if err := o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash); err != nil {
-		return err
+		creds.Wipe()
+		return vault.Credentials{}, nil, err
 	}
 	o.forgetSessions(u.ID, s)
-	return o.audit(ctx, s, AuditPassword, "", "")
+	return creds, wrapped, nil
 }
 
 // ---- recovery ----

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/anchortest"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
@@ -66,7 +67,7 @@ func accAddTeam(t *testing.T, e *env, name, municipality, recoveryKey string) in
 		admin.ID, id, admin.PublicKey.SealKeyPair(team, vault.TeamKeyAD("user:"+hex.EncodeToString(admin.Salt), pub))); err != nil {
 		t.Fatal(err)
 	}
-	signRows(t, conn, e.anchor)
+	anchortest.SignRows(t, conn, e.anchor)
 	return id
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/anchortest"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
@@ -104,7 +105,7 @@ func TestAnchorZeroPointTeamKey(t *testing.T) {
 	if _, err := e.rawDB(t).Exec(`UPDATE teams SET public_key = ? WHERE id = 1`, zero[:]); err != nil {
 		t.Fatal(err)
 	}
-	signRows(t, e.rawDB(t), e.anchor)
+	anchortest.SignRows(t, e.rawDB(t), e.anchor)
 	r, errs := validForm().Validate("de", today)
 	if errs != nil {
 		t.Fatal(errs)

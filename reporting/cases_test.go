@@ -14,6 +14,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/anchortest"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
@@ -43,7 +44,7 @@ func (e *env) addTeam(t *testing.T, name string) (int64, *vault.KeyPair) {
 		t.Fatalf("insert team: %v", err)
 	}
 	id, _ := res.LastInsertId()
-	signRows(t, e.rawDB(t), e.anchor)
+	anchortest.SignRows(t, e.rawDB(t), e.anchor)
 	return id, kp
 }
 
@@ -81,7 +82,7 @@ func (e *env) addUser(t *testing.T, name, password, role string, teams ...teamKe
 			t.Fatalf("insert team key: %v", err)
 		}
 	}
-	signRows(t, db, e.anchor)
+	anchortest.SignRows(t, db, e.anchor)
 	return id
 }
 

@@ -469,24 +469,11 @@ func (o *Office) Close() {
 // key-encryption key; the salt stays, since the envelopes' AD names it.
 // The user's other sessions end, as with a password change.
 func (o *Office) raiseParams(ctx context.Context, s *OfficeSession, old vault.Credentials, own *vault.KeyPair, password string) error {
-	u := s.User
-	creds, err := o.kdf.Password(ctx, password, u.Salt, o.params)
+	creds, wrapped, err := o.rewrap(ctx, s, s.User, old.KEK, own, password)
 	if err != nil {
 		return err
 	}
-	wrapped := creds.KEK.WrapKeyPair(own, userKeyAD(u.Salt))
-	totp, err := o.store.TOTP(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	resealed, err := o.resealTOTP(ctx, u, old.KEK, u.Salt, creds.KEK)
-	if err != nil {
-		return err
-	}
-	if err := o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash); err != nil {
-		return err
-	}
-	o.forgetSessions(u.ID, s)
+	defer creds.Wipe()
 	s.User.Params, s.User.Verifier, s.User.WrappedKey = o.params, creds.Verifier, wrapped
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/anchortest"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
@@ -40,7 +41,7 @@ func (e *env) addTeamUser(t *testing.T, name, role string, disabled bool) report
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, name, role, salt, fastParams.String(), creds.Verifier, pub[:], wrapped, disabled); err != nil {
 		t.Fatalf("insert user %s: %v", name, err)
 	}
-	signRows(t, conn, e.anchor)
+	anchortest.SignRows(t, conn, e.anchor)
 	u, err := e.db.UserByName(ctx, name)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/anchortest"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
@@ -86,7 +87,7 @@ func addTeam(t *testing.T, e *env, name string) (int64, *vault.KeyPair) {
 		t.Fatal(err)
 	}
 	id, _ := res.LastInsertId()
-	signRows(t, rawDB(t, e), e.Anchor)
+	anchortest.SignRows(t, rawDB(t, e), e.Anchor)
 	return id, kp
 }
 
@@ -116,7 +117,7 @@ func addUser(t *testing.T, e *env, name, password, role string, teams map[int64]
 			t.Fatal(err)
 		}
 	}
-	signRows(t, db, e.Anchor)
+	anchortest.SignRows(t, db, e.Anchor)
 	return id
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/anchortest"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
@@ -41,7 +42,7 @@ func addTeamUser(t *testing.T, e *env, name, role string) int64 {
 	if err != nil {
 		t.Fatalf("insert user %s: %v", name, err)
 	}
-	signRows(t, conn, e.Anchor)
+	anchortest.SignRows(t, conn, e.Anchor)
 	id, _ := res.LastInsertId()
 	return id
 }

@@ -1,4 +1,6 @@
-package reporting_test
+// Package anchortest helps tests that build databases by SQL: it signs
+// their team and user rows as the office would (reporting.Anchor).
+package anchortest
 
 import (
 	"database/sql"
@@ -9,11 +11,11 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
-// signRows MACs every team and user row under the anchor, as the office
+// SignRows MACs every team and user row under the anchor, as the office
 // does when it writes them. Fixtures that insert rows by SQL (more teams
 // and users than the forms make quickly) call it to stand for the office;
 // the attack tests are the ones that do not.
-func signRows(t testing.TB, db *sql.DB, a *reporting.Anchor) {
+func SignRows(t testing.TB, db *sql.DB, a *reporting.Anchor) {
 	t.Helper()
 	type row struct {
 		id             int64
