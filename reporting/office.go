@@ -356,8 +356,9 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	}
 	// A team that lost a member while the acting admin lacked its key is
 	// rotated now. A failure keeps the mark for the next login and must
-	// not lock the member out: they may be the one to fix its cause.
-	if err := o.completeRotations(ctx, s); err != nil {
+	// not lock the member out: they may be the one to fix its cause. The
+	// teams are the verified ones read above (refused ones are not again).
+	if err := o.completeRotations(ctx, s, teams); err != nil {
 		slog.Warn("pending team key rotation failed", "user", u.ID, "err", err)
 	}
 	return LoginResult{Token: token, Session: s, Device: deviceToken}, nil
