@@ -828,8 +828,9 @@ func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userI
 // their teams whose key the acting admin's session holds is rotated (see
 // RemoveTeamMember), all in one transaction with the audit entry. A team
 // whose key the admin does not hold loses the user's copy but keeps its
-// key; the audit entry names it ("unrotated"), so that an admin holding
-// it can rotate it by removing and adding a member. Enabling a user again
+// key for now; the audit entry names it ("unrotated") and the team is
+// marked, so that the next login of a member holding its key rotates it
+// (see Office.completeRotations). Enabling a user again
 // gives back no key: an admin adds them to their teams again. An admin
 // cannot disable themselves, nor the last active admin.
 func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
@@ -881,6 +882,11 @@ func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, 
 			t, ok := findTeam(teams, w.TeamID)
 			if _, mine := s.Keys.Team(w.TeamID); !ok || !mine {
 				unrotated = append(unrotated, strconv.FormatInt(w.TeamID, 10))
+				if ok {
+					// The user may have kept the key: the team is marked
+					// and rotated at the next login of a member holding it.
+					r.Pending = append(r.Pending, t.ID)
+				}
 				continue
 			}
 			rot, kp, err := o.rotation(ctx, s, t, r.UserID)

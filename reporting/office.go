@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -352,6 +353,13 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	}
 	if err := o.audit(ctx, s, AuditLogin, "", detail); err != nil {
 		return LoginResult{}, err
+	}
+	// A team that lost a member while the acting admin lacked its key is
+	// rotated now. A failure keeps the mark for the next login and must
+	// not lock the member out: they may be the one to fix its cause. The
+	// teams are the verified ones read above (refused ones are not again).
+	if err := o.completeRotations(ctx, s, teams); err != nil {
+		slog.Warn("pending team key rotation failed", "user", u.ID, "err", err)
 	}
 	return LoginResult{Token: token, Session: s, Device: deviceToken}, nil
 }

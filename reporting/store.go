@@ -30,6 +30,11 @@ type Team struct {
 	// MAC is the integrity anchor's MAC over name, public key and
 	// municipalities (Anchor.TeamMAC); nil for a row nobody MACed.
 	MAC []byte
+	// RotatePending says the team's key is still to be rotated: a user
+	// lost their copy while the acting admin did not hold the key. Not
+	// under the MAC (see migration 0041): clearing it only delays the
+	// rotation.
+	RotatePending bool
 }
 
 // Covers reports whether reports from municipality m go to this team.

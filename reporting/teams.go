@@ -2,7 +2,9 @@ package reporting
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -47,7 +49,9 @@ type TeamStore interface {
 	// Revoke removes a user from one team (r.TeamID), disables them
 	// (r.Disable: also their sessions and every team key they hold) or
 	// makes them a statistician (r.Statistician: likewise),
-	// applies r.Rotations and appends r.Audit, all in one transaction.
+	// or only completes pending rotations (r.Complete), applies
+	// r.Rotations (each clearing its team's pending mark), marks
+	// r.Pending and appends r.Audit, all in one transaction.
 	// ENotFound "error.team.not_member" if a removed user holds no copy;
 	// EConflict "error.team.changed" if a rotated team's key or members
 	// are no longer those the rotation was made for;
@@ -81,8 +85,14 @@ type Revocation struct {
 	Disable bool
 	// Statistician makes the user a statistician, who holds no key.
 	Statistician bool
-	Rotations    []TeamRotation
-	Audit        *AuditEntry
+	// Complete rotates pending teams' keys and nobody leaves now: the
+	// user lost their copy at an earlier revocation (UserID is 0).
+	Complete  bool
+	Rotations []TeamRotation
+	// Pending are teams whose key the acting admin could not rotate: they
+	// are marked to be rotated at the next login of a member.
+	Pending []int64
+	Audit   *AuditEntry
 }
 
 // PreviousKey is a team's replaced key as stored: its private half sealed
@@ -138,10 +148,17 @@ func requireAdmin(s *OfficeSession) error {
 	return nil
 }
 
-// TeamOverview lists all teams with their members, for admins.
+// TeamOverview lists all teams with their members, for admins. A pending
+// rotation of a team whose key the admin holds is completed first; one
+// that fails is logged and stays shown as pending.
 func (o *Office) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo, error) {
 	if err := requireAdmin(s); err != nil {
 		return nil, err
+	}
+	if good, err := o.anchor.goodTeams(ctx, o.store, o.now()); err != nil {
+		slog.Warn("pending team key rotation failed", "user", s.User.ID, "err", err)
+	} else if err := o.completeRotations(ctx, s, good); err != nil {
+		slog.Warn("pending team key rotation failed", "user", s.User.ID, "err", err)
 	}
 	teams, err := o.store.Teams(ctx)
 	if err != nil {
@@ -486,6 +503,42 @@ func (o *Office) rotation(ctx context.Context, s *OfficeSession, team Team, leav
 	team.MAC = o.anchor.TeamMAC(team)
 	rot.Team = team
 	return rot, next, nil
+}
+
+// completeRotations rotates the key of every team marked pending whose
+// key the session holds, each in its own transaction with an audit entry
+// by the session's user that also clears the mark. The user who lost
+// their copy is no member any more, so the new key is not sealed to them:
+// a key they kept opens nothing filed after this. Teams that fail keep
+// their mark; their errors are returned together.
+// teams must be verified rows (goodTeams): a rotation signs the row's
+// name and municipalities anew, so an unchecked row would be laundered.
+func (o *Office) completeRotations(ctx context.Context, s *OfficeSession, teams []Team) error {
+	var errs []error
+	for _, t := range teams {
+		if _, held := s.Keys.Team(t.ID); !t.RotatePending || !held {
+			continue
+		}
+		if err := o.completeRotation(ctx, s, t); err != nil {
+			errs = append(errs, fmt.Errorf("complete rotation team %d: %w", t.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (o *Office) completeRotation(ctx context.Context, s *OfficeSession, t Team) error {
+	rot, next, err := o.rotation(ctx, s, t, 0)
+	if err != nil {
+		return err
+	}
+	defer next.Wipe() // each session gets its own copy
+	err = o.store.Revoke(ctx, Revocation{Complete: true, Rotations: []TeamRotation{rot},
+		Audit: o.entry(s, AuditTeamMember, fmt.Sprintf("team:%d rotation completed", t.ID))})
+	if err != nil {
+		return err
+	}
+	o.rotateSessions(map[int64]*vault.KeyPair{t.ID: next})
+	return nil
 }
 
 // rotateSessions gives every live session that holds one of the rotated

@@ -113,7 +113,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u reporting.User) (int64, error
 
 // Teams lists all teams in the order they were created.
 func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities, mac FROM teams ORDER BY id`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities, mac, rotate_pending FROM teams ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
 		var t reporting.Team
 		var pub []byte
 		var m string
-		if err := rows.Scan(&t.ID, &t.Name, &pub, &m, &t.MAC); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &pub, &m, &t.MAC, &t.RotatePending); err != nil {
 			return nil, err
 		}
 		t.PublicKey, t.Municipalities = publicKey(pub), splitCodes(m)

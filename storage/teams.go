@@ -193,6 +193,8 @@ func isPrimaryKey(err error) bool {
 func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		switch {
+		case r.Complete:
+			// Nobody leaves now: the copy went at an earlier revocation.
 		case r.Statistician:
 			// The role change deletes every copy and the sessions.
 			if err := setUserRoleTx(ctx, tx, r.UserID, reporting.RoleStatistician); err != nil {
@@ -233,6 +235,13 @@ func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
 				return fmt.Errorf("rotate team %d: %w", rot.Team.ID, err)
 			}
 		}
+		// Marked in the same transaction that deletes the copy: a crash
+		// in between must not leave a team that lost a member unmarked.
+		for _, id := range r.Pending {
+			if _, err := tx.ExecContext(ctx, `UPDATE teams SET rotate_pending = 1 WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("mark team %d: %w", id, err)
+			}
+		}
 		return db.appendAuditTx(ctx, tx, r.Audit)
 	})
 }
@@ -245,7 +254,7 @@ func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
 func rotateTeamKey(ctx context.Context, tx *sql.Tx, rot reporting.TeamRotation) error {
 	changed := reporting.Errorf(reporting.EConflict, "error.team.changed")
 	t := rot.Team
-	res, err := tx.ExecContext(ctx, `UPDATE teams SET public_key = ?, mac = ? WHERE id = ? AND public_key = ?`,
+	res, err := tx.ExecContext(ctx, `UPDATE teams SET public_key = ?, mac = ?, rotate_pending = 0 WHERE id = ? AND public_key = ?`,
 		t.PublicKey[:], t.MAC, t.ID, rot.OldPublicKey[:])
 	if err != nil {
 		return err
