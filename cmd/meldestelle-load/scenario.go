@@ -117,29 +117,17 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 		r.AnchorLogin, r.AnchorRep = ms(loginAnchor), ms(reportAnchor)
 	}
 
-	st0, err := t.stats(ctx)
-	if err != nil {
-		return r, err
-	}
-	r.MemoryLimit = st0.MemoryLimit
 	if r.RSSBefore, err = procStatus(child.pid, "VmRSS"); err != nil {
 		return r, err
 	}
 	if err := resetPeakRSS(child.pid); err != nil {
 		return r, err
 	}
-	io0, err := readProcIO(child.pid)
+	before, err := readUse(ctx, t, child)
 	if err != nil {
 		return r, err
 	}
-	dir0, err := dirSize(child.dir)
-	if err != nil {
-		return r, err
-	}
-	cpu0, err := cpuSeconds(child.pid)
-	if err != nil {
-		return r, err
-	}
+	r.MemoryLimit = before.stats.MemoryLimit
 	sampler := sampleRSS(child.pid, 100*time.Millisecond)
 
 	// The flood and the probes.
@@ -160,13 +148,11 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 			case <-time.After(probeStart):
 			case <-floodCtx.Done():
 			}
-			io1, err1 := readProcIO(child.pid)
-			dir1, err2 := dirSize(child.dir)
-			st1, err3 := t.stats(ctx)
-			if winErr = errors.Join(err1, err2, err3); winErr == nil {
+			var mid use
+			if mid, winErr = readUse(ctx, t, child); winErr == nil {
 				win = &window{Seconds: time.Since(start).Seconds(), Started: f.started.Load(),
-					WriteBytes: io1.WriteBytes - io0.WriteBytes, DirDelta: dir1 - dir0,
-					HeapAlloc: int64(st1.HeapAllocBytes - st0.HeapAllocBytes), DecodedPNG: int64(cfg.pngSide) * int64(cfg.pngSide) * 8}
+					WriteBytes: mid.io.WriteBytes - before.io.WriteBytes, DirDelta: mid.dir - before.dir,
+					HeapAlloc: int64(mid.stats.HeapAllocBytes - before.stats.HeapAllocBytes), DecodedPNG: int64(cfg.pngSide) * int64(cfg.pngSide) * 8}
 			}
 		})
 	}
@@ -197,34 +183,22 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 	if r.PeakRSS, err = procStatus(child.pid, "VmHWM"); err != nil {
 		return r, err
 	}
-	cpu1, err := cpuSeconds(child.pid)
-	if err != nil {
-		return r, err
-	}
-	io1, err := readProcIO(child.pid)
-	if err != nil {
-		return r, err
-	}
-	dir1, err := dirSize(child.dir)
-	if err != nil {
-		return r, err
-	}
-	st1, err := t.stats(ctx)
+	after, err := readUse(ctx, t, child)
 	if err != nil {
 		return r, err
 	}
 	if winErr != nil {
 		return r, winErr
 	}
-	r.CPUSeconds = cpu1 - cpu0
-	r.WriteBytes = io1.WriteBytes - io0.WriteBytes
-	r.DirDelta = dir1 - dir0
+	r.CPUSeconds = after.cpu - before.cpu
+	r.WriteBytes = after.io.WriteBytes - before.io.WriteBytes
+	r.DirDelta = after.dir - before.dir
 	r.Window = win
 	r.Started, r.Requests, r.Cut = f.started.Load(), f.requests.Load(), f.cut.Load()
 	r.Unexpected, r.Accepted = f.unexpected.Load(), f.accepted.Load()
 	r.Statuses = f.statuses()
 	if r.Started > 0 {
-		r.AllocPerReq = int64(st1.HeapAllocBytes-st0.HeapAllocBytes) / r.Started
+		r.AllocPerReq = int64(after.stats.HeapAllocBytes-before.stats.HeapAllocBytes) / r.Started
 	}
 	r.StoppedBy = "time"
 	if f.exhausted.Load() {
@@ -233,6 +207,27 @@ func runScenario(ctx context.Context, cfg config, name string) (result, error) {
 	r.Login = summarise(logins, loginAnchor)
 	r.Report = summarise(reports, reportAnchor)
 	return r, nil
+}
+
+// use is what the child has used up to a moment: bytes written to disk,
+// the size of its data directory, CPU seconds and its runtime's counters.
+type use struct {
+	io    procIO
+	dir   int64
+	cpu   float64
+	stats childStats
+}
+
+// readUse reads the child's use now; the flood's cost is the difference
+// of two readings.
+func readUse(ctx context.Context, t *target, child *childProc) (use, error) {
+	var u use
+	var errIO, errDir, errCPU, errStats error
+	u.io, errIO = readProcIO(child.pid)
+	u.dir, errDir = dirSize(child.dir)
+	u.cpu, errCPU = cpuSeconds(child.pid)
+	u.stats, errStats = t.stats(ctx)
+	return u, errors.Join(errIO, errDir, errCPU, errStats)
 }
 
 // anchor returns the median of n idle logins and n idle reports; from
