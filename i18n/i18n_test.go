@@ -219,6 +219,32 @@ func TestNoStrayMessageFiles(t *testing.T) {
 	}
 }
 
+// Every message file says at its top how far it can be trusted: German is
+// the source, every other file a draft until a native speaker has reviewed
+// it (then "# Status: reviewed by …, DATE"). A file without the line would
+// pass for finished.
+func TestEveryFileStatesItsStatus(t *testing.T) {
+	names, err := fs.Glob(locales, "locales/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := regexp.MustCompile(`^# Status: (source|draft|reviewed by .+)`)
+	for _, n := range names {
+		b, err := fs.ReadFile(locales, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		m := status.FindStringSubmatch(first)
+		switch {
+		case m == nil:
+			t.Errorf("%s: the first line is not a \"# Status:\" line: %q", n, first)
+		case strings.HasSuffix(n, "."+Source+".toml") != (m[1] == "source"):
+			t.Errorf("%s: status %q, but only the %s files are the source", n, m[1], Source)
+		}
+	}
+}
+
 // The language switcher shows each language's name in itself; the
 // language.* messages of that language must agree with it.
 func TestLanguageNames(t *testing.T) {
