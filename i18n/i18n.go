@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 )
 
 //go:embed locales/*.toml
@@ -26,9 +29,14 @@ const Source = "de"
 
 // Language is one language the public pages are offered in.
 type Language struct {
-	Code string // BCP 47, also the first path segment: /ar/
+	Code string // path segment and message-file suffix: /ar/, public.ar.toml
 	Name string // the language's name in itself, for the switcher
 	RTL  bool   // written right to left
+	html string // the HTML lang attribute, when it is not Code
+	// tag is the go-i18n bundle's tag, which picks the CLDR plural rules.
+	tag language.Tag
+	// format is the CLDR locale of numbers and percentages.
+	format language.Tag
 }
 
 // Dir returns the value for the HTML dir attribute.
@@ -39,18 +47,46 @@ func (l Language) Dir() string {
 	return "ltr"
 }
 
+// HTMLLang returns the value for the HTML lang attribute: Leichte Sprache
+// is German to screen readers, spell checkers and hyphenation.
+func (l Language) HTMLLang() string {
+	if l.html != "" {
+		return l.html
+	}
+	return l.Code
+}
+
+func lang(code, name string, rtl bool, tag, format string) Language {
+	return Language{Code: code, Name: name, RTL: rtl,
+		tag: language.MustParse(tag), format: language.MustParse(format)}
+}
+
 // Languages are the public languages, in the switcher's order.
 var Languages = []Language{
-	{Code: "de", Name: "Deutsch"},
-	{Code: "en", Name: "English"},
-	{Code: "tr", Name: "Türkçe"},
-	{Code: "ar", Name: "العربية", RTL: true},
+	lang("de", "Deutsch", false, "de", "de"),
+	// Leichte Sprache is no language of its own in BCP 47: German rules.
+	{Code: "ls", Name: "Leichte Sprache", html: "de", tag: language.German, format: language.German},
+	lang("en", "English", false, "en", "en"),
+	lang("tr", "Türkçe", false, "tr", "tr"),
+	lang("ar", "العربية", true, "ar", "ar"),
+	lang("fa", "فارسی / دری", true, "fa", "fa"),
+	lang("ku", "Kurdî (Kurmancî)", false, "ku", "ku"),
+	lang("ru", "Русский", false, "ru", "ru"),
+	lang("uk", "Українська", false, "uk", "uk"),
+	lang("ro", "Română", false, "ro", "ro"),
+	lang("bg", "Български", false, "bg", "bg"),
+	lang("sr", "Srpski / Bosanski / Hrvatski", false, "sr-Latn", "sr-Latn"),
+	// CLDR has no Romani: go-i18n gives the constructed-language tag
+	// "art" the one/other plural rule, which is Romani's too; numbers are
+	// written as in Romania, where most of our Romani readers come from.
+	lang("rom", "Romanes", false, "art-x-rom", "ro"),
+	lang("pl", "Polski", false, "pl", "pl"),
 }
 
 // OfficeLanguages are the languages of the counsellors' back office.
 var OfficeLanguages = []string{"de", "en"}
 
-// Lookup returns the language with the given code.
+// Lookup returns the public language with the given code.
 func Lookup(code string) (Language, bool) {
 	i := slices.IndexFunc(Languages, func(l Language) bool { return l.Code == code })
 	if i < 0 {
@@ -59,10 +95,15 @@ func Lookup(code string) (Language, bool) {
 	return Languages[i], true
 }
 
-// Bundle holds every translation and one localizer per language.
+// Bundle holds every translation, one go-i18n bundle per language.
+//
+// One bundle each, not one for all: go-i18n picks a language with a
+// matcher that would serve Leichte Sprache's messages as German and
+// Bosnian readers' as Croatian; in its own bundle a language can only
+// match itself, and a missing message falls back to German explicitly.
 type Bundle struct {
-	bundle     *goi18n.Bundle
 	localizers map[string]*goi18n.Localizer
+	formats    map[string]language.Tag
 }
 
 // Load reads the embedded message files.
@@ -71,22 +112,38 @@ func Load() (*Bundle, error) {
 }
 
 func load(fsys fs.FS) (*Bundle, error) {
-	b := goi18n.NewBundle(language.MustParse(Source))
-	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	names, err := fs.Glob(fsys, "locales/*.toml")
 	if err != nil {
 		return nil, err
 	}
+	bundles := map[string]*goi18n.Bundle{}
+	b := &Bundle{localizers: map[string]*goi18n.Localizer{}, formats: map[string]language.Tag{}}
+	for _, l := range Languages {
+		bundles[l.Code] = goi18n.NewBundle(l.tag)
+		b.formats[l.Code] = l.format
+	}
 	for _, name := range names {
-		if _, err := b.LoadMessageFileFS(fsys, name); err != nil {
+		base := path.Base(name)
+		stem := strings.TrimSuffix(base, ".toml")
+		code := stem[strings.LastIndexByte(stem, '.')+1:]
+		l, ok := Lookup(code)
+		gb := bundles[code]
+		if !ok || gb == nil {
+			return nil, fmt.Errorf("i18n: %s: no language %q", name, code)
+		}
+		buf, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		if _, err := gb.ParseMessageBytes(l.tag, buf, toml.Unmarshal); err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
 	}
-	bundle := &Bundle{bundle: b, localizers: map[string]*goi18n.Localizer{}}
-	for _, l := range Languages {
-		bundle.localizers[l.Code] = goi18n.NewLocalizer(b, l.Code, Source)
+	for code, gb := range bundles {
+		l, _ := Lookup(code)
+		b.localizers[code] = goi18n.NewLocalizer(gb, l.tag.String())
 	}
-	return bundle, nil
+	return b, nil
 }
 
 // T returns the message id in language lang, filled with data (a map or a
@@ -94,26 +151,105 @@ func load(fsys fs.FS) (*Bundle, error) {
 // falls back to German; one missing everywhere shows its ID, so a gap is
 // visible instead of a blank.
 func (b *Bundle) T(lang, id string, data any) string {
-	l, ok := b.localizers[lang]
-	if !ok {
-		l = b.localizers[Source]
+	return b.localize(lang, &goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+}
+
+// Plural returns the plural message id for count in language lang, with
+// count formatted by CLDR's rules as {{.Count}} next to data's other
+// placeholders: "3 حالات", never "3 حالة".
+func (b *Bundle) Plural(lang, id string, count int, data map[string]any) string {
+	d := make(map[string]any, len(data)+1)
+	for k, v := range data {
+		d[k] = v
 	}
-	s, err := l.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	d["Count"] = b.Number(lang, count)
+	return b.localize(lang, &goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+}
+
+func (b *Bundle) localize(lang string, lc *goi18n.LocalizeConfig) string {
+	if l, ok := b.localizers[lang]; ok {
+		if s, err := l.Localize(lc); err == nil {
+			return s
+		}
+	}
+	s, err := b.localizers[Source].Localize(lc)
 	if err != nil && s == "" {
-		return id
+		return lc.MessageID
 	}
 	return s
 }
 
+// Number formats n by the CLDR rules of lang: 20.000 in German, 20,000 in
+// English, ٢٠٬٠٠٠ in Arabic.
+func (b *Bundle) Number(lang string, n int) string {
+	return message.NewPrinter(b.format(lang)).Sprint(number.Decimal(n))
+}
+
+// Year writes a year in lang's digits, without a thousands separator.
+func (b *Bundle) Year(lang string, year int) string {
+	return message.NewPrinter(b.format(lang)).Sprint(number.Decimal(year, number.NoSeparator()))
+}
+
+// Percent formats a share given in percent (12.5 for an eighth) with one
+// decimal by the CLDR rules of lang: "12,5 %" in German, "%12,5" in
+// Turkish.
+func (b *Bundle) Percent(lang string, share float64) string {
+	return message.NewPrinter(b.format(lang)).Sprint(number.Percent(share/100, number.Scale(1)))
+}
+
+func (b *Bundle) format(lang string) language.Tag {
+	if t, ok := b.formats[lang]; ok {
+		return t
+	}
+	return language.German
+}
+
+// Related languages that readers of one of ours read as their own. Only
+// these, and the same base language, count as a match: a Kurdish reader
+// must not be sent a Turkish page, nor a Sorani reader (ckb, Arabic
+// script) the Kurmancî one in Latin letters, because a matcher thinks
+// them close.
+var related = map[string]string{
+	"prs": "fa",  // Dari
+	"kmr": "ku",  // Kurmancî
+	"bs":  "sr",  // Bosnian
+	"hr":  "sr",  // Croatian
+	"sh":  "sr",  // Serbo-Croatian
+	"cnr": "sr",  // Montenegrin
+	"rmy": "rom", // Vlax Romani
+	"rmn": "rom", // Balkan Romani
+	"rmc": "rom", // Carpathian Romani
+	"mo":  "ro",  // Moldovan
+}
+
+// codeOf returns the public language code that serves a reader of tag,
+// or "" when none does.
+func codeOf(tag language.Tag) string {
+	base, conf := tag.Base()
+	if conf == language.No {
+		return ""
+	}
+	b := base.String()
+	if script, c := tag.Script(); b == "ku" && c == language.Exact && script.String() == "Arab" {
+		return "" // Kurdish in Arabic letters is Sorani's script, not ours
+	}
+	if c, ok := related[b]; ok {
+		return c
+	}
+	if _, ok := Lookup(b); ok && b != "ls" {
+		return b
+	}
+	return ""
+}
+
 // Negotiate picks the offered language code the browser's Accept-Language
-// header wants most, or the first offered one when it wants none of them.
-// Each entry of the header is read on its own, so one malformed entry
-// does not discard the rest; and only the same base language counts as a
-// match: a Kurdish reader must not be sent a Turkish page, nor a Sorani
-// reader an Arabic one, because a matcher thinks them close.
-func Negotiate(acceptLanguage string, offered []string) string {
+// header wants most, counting related languages (Dari for Farsi, Bosnian
+// for Serbian, Vlax Romani for Romani), and reports false when it wants
+// none of them. Each entry of the header is read on its own, so one
+// malformed entry does not discard the rest.
+func Negotiate(acceptLanguage string, offered []string) (string, bool) {
 	type wish struct {
-		base string
+		code string
 		q    float64
 	}
 	var wishes []wish
@@ -130,19 +266,17 @@ func Negotiate(acceptLanguage string, offered []string) string {
 		if err != nil || q == 0 {
 			continue
 		}
-		base, conf := t.Base()
-		if conf == language.No {
-			continue
+		if code := codeOf(t); code != "" {
+			wishes = append(wishes, wish{code: code, q: q})
 		}
-		wishes = append(wishes, wish{base: base.String(), q: q})
 	}
 	slices.SortStableFunc(wishes, func(a, b wish) int { return cmp.Compare(b.q, a.q) })
 	for _, w := range wishes {
-		if slices.Contains(offered, w.base) {
-			return w.base
+		if slices.Contains(offered, w.code) {
+			return w.code, true
 		}
 	}
-	return offered[0]
+	return "", false
 }
 
 // PublicCodes returns the codes of the public languages.

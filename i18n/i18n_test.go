@@ -245,13 +245,15 @@ func TestEveryFileStatesItsStatus(t *testing.T) {
 	}
 }
 
-// The language switcher shows each language's name in itself; the
-// language.* messages of that language must agree with it.
+// The back office names every public language (the case page, the
+// language settings) in each office language.
 func TestLanguageNames(t *testing.T) {
 	b := mustLoad(t)
-	for _, l := range Languages {
-		if got := b.T(l.Code, "language."+l.Code, nil); got != l.Name {
-			t.Errorf("T(%q, %q) = %q, want %q (Languages[].Name)", l.Code, "language."+l.Code, got, l.Name)
+	for _, office := range OfficeLanguages {
+		for _, l := range Languages {
+			if got := b.T(office, "language."+l.Code, nil); got == "language."+l.Code || got == "" {
+				t.Errorf("T(%q, %q) = %q: the office cannot name this language", office, "language."+l.Code, got)
+			}
 		}
 	}
 }
@@ -342,6 +344,7 @@ func TestLoadFallbackAndErrors(t *testing.T) {
 
 func TestNegotiate(t *testing.T) {
 	public := PublicCodes()
+	const none = "" // the chooser page
 	for _, c := range []struct {
 		header  string
 		offered []string
@@ -351,28 +354,59 @@ func TestNegotiate(t *testing.T) {
 		{"ar-EG", public, "ar"},
 		{"tr-TR", public, "tr"},
 		{"en-GB,en;q=0.8,de;q=0.5", public, "en"},
-		{"fr-FR", public, "de"}, // nothing matches: the first offered
-		{"", public, "de"},
-		{"garbage", public, "de"},
-		{"!!!;q=", public, "de"},
+		{"fr-FR", public, none},
+		{"", public, none},
+		{"garbage", public, none},
+		{"!!!;q=", public, none},
 		{"de-AT", public, "de"},
 		{"de;q=0,en", public, "en"}, // q=0 means "not this one"
 		{"tr;q=0.1,ar;q=0.2", public, "ar"},
-		{"ar", OfficeLanguages, "de"},
+		{"ar", OfficeLanguages, none},
 		{"en-US", OfficeLanguages, "en"},
 		{"tr-TR,en;q=0.5", OfficeLanguages, "en"},
 		// One bad entry does not discard the rest of the header.
 		{"ar,xx-!!;q=0.5", public, "ar"},
 		{"en;q=abc,ar;q=0.4", public, "ar"},
-		// Only the same language counts: no Turkish page for a Kurdish
-		// reader, no Arabic page for a Sorani or Urdu reader.
-		{"ku", public, "de"},
-		{"ckb", public, "de"},
-		{"ur-PK", public, "de"},
-		{"ku,en;q=0.3", public, "en"},
+		// The new languages and their relatives.
+		{"fa-IR", public, "fa"},
+		{"prs", public, "fa"},
+		{"fa-AF", public, "fa"},
+		{"ku", public, "ku"},
+		{"kmr", public, "ku"},
+		{"ku-Latn-TR", public, "ku"},
+		{"ru-RU,ru;q=0.9", public, "ru"},
+		{"uk-UA", public, "uk"},
+		{"ro-RO", public, "ro"},
+		{"mo", public, "ro"},
+		{"ro-MD", public, "ro"},
+		{"bg-BG", public, "bg"},
+		{"sr", public, "sr"},
+		{"sr-Cyrl-RS", public, "sr"},
+		{"sr-Latn", public, "sr"},
+		{"bs-BA", public, "sr"},
+		{"hr-HR", public, "sr"},
+		{"rom", public, "rom"},
+		{"rmy", public, "rom"},
+		{"rmn", public, "rom"},
+		{"rmc", public, "rom"},
+		{"pl-PL", public, "pl"},
+		// Only the same language or a listed relative counts: no Turkish
+		// page for a Kurdish reader, no Kurmancî (Latin) page for a
+		// Sorani reader (Arabic script), no Arabic page for Urdu.
+		{"ckb", public, none},
+		{"ckb-IQ,ar;q=0.5", public, "ar"},
+		{"ku-Arab", public, none},
+		{"ur-PK", public, none},
+		{"ckb,en;q=0.3", public, "en"},
+		{"sk", public, none}, // Slovak is not Serbian, nor Polish
+		{"mk", public, none}, // nor Macedonian Bulgarian
+		// A language switched off by the admin is not offered.
+		{"ro-RO,en;q=0.5", []string{"de", "en"}, "en"},
+		{"ro-RO", []string{"de", "en"}, none},
 	} {
-		if got := Negotiate(c.header, c.offered); got != c.want {
-			t.Errorf("Negotiate(%q, %v) = %q, want %q", c.header, c.offered, got, c.want)
+		got, ok := Negotiate(c.header, c.offered)
+		if got != c.want || ok != (c.want != none) {
+			t.Errorf("Negotiate(%q, %v) = %q, %v; want %q", c.header, c.offered, got, ok, c.want)
 		}
 	}
 }
@@ -393,15 +427,14 @@ func TestSourceFirst(t *testing.T) {
 }
 
 func TestDir(t *testing.T) {
-	want := map[string]string{"de": "ltr", "en": "ltr", "tr": "ltr", "ar": "rtl"}
+	rtl := []string{"ar", "fa"}
 	for _, l := range Languages {
-		w, ok := want[l.Code]
-		if !ok {
-			t.Errorf("language %q: no expected direction in this test", l.Code)
-			continue
+		want := "ltr"
+		if slices.Contains(rtl, l.Code) {
+			want = "rtl"
 		}
-		if got := l.Dir(); got != w {
-			t.Errorf("%s.Dir() = %q, want %q", l.Code, got, w)
+		if got := l.Dir(); got != want {
+			t.Errorf("%s.Dir() = %q, want %q", l.Code, got, want)
 		}
 	}
 	if got := (Language{}).Dir(); got != "ltr" {
@@ -409,24 +442,99 @@ func TestDir(t *testing.T) {
 	}
 }
 
+// The fourteen languages, in order, with their names in their own
+// script and the HTML lang attribute a browser and a screen reader need.
 func TestLookup(t *testing.T) {
 	for _, c := range []struct {
-		code, name string
-		rtl        bool
+		code, name, html string
+		rtl              bool
 	}{
-		{"de", "Deutsch", false},
-		{"en", "English", false},
-		{"tr", "Türkçe", false},
-		{"ar", "العربية", true},
+		{"de", "Deutsch", "de", false},
+		{"ls", "Leichte Sprache", "de", false},
+		{"en", "English", "en", false},
+		{"tr", "Türkçe", "tr", false},
+		{"ar", "العربية", "ar", true},
+		{"fa", "فارسی / دری", "fa", true},
+		{"ku", "Kurdî (Kurmancî)", "ku", false},
+		{"ru", "Русский", "ru", false},
+		{"uk", "Українська", "uk", false},
+		{"ro", "Română", "ro", false},
+		{"bg", "Български", "bg", false},
+		{"sr", "Srpski / Bosanski / Hrvatski", "sr", false},
+		{"rom", "Romanes", "rom", false},
+		{"pl", "Polski", "pl", false},
 	} {
 		l, ok := Lookup(c.code)
-		if !ok || l.Code != c.code || l.Name != c.name || l.RTL != c.rtl {
-			t.Errorf("Lookup(%q) = %+v, %v; want {%s %s %v}, true", c.code, l, ok, c.code, c.name, c.rtl)
+		if !ok || l.Code != c.code || l.Name != c.name || l.RTL != c.rtl || l.HTMLLang() != c.html {
+			t.Errorf("Lookup(%q) = %+v (lang %q), %v; want {%s %s %v} lang %q", c.code, l, l.HTMLLang(), ok, c.code, c.name, c.rtl, c.html)
 		}
 	}
-	for _, code := range []string{"", "xx", "fr", "de-DE"} {
-		if l, ok := Lookup(code); ok || l != (Language{}) {
+	if len(Languages) != 14 {
+		t.Errorf("%d public languages, want 14", len(Languages))
+	}
+	for _, code := range []string{"", "xx", "fr", "de-DE", "LS"} {
+		if l, ok := Lookup(code); ok || l.Code != "" {
 			t.Errorf("Lookup(%q) = %+v, %v; want zero, false", code, l, ok)
 		}
+	}
+}
+
+// Plural forms and numbers come from CLDR: the Arabic count of cases
+// takes the plural the number needs, German writes 20.000 and 12,5 %.
+func TestPluralAndNumbers(t *testing.T) {
+	b := mustLoad(t)
+	for _, c := range []struct {
+		lang  string
+		n     int
+		wants []string
+	}{
+		{"de", 1, []string{"1 Fall "}},
+		{"de", 3, []string{"3 Fälle"}},
+		{"de", 1200, []string{"1.200 Fälle"}},
+		{"en", 1, []string{"1 case."}},
+		{"en", 1200, []string{"1,200 cases"}},
+	} {
+		got := b.Plural(c.lang, "statistics.cases", c.n, map[string]any{"Year": "2026"})
+		for _, w := range c.wants {
+			if !strings.Contains(got, w) || !strings.Contains(got, "2026") {
+				t.Errorf("Plural(%s, statistics.cases, %d) = %q, want it to contain %q and 2026", c.lang, c.n, got, w)
+			}
+		}
+	}
+	// Every language's plural forms exist for the counts CLDR sorts into
+	// different categories, and each shows the count.
+	for _, l := range Languages {
+		for _, n := range []int{0, 1, 2, 3, 5, 11, 21, 22, 25, 100, 101, 102} {
+			got := b.Plural(l.Code, "statistics.cases", n, map[string]any{"Year": "2026"})
+			if got == "statistics.cases" || strings.Contains(got, "<no value>") || !strings.Contains(got, b.Number(l.Code, n)) {
+				t.Errorf("Plural(%s, statistics.cases, %d) = %q: no count %q", l.Code, n, got, b.Number(l.Code, n))
+			}
+			// A form the language's CLDR rule needs but the file lacks
+			// makes go-i18n fail, and T falls back to German.
+			if l.Code != Source && l.Code != "ls" && got == b.Plural(Source, "statistics.cases", n, map[string]any{"Year": "2026"}) {
+				t.Errorf("Plural(%s, statistics.cases, %d) = %q is the German text: a plural form is missing", l.Code, n, got)
+			}
+		}
+	}
+	for _, c := range []struct {
+		lang  string
+		share float64
+		want  string
+	}{
+		{"de", 12.5, "12,5 %"},
+		{"de", 0, "0,0 %"},
+		{"en", 12.5, "12.5%"},
+		{"tr", 12.5, "%12,5"},
+		{"ls", 12.5, "12,5 %"},
+	} {
+		if got := b.Percent(c.lang, c.share); got != c.want {
+			t.Errorf("Percent(%s, %v) = %q, want %q", c.lang, c.share, got, c.want)
+		}
+	}
+	if got := b.Number("de", 20000); got != "20.000" {
+		t.Errorf("Number(de, 20000) = %q, want 20.000", got)
+	}
+	if got := b.Number("ar", 20000); got != "٢٠٬٠٠٠" {
+		t.Errorf("Number(ar, 20000) = %q, want ٢٠٬٠٠٠", got)
 	}
 }
