@@ -23,10 +23,10 @@ func (s *Server) EmptyFormPages(page, lang, captchaID string) (pre, tmpl *httpte
 	pre, tmpl = httptest.NewRecorder(), httptest.NewRecorder()
 	switch page {
 	case "form":
-		ok = s.pages.empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID)
+		ok = s.site().empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID)
 		s.renderForm(ctx(tmpl, "/"), http.StatusOK, reporting.ReportForm{}, nil, captchaID)
 	case "followup":
-		ok = s.pages.empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID)
+		ok = s.site().empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID)
 		s.renderFollowupForm(ctx(tmpl, "/followup"), http.StatusOK, followupFormData{}, captchaID)
 	default:
 		panic("EmptyFormPages: no page " + page)

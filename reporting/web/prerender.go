@@ -29,15 +29,17 @@ type prerendered struct {
 // placeholders, and insists that both split into the very same parts: a
 // placeholder that occurred in the page text, or an ID the template
 // escaped, would otherwise put a wrong page into every GET.
-func (s *Server) prerender(page string, build func(captchaID string) view) (*prerendered, error) {
+func (s *Server) prerender(page string, langs []i18n.Language, build func(captchaID string) view) (*prerendered, error) {
 	p := &prerendered{byLang: map[string][][]byte{}}
 	a, b := placeholder(), placeholder()
-	for _, l := range i18n.Languages {
-		pa, err := s.execute(l.Code, page, build(a))
+	for _, l := range langs {
+		va, vb := build(a), build(b)
+		va.Languages, vb.Languages = langs, langs
+		pa, err := s.execute(l.Code, page, va)
 		if err != nil {
 			return nil, fmt.Errorf("prerender %s: %w", page, err)
 		}
-		pb, err := s.execute(l.Code, page, build(b))
+		pb, err := s.execute(l.Code, page, vb)
 		if err != nil {
 			return nil, fmt.Errorf("prerender %s: %w", page, err)
 		}
@@ -124,10 +126,14 @@ type emptyForms struct {
 }
 
 // prerenderForms renders the empty report form and the empty receipt form
-// of every language, once, after the templates have loaded.
-func (s *Server) prerenderForms() error {
-	var err1, err2 error
-	s.pages.empty.report, err1 = s.prerender("form", func(id string) view { return s.formView(reporting.ReportForm{}, nil, id) })
-	s.pages.empty.followup, err2 = s.prerender("followup", func(id string) view { return s.followupFormView(followupFormData{}, id) })
-	return errors.Join(err1, err2)
+// of every offered language, with their switcher of langs: at start and
+// whenever an admin changes the languages.
+func (s *Server) prerenderForms(langs []i18n.Language) (emptyForms, error) {
+	var (
+		e          emptyForms
+		err1, err2 error
+	)
+	e.report, err1 = s.prerender("form", langs, func(id string) view { return s.formView(reporting.ReportForm{}, nil, id) })
+	e.followup, err2 = s.prerender("followup", langs, func(id string) view { return s.followupFormView(followupFormData{}, id) })
+	return e, errors.Join(err1, err2)
 }

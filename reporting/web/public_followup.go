@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
 
+	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
@@ -25,7 +25,7 @@ func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {
 	body := s.limitBody(MaxPublicBody)
 	pub.GET("/followup", s.followupForm)
 	pub.POST("/followup", body, s.followupOpen)
-	pub.POST("/followup/view", body, s.followupView)
+	pub.POST("/followup/view", s.followupView) // switchForm sets its limit
 	// The message form carries up to five files, as the report form does.
 	pub.POST("/followup/message", s.limitBody(MaxReportBody), s.followupReply)
 	pub.POST("/followup/file", body, s.followupFile)
@@ -41,6 +41,8 @@ type followupFormData struct {
 	Notice     string // message ID of a notice above the form, e.g. an expired token
 	CaptchaID  string
 	CaptchaOff bool
+	// CaptchaAnswer is the answer typed before a language switch.
+	CaptchaAnswer string
 }
 
 // followupPageData is the reporter's report page.
@@ -53,13 +55,15 @@ type followupPageData struct {
 	PDF     bool // a PDF went with the answer just sent: its metadata stays
 	// MaxFiles is how many files one message may carry.
 	MaxFiles int
+	// Reselect: files had been chosen before a language switch.
+	Reselect bool
 }
 
 // followupForm shows the empty receipt form: the pre-rendered page with a
 // fresh captcha, or the template if that cannot be.
 func (s *Server) followupForm(c *gin.Context) {
 	id := s.newCaptchaID()
-	if s.pages.empty.followup.write(c, http.StatusOK, id) {
+	if s.site().empty.followup.write(c, http.StatusOK, id) {
 		return
 	}
 	s.renderFollowupForm(c, http.StatusOK, followupFormData{}, id)
@@ -80,7 +84,8 @@ func (s *Server) renderFollowupForm(c *gin.Context, status int, d followupFormDa
 func (s *Server) followupFormView(d followupFormData, captchaID string) view {
 	d.CaptchaOff = s.cfg.CaptchaOff
 	d.CaptchaID = captchaID
-	return view{Title: "followup.title", Path: "/followup", Data: d}
+	return view{Title: "followup.title", Path: "/followup", Data: d,
+		Switch: &languageSwitch{Form: "followup-form", Action: "/followup/language"}}
 }
 
 // followupOpen checks the captcha, then the receipt, and shows the report.
@@ -97,12 +102,14 @@ func (s *Server) followupOpen(c *gin.Context) {
 	}
 	// The captcha comes before argon2id, so guessing receipts costs a
 	// solved captcha each, and a flood costs the server almost nothing.
-	if !s.cfg.CaptchaOff && !captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution")) {
+	if !s.cfg.CaptchaOff && !verifyCaptcha(pf) {
 		d.Errors = map[string]string{"captcha_solution": "error.captcha.wrong"}
 		s.showFollowupForm(c, http.StatusUnprocessableEntity, d)
 		return
 	}
-	token, err := s.followup.Open(c.Request.Context(), d.Receipt)
+	// Digits of any script: a code typed on an Arabic keyboard is the
+	// same code.
+	token, err := s.followup.Open(c.Request.Context(), i18n.ASCIIDigits(d.Receipt))
 	if errs := reporting.FieldErrors(err); errs != nil {
 		if errs["receipt"] == "followup.error.unknown" {
 			// A wrong and an unknown receipt get the very same page: the
@@ -129,7 +136,8 @@ func (s *Server) showFollowupPage(c *gin.Context, status int, d followupPageData
 	}
 	d.View = v
 	d.MaxFiles = reporting.MaxAttachments
-	s.render(c, status, "followup_report", view{Title: "followup.report.title", Path: "/followup", Data: d})
+	s.render(c, status, "followup_report", view{Title: "followup.report.title", Path: "/followup", Data: d,
+		Switch: &languageSwitch{Form: "answer-form", Action: "/followup/view"}})
 }
 
 // followupFailed answers an error of a token step: an expired or unknown
@@ -146,14 +154,15 @@ func (s *Server) followupFailed(c *gin.Context, err error) bool {
 	return true
 }
 
-// followupView shows the report page again (the way back from the
-// withdrawal's confirmation).
+// followupView shows the report page again: the way back from the
+// withdrawal's confirmation, and the target of the page's language
+// switch, which brings the answer typed so far along.
 func (s *Server) followupView(c *gin.Context) {
-	if err := c.Request.ParseForm(); err != nil {
-		s.badBody(c, err)
+	pf, reselect, ok := s.switchForm(c)
+	if !ok {
 		return
 	}
-	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: c.Request.PostForm.Get("token")})
+	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: pf.Get("token"), Message: pf.Get("message"), Reselect: reselect})
 }
 
 // followupReply stores the reporter's answer with its files and shows
@@ -272,7 +281,8 @@ func (s *Server) followupWithdrawAsk(c *gin.Context) {
 	if s.followupFailed(c, s.followup.Check(token)) {
 		return
 	}
-	s.render(c, http.StatusOK, "followup_withdraw", view{Title: "followup.withdraw.title", Path: "/followup", Data: token})
+	s.render(c, http.StatusOK, "followup_withdraw", view{Title: "followup.withdraw.title", Path: "/followup", Data: token,
+		Switch: &languageSwitch{Form: "withdraw-form", Action: "/followup/withdraw"}})
 }
 
 // followupWithdraw deletes the report for good.

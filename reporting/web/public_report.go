@@ -10,6 +10,7 @@ import (
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
 
+	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
@@ -20,7 +21,12 @@ type formData struct {
 	Errors     map[string]string // field → message ID
 	CaptchaID  string
 	CaptchaOff bool
-	Choices    choices
+	// CaptchaAnswer is the answer typed before a language switch.
+	CaptchaAnswer string
+	Choices       choices
+	// Reselect: files had been chosen before a language switch, which a
+	// browser cannot carry over; the page asks to choose them again.
+	Reselect bool
 }
 
 type choices struct {
@@ -52,7 +58,7 @@ func days() []int {
 // captcha, or the template if that cannot be.
 func (s *Server) reportForm(c *gin.Context) {
 	id := s.newCaptchaID()
-	if s.pages.empty.report.write(c, http.StatusOK, id) {
+	if s.site().empty.report.write(c, http.StatusOK, id) {
 		return
 	}
 	s.renderForm(c, http.StatusOK, reporting.ReportForm{}, nil, id)
@@ -72,8 +78,35 @@ func (s *Server) renderForm(c *gin.Context, status int, f reporting.ReportForm, 
 // formView is the view of the report form, for the template and for the
 // pre-rendered empty form alike.
 func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captchaID string) view {
-	d := formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices}
-	return view{Title: "form.title", Path: "/", Data: d}
+	return s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices})
+}
+
+// formPage is the report form's page: its language switcher sends the
+// form to be shown again in the other language (reportSwitch).
+func (s *Server) formPage(d formData) view {
+	return view{Title: "form.title", Path: "/", Data: d, Switch: &languageSwitch{Form: "report-form", Action: "/"}}
+}
+
+// reportFormOf reads the report form's fields.
+func reportFormOf(pf url.Values) reporting.ReportForm {
+	return reporting.ReportForm{
+		Role:         pf.Get("role"),
+		IncidentDate: pf.Get("incident_date"),
+		IncidentDay:  pf.Get("incident_day"),
+		Municipality: pf.Get("municipality"),
+		Grounds:      pf["grounds"],
+		Area:         pf.Get("area"),
+		Description:  pf.Get("description"),
+		Wish:         pf.Get("wish"),
+		Contact:      pf.Get("contact"),
+		Consent:      pf.Get("consent") != "",
+	}
+}
+
+// receiptView is the receipt page: its language switcher sends the code
+// back to be shown in the other language (receiptSwitch).
+func (s *Server) receiptView(d receiptData) view {
+	return view{Title: "receipt.title", Path: "/", Data: d, Switch: &languageSwitch{Form: "receipt-form", Action: "/receipt"}}
 }
 
 // MaxReportBody is the body limit of the report POST: five files of the
@@ -116,18 +149,7 @@ func (s *Server) submitReport(c *gin.Context) {
 		s.badBody(c, err)
 		return
 	}
-	f := reporting.ReportForm{
-		Role:         pf.Get("role"),
-		IncidentDate: pf.Get("incident_date"),
-		IncidentDay:  pf.Get("incident_day"),
-		Municipality: pf.Get("municipality"),
-		Grounds:      pf["grounds"],
-		Area:         pf.Get("area"),
-		Description:  pf.Get("description"),
-		Wish:         pf.Get("wish"),
-		Contact:      pf.Get("contact"),
-		Consent:      pf.Get("consent") != "",
-	}
+	f := reportFormOf(pf)
 	if pf.Get("new_captcha") != "" { // "new image" button: same form, new captcha
 		var errs map[string]string
 		if up.sent() {
@@ -167,7 +189,7 @@ func (s *Server) submitReport(c *gin.Context) {
 		return
 	}
 	keep() // stored with the report
-	s.render(c, http.StatusOK, "receipt", view{Title: "receipt.title", Path: "/", Data: receiptData{Code: receipt.Code.String(), PDF: up.pdf()}})
+	s.render(c, http.StatusOK, "receipt", s.receiptView(receiptData{Code: receipt.Code.String(), PDF: up.pdf()}))
 }
 
 // captchaCheck verifies a form's captcha at most once per request:
@@ -183,9 +205,16 @@ type captchaCheck struct {
 func (cc *captchaCheck) solved(pf url.Values) bool {
 	if !cc.done {
 		cc.done = true
-		cc.ok = cc.off || captcha.VerifyString(pf.Get("captcha_id"), pf.Get("captcha_solution"))
+		cc.ok = cc.off || verifyCaptcha(pf)
 	}
 	return cc.ok
+}
+
+// verifyCaptcha checks, and uses up, the captcha of a form. The answer
+// may come in any script's digits and with spaces or dashes: a Persian or
+// Arabic keyboard types ۴۲ or ٤٢ for 42.
+func verifyCaptcha(pf url.Values) bool {
+	return captcha.VerifyString(pf.Get("captcha_id"), i18n.ASCIIDigits(pf.Get("captcha_solution")))
 }
 
 // readMultipart reads the report form (readUploads), each file going

@@ -43,8 +43,6 @@ const partialSuffix = ".partial.html"
 // Clone.
 type pages struct {
 	byLang map[string]map[string]*template.Template
-	// empty are the empty forms, rendered once (prerender.go).
-	empty emptyForms
 }
 
 func loadPages(tr *i18n.Bundle) (*pages, error) {
@@ -88,9 +86,26 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 		// captchaBox is the dot of the "captcha" partial: the captcha's ID,
 		// the form's errors, the hint above and an optional hint below.
-		"captchaBox": func(id string, errs map[string]string, hint, after string) captchaBox {
-			return captchaBox{ID: id, Errors: errs, Hint: hint, After: after}
+		"captchaBox": func(id, answer string, errs map[string]string, hint, after string) captchaBox {
+			return captchaBox{ID: id, Answer: answer, Errors: errs, Hint: hint, After: after}
 		},
+		// tn translates a plural message for count, which it shows as
+		// {{.Count}} in the language's digits: tn "statistics.cases" 3.
+		"tn": func(id string, count int, kv ...any) string {
+			data := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				data[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return tr.Plural(lang, id, count, data)
+		},
+		// ltr isolates a date or code put into a message as left to right
+		// (U+2066 … U+2069, what <bdi dir="ltr"> is in markup), so that
+		// 2026-05-01 reads the same in an Arabic or Persian sentence.
+		"ltr": func(s string) string { return "\u2066" + s + "\u2069" },
+		// num writes a number by the language's CLDR rules: 20.000.
+		"num": func(n int) string { return tr.Number(lang, n) },
+		// year writes a year in the language's digits: 2026, ٢٠٢٦.
+		"year": func(y int) string { return tr.Year(lang, y) },
 		// subgroundsOf picks the sub-grounds of one ground out of a list,
 		// so each ground is shown with its own.
 		"subgroundsOf": func(ground string, subs []string) []string {
@@ -115,7 +130,9 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 // captchaBox is what the "captcha" partial shows.
 type captchaBox struct {
 	ID, Hint, After string
-	Errors          map[string]string
+	// Answer is the answer typed before a language switch.
+	Answer string
+	Errors map[string]string
 }
 
 // view is what every page template gets.
@@ -123,6 +140,12 @@ type view struct {
 	Lang      i18n.Language
 	Languages []i18n.Language
 	Path      string // the path after the language segment, for the switcher
+	// Switch makes the switcher a row of buttons of the page's form, so
+	// that nothing typed is lost (public_languages.go); nil: links.
+	Switch *languageSwitch
+	// Chooser: the language chooser page, which lists the languages
+	// itself instead of a switcher.
+	Chooser bool
 	Title     string // message ID of the page title
 	Office    bool   // office page: office navigation, no language switcher
 	Session   *reporting.OfficeSession
@@ -179,7 +202,9 @@ var (
 // of v filled in.
 func (s *Server) execute(code, page string, v view) ([]byte, error) {
 	v.Lang, _ = i18n.Lookup(code)
-	v.Languages = i18n.Languages
+	if v.Languages == nil {
+		v.Languages = s.site().languages
+	}
 	var buf bytes.Buffer
 	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
 		return nil, fmt.Errorf("render %s: %w", page, err)
@@ -191,7 +216,11 @@ func (s *Server) execute(code, page string, v view) ([]byte, error) {
 // reaches it: only message IDs.
 func (s *Server) errorPage(c *gin.Context, status int, messageID string) {
 	if c.GetString(langKey) == "" { // before the language was known
-		c.Set(langKey, i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.PublicCodes()))
+		lang, ok := i18n.Negotiate(c.GetHeader("Accept-Language"), s.site().codes)
+		if !ok {
+			lang = i18n.Source
+		}
+		c.Set(langKey, lang)
 	}
 	s.render(c, status, "error", view{Title: "error.title", Data: messageID})
 }

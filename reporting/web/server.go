@@ -3,11 +3,13 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dchest/captcha"
@@ -68,6 +70,8 @@ type Server struct {
 	// cannot date a public request.
 	officeLog *slog.Logger
 	publicLog *heldLog
+	// public is what the public side offers (public_languages.go).
+	public atomic.Pointer[publicSite]
 }
 
 // New builds the server and its routes.
@@ -86,7 +90,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
 	hour := newHourHandler(cfg.Logger.Handler())
 	s.officeLog, s.publicLog, s.cfg.Logger = cfg.Logger, hour.held, slog.New(hour)
-	if err := s.prerenderForms(); err != nil {
+	if err := s.loadSite(context.Background()); err != nil {
 		return nil, err
 	}
 
@@ -115,6 +119,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	pub.GET("/", s.reportForm)
 	pub.POST("/report", s.limitBody(MaxReportBody), s.submitReport)
 	pub.GET("/privacy", s.privacy)
+	s.switchRoutes(pub)
 
 	e.GET("/office", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/office/") })
 	off := e.Group("/office", s.officeLanguage, s.crossOrigin, s.limitBody(MaxOfficeBody))
@@ -281,29 +286,14 @@ func (s *Server) crossOrigin(c *gin.Context) {
 
 var crossOriginProtection = http.NewCrossOriginProtection()
 
-// redirectToLanguage sends / to the best public language for the
-// browser's Accept-Language.
-func (s *Server) redirectToLanguage(c *gin.Context) {
-	lang := i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.PublicCodes())
-	c.Header("Vary", "Accept-Language")
-	c.Redirect(http.StatusSeeOther, "/"+lang+"/")
-}
-
-// publicLanguage checks the language segment of a public path.
-func (s *Server) publicLanguage(c *gin.Context) {
-	if _, ok := i18n.Lookup(c.Param("lang")); !ok {
-		c.Abort()
-		s.errorPage(c, http.StatusNotFound, "error.not_found")
-		return
-	}
-	c.Set(langKey, c.Param("lang"))
-	c.Next()
-}
-
 // officeLanguage picks German or English for the office from the
 // browser's Accept-Language.
 func (s *Server) officeLanguage(c *gin.Context) {
-	c.Set(langKey, i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.OfficeLanguages))
+	lang, ok := i18n.Negotiate(c.GetHeader("Accept-Language"), i18n.OfficeLanguages)
+	if !ok {
+		lang = i18n.Source
+	}
+	c.Set(langKey, lang)
 	c.Next()
 }
 

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"strconv"
-
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
@@ -50,6 +48,23 @@ const (
 // statsViews translates the tables; public pages use the public labels.
 func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) []statsTableView {
 	t := func(id string, data map[string]any) string { return s.tr.T(lang, id, data) }
+	// Counts and shares in the page language's CLDR format: 1.234 and
+	// 12,5 % in German, ١٬٢٣٤ in Arabic; "<5" and "x" stay as they are.
+	cell := func(c reporting.Cell) string {
+		switch {
+		case c.Secondary:
+			return "x"
+		case c.Suppressed:
+			return "<" + s.tr.Number(lang, st.K)
+		}
+		return s.tr.Number(lang, c.Count)
+	}
+	share := func(c reporting.Cell) string {
+		if c.Suppressed || c.Secondary {
+			return "–"
+		}
+		return s.tr.Percent(lang, c.Share)
+	}
 	label := func(dim, code string) string {
 		switch {
 		case dim == "year":
@@ -66,25 +81,25 @@ func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) [
 	var out []statsTableView
 	for _, tb := range st.Tables {
 		v := statsTableView{ID: tb.ID, Title: t(prefix+tb.ID, nil), PerCase: tb.PerCase,
-			Total: reporting.CellText(tb.Total, st.K)}
+			Total: cell(tb.Total)}
 		for _, col := range tb.Cols {
 			v.Cols = append(v.Cols, label(tb.ColDim, col))
 		}
 		for _, c := range tb.ColTotals {
-			v.Totals = append(v.Totals, reporting.CellText(c, st.K))
+			v.Totals = append(v.Totals, cell(c))
 		}
 		maxN := 1
 		for i, code := range tb.Rows {
 			r := statsRowView{Label: label(tb.RowDim, code)}
 			for _, c := range tb.Cells[i] {
-				r.Cells = append(r.Cells, reporting.CellText(c, st.K))
+				r.Cells = append(r.Cells, cell(c))
 				if tb.ColDim == "" {
-					r.Shares = append(r.Shares, shareText(c))
+					r.Shares = append(r.Shares, share(c))
 					maxN = max(maxN, c.Count)
 				}
 			}
 			if tb.ColDim != "" {
-				r.Total = reporting.CellText(tb.RowTotals[i], st.K)
+				r.Total = cell(tb.RowTotals[i])
 			}
 			v.Rows = append(v.Rows, r)
 		}
@@ -106,11 +121,4 @@ func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) [
 		out = append(out, v)
 	}
 	return out
-}
-
-func shareText(c reporting.Cell) string {
-	if c.Suppressed {
-		return "–"
-	}
-	return strconv.FormatFloat(c.Share, 'f', 1, 64) + " %"
 }

@@ -1,0 +1,59 @@
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// settingLanguagesOff lists, as a JSON array of codes, the public
+// languages an admin has switched off. The list of those off, not of
+// those on, so that a language added in a later version is offered
+// until someone decides otherwise.
+//
+// Not MACed like the security settings: a database writer who switches
+// a language off hides a page, which the office sees at once, and can do
+// far worse than that anyway.
+const settingLanguagesOff = "public_languages_off"
+
+// PublicLanguagesOff returns the codes of the public languages switched
+// off; none before anyone chose.
+func (o *Office) PublicLanguagesOff(ctx context.Context) ([]string, error) {
+	raw, err := o.store.Setting(ctx, settingLanguagesOff)
+	if ErrorCode(err) == ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("public languages: %w", err)
+	}
+	var off []string
+	if err := json.Unmarshal(raw, &off); err != nil {
+		return nil, fmt.Errorf("public languages: %w", err)
+	}
+	return off, nil
+}
+
+// SetPublicLanguages stores which of the known public languages are
+// offered (admins only) and returns the codes now switched off. At least
+// one stays on: a reporting service with no language is no service.
+func (o *Office) SetPublicLanguages(ctx context.Context, s *OfficeSession, known, on []string) ([]string, error) {
+	if s.User.Role != RoleAdmin {
+		return nil, Errorf(ENotFound, "error.not_found")
+	}
+	off := []string{}
+	for _, code := range known {
+		if !slices.Contains(on, code) {
+			off = append(off, code)
+		}
+	}
+	if len(off) == len(known) {
+		return nil, fieldErrors{"languages": "languages.error.none"}.err()
+	}
+	raw, _ := json.Marshal(off)
+	if err := o.store.PutSetting(ctx, settingLanguagesOff, raw); err != nil {
+		return nil, fmt.Errorf("public languages: %w", err)
+	}
+	return off, o.audit(ctx, s, AuditSettings, "", "languages_off="+strings.Join(off, ","))
+}
