@@ -68,8 +68,11 @@ var Languages = []Language{
 	{Code: "ls", Name: "Leichte Sprache", html: "de", tag: language.German, format: language.German},
 	lang("en", "English", false, "en", "en"),
 	lang("tr", "Türkçe", false, "tr", "tr"),
-	lang("ar", "العربية", true, "ar", "ar"),
-	lang("fa", "فارسی / دری", true, "fa", "fa"),
+	// Arabic and Persian pages write Latin digits, as the captcha picture
+	// and the receipt code do: one kind of digit on the page (CLDR's
+	// numbering-system extension; typed Arabic-Indic digits are accepted).
+	lang("ar", "العربية", true, "ar", "ar-u-nu-latn"),
+	lang("fa", "فارسی / دری", true, "fa", "fa-u-nu-latn"),
 	lang("ku", "Kurdî (Kurmancî)", false, "ku", "ku"),
 	lang("ru", "Русский", false, "ru", "ru"),
 	lang("uk", "Українська", false, "uk", "uk"),
@@ -180,7 +183,7 @@ func (b *Bundle) localize(lang string, lc *goi18n.LocalizeConfig) string {
 }
 
 // Number formats n by the CLDR rules of lang: 20.000 in German, 20,000 in
-// English, ٢٠٬٠٠٠ in Arabic.
+// English and Arabic.
 func (b *Bundle) Number(lang string, n int) string {
 	return message.NewPrinter(b.format(lang)).Sprint(number.Decimal(n))
 }

@@ -104,7 +104,7 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		"ltr": func(s string) string { return "\u2066" + s + "\u2069" },
 		// num writes a number by the language's CLDR rules: 20.000.
 		"num": func(n int) string { return tr.Number(lang, n) },
-		// year writes a year in the language's digits: 2026, ٢٠٢٦.
+		// year writes a year without a thousands separator.
 		"year": func(y int) string { return tr.Year(lang, y) },
 		// subgroundsOf picks the sub-grounds of one ground out of a list,
 		// so each ground is shown with its own.

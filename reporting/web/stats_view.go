@@ -49,7 +49,7 @@ const (
 func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) []statsTableView {
 	t := func(id string, data map[string]any) string { return s.tr.T(lang, id, data) }
 	// Counts and shares in the page language's CLDR format: 1.234 and
-	// 12,5 % in German, ١٬٢٣٤ in Arabic; "<5" and "x" stay as they are.
+	// 12,5 % in German, %12,5 in Turkish; "<5" and "x" stay as they are.
 	cell := func(c reporting.Cell) string {
 		switch {
 		case c.Secondary:
