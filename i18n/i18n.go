@@ -342,3 +342,17 @@ func messages(fsys fs.FS, file, lang string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// Status returns how far the public messages of a language can be
+// trusted, as the first line of its public message file says: "source",
+// "draft, …" or "reviewed by …". The office shows it next to each
+// language, so an admin decides with the facts.
+func Status(code string) string {
+	b, err := fs.ReadFile(locales, "locales/"+PublicFile+"."+code+".toml")
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	status, _ := strings.CutPrefix(first, "# Status: ")
+	return strings.TrimSpace(status)
+}

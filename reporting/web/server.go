@@ -145,6 +145,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	s.statisticsRoutes(pub, auth, admin)
 	s.notificationRoutes(auth, admin)
 	s.retentionRoutes(admin)
+	s.languageRoutes(admin)
 
 	s.engine = e
 	return s, nil
