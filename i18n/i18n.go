@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -355,4 +356,27 @@ func Status(code string) string {
 	first, _, _ := strings.Cut(string(b), "\n")
 	status, _ := strings.CutPrefix(first, "# Status: ")
 	return strings.TrimSpace(status)
+}
+
+// PublicMessages returns every public message of a language by ID (the
+// "other" form of plural ones), from the public file and each feature's
+// public-* file: what a test compares pages against.
+func PublicMessages(code string) (map[string]string, error) {
+	names, err := fs.Glob(locales, "locales/*."+code+".toml")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		stem := strings.TrimSuffix(path.Base(n), "."+code+".toml")
+		if !IsPublicArea(stem) {
+			continue
+		}
+		msgs, err := messages(locales, stem, code)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, msgs)
+	}
+	return out, nil
 }

@@ -85,6 +85,20 @@ func (s *Server) publicLanguage(c *gin.Context) {
 	c.Next()
 }
 
+// pathLanguage is the language of a page no route took: the path's
+// language when it has an offered one (/fa/no-such-page), else the
+// browser's, else German.
+func (s *Server) pathLanguage(c *gin.Context) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(c.Request.URL.Path, "/"), "/")
+	if s.site().offers(first) {
+		return first
+	}
+	if lang, ok := i18n.Negotiate(c.GetHeader("Accept-Language"), s.site().codes); ok {
+		return lang
+	}
+	return i18n.Source
+}
+
 // languageSwitch makes the language switcher of a page with a form a row
 // of submit buttons of that form, so that a change of language sends what
 // was typed and gets the same page back in the other language, without

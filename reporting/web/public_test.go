@@ -372,41 +372,6 @@ func TestPagesLoadNothingFromThirdParties(t *testing.T) {
 	}
 }
 
-// / sends the browser to its language; each language page has the right
-// lang and direction, and the switcher links every language.
-func TestLanguages(t *testing.T) {
-	e := newEnv(t, options{})
-	for accept, want := range map[string]string{"ar-EG,ar;q=0.9": "/ar/", "tr": "/tr/", "en-GB": "/en/", "ro-RO": "/de/", "": "/de/"} {
-		req, _ := http.NewRequest("GET", e.URL+"/", nil)
-		req.Header.Set("Accept-Language", accept)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readBody(t, resp)
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
-			t.Errorf("Accept-Language %q: %d → %q, want %s", accept, resp.StatusCode, resp.Header.Get("Location"), want)
-		}
-	}
-	for lang, dir := range map[string]string{"de": "ltr", "en": "ltr", "tr": "ltr", "ar": "rtl"} {
-		resp, body := get(t, e.URL+"/"+lang+"/")
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<html lang="`+lang+`" dir="`+dir+`">`) {
-			t.Errorf("/%s/: status %d, wrong lang or dir", lang, resp.StatusCode)
-		}
-		for _, other := range []string{"de", "en", "tr", "ar"} {
-			if !strings.Contains(body, `href="/`+other+`/"`) {
-				t.Errorf("/%s/ has no switcher link to %s", lang, other)
-			}
-		}
-	}
-	if resp, _ := get(t, e.URL+"/fr/"); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("/fr/: status %d, want 404", resp.StatusCode)
-	}
-	if resp, _ := get(t, e.URL+"/ar"); resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/ar/" {
-		t.Errorf("/ar: status %d to %q, want 301 to /ar/", resp.StatusCode, resp.Header.Get("Location"))
-	}
-}
-
 // The captcha picture and its audio are served for a live captcha only.
 func TestCaptchaMedia(t *testing.T) {
 	e := newEnv(t, options{})

@@ -216,11 +216,7 @@ func (s *Server) execute(code, page string, v view) ([]byte, error) {
 // reaches it: only message IDs.
 func (s *Server) errorPage(c *gin.Context, status int, messageID string) {
 	if c.GetString(langKey) == "" { // before the language was known
-		lang, ok := i18n.Negotiate(c.GetHeader("Accept-Language"), s.site().codes)
-		if !ok {
-			lang = i18n.Source
-		}
-		c.Set(langKey, lang)
+		c.Set(langKey, s.pathLanguage(c))
 	}
 	s.render(c, status, "error", view{Title: "error.title", Data: messageID})
 }

@@ -90,7 +90,7 @@ func TestStatisticsOfficePages(t *testing.T) {
 	if !strings.Contains(svg, "<title>Balkendiagramm: Merkmale</title>") || strings.Contains(svg, "style=") || !strings.Contains(svg, "<rect") {
 		t.Errorf("chart without title or bars, or with a style attribute:\n%s", svg)
 	}
-	for _, want := range []string{"<th scope=\"row\">Rassismus, Antisemitismus, (zugeschriebene) ethnische Herkunft</th><td>6</td><td>100.0 %</td>",
+	for _, want := range []string{"<th scope=\"row\">Rassismus, Antisemitismus, (zugeschriebene) ethnische Herkunft</th><td>6</td><td>100,0\u00a0%</td>",
 		"<th scope=\"row\">Geschlecht</th><td>5</td>", "Ein Fall kann mehrfach zählen"} {
 		if !strings.Contains(ground, want) {
 			t.Errorf("ground table lacks %q:\n%s", want, ground)
