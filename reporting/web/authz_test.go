@@ -82,6 +82,8 @@ var officeRoutes = map[string]access{
 	"POST /office/notifications/send":               adminOnly,
 	"GET /office/settings/retention":                adminOnly,
 	"POST /office/settings/retention":               adminOnly,
+	"GET /office/settings/languages":                adminOnly,
+	"POST /office/settings/languages":               adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected
