@@ -412,7 +412,7 @@ func TestCaptchaMedia(t *testing.T) {
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
-	for ext, ctype := range map[string]string{".png": "image/png", ".wav": "audio/x-wav"} {
+	for ext, ctype := range map[string]string{".png": "image/png", ".wav": "audio/wav"} {
 		resp, body := get(t, e.URL+"/captcha/"+id+ext)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != ctype || len(body) < 1000 {
 			t.Errorf("%s: status %d, type %q, %d bytes", ext, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))

@@ -87,9 +87,10 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		"label": func(kind, code string) string { return t(kind + "." + code) },
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 		// captchaBox is the dot of the "captcha" partial: the captcha's ID,
-		// the form's errors, the hint above and an optional hint below.
-		"captchaBox": func(id string, errs map[string]string, hint, after string) captchaBox {
-			return captchaBox{ID: id, Errors: errs, Hint: hint, After: after}
+		// the page's language (for the audio), the form's errors, the hint
+		// above and an optional hint below.
+		"captchaBox": func(id, lang string, errs map[string]string, hint, after string) captchaBox {
+			return captchaBox{ID: id, Lang: lang, Errors: errs, Hint: hint, After: after}
 		},
 		// subgroundsOf picks the sub-grounds of one ground out of a list,
 		// so each ground is shown with its own.
@@ -115,6 +116,7 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 // captchaBox is what the "captcha" partial shows.
 type captchaBox struct {
 	ID, Hint, After string
+	Lang            string // the page's language code, which the audio speaks
 	Errors          map[string]string
 }
 
