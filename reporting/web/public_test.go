@@ -209,7 +209,7 @@ func TestPublicResponsesSetNoCookie(t *testing.T) {
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	id := captchaID(t, page)
-	for _, u := range []string{"/", "/de/", "/ar/", "/en/privacy", "/captcha/" + id + ".png", "/captcha/" + id + ".wav",
+	for _, u := range []string{"/", "/de/", "/ar/", "/en/privacy", "/captcha/" + id + ".png", "/captcha/" + id + ".wav", "/captcha/" + id + ".de.wav",
 		"/static/style.css", "/healthz", "/nowhere", "/xx/"} {
 		resp, _ := get(t, e.URL+u)
 		if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {

@@ -61,7 +61,7 @@ func Speaks(lang string) string {
 }
 
 // Mixer makes audio captchas. Its key is secret and lives as long as the
-// process; see NewMixer.
+// process (see seed). A Mixer is safe for concurrent use.
 type Mixer struct {
 	key [32]byte
 	// plain switches noise, speed and volume changes off and makes the
