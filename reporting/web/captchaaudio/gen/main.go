@@ -41,8 +41,9 @@ var sets = []set{
 	{name: "tr", voice: "tr"},
 	{name: "ar", voice: "ar"},
 	{name: "fa", voice: "fa"},
-	// Kurmancî: espeak-ng reads "8" as "heyşt"; the standard word is heşt.
-	{name: "ku", voice: "ku", words: [10]string{8: "heşt"}},
+	// Kurmancî: espeak-ng reads "4" as "car" (voiced, /dʒ/) and "8" as
+	// "heyşt"; the words are çar and heşt.
+	{name: "ku", voice: "ku", words: [10]string{4: "çar", 8: "heşt"}},
 	{name: "uk", voice: "uk"},
 	{name: "ro", voice: "ro"},
 	{name: "bg", voice: "bg"},
