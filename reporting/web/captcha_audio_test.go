@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting/web/captchaaudio"
 )
 
 var audioSrcPattern = regexp.MustCompile(`<audio controls preload="none" src="([^"]+)"`)
@@ -77,6 +78,20 @@ func TestCaptchaAudioLanguages(t *testing.T) {
 	for _, name := range []string{id + ".xx.wav", id + ".voices.wav", id + "..wav", id + ".de.png", "unknown.de.wav", id + ".de.de.wav"} {
 		if resp, _ := get(t, e.URL+"/captcha/"+name); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("/captcha/%s: status %d, want 404", name, resp.StatusCode)
+		}
+	}
+}
+
+// Every public language has digits of its own to listen to: a language
+// added without a voice set would get English audio under its own name.
+func TestEveryPublicLanguageHasItsOwnAudio(t *testing.T) {
+	for _, l := range i18n.Languages {
+		want := l.Code
+		if l.Code == "ls" { // Leichte Sprache is German
+			want = "de"
+		}
+		if got := captchaaudio.Speaks(l.Code); got != want {
+			t.Errorf("captcha audio for %s speaks %s", l.Code, got)
 		}
 	}
 }

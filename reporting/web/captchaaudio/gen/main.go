@@ -33,9 +33,9 @@ type set struct {
 	words       [10]string
 }
 
-// sets are the voice sets. Each was listened to through espeak-ng -x (its
-// phonemes): the numerals are read as the digit words of the language,
-// except where a word is given.
+// sets are the voice sets. Each was checked through espeak-ng -x (the
+// phonemes it speaks), not by a native speaker's ear: the numerals are
+// read as the digit words of the language, except where a word is given.
 var sets = []set{
 	{name: "de", voice: "de"},
 	{name: "tr", voice: "tr"},
