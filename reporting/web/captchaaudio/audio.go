@@ -10,6 +10,13 @@
 // (Kurmancî), uk, ro, bg, sr, pl, and rom: Romani number words (nula, jek,
 // duj, trin, štar, pandž, šov, efta, ohto, inja, in Serbian Latin letters)
 // read by the Serbian espeak-ng voice, as Romani has no voice of its own.
+//
+// The sounds are regenerated, byte for byte the same with the same
+// espeak-ng, by
+//
+//	go generate ./reporting/web/captchaaudio
+//
+// which needs espeak-ng (Debian: apt-get install espeak-ng).
 package captchaaudio
 
 //go:generate go run ./gen
@@ -92,7 +99,7 @@ func (m *Mixer) Write(w io.Writer, lang, id string, digits []byte) error {
 		}
 		return nil
 	}
-	if _, err := w.Write(wav(m.mix(voice, id, digits))); err != nil {
+	if _, err := w.Write(m.mix(voice, id, digits)); err != nil {
 		return fmt.Errorf("captcha audio %s: %w", voice, err)
 	}
 	return nil
@@ -127,8 +134,7 @@ var beep = func() []float32 {
 	return b
 }()
 
-// mix builds the PCM samples (8-bit unsigned) of one captcha from the
-// digit sounds of voice.
+// mix builds the WAV file of one captcha from the digit sounds of voice.
 func (m *Mixer) mix(voice, id string, digits []byte) []byte {
 	sounds := sets[voice]
 	r := mrand.New(mrand.NewChaCha8(m.seed(voice, id, digits)))
@@ -137,22 +143,25 @@ func (m *Mixer) mix(voice, id string, digits []byte) []byte {
 	// Each digit at its own speed (and so pitch) and volume, after a gap
 	// of random length: a recogniser cannot rely on one template or on
 	// where a digit starts.
-	spoken := make([][]float32, len(digits))
-	gaps := make([]int, len(digits)+1) // before each digit and after the last
-	for i, d := range digits {
-		if m.plain {
-			spoken[i], gaps[i] = sounds[d], rate/2
-			continue
-		}
-		spoken[i] = scaled(sounds[d], between(0.85, 1.2), between(0.8, 1.15))
-		gaps[i] = int(between(0.6, 1.4) * rate)
+	type take struct {
+		gap           int // samples of background before the digit
+		speed, level  float64
+		sound         []float32
+		length, start int
 	}
-	gaps[len(digits)] = rate / 2
+	takes := make([]take, len(digits))
 	n := 0
-	for i, s := range spoken {
-		n += gaps[i] + len(s)
+	for i, d := range digits {
+		t := take{gap: rate / 2, speed: 1, level: 1, sound: sounds[d]}
+		if !m.plain {
+			t.gap, t.speed, t.level = int(between(0.6, 1.4)*rate), between(0.85, 1.2), between(0.8, 1.15)
+		}
+		t.length = scaledLen(len(t.sound), t.speed)
+		t.start = n + t.gap
+		n = t.start + t.length
+		takes[i] = t
 	}
-	n += gaps[len(digits)]
+	n += rate / 2
 
 	body := make([]float32, n)
 	if !m.plain {
@@ -164,56 +173,45 @@ func (m *Mixer) mix(voice, id string, digits []byte) []byte {
 			body[i] = float32(between(-3, 3))
 		}
 		for range n * 6 / rate {
-			s := sounds[r.IntN(10)]
-			s = scaled(reversed(s), between(0.8, 1.4), between(0.25, 0.4))
-			if len(s) >= n {
-				continue
+			s, speed, level := sounds[r.IntN(10)], between(0.8, 1.4), between(0.25, 0.4)
+			if l := scaledLen(len(s), speed); l < n {
+				addScaled(body[r.IntN(n-l):], s, speed, level, true)
 			}
-			add(body[r.IntN(n-len(s)):], s)
 		}
 	}
-	pos := 0
-	for i, s := range spoken {
-		pos += gaps[i]
-		add(body[pos:], s)
-		pos += len(s)
+	for _, t := range takes {
+		addScaled(body[t.start:], t.sound, t.speed, t.level, false)
 	}
 
-	out := make([]byte, 0, 2*len(beep)+rate/5+n)
+	pcm := 2*len(beep) + rate/5 + n
+	out := wavHeader(make([]byte, 0, 44+pcm+1), pcm)
 	out = appendPCM(out, beep)
 	out = appendPCM(out, make([]float32, rate/5))
 	out = appendPCM(out, body)
-	return appendPCM(out, beep)
+	out = appendPCM(out, beep)
+	if pcm%2 == 1 {
+		out = append(out, 128) // RIFF chunks are padded to even length
+	}
+	return out
 }
 
-// scaled returns s played at speed (above 1: faster and higher) and with
-// its volume multiplied by level, by linear interpolation.
-func scaled(s []float32, speed, level float64) []float32 {
-	out := make([]float32, int(float64(len(s)-1)/speed)+1)
-	for i := range out {
+// scaledLen is the length of a sound of n samples played at speed.
+func scaledLen(n int, speed float64) int { return int(float64(n-1)/speed) + 1 }
+
+// addScaled mixes s into dst, played at speed (above 1: faster and
+// higher) by linear interpolation, with its volume multiplied by level,
+// and backwards with reverse. dst must hold scaledLen(len(s), speed)
+// samples. At speed 1 and level 1 the samples go in unchanged.
+func addScaled(dst, s []float32, speed, level float64, reverse bool) {
+	last := len(s) - 1
+	for i := range scaledLen(len(s), speed) {
 		t := float64(i) * speed
 		k := int(t)
-		v := float64(s[k])
-		if k+1 < len(s) {
-			v += (t - float64(k)) * float64(s[k+1]-s[k])
+		a, b := s[k], s[min(k+1, last)]
+		if reverse {
+			a, b = s[last-k], s[max(last-k-1, 0)]
 		}
-		out[i] = float32(v * level)
-	}
-	return out
-}
-
-func reversed(s []float32) []float32 {
-	out := make([]float32, len(s))
-	for i, v := range s {
-		out[len(s)-1-i] = v
-	}
-	return out
-}
-
-// add mixes src into dst, which must be at least as long.
-func add(dst, src []float32) {
-	for i, v := range src {
-		dst[i] += v
+		dst[i] += float32((float64(a) + (t-float64(k))*float64(b-a)) * level)
 	}
 }
 
@@ -225,12 +223,11 @@ func appendPCM(b []byte, x []float32) []byte {
 	return b
 }
 
-// wav wraps 8 kHz 8-bit unsigned mono samples in a WAV file.
-func wav(pcm []byte) []byte {
+// wavHeader appends the 44-byte header of a WAV file of n 8 kHz 8-bit
+// unsigned mono samples to b.
+func wavHeader(b []byte, n int) []byte {
 	le := binary.LittleEndian
-	pad := len(pcm) % 2 // RIFF chunks are padded to even length
-	b := make([]byte, 0, 44+len(pcm)+pad)
-	b = le.AppendUint32(append(b, "RIFF"...), uint32(36+len(pcm)+pad))
+	b = le.AppendUint32(append(b, "RIFF"...), uint32(36+n+n%2))
 	b = append(b, "WAVEfmt "...)
 	b = le.AppendUint32(b, 16)   // fmt chunk size
 	b = le.AppendUint16(b, 1)    // PCM
@@ -239,12 +236,7 @@ func wav(pcm []byte) []byte {
 	b = le.AppendUint32(b, rate) // bytes a second
 	b = le.AppendUint16(b, 1)    // bytes a sample
 	b = le.AppendUint16(b, 8)    // bits a sample
-	b = le.AppendUint32(append(b, "data"...), uint32(len(pcm)))
-	b = append(b, pcm...)
-	if pad == 1 {
-		b = append(b, 128)
-	}
-	return b
+	return le.AppendUint32(append(b, "data"...), uint32(n))
 }
 
 // loadSets reads voices/<set>/<digit>.wav. A missing or malformed file is
