@@ -19,7 +19,7 @@ import (
 var (
 	fuReceiptPattern = regexp.MustCompile(`id="receipt" class="receipt"[^>]*>([0-9 ]+)</p>`)
 	fuTokenPattern   = regexp.MustCompile(`name="token" value="([^"]+)"`)
-	fuCaptchaParts   = regexp.MustCompile(`/captcha/[^".]+\.(png|wav)|name="captcha_id" value="[^"]+"`)
+	fuCaptchaParts   = regexp.MustCompile(`/captcha/[^".]+(\.[a-z]+)?\.(png|wav)|name="captcha_id" value="[^"]+"`)
 )
 
 // fuSubmit submits a report and returns its receipt as shown.

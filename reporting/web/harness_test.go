@@ -21,6 +21,7 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
+	"github.com/planb-ruhr/meldestelle/reporting/web/captchaaudio"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
@@ -68,6 +69,10 @@ type env struct {
 
 	SetupToken string              // with options.fresh: the one-time setup token
 	Notifier   *reporting.Notifier // with options.notifier
+
+	// Audio is the server's captcha audio mixer, so a test can rebuild
+	// what the server speaks.
+	Audio *captchaaudio.Mixer
 }
 
 // testClock is a clock the test moves by hand.
@@ -146,7 +151,8 @@ func newEnv(t testing.TB, opts options) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
-	cfg := web.Config{CaptchaOff: opts.captchaOff, Captchas: captchas, Logger: logger, Now: opts.now}
+	e.Audio = captchaaudio.NewMixer()
+	cfg := web.Config{CaptchaOff: opts.captchaOff, Captchas: captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.now}
 	if opts.notifier != nil {
 		e.Notifier = opts.notifier(db, logger)
 		intake.NotifyWith(e.Notifier)

@@ -13,6 +13,7 @@ import (
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
 
+	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/static"
 )
 
@@ -27,13 +28,26 @@ const captchaWidth, captchaHeight = 240, 80
 // requests cost a goroutine each, no CPU.
 var captchaSlots = make(chan struct{}, max(1, runtime.NumCPU()-1))
 
-// captcha serves /captcha/{id}.png and /captcha/{id}.wav. The audio is in
-// English: dchest/captcha speaks only en, ja, ru, zh and pt, and digits in
-// English are the most widely understood of those.
+// captcha serves /captcha/{id}.png, /captcha/{id}.{lang}.wav (the digits
+// spoken in the language of the page, package captchaaudio) and
+// /captcha/{id}.wav (English, for links from before the languages). gin
+// allows one parameter here, so the language is parsed out of the name.
 func (s *Server) captcha(c *gin.Context) {
 	file := c.Param("file")
 	ext := path.Ext(file)
 	id := strings.TrimSuffix(file, ext)
+	audioLang := "en"
+	if ext == ".wav" {
+		if l := path.Ext(id); l != "" {
+			id, audioLang = strings.TrimSuffix(id, l), l[1:]
+			// Only the page languages: any other name is as unknown as
+			// an unknown id, not English under another name.
+			if _, ok := i18n.Lookup(audioLang); !ok {
+				s.errorPage(c, http.StatusNotFound, "error.not_found")
+				return
+			}
+		}
+	}
 	select {
 	case captchaSlots <- struct{}{}:
 		defer func() { <-captchaSlots }()
@@ -48,8 +62,8 @@ func (s *Server) captcha(c *gin.Context) {
 		c.Header("Content-Type", "image/png")
 		err = s.writeCaptchaImage(&buf, id)
 	case ".wav":
-		c.Header("Content-Type", "audio/x-wav")
-		err = captcha.WriteAudio(&buf, id, "en")
+		c.Header("Content-Type", "audio/wav")
+		err = s.writeCaptchaAudio(&buf, audioLang, id)
 	default:
 		err = captcha.ErrNotFound
 	}
@@ -59,6 +73,21 @@ func (s *Server) captcha(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, c.Writer.Header().Get("Content-Type"), buf.Bytes())
+}
+
+// writeCaptchaAudio speaks the digits of captcha id in lang into w,
+// reading them from the configured store without clearing them (listening
+// is not answering). Without a configured store only dchest's own path is
+// left, which speaks English.
+func (s *Server) writeCaptchaAudio(w io.Writer, lang, id string) error {
+	if s.cfg.Captchas == nil {
+		return captcha.WriteAudio(w, id, "en")
+	}
+	digits := s.cfg.Captchas.Get(id, false)
+	if digits == nil {
+		return captcha.ErrNotFound
+	}
+	return s.cfg.CaptchaAudio.Write(w, lang, id, digits)
 }
 
 // captchaPNG encodes captcha pictures with pooled buffers: png.Encode

@@ -209,7 +209,7 @@ func TestPublicResponsesSetNoCookie(t *testing.T) {
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	id := captchaID(t, page)
-	for _, u := range []string{"/", "/de/", "/ar/", "/en/privacy", "/captcha/" + id + ".png", "/captcha/" + id + ".wav",
+	for _, u := range []string{"/", "/de/", "/ar/", "/en/privacy", "/captcha/" + id + ".png", "/captcha/" + id + ".wav", "/captcha/" + id + ".de.wav",
 		"/static/style.css", "/healthz", "/nowhere", "/xx/"} {
 		resp, _ := get(t, e.URL+u)
 		if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
@@ -377,7 +377,7 @@ func TestCaptchaMedia(t *testing.T) {
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
-	for ext, ctype := range map[string]string{".png": "image/png", ".wav": "audio/x-wav"} {
+	for ext, ctype := range map[string]string{".png": "image/png", ".wav": "audio/wav"} {
 		resp, body := get(t, e.URL+"/captcha/"+id+ext)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != ctype || len(body) < 1000 {
 			t.Errorf("%s: status %d, type %q, %d bytes", ext, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))

@@ -85,9 +85,11 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		"label": func(kind, code string) string { return t(kind + "." + code) },
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 		// captchaBox is the dot of the "captcha" partial: the captcha's ID,
-		// the form's errors, the hint above and an optional hint below.
-		"captchaBox": func(id, answer string, errs map[string]string, hint, after string) captchaBox {
-			return captchaBox{ID: id, Answer: answer, Errors: errs, Hint: hint, After: after}
+		// the page's language (for the audio), the answer typed before a
+		// language switch, the form's errors, the hint above and an
+		// optional hint below.
+		"captchaBox": func(id, lang, answer string, errs map[string]string, hint, after string) captchaBox {
+			return captchaBox{ID: id, Lang: lang, Answer: answer, Errors: errs, Hint: hint, After: after}
 		},
 		// tn translates a plural message for count, which it shows as
 		// {{.Count}} in the language's digits: tn "statistics.cases" 3.
@@ -130,6 +132,7 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 // captchaBox is what the "captcha" partial shows.
 type captchaBox struct {
 	ID, Hint, After string
+	Lang            string // the page's language: the audio speaks it
 	// Answer is the answer typed before a language switch.
 	Answer string
 	Errors map[string]string
@@ -146,9 +149,9 @@ type view struct {
 	// Chooser: the language chooser page, which lists the languages
 	// itself instead of a switcher.
 	Chooser bool
-	Title     string // message ID of the page title
-	Office    bool   // office page: office navigation, no language switcher
-	Session   *reporting.OfficeSession
+	Title   string // message ID of the page title
+	Office  bool   // office page: office navigation, no language switcher
+	Session *reporting.OfficeSession
 	// Integrity lists the integrity failures since start (reporting.Anchor),
 	// shown to admins on every office page until the process restarts.
 	Integrity []string

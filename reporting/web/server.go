@@ -17,6 +17,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/web/captchaaudio"
 )
 
 // Body limits. MaxBytesReader, not gin's MaxMultipartMemory, because the
@@ -40,6 +41,9 @@ type Config struct {
 	// the captcha pictures read their digits; nil: dchest's own drawing
 	// path, which reads the store itself but encodes less thriftily.
 	Captchas captcha.Store
+	// CaptchaAudio speaks the captcha digits (with Captchas set); nil: a
+	// new mixer with a random key.
+	CaptchaAudio *captchaaudio.Mixer
 	// TrustedProxies are the proxies whose X-Forwarded-* headers gin may
 	// believe; none by default. Public handlers never read the client
 	// address either way.
@@ -81,6 +85,9 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.CaptchaAudio == nil {
+		cfg.CaptchaAudio = captchaaudio.NewMixer()
 	}
 	pages, err := loadPages(tr)
 	if err != nil {
