@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,11 +39,19 @@ func pageNames() ([]string, error) {
 const partialSuffix = ".partial.html"
 
 // pages holds one parsed template set per language and page. Each
-// language's set has its own "t" function bound at start-up, so two
-// requests in two languages can never mix, and no request pays for a
-// Clone.
+// language's set has its own "t" function bound, so two requests in two
+// languages can never mix, and no request pays for a Clone.
+//
+// Every page is parsed in German at start, so a broken template stops the
+// start; the other languages' sets are parsed on first use. Parsing all
+// of them up front would hold every office page in fourteen languages
+// that the office never shows, some 60 MB (issue 10).
 type pages struct {
-	byLang map[string]map[string]*template.Template
+	tr       *i18n.Bundle
+	names    []string
+	partials []string
+	mu       sync.Mutex
+	byLang   map[string]map[string]*template.Template
 }
 
 func loadPages(tr *i18n.Bundle) (*pages, error) {
@@ -54,18 +63,35 @@ func loadPages(tr *i18n.Bundle) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{byLang: map[string]map[string]*template.Template{}}
-	for _, l := range i18n.Languages {
-		p.byLang[l.Code] = map[string]*template.Template{}
-		for _, name := range names {
-			t, err := template.New(name).Funcs(funcs(tr, l.Code)).ParseFS(templates.FS, append([]string{"layout.html", name + ".html"}, partials...)...)
-			if err != nil {
-				return nil, fmt.Errorf("web: template %s: %w", name, err)
-			}
-			p.byLang[l.Code][name] = t
+	p := &pages{tr: tr, names: names, partials: partials, byLang: map[string]map[string]*template.Template{}}
+	for _, name := range names {
+		if _, err := p.get(i18n.Source, name); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// get returns the template set of a page in a language, parsing it on
+// first use.
+func (p *pages) get(lang, name string) (*template.Template, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.byLang[lang][name]; t != nil {
+		return t, nil
+	}
+	if !slices.Contains(p.names, name) {
+		return nil, fmt.Errorf("web: no template %s", name)
+	}
+	t, err := template.New(name).Funcs(funcs(p.tr, lang)).ParseFS(templates.FS, append([]string{"layout.html", name + ".html"}, p.partials...)...)
+	if err != nil {
+		return nil, fmt.Errorf("web: template %s: %w", name, err)
+	}
+	if p.byLang[lang] == nil {
+		p.byLang[lang] = map[string]*template.Template{}
+	}
+	p.byLang[lang][name] = t
+	return t, nil
 }
 
 func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
@@ -209,7 +235,11 @@ func (s *Server) execute(code, page string, v view) ([]byte, error) {
 		v.Languages = s.site().languages
 	}
 	var buf bytes.Buffer
-	if err := s.pages.byLang[code][page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	t, err := s.pages.get(code, page)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return nil, fmt.Errorf("render %s: %w", page, err)
 	}
 	return buf.Bytes(), nil
