@@ -130,6 +130,14 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		// (U+2066 … U+2069, what <bdi dir="ltr"> is in markup), so that
 		// 2026-05-01 reads the same in an Arabic or Persian sentence.
 		"ltr": func(s string) string { return "\u2066" + s + "\u2069" },
+		// htmlLang is the HTML lang attribute for a language code: a
+		// report written on the Leichte Sprache page is German.
+		"htmlLang": func(code string) string {
+			if l, ok := i18n.Lookup(code); ok {
+				return l.HTMLLang()
+			}
+			return code
+		},
 		// num writes a number by the language's CLDR rules: 20.000.
 		"num": func(n int) string { return tr.Number(lang, n) },
 		// year writes a year without a thousands separator.
