@@ -325,3 +325,14 @@ func TestDigitsOfAnyScript(t *testing.T) {
 		}
 	}
 }
+
+// Numbers on a page follow the page's language (CLDR): 20.000 in German,
+// 20,000 in English, 20 000 with a no-break space in Polish.
+func TestNumbersByLanguage(t *testing.T) {
+	e := newEnv(t, options{})
+	for lang, want := range map[string]string{"de": "20.000", "en": "20,000", "pl": "20\u00a0000", "ar": "20,000"} {
+		if _, page := get(t, e.URL+"/"+lang+"/"); !strings.Contains(page, want) {
+			t.Errorf("/%s/: the description's limit is not written %q", lang, want)
+		}
+	}
+}
