@@ -10,15 +10,19 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
 // publicSite is what the public side offers right now: the languages the
-// admin has left on, and the empty forms pre-rendered with that switcher.
-// It is replaced whole when an admin changes the languages, so a request
-// sees one consistent state.
+// admin has left on, the office's identity, and the empty forms
+// pre-rendered with that switcher and footer. It is replaced whole when
+// an admin changes the languages or the identity, so a request sees one
+// consistent state.
 type publicSite struct {
 	languages []i18n.Language
 	codes     []string
+	off       []string // the codes switched off, as stored
+	identity  reporting.Identity
 	empty     emptyForms
 }
 
@@ -28,19 +32,43 @@ func (p *publicSite) offers(code string) bool { return slices.Contains(p.codes, 
 // site returns the public side's current state.
 func (s *Server) site() *publicSite { return s.public.Load() }
 
-// loadSite reads which languages are switched off and pre-renders the
-// empty forms for them.
+// loadSite reads which languages are switched off and the identity, and
+// pre-renders the empty forms for them.
 func (s *Server) loadSite(ctx context.Context) error {
 	off, err := s.office.PublicLanguagesOff(ctx)
 	if err != nil {
 		return err
 	}
-	return s.setSite(off)
+	id, err := s.office.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
+	return s.buildSite(off, id)
 }
 
-// setSite makes the public side offer every language but those off.
+// setSite makes the public side offer every language but those off,
+// keeping the identity.
 func (s *Server) setSite(off []string) error {
-	p := &publicSite{}
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
+	return s.buildSite(off, s.site().identity)
+}
+
+// setIdentity makes the public side show the identity, keeping the
+// languages: the footer is in the pre-rendered forms too.
+func (s *Server) setIdentity(id reporting.Identity) error {
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
+	return s.buildSite(s.site().off, id)
+}
+
+// buildSite builds and stores the public side's state; the caller holds
+// siteMu, so that a change of languages and one of the identity cannot
+// undo each other.
+func (s *Server) buildSite(off []string, id reporting.Identity) error {
+	p := &publicSite{off: off, identity: id}
 	for _, l := range i18n.Languages {
 		if !slices.Contains(off, l.Code) {
 			p.languages = append(p.languages, l)
@@ -50,7 +78,7 @@ func (s *Server) setSite(off []string) error {
 	if len(p.codes) == 0 { // a database written by hand: never no language
 		p.languages, p.codes = i18n.Languages, i18n.PublicCodes()
 	}
-	empty, err := s.prerenderForms(p.languages)
+	empty, err := s.prerenderForms(p)
 	if err != nil {
 		return err
 	}

@@ -189,6 +189,11 @@ type view struct {
 	// Integrity lists the integrity failures since start (reporting.Anchor),
 	// shown to admins on every office page until the process restarts.
 	Integrity []string
+	// Identity is who runs the service, for the footer and the pages
+	// about the office; execute fills it in from the public side's state.
+	Identity *reporting.Identity
+	// Emergency shows the short emergency line (the form pages).
+	Emergency bool
 	Data      any
 }
 
@@ -241,6 +246,9 @@ func (s *Server) execute(code, page string, v view) ([]byte, error) {
 	v.Lang, _ = i18n.Lookup(code)
 	if v.Languages == nil {
 		v.Languages = s.site().languages
+	}
+	if v.Identity == nil {
+		v.Identity = &s.site().identity
 	}
 	var buf bytes.Buffer
 	t, err := s.pages.get(code, page)

@@ -1,0 +1,271 @@
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The office's public identity (issue 11): who runs the service, how to
+// reach it, its Impressum, its data protection officer and the
+// supervisory authority a reporter may complain to. Every public page
+// shows the contact; the contact, Impressum and privacy pages show the
+// rest, as the admin typed it.
+//
+// Not MACed like the security settings: it is public text that the
+// office sees on every public page, and a database writer who changes it
+// can do far worse anyway.
+const settingIdentity = "public_identity"
+
+// The default supervisory authority: the office is in North
+// Rhine-Westphalia, whose data protection authority hears complaints.
+const (
+	DefaultAuthorityName    = "Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen"
+	DefaultAuthorityAddress = "Kavalleriestraße 2–4\n40213 Düsseldorf"
+)
+
+// Field length limits, in characters: a line is a name, a number or an
+// address line, a text a few lines. Bounded, because every public page
+// carries the contact.
+const (
+	MaxIdentityLine = 200
+	MaxIdentityText = 1000
+	// MaxCounsellingLines bounds the local counselling numbers.
+	MaxCounsellingLines = 10
+)
+
+// Identity is the office's public identity. The JSON form is the stored
+// setting; every field is text as the admin typed it.
+type Identity struct {
+	Name    string `json:"name"`    // the office (and controller) as the public knows it
+	Address string `json:"address"` // postal address, one line per line
+	Phone   string `json:"phone"`
+	Hours   string `json:"hours"` // opening hours, free text
+	Email   string `json:"email"`
+	// Impressum details (§ 5 DDG), free text each.
+	Responsible string `json:"responsible"` // the person responsible for the content
+	LegalForm   string `json:"legal_form"`
+	Register    string `json:"register"` // register court and number
+	// The data protection officer.
+	DPOName    string `json:"dpo_name"`
+	DPOContact string `json:"dpo_contact"`
+	// The supervisory authority a reporter may complain to.
+	AuthorityName    string `json:"authority_name"`
+	AuthorityAddress string `json:"authority_address"`
+	// Counselling lists local counselling numbers for emergencies, one
+	// entry a line, shown next to 110 and 112 on the form pages.
+	Counselling string `json:"counselling"`
+}
+
+// DefaultIdentity is the identity before an admin entered one: nothing
+// but the supervisory authority, which is the same for every office in
+// North Rhine-Westphalia.
+func DefaultIdentity() Identity {
+	return Identity{AuthorityName: DefaultAuthorityName, AuthorityAddress: DefaultAuthorityAddress}
+}
+
+// Lines splits a multi-line field into its non-empty lines, for an
+// address or a list.
+func Lines(s string) []string {
+	var out []string
+	for l := range strings.Lines(s) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// PhoneURI is the tel: target of a phone number as typed: its digits,
+// with a leading +, or "" when it has no digit. Only digits and the plus
+// come through, so the link cannot carry anything but a number.
+func PhoneURI(phone string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "+") == "" {
+		return ""
+	}
+	return "tel:" + b.String()
+}
+
+// identityField is one field of the form: its name in the form and the
+// JSON, where its value is, whether it may have several lines, and
+// whether it must be filled.
+type identityField struct {
+	name      string
+	value     func(*Identity) *string
+	multiline bool
+	required  bool
+}
+
+var identityFields = []identityField{
+	{"name", func(i *Identity) *string { return &i.Name }, false, true},
+	{"address", func(i *Identity) *string { return &i.Address }, true, false},
+	{"phone", func(i *Identity) *string { return &i.Phone }, false, false},
+	{"hours", func(i *Identity) *string { return &i.Hours }, true, false},
+	{"email", func(i *Identity) *string { return &i.Email }, false, false},
+	{"responsible", func(i *Identity) *string { return &i.Responsible }, true, false},
+	{"legal_form", func(i *Identity) *string { return &i.LegalForm }, false, false},
+	{"register", func(i *Identity) *string { return &i.Register }, true, false},
+	{"dpo_name", func(i *Identity) *string { return &i.DPOName }, false, false},
+	{"dpo_contact", func(i *Identity) *string { return &i.DPOContact }, true, false},
+	{"authority_name", func(i *Identity) *string { return &i.AuthorityName }, false, true},
+	{"authority_address", func(i *Identity) *string { return &i.AuthorityAddress }, true, true},
+	{"counselling", func(i *Identity) *string { return &i.Counselling }, true, false},
+}
+
+// IdentityFieldNames lists the form's field names, in the order of the
+// form.
+func IdentityFieldNames() []string {
+	out := make([]string, len(identityFields))
+	for i, f := range identityFields {
+		out[i] = f.name
+	}
+	return out
+}
+
+// SetField sets the field of the form named name; unknown names are
+// ignored.
+func (i *Identity) SetField(name, value string) {
+	for _, f := range identityFields {
+		if f.name == name {
+			*f.value(i) = value
+		}
+	}
+}
+
+// normalize trims every field and makes line ends \n.
+func (i Identity) normalize() Identity {
+	for _, f := range identityFields {
+		p := f.value(&i)
+		*p = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(*p, "\r\n", "\n"), "\r", "\n"))
+	}
+	return i
+}
+
+// validate checks a normalized identity field by field.
+func (i Identity) validate() error {
+	errs := fieldErrors{}
+	for _, f := range identityFields {
+		v := *f.value(&i)
+		limit := MaxIdentityLine
+		if f.multiline {
+			limit = MaxIdentityText
+		}
+		switch {
+		case f.required && v == "":
+			errs.add(f.name, "identity.error.required")
+		case !utf8.ValidString(v) || utf8.RuneCountInString(v) > limit:
+			errs.add(f.name, "identity.error.too_long")
+		case !plainText(v, f.multiline):
+			errs.add(f.name, "identity.error.characters")
+		}
+	}
+	if i.Phone != "" && PhoneURI(i.Phone) == "" {
+		errs.add("phone", "identity.error.phone")
+	}
+	if i.Email != "" {
+		// A bare address only: it becomes a mailto: link on every page.
+		if a, err := mail.ParseAddress(i.Email); err != nil || a.Address != i.Email || a.Name != "" {
+			errs.add("email", "identity.error.email")
+		}
+	}
+	if len(Lines(i.Counselling)) > MaxCounsellingLines {
+		errs.add("counselling", "identity.error.counselling")
+	}
+	return errs.err()
+}
+
+// plainText refuses control and format characters (a bidi override
+// would turn an address around on every page), and line breaks in a
+// one-line field.
+func plainText(s string, multiline bool) bool {
+	for _, r := range s {
+		if r == '\n' && multiline {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// IdentityStore is what the identity needs from the store beyond
+// reading settings; storage.DB implements it.
+type IdentityStore interface {
+	// PutSettingAudited stores or replaces a setting and appends the
+	// audit entry, in one transaction.
+	PutSettingAudited(ctx context.Context, key string, value []byte, e *AuditEntry) error
+}
+
+// Identity returns the office's public identity: the default before an
+// admin saved one.
+func (o *Office) Identity(ctx context.Context) (Identity, error) {
+	raw, err := o.store.Setting(ctx, settingIdentity)
+	if ErrorCode(err) == ENotFound {
+		return DefaultIdentity(), nil
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("identity: %w", err)
+	}
+	var id Identity
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return Identity{}, fmt.Errorf("identity: %w", err)
+	}
+	return id, nil
+}
+
+// SetIdentity validates and stores the public identity (admins only) and
+// returns it as stored. The change and its audit entry, which names the
+// fields that changed, commit together.
+func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) (Identity, error) {
+	if s.User.Role != RoleAdmin {
+		return Identity{}, Errorf(ENotFound, "error.not_found")
+	}
+	id := f.normalize()
+	if err := id.validate(); err != nil {
+		return Identity{}, err
+	}
+	old, err := o.Identity(ctx)
+	if err != nil {
+		return Identity{}, err
+	}
+	st, ok := o.store.(IdentityStore)
+	if !ok {
+		return Identity{}, errors.New("identity: the store cannot write a setting with its audit entry")
+	}
+	var changed []string
+	for _, fd := range identityFields {
+		if *fd.value(&old) != *fd.value(&id) {
+			changed = append(changed, fd.name)
+		}
+	}
+	if len(changed) == 0 {
+		return id, nil // nothing to record
+	}
+	raw, err := json.Marshal(id)
+	if err != nil {
+		return Identity{}, fmt.Errorf("identity: %w", err)
+	}
+	// The field names, not the values: the log says who changed what
+	// when; the values are on the public pages.
+	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditSettings,
+		Detail: "identity:" + strings.Join(changed, ",")}
+	if err := st.PutSettingAudited(ctx, settingIdentity, raw, e); err != nil {
+		return Identity{}, fmt.Errorf("identity: %w", err)
+	}
+	return id, nil
+}
