@@ -126,14 +126,31 @@ var identityFields = []identityField{
 	{"counselling", func(i *Identity) *string { return &i.Counselling }, true, false},
 }
 
-// IdentityFieldNames lists the form's field names, in the order of the
-// form.
-func IdentityFieldNames() []string {
-	out := make([]string, len(identityFields))
+// IdentityField describes one field of the identity form.
+type IdentityField struct {
+	Name      string // in the form and in the JSON
+	Multiline bool   // several lines (a textarea), up to MaxIdentityText
+	Required  bool
+}
+
+// IdentityFields lists the form's fields, in the order of the form.
+func IdentityFields() []IdentityField {
+	out := make([]IdentityField, len(identityFields))
 	for i, f := range identityFields {
-		out[i] = f.name
+		out[i] = IdentityField{Name: f.name, Multiline: f.multiline, Required: f.required}
 	}
 	return out
+}
+
+// Field returns the value of the field named name, "" for an unknown
+// name.
+func (i Identity) Field(name string) string {
+	for _, f := range identityFields {
+		if f.name == name {
+			return *f.value(&i)
+		}
+	}
+	return ""
 }
 
 // SetField sets the field of the form named name; unknown names are

@@ -153,6 +153,12 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 			}
 			return out
 		},
+		// lines splits an admin's multi-line text into its lines: an
+		// address shown line by line.
+		"lines": reporting.Lines,
+		// tel is the tel: link of a phone number as the admin typed it.
+		// Safe as a URL: reporting.PhoneURI keeps only digits and a plus.
+		"tel": func(phone string) template.URL { return template.URL(reporting.PhoneURI(phone)) },
 		// fieldError translates the error of one form field, or "".
 		"fieldError": func(errs map[string]string, field string) string {
 			if id, ok := errs[field]; ok {
