@@ -1,10 +1,16 @@
 package reporting
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"io"
+	"net/http"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -260,10 +266,6 @@ func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) 
 	if err != nil {
 		return Identity{}, err
 	}
-	st, ok := o.store.(IdentityStore)
-	if !ok {
-		return Identity{}, errors.New("identity: the store cannot write a setting with its audit entry")
-	}
 	var changed []string
 	for _, fd := range identityFields {
 		if *fd.value(&old) != *fd.value(&id) {
@@ -279,10 +281,130 @@ func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) 
 	}
 	// The field names, not the values: the log says who changed what
 	// when; the values are on the public pages.
-	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditSettings,
-		Detail: "identity:" + strings.Join(changed, ",")}
-	if err := st.PutSettingAudited(ctx, settingIdentity, raw, e); err != nil {
-		return Identity{}, fmt.Errorf("identity: %w", err)
+	if err := o.putAudited(ctx, s, settingIdentity, raw, "identity:"+strings.Join(changed, ",")); err != nil {
+		return Identity{}, err
 	}
 	return id, nil
+}
+
+// settingLogo holds the office's logo, in its own setting so that the
+// identity stays small to read.
+const settingLogo = "public_logo"
+
+// Logo limits: a header logo, small enough to sit in memory and go out
+// with the office's own body limit.
+const (
+	MaxLogoSize = 48 << 10
+	MaxLogoSide = 2000 // pixels, either side
+)
+
+// Logo is the office's logo as served: PNG or JPEG, decoded and encoded
+// afresh like a reporter's photo, so no metadata and nothing but pixels
+// reach the public pages. The zero Logo is none.
+type Logo struct {
+	Type   string `json:"type"`
+	Data   []byte `json:"data"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+// Version names the logo's content, for a URL that can be cached.
+func (l Logo) Version() string {
+	sum := sha256.Sum256(l.Data)
+	return hex.EncodeToString(sum[:6])
+}
+
+// Logo returns the office's logo, the zero Logo when there is none.
+func (o *Office) Logo(ctx context.Context) (Logo, error) {
+	raw, err := o.store.Setting(ctx, settingLogo)
+	if ErrorCode(err) == ENotFound {
+		return Logo{}, nil
+	}
+	if err != nil {
+		return Logo{}, fmt.Errorf("logo: %w", err)
+	}
+	var l Logo
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return Logo{}, fmt.Errorf("logo: %w", err)
+	}
+	return l, nil
+}
+
+// SetLogo cleans and stores the office's logo (admins only) and returns
+// it. Refusals are field errors of "logo".
+func (o *Office) SetLogo(ctx context.Context, s *OfficeSession, body io.Reader) (Logo, error) {
+	if s.User.Role != RoleAdmin {
+		return Logo{}, Errorf(ENotFound, "error.not_found")
+	}
+	l, err := cleanLogo(body)
+	if err != nil {
+		return Logo{}, err
+	}
+	raw, err := json.Marshal(l)
+	if err != nil {
+		return Logo{}, fmt.Errorf("logo: %w", err)
+	}
+	if err := o.putAudited(ctx, s, settingLogo, raw, "identity:logo"); err != nil {
+		return Logo{}, err
+	}
+	return l, nil
+}
+
+// RemoveLogo removes the office's logo (admins only).
+func (o *Office) RemoveLogo(ctx context.Context, s *OfficeSession) error {
+	if s.User.Role != RoleAdmin {
+		return Errorf(ENotFound, "error.not_found")
+	}
+	// An empty object, not an empty value: the column is NOT NULL, and
+	// a driver may bind an empty blob as NULL.
+	return o.putAudited(ctx, s, settingLogo, []byte("{}"), "identity:logo removed")
+}
+
+// putAudited stores a setting with its audit entry in one transaction.
+func (o *Office) putAudited(ctx context.Context, s *OfficeSession, key string, value []byte, detail string) error {
+	st, ok := o.store.(IdentityStore)
+	if !ok {
+		return errors.New("identity: the store cannot write a setting with its audit entry")
+	}
+	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditSettings, Detail: detail}
+	if err := st.PutSettingAudited(ctx, key, value, e); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// cleanLogo reads a logo, tells its type by its content and encodes its
+// pixels afresh through the attachments' image cleaning, with its limits
+// against decompression bombs.
+func cleanLogo(body io.Reader) (Logo, error) {
+	raw, err := io.ReadAll(io.LimitReader(body, MaxLogoSize+1))
+	if err != nil {
+		return Logo{}, fmt.Errorf("logo: %w", err)
+	}
+	switch {
+	case len(raw) == 0:
+		return Logo{}, fieldErrors{"logo": "identity.error.logo_empty"}.err()
+	case len(raw) > MaxLogoSize:
+		return Logo{}, fieldErrors{"logo": "identity.error.logo_size"}.err()
+	}
+	// The content decides, not the name or the type the browser sent.
+	typ := http.DetectContentType(raw)
+	if typ != TypePNG && typ != TypeJPEG {
+		return Logo{}, fieldErrors{"logo": "identity.error.logo_type"}.err()
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
+	if err != nil {
+		return Logo{}, fieldErrors{"logo": "identity.error.logo_broken"}.err()
+	}
+	if cfg.Width > MaxLogoSide || cfg.Height > MaxLogoSide {
+		return Logo{}, fieldErrors{"logo": "identity.error.logo_pixels"}.err()
+	}
+	clean, err := reencode(bytes.NewReader(raw), typ)
+	if ErrorCode(err) == EInvalid {
+		return Logo{}, fieldErrors{"logo": "identity.error.logo_broken"}.err()
+	}
+	if err != nil {
+		return Logo{}, fmt.Errorf("logo: %w", err)
+	}
+	return Logo{Type: typ, Data: clean, Width: cfg.Width, Height: cfg.Height}, nil
 }

@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"html/template"
+	"image/png"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -255,5 +259,90 @@ func TestIdentityChangeAudited(t *testing.T) {
 	}
 	if _, page := getAs(t, admin, e.URL+"/office/audit"); !strings.Contains(page, "identity:phone") {
 		t.Error("the audit page does not show the change")
+	}
+}
+
+// postLogo sends the logo form with a file (nil: none) or the remove
+// button.
+func postLogo(t *testing.T, e *env, admin *http.Cookie, file []byte, remove bool) (*http.Response, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if remove {
+		mw.WriteField("remove", "1")
+	} else {
+		mw.WriteField("upload", "1")
+	}
+	if file != nil {
+		w, _ := mw.CreateFormFile("logo", "logo.png")
+		w.Write(file)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.URL+"/office/settings/identity/logo", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(admin)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}
+
+var logoImg = regexp.MustCompile(`<img class="logo" src="(/logo/[0-9a-f]+)" alt="" width="20" height="10">`)
+
+// The admin's logo is on every public page, served from this site with
+// nothing but its pixels; a file that is no PNG or JPEG, or too large,
+// is refused next to the field; removed, it is gone.
+func TestIdentityLogo(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	if _, page := get(t, e.URL+"/de/"); strings.Contains(page, `class="logo"`) {
+		t.Fatal("a logo before any was uploaded")
+	}
+	for name, file := range map[string][]byte{
+		"a PDF":       []byte("%PDF-1.4\n" + strings.Repeat("x", 100)),
+		"a GIF":       []byte("GIF89a" + strings.Repeat("\x00", 100)),
+		"a large PNG": append(attPNGWithText(t), bytes.Repeat([]byte{0}, 70<<10)...),
+	} {
+		resp, page := postLogo(t, e, admin, file, false)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<p class="error" id="err-logo">`) || !strings.Contains(page, `href="#logo"`) {
+			t.Errorf("%s: status %d, no error at the logo field", name, resp.StatusCode)
+		}
+	}
+	resp, page := postLogo(t, e, admin, attPNGWithText(t), false)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: status %d\n%s", resp.StatusCode, page)
+	}
+	var src string
+	for _, path := range []string{"/de/", "/ar/followup", "/en/privacy"} {
+		_, page := get(t, e.URL+path)
+		m := logoImg.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("%s shows no logo", path)
+		}
+		src = m[1]
+	}
+	resp, body := get(t, e.URL+src)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("logo: status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if strings.Contains(body, "PNG-SECRET") || strings.Contains(body, "tEXt") {
+		t.Error("the logo still carries its text chunk")
+	}
+	if img, err := png.Decode(strings.NewReader(body)); err != nil || img.Bounds().Dx() != 20 {
+		t.Errorf("the logo does not decode as the 20×10 image: %v", err)
+	}
+	if _, page := getAs(t, admin, e.URL+"/office/audit"); !strings.Contains(page, "identity:logo") {
+		t.Error("the upload is not in the audit log")
+	}
+
+	if resp, page := postLogo(t, e, admin, nil, true); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: status %d\n%s", resp.StatusCode, page)
+	}
+	if _, page := get(t, e.URL+"/de/"); strings.Contains(page, `class="logo"`) {
+		t.Error("the logo is still shown after it was removed")
+	}
+	if resp, _ := get(t, e.URL+src); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the removed logo: status %d, want 404", resp.StatusCode)
 	}
 }

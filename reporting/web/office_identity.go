@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,11 +13,13 @@ import (
 
 // identityRoutes registers the pages about the office and the admin's
 // page that sets what they show (issue 11).
-func (s *Server) identityRoutes(pub, admin *gin.RouterGroup) {
+func (s *Server) identityRoutes(e *gin.Engine, pub, admin *gin.RouterGroup) {
+	e.GET("/logo/:version", s.logo)
 	pub.GET("/contact", s.contact)
 	pub.GET("/imprint", s.imprint)
 	admin.GET("/settings/identity", s.identityPage)
 	admin.POST("/settings/identity", s.identitySave)
+	admin.POST("/settings/identity/logo", s.logoSave)
 }
 
 // identityData is the settings page: the fields in their groups, with
@@ -24,6 +28,10 @@ type identityData struct {
 	Groups []identityGroup
 	Errors map[string]string
 	Saved  bool
+	// Logo is the logo shown now (the zero Logo: none); MaxLogoKiB its
+	// size limit, for the hint.
+	Logo       reporting.Logo
+	MaxLogoKiB int
 }
 
 // identityGroup is one fieldset of the settings page.
@@ -79,6 +87,7 @@ func newIdentityData(f reporting.Identity, errs map[string]string) identityData 
 }
 
 func (s *Server) identityRender(c *gin.Context, status int, d identityData) {
+	d.Logo, d.MaxLogoKiB = s.site().logo, reporting.MaxLogoSize>>10
 	s.render(c, status, "identity", view{Title: "identity.title", Data: d})
 }
 
@@ -112,11 +121,80 @@ func (s *Server) identitySave(c *gin.Context) {
 		return
 	}
 	if err == nil {
-		err = s.setIdentity(id)
+		err = s.changeSite(func(p *publicSite) { p.identity = id })
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/office/settings/identity?done=saved")
+}
+
+// logoSave stores or removes the logo (a form of its own, multipart,
+// within the office's body limit) and renders the public side anew.
+func (s *Server) logoSave(c *gin.Context) {
+	ctx := c.Request.Context()
+	refuse := func(messageID string) {
+		id, err := s.office.Identity(ctx)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.identityRender(c, http.StatusUnprocessableEntity, newIdentityData(id, map[string]string{"logo": messageID}))
+	}
+	// MaxOfficeBody in memory: the body cannot be larger, so no file
+	// part is ever written to disk.
+	if err := c.Request.ParseMultipartForm(MaxOfficeBody); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			refuse("identity.error.logo_size")
+			return
+		}
+		s.badBody(c, err)
+		return
+	}
+	var (
+		logo reporting.Logo
+		err  error
+	)
+	if c.Request.PostForm.Get("remove") != "" {
+		err = s.office.RemoveLogo(ctx, session(c))
+	} else {
+		f, _, ferr := c.Request.FormFile("logo")
+		if ferr != nil {
+			refuse("identity.error.logo_empty")
+			return
+		}
+		defer f.Close()
+		logo, err = s.office.SetLogo(ctx, session(c), f)
+	}
+	if errs := reporting.FieldErrors(err); errs != nil {
+		refuse(errs["logo"])
+		return
+	}
+	if err == nil {
+		err = s.changeSite(func(p *publicSite) { p.logo = logo })
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/office/settings/identity?done=saved")
+}
+
+// logo serves the office's logo from memory. Its URL names its content,
+// so the current one may be cached for long; an old URL gets the current
+// logo, uncached.
+func (s *Server) logo(c *gin.Context) {
+	l := s.site().logo
+	if len(l.Data) == 0 {
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return
+	}
+	if c.Param("version") == l.Version() {
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Header("Cache-Control", "no-cache")
+	}
+	c.Header("Content-Length", strconv.Itoa(len(l.Data)))
+	c.Data(http.StatusOK, l.Type, l.Data)
 }

@@ -35,6 +35,7 @@ func (s *Server) prerender(page string, site *publicSite, build func(captchaID s
 		va, vb := build(a), build(b)
 		va.Languages, vb.Languages = site.languages, site.languages
 		va.Identity, vb.Identity = &site.identity, &site.identity
+		va.Logo, vb.Logo = &site.logo, &site.logo
 		pa, err := s.execute(l.Code, page, va)
 		if err != nil {
 			return nil, fmt.Errorf("prerender %s: %w", page, err)

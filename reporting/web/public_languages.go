@@ -14,15 +14,15 @@ import (
 )
 
 // publicSite is what the public side offers right now: the languages the
-// admin has left on, the office's identity, and the empty forms
+// admin has left on, the office's identity and logo, and the empty forms
 // pre-rendered with that switcher and footer. It is replaced whole when
-// an admin changes the languages or the identity, so a request sees one
-// consistent state.
+// an admin changes any of them, so a request sees one consistent state.
 type publicSite struct {
 	languages []i18n.Language
 	codes     []string
 	off       []string // the codes switched off, as stored
 	identity  reporting.Identity
+	logo      reporting.Logo
 	empty     emptyForms
 }
 
@@ -32,8 +32,8 @@ func (p *publicSite) offers(code string) bool { return slices.Contains(p.codes, 
 // site returns the public side's current state.
 func (s *Server) site() *publicSite { return s.public.Load() }
 
-// loadSite reads which languages are switched off and the identity, and
-// pre-renders the empty forms for them.
+// loadSite reads which languages are switched off, the identity and the
+// logo, and pre-renders the empty forms for them.
 func (s *Server) loadSite(ctx context.Context) error {
 	off, err := s.office.PublicLanguagesOff(ctx)
 	if err != nil {
@@ -43,34 +43,32 @@ func (s *Server) loadSite(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.siteMu.Lock()
-	defer s.siteMu.Unlock()
-	return s.buildSite(off, id)
+	logo, err := s.office.Logo(ctx)
+	if err != nil {
+		return err
+	}
+	return s.changeSite(func(p *publicSite) { p.off, p.identity, p.logo = off, id, logo })
 }
 
-// setSite makes the public side offer every language but those off,
-// keeping the identity.
+// setSite makes the public side offer every language but those off.
 func (s *Server) setSite(off []string) error {
-	s.siteMu.Lock()
-	defer s.siteMu.Unlock()
-	return s.buildSite(off, s.site().identity)
+	return s.changeSite(func(p *publicSite) { p.off = off })
 }
 
-// setIdentity makes the public side show the identity, keeping the
-// languages: the footer is in the pre-rendered forms too.
-func (s *Server) setIdentity(id reporting.Identity) error {
+// changeSite builds the public side's next state from the current one
+// with change applied, pre-renders its forms and puts it in place. One
+// change at a time: a change of languages and one of the identity must
+// not undo each other.
+func (s *Server) changeSite(change func(p *publicSite)) error {
 	s.siteMu.Lock()
 	defer s.siteMu.Unlock()
-	return s.buildSite(s.site().off, id)
-}
-
-// buildSite builds and stores the public side's state; the caller holds
-// siteMu, so that a change of languages and one of the identity cannot
-// undo each other.
-func (s *Server) buildSite(off []string, id reporting.Identity) error {
-	p := &publicSite{off: off, identity: id}
+	p := &publicSite{}
+	if cur := s.site(); cur != nil {
+		p.off, p.identity, p.logo = cur.off, cur.identity, cur.logo
+	}
+	change(p)
 	for _, l := range i18n.Languages {
-		if !slices.Contains(off, l.Code) {
+		if !slices.Contains(p.off, l.Code) {
 			p.languages = append(p.languages, l)
 			p.codes = append(p.codes, l.Code)
 		}

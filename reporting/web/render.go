@@ -198,6 +198,9 @@ type view struct {
 	// Identity is who runs the service, for the footer and the pages
 	// about the office; execute fills it in from the public side's state.
 	Identity *reporting.Identity
+	// Logo is the office's logo (the zero Logo: none), filled in with
+	// Identity.
+	Logo *reporting.Logo
 	// Emergency shows the short emergency line (the form pages).
 	Emergency bool
 	Data      any
@@ -254,7 +257,8 @@ func (s *Server) execute(code, page string, v view) ([]byte, error) {
 		v.Languages = s.site().languages
 	}
 	if v.Identity == nil {
-		v.Identity = &s.site().identity
+		site := s.site()
+		v.Identity, v.Logo = &site.identity, &site.logo
 	}
 	var buf bytes.Buffer
 	t, err := s.pages.get(code, page)

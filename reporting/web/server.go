@@ -155,7 +155,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	s.notificationRoutes(auth, admin)
 	s.retentionRoutes(admin)
 	s.languageRoutes(admin)
-	s.identityRoutes(pub, admin)
+	s.identityRoutes(e, pub, admin)
 
 	s.engine = e
 	return s, nil
