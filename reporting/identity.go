@@ -306,12 +306,9 @@ type Logo struct {
 	Data   []byte `json:"data"`
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
-}
-
-// Version names the logo's content, for a URL that can be cached.
-func (l Logo) Version() string {
-	sum := sha256.Sum256(l.Data)
-	return hex.EncodeToString(sum[:6])
+	// Version names the content, for a URL that can be cached: made once
+	// when the logo is stored, not at every page.
+	Version string `json:"version"`
 }
 
 // Logo returns the office's logo, the zero Logo when there is none.
@@ -406,5 +403,6 @@ func cleanLogo(body io.Reader) (Logo, error) {
 	if err != nil {
 		return Logo{}, fmt.Errorf("logo: %w", err)
 	}
-	return Logo{Type: typ, Data: clean, Width: cfg.Width, Height: cfg.Height}, nil
+	sum := sha256.Sum256(clean)
+	return Logo{Type: typ, Data: clean, Width: cfg.Width, Height: cfg.Height, Version: hex.EncodeToString(sum[:6])}, nil
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"html/template"
+	"image"
 	"image/png"
 	"mime/multipart"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
 // idForm is the identity an admin types in the tests: the name carries
@@ -303,6 +305,7 @@ func TestIdentityLogo(t *testing.T) {
 		"a PDF":       []byte("%PDF-1.4\n" + strings.Repeat("x", 100)),
 		"a GIF":       []byte("GIF89a" + strings.Repeat("\x00", 100)),
 		"a large PNG": append(attPNGWithText(t), bytes.Repeat([]byte{0}, 70<<10)...),
+		"a wide PNG":  widePNG(t),
 	} {
 		resp, page := postLogo(t, e, admin, file, false)
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<p class="error" id="err-logo">`) || !strings.Contains(page, `href="#logo"`) {
@@ -345,4 +348,14 @@ func TestIdentityLogo(t *testing.T) {
 	if resp, _ := get(t, e.URL+src); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the removed logo: status %d, want 404", resp.StatusCode)
 	}
+}
+
+// widePNG is a small file of an image wider than a logo may be.
+func widePNG(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, reporting.MaxLogoSide+1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

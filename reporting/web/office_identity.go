@@ -190,7 +190,7 @@ func (s *Server) logo(c *gin.Context) {
 		s.errorPage(c, http.StatusNotFound, "error.not_found")
 		return
 	}
-	if c.Param("version") == l.Version() {
+	if c.Param("version") == l.Version {
 		c.Header("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		c.Header("Cache-Control", "no-cache")
