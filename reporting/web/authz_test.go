@@ -84,6 +84,9 @@ var officeRoutes = map[string]access{
 	"POST /office/settings/retention":               adminOnly,
 	"GET /office/settings/languages":                adminOnly,
 	"POST /office/settings/languages":               adminOnly,
+	"GET /office/settings/identity":                 adminOnly,
+	"POST /office/settings/identity":                adminOnly,
+	"POST /office/settings/identity/logo":           adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -10,7 +10,6 @@ import (
 	"github.com/dchest/captcha"
 	"github.com/gin-gonic/gin"
 
-	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
@@ -29,12 +28,14 @@ type prerendered struct {
 // placeholders, and insists that both split into the very same parts: a
 // placeholder that occurred in the page text, or an ID the template
 // escaped, would otherwise put a wrong page into every GET.
-func (s *Server) prerender(page string, langs []i18n.Language, build func(captchaID string) view) (*prerendered, error) {
+func (s *Server) prerender(page string, site *publicSite, build func(captchaID string) view) (*prerendered, error) {
 	p := &prerendered{byLang: map[string][][]byte{}}
 	a, b := placeholder(), placeholder()
-	for _, l := range langs {
+	for _, l := range site.languages {
 		va, vb := build(a), build(b)
-		va.Languages, vb.Languages = langs, langs
+		va.Languages, vb.Languages = site.languages, site.languages
+		va.Identity, vb.Identity = &site.identity, &site.identity
+		va.Logo, vb.Logo = &site.logo, &site.logo
 		pa, err := s.execute(l.Code, page, va)
 		if err != nil {
 			return nil, fmt.Errorf("prerender %s: %w", page, err)
@@ -126,14 +127,14 @@ type emptyForms struct {
 }
 
 // prerenderForms renders the empty report form and the empty receipt form
-// of every offered language, with their switcher of langs: at start and
-// whenever an admin changes the languages.
-func (s *Server) prerenderForms(langs []i18n.Language) (emptyForms, error) {
+// of every language the site offers, with its switcher and its footer: at
+// start and whenever an admin changes the languages or the identity.
+func (s *Server) prerenderForms(site *publicSite) (emptyForms, error) {
 	var (
 		e          emptyForms
 		err1, err2 error
 	)
-	e.report, err1 = s.prerender("form", langs, func(id string) view { return s.formView(reporting.ReportForm{}, nil, id) })
-	e.followup, err2 = s.prerender("followup", langs, func(id string) view { return s.followupFormView(followupFormData{}, id) })
+	e.report, err1 = s.prerender("form", site, func(id string) view { return s.formView(reporting.ReportForm{}, nil, id) })
+	e.followup, err2 = s.prerender("followup", site, func(id string) view { return s.followupFormView(followupFormData{}, id) })
 	return e, errors.Join(err1, err2)
 }

@@ -85,7 +85,7 @@ func (s *Server) followupFormView(d followupFormData, captchaID string) view {
 	d.CaptchaOff = s.cfg.CaptchaOff
 	d.CaptchaID = captchaID
 	return view{Title: "followup.title", Path: "/followup", Data: d,
-		Switch: &languageSwitch{Form: "followup-form", Action: "/followup/language"}}
+		Switch: &languageSwitch{Form: "followup-form", Action: "/followup/language"}, Emergency: true}
 }
 
 // followupOpen checks the captcha, then the receipt, and shows the report.

@@ -10,15 +10,19 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
 // publicSite is what the public side offers right now: the languages the
-// admin has left on, and the empty forms pre-rendered with that switcher.
-// It is replaced whole when an admin changes the languages, so a request
-// sees one consistent state.
+// admin has left on, the office's identity and logo, and the empty forms
+// pre-rendered with that switcher and footer. It is replaced whole when
+// an admin changes any of them, so a request sees one consistent state.
 type publicSite struct {
 	languages []i18n.Language
 	codes     []string
+	off       []string // the codes switched off, as stored
+	identity  reporting.Identity
+	logo      reporting.Logo
 	empty     emptyForms
 }
 
@@ -28,21 +32,43 @@ func (p *publicSite) offers(code string) bool { return slices.Contains(p.codes, 
 // site returns the public side's current state.
 func (s *Server) site() *publicSite { return s.public.Load() }
 
-// loadSite reads which languages are switched off and pre-renders the
-// empty forms for them.
+// loadSite reads which languages are switched off, the identity and the
+// logo, and pre-renders the empty forms for them.
 func (s *Server) loadSite(ctx context.Context) error {
 	off, err := s.office.PublicLanguagesOff(ctx)
 	if err != nil {
 		return err
 	}
-	return s.setSite(off)
+	id, err := s.office.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	logo, err := s.office.Logo(ctx)
+	if err != nil {
+		return err
+	}
+	return s.changeSite(func(p *publicSite) { p.off, p.identity, p.logo = off, id, logo })
 }
 
 // setSite makes the public side offer every language but those off.
 func (s *Server) setSite(off []string) error {
+	return s.changeSite(func(p *publicSite) { p.off = off })
+}
+
+// changeSite builds the public side's next state from the current one
+// with change applied, pre-renders its forms and puts it in place. One
+// change at a time: a change of languages and one of the identity must
+// not undo each other.
+func (s *Server) changeSite(change func(p *publicSite)) error {
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
 	p := &publicSite{}
+	if cur := s.site(); cur != nil {
+		p.off, p.identity, p.logo = cur.off, cur.identity, cur.logo
+	}
+	change(p)
 	for _, l := range i18n.Languages {
-		if !slices.Contains(off, l.Code) {
+		if !slices.Contains(p.off, l.Code) {
 			p.languages = append(p.languages, l)
 			p.codes = append(p.codes, l.Code)
 		}
@@ -50,7 +76,7 @@ func (s *Server) setSite(off []string) error {
 	if len(p.codes) == 0 { // a database written by hand: never no language
 		p.languages, p.codes = i18n.Languages, i18n.PublicCodes()
 	}
-	empty, err := s.prerenderForms(p.languages)
+	empty, err := s.prerenderForms(p)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captch
 // formPage is the report form's page: its language switcher sends the
 // form to be shown again in the other language (reportSwitch).
 func (s *Server) formPage(d formData) view {
-	return view{Title: "form.title", Path: "/", Data: d, Switch: &languageSwitch{Form: "report-form", Action: "/"}}
+	return view{Title: "form.title", Path: "/", Data: d, Switch: &languageSwitch{Form: "report-form", Action: "/"}, Emergency: true}
 }
 
 // reportFormOf reads the report form's fields.
@@ -242,9 +242,4 @@ func (s *Server) badBody(c *gin.Context, err error) {
 		return
 	}
 	s.errorPage(c, http.StatusBadRequest, "error.bad_request")
-}
-
-// privacy shows the privacy notice.
-func (s *Server) privacy(c *gin.Context) {
-	s.render(c, http.StatusOK, "privacy", view{Title: "privacy.title", Path: "/privacy"})
 }

@@ -153,6 +153,12 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 			}
 			return out
 		},
+		// lines splits an admin's multi-line text into its lines: an
+		// address shown line by line.
+		"lines": reporting.Lines,
+		// tel is the tel: link of a phone number as the admin typed it.
+		// Safe as a URL: reporting.PhoneURI keeps only digits and a plus.
+		"tel": func(phone string) template.URL { return template.URL(reporting.PhoneURI(phone)) },
 		// fieldError translates the error of one form field, or "".
 		"fieldError": func(errs map[string]string, field string) string {
 			if id, ok := errs[field]; ok {
@@ -189,6 +195,14 @@ type view struct {
 	// Integrity lists the integrity failures since start (reporting.Anchor),
 	// shown to admins on every office page until the process restarts.
 	Integrity []string
+	// Identity is who runs the service, for the footer and the pages
+	// about the office; execute fills it in from the public side's state.
+	Identity *reporting.Identity
+	// Logo is the office's logo (the zero Logo: none), filled in with
+	// Identity.
+	Logo *reporting.Logo
+	// Emergency shows the short emergency line (the form pages).
+	Emergency bool
 	Data      any
 }
 
@@ -241,6 +255,10 @@ func (s *Server) execute(code, page string, v view) ([]byte, error) {
 	v.Lang, _ = i18n.Lookup(code)
 	if v.Languages == nil {
 		v.Languages = s.site().languages
+	}
+	if v.Identity == nil {
+		site := s.site()
+		v.Identity, v.Logo = &site.identity, &site.logo
 	}
 	var buf bytes.Buffer
 	t, err := s.pages.get(code, page)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,7 @@ type Server struct {
 	publicLog *heldLog
 	// public is what the public side offers (public_languages.go).
 	public atomic.Pointer[publicSite]
+	siteMu sync.Mutex // held while the public side's state is rebuilt
 }
 
 // New builds the server and its routes.
@@ -153,6 +155,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	s.notificationRoutes(auth, admin)
 	s.retentionRoutes(admin)
 	s.languageRoutes(admin)
+	s.identityRoutes(e, pub, admin)
 
 	s.engine = e
 	return s, nil
