@@ -23,10 +23,12 @@ func (s *Server) EmptyFormPages(page, lang, captchaID string) (pre, tmpl *httpte
 	pre, tmpl = httptest.NewRecorder(), httptest.NewRecorder()
 	switch page {
 	case "form":
-		ok = s.site().empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID)
-		s.renderForm(ctx(tmpl, "/"), http.StatusOK, reporting.ReportForm{}, nil, captchaID)
+		// One token for both: it differs from form to form like the ID.
+		token := s.intake.Submissions().Issue()
+		ok = s.site().empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID, token)
+		s.renderForm(ctx(tmpl, "/"), http.StatusOK, reporting.ReportForm{}, nil, captchaID, token)
 	case "followup":
-		ok = s.site().empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID)
+		ok = s.site().empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID, "")
 		s.renderFollowupForm(ctx(tmpl, "/followup"), http.StatusOK, followupFormData{}, captchaID)
 	default:
 		panic("EmptyFormPages: no page " + page)

@@ -124,7 +124,8 @@ func (s *Server) reportSwitch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d := formData{Form: reportFormOf(pf), CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Reselect: reselect}
+	d := formData{Form: reportFormOf(pf), CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Reselect: reselect,
+		Submission: s.keptSubmission(pf.Get(submissionField))} // one form, one token, in any language
 	d.CaptchaID, d.CaptchaAnswer = s.keptCaptcha(pf)
 	s.render(c, http.StatusOK, "form", s.formPage(d))
 }
