@@ -108,8 +108,8 @@ func reportFormOf(pf url.Values) reporting.ReportForm {
 
 // receiptView is the receipt page: its language switcher sends the code
 // back to be shown in the other language (receiptSwitch).
-func (s *Server) receiptView(d receiptData) view {
-	return view{Title: "receipt.title", Path: "/", Data: d, Switch: &languageSwitch{Form: "receipt-form", Action: "/receipt"}}
+func (s *Server) receiptView(c *gin.Context, d receiptData) view {
+	return view{Title: "receipt.title", Path: "/", Data: s.receiptPage(c, d), Switch: &languageSwitch{Form: "receipt-form", Action: "/receipt"}}
 }
 
 // MaxReportBody is the body limit of the report POST: five files of the
@@ -201,7 +201,7 @@ func (s *Server) submitReport(c *gin.Context) {
 	keep() // stored with the report
 	d := receiptData{Code: receipt.Code.String(), PDF: up.pdf()}
 	gate.done(d)
-	s.render(c, http.StatusOK, "receipt", s.receiptView(d))
+	s.render(c, http.StatusOK, "receipt", s.receiptView(c, d))
 }
 
 // captchaCheck verifies a form's captcha at most once per request:

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -94,7 +95,7 @@ func (s *Server) repeatedSubmission(c *gin.Context, g *submissionGate, f reporti
 	switch cl.State {
 	case reporting.SubmissionRepeat:
 		drop()
-		s.render(c, http.StatusOK, "receipt", s.receiptView(receiptData{Code: cl.Receipt.Code, PDF: cl.Receipt.PDF}))
+		s.render(c, http.StatusOK, "receipt", s.receiptView(c, receiptData{Code: cl.Receipt.Code, PDF: cl.Receipt.PDF}))
 	case reporting.SubmissionReceived:
 		drop()
 		s.render(c, http.StatusOK, "received", view{Title: "submission.received.title", Path: "/"})
@@ -106,3 +107,21 @@ func (s *Server) repeatedSubmission(c *gin.Context, g *submissionGate, f reporti
 	}
 	return true
 }
+
+// receiptPage is the receipt page: the receipt and, for its printed
+// view, the full address of the follow-up page. It prints as the code.
+type receiptPage struct {
+	receiptData
+	FollowupURL string
+}
+
+// receiptPage completes a receipt for its page.
+func (s *Server) receiptPage(c *gin.Context, d receiptData) receiptPage {
+	// The address a person types in weeks later to come back; the Host
+	// header names this service, nothing of the person.
+	return receiptPage{receiptData: d, FollowupURL: strings.TrimSuffix(s.baseURL(c), "/") + "/" + lang(c) + "/followup"}
+}
+
+// Groups are the code's groups of four digits, which the printed view
+// keeps each on one line.
+func (r receiptPage) Groups() []string { return strings.Fields(r.Code) }
