@@ -126,7 +126,9 @@ func (s *Submissions) parse(token string) ([32]byte, bool) {
 		return key, false
 	}
 	b, err := submissionEncoding.DecodeString(token)
-	if err != nil || len(b) != submissionTokenSize || !s.mac.Verify(b[24:], b[:24]) {
+	// The decoder ignores the last character's unused bits: only the
+	// spelling Issue writes is taken, so one token has one spelling.
+	if err != nil || len(b) != submissionTokenSize || submissionEncoding.EncodeToString(b) != token || !s.mac.Verify(b[24:], b[:24]) {
 		return key, false
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(b[16:24])), 0)
