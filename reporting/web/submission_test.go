@@ -118,32 +118,37 @@ func TestReloadOfReceiptAddsNoCase(t *testing.T) {
 }
 
 // Two sends of one form at the same moment (a double tap) store one
-// report, and both answers show its receipt.
+// report, and every answer shows its receipt; without the captcha too,
+// where no used-up captcha stops the second.
 func TestConcurrentSubmitsStoreOneReport(t *testing.T) {
-	e := newEnv(t, options{})
-	form := subForm(t, e, "en", "Zweimal getippt.")
-	var (
-		wg    sync.WaitGroup
-		codes [4]string
-	)
-	for i := range codes {
-		wg.Go(func() {
-			resp, err := client.PostForm(e.URL+"/en/report", form)
-			if err != nil {
-				t.Error(err)
-				return
+	for _, off := range []bool{false, true} {
+		t.Run(map[bool]string{false: "captcha", true: "no captcha"}[off], func(t *testing.T) {
+			e := newEnv(t, options{captchaOff: off})
+			form := subForm(t, e, "en", "Zweimal getippt.")
+			var (
+				wg    sync.WaitGroup
+				codes [4]string
+			)
+			for i := range codes {
+				wg.Go(func() {
+					resp, err := client.PostForm(e.URL+"/en/report", form)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					codes[i] = subReceipt(readBody(t, resp))
+				})
 			}
-			codes[i] = subReceipt(readBody(t, resp))
+			wg.Wait()
+			if n := subCount(t, e, "reports"); n != 1 {
+				t.Fatalf("%d reports from one form sent four times at once, want 1", n)
+			}
+			for i, c := range codes {
+				if c == "" || c != codes[0] {
+					t.Errorf("answer %d shows receipt %q, want %q for all", i, c, codes[0])
+				}
+			}
 		})
-	}
-	wg.Wait()
-	if n := subCount(t, e, "reports"); n != 1 {
-		t.Fatalf("%d reports from one form sent four times at once, want 1", n)
-	}
-	for i, c := range codes {
-		if c == "" || c != codes[0] {
-			t.Errorf("answer %d shows receipt %q, want %q for all", i, c, codes[0])
-		}
 	}
 }
 
