@@ -272,3 +272,18 @@ func TestFollowupShowsOwnReport(t *testing.T) {
 		t.Error("the reporter's download still carries EXIF")
 	}
 }
+
+// Every GET of the empty form (pre-rendered) carries its own token, and
+// each of them stores its own report: two forms are two reports.
+func TestEmptyFormTokensDiffer(t *testing.T) {
+	e := newEnv(t, options{captchaOff: true})
+	a, b := subForm(t, e, "de", "Erste."), subForm(t, e, "de", "Zweite.")
+	if a.Get("submission") == b.Get("submission") {
+		t.Fatalf("two GETs got the same token %q", a.Get("submission"))
+	}
+	ra, rb := subReceipt(func() string { _, p := post(t, e.URL+"/de/report", a); return p }()),
+		subReceipt(func() string { _, p := post(t, e.URL+"/de/report", b); return p }())
+	if ra == "" || rb == "" || ra == rb || subCount(t, e, "reports") != 2 {
+		t.Fatalf("two forms: receipts %q and %q, %d reports; want two", ra, rb, subCount(t, e, "reports"))
+	}
+}
