@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strings"
@@ -291,6 +292,14 @@ type ReporterView struct {
 	ReceivedOn string
 	Status     string // a Reporter* code
 	Messages   []Message
+	// Report is what the reporter sent, opened with the key from their
+	// receipt; nil when retention has deleted it or it did not open.
+	Report *Report
+	// Altered: the report's content did not open (its row was changed).
+	Altered bool
+	// Files are the files sent with the report itself; the files of
+	// messages are with their messages.
+	Files []Attachment
 }
 
 // errUnknownReceipt is the one answer to a receipt that opens nothing,
@@ -433,8 +442,10 @@ func (f *Followup) drop(key string) {
 	}
 }
 
-// Close drops every token and wipes its data key, for shutdown.
+// Close drops every token and wipes its data key, and wipes the receipt
+// codes held for repeated forms, for shutdown.
 func (f *Followup) Close() {
+	f.intake.submissions.Close()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k := range f.tokens {
@@ -445,8 +456,10 @@ func (f *Followup) Close() {
 // ReapTokens drops every token idle for longer than FollowupIdle and wipes
 // its data key. Without it a reporter who walked away would leave their
 // report's key in memory until the next reporter came back. It returns how
-// many tokens ended.
+// many tokens ended. The receipt codes held for repeated forms whose
+// window has ended are wiped on the same timer (Submissions.Reap).
 func (f *Followup) ReapTokens() int {
+	f.intake.submissions.Reap()
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -525,7 +538,36 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 	}
 	attachFiles(a.key, msgs, files)
 	last := len(msgs) > 0 && msgs[len(msgs)-1].Author == AuthorCounsellor
-	return ReporterView{CaseNo: r.CaseNo, ReceivedOn: r.ReceivedOn, Status: ReporterStatus(r.Status, last), Messages: msgs}, nil
+	v := ReporterView{CaseNo: r.CaseNo, ReceivedOn: r.ReceivedOn, Status: ReporterStatus(r.Status, last), Messages: msgs}
+	if r.ContentDeletedOn == "" {
+		// The reporter sees what they sent, as the receipt page promises:
+		// opened with the data key their receipt unwrapped, like the
+		// messages. Not audited, for the same reason as altered messages.
+		v.Report, v.Altered = openContent(a.key, r)
+		var own []StoredAttachment
+		for _, st := range files {
+			if st.MessageID == "" {
+				own = append(own, st)
+			}
+		}
+		v.Files, _ = openAttachments(a.key, own)
+	}
+	return v, nil
+}
+
+// openContent opens a report's content with its data key; altered says it
+// did not open or parse.
+func openContent(dk vault.Key, r StoredReport) (rep *Report, altered bool) {
+	plain, err := dk.Open(r.Content, vault.AD{Purpose: purposeContent, Row: r.ID})
+	if err != nil {
+		return nil, true
+	}
+	defer clear(plain)
+	rep = &Report{}
+	if err := json.Unmarshal(plain, rep); err != nil {
+		return nil, true
+	}
+	return rep, false
 }
 
 // ReplyDraft is a reporter's message being received: its ID exists
@@ -619,10 +661,11 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 	return nil
 }
 
-// OpenFile returns the meta data of a file the reporter sent with one of
-// their own follow-up messages and a function that streams its cleaned,
-// decrypted content into w, as Office.OpenAttachment does. Only the
-// token's report and only message files: ENotFound for anything else.
+// OpenFile returns the meta data of a file the reporter sent, with the
+// report or with one of their own follow-up messages, and a function that
+// streams its cleaned, decrypted content into w, as Office.OpenAttachment
+// does. Only the token's report: ENotFound for anything else. A message
+// file of a counsellor cannot exist (counsellors send text only).
 func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, func(w io.Writer) error, error) {
 	a, err := f.access(token)
 	if err != nil {
@@ -635,9 +678,6 @@ func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, 
 		return Attachment{}, nil, notFound
 	} else if err != nil {
 		return Attachment{}, nil, err
-	}
-	if st.MessageID == "" {
-		return Attachment{}, nil, notFound
 	}
 	fk, meta, err := openAttachmentKey(a.key, st)
 	if isAltered(err) {

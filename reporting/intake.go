@@ -51,7 +51,14 @@ type Intake struct {
 	fault  error
 	now    func() time.Time
 	notify *Notifier // nil: no notifications (notify.go)
+	// submissions makes each rendered form store at most one report
+	// (submission.go).
+	submissions *Submissions
 }
+
+// Submissions returns the guard that lets each rendered report form
+// store one report at most.
+func (in *Intake) Submissions() *Submissions { return in.submissions }
 
 // NotifyWith makes Submit tell the team about each new report through n.
 func (in *Intake) NotifyWith(n *Notifier) { in.notify = n }
@@ -64,7 +71,7 @@ func (in *Intake) NotifyWith(n *Notifier) { in.notify = n }
 // anchor is shared with the Office: it checks every team before a report
 // is routed to it and sealed to its key.
 func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) (*Intake, error) {
-	in := &Intake{store: store, anchor: anchor, now: now}
+	in := &Intake{store: store, anchor: anchor, now: now, submissions: NewSubmissions(now)}
 	// Deleted, altered or lowered by a database writer, the receipt
 	// settings would make later receipts cheap to guess or lock earlier
 	// reporters out: refuse receipts, but start, so the admins see why.

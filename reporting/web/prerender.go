@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/dchest/captcha"
@@ -14,25 +15,42 @@ import (
 )
 
 // prerendered is a page rendered once per language at start, split around
-// every place its captcha ID goes. The empty report form and the empty
-// receipt form differ from one GET to the next only in that ID, so a GET
-// writes the parts with a fresh ID between them instead of running some
-// 250 template actions (issue 8, item 6). Nothing of the page's layout is
-// assumed: the ID is found wherever the template put it.
+// every place its captcha ID or its submission token goes. The empty
+// report form and the empty receipt form differ from one GET to the next
+// only in those values, so a GET writes the parts with fresh values
+// between them instead of running some 250 template actions (issue 8,
+// item 6). Nothing of the page's layout is assumed: the values are found
+// wherever the template put them.
 type prerendered struct {
-	byLang map[string][][]byte
+	byLang map[string]prerenderedPage
 }
 
+// prerenderedPage is one language's page: slots[i] says which value
+// (slotCaptcha or slotSubmission) goes between parts[i] and parts[i+1].
+type prerenderedPage struct {
+	parts [][]byte
+	slots []int
+}
+
+// The values a pre-rendered page is split around.
+const (
+	slotCaptcha    = iota // the captcha ID
+	slotSubmission        // the report form's submission token
+	slotCount
+)
+
 // prerender renders page in every language with the view that build
-// returns for a captcha ID. It renders twice, with two random
-// placeholders, and insists that both split into the very same parts: a
-// placeholder that occurred in the page text, or an ID the template
-// escaped, would otherwise put a wrong page into every GET.
-func (s *Server) prerender(page string, site *publicSite, build func(captchaID string) view) (*prerendered, error) {
-	p := &prerendered{byLang: map[string][][]byte{}}
-	a, b := placeholder(), placeholder()
+// returns for a captcha ID and a submission token. It renders twice, with
+// two sets of random placeholders, and insists that both split into the
+// very same parts: a placeholder that occurred in the page text, or a
+// value the template escaped, would otherwise put a wrong page into every
+// GET.
+func (s *Server) prerender(page string, site *publicSite, build func(captchaID, token string) view) (*prerendered, error) {
+	p := &prerendered{byLang: map[string]prerenderedPage{}}
+	a := [slotCount]string{placeholder(), placeholder()}
+	b := [slotCount]string{placeholder(), placeholder()}
 	for _, l := range site.languages {
-		va, vb := build(a), build(b)
+		va, vb := build(a[slotCaptcha], a[slotSubmission]), build(b[slotCaptcha], b[slotSubmission])
 		va.Languages, vb.Languages = site.languages, site.languages
 		va.Identity, vb.Identity = &site.identity, &site.identity
 		va.Logo, vb.Logo = &site.logo, &site.logo
@@ -44,49 +62,76 @@ func (s *Server) prerender(page string, site *publicSite, build func(captchaID s
 		if err != nil {
 			return nil, fmt.Errorf("prerender %s: %w", page, err)
 		}
-		parts := bytes.Split(pa, []byte(a))
-		other := bytes.Split(pb, []byte(b))
-		if len(parts) != len(other) {
-			return nil, fmt.Errorf("prerender %s (%s): the captcha ID occurs %d and %d times", page, l.Code, len(parts)-1, len(other)-1)
+		one, other := splitAt(pa, a), splitAt(pb, b)
+		if len(one.parts) != len(other.parts) || !slices.Equal(one.slots, other.slots) {
+			return nil, fmt.Errorf("prerender %s (%s): the values occur %d and %d times", page, l.Code, len(one.slots), len(other.slots))
 		}
-		for i := range parts {
-			if !bytes.Equal(parts[i], other[i]) {
+		for i := range one.parts {
+			if !bytes.Equal(one.parts[i], other.parts[i]) {
 				return nil, fmt.Errorf("prerender %s (%s): the page depends on the captcha ID beyond its places", page, l.Code)
 			}
 		}
-		if s.cfg.CaptchaOff != (len(parts) == 1) {
-			return nil, fmt.Errorf("prerender %s (%s): %d places for the captcha ID with the captcha off=%t", page, l.Code, len(parts)-1, s.cfg.CaptchaOff)
+		captchas := 0
+		for _, k := range one.slots {
+			if k == slotCaptcha {
+				captchas++
+			}
 		}
-		p.byLang[l.Code] = parts
+		if s.cfg.CaptchaOff != (captchas == 0) {
+			return nil, fmt.Errorf("prerender %s (%s): %d places for the captcha ID with the captcha off=%t", page, l.Code, captchas, s.cfg.CaptchaOff)
+		}
+		p.byLang[l.Code] = one
 	}
 	return p, nil
 }
 
-// placeholder returns a random alphanumeric stand-in for a captcha ID:
-// alphanumeric, so that html/template leaves it as it is in every context,
-// as it leaves a real ID.
+// splitAt splits a page at every occurrence of the placeholders.
+func splitAt(page []byte, ph [slotCount]string) prerenderedPage {
+	var out prerenderedPage
+	for {
+		at, kind := -1, 0
+		for k, v := range ph {
+			if i := bytes.Index(page, []byte(v)); i >= 0 && (at < 0 || i < at) {
+				at, kind = i, k
+			}
+		}
+		if at < 0 {
+			out.parts = append(out.parts, page)
+			return out
+		}
+		out.parts = append(out.parts, page[:at])
+		out.slots = append(out.slots, kind)
+		page = page[at+len(ph[kind]):]
+	}
+}
+
+// placeholder returns a random alphanumeric stand-in for a captcha ID or
+// a token: alphanumeric, so that html/template leaves it as it is in
+// every context, as it leaves a real one.
 func placeholder() string {
 	return "captchaIDplaceholder" + rand.Text()
 }
 
-// write sends the page in c's language with captchaID in its places and
-// reports whether it did. It refuses an ID that is not purely
-// alphanumeric: the template would have escaped it, the parts would not,
-// so such an ID goes to the template instead. dchest/captcha makes only
-// alphanumeric IDs; this is checked, not trusted.
-func (p *prerendered) write(c *gin.Context, status int, captchaID string) bool {
-	parts, ok := p.byLang[lang(c)]
-	if !ok || !alphanumeric(captchaID) {
+// write sends the page in c's language with captchaID and token in their
+// places and reports whether it did. It refuses a value that is not
+// purely alphanumeric: the template would have escaped it, the parts
+// would not, so such a value goes to the template instead. dchest/captcha
+// makes only alphanumeric IDs and Submissions.Issue alphanumeric tokens;
+// this is checked, not trusted.
+func (p *prerendered) write(c *gin.Context, status int, captchaID, token string) bool {
+	page, ok := p.byLang[lang(c)]
+	if !ok || !alphanumeric(captchaID) || !alphanumeric(token) {
 		return false
 	}
+	values := [slotCount]string{captchaID, token}
 	// One write of the whole page, put together in a pooled buffer: a
 	// writer that grows its own buffer (the test recorder; any writer
 	// before the first flush) would otherwise grow it once per part.
 	buf := pagePool.Get().(*[]byte)
 	b := (*buf)[:0]
-	for i, part := range parts {
+	for i, part := range page.parts {
 		if i > 0 {
-			b = append(b, captchaID...)
+			b = append(b, values[page.slots[i-1]]...)
 		}
 		b = append(b, part...)
 	}
@@ -134,7 +179,7 @@ func (s *Server) prerenderForms(site *publicSite) (emptyForms, error) {
 		e          emptyForms
 		err1, err2 error
 	)
-	e.report, err1 = s.prerender("form", site, func(id string) view { return s.formView(reporting.ReportForm{}, nil, id) })
-	e.followup, err2 = s.prerender("followup", site, func(id string) view { return s.followupFormView(followupFormData{}, id) })
+	e.report, err1 = s.prerender("form", site, func(id, token string) view { return s.formView(reporting.ReportForm{}, nil, id, token) })
+	e.followup, err2 = s.prerender("followup", site, func(id, _ string) view { return s.followupFormView(followupFormData{}, id) })
 	return e, errors.Join(err1, err2)
 }

@@ -15,6 +15,14 @@ import (
 // language and the page's template.
 var emptyForms = []struct{ path, page string }{{"/", "form"}, {"/followup", "followup"}}
 
+// formToken returns the submission token of a page, "" if it has none.
+func formToken(page string) string {
+	if m := submissionPattern.FindStringSubmatch(page); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // The empty report form and receipt form, served from the parts rendered
 // at start, are byte for byte what their template renders for the same
 // captcha ID, in every language, and are sent with the same status and
@@ -26,7 +34,7 @@ func TestEmptyFormsMatchTheirTemplate(t *testing.T) {
 		for _, l := range i18n.Languages {
 			resp, body := get(t, e.URL+"/"+l.Code+f.path)
 			id := captchaID(t, body)
-			pre, tmpl, ok := srv.EmptyFormPages(f.page, l.Code, id)
+			pre, tmpl, ok := srv.EmptyFormPages(f.page, l.Code, id, formToken(body))
 			if !ok {
 				t.Fatalf("%s %s: the pre-rendered page refused captcha ID %q", l.Code, f.page, id)
 			}
@@ -62,7 +70,7 @@ func TestPrerenderedFormRefusesIDsThatNeedEscaping(t *testing.T) {
 	srv := e.Handler.(*web.Server)
 	for _, id := range []string{`a"><script>x</script>`, "ab cd", "äb", "a/b", "a&b"} {
 		for _, f := range emptyForms {
-			_, tmpl, ok := srv.EmptyFormPages(f.page, "de", id)
+			_, tmpl, ok := srv.EmptyFormPages(f.page, "de", id, "")
 			if ok {
 				t.Errorf("%s: pre-rendered page took captcha ID %q", f.page, id)
 			}
@@ -113,7 +121,7 @@ func TestEmptyFormWithoutCaptcha(t *testing.T) {
 		if strings.Contains(body, "captcha") {
 			t.Errorf("%s: captcha on the page with the captcha off", f.page)
 		}
-		pre, tmpl, ok := srv.EmptyFormPages(f.page, "en", "")
+		pre, tmpl, ok := srv.EmptyFormPages(f.page, "en", "", formToken(body))
 		if !ok || body != tmpl.Body.String() || pre.Body.String() != body {
 			t.Errorf("%s: GET, pre-rendered and template pages differ (pre-rendered used: %t):\n%s", f.page, ok, firstDifference(body, tmpl.Body.String()))
 		}

@@ -150,7 +150,8 @@ func (s *Server) reportSwitch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d := formData{Form: reportFormOf(pf), CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Reselect: reselect}
+	d := formData{Form: reportFormOf(pf), CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Reselect: reselect,
+		Submission: s.keptSubmission(pf.Get(submissionField))} // one form, one token, in any language
 	d.CaptchaID, d.CaptchaAnswer = s.keptCaptcha(pf)
 	s.render(c, http.StatusOK, "form", s.formPage(d))
 }
@@ -186,7 +187,7 @@ func (s *Server) receiptSwitch(c *gin.Context) {
 		return
 	}
 	grouped := code[0:4] + " " + code[4:8] + " " + code[8:12] + " " + code[12:16]
-	s.render(c, http.StatusOK, "receipt", s.receiptView(receiptData{Code: grouped, PDF: pf.Get("pdf") != ""}))
+	s.render(c, http.StatusOK, "receipt", s.receiptView(c, receiptData{Code: grouped, PDF: pf.Get("pdf") != ""}))
 }
 
 // switchForm reads the form a switch button sent. It says whether files

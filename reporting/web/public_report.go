@@ -27,6 +27,8 @@ type formData struct {
 	// Reselect: files had been chosen before a language switch, which a
 	// browser cannot carry over; the page asks to choose them again.
 	Reselect bool
+	// Submission is the form's one-time token (public_submission.go).
+	Submission string
 }
 
 type choices struct {
@@ -57,28 +59,29 @@ func days() []int {
 // reportForm shows the empty form: the pre-rendered page with a fresh
 // captcha, or the template if that cannot be.
 func (s *Server) reportForm(c *gin.Context) {
-	id := s.newCaptchaID()
-	if s.site().empty.report.write(c, http.StatusOK, id) {
+	id, token := s.newCaptchaID(), s.submissions().Issue()
+	if s.site().empty.report.write(c, http.StatusOK, id, token) {
 		return
 	}
-	s.renderForm(c, http.StatusOK, reporting.ReportForm{}, nil, id)
+	s.renderForm(c, http.StatusOK, reporting.ReportForm{}, nil, id, token)
 }
 
 // showForm renders the form with a fresh captcha. The old one, right or
-// wrong, is used up: a captcha answers one attempt only.
-func (s *Server) showForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string) {
-	s.renderForm(c, status, f, errs, s.newCaptchaID())
+// wrong, is used up: a captcha answers one attempt only. The submission
+// token stays the form's own while it is valid (keptSubmission).
+func (s *Server) showForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string, token string) {
+	s.renderForm(c, status, f, errs, s.newCaptchaID(), s.keptSubmission(token))
 }
 
 // renderForm renders the form through its template.
-func (s *Server) renderForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string, captchaID string) {
-	s.render(c, status, "form", s.formView(f, errs, captchaID))
+func (s *Server) renderForm(c *gin.Context, status int, f reporting.ReportForm, errs map[string]string, captchaID, token string) {
+	s.render(c, status, "form", s.formView(f, errs, captchaID, token))
 }
 
 // formView is the view of the report form, for the template and for the
 // pre-rendered empty form alike.
-func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captchaID string) view {
-	return s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices})
+func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captchaID, token string) view {
+	return s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Submission: token})
 }
 
 // formPage is the report form's page: its language switcher sends the
@@ -105,8 +108,8 @@ func reportFormOf(pf url.Values) reporting.ReportForm {
 
 // receiptView is the receipt page: its language switcher sends the code
 // back to be shown in the other language (receiptSwitch).
-func (s *Server) receiptView(d receiptData) view {
-	return view{Title: "receipt.title", Path: "/", Data: d, Switch: &languageSwitch{Form: "receipt-form", Action: "/receipt"}}
+func (s *Server) receiptView(c *gin.Context, d receiptData) view {
+	return view{Title: "receipt.title", Path: "/", Data: s.receiptPage(c, d), Switch: &languageSwitch{Form: "receipt-form", Action: "/receipt"}}
 }
 
 // MaxReportBody is the body limit of the report POST: five files of the
@@ -125,13 +128,15 @@ func (s *Server) submitReport(c *gin.Context) {
 	ctx := c.Request.Context()
 	draft := s.intake.NewDraft()
 	cc := captchaCheck{off: s.cfg.CaptchaOff}
+	gate := submissionGate{subs: s.submissions()}
+	defer gate.release() // a form that stored nothing may be sent again
 	var (
 		pf  url.Values
 		up  uploads
 		err error
 	)
 	if isMultipart(c.Request) {
-		pf, up, err = s.readMultipart(c, draft, &cc)
+		pf, up, err = s.readMultipart(c, draft, &cc, &gate)
 	} else {
 		// A url-encoded form carries no files: the small limit applies.
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPublicBody)
@@ -150,13 +155,18 @@ func (s *Server) submitReport(c *gin.Context) {
 		return
 	}
 	f := reportFormOf(pf)
+	token := pf.Get(submissionField)
 	if pf.Get("new_captcha") != "" { // "new image" button: same form, new captcha
 		var errs map[string]string
 		if up.sent() {
 			errs = map[string]string{"attachments": "error.attachments.again"}
 		}
 		drop()
-		s.showForm(c, http.StatusOK, f, errs)
+		s.showForm(c, http.StatusOK, f, errs, token)
+		return
+	}
+	// The same form sent again stores nothing (public_submission.go).
+	if s.repeatedSubmission(c, &gate, f, token, drop) {
 		return
 	}
 	report, err := f.Validate(lang(c), s.cfg.Now())
@@ -179,7 +189,7 @@ func (s *Server) submitReport(c *gin.Context) {
 	}
 	if len(errs) > 0 {
 		drop()
-		s.showForm(c, http.StatusUnprocessableEntity, f, errs)
+		s.showForm(c, http.StatusUnprocessableEntity, f, errs, token)
 		return
 	}
 	receipt, err := s.intake.SubmitDraft(ctx, draft, report)
@@ -189,7 +199,9 @@ func (s *Server) submitReport(c *gin.Context) {
 		return
 	}
 	keep() // stored with the report
-	s.render(c, http.StatusOK, "receipt", s.receiptView(receiptData{Code: receipt.Code.String(), PDF: up.pdf()}))
+	d := receiptData{Code: receipt.Code.String(), PDF: up.pdf()}
+	gate.done(d)
+	s.render(c, http.StatusOK, "receipt", s.receiptView(c, d))
 }
 
 // captchaCheck verifies a form's captcha at most once per request:
@@ -222,8 +234,13 @@ func verifyCaptcha(pf url.Values) bool {
 // solved. A body whose captcha fields come after its first file has its
 // files refused unread; its captcha is still verified, and used up, once
 // at the end (submitReport).
-func (s *Server) readMultipart(c *gin.Context, d reporting.Draft, cc *captchaCheck) (url.Values, uploads, error) {
+func (s *Server) readMultipart(c *gin.Context, d reporting.Draft, cc *captchaCheck, gate *submissionGate) (url.Values, uploads, error) {
 	pass := func(pf url.Values) bool {
+		// A form sent before takes no file in: its token is claimed
+		// first, before the captcha, which a repeat has used up.
+		if !gate.fresh(c.Request.Context(), pf.Get(submissionField)) {
+			return false
+		}
 		if !cc.off && pf.Get("captcha_id") == "" {
 			return false // the captcha comes after the files
 		}
