@@ -266,9 +266,10 @@ func FuzzCleanName(f *testing.F) {
 
 // FuzzCleanContent: sniffing and re-encoding whatever bytes come in.
 // Anything refused is refused as the upload field's error; anything
-// taken is a JPEG, PNG or PDF, images come out as the same type and size
-// they claimed, a PDF unchanged; an image beyond the budget is never
-// decoded, and one decoded takes no more than its estimate.
+// taken is a JPEG, PNG, PDF or audio file, images come out as the same
+// type and size they claimed, a PDF unchanged, audio no larger; an image
+// beyond the budget is never decoded, and one decoded takes no more than
+// its estimate.
 func FuzzCleanContent(f *testing.F) {
 	for _, raw := range sampleImages(f) {
 		// The small samples only: minimizing each new finding re-runs
@@ -291,7 +292,8 @@ func FuzzCleanContent(f *testing.F) {
 			return
 		}
 		before := ImageDecodes()
-		typ, src, err := cleanContent(bytes.NewReader(raw))
+		meta, src, err := cleanContent(bytes.NewReader(raw))
+		typ := meta.Type
 		if overBudget && ImageDecodes() != before {
 			t.Fatalf("an image beyond the budget was decoded")
 		}
@@ -316,6 +318,12 @@ func FuzzCleanContent(f *testing.F) {
 				t.Fatalf("%s re-encoded into %s %d×%d (%v), was %d×%d", typ, gotFormat, got.Width, got.Height, err, cfg.Width, cfg.Height)
 			}
 			checkCost(t, "input", raw)
+		case TypeM4A, TypeOgg, TypeMP3, TypeWAV:
+			// Tags removed (or kept and flagged), never grown beyond a
+			// padding byte.
+			if len(out) > len(raw)+1 || (meta.MetaKept && !bytes.Equal(out, raw)) {
+				t.Fatalf("%s: %d bytes in, %d out, kept %v", typ, len(raw), len(out), meta.MetaKept)
+			}
 		default:
 			t.Fatalf("taken as %q", typ)
 		}

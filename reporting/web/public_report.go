@@ -189,7 +189,7 @@ func (s *Server) submitReport(c *gin.Context) {
 		return
 	}
 	keep() // stored with the report
-	s.render(c, http.StatusOK, "receipt", s.receiptView(receiptData{Code: receipt.Code.String(), PDF: up.pdf()}))
+	s.render(c, http.StatusOK, "receipt", s.receiptView(receiptData{Code: receipt.Code.String(), PDF: up.pdf(), AudioMeta: up.audioMeta()}))
 }
 
 // captchaCheck verifies a form's captcha at most once per request:
