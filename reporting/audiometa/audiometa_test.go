@@ -493,3 +493,30 @@ func FuzzCleanOgg(f *testing.F) { fuzzClean(f, Ogg, testOpus(0), testVorbis()) }
 func FuzzCleanMP3(f *testing.F) { fuzzClean(f, MPEG, testMP3(), testFrames(2)) }
 
 func FuzzCleanWAV(f *testing.F) { fuzzClean(f, WAV, testWAV()) }
+
+// BenchmarkClean cleans files at the upload limit: the cost an upload
+// adds before it is sealed. Ogg is the expensive one, every page's
+// checksum is computed twice.
+func BenchmarkClean(b *testing.B) {
+	big := bytes.Repeat([]byte{0x55}, 10<<20-4096)
+	m4aFile := testM4A(b, m4aOptions{moovFirst: true}).file
+	m4aFile = append(m4aFile, mp4Box("free", big)...)
+	var packets [][]byte
+	for range (10 << 20) / 250 {
+		packets = append(packets, bytes.Repeat([]byte{0x33}, 250))
+	}
+	oggFile := oggStream(append([][]byte{[]byte("OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00"), comment("OpusTags", false, 0)}, packets...), 1)
+	for _, f := range []struct {
+		typ  string
+		file []byte
+	}{{MP4, m4aFile}, {Ogg, oggFile}, {MPEG, append(testMP3(), big...)}, {WAV, testWAV()}} {
+		b.Run(f.typ[len("audio/"):], func(b *testing.B) {
+			b.SetBytes(int64(len(f.file)))
+			for b.Loop() {
+				if _, ok, err := Clean(f.typ, f.file); !ok && f.typ != MPEG || err != nil {
+					b.Fatalf("not cleaned: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -43,8 +43,9 @@ var oggCRCTable = func() (t [256]uint32) {
 	return t
 }()
 
-func oggCRC(b []byte) uint32 {
-	var crc uint32
+func oggCRC(b []byte) uint32 { return oggCRCUpdate(0, b) }
+
+func oggCRCUpdate(crc uint32, b []byte) uint32 {
 	for _, c := range b {
 		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^c]
 	}
@@ -71,10 +72,9 @@ func parseOgg(b []byte) ([]oggPage, bool) {
 		if len(h) < size {
 			return nil, false
 		}
-		raw := bytes.Clone(h[:size])
-		want := le32(raw[22:])
-		putLE32(raw[22:], 0)
-		if oggCRC(raw) != want {
+		// The checksum is over the page with its own field as zeros.
+		crc := oggCRCUpdate(oggCRCUpdate(oggCRC(h[:22]), []byte{0, 0, 0, 0}), h[26:size])
+		if crc != le32(h[22:]) {
 			return nil, false
 		}
 		pages = append(pages, oggPage{
