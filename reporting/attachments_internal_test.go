@@ -283,6 +283,11 @@ func FuzzCleanContent(f *testing.F) {
 	f.Add(j.Bytes())
 	f.Add([]byte("%PDF-1.4\n%âãÏÓ\n1 0 obj << >> endobj\n%%EOF\n"))
 	f.Add([]byte("MZ\x90\x00 not an image"))
+	// The starts of the audio formats, for the fuzzer to build on.
+	f.Add([]byte("ID3\x03\x00\x00\x00\x00\x00\x05TIT2x\xff\xfb\x90\x64"))
+	f.Add(append([]byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"), make([]byte, 24)...))
+	f.Add([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A isom\x00\x00\x00\x08moov\x00\x00\x00\x08mdat"))
+	f.Add([]byte("OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		cfg, format, cfgErr := image.DecodeConfig(bytes.NewReader(raw))
 		overBudget := cfgErr == nil && decodeCost(raw, "image/"+format, cfg) > MaxImageMemory

@@ -129,3 +129,29 @@ func TestVoiceMessageMetadataKept(t *testing.T) {
 		t.Error("the kept file came back changed")
 	}
 }
+
+// A voice message sent with a follow-up message arrives cleaned too: the
+// reporter's page warns only when tags stayed, and the office's thread
+// has a player for it.
+func TestVoiceMessageFollowup(t *testing.T) {
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	token, _, caseURL := fumsgCase(t, e, admin, validReport("Nachricht mit Sprachnachricht"))
+	resp, reply := fumsgReply(t, e, "en", token, "Hier noch eine Aufnahme.", []attFile{{"memo.m4a", voiceM4A()}})
+	if resp.StatusCode != http.StatusOK || strings.Contains(reply, `id="audio-warning"`) {
+		t.Fatalf("reply: status %d, or a warning for removed metadata:\n%s", resp.StatusCode, reply)
+	}
+	resp, reply = fumsgReply(t, e, "en", token, "Und eine fragmentierte.", []attFile{{"frag.m4a", voiceM4A(voiceBox("moof", make([]byte, 8)))}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(reply, `id="audio-warning"`) {
+		t.Fatalf("reply: status %d, no warning for kept metadata:\n%s", resp.StatusCode, reply)
+	}
+	_, page := getAs(t, admin, caseURL)
+	players := voicePlayerPattern.FindAllStringSubmatch(page, -1)
+	if len(players) != 2 {
+		t.Fatalf("%d players in the thread, want 2:\n%s", len(players), page)
+	}
+	resp, got := attDownload(t, e, admin, players[0][1])
+	if resp.Header.Get("Content-Type") != "audio/mp4" || bytes.Contains(got, []byte("Anna Beispiel")) {
+		t.Errorf("the thread's voice message: %q, metadata kept %v", resp.Header.Get("Content-Type"), bytes.Contains(got, []byte("Anna Beispiel")))
+	}
+}
