@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/planb-ruhr/meldestelle/reporting/audiometa"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
@@ -50,6 +51,12 @@ const (
 	TypeJPEG = "image/jpeg"
 	TypePNG  = "image/png"
 	TypePDF  = "application/pdf"
+	// Voice messages, as phones record them, told by their content
+	// (audiometa.Detect).
+	TypeM4A = audiometa.MP4
+	TypeOgg = audiometa.Ogg
+	TypeMP3 = audiometa.MPEG
+	TypeWAV = audiometa.WAV
 )
 
 // AD purposes of an attachment's ciphertexts.
@@ -93,6 +100,11 @@ type AttachmentMeta struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
 	Size int64  `json:"size"`
+	// MetaKept: an audio file whose container could not be rewritten
+	// safely (a fragmented MP4, a chained Ogg stream, an unknown layout)
+	// was kept with its metadata; the reporter and the office are
+	// warned, as for a PDF.
+	MetaKept bool `json:"meta_kept,omitempty"`
 }
 
 // Attachment is an attachment as a counsellor sees it in the list.
@@ -115,6 +127,16 @@ func (a AttachmentMeta) SizeKiB() int64 { return (a.Size + 1023) / 1024 }
 
 // PDF reports whether the file is a PDF, whose metadata is not removed.
 func (a AttachmentMeta) PDF() bool { return a.Type == TypePDF }
+
+// Audio reports whether the file is a voice message, which the case page
+// offers to play.
+func (a AttachmentMeta) Audio() bool {
+	switch a.Type {
+	case TypeM4A, TypeOgg, TypeMP3, TypeWAV:
+		return true
+	}
+	return false
+}
 
 // AttachmentStore keeps encrypted attachments in chunks.
 type AttachmentStore interface {
@@ -194,8 +216,10 @@ func (in *Intake) SubmitDraft(ctx context.Context, d Draft, r Report) (Receipt, 
 // AddAttachment cleans, seals and stores one file for the report
 // reportID, whose data key is dk. It reads body to the end or until it is
 // too large. JPEG and PNG are decoded and re-encoded, which drops EXIF,
-// GPS and every other kind of metadata; PDF is kept as it is (the caller
-// warns the reporter); anything else is refused. The type is told by the
+// GPS and every other kind of metadata; audio (m4a, ogg, mp3, wav) loses
+// its tags, or is kept with them and marked MetaKept where its container
+// cannot be rewritten safely; PDF is kept as it is (the caller warns the
+// reporter about both); anything else is refused. The type is told by the
 // content, never by the name. An EInvalid error's message ID suits the
 // upload field. Reused for the reporter's follow-up messages.
 func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
@@ -205,25 +229,34 @@ func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.K
 // addAttachment is AddAttachment for a file that belongs to the message
 // messageID of the report ("" for the report's own files).
 func (in *Intake) addAttachment(ctx context.Context, reportID, messageID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
-	typ, src, err := cleanContent(body)
+	meta, src, err := cleanContent(body)
 	if err != nil {
 		return Attachment{}, err
 	}
-	return in.storeAttachment(ctx, reportID, messageID, dk, AttachmentMeta{Name: cleanName(name), Type: typ}, src)
+	meta.Name = cleanName(name)
+	return in.storeAttachment(ctx, reportID, messageID, dk, meta, src)
 }
 
-// cleanContent tells a file's type by its content and returns the type
-// and the content to store: images decoded and encoded afresh, a PDF as
-// it is, streamed. Anything else is an EInvalid error whose message ID
-// suits the upload field.
-func cleanContent(body io.Reader) (string, io.Reader, error) {
+// cleanContent tells a file's type by its content and returns its type
+// (with MetaKept for audio whose tags stayed) and the content to store:
+// images decoded and encoded afresh, audio without its tags, a PDF as it
+// is, streamed. Anything else is an EInvalid error whose message ID suits
+// the upload field.
+func cleanContent(body io.Reader) (AttachmentMeta, io.Reader, error) {
+	typ, src, kept, err := cleanContentType(body)
+	return AttachmentMeta{Type: typ, MetaKept: kept}, src, err
+}
+
+// cleanContentType is cleanContent with the type and the MetaKept flag
+// apart.
+func cleanContentType(body io.Reader) (string, io.Reader, bool, error) {
 	br := bufio.NewReaderSize(body, 512)
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	if len(head) == 0 {
-		return "", nil, Errorf(EInvalid, "error.attachments.empty")
+		return "", nil, false, Errorf(EInvalid, "error.attachments.empty")
 	}
 	// Sniffing the content: a name or a browser-sent type can say anything.
 	typ := http.DetectContentType(head)
@@ -231,16 +264,49 @@ func cleanContent(body io.Reader) (string, io.Reader, error) {
 	case TypeJPEG, TypePNG:
 		clean, err := reencode(br, typ)
 		if err != nil {
-			return "", nil, err
+			return "", nil, false, err
 		}
-		return typ, bytes.NewReader(clean), nil
+		return typ, bytes.NewReader(clean), false, nil
 	case TypePDF:
 		// Streamed through as it is: PDF metadata stays (the reporter is
 		// warned), but the file never sits whole in memory.
-		return typ, br, nil
-	default:
-		return "", nil, Errorf(EInvalid, "error.attachments.type")
+		return typ, br, false, nil
 	}
+	// Audio is told by its own magic bytes: the standard sniffer knows
+	// neither m4a nor Opus.
+	if typ := audiometa.Detect(head); typ != "" {
+		clean, kept, err := cleanAudio(br, typ)
+		if err != nil {
+			return "", nil, false, err
+		}
+		return typ, bytes.NewReader(clean), kept, nil
+	}
+	return "", nil, false, Errorf(EInvalid, "voice.error.type")
+}
+
+// cleanAudio removes the tags of a voice message: a title, the owner's
+// name, the place and time of the recording can name the reporter. A
+// file whose container cannot be rewritten safely is kept as it is and
+// reported as kept, so that the reporter is told its metadata stayed;
+// refusing it would lose the report's evidence.
+func cleanAudio(r io.Reader, typ string) ([]byte, bool, error) {
+	// Whole in memory, like an image being re-encoded, and only up to
+	// the size limit: the boxes and pages to rewrite can be anywhere.
+	raw, err := io.ReadAll(io.LimitReader(r, MaxAttachmentSize+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(raw) > MaxAttachmentSize {
+		return nil, false, Errorf(EInvalid, "error.attachments.too_large")
+	}
+	clean, ok, err := audiometa.Clean(typ, raw)
+	if errors.Is(err, audiometa.ErrNotAudio) {
+		return nil, false, Errorf(EInvalid, "voice.error.type")
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return clean, !ok, nil
 }
 
 // reencode decodes an image and encodes its pixels afresh: only the
@@ -412,6 +478,14 @@ func DownloadName(caseNo string, seq int, typ string) string {
 		ext = ".png"
 	case TypePDF:
 		ext = ".pdf"
+	case TypeM4A:
+		ext = ".m4a"
+	case TypeOgg:
+		ext = ".ogg"
+	case TypeMP3:
+		ext = ".mp3"
+	case TypeWAV:
+		ext = ".wav"
 	}
 	if caseNo == "" {
 		caseNo = "file"

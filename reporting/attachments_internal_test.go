@@ -266,9 +266,10 @@ func FuzzCleanName(f *testing.F) {
 
 // FuzzCleanContent: sniffing and re-encoding whatever bytes come in.
 // Anything refused is refused as the upload field's error; anything
-// taken is a JPEG, PNG or PDF, images come out as the same type and size
-// they claimed, a PDF unchanged; an image beyond the budget is never
-// decoded, and one decoded takes no more than its estimate.
+// taken is a JPEG, PNG, PDF or audio file, images come out as the same
+// type and size they claimed, a PDF unchanged, audio no larger; an image
+// beyond the budget is never decoded, and one decoded takes no more than
+// its estimate.
 func FuzzCleanContent(f *testing.F) {
 	for _, raw := range sampleImages(f) {
 		// The small samples only: minimizing each new finding re-runs
@@ -282,6 +283,11 @@ func FuzzCleanContent(f *testing.F) {
 	f.Add(j.Bytes())
 	f.Add([]byte("%PDF-1.4\n%âãÏÓ\n1 0 obj << >> endobj\n%%EOF\n"))
 	f.Add([]byte("MZ\x90\x00 not an image"))
+	// The starts of the audio formats, for the fuzzer to build on.
+	f.Add([]byte("ID3\x03\x00\x00\x00\x00\x00\x05TIT2x\xff\xfb\x90\x64"))
+	f.Add(append([]byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"), make([]byte, 24)...))
+	f.Add([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A isom\x00\x00\x00\x08moov\x00\x00\x00\x08mdat"))
+	f.Add([]byte("OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		cfg, format, cfgErr := image.DecodeConfig(bytes.NewReader(raw))
 		overBudget := cfgErr == nil && decodeCost(raw, "image/"+format, cfg) > MaxImageMemory
@@ -291,7 +297,8 @@ func FuzzCleanContent(f *testing.F) {
 			return
 		}
 		before := ImageDecodes()
-		typ, src, err := cleanContent(bytes.NewReader(raw))
+		meta, src, err := cleanContent(bytes.NewReader(raw))
+		typ := meta.Type
 		if overBudget && ImageDecodes() != before {
 			t.Fatalf("an image beyond the budget was decoded")
 		}
@@ -316,6 +323,12 @@ func FuzzCleanContent(f *testing.F) {
 				t.Fatalf("%s re-encoded into %s %d×%d (%v), was %d×%d", typ, gotFormat, got.Width, got.Height, err, cfg.Width, cfg.Height)
 			}
 			checkCost(t, "input", raw)
+		case TypeM4A, TypeOgg, TypeMP3, TypeWAV:
+			// Tags removed (or kept and flagged), never grown beyond a
+			// padding byte.
+			if len(out) > len(raw)+1 || (meta.MetaKept && !bytes.Equal(out, raw)) {
+				t.Fatalf("%s: %d bytes in, %d out, kept %v", typ, len(raw), len(out), meta.MetaKept)
+			}
 		default:
 			t.Fatalf("taken as %q", typ)
 		}

@@ -2,8 +2,10 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
@@ -24,12 +27,13 @@ func (s *Server) attachmentRoutes(pub, work *gin.RouterGroup) {
 	work.GET("/cases/:id/attachments/:att", s.downloadAttachment)
 }
 
-// receiptData is the receipt page: the code and whether a PDF went with
-// the report (its metadata stays, so the page warns). It prints as the
-// code.
+// receiptData is the receipt page: the code and whether a PDF, or a
+// voice message whose tags could not be removed, went with the report
+// (its metadata stays, so the page warns). It prints as the code.
 type receiptData struct {
-	Code string
-	PDF  bool
+	Code      string
+	PDF       bool
+	AudioMeta bool
 }
 
 func (r receiptData) String() string { return r.Code }
@@ -54,6 +58,16 @@ func (u uploads) ids() []string {
 func (u uploads) pdf() bool {
 	for _, f := range u.files {
 		if f.PDF() {
+			return true
+		}
+	}
+	return false
+}
+
+// audioMeta reports whether a voice message kept its metadata.
+func (u uploads) audioMeta() bool {
+	for _, f := range u.files {
+		if f.MetaKept {
 			return true
 		}
 	}
@@ -189,25 +203,44 @@ func (s *Server) downloadAttachment(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if a.Audio() {
+		s.serveAudio(c, a, stream)
+		return
+	}
 	s.serveAttachment(c, a, stream)
+}
+
+// maxPlayable is the largest file served with Range support: the whole
+// file is decrypted into memory, which attachments within the upload
+// limit (a re-encoded PNG can be a little larger) always fit.
+const maxPlayable = 2 * reporting.MaxAttachmentSize
+
+// serveAudio sends a voice message to the case page's player. A player
+// asks for ranges (to seek, and Safari to start at all), so the file is
+// decrypted whole, checked to the last chunk before a byte leaves, and
+// served by http.ServeContent; the headers are those of every download.
+func (s *Server) serveAudio(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error) {
+	if a.Size > maxPlayable {
+		s.serveAttachment(c, a, stream)
+		return
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(a.Size))
+	if err := stream(&buf); err != nil {
+		s.fail(c, fmt.Errorf("audio attachment: %w", err))
+		return
+	}
+	setDownloadHeaders(c.Writer.Header(), a)
+	// ServeContent answers Range and If-Range and sets the length; no
+	// modification time, so no Last-Modified reveals when it came in.
+	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(buf.Bytes()))
 }
 
 // serveAttachment sends a decrypted file, for the counsellors' and the
 // reporter's download alike.
 func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error) {
 	h := c.Writer.Header()
-	// Only JPEG, PNG and PDF are ever stored, and the type comes from the
-	// sealed meta data, which was set from the content when it came in.
-	h.Set("Content-Type", a.Type)
-	// attachment, never inline: the file is not rendered in the office's
-	// origin. The name is the office's (case number, index, the true
-	// type's extension), never the reporter's: "Beweis.bat" or a name
-	// reversed by a bidi override must not decide how the file opens.
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Download)}))
-	// nosniff stops the browser from guessing another type.
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	setDownloadHeaders(h, a)
 	// The size first: if a chunk fails to open half-way, the download is
 	// visibly incomplete instead of silently short.
 	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
@@ -219,6 +252,24 @@ func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream 
 		// requester is logged, only that a stream broke.
 		s.cfg.Logger.Error("attachment stream", "request_id", requestID(c), "err", err)
 	}
+}
+
+// setDownloadHeaders sets the headers every decrypted file is sent with.
+func setDownloadHeaders(h http.Header, a reporting.Attachment) {
+	// Only JPEG, PNG, PDF and the audio types are ever stored, and the
+	// type comes from the sealed meta data, which was set from the
+	// content when it came in.
+	h.Set("Content-Type", a.Type)
+	// attachment, never inline: the file is not rendered in the office's
+	// origin (an <audio> element plays it all the same). The name is the
+	// office's (case number, index, the true type's extension), never the
+	// reporter's: "Beweis.bat" or a name reversed by a bidi override must
+	// not decide how the file opens.
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Download)}))
+	// nosniff stops the browser from guessing another type.
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 }
 
 // downloadName makes a name safe for a Content-Disposition header and a

@@ -53,6 +53,8 @@ type followupPageData struct {
 	Errors  map[string]string
 	Sent    bool // an answer was just sent
 	PDF     bool // a PDF went with the answer just sent: its metadata stays
+	// AudioMeta: a voice message went with it whose tags stayed.
+	AudioMeta bool
 	// MaxFiles is how many files one message may carry.
 	MaxFiles int
 	// Reselect: files had been chosen before a language switch.
@@ -246,7 +248,7 @@ func (s *Server) followupReply(c *gin.Context) {
 		return
 	}
 	keep() // stored with the message
-	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true, PDF: up.pdf()})
+	s.showFollowupPage(c, http.StatusOK, followupPageData{Token: d.Token, Sent: true, PDF: up.pdf(), AudioMeta: up.audioMeta()})
 }
 
 // followupFile sends the reporter one of the files they sent with a

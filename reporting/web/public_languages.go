@@ -187,7 +187,7 @@ func (s *Server) receiptSwitch(c *gin.Context) {
 		return
 	}
 	grouped := code[0:4] + " " + code[4:8] + " " + code[8:12] + " " + code[12:16]
-	s.render(c, http.StatusOK, "receipt", s.receiptView(c, receiptData{Code: grouped, PDF: pf.Get("pdf") != ""}))
+	s.render(c, http.StatusOK, "receipt", s.receiptView(c, receiptData{Code: grouped, PDF: pf.Get("pdf") != "", AudioMeta: pf.Get("audiometa") != ""}))
 }
 
 // switchForm reads the form a switch button sent. It says whether files

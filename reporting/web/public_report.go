@@ -199,7 +199,7 @@ func (s *Server) submitReport(c *gin.Context) {
 		return
 	}
 	keep() // stored with the report
-	d := receiptData{Code: receipt.Code.String(), PDF: up.pdf()}
+	d := receiptData{Code: receipt.Code.String(), PDF: up.pdf(), AudioMeta: up.audioMeta()}
 	gate.done(d)
 	s.render(c, http.StatusOK, "receipt", s.receiptView(c, d))
 }
