@@ -299,7 +299,12 @@ func cleanAudio(r io.Reader, typ string) ([]byte, bool, error) {
 	if len(raw) > MaxAttachmentSize {
 		return nil, false, Errorf(EInvalid, "error.attachments.too_large")
 	}
+	// The rewrite holds a second copy: one per CPU at a time, in the
+	// slots the image decoder uses, so a burst of voice messages cannot
+	// outgrow the memory limit any more than a burst of photos.
+	imageSlots <- struct{}{}
 	clean, ok, err := audiometa.Clean(typ, raw)
+	<-imageSlots
 	if errors.Is(err, audiometa.ErrNotAudio) {
 		return nil, false, Errorf(EInvalid, "voice.error.type")
 	}
