@@ -99,6 +99,7 @@ func reportFormOf(pf url.Values) reporting.ReportForm {
 		Description:  pf.Get("description"),
 		Wish:         pf.Get("wish"),
 		Contact:      pf.Get("contact"),
+		Callback:     pf.Get("callback") == "yes",
 		Consent:      pf.Get("consent") != "",
 	}
 }
@@ -124,7 +125,7 @@ const MaxReportBody = reporting.MaxAttachments*reporting.MaxAttachmentSize + Max
 func (s *Server) submitReport(c *gin.Context) {
 	ctx := c.Request.Context()
 	draft := s.intake.NewDraft()
-	cc := captchaCheck{off: s.cfg.CaptchaOff}
+	cc := captchaCheck{off: s.cfg.CaptchaOff, store: s.cfg.Captchas}
 	var (
 		pf  url.Values
 		up  uploads
@@ -170,6 +171,10 @@ func (s *Server) submitReport(c *gin.Context) {
 	// the captcha, coming after them, was right: it is used up either way.
 	if solved := cc.solved(pf); !solved || up.refused > 0 {
 		errs["captcha_solution"] = "error.captcha.wrong"
+		if cc.expired {
+			// Not the person's mistake: the picture was too old.
+			errs["captcha_solution"] = "error.captcha.expired"
+		}
 	}
 	if up.err != "" {
 		errs["attachments"] = up.err
@@ -198,6 +203,12 @@ func (s *Server) submitReport(c *gin.Context) {
 type captchaCheck struct {
 	off      bool // Config.CaptchaOff: every form passes
 	done, ok bool
+	// store is Config.Captchas: with it, a captcha the store no longer
+	// knows (dchest forgets one after ten minutes) is told from a wrong
+	// answer; nil: every failure is "wrong".
+	store captcha.Store
+	// expired: the captcha failed because the store did not know it.
+	expired bool
 }
 
 // solved verifies the captcha named in pf on the first call and returns
@@ -205,7 +216,16 @@ type captchaCheck struct {
 func (cc *captchaCheck) solved(pf url.Values) bool {
 	if !cc.done {
 		cc.done = true
-		cc.ok = cc.off || verifyCaptcha(pf)
+		if cc.off {
+			cc.ok = true
+			return true
+		}
+		// Looked up without clearing, before the verification uses the
+		// captcha up. An unknown id says nothing a forger could use: the
+		// answer is refused either way.
+		id := pf.Get("captcha_id")
+		cc.expired = cc.store != nil && id != "" && cc.store.Get(id, false) == nil
+		cc.ok = verifyCaptcha(pf)
 	}
 	return cc.ok
 }

@@ -153,6 +153,24 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 			}
 			return out
 		},
+		// errorSummary is the dot of the "errors" partial: the form's
+		// errors in the order of fields, each "name" or "name=target id"
+		// (the control the link moves to; the name itself by default).
+		// Errors of fields not named come last, in name order, so that no
+		// error is left out of the summary.
+		"errorSummary": func(errs map[string]string, fields ...string) errorSummary {
+			return newErrorSummary(t, errs, fields)
+		},
+		// fieldAria marks a control whose field has an error for assistive
+		// technology: aria-invalid, and aria-describedby naming the error
+		// message's id. Built from the template's own constant names, so
+		// the attribute text is trusted.
+		"fieldAria": func(errs map[string]string, field, errID string) template.HTMLAttr {
+			if _, ok := errs[field]; !ok {
+				return ""
+			}
+			return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(errID) + `"`)
+		},
 		// fieldError translates the error of one form field, or "".
 		"fieldError": func(errs map[string]string, field string) string {
 			if id, ok := errs[field]; ok {
@@ -184,6 +202,9 @@ type view struct {
 	// itself instead of a switcher.
 	Chooser bool
 	Title   string // message ID of the page title
+	// Failed: the page is a form sent back with errors; its title starts
+	// with "Error:", the first thing a screen reader says (WCAG 3.3.1).
+	Failed bool
 	Office  bool   // office page: office navigation, no language switcher
 	Session *reporting.OfficeSession
 	// Integrity lists the integrity failures since start (reporting.Anchor),
@@ -199,6 +220,8 @@ type view struct {
 // much.
 func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	v.Office = strings.HasPrefix(c.Request.URL.Path, "/office")
+	// Every form sent back with errors answers 422 (401: the login).
+	v.Failed = v.Failed || status == http.StatusUnprocessableEntity || status == http.StatusUnauthorized
 	if sess, ok := c.Get(sessionKey); ok {
 		v.Session = sess.(*reporting.OfficeSession)
 		// A swapped key or a rogue team means someone wrote to the
