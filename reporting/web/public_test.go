@@ -87,7 +87,7 @@ func TestInvalidInputKeepsTypedValues(t *testing.T) {
 	form := validReport("Ev sahibi <b>bize</b> \"ev vermedi\" & gitti.\nİkinci satır.")
 	form.Set("municipality", "berlin") // unknown: error (missing is not_stated)
 	form.Set("area", "spaceship")      // unknown: error
-	form.Del("consent")           // missing: error
+	form.Del("consent")                // missing: error
 	form.Set("captcha_id", oldID)
 	form.Set("captcha_solution", captchas.solve(oldID))
 

@@ -204,8 +204,8 @@ type view struct {
 	Title   string // message ID of the page title
 	// Failed: the page is a form sent back with errors; its title starts
 	// with "Error:", the first thing a screen reader says (WCAG 3.3.1).
-	Failed bool
-	Office  bool   // office page: office navigation, no language switcher
+	Failed  bool
+	Office  bool // office page: office navigation, no language switcher
 	Session *reporting.OfficeSession
 	// Integrity lists the integrity failures since start (reporting.Anchor),
 	// shown to admins on every office page until the process restarts.
