@@ -14,12 +14,12 @@ type errorSummary struct {
 
 // errorLink is one entry of an error summary.
 type errorLink struct {
-	Target  string // id of the control the link moves to
+	Target  string // id of the control the link moves to; "": no link
 	Message string // the field's error, translated
 }
 
 // newErrorSummary orders errs by fields ("name" or "name=target"), then
-// the rest by name, translating each message with t.
+// the rest by name, without a link, translating each message with t.
 func newErrorSummary(t func(string, ...any) string, errs map[string]string, fields []string) errorSummary {
 	var s errorSummary
 	seen := map[string]bool{}
@@ -41,7 +41,22 @@ func newErrorSummary(t func(string, ...any) string, errs map[string]string, fiel
 	}
 	slices.Sort(rest)
 	for _, name := range rest {
-		s.Items = append(s.Items, errorLink{Target: name, Message: t(errs[name])})
+		// No control to lead to (an error of the whole form): the
+		// message stands in the summary without a link.
+		s.Items = append(s.Items, errorLink{Message: t(errs[name])})
 	}
 	return s
+}
+
+// fieldErrs builds an error map from pairs of field and message ID, for
+// pages whose one error is a string (the login, a row's action); pairs
+// with an empty message are left out.
+func fieldErrs(kv ...string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			m[kv[i]] = kv[i+1]
+		}
+	}
+	return m
 }

@@ -161,6 +161,8 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		"errorSummary": func(errs map[string]string, fields ...string) errorSummary {
 			return newErrorSummary(t, errs, fields)
 		},
+		// errs builds an error map: errs "totp" .Error.
+		"errs": fieldErrs,
 		// fieldAria marks a control whose field has an error for assistive
 		// technology: aria-invalid, and aria-describedby naming the error
 		// message's id. Built from the template's own constant names, so
@@ -169,7 +171,7 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 			if _, ok := errs[field]; !ok {
 				return ""
 			}
-			return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(errID) + `"`)
+			return template.HTMLAttr(` aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(errID) + `"`)
 		},
 		// fieldError translates the error of one form field, or "".
 		"fieldError": func(errs map[string]string, field string) string {
