@@ -274,3 +274,52 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 		t.Error("a wrong answer is not told as wrong")
 	}
 }
+
+// Every office form sent back with errors has the same summary as the
+// public form: "Fehler:" in the title, focus on the summary, a link to
+// each wrong control, and the control marked with its message.
+func TestOfficeFormsErrorSummary(t *testing.T) {
+	e := newEnv(t, options{})
+	c := loginAs(t, e, e.Admin, e.Pass)
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		target     string // the control the summary leads to
+		errID      string // its message
+	}{
+		{"password: wrong old one", "/office/account/password", url.Values{"old": {"falsch"}, "new": {"ein neues langes Passwort"}, "confirm": {"ein neues langes Passwort"}}, "old", "err-old"},
+		{"retention: not a number", "/office/settings/retention", url.Values{"closed_months": {"viele"}, "new_months": {"6"}}, "closed_months", "err-closed_months"},
+		{"invite: no name", "/office/users/invite", url.Values{"name": {""}, "role": {"counsellor"}}, "name", "err-name"},
+		{"team: no name", "/office/teams", url.Values{"name": {""}}, "name", "err-name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, page := postAs(t, c, e.URL+tc.path, tc.form)
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", resp.StatusCode)
+			}
+			if !strings.Contains(page, "<title>Fehler: ") {
+				t.Error("the title does not start with Fehler:")
+			}
+			if !regexp.MustCompile(`<div class="error-summary" id="error-summary" role="alert" tabindex="-1" autofocus[^>]*>(?s:.*?)<li><a href="#` + tc.target + `">`).MatchString(page) {
+				t.Errorf("no summary link to #%s:\n%s", tc.target, page)
+			}
+			tag := regexp.MustCompile(`<(input|select|textarea)[^>]* id="` + tc.target + `"[^>]*>`).FindString(page)
+			if !strings.Contains(tag, `aria-invalid="true"`) || !strings.Contains(tag, `aria-describedby="`+tc.errID+`"`) {
+				t.Errorf("#%s is not marked with its message %s: %s", tc.target, tc.errID, tag)
+			}
+			if !strings.Contains(page, `<p class="error" id="`+tc.errID+`">`) {
+				t.Errorf("no message #%s", tc.errID)
+			}
+		})
+	}
+
+	// The login: name or password wrong marks both, and leads to the name.
+	resp, page := post(t, e.URL+"/office/login", url.Values{"username": {e.Admin}, "password": {"falsch"}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: status %d, want 401", resp.StatusCode)
+	}
+	if !strings.Contains(page, "<title>Fehler: ") || !strings.Contains(page, `<li><a href="#username">`) ||
+		strings.Count(page, `aria-invalid="true" aria-describedby="err-login"`) != 2 {
+		t.Errorf("the failed login has no summary or unmarked fields:\n%s", page)
+	}
+}
