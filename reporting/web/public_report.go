@@ -78,7 +78,11 @@ func (s *Server) renderForm(c *gin.Context, status int, f reporting.ReportForm, 
 // formView is the view of the report form, for the template and for the
 // pre-rendered empty form alike.
 func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captchaID string) view {
-	return s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices})
+	v := s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices})
+	// Also the "new picture" answer (200) when it has to ask for the
+	// files again: any error puts "Error:" into the title.
+	v.Failed = len(errs) > 0
+	return v
 }
 
 // formPage is the report form's page: its language switcher sends the
