@@ -28,8 +28,17 @@ type ReportForm struct {
 	Description  string
 	Wish         string
 	Contact      string
-	Consent      bool
+	// Callback is "please call me back": for someone who cannot write
+	// much, a number and this tick are the whole report.
+	Callback bool
+	Consent  bool
 }
+
+// NotStated is the code stored for an optional question the reporter left
+// empty (CLASSIFICATION.md: every dimension has it). The reporter's own
+// choices (Roles, Wishes) do not offer it; the office reads it as "not
+// known".
+const NotStated = "not_stated"
 
 // Report is a validated report: what is encrypted and stored as the
 // report's content. Nothing in it identifies the reporter unless they chose
@@ -44,6 +53,7 @@ type Report struct {
 	Description  string   `json:"description"`
 	Wish         string   `json:"wish"`
 	Contact      string   `json:"contact,omitempty"`
+	Callback     bool     `json:"callback,omitempty"` // "please call me back" at Contact
 	Language     string   `json:"language"`
 }
 
@@ -53,15 +63,20 @@ type Report struct {
 func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
 	errs := fieldErrors{}
 	r := Report{
-		Role:         f.Role,
-		Municipality: f.Municipality,
-		Area:         f.Area,
+		Role:         orNotStated(f.Role),
+		Municipality: orNotStated(f.Municipality),
+		Area:         orNotStated(f.Area),
 		Wish:         f.Wish,
 		Description:  strings.TrimSpace(f.Description),
 		Contact:      strings.TrimSpace(f.Contact),
+		Callback:     f.Callback,
 		Language:     language,
 	}
-	if !known(Roles, r.Role) {
+	// Only what happened is required (issue 11): a frightened person is
+	// heard with that alone. An empty optional field is stored as
+	// not_stated; a value outside the vocabulary is still refused, as it
+	// never comes from our form.
+	if r.Role != NotStated && !known(Roles, r.Role) {
 		errs.add("role", "error.role.required")
 	}
 	if date, msg := parseIncidentDate(f.IncidentDate, f.IncidentDay, today); msg != "" {
@@ -83,8 +98,12 @@ func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
 			errs.add("grounds", "error.grounds.unknown")
 		}
 	}
+	if len(r.Grounds) > 1 {
+		// not_stated next to a stated ground says nothing more.
+		r.Grounds = slices.DeleteFunc(r.Grounds, func(g string) bool { return g == NotStated })
+	}
 	if len(r.Grounds) == 0 {
-		errs.add("grounds", "error.grounds.required")
+		r.Grounds = []string{NotStated}
 	}
 	slices.SortFunc(r.Grounds, byVocab(Grounds))
 	slices.SortFunc(r.Subgrounds, byVocab(RacismSubgrounds))
@@ -97,12 +116,20 @@ func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
 	case n > MaxDescription || !utf8.ValidString(r.Description):
 		errs.add("description", "error.description.too_long")
 	}
-	if !known(Wishes, r.Wish) {
+	switch {
+	case r.Wish == "" && r.Callback:
+		r.Wish = "contact_me" // a ticked "call me back" is that wish
+	case r.Wish == "":
+		r.Wish = NotStated
+	case !known(Wishes, r.Wish):
 		errs.add("wish", "error.wish.required")
 	}
-	if utf8.RuneCountInString(r.Contact) > MaxContact || !utf8.ValidString(r.Contact) {
+	switch {
+	case utf8.RuneCountInString(r.Contact) > MaxContact || !utf8.ValidString(r.Contact):
 		errs.add("contact", "error.contact.too_long")
-	} else if r.Wish == "contact_me" && r.Contact == "" {
+	case r.Callback && r.Contact == "":
+		errs.add("contact", "error.callback.contact")
+	case r.Wish == "contact_me" && r.Contact == "":
 		errs.add("contact", "error.contact.required")
 	}
 	if !f.Consent {
@@ -112,6 +139,15 @@ func (f ReportForm) Validate(language string, today time.Time) (Report, error) {
 		return Report{}, err
 	}
 	return r, nil
+}
+
+// orNotStated is the code of an optional single choice: NotStated when
+// the reporter left it empty.
+func orNotStated(code string) string {
+	if strings.TrimSpace(code) == "" {
+		return NotStated
+	}
+	return code
 }
 
 func appendOnce(s []string, v string) []string {

@@ -626,14 +626,16 @@ func TestReportFormValidate(t *testing.T) {
 	}{
 		{name: "valid minimal form", change: func(*reporting.ReportForm) {}, want: func(*reporting.Report) {}},
 
-		// Each required field.
-		{name: "missing role", change: func(f *reporting.ReportForm) { f.Role = "" }, field: "role", msg: "error.role.required"},
-		{name: "missing municipality", change: func(f *reporting.ReportForm) { f.Municipality = "" }, field: "municipality", msg: "error.municipality.required"},
-		{name: "missing grounds", change: func(f *reporting.ReportForm) { f.Grounds = nil }, field: "grounds", msg: "error.grounds.required"},
-		{name: "missing area", change: func(f *reporting.ReportForm) { f.Area = "" }, field: "area", msg: "error.area.required"},
+		// Only what happened and the consent are required (issue 11):
+		// every other question left empty is stored as not_stated.
+		{name: "missing role", change: func(f *reporting.ReportForm) { f.Role = "" }, want: func(r *reporting.Report) { r.Role = "not_stated" }},
+		{name: "missing municipality", change: func(f *reporting.ReportForm) { f.Municipality = "" }, want: func(r *reporting.Report) { r.Municipality = "not_stated" }},
+		{name: "missing grounds", change: func(f *reporting.ReportForm) { f.Grounds = nil }, want: func(r *reporting.Report) { r.Grounds = []string{"not_stated"} }},
+		{name: "not_stated beside a ground", change: func(f *reporting.ReportForm) { f.Grounds = []string{"not_stated", "age"} }, want: func(r *reporting.Report) { r.Grounds = []string{"age"} }},
+		{name: "missing area", change: func(f *reporting.ReportForm) { f.Area = "" }, want: func(r *reporting.Report) { r.Area = "not_stated" }},
+		{name: "missing wish", change: func(f *reporting.ReportForm) { f.Wish = "" }, want: func(r *reporting.Report) { r.Wish = "not_stated" }},
 		{name: "missing description", change: func(f *reporting.ReportForm) { f.Description = "" }, field: "description", msg: "error.description.required"},
 		{name: "blank description", change: func(f *reporting.ReportForm) { f.Description = " \n\t " }, field: "description", msg: "error.description.required"},
-		{name: "missing wish", change: func(f *reporting.ReportForm) { f.Wish = "" }, field: "wish", msg: "error.wish.required"},
 		{name: "no consent", change: func(f *reporting.ReportForm) { f.Consent = false }, field: "consent", msg: "error.consent.required"},
 
 		// Unknown codes (a tampered or outdated form).
@@ -671,6 +673,12 @@ func TestReportFormValidate(t *testing.T) {
 		{name: "contact_me with blank contact", change: func(f *reporting.ReportForm) { f.Wish, f.Contact = "contact_me", "   " }, field: "contact", msg: "error.contact.required"},
 		{name: "contact_me with contact", change: func(f *reporting.ReportForm) { f.Wish, f.Contact = "contact_me", " a@example.org " },
 			want: func(r *reporting.Report) { r.Wish, r.Contact = "contact_me", "a@example.org" }},
+		{name: "callback without contact", change: func(f *reporting.ReportForm) { f.Callback = true }, field: "contact", msg: "error.callback.contact"},
+		{name: "callback with blank contact", change: func(f *reporting.ReportForm) { f.Callback, f.Contact = true, " \n " }, field: "contact", msg: "error.callback.contact"},
+		{name: "callback with a number, no wish", change: func(f *reporting.ReportForm) { f.Callback, f.Contact, f.Wish = true, " 0234 123456 ", "" },
+			want: func(r *reporting.Report) { r.Callback, r.Contact, r.Wish = true, "0234 123456", "contact_me" }},
+		{name: "callback keeps a chosen wish", change: func(f *reporting.ReportForm) { f.Callback, f.Contact = true, "0234 123456" },
+			want: func(r *reporting.Report) { r.Callback, r.Contact = true, "0234 123456" }},
 		{name: "contact too long", change: func(f *reporting.ReportForm) { f.Contact = strings.Repeat("a", reporting.MaxContact+1) }, field: "contact", msg: "error.contact.too_long"},
 
 		// Incident dates as people type them.
@@ -752,15 +760,20 @@ func TestReportFormValidate(t *testing.T) {
 		})
 	}
 
-	// An empty form names every required field at once.
+	// An empty form names exactly the two required fields.
 	_, err := reporting.ReportForm{}.Validate("de", today)
 	fields := reporting.FieldErrors(err)
-	for _, field := range []string{"role", "municipality", "grounds", "area", "description", "wish", "consent"} {
-		if fields[field] == "" {
-			t.Errorf("empty form: no error for %s (got %v)", field, fields)
-		}
+	if len(fields) != 2 || fields["description"] == "" || fields["consent"] == "" {
+		t.Errorf("empty form: errors %v, want description and consent only", fields)
 	}
-	if _, ok := fields["incident_date"]; ok {
-		t.Error("empty form: incident date is optional but was flagged")
+
+	// The shortest report: what happened and the consent.
+	r, err := reporting.ReportForm{Description: "Man hat mich beschimpft.", Consent: true}.Validate("de", today)
+	if err != nil {
+		t.Fatalf("text-only report refused: %v (fields %v)", err, reporting.FieldErrors(err))
+	}
+	ns := "not_stated"
+	if r.Role != ns || r.Municipality != ns || r.Area != ns || r.Wish != ns || !reflect.DeepEqual(r.Grounds, []string{ns}) || r.IncidentDate != "" {
+		t.Errorf("text-only report stored as %+v, want not_stated in every optional question", r)
 	}
 }

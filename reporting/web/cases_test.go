@@ -239,7 +239,7 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 		t.Fatalf("classification with mistakes: status %d, want 422", resp.StatusCode)
 	}
 	wantAll(t, "the returned classification form", page,
-		`id="error-summary"`, `href="#classification"`,
+		`id="error-summary"`, `<li><a href="#err-cls-subgrounds">Genauere Angaben`, `<li><a href="#err-cls-areas">`,
 		`id="err-cls-subgrounds">Genauere Angaben gehen nur zu einem angekreuzten Merkmal.`,
 		`id="err-cls-areas">Bitte wählen Sie mindestens einen Lebensbereich`,
 		`name="grounds" value="gender" checked`, `name="subgrounds" value="women" checked`, `name="subgrounds" value="islam" checked`,
@@ -260,7 +260,7 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 		want       []string
 	}{
 		{"status not in the workflow", "/status", url.Values{"status": {"closed"}},
-			[]string{`id="err-st-status">Dieser Statuswechsel ist nicht vorgesehen.`, `href="#work"`}},
+			[]string{`id="err-st-status">Dieser Statuswechsel ist nicht vorgesehen.`, `<li><a href="#st-status">Dieser Statuswechsel`}},
 		{"empty note", "/notes", url.Values{"body": {"  \n "}}, []string{`id="err-note-body">Bitte schreiben Sie eine Notiz.`}},
 		{"long note", "/notes", url.Values{"body": {note}}, []string{`id="err-note-body"`, note + "</textarea>"}},
 		{"assignee outside the team", "/assignee", url.Values{"assignee": {"9999"}}, []string{`id="err-as-assignee">Diese Person gehört nicht`}},

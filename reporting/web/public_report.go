@@ -81,7 +81,11 @@ func (s *Server) renderForm(c *gin.Context, status int, f reporting.ReportForm, 
 // formView is the view of the report form, for the template and for the
 // pre-rendered empty form alike.
 func (s *Server) formView(f reporting.ReportForm, errs map[string]string, captchaID, token string) view {
-	return s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Submission: token})
+	v := s.formPage(formData{Form: f, Errors: errs, CaptchaID: captchaID, CaptchaOff: s.cfg.CaptchaOff, Choices: formChoices, Submission: token})
+	// Also the "new picture" answer (200) when it has to ask for the
+	// files again: any error puts "Error:" into the title.
+	v.Failed = len(errs) > 0
+	return v
 }
 
 // formPage is the report form's page: its language switcher sends the
@@ -102,6 +106,7 @@ func reportFormOf(pf url.Values) reporting.ReportForm {
 		Description:  pf.Get("description"),
 		Wish:         pf.Get("wish"),
 		Contact:      pf.Get("contact"),
+		Callback:     pf.Get("callback") == "yes",
 		Consent:      pf.Get("consent") != "",
 	}
 }
@@ -127,7 +132,7 @@ const MaxReportBody = reporting.MaxAttachments*reporting.MaxAttachmentSize + Max
 func (s *Server) submitReport(c *gin.Context) {
 	ctx := c.Request.Context()
 	draft := s.intake.NewDraft()
-	cc := captchaCheck{off: s.cfg.CaptchaOff}
+	cc := captchaCheck{off: s.cfg.CaptchaOff, store: s.cfg.Captchas}
 	gate := submissionGate{subs: s.submissions()}
 	defer gate.release() // a form that stored nothing may be sent again
 	var (
@@ -180,6 +185,10 @@ func (s *Server) submitReport(c *gin.Context) {
 	// the captcha, coming after them, was right: it is used up either way.
 	if solved := cc.solved(pf); !solved || up.refused > 0 {
 		errs["captcha_solution"] = "error.captcha.wrong"
+		if cc.expired {
+			// Not the person's mistake: the picture was too old.
+			errs["captcha_solution"] = "error.captcha.expired"
+		}
 	}
 	if up.err != "" {
 		errs["attachments"] = up.err
@@ -210,6 +219,12 @@ func (s *Server) submitReport(c *gin.Context) {
 type captchaCheck struct {
 	off      bool // Config.CaptchaOff: every form passes
 	done, ok bool
+	// store is Config.Captchas: with it, a captcha the store no longer
+	// knows (dchest forgets one after ten minutes) is told from a wrong
+	// answer; nil: every failure is "wrong".
+	store captcha.Store
+	// expired: the captcha failed because the store did not know it.
+	expired bool
 }
 
 // solved verifies the captcha named in pf on the first call and returns
@@ -217,7 +232,16 @@ type captchaCheck struct {
 func (cc *captchaCheck) solved(pf url.Values) bool {
 	if !cc.done {
 		cc.done = true
-		cc.ok = cc.off || verifyCaptcha(pf)
+		if cc.off {
+			cc.ok = true
+			return true
+		}
+		// Looked up without clearing, before the verification uses the
+		// captcha up. An unknown id says nothing a forger could use: the
+		// answer is refused either way.
+		id := pf.Get("captcha_id")
+		cc.expired = cc.store != nil && id != "" && cc.store.Get(id, false) == nil
+		cc.ok = verifyCaptcha(pf)
 	}
 	return cc.ok
 }

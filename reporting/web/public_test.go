@@ -85,9 +85,9 @@ func TestInvalidInputKeepsTypedValues(t *testing.T) {
 	_, page := get(t, e.URL+"/tr/")
 	oldID := captchaID(t, page)
 	form := validReport("Ev sahibi <b>bize</b> \"ev vermedi\" & gitti.\nİkinci satır.")
-	form.Del("municipality")      // missing: error
-	form.Set("area", "spaceship") // unknown: error
-	form.Del("consent")           // missing: error
+	form.Set("municipality", "berlin") // unknown: error (missing is not_stated)
+	form.Set("area", "spaceship")      // unknown: error
+	form.Del("consent")                // missing: error
 	form.Set("captcha_id", oldID)
 	form.Set("captcha_solution", captchas.solve(oldID))
 

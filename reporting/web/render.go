@@ -159,6 +159,26 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		// tel is the tel: link of a phone number as the admin typed it.
 		// Safe as a URL: reporting.PhoneURI keeps only digits and a plus.
 		"tel": func(phone string) template.URL { return template.URL(reporting.PhoneURI(phone)) },
+		// errorSummary is the dot of the "errors" partial: the form's
+		// errors in the order of fields, each "name" or "name=target id"
+		// (the control the link moves to; the name itself by default).
+		// Errors of fields not named come last, in name order, so that no
+		// error is left out of the summary.
+		"errorSummary": func(errs map[string]string, fields ...string) errorSummary {
+			return newErrorSummary(t, errs, fields)
+		},
+		// errs builds an error map: errs "totp" .Error.
+		"errs": fieldErrs,
+		// fieldAria marks a control whose field has an error for assistive
+		// technology: aria-invalid, and aria-describedby naming the error
+		// message's id. Built from the template's own constant names, so
+		// the attribute text is trusted.
+		"fieldAria": func(errs map[string]string, field, errID string) template.HTMLAttr {
+			if _, ok := errs[field]; !ok {
+				return ""
+			}
+			return template.HTMLAttr(` aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(errID) + `"`)
+		},
 		// fieldError translates the error of one form field, or "".
 		"fieldError": func(errs map[string]string, field string) string {
 			if id, ok := errs[field]; ok {
@@ -190,7 +210,10 @@ type view struct {
 	// itself instead of a switcher.
 	Chooser bool
 	Title   string // message ID of the page title
-	Office  bool   // office page: office navigation, no language switcher
+	// Failed: the page is a form sent back with errors; its title starts
+	// with "Error:", the first thing a screen reader says (WCAG 3.3.1).
+	Failed  bool
+	Office  bool // office page: office navigation, no language switcher
 	Session *reporting.OfficeSession
 	// Integrity lists the integrity failures since start (reporting.Anchor),
 	// shown to admins on every office page until the process restarts.
@@ -213,6 +236,8 @@ type view struct {
 // much.
 func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	v.Office = strings.HasPrefix(c.Request.URL.Path, "/office")
+	// Every form sent back with errors answers 422 (401: the login).
+	v.Failed = v.Failed || status == http.StatusUnprocessableEntity || status == http.StatusUnauthorized
 	if sess, ok := c.Get(sessionKey); ok {
 		v.Session = sess.(*reporting.OfficeSession)
 		// A swapped key or a rogue team means someone wrote to the

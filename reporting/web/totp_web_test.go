@@ -140,7 +140,7 @@ func TestTOTPEnrolAndLoginOverHTTP(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("wrong code: status %d, want 422", resp.StatusCode)
 	}
-	if !regexp.MustCompile(`(?s)<label for="enable-code">.*?<p class="error">Dieser Code stimmt nicht`).MatchString(page) {
+	if !regexp.MustCompile(`(?s)<label for="enable-code">.*?<p class="error"[^>]*>Dieser Code stimmt nicht`).MatchString(page) {
 		t.Errorf("wrong code: no message at the code field:\n%s", page)
 	}
 	if strings.Contains(page, e.Pass) {
@@ -292,11 +292,11 @@ func TestTOTPDisableOverHTTP(t *testing.T) {
 	secret, _ := enrolHTTP(t, e, clock, cookie)
 
 	resp, page := postAs(t, cookie, e.URL+"/office/account/totp/disable", url.Values{"password": {"falsch falsch falsch"}, "code": {code(t, secret, clock)}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !regexp.MustCompile(`(?s)<label for="disable-password">.*?<p class="error">Das Passwort stimmt nicht`).MatchString(page) {
+	if resp.StatusCode != http.StatusUnprocessableEntity || !regexp.MustCompile(`(?s)<label for="disable-password">.*?<p class="error"[^>]*>Das Passwort stimmt nicht`).MatchString(page) {
 		t.Errorf("wrong password: status %d, no message at the password field", resp.StatusCode)
 	}
 	resp, page = postAs(t, cookie, e.URL+"/office/account/totp/disable", url.Values{"password": {e.Pass}, "code": {wrongCode(code(t, secret, clock))}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !regexp.MustCompile(`(?s)<label for="disable-code">.*?<p class="error">Dieser Code stimmt nicht`).MatchString(page) {
+	if resp.StatusCode != http.StatusUnprocessableEntity || !regexp.MustCompile(`(?s)<label for="disable-code">.*?<p class="error"[^>]*>Dieser Code stimmt nicht`).MatchString(page) {
 		t.Errorf("wrong code: status %d, no message at the code field", resp.StatusCode)
 	}
 	resp, _ = postAs(t, cookie, e.URL+"/office/account/totp/disable", url.Values{"password": {e.Pass}, "code": {code(t, secret, clock)}})
