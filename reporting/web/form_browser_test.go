@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Phone screens of issue 11: a 390 × 844 px phone (CSS pixels), and the
@@ -190,5 +191,34 @@ func TestNoSideScrollingAt320(t *testing.T) {
 	for _, path := range []string{"/office/users", "/office/teams", "/office/audit", "/office/settings/retention", "/office/account", "/office/statistics"} {
 		browserRun(t, ctx, "open "+path, chromedp.NavigateResponse(e.URL+path))
 		wide(path)
+	}
+}
+
+// Enter in a field sends the report: the language buttons of the header,
+// which belong to the form too and come before its own buttons, must not
+// be the one Enter presses.
+func TestEnterSendsTheReport(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t, options{})
+	browserRun(t, ctx, "open /uk/", chromedp.NavigateResponse(e.URL+"/uk/"))
+	id := pageCaptchaID(t, ctx)
+	browserDo(t, ctx, "write, consent, captcha and Enter",
+		chromedp.WaitVisible(chromedp.ID("submit")),
+		chromedp.Click(chromedp.ID("description")),
+		chromedp.SendKeys(chromedp.ID("description"), "Мене образили в автобусі."),
+		chromedp.Click(chromedp.ID("consent")),
+		chromedp.Click(chromedp.ID("captcha_solution")),
+	)
+	resp, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)+kb.Enter))
+	if err != nil {
+		t.Fatalf("Enter: %v", err)
+	}
+	browserDo(t, ctx, "wait for the receipt", chromedp.WaitVisible(chromedp.ID("receipt")))
+	wantDocStatus(t, "Enter in the captcha field", resp, http.StatusOK)
+	if loc := browserRun(t, ctx, "read the location", chromedp.Location()); !strings.HasSuffix(loc, "/uk/report") {
+		t.Errorf("Enter went to %s, want /uk/report", loc)
+	}
+	if n := countReports(t, e); n != 1 {
+		t.Errorf("%d reports stored, want 1", n)
 	}
 }
