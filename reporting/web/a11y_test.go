@@ -182,42 +182,35 @@ func a11yPublicPages(t *testing.T, e *env, lang, receipt string) []a11yPage {
 	t.Helper()
 	c := &a11yCollector{t: t, e: e, group: "public " + lang, width: 390}
 	base := "/" + lang
-	form := c.fetch(lang+" form", base+"/", nil, http.StatusOK)
-	c.fetch(lang+" form with errors", base+"/report", url.Values{"captcha_id": {captchaID(t, form)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
-	c.fetch(lang+" privacy", base+"/privacy", nil, http.StatusOK)
-	c.fetch(lang+" statistics", base+"/statistics", nil, http.StatusOK)
-	c.fetch(lang+" not found", base+"/no-such-page", nil, http.StatusNotFound)
+	form := c.fetch("form", base+"/", nil, http.StatusOK)
+	c.fetch("form with errors", base+"/report", url.Values{"captcha_id": {captchaID(t, form)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
+	c.fetch("privacy", base+"/privacy", nil, http.StatusOK)
+	c.fetch("statistics", base+"/statistics", nil, http.StatusOK)
+	c.fetch("not found", base+"/no-such-page", nil, http.StatusNotFound)
 
 	// A report of its own, to withdraw in this language.
-	form = c.fetch(lang+" form", base+"/", nil, http.StatusOK)
-	c.pages = c.pages[:len(c.pages)-1] // the same page once more
+	_, form = get(t, e.URL+base+"/")
 	report := validReport("Eine Meldung, die zurückgezogen wird.")
 	id := captchaID(t, form)
 	report.Set("captcha_id", id)
 	report.Set("captcha_solution", captchas.solve(id))
-	page := c.fetch(lang+" receipt", base+"/report", report, http.StatusOK)
-	own := fuReceiptPattern.FindStringSubmatch(page)
+	own := fuReceiptPattern.FindStringSubmatch(c.fetch("receipt", base+"/report", report, http.StatusOK))
 	if own == nil {
 		t.Fatalf("%s: no receipt on the receipt page", lang)
 	}
 
-	fu := c.fetch(lang+" follow-up form", base+"/followup", nil, http.StatusOK)
-	c.fetch(lang+" follow-up form with errors", base+"/followup", url.Values{
+	fu := c.fetch("follow-up form", base+"/followup", nil, http.StatusOK)
+	c.fetch("follow-up form with errors", base+"/followup", url.Values{
 		"receipt": {"1234 5678 9012 3456"}, "captcha_id": {captchaID(t, fu)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
-	fu = c.fetch(lang+" follow-up form", base+"/followup", nil, http.StatusOK)
-	c.pages = c.pages[:len(c.pages)-1]
+	_, fu = get(t, e.URL+base+"/followup")
 	id = captchaID(t, fu)
-	page = c.fetch(lang+" report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}, http.StatusOK)
-	c.fetch(lang+" report with errors", base+"/followup/message", url.Values{"token": {fuToken(t, page)}, "message": {" "}}, http.StatusUnprocessableEntity)
+	page := c.fetch("report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}, http.StatusOK)
+	c.fetch("report with errors", base+"/followup/message", url.Values{"token": {fuToken(t, page)}, "message": {" "}}, http.StatusUnprocessableEntity)
 
-	fu = c.fetch(lang+" follow-up form", base+"/followup", nil, http.StatusOK)
-	c.pages = c.pages[:len(c.pages)-1]
-	id = captchaID(t, fu)
-	page = c.fetch(lang+" report to withdraw", base+"/followup", url.Values{"receipt": {own[1]}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}, http.StatusOK)
-	c.pages = c.pages[:len(c.pages)-1]
+	_, page = fuOpen(t, e, lang, own[1])
 	token := fuToken(t, page)
-	c.fetch(lang+" withdrawal step", base+"/followup/withdraw", url.Values{"token": {token}}, http.StatusOK)
-	c.fetch(lang+" withdrawn", base+"/followup/withdraw/confirm", url.Values{"token": {token}}, http.StatusOK)
+	c.fetch("withdrawal step", base+"/followup/withdraw", url.Values{"token": {token}}, http.StatusOK)
+	c.fetch("withdrawn", base+"/followup/withdraw/confirm", url.Values{"token": {token}}, http.StatusOK)
 	return c.pages
 }
 
