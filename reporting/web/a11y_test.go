@@ -1,0 +1,307 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/planb-ruhr/meldestelle/i18n"
+	"github.com/planb-ruhr/meldestelle/reporting"
+)
+
+// The accessibility gate (issue 11, item 8): every public page in every
+// language and every office page, with data and with errors, goes through
+// axe-core (WCAG 2.2 A and AA) in headless Chromium and through the Nu
+// HTML checker; any axe violation or Nu error fails the test. The tools
+// come from .ci/a11y (npm ci); see a11yToolsOrSkip.
+
+// a11yBrokenPage has the most common form fault: the label's for= names
+// an id that the input does not have, so the input has no name for a
+// screen reader (axe: label) and the label points at nothing (Nu: error).
+const a11yBrokenPage = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>A form</title></head>
+<body><main><h1>A form</h1><form method="post" action="/x">
+<label for="name">Your name</label> <input type="text" id="nmae" name="name">
+<button type="submit">Send</button>
+</form></main></body></html>
+`
+
+// The gate is not blind: a page with an unlabelled input fails both
+// checkers, at that input; the same page with the label fixed passes both.
+func TestA11yGateFindsUnlabelledInput(t *testing.T) {
+	tools := a11yToolsOrSkip(t)
+	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	fixed := strings.Replace(a11yBrokenPage, `id="nmae"`, `id="name"`, 1)
+	pages := []a11yPage{
+		{Group: "self-test", Name: "broken", Header: html, Body: []byte(a11yBrokenPage)},
+		{Group: "self-test", Name: "fixed", Header: html, Body: []byte(fixed)},
+	}
+	res := runA11yGate(t, tools, pages, nil)
+
+	var axeLabel, vnuLabel bool
+	for _, f := range res.Violations {
+		switch {
+		case f.Page != "broken":
+			t.Errorf("the fixed page fails: %+v", f)
+		case f.Tool == "axe" && f.Rule == "label" && f.Where == "#nmae":
+			axeLabel = true
+		case f.Tool == "vnu" && strings.Contains(f.Rule, "“label”"):
+			vnuLabel = true
+		}
+	}
+	if !axeLabel {
+		t.Errorf("axe-core does not report the unlabelled input #nmae; it found:\n%s", strings.Join(a11ySummary(res.Violations), "\n"))
+	}
+	if !vnuLabel {
+		t.Errorf("the Nu checker does not report the label that points at nothing; it found:\n%s", strings.Join(a11ySummary(res.Violations), "\n"))
+	}
+}
+
+// a11yCollector fetches pages as a client does and keeps those that are
+// HTML, for the gate.
+type a11yCollector struct {
+	t      *testing.T
+	e      *env
+	group  string
+	lang   string // Accept-Language, for the office
+	cookie *http.Cookie
+	width  int64
+	pages  []a11yPage
+}
+
+// fetch requests path (GET when form is nil, else POST), keeps the page
+// under name and returns its body; a status other than want fails the
+// test, since then the page checked is not the page meant.
+func (c *a11yCollector) fetch(name, path string, form url.Values, want int) string {
+	c.t.Helper()
+	method, body := http.MethodGet, io.Reader(nil)
+	if form != nil {
+		method, body = http.MethodPost, strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.e.URL+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
+	if c.cookie != nil {
+		req.AddCookie(c.cookie)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	page := readBody(c.t, resp)
+	if resp.StatusCode != want {
+		c.t.Errorf("%s %s (%s): status %d, want %d", method, path, name, resp.StatusCode, want)
+		return page
+	}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		c.t.Errorf("%s %s (%s): Content-Type %q, want HTML", method, path, name, resp.Header.Get("Content-Type"))
+		return page
+	}
+	c.pages = append(c.pages, a11yPage{Group: c.group, Name: c.group + " " + name, Header: resp.Header, Body: []byte(page), Width: c.width})
+	return page
+}
+
+// Every public page in every language and every office page in both
+// office languages, with data and after a failed form, pass axe-core and
+// the Nu HTML checker.
+func TestA11yEveryPage(t *testing.T) {
+	tools := a11yToolsOrSkip(t)
+	clock := newTestClock(time.Now())
+	e := newEnv(t, options{now: clock.Now})
+	admin := login(t, e)
+
+	// Data: a published year of statistics, a case that the office has
+	// triaged, answered and noted, and that the reporter answered.
+	year := strconv.Itoa(clock.Now().Year())
+	statsCases(t, e, 6, reporting.Classification{Municipality: "bochum", Grounds: []string{"racism"}, Areas: []string{"housing"}, ReporterRole: "affected"})
+	if resp, body := postAs(t, admin, e.URL+"/office/statistics/publish", url.Values{"year": {year}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publishing %s: status %d\n%s", year, resp.StatusCode, body)
+	}
+	token, _, caseURL := fumsgCase(t, e, admin, validReport("Der Busfahrer ließ uns nicht einsteigen und sagte: „Ihr nicht.“"))
+	casePath := strings.TrimPrefix(caseURL, e.URL)
+	for path, form := range map[string]url.Values{
+		"/classification": triage(),
+		"/status":         {"status": {"triage"}},
+		"/notes":          {"body": {"Rückruf am Dienstag vereinbart."}},
+		"/messages":       {"body": {"Danke für Ihre Meldung. Dürfen wir Sie anrufen?"}},
+	} {
+		if resp, body := postAs(t, admin, caseURL+path, form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("case %s: status %d\n%s", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := fuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {"Ja, gern nach 18 Uhr."}}); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the reporter's answer: status %d\n%s", resp.StatusCode, body)
+	}
+	receipt := fuSubmit(t, e, validReport("Eine Meldung, deren Seite in jeder Sprache geprüft wird."))
+
+	var pages []a11yPage
+	chooser := &a11yCollector{t: t, e: e, group: "public", width: 390}
+	chooser.fetch("chooser", "/", nil, http.StatusOK)
+	pages = append(pages, chooser.pages...)
+	for _, l := range i18n.Languages {
+		pages = append(pages, a11yPublicPages(t, e, l.Code, receipt)...)
+	}
+	for _, lang := range i18n.OfficeLanguages {
+		pages = append(pages, a11yOfficePages(t, e, clock, admin, lang, casePath, year)...)
+	}
+	pages = append(pages, a11ySetupPages(t)...)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	start := time.Now()
+	res := runA11yGate(t, tools, pages, e.Handler)
+	t.Logf("accessibility gate: %d pages checked in %v", len(pages), time.Since(start).Round(time.Millisecond))
+	if len(res.Warnings) > 0 {
+		t.Logf("Nu checker warnings (allowed):\n%s", strings.Join(a11ySummary(res.Warnings), "\n"))
+	}
+	if len(res.Violations) > 0 {
+		t.Errorf("%d accessibility violations (axe-core) and HTML errors (Nu checker):\n%s",
+			len(res.Violations), strings.Join(a11ySummary(res.Violations), "\n"))
+	}
+}
+
+// a11yPublicPages fetches the public pages of one language: the form,
+// with errors, privacy, statistics, not found, a fresh report's receipt,
+// the follow-up form (and with errors), the reporter's report (and with
+// errors) and the withdrawal of a report, asked and done.
+func a11yPublicPages(t *testing.T, e *env, lang, receipt string) []a11yPage {
+	t.Helper()
+	c := &a11yCollector{t: t, e: e, group: "public " + lang, width: 390}
+	base := "/" + lang
+	form := c.fetch("form", base+"/", nil, http.StatusOK)
+	c.fetch("form with errors", base+"/report", url.Values{"captcha_id": {captchaID(t, form)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
+	c.fetch("privacy", base+"/privacy", nil, http.StatusOK)
+	c.fetch("statistics", base+"/statistics", nil, http.StatusOK)
+	c.fetch("not found", base+"/no-such-page", nil, http.StatusNotFound)
+
+	// A report of its own, to withdraw in this language.
+	_, form = get(t, e.URL+base+"/")
+	report := validReport("Eine Meldung, die zurückgezogen wird.")
+	id := captchaID(t, form)
+	report.Set("captcha_id", id)
+	report.Set("captcha_solution", captchas.solve(id))
+	own := fuReceiptPattern.FindStringSubmatch(c.fetch("receipt", base+"/report", report, http.StatusOK))
+	if own == nil {
+		t.Fatalf("%s: no receipt on the receipt page", lang)
+	}
+
+	fu := c.fetch("follow-up form", base+"/followup", nil, http.StatusOK)
+	c.fetch("follow-up form with errors", base+"/followup", url.Values{
+		"receipt": {"1234 5678 9012 3456"}, "captcha_id": {captchaID(t, fu)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
+	_, fu = get(t, e.URL+base+"/followup")
+	id = captchaID(t, fu)
+	page := c.fetch("report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}, http.StatusOK)
+	c.fetch("report with errors", base+"/followup/message", url.Values{"token": {fuToken(t, page)}, "message": {" "}}, http.StatusUnprocessableEntity)
+
+	_, page = fuOpen(t, e, lang, own[1])
+	token := fuToken(t, page)
+	c.fetch("withdrawal step", base+"/followup/withdraw", url.Values{"token": {token}}, http.StatusOK)
+	c.fetch("withdrawn", base+"/followup/withdraw/confirm", url.Values{"token": {token}}, http.StatusOK)
+	return c.pages
+}
+
+// a11yOfficePages fetches every office page in one office language, as
+// the admin with data, and each form once more after a failed POST.
+func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie, lang, casePath, year string) []a11yPage {
+	t.Helper()
+	c := &a11yCollector{t: t, e: e, group: "office " + lang, lang: lang, width: 1280}
+	c.fetch("login", "/office/login", nil, http.StatusOK)
+	c.fetch("login with errors", "/office/login", url.Values{"username": {e.Admin}, "password": {"falsch"}}, http.StatusUnauthorized)
+	c.fetch("not found", "/office/no-such-page", nil, http.StatusNotFound)
+
+	c.cookie = admin
+	c.fetch("cases", "/office/cases", nil, http.StatusOK)
+	c.fetch("case", casePath, nil, http.StatusOK)
+	c.fetch("case with errors", casePath+"/notes", url.Values{"body": {" "}}, http.StatusUnprocessableEntity)
+	c.fetch("audit", "/office/audit", nil, http.StatusOK)
+	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)
+	c.fetch("statistics report", "/office/statistics/report?year="+year, nil, http.StatusOK)
+	c.fetch("retention", "/office/settings/retention", nil, http.StatusOK)
+	c.fetch("retention with errors", "/office/settings/retention", url.Values{"closed_months": {"0"}, "new_months": {"sechs"}}, http.StatusUnprocessableEntity)
+	c.fetch("languages", "/office/settings/languages", nil, http.StatusOK)
+	c.fetch("languages with errors", "/office/settings/languages", url.Values{}, http.StatusUnprocessableEntity)
+	c.fetch("two-factor settings", "/office/settings/two-factor", nil, http.StatusOK)
+	c.fetch("notifications outbox", "/office/notifications", nil, http.StatusOK)
+	c.fetch("teams", "/office/teams", nil, http.StatusOK)
+	c.fetch("teams with errors", "/office/teams", url.Values{"name": {"PLANB"}, "municipalities": {"herne"}}, http.StatusUnprocessableEntity)
+	c.fetch("team", "/office/teams/1", nil, http.StatusOK)
+	c.fetch("team with errors", "/office/teams/1", url.Values{"name": {""}}, http.StatusUnprocessableEntity)
+	c.fetch("account", "/office/account", nil, http.StatusOK)
+	c.fetch("password", "/office/account/password", nil, http.StatusOK)
+	c.fetch("password with errors", "/office/account/password", url.Values{"old": {"falsch"}, "new": {"kurz"}, "confirm": {"anders"}}, http.StatusUnprocessableEntity)
+	c.fetch("notification address", "/office/account/notifications", nil, http.StatusOK)
+	c.fetch("notification address with errors", "/office/account/notifications", url.Values{"email": {"keine adresse"}}, http.StatusUnprocessableEntity)
+
+	// Users: the list, an invitation with errors and a good one, and the
+	// invitation's pages as the invited person sees them.
+	c.fetch("users", "/office/users", nil, http.StatusOK)
+	c.fetch("invite", "/office/users/invite", nil, http.StatusOK)
+	c.fetch("invite with errors", "/office/users/invite", url.Values{"name": {"Statistik Sam " + lang}, "role": {"statistician"}, "teams": {"1"}}, http.StatusUnprocessableEntity)
+	name := "tina-" + lang
+	page := c.fetch("invited", "/office/users/invite", url.Values{"name": {name}, "role": {"counsellor"}, "teams": {"1"}}, http.StatusOK)
+	m := accLinkPattern.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("office %s: no invitation link", lang)
+	}
+	link := strings.TrimPrefix(m[1], e.URL)
+	c.cookie = nil
+	c.fetch("invitation", link, nil, http.StatusOK)
+	c.fetch("invitation with errors", link, url.Values{"password": {"kurz kurz"}, "confirm": {"kurz kurz"}}, http.StatusUnprocessableEntity)
+	password := "das lange Passwort von " + name
+	accAccept(t, e.URL+link, password)
+	c.fetch("invitation accepted", "/office/invite/accepted", nil, http.StatusOK)
+
+	// Two-factor, as the new counsellor: enrolment, a wrong code, the
+	// recovery codes, the page when it is on, a refused switch-off.
+	c.cookie, _ = accLogin(t, e, name, password)
+	page = c.fetch("two-factor", "/office/account/totp", nil, http.StatusOK)
+	sm := secretPattern.FindStringSubmatch(page)
+	if sm == nil {
+		t.Fatalf("office %s: no two-factor secret on the page", lang)
+	}
+	secret := strings.ReplaceAll(sm[1], " ", "")
+	good, err := totp.GenerateCode(secret, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.fetch("two-factor with errors", "/office/account/totp", url.Values{"password": {password}, "code": {wrongCode(good)}}, http.StatusUnprocessableEntity)
+	c.fetch("recovery codes", "/office/account/totp", url.Values{"password": {password}, "code": {good}}, http.StatusOK)
+	c.fetch("two-factor on", "/office/account/totp", nil, http.StatusOK)
+	c.fetch("two-factor off with errors", "/office/account/totp/disable", url.Values{"password": {"falsch"}, "code": {"000000"}}, http.StatusUnprocessableEntity)
+	return c.pages
+}
+
+// a11ySetupPages fetches the first-run setup form of a fresh
+// installation, alone and with errors, in both office languages, then
+// its last page.
+func a11ySetupPages(t *testing.T) []a11yPage {
+	t.Helper()
+	e := newEnv(t, options{fresh: true})
+	var pages []a11yPage
+	form := url.Values{"token": {e.SetupToken}, "team": {"Bochum"}, "username": {"berta"}, "password": {"kurz"}, "confirm": {"kurz"}}
+	for _, lang := range i18n.OfficeLanguages {
+		c := &a11yCollector{t: t, e: e, group: "office " + lang, lang: lang, width: 1280}
+		c.fetch("setup", "/office/setup?token="+e.SetupToken, nil, http.StatusOK)
+		c.fetch("setup with errors", "/office/setup", form, http.StatusUnprocessableEntity)
+		pages = append(pages, c.pages...)
+	}
+	c := &a11yCollector{t: t, e: e, group: "office " + i18n.Source, lang: i18n.Source, width: 1280}
+	form.Set("password", "ein wirklich langes Passwort")
+	form.Set("confirm", "ein wirklich langes Passwort")
+	c.fetch("setup done", "/office/setup", form, http.StatusOK)
+	return append(pages, c.pages...)
+}
