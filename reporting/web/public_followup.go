@@ -104,8 +104,13 @@ func (s *Server) followupOpen(c *gin.Context) {
 	}
 	// The captcha comes before argon2id, so guessing receipts costs a
 	// solved captcha each, and a flood costs the server almost nothing.
-	if !s.cfg.CaptchaOff && !verifyCaptcha(pf) {
-		d.Errors = map[string]string{"captcha_solution": "error.captcha.wrong"}
+	cc := captchaCheck{off: s.cfg.CaptchaOff, store: s.cfg.Captchas}
+	if !cc.solved(pf) {
+		msg := "error.captcha.wrong"
+		if cc.expired {
+			msg = "error.captcha.expired" // the picture was too old, not the answer wrong
+		}
+		d.Errors = map[string]string{"captcha_solution": msg}
 		s.showFollowupForm(c, http.StatusUnprocessableEntity, d)
 		return
 	}
