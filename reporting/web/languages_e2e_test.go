@@ -93,6 +93,7 @@ func TestBrowserUkrainianSwitchesToRussian(t *testing.T) {
 	answer := captchas.solve(id)
 	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), answer))
 
+	browserDo(t, ctx, "open the language list", chromedp.Click(chromedp.CSS("nav.languages summary")))
 	resp = clickAndLoad(t, ctx, "switch to Russian", chromedp.CSS(`nav.languages button[formaction="/ru/"]`), chromedp.ID("reselect-attachments"))
 	wantDocStatus(t, "switch to ru", resp, http.StatusOK)
 	wantLang(t, ctx, "ru", "ltr")
@@ -115,6 +116,7 @@ func TestBrowserUkrainianSwitchesToRussian(t *testing.T) {
 		t.Fatalf("receipt %q", receipt)
 	}
 	// On the receipt page the code stays shown in the other language.
+	browserDo(t, ctx, "open the language list", chromedp.Click(chromedp.CSS("nav.languages summary")))
 	resp = clickAndLoad(t, ctx, "switch the receipt to Ukrainian", chromedp.CSS(`nav.languages button[formaction="/uk/receipt"]`), chromedp.ID("receipt"))
 	wantDocStatus(t, "receipt in uk", resp, http.StatusOK)
 	wantLang(t, ctx, "uk", "ltr")
