@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -217,6 +218,12 @@ func TestReceiptPrintedView(t *testing.T) {
 		if !strings.Contains(page, s) {
 			t.Errorf("the receipt page lacks %q", s)
 		}
+	}
+	// With the office's identity set, the sheet says where the office is.
+	setIdentity(t, e, login(t, e), idForm())
+	resp, page = post(t, e.URL+"/en/report", subForm(t, e, "en", "Drucken mit Adresse."))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="print-contact"`) || !strings.Contains(page, template.HTMLEscapeString(idForm().Get("phone"))) {
+		t.Errorf("the printed sheet lacks the office's contact: status %d", resp.StatusCode)
 	}
 	resp, css := get(t, e.URL+"/static/print.css")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(css, ".print-code .group { white-space: nowrap; }") || !strings.Contains(css, "@media print") {
