@@ -302,6 +302,7 @@ func seedDeployment(ctx context.Context, db *DB, tx *sql.Tx, at int) error {
 	if has(11) {
 		// The sweep of that time blanked the closed case's content.
 		q(`UPDATE reports SET content = x'', sealed_key = x'', reporter_key = x'', lookup_hash = x'DEAD',
+			incident_day = NULL, deadline = NULL, reporter_unread = 0, awaiting_reporter = 0,
 			content_deleted_on = '2026-06-01' WHERE id = 'report-3'`)
 	}
 	if has(13) {
@@ -577,6 +578,23 @@ func checkCaseWork(t *testing.T, db *DB, at int) {
 			got.ReporterRole != c.ReporterRole || got.AGGRelevant != c.AGGRelevant || !slices.Equal(got.Interventions, c.Interventions) ||
 			got.ClosedOn != c.ClosedOn || got.ClosingReason != c.ClosingReason {
 			t.Errorf("%s's record after upgrade:\n got %+v\nwant %+v", want.id, *got, *c)
+		}
+	}
+
+	if at < 30 {
+		// The move 0030 leaves to the domain: when a counsellor opens the
+		// case, the plain day goes and the sealed dates take its place.
+		if err := db.SealCaseDates(ctx, "report-4", reporting.CaseDates{Week: "2026-04-06", Sealed: []byte("sealed dates")}); err != nil {
+			t.Fatalf("SealCaseDates after upgrade: %v", err)
+		}
+		row, err := db.CaseRow(ctx, "report-4")
+		var day sql.NullInt64
+		if err == nil {
+			err = db.read.QueryRowContext(ctx, `SELECT incident_day FROM reports WHERE id = 'report-4'`).Scan(&day)
+		}
+		if err != nil || day.Valid || row.DeadlineWeek != "2026-04-06" || string(row.DatesSealed) != "sealed dates" {
+			t.Errorf("report-4 after its dates were sealed: incident_day %v, week %q, sealed %q, %v; want NULL, 2026-04-06, sealed",
+				day, row.DeadlineWeek, row.DatesSealed, err)
 		}
 	}
 
