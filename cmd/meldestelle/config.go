@@ -102,6 +102,8 @@ type flagSet struct {
 	checks   []func() error
 }
 
+// newFlagSet returns an empty set whose usage and parse errors go to
+// stderr and whose variables are read with env.
 func newFlagSet(name string, stderr io.Writer, env lookupEnv) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -186,8 +188,10 @@ func (c *config) shared(f *flagSet) {
 		return nil
 	})
 	f.add("secret-file", "MELDESTELLE_SECRET_FILE", "", "server secret, 32 bytes, mode 0600; not in backups, keep a copy with the recovery key (default <data>/secret.key)", func(v string) error {
-		if fi, err := os.Stat(v); v != "" && err == nil && fi.IsDir() {
-			return fmt.Errorf("a directory, want a file: %q", v)
+		if v != "" {
+			if fi, err := os.Stat(v); err == nil && fi.IsDir() {
+				return fmt.Errorf("a directory, want a file: %q", v)
+			}
 		}
 		c.secretFile = v
 		return nil
