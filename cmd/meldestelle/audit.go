@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
@@ -19,10 +19,8 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("usage: meldestelle audit verify [-data DIR]")
 	}
 	var c config
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	fs := c.sharedFlags("audit verify", stderr, os.LookupEnv)
+	if err := fs.parse(args[1:]); err != nil {
 		return err
 	}
 	db, err := storage.Open(c.data)

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/planb-ruhr/meldestelle/storage"
 )
@@ -15,10 +15,8 @@ import (
 // (never over an existing one) with mode 0600.
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
-	if err := fs.Parse(args); err != nil {
+	fs := c.sharedFlags("backup", stderr, os.LookupEnv)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

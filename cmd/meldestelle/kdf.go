@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
@@ -26,16 +26,11 @@ func kdfCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errors.New(usage)
 	}
 	var c config
-	fs := flag.NewFlagSet("kdf raise", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
+	fs := c.sharedFlags("kdf raise", stderr, os.LookupEnv)
 	memory := fs.Uint("memory-kib", 0, "argon2id memory per receipt derivation, KiB (at least the current value)")
 	passes := fs.Uint("time", 0, "argon2id passes (at least the current value)")
 	threads := fs.Uint("threads", uint(vault.DefaultParams.Threads), "argon2id lanes")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
+	if err := fs.parse(args[1:]); err != nil {
 		return err
 	}
 	if *memory == 0 || *passes == 0 || *threads == 0 || *memory > 4<<20 || *passes > 100 || *threads > 255 {

@@ -94,54 +94,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-// config is the validated configuration shared by the commands.
-type config struct {
-	addr           string
-	data           string
-	baseURL        string
-	captchaOff     bool
-	kdfConcurrency int
-	trustedProxies []string
-	secretFile     string // the server secret; default <data>/secret.key
-	// envErr is a malformed environment variable found while registering
-	// the flags; check reports it, so that a typo stops the start instead
-	// of silently meaning the default.
-	envErr error
-}
-
-func env(name, fallback string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return fallback
-}
-
-// flags registers the flags every command shares.
-func (c *config) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.data, "data", env("MELDESTELLE_DATA", "./data"), "data directory (env MELDESTELLE_DATA)")
-	fs.StringVar(&c.secretFile, "secret-file", env("MELDESTELLE_SECRET_FILE", ""), "server secret, 32 bytes, mode 0600; not in backups, keep a copy with the recovery key (default <data>/secret.key; env MELDESTELLE_SECRET_FILE)")
-	n := 0
-	if v := strings.TrimSpace(env("MELDESTELLE_KDF_CONCURRENCY", "")); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 0 {
-			c.envErr = fmt.Errorf("MELDESTELLE_KDF_CONCURRENCY=%q: want a whole number of derivations at once, 0 for one per CPU", v)
-			n = 0
-		}
-	}
-	fs.IntVar(&c.kdfConcurrency, "kdf-concurrency", n, "argon2id derivations at once, 64 MiB each; 0 = number of CPUs (env MELDESTELLE_KDF_CONCURRENCY)")
-}
-
-// check validates what flags registered, after parsing.
-func (c *config) check() error {
-	if c.envErr != nil {
-		return c.envErr
-	}
-	if c.kdfConcurrency < 0 {
-		return fmt.Errorf("-kdf-concurrency %d: want a whole number of derivations at once, 0 for one per CPU", c.kdfConcurrency)
-	}
-	return nil
-}
-
 // berlin is the office's time zone: the day a report is received is the
 // day in Germany, whatever the server's zone.
 var berlin, _ = time.LoadLocation("Europe/Berlin")
@@ -150,9 +102,6 @@ func now() time.Time { return time.Now().In(berlin) }
 
 // services opens the database and builds the domain services.
 func (c *config) services(ctx context.Context) (*storage.DB, *reporting.Intake, *reporting.Office, error) {
-	if err := c.check(); err != nil {
-		return nil, nil, nil, err
-	}
 	db, err := storage.Open(c.data)
 	if err != nil {
 		return nil, nil, nil, err
@@ -205,44 +154,7 @@ func (c *config) secret(ctx context.Context, db *storage.DB) (*vault.Secret, err
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	var c config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
-	fs.StringVar(&c.addr, "addr", env("MELDESTELLE_ADDR", "127.0.0.1:8080"), "listen address (env MELDESTELLE_ADDR)")
-	fs.StringVar(&c.baseURL, "base-url", env("MELDESTELLE_BASE_URL", ""), "public URL, e.g. https://melden.example.org (env MELDESTELLE_BASE_URL)")
-	var smtp smtpFlags
-	smtp.register(fs)
-	statsK := statsKFlag(fs)
-	memLimit := fs.String("memory-limit", env("MELDESTELLE_MEMORY_LIMIT", "auto"), "Go memory limit, e.g. 256MiB or 1GiB; auto = one argon2id buffer per -kdf-concurrency slot plus headroom; off = none; GOMEMLIMIT, if set, wins (env MELDESTELLE_MEMORY_LIMIT)")
-	proxies := fs.String("trusted-proxies", env("MELDESTELLE_TRUSTED_PROXIES", ""), "comma-separated proxy addresses whose X-Forwarded-* headers are believed (env MELDESTELLE_TRUSTED_PROXIES)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
-		return err
-	}
-	limit, limitHow, err := memoryLimit(*memLimit, os.Getenv("GOMEMLIMIT"), c.kdfConcurrency)
-	if err != nil {
-		return err
-	}
-	c.captchaOff = strings.EqualFold(env("MELDESTELLE_CAPTCHA", "on"), "off")
-	if *proxies != "" {
-		c.trustedProxies = strings.Split(*proxies, ",")
-	}
-	if c.baseURL == "" {
-		c.baseURL = "http://" + c.addr
-	}
-	c.baseURL = strings.TrimSuffix(c.baseURL, "/")
-	if !strings.HasPrefix(c.baseURL, "http://") && !strings.HasPrefix(c.baseURL, "https://") {
-		return fmt.Errorf("base URL %q must start with http:// or https://", c.baseURL)
-	}
-
-	smtpCfg, mailOn, err := smtp.config()
-	if err != nil {
-		return err
-	}
-	notifyDelay, err := smtp.delay()
+	c, err := loadServe(args, stderr, os.LookupEnv)
 	if err != nil {
 		return err
 	}
@@ -254,12 +166,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer restoreDumps()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	if limit > 0 {
+	if c.memoryLimit > 0 {
 		// Restored on return, so that tests running serve in-process
 		// leave the test binary as they found it.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(c.memoryLimit))
 	}
-	logger.Info("memory limit", "limit", limitHow)
+	logger.Info("memory limit", "limit", c.memoryLimitHow)
 	// dchest/captcha's store is a package global: set once, before the
 	// first captcha. The default store grows with every form view.
 	captchas := captchastore.New(captchastore.DefaultMax)
@@ -271,10 +183,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 	defer office.Close()
-	if err := statsKError(*statsK); err != nil {
-		return err
+	// A setter rather than a constructor argument until reporting.NewOffice
+	// takes k; the value was validated with the configuration.
+	if err := office.SetStatsK(c.statsK); err != nil {
+		return fmt.Errorf("-stats-k: %w", err)
 	}
-	office.SetStatsK(*statsK)
 	token, err := office.Start(ctx)
 	if err != nil {
 		return err
@@ -285,9 +198,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.captchaOff {
 		logger.Warn("CAPTCHA IS OFF (MELDESTELLE_CAPTCHA=off): anyone can submit reports automatically; use this only for load tests or a closed intranet")
 	}
-	notifierCfg := reporting.NotifierConfig{BaseURL: c.baseURL, Now: now, Logger: logger, Delay: notifyDelay}
-	if mailOn {
-		notifierCfg.Mailer = reporting.NewSMTPMailer(smtpCfg)
+	notifierCfg := reporting.NotifierConfig{BaseURL: c.baseURL, Now: now, Logger: logger, Delay: reporting.RandomDelay(c.notifyDelayMin, c.notifyDelayMax)}
+	if c.mailOn {
+		notifierCfg.Mailer = reporting.NewSMTPMailer(c.smtp)
 	} else {
 		logger.Info("notifications off: no SMTP host set (-smtp-host / MELDESTELLE_SMTP_HOST)")
 	}
@@ -409,13 +322,11 @@ func parseSize(s string) (int64, error) {
 
 func setup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
+	fs := c.sharedFlags("setup", stderr, os.LookupEnv)
 	admin := fs.String("admin", "", "name of the first admin (required)")
 	team := fs.String("team", "PLANB", "name of the first team")
 	passwordStdin := fs.Bool("password-stdin", false, "read the admin's password from the first line of standard input (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *admin == "" || !*passwordStdin {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -23,14 +22,11 @@ import (
 // smtpFromFlags parses the -smtp-* flags like serve does.
 func smtpFromFlags(t *testing.T, args ...string) (reporting.SMTPConfig, bool, error) {
 	t.Helper()
-	var f smtpFlags
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
+	c, err := loadServe(args, io.Discard, os.LookupEnv)
+	if err != nil {
+		return reporting.SMTPConfig{}, false, err
 	}
-	return f.config()
+	return c.smtp, c.mailOn, nil
 }
 
 // The password in MELDESTELLE_SMTP_PASSWORD_FILE is the one the mail

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/planb-ruhr/meldestelle/i18n"
@@ -21,12 +21,10 @@ import (
 // read in the process list. A wrong recovery key changes nothing.
 func recoverAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("recover", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
+	fs := c.sharedFlags("recover", stderr, os.LookupEnv)
 	admin := fs.String("admin", "", "name of the new admin (required)")
 	keyStdin := fs.Bool("recovery-key-stdin", false, "read the recovery key from the first line of standard input and the new admin's password from the second (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *admin == "" || !*keyStdin {

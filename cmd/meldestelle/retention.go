@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 )
 
 // retention runs `meldestelle retention -dry-run`: the cases whose content
@@ -13,11 +13,9 @@ import (
 // -dry-run it sweeps now, as serve does at start and daily.
 func retention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("retention", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
+	fs := c.sharedFlags("retention", stderr, os.LookupEnv)
 	dry := fs.Bool("dry-run", false, "only list the cases whose content is due, delete nothing")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

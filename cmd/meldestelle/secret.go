@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,15 +24,10 @@ func secretCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return errors.New("usage: meldestelle secret init [-data DIR] [-secret-file PATH] [-yes] [-lost]")
 	}
 	var c config
-	fs := flag.NewFlagSet("secret init", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
+	fs := c.sharedFlags("secret init", stderr, os.LookupEnv)
 	yes := fs.Bool("yes", false, "trust what is listed without asking (for scripts)")
 	lost := fs.Bool("lost", false, "the deployment had a secret and the file is lost for good (no copy anywhere): adopt a new one; audit entries keyed with the old one can then only be checked for their links")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
+	if err := fs.parse(args[1:]); err != nil {
 		return err
 	}
 	path := c.secretPath()

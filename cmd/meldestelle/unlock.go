@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -18,11 +18,9 @@ import (
 // can run it holds the server and its database already.
 func unlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("unlock", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
+	fs := c.sharedFlags("unlock", stderr, os.LookupEnv)
 	user := fs.String("user", "", "name of the office user to unlock (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *user == "" {
