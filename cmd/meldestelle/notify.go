@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
 )
 
 // smtpFlags are the mail server settings as given on the command line or
@@ -72,7 +73,7 @@ func (f *smtpFlags) delay() (func() time.Duration, error) {
 
 // config validates the settings and reads the password; ok is false when
 // no host is set (notifications off).
-func (f *smtpFlags) config() (cfg reporting.SMTPConfig, ok bool, err error) {
+func (f *smtpFlags) config() (cfg smtpmail.Config, ok bool, err error) {
 	if f.host == "" {
 		return cfg, false, nil
 	}
@@ -87,7 +88,7 @@ func (f *smtpFlags) config() (cfg reporting.SMTPConfig, ok bool, err error) {
 	if err != nil {
 		return cfg, false, err
 	}
-	return reporting.SMTPConfig{Host: f.host, Port: f.port, User: f.user, Password: password, From: f.from, StartTLS: f.startTLS}, true, nil
+	return smtpmail.Config{Host: f.host, Port: f.port, User: f.user, Password: password, From: f.from, StartTLS: f.startTLS}, true, nil
 }
 
 // smtpPassword reads MELDESTELLE_SMTP_PASSWORD_FILE, or else
