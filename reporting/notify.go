@@ -54,8 +54,9 @@ func RandomDelay(lo, hi time.Duration) func() time.Duration {
 	}
 }
 
-// Mailer delivers one e-mail. The SMTP implementation is SMTPMailer; an
-// error it returns should be a *MailError carrying a short code.
+// Mailer delivers one e-mail. The SMTP implementation is the adapter
+// package reporting/smtpmail, wired in cmd: the domain itself speaks no
+// SMTP. An error Send returns should be a *MailError carrying a short code.
 type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
@@ -73,12 +74,24 @@ type MailError struct {
 
 func (e *MailError) Error() string { return "mail: " + e.Code }
 
+// Translator gives the words of a message in a language, filled with
+// data; *i18n.Bundle is one. The mail's texts live in the message files
+// (mail.de.toml, mail.en.toml), not in Go code.
+type Translator interface {
+	T(lang, id string, data any) string
+}
+
 // NotifierConfig configures a Notifier.
 type NotifierConfig struct {
 	// BaseURL is the service's public URL; the mail links to BaseURL+"/office/cases".
 	BaseURL string
 	// Mailer delivers mail; nil turns notifications off.
 	Mailer Mailer
+	// Texts writes the mail; required when Mailer is set.
+	Texts Translator
+	// Languages are the languages the mail is written in, one after the
+	// other (i18n.OfficeLanguages); required when Mailer is set.
+	Languages []string
 	// Now is the clock of the batches and the retry schedule.
 	Now func() time.Time
 	// Delay draws the wait between the first news of a batch and its
@@ -113,6 +126,11 @@ func NewNotifier(store Store, cfg NotifierConfig) *Notifier {
 		cfg.Delay = RandomDelay(DefaultDelayMin, DefaultDelayMax)
 	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	if cfg.Mailer != nil && (cfg.Texts == nil || len(cfg.Languages) == 0) {
+		// A wiring mistake, found by the first test that sends: better
+		// than mails that say nothing, or none at all, in production.
+		panic("reporting: NotifierConfig with a Mailer needs Texts and Languages")
+	}
 	return &Notifier{store: store, teams: store, cfg: cfg, wake: make(chan struct{}, 1)}
 }
 
@@ -165,9 +183,10 @@ func (n *Notifier) enqueue(ctx context.Context, teamID int64, kind string) error
 	if err != nil || len(to) == 0 {
 		return err
 	}
-	subject, body := notificationMail(name, n.cfg.BaseURL+"/office/cases")
+	link := n.cfg.BaseURL + "/office/cases"
+	subject, body := notificationMail(n.cfg.Texts, n.cfg.Languages, name, link)
 	var general MailText
-	general.Subject, general.Body = notificationMail("", n.cfg.BaseURL+"/office/cases")
+	general.Subject, general.Body = notificationMail(n.cfg.Texts, n.cfg.Languages, "", link)
 	// One draw per batch: the members of a team are told at the same time.
 	due := n.cfg.Now().Add(n.cfg.Delay())
 	mails := make([]OutboxMail, len(to))
@@ -181,27 +200,41 @@ func (n *Notifier) enqueue(ctx context.Context, teamID int64, kind string) error
 	return nil
 }
 
+// Message IDs of the notification mail, in the mail.*.toml files. With a
+// team: {{.Team}} and {{.Link}}; the general text only {{.Link}}.
+const (
+	msgMailSubject        = "mail.notify.subject"
+	msgMailBody           = "mail.notify.body"
+	msgMailSubjectGeneral = "mail.notify.subject.general"
+	msgMailBodyGeneral    = "mail.notify.body.general"
+)
+
 // notificationMail is the one text a notification ever has: the team's
 // name and a link to the office. No case number, municipality, language
 // or content: a mailbox is not the place for any of it, and whoever reads
 // the mail on the way learns nothing but that the team has work. With no
 // team ("") it is the general text of a batch with news for several of
-// the recipient's teams.
-func notificationMail(team, link string) (subject, body string) {
+// the recipient's teams. The mail says it in every office language, one
+// after the other: the recipient's language is not known (and is no
+// business of the outbox), and the office reads all of them.
+func notificationMail(tr Translator, langs []string, team, link string) (subject, body string) {
+	subjectID, bodyID := msgMailSubject, msgMailBody
 	if team == "" {
-		subject = "Meldestelle: Neues für Ihre Teams / New for your teams"
-		body = "Hallo,\r\n\r\nfür Ihre Teams ist in der Meldestelle etwas Neues eingegangen.\r\n" +
-			"Bitte melden Sie sich im Büro an:\r\n\r\n" + link + "\r\n\r\n" +
-			"--\r\n\r\nHello,\r\n\r\nsomething new has arrived for your teams at the Meldestelle.\r\n" +
-			"Please log in to the office:\r\n\r\n" + link + "\r\n"
-		return subject, body
+		subjectID, bodyID = msgMailSubjectGeneral, msgMailBodyGeneral
 	}
-	subject = "Meldestelle: Neues für Team " + team + " / New for team " + team
-	body = "Hallo,\r\n\r\nfür das Team " + team + " ist in der Meldestelle etwas Neues eingegangen.\r\n" +
-		"Bitte melden Sie sich im Büro an:\r\n\r\n" + link + "\r\n\r\n" +
-		"--\r\n\r\nHello,\r\n\r\nsomething new has arrived for the team " + team + " at the Meldestelle.\r\n" +
-		"Please log in to the office:\r\n\r\n" + link + "\r\n"
-	return subject, body
+	data := map[string]string{"Team": team, "Link": link}
+	subjects := make([]string, len(langs))
+	bodies := make([]string, len(langs))
+	for i, lang := range langs {
+		subjects[i] = tr.T(lang, subjectID, data)
+		bodies[i] = crlf(strings.TrimSpace(tr.T(lang, bodyID, data))) + "\r\n"
+	}
+	return strings.Join(subjects, " / "), strings.Join(bodies, "\r\n--\r\n\r\n")
+}
+
+// crlf writes every line break of s as CRLF, as a mail's lines end.
+func crlf(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
 // Kick wakes the sender goroutine, if it waits.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
 )
 
 // config is a command's whole configuration, read from its flags and
@@ -36,7 +37,7 @@ type config struct {
 	memoryLimit    int64  // to set at start; 0 = leave the runtime's
 	memoryLimitHow string // how memoryLimit was chosen, for the log
 	mailOn         bool   // a mail server is set: notifications on
-	smtp           reporting.SMTPConfig
+	smtp           smtpmail.Config
 	notifyDelayMin time.Duration
 	notifyDelayMax time.Duration
 }

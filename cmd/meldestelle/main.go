@@ -38,6 +38,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
@@ -198,9 +199,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.captchaOff {
 		logger.Warn("CAPTCHA IS OFF (MELDESTELLE_CAPTCHA=off): anyone can submit reports automatically; use this only for load tests or a closed intranet")
 	}
+	tr, err := i18n.Load()
+	if err != nil {
+		return err
+	}
 	notifierCfg := reporting.NotifierConfig{BaseURL: c.baseURL, Now: now, Logger: logger, Delay: reporting.RandomDelay(c.notifyDelayMin, c.notifyDelayMax)}
 	if c.mailOn {
-		notifierCfg.Mailer = reporting.NewSMTPMailer(c.smtp)
+		// The SMTP adapter is wired here: the domain only knows reporting.Mailer.
+		notifierCfg.Mailer = smtpmail.New(c.smtp)
+		notifierCfg.Texts, notifierCfg.Languages = tr, i18n.OfficeLanguages
 	} else {
 		logger.Info("notifications off: no SMTP host set (-smtp-host / MELDESTELLE_SMTP_HOST)")
 	}
@@ -215,10 +222,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	retentionDone := make(chan struct{})
 	go func() { defer close(retentionDone); office.RunRetention(retentionCtx, 24*time.Hour, logger) }()
 	defer func() { stopRetention(); <-retentionDone }()
-	tr, err := i18n.Load()
-	if err != nil {
-		return err
-	}
 	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
 	if err != nil {
 		return err

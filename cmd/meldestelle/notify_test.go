@@ -16,15 +16,16 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
+	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
 // smtpFromFlags parses the -smtp-* flags like serve does.
-func smtpFromFlags(t *testing.T, args ...string) (reporting.SMTPConfig, bool, error) {
+func smtpFromFlags(t *testing.T, args ...string) (smtpmail.Config, bool, error) {
 	t.Helper()
 	c, err := loadServe(args, io.Discard, os.LookupEnv)
 	if err != nil {
-		return reporting.SMTPConfig{}, false, err
+		return smtpmail.Config{}, false, err
 	}
 	return c.smtp, c.mailOn, nil
 }
@@ -44,7 +45,7 @@ func TestSMTPPasswordFromFile(t *testing.T) {
 	if err != nil || !on {
 		t.Fatalf("config: %v, on %v", err, on)
 	}
-	if err := reporting.NewSMTPMailer(cfg).Send(t.Context(), "anna@example.org", "Betreff", "Text\r\n"); err != nil {
+	if err := smtpmail.New(cfg).Send(t.Context(), "anna@example.org", "Betreff", "Text\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Auths(); len(got) != 1 || got[0] != "meldestelle\x00aus der Datei" {
@@ -64,7 +65,7 @@ func TestSMTPStartTLSRequired(t *testing.T) {
 	if err != nil || !cfg.StartTLS {
 		t.Fatalf("config: %v, StartTLS %v; want on by default", err, cfg.StartTLS)
 	}
-	err = reporting.NewSMTPMailer(cfg).Send(t.Context(), "anna@example.org", "Betreff", "Text\r\n")
+	err = smtpmail.New(cfg).Send(t.Context(), "anna@example.org", "Betreff", "Text\r\n")
 	if me, ok := errors.AsType[*reporting.MailError](err); !ok || me.Code != "starttls" {
 		t.Errorf("send without STARTTLS: %v, want code starttls", err)
 	}

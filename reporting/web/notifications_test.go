@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
+	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -32,8 +34,12 @@ func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier,
 func notifyEnvClock(t *testing.T, srv *notifytest.Server, clock *testClock, now func() time.Time) *env {
 	t.Helper()
 	return newEnv(t, options{now: now, notifier: func(db *storage.DB, logger *slog.Logger) *reporting.Notifier {
-		mailer := reporting.NewSMTPMailer(reporting.SMTPConfig{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org", Now: clock.Now})
-		return reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Now: clock.Now, Logger: logger})
+		mailer := smtpmail.New(smtpmail.Config{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org", Now: clock.Now})
+		tr, err := i18n.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Texts: tr, Languages: i18n.OfficeLanguages, Now: clock.Now, Logger: logger})
 	}})
 }
 

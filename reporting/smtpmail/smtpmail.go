@@ -1,4 +1,8 @@
-package reporting
+// Package smtpmail is the SMTP adapter of the notifications: it delivers
+// the mails of reporting.Notifier with net/smtp. The domain package
+// reporting declares what it needs (reporting.Mailer) and knows nothing of
+// SMTP; cmd/meldestelle wires this package in when a mail server is set.
+package smtpmail
 
 import (
 	"context"
@@ -12,10 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-// SMTPConfig is how to reach the mail server.
-type SMTPConfig struct {
+// Config is how to reach the mail server.
+type Config struct {
 	Host string
 	Port int
 	User string // "" to send without AUTH
@@ -35,28 +41,31 @@ type SMTPConfig struct {
 	Now func() time.Time
 }
 
-// SMTPMailer delivers mail with net/smtp.
-type SMTPMailer struct{ cfg SMTPConfig }
+// Mailer delivers mail with net/smtp; it is a reporting.Mailer.
+type Mailer struct{ cfg Config }
 
-// NewSMTPMailer returns a Mailer for the server in cfg.
-func NewSMTPMailer(cfg SMTPConfig) *SMTPMailer {
+var _ reporting.Mailer = (*Mailer)(nil)
+
+// New returns a Mailer for the server in cfg.
+func New(cfg Config) *Mailer {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &SMTPMailer{cfg: cfg}
+	return &Mailer{cfg: cfg}
 }
 
-// Send delivers one mail in its own SMTP session.
-func (m *SMTPMailer) Send(ctx context.Context, to, subject, body string) error {
+// Send delivers one mail in its own SMTP session. A failure is a
+// *reporting.MailError: a short code, never the server's text.
+func (m *Mailer) Send(ctx context.Context, to, subject, body string) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	addr := net.JoinHostPort(m.cfg.Host, strconv.Itoa(m.cfg.Port))
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return &MailError{Code: "dial", Connection: true}
+		return &reporting.MailError{Code: "dial", Connection: true}
 	}
 	defer conn.Close()
 	// Cancelling ctx (shutdown) ends a session hanging on a slow server.
@@ -71,14 +80,14 @@ func (m *SMTPMailer) Send(ctx context.Context, to, subject, body string) error {
 	defer c.Close()
 	if m.cfg.StartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
-			return &MailError{Code: "starttls", Connection: true}
+			return &reporting.MailError{Code: "starttls", Connection: true}
 		}
 		tc := m.cfg.TLS
 		if tc == nil {
 			tc = &tls.Config{ServerName: m.cfg.Host, MinVersion: tls.VersionTLS12}
 		}
 		if err := c.StartTLS(tc); err != nil {
-			return &MailError{Code: "starttls", Connection: true}
+			return &reporting.MailError{Code: "starttls", Connection: true}
 		}
 	}
 	if m.cfg.User != "" {
@@ -114,9 +123,9 @@ func smtpError(step string, err error, connection bool) error {
 	var te *textproto.Error
 	if errors.As(err, &te) {
 		// A 4xx/5xx on MAIL or AUTH concerns every mail; on RCPT or DATA only this one.
-		return &MailError{Code: fmt.Sprintf("smtp-%d", te.Code), Connection: connection}
+		return &reporting.MailError{Code: fmt.Sprintf("smtp-%d", te.Code), Connection: connection}
 	}
-	return &MailError{Code: step, Connection: true}
+	return &reporting.MailError{Code: step, Connection: true}
 }
 
 // message builds the mail: plain UTF-8 text, the subject encoded for
