@@ -11,7 +11,7 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-// Codes of /work/shared/CLASSIFICATION.md a reporter can choose, written
+// Codes of docs/classification.md a reporter can choose, written
 // out here rather than taken from vocab.go, so that a code added to the
 // form without the scheme shows up.
 var (

@@ -32,7 +32,7 @@ func TestToolMeasuresEveryScenario(t *testing.T) {
 	}
 	jsonPath := filepath.Join(t.TempDir(), "results.json")
 	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), budget*time.Minute)
 	defer cancel()
 	code := run(ctx, []string{
 		"-duration", "1s", "-conns", "4", "-anchor-n", "1", "-probe-every", "1s",

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1094,25 +1095,72 @@ func TestKeyring(t *testing.T) {
 	r.Wipe() // idempotent
 }
 
-// The keyring can be used from several requests of one session at once.
+// The keyring is used by several requests of one session at once (a case
+// page and a download in two tabs). While the session lives, each request
+// finds the keys it added; when the session ends in the middle of them, no
+// key outlives it: those on the ring are overwritten, and those a request
+// still adds afterwards are overwritten on arrival. Run under -race in CI;
+// the checks below fail without it too.
 func TestKeyringConcurrent(t *testing.T) {
+	const workers, perWorker = 8, 100
 	r := NewKeyring()
-	done := make(chan struct{})
-	for g := range 8 {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for i := range 100 {
-				r.Add(int64(g*1000+i), NewKeyPair())
-				r.Team(int64(i))
-				r.Teams()
-				if i%50 == 0 {
-					r.Wipe()
+	var wg sync.WaitGroup
+	before := make([][]*KeyPair, workers)
+	for g := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				id := int64(g*1000 + i)
+				kp := NewKeyPair()
+				before[g] = append(before[g], kp)
+				r.Add(id, kp)
+				if got, ok := r.Team(id); !ok || got != kp {
+					t.Errorf("team %d: the key just added is not on the ring", id)
+					return
+				}
+				if !slices.Contains(r.Teams(), id) {
+					t.Errorf("team %d: Teams() does not list the key just added", id)
+					return
 				}
 			}
-		}()
+		})
 	}
-	for range 8 {
-		<-done
+	wg.Wait()
+	if got := len(r.Teams()); got != workers*perWorker {
+		t.Fatalf("ring holds %d keys after parallel adds, want %d", got, workers*perWorker)
+	}
+
+	// Logout or timeout while requests of the session are still adding keys.
+	after := make([][]*KeyPair, workers)
+	start := make(chan struct{})
+	for g := range workers {
+		wg.Go(func() {
+			<-start
+			for i := range perWorker {
+				id := int64(g*1000 + perWorker + i)
+				kp := NewKeyPair()
+				after[g] = append(after[g], kp)
+				r.Add(id, kp)
+				r.Team(id)
+				r.Teams()
+			}
+		})
+	}
+	wg.Go(func() {
+		<-start
+		r.Wipe()
+	})
+	close(start)
+	wg.Wait()
+
+	if ids := r.Teams(); len(ids) != 0 {
+		t.Errorf("ring still lists %d teams after Wipe", len(ids))
+	}
+	for _, kps := range append(before, after...) {
+		for _, kp := range kps {
+			if kp.priv != [32]byte{} {
+				t.Fatal("a team key outlived the end of its session: not overwritten")
+			}
+		}
 	}
 }
 
