@@ -66,7 +66,7 @@ func (db *DB) DeleteAttachments(ctx context.Context, ids []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete attachments: %w", err)
+		return fmt.Errorf("storage: delete attachments: %w", err)
 	}
 	db.giveBack(ctx)
 	return nil
@@ -83,7 +83,7 @@ func (db *DB) DeleteOrphanAttachments(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("delete orphan attachments: %w", err)
+		return fmt.Errorf("storage: delete orphan attachments: %w", err)
 	}
 	db.giveBack(ctx)
 	return nil

@@ -101,7 +101,7 @@ func (db *DB) DeleteReportContents(ctx context.Context, ids []string, on string,
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete report contents: %w", err)
+		return fmt.Errorf("storage: delete report contents: %w", err)
 	}
 	db.giveBack(ctx)
 	return nil

@@ -308,7 +308,7 @@ func rotateTeamKey(ctx context.Context, tx *sql.Tx, rot reporting.TeamRotation) 
 func (db *DB) PreviousTeamKeys(ctx context.Context, teamID int64) ([]reporting.PreviousKey, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT public_key, successor_key, wrapped FROM team_previous_keys WHERE team_id = ?`, teamID)
 	if err != nil {
-		return nil, fmt.Errorf("previous team keys: %w", err)
+		return nil, fmt.Errorf("storage: previous team keys: %w", err)
 	}
 	defer rows.Close()
 	var keys []reporting.PreviousKey
@@ -316,7 +316,7 @@ func (db *DB) PreviousTeamKeys(ctx context.Context, teamID int64) ([]reporting.P
 		var k reporting.PreviousKey
 		var pub, succ []byte
 		if err := rows.Scan(&pub, &succ, &k.Wrapped); err != nil {
-			return nil, fmt.Errorf("previous team keys: %w", err)
+			return nil, fmt.Errorf("storage: previous team keys: %w", err)
 		}
 		k.PublicKey, k.Successor = publicKey(pub), publicKey(succ)
 		keys = append(keys, k)

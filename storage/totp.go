@@ -85,14 +85,14 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, hash []byte) er
 func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([][]byte, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT hash FROM totp_recovery_codes WHERE user_id = ?`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("recovery codes: %w", err)
+		return nil, fmt.Errorf("storage: recovery codes: %w", err)
 	}
 	defer rows.Close()
 	var hashes [][]byte
 	for rows.Next() {
 		var h []byte
 		if err := rows.Scan(&h); err != nil {
-			return nil, fmt.Errorf("recovery codes: %w", err)
+			return nil, fmt.Errorf("storage: recovery codes: %w", err)
 		}
 		hashes = append(hashes, h)
 	}
@@ -104,7 +104,7 @@ func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([][]byte, error)
 // set: a code used meanwhile (its row deleted) must not come back.
 func (db *DB) RekeyRecoveryCodes(ctx context.Context, userID int64, old, new [][]byte) error {
 	if len(old) != len(new) {
-		return fmt.Errorf("rekey recovery codes: %d old and %d new hashes", len(old), len(new))
+		return fmt.Errorf("storage: rekey recovery codes: %d old and %d new hashes", len(old), len(new))
 	}
 	return db.change(ctx, "rekey recovery codes", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE totp_recovery_codes SET hash = ? WHERE user_id = ? AND hash = ?`)
