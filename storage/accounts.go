@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -13,7 +14,7 @@ import (
 func (db *DB) Setting(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
 	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	return v, notFound(err, "error.not_found")
+	return v, wrap("setting", notFound(err, "error.not_found"))
 }
 
 // PutSettingOnce stores value under key unless a value is there already,
@@ -26,43 +27,47 @@ func (db *DB) PutSettingOnce(ctx context.Context, key string, value []byte) ([]b
 		}
 		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&stored)
 	})
-	return stored, err
+	return stored, wrap("put setting once", err)
 }
 
 // PutSetting stores or replaces a setting.
 func (db *DB) PutSetting(ctx context.Context, key string, value []byte) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-	return err
+	return wrap("put setting", err)
 }
 
 // SettingMAC returns a setting with its MAC (nil when none is stored).
 func (db *DB) SettingMAC(ctx context.Context, key string) ([]byte, []byte, error) {
 	var v, mac []byte
 	err := db.read.QueryRowContext(ctx, `SELECT value, mac FROM settings WHERE key = ?`, key).Scan(&v, &mac)
-	return v, mac, notFound(err, "error.not_found")
+	return v, mac, wrap("setting mac", notFound(err, "error.not_found"))
 }
 
 // PutSettingMAC stores or replaces a setting together with its MAC.
 func (db *DB) PutSettingMAC(ctx context.Context, key string, value, mac []byte) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac`, key, value, mac)
-	return err
+	return wrap("put setting mac", err)
 }
 
 // CountUsers returns the number of office users.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
-	return n, err
+	return n, wrap("count users", err)
 }
 
 // CreateFirstAdmin creates the first team, its recovery envelope and the
 // first admin in one transaction, and consumes the setup token.
 func (db *DB) CreateFirstAdmin(ctx context.Context, a reporting.FirstAdmin) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "create first admin", func(tx *sql.Tx) error {
 		var token []byte
-		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'setup_token'`).Scan(&token)
-		if err != nil || !vault.Equal(token, a.SetupTokenHash) {
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'setup_token'`).Scan(&token); err != nil {
+			// Only a missing token means "no setup to do"; a database
+			// that cannot be read stays an internal error, not a wrong token.
+			return notFound(err, "error.setup.token")
+		}
+		if !vault.Equal(token, a.SetupTokenHash) {
 			return reporting.Errorf(reporting.ENotFound, "error.setup.token")
 		}
 		var users int
@@ -115,7 +120,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u reporting.User) (int64, error
 func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities, mac, rotate_pending FROM teams ORDER BY id`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: teams: %w", err)
 	}
 	defer rows.Close()
 	var teams []reporting.Team
@@ -124,12 +129,12 @@ func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
 		var pub []byte
 		var m string
 		if err := rows.Scan(&t.ID, &t.Name, &pub, &m, &t.MAC, &t.RotatePending); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: teams: %w", err)
 		}
 		t.PublicKey, t.Municipalities = publicKey(pub), splitCodes(m)
 		teams = append(teams, t)
 	}
-	return teams, rows.Err()
+	return teams, wrap("teams", rows.Err())
 }
 
 const userColumns = `id, name, role, salt, kdf_params, verifier_hash, public_key, private_key_wrapped, disabled, mac`
@@ -151,7 +156,7 @@ func scanUser(row *sql.Row) (reporting.User, error) {
 func (db *DB) SetUserMAC(ctx context.Context, userID int64, mac []byte) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE users SET mac = ? WHERE id = ?`, mac, userID)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: set user mac: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return reporting.Errorf(reporting.ENotFound, "error.not_found")
@@ -161,22 +166,26 @@ func (db *DB) SetUserMAC(ctx context.Context, userID int64, mac []byte) error {
 
 // UserByName finds a user by name.
 func (db *DB) UserByName(ctx context.Context, name string) (reporting.User, error) {
-	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	return u, wrap("user by name", err)
 }
 
 // User finds a user by ID.
 func (db *DB) User(ctx context.Context, id int64) (reporting.User, error) {
-	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, wrap("user", err)
 }
 
 // UserTeamKeys lists the team keys sealed to a user.
 func (db *DB) UserTeamKeys(ctx context.Context, userID int64) ([]reporting.WrappedTeamKey, error) {
-	return db.wrappedKeys(ctx, `SELECT k.team_id, t.public_key, k.wrapped FROM user_team_keys k JOIN teams t ON t.id = k.team_id WHERE k.user_id = ? ORDER BY k.team_id`, userID)
+	keys, err := db.wrappedKeys(ctx, `SELECT k.team_id, t.public_key, k.wrapped FROM user_team_keys k JOIN teams t ON t.id = k.team_id WHERE k.user_id = ? ORDER BY k.team_id`, userID)
+	return keys, wrap("user team keys", err)
 }
 
 // RecoveryKeys lists the team keys sealed to the recovery key pair.
 func (db *DB) RecoveryKeys(ctx context.Context) ([]reporting.WrappedTeamKey, error) {
-	return db.wrappedKeys(ctx, `SELECT r.team_id, t.public_key, r.wrapped FROM recovery_envelopes r JOIN teams t ON t.id = r.team_id ORDER BY r.team_id`)
+	keys, err := db.wrappedKeys(ctx, `SELECT r.team_id, t.public_key, r.wrapped FROM recovery_envelopes r JOIN teams t ON t.id = r.team_id ORDER BY r.team_id`)
+	return keys, wrap("recovery keys", err)
 }
 
 func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]reporting.WrappedTeamKey, error) {
@@ -202,14 +211,14 @@ func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]rep
 func (db *DB) CreateSession(ctx context.Context, s reporting.Session) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen) VALUES (?, ?, ?, ?)`,
 		s.TokenHash, s.UserID, s.Created.Unix(), s.LastSeen.Unix())
-	return err
+	return wrap("create session", err)
 }
 
 // TouchSession records activity on a session.
 func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, at.Unix(), tokenHash)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: touch session: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return reporting.Errorf(reporting.EUnauthorized, "error.login.required")
@@ -220,13 +229,13 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) 
 // DeleteSession removes a session.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
-	return err
+	return wrap("delete session", err)
 }
 
 // DeleteSessionsBefore removes sessions last seen before t.
 func (db *DB) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, t.Unix())
-	return err
+	return wrap("delete sessions before", err)
 }
 
 // publicKey reads a stored public key. A value of the wrong length (only a

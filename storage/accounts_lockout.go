@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -48,7 +49,7 @@ func (db *DB) LoginState(ctx context.Context, b reporting.LoginBucket) (reportin
 		st.LockedUntil = time.Unix(until, 0)
 	}
 	if err != nil {
-		return st, notFound(err, "error.not_found")
+		return st, wrap("login state", notFound(err, "error.not_found"))
 	}
 	return st, nil
 }
@@ -81,7 +82,7 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, b reporting.LoginBucket, 
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("storage: reserve login attempt: %w", err)
 	}
 	return allowed, nil
 }
@@ -95,7 +96,7 @@ func (db *DB) ClearLoginFailures(ctx context.Context, b reporting.LoginBucket, n
 	} else {
 		_, err = db.write.ExecContext(ctx, deviceCounter.clear, now.Unix(), b.UserID, b.Device)
 	}
-	return err
+	return wrap("clear login failures", err)
 }
 
 // LoginDevice finds a known device by its token's hash.
@@ -105,7 +106,7 @@ func (db *DB) LoginDevice(ctx context.Context, tokenHash []byte) (reporting.Logi
 	err := db.read.QueryRowContext(ctx, `SELECT id, user_id, token_hash, created, last_used FROM login_devices WHERE token_hash = ?`, tokenHash).
 		Scan(&d.ID, &d.UserID, &d.TokenHash, &created, &used)
 	if err != nil {
-		return d, notFound(err, "error.not_found")
+		return d, wrap("login device", notFound(err, "error.not_found"))
 	}
 	d.Created, d.LastUsed = time.Unix(created, 0), time.Unix(used, 0)
 	return d, nil
@@ -133,14 +134,14 @@ func (db *DB) AddLoginDevice(ctx context.Context, d reporting.LoginDevice, keep 
 			(SELECT id FROM login_devices WHERE user_id = ? ORDER BY last_used DESC, id DESC LIMIT ?)`, d.UserID, d.UserID, keep)
 		return err
 	})
-	return id, err
+	return id, wrap("add login device", err)
 }
 
 // UnlockLogin clears the shared counter and every device counter of a
 // user and appends the audit entry, in one transaction: an unlock is never
 // without its entry. ENotFound if there is no such user.
 func (db *DB) UnlockLogin(ctx context.Context, userID int64, e *reporting.AuditEntry) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "unlock login", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?`, userID)
 		if err != nil {
 			return err

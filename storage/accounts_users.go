@@ -55,7 +55,7 @@ func (db *DB) CreateUser(ctx context.Context, u reporting.User, keys []reporting
 			id, inv.TokenHash, inv.WrappedKey, inv.Expires.Unix(), by)
 		return err
 	})
-	return id, err
+	return id, wrap("create user", err)
 }
 
 // Invitation finds an unexpired invitation by its token's hash.
@@ -67,7 +67,7 @@ func (db *DB) Invitation(ctx context.Context, tokenHash []byte, now time.Time) (
 		FROM invitations WHERE token_hash = ? AND expires > ?`, tokenHash, now.Unix()).
 		Scan(&inv.UserID, &inv.TokenHash, &inv.WrappedKey, &expires, &by)
 	inv.Expires, inv.CreatedBy = time.Unix(expires, 0), by.Int64
-	return inv, notFound(err, "error.not_found")
+	return inv, wrap("invitation", notFound(err, "error.not_found"))
 }
 
 // AcceptInvitation sets the invited user's credentials and new key pair,
@@ -77,7 +77,7 @@ func (db *DB) Invitation(ctx context.Context, tokenHash []byte, now time.Time) (
 // only while its team still has the key it holds, and every copy must be
 // replaced: a provisional copy left behind would stay open to the link.
 func (db *DB) AcceptInvitation(ctx context.Context, a reporting.Acceptance) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "accept invitation", func(tx *sql.Tx) error {
 		var userID int64
 		err := tx.QueryRowContext(ctx, `SELECT user_id FROM invitations WHERE token_hash = ? AND expires > ?`, a.TokenHash, a.Now.Unix()).Scan(&userID)
 		if err != nil {
@@ -121,13 +121,13 @@ func (db *DB) AcceptInvitation(ctx context.Context, a reporting.Acceptance) erro
 // open: left in place, they would keep that pair a member, and every later
 // rotation of the team's key would be sealed to it too.
 func (db *DB) DeleteExpiredInvitations(ctx context.Context, now time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "delete expired invitations", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE user_id IN (SELECT id FROM users
 			WHERE length(verifier_hash) = 0 AND id NOT IN (SELECT user_id FROM invitations WHERE expires > ?))`, now.Unix()); err != nil {
-			return fmt.Errorf("expired invitations: %w", err)
+			return fmt.Errorf("team keys: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE expires <= ?`, now.Unix()); err != nil {
-			return fmt.Errorf("expired invitations: %w", err)
+			return fmt.Errorf("invitations: %w", err)
 		}
 		return nil
 	})
@@ -136,7 +136,7 @@ func (db *DB) DeleteExpiredInvitations(ctx context.Context, now time.Time) error
 // WithdrawInvitation deletes a user who has no password yet; the cascade
 // takes their team keys, sessions and invitation with them.
 func (db *DB) WithdrawInvitation(ctx context.Context, userID int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "withdraw invitation", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ? AND length(verifier_hash) = 0`, userID)
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
@@ -157,14 +157,14 @@ func (db *DB) WithdrawInvitation(ctx context.Context, userID int64) error {
 func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: user rows: %w", err)
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, length(u.verifier_hash) = 0, coalesce(u.last_login, ''), i.expires,
 			u.failed_count, u.locked_until, (SELECT coalesce(sum(d.failed_count), 0) FROM login_devices d WHERE d.user_id = u.id)
 		FROM users u LEFT JOIN invitations i ON i.user_id = u.id ORDER BY u.name COLLATE NOCASE, u.id`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: user rows: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.UserRow
@@ -175,7 +175,7 @@ func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
 		var locked int64
 		if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Disabled, &r.Pending, &r.LastLogin, &expires,
 			&r.LoginFailures, &locked, &r.DeviceFailures); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: user rows: %w", err)
 		}
 		if locked > 0 {
 			r.LockedUntil = time.Unix(locked, 0)
@@ -187,24 +187,24 @@ func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
 		list = append(list, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: user rows: %w", err)
 	}
 	teams, err := tx.QueryContext(ctx, `SELECT k.user_id, t.name FROM user_team_keys k JOIN teams t ON t.id = k.team_id ORDER BY t.name COLLATE NOCASE`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: user rows: %w", err)
 	}
 	defer teams.Close()
 	for teams.Next() {
 		var id int64
 		var name string
 		if err := teams.Scan(&id, &name); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: user rows: %w", err)
 		}
 		if i, ok := index[id]; ok {
 			list[i].Teams = append(list[i].Teams, name)
 		}
 	}
-	return list, teams.Err()
+	return list, wrap("user rows", teams.Err())
 }
 
 // keepAnAdmin refuses a change that would take away the last active admin
@@ -234,7 +234,7 @@ func isActiveAdmin(ctx context.Context, tx *sql.Tx, userID int64) (bool, error) 
 
 // SetUserDisabled disables (deleting the user's sessions) or enables a user.
 func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "set user disabled", func(tx *sql.Tx) error {
 		activeAdmin, err := isActiveAdmin(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool) 
 // SetUserRole changes a user's role and deletes their sessions; a
 // statistician loses every team key.
 func (db *DB) SetUserRole(ctx context.Context, userID int64, role string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return setUserRoleTx(ctx, tx, userID, role) })
+	return db.change(ctx, "set user role", func(tx *sql.Tx) error { return setUserRoleTx(ctx, tx, userID, role) })
 }
 
 func setUserRoleTx(ctx context.Context, tx *sql.Tx, userID int64, role string) error {
@@ -286,7 +286,7 @@ func setUserRoleTx(ctx context.Context, tx *sql.Tx, userID int64, role string) e
 // ChangePassword replaces a user's credentials, unless they changed since
 // oldVerifier was read, and deletes their other sessions.
 func (db *DB) ChangePassword(ctx context.Context, userID int64, oldVerifier []byte, params vault.Params, verifier, wrapped, oldTOTP, newTOTP, keepSession []byte) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "change password", func(tx *sql.Tx) error {
 		// The TOTP secret is sealed under the password's key: it changes
 		// with the password, and only if it is still the one re-sealed
 		// (two-factor was not switched on or off in between).
@@ -306,7 +306,7 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, oldVerifier []by
 // DeleteUserSessions deletes every session of a user.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
-	return err
+	return wrap("delete user sessions", err)
 }
 
 // CreateUserSession stores a session if the user is still enabled, with
@@ -316,7 +316,7 @@ func (db *DB) CreateUserSession(ctx context.Context, s reporting.Session, role s
 		SELECT ?, id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role = ? AND verifier_hash = ? AND length(verifier_hash) > 0`,
 		s.TokenHash, s.Created.Unix(), s.LastSeen.Unix(), s.UserID, role, verifier)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: create user session: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return reporting.Errorf(reporting.EUnauthorized, "error.login.failed")
@@ -329,5 +329,5 @@ func (db *DB) CreateUserSession(ctx context.Context, s reporting.Session, role s
 // must not clear the counter that strangers spend.
 func (db *DB) RecordLogin(ctx context.Context, userID int64, day string) error {
 	_, err := db.write.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`, day, userID)
-	return err
+	return wrap("record login", err)
 }

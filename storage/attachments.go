@@ -10,7 +10,7 @@ import (
 
 // CreateAttachment stores a new, incomplete attachment row.
 func (db *DB) CreateAttachment(ctx context.Context, a reporting.StoredAttachment) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "create attachment", func(tx *sql.Tx) error {
 		var msg any // NULL for a file of the report itself
 		if a.MessageID != "" {
 			msg = a.MessageID
@@ -25,7 +25,7 @@ func (db *DB) CreateAttachment(ctx context.Context, a reporting.StoredAttachment
 // PutAttachmentChunks stores sealed chunks first, first+1, … of an
 // incomplete attachment, in one transaction.
 func (db *DB) PutAttachmentChunks(ctx context.Context, attachmentID string, first uint64, chunks [][]byte) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "put attachment chunks", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO attachment_chunks (attachment_id, idx, data)
 			SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM attachments WHERE id = ? AND complete = 0)`)
 		if err != nil {
@@ -48,7 +48,7 @@ func (db *DB) PutAttachmentChunks(ctx context.Context, attachmentID string, firs
 // FinishAttachment stores the sealed meta data and marks the attachment
 // complete.
 func (db *DB) FinishAttachment(ctx context.Context, attachmentID string, meta []byte) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "finish attachment", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE attachments SET meta = ?, complete = 1 WHERE id = ? AND complete = 0`, meta, attachmentID)
 		return err
 	})
@@ -66,7 +66,7 @@ func (db *DB) DeleteAttachments(ctx context.Context, ids []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete attachments: %w", err)
+		return fmt.Errorf("storage: delete attachments: %w", err)
 	}
 	db.giveBack(ctx)
 	return nil
@@ -83,7 +83,7 @@ func (db *DB) DeleteOrphanAttachments(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("delete orphan attachments: %w", err)
+		return fmt.Errorf("storage: delete orphan attachments: %w", err)
 	}
 	db.giveBack(ctx)
 	return nil
@@ -102,18 +102,18 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.complete = 1 AND `+messageStored+` ORDER BY a.seq`, reportID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: attachments: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.StoredAttachment
 	for rows.Next() {
 		var a reporting.StoredAttachment
 		if err := rows.Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks, &a.Seq); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: attachments: %w", err)
 		}
 		list = append(list, a)
 	}
-	return list, rows.Err()
+	return list, wrap("attachments", rows.Err())
 }
 
 // Attachment finds one complete attachment of a stored report.
@@ -124,7 +124,7 @@ func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.St
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.id = ? AND a.complete = 1 AND `+messageStored, reportID, id).
 		Scan(&a.ID, &a.ReportID, &a.MessageID, &a.WrappedKey, &a.Meta, &a.Chunks, &a.Seq)
-	return a, notFound(err, "error.not_found")
+	return a, wrap("attachment", notFound(err, "error.not_found"))
 }
 
 // AttachmentChunks hands the sealed chunks of an attachment to fn one at a
@@ -132,22 +132,22 @@ func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.St
 func (db *DB) AttachmentChunks(ctx context.Context, attachmentID string, fn func(ct []byte) error) error {
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: attachment chunks: %w", err)
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT data FROM attachment_chunks WHERE attachment_id = ? ORDER BY idx`, attachmentID)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: attachment chunks: %w", err)
 	}
 	defer rows.Close()
 	var ct []byte
 	for rows.Next() {
 		if err := rows.Scan(&ct); err != nil {
-			return err
+			return fmt.Errorf("storage: attachment chunks: %w", err)
 		}
 		if err := fn(ct); err != nil {
-			return err
+			return fmt.Errorf("storage: attachment chunks: %w", err)
 		}
 	}
-	return rows.Err()
+	return wrap("attachment chunks", rows.Err())
 }

@@ -96,6 +96,9 @@ func (db *DB) KeyAuditChain(ctx context.Context, lost bool) (int64, error) {
 		case err == nil && kf.ID > 0:
 			from = kf.ID
 			return nil
+		case err != nil && reporting.ErrorCode(err) == "":
+			// A read that failed is no sign of a lost key.
+			return err
 		case err != nil && !lost:
 			return ErrAuditKeyLost
 		}
@@ -109,7 +112,7 @@ func (db *DB) KeyAuditChain(ctx context.Context, lost bool) (int64, error) {
 		from = prev.ID + 1
 		return db.putKeyedFrom(ctx, tx, from, keyLost)
 	})
-	return from, err
+	return from, wrap("key audit chain", err)
 }
 
 func auditHeadTx(ctx context.Context, tx *sql.Tx) (head, error) {
@@ -132,7 +135,7 @@ func auditHeadTx(ctx context.Context, tx *sql.Tx) (head, error) {
 // AppendAudit adds an entry to the end of the hash chain, in one
 // transaction with the chain's head, so concurrent writers cannot fork it.
 func (db *DB) AppendAudit(ctx context.Context, e *reporting.AuditEntry) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return db.appendAuditTx(ctx, tx, e) })
+	return db.change(ctx, "append audit", func(tx *sql.Tx) error { return db.appendAuditTx(ctx, tx, e) })
 }
 
 // appendAuditTx adds an entry to the chain inside tx, so that a change and
@@ -207,27 +210,27 @@ func (db *DB) AuditEntries(ctx context.Context, reportID string, p reporting.Pag
 	}
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: audit entries: %w", err)
 	}
 	defer tx.Rollback()
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit`+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: audit entries: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: audit entries: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.AuditEntry
 	for rows.Next() {
 		e, err := scanAudit(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, fmt.Errorf("storage: audit entries: %w", err)
 		}
 		list = append(list, e)
 	}
-	return list, total, rows.Err()
+	return list, total, wrap("audit entries", rows.Err())
 }
 
 // VerifyAudit walks the chain from the first entry and checks every
@@ -236,15 +239,19 @@ func (db *DB) AuditEntries(ctx context.Context, reportID string, p reporting.Pag
 func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("storage: verify audit: %w", err)
 	}
 	defer tx.Rollback()
 	broken := func(id int64, why string) (int64, error) {
 		return id, reporting.Errorf(reporting.EConflict, fmt.Sprintf("audit chain broken at entry %d: %s", id, why))
 	}
 	kf, err := db.readKeyedFrom(ctx, tx)
+	if err != nil && reporting.ErrorCode(err) == "" {
+		// A database that cannot be read says nothing about the chain.
+		return 0, fmt.Errorf("storage: verify audit: %w", err)
+	}
 	if err != nil {
-		return broken(0, err.Error())
+		return broken(0, reporting.MessageID(err))
 	}
 	from := kf.ID
 	if from > 0 && db.auditKey == nil {
@@ -255,7 +262,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 		// `secret init`): a missing record means it was removed.
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit`).Scan(&n); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("storage: verify audit: %w", err)
 		}
 		if n > 0 {
 			return broken(1, "not keyed with the server secret (record missing; run `meldestelle secret init` if this deployment never adopted one)")
@@ -269,14 +276,14 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY id`)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("storage: verify audit: %w", err)
 	}
 	defer rows.Close()
 	last := head{Hash: make([]byte, 32)}
 	for rows.Next() {
 		e, err := scanAudit(rows)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("storage: verify audit: %w", err)
 		}
 		switch {
 		case e.ID != last.ID+1:
@@ -291,12 +298,15 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 		last = head{ID: e.ID, Hash: e.Hash}
 	}
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("storage: verify audit: %w", err)
 	}
 	var raw []byte
 	err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, auditHead).Scan(&raw)
-	if err == sql.ErrNoRows && last.ID == 0 {
+	if errors.Is(err, sql.ErrNoRows) && last.ID == 0 {
 		return 0, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("storage: verify audit: %w", err)
 	}
 	var stored head
 	if err != nil || json.Unmarshal(raw, &stored) != nil {

@@ -22,12 +22,12 @@ import (
 func (db *DB) Backup(ctx context.Context, path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: backup: %w", err)
 	}
 	if _, err := os.Lstat(abs); err == nil {
 		return fmt.Errorf("storage: backup %s: file exists, not overwritten", path)
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
+		return wrap("backup", err)
 	}
 	// Create the file ourselves (O_EXCL: a file appearing meanwhile is not
 	// overwritten either) so that it never gets the umask's mode; VACUUM
@@ -44,12 +44,12 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	bk, err := sql.Open("sqlite3", strings.Replace(dsn(db.path, true), "_query_only=on", "_query_only=off", 1))
 	if err != nil {
 		os.Remove(abs)
-		return err
+		return fmt.Errorf("storage: backup: %w", err)
 	}
 	defer bk.Close()
 	if _, err := bk.ExecContext(ctx, `VACUUM INTO ?`, abs); err != nil {
 		os.Remove(abs)
 		return fmt.Errorf("storage: backup: %w", err)
 	}
-	return os.Chmod(abs, 0o600)
+	return wrap("backup", os.Chmod(abs, 0o600))
 }

@@ -50,7 +50,7 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 // CaseRow finds one case with its case work.
 func (db *DB) CaseRow(ctx context.Context, id string) (reporting.CaseRow, error) {
 	r, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM reports r`+caseJoins+` WHERE r.id = ?`, id))
-	return r, notFound(err, "error.case.not_found")
+	return r, wrap("case row", notFound(err, "error.case.not_found"))
 }
 
 // placeholders returns "?,?,?" for n values.
@@ -94,12 +94,12 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	// One read transaction, so the total and the page see the same snapshot.
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: case list: %w", err)
 	}
 	defer tx.Rollback()
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports r`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: case list: %w", err)
 	}
 	// The page is chosen on the index alone (reports_list covers every
 	// filter and order column) and only its rows are read in full: sorting
@@ -108,18 +108,18 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	rows, err := tx.QueryContext(ctx, `SELECT `+caseColumns+` FROM (SELECT r.rowid AS rid FROM reports r`+cond+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?) p JOIN reports r ON r.rowid = p.rid`+caseJoins+` ORDER BY `+order, pageArgs...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: case list: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.CaseRow
 	for rows.Next() {
 		r, err := scanCase(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, fmt.Errorf("storage: case list: %w", err)
 		}
 		list = append(list, r)
 	}
-	return list, total, rows.Err()
+	return list, total, wrap("case list", rows.Err())
 }
 
 // caseOrder is the ORDER BY of a list order. Every order ends in a unique
@@ -159,7 +159,7 @@ func caseOrder(sort string, desc bool) (string, []any) {
 // The plain incident_day and deadline columns (before issue 9) are
 // cleared: the day is in d.Sealed, the deadline only as its week.
 func (db *DB) PutClassification(ctx context.Context, c reporting.Classification, d reporting.CaseDates) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "put classification", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET incident_day = NULL, deadline = NULL, deadline_week = ?, dates_sealed = ?
 			WHERE id = ?`, nullString(d.Week), d.Sealed, c.ReportID)
 		if err != nil {
@@ -199,13 +199,10 @@ func (db *DB) PutClassification(ctx context.Context, c reporting.Classification,
 // SealCaseDates moves a case triaged before issue 9 to sealed dates,
 // unless a triage save got there first.
 func (db *DB) SealCaseDates(ctx context.Context, reportID string, d reporting.CaseDates) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "seal case dates", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE reports SET incident_day = NULL, deadline = NULL, deadline_week = ?, dates_sealed = ?
 			WHERE id = ? AND dates_sealed IS NULL`, nullString(d.Week), d.Sealed, reportID)
-		if err != nil {
-			return fmt.Errorf("seal case dates: %w", err)
-		}
-		return nil
+		return err
 	})
 }
 
@@ -225,7 +222,7 @@ func nullString(s string) any {
 
 // ChangeStatus moves a case along the workflow and records the change.
 func (db *DB) ChangeStatus(ctx context.Context, ch reporting.StatusChange, closing *reporting.Closing) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "change status", func(tx *sql.Tx) error {
 		// Only from the status the counsellor saw: two people moving the
 		// same case at once must not skip the workflow's rules.
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ? WHERE id = ? AND status = ?`, ch.To, ch.ReportID, ch.From)
@@ -259,7 +256,7 @@ func (db *DB) StatusHistory(ctx context.Context, reportID string) ([]reporting.S
 	rows, err := db.read.QueryContext(ctx, `SELECT h.report_id, h.from_status, h.to_status, h.user_id, u.name, h.at
 		FROM status_history h JOIN users u ON u.id = h.user_id WHERE h.report_id = ? ORDER BY h.id`, reportID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: status history: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.StatusChange
@@ -267,14 +264,14 @@ func (db *DB) StatusHistory(ctx context.Context, reportID string) ([]reporting.S
 		var ch reporting.StatusChange
 		var at string
 		if err := rows.Scan(&ch.ReportID, &ch.From, &ch.To, &ch.UserID, &ch.UserName, &at); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: status history: %w", err)
 		}
 		if ch.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: status history: %w", err)
 		}
 		list = append(list, ch)
 	}
-	return list, rows.Err()
+	return list, wrap("status history", rows.Err())
 }
 
 // memberOf is true when the user (an SQL expression) holds the key of
@@ -297,24 +294,24 @@ func (db *DB) Assignees(ctx context.Context, teamIDs []int64) ([]reporting.Assig
 		WHERE k.team_id IN (`+placeholders(len(teamIDs))+`) AND u.disabled = 0 AND u.role IN ('admin', 'counsellor')
 		ORDER BY u.name, u.id, k.team_id`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: assignees: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.Assignee
 	for rows.Next() {
 		var m reporting.Assignee
 		if err := rows.Scan(&m.ID, &m.Name, &m.TeamID); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: assignees: %w", err)
 		}
 		list = append(list, m)
 	}
-	return list, rows.Err()
+	return list, wrap("assignees", rows.Err())
 }
 
 // Assign sets a case's assignee, checking membership in the same
 // statement, so a user who lost the team's key meanwhile is refused.
 func (db *DB) Assign(ctx context.Context, reportID string, teamID, userID int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "assign", func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		if userID == 0 {
@@ -336,7 +333,7 @@ func (db *DB) Assign(ctx context.Context, reportID string, teamID, userID int64)
 // AddNote stores a note if the case still belongs to the team it was
 // sealed to; a note sealed to a team the case has left would be lost.
 func (db *DB) AddNote(ctx context.Context, n reporting.StoredNote, teamID int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "add note", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO notes (id, report_id, user_id, at, body)
 			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM reports WHERE id = ? AND team_id = ?)`,
 			n.ID, n.ReportID, n.UserID, n.At.UTC().Format(time.RFC3339Nano), n.Body, n.ReportID, teamID)
@@ -355,7 +352,7 @@ func (db *DB) Notes(ctx context.Context, reportID string) ([]reporting.StoredNot
 	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.report_id, n.user_id, u.name, n.at, n.body
 		FROM notes n JOIN users u ON u.id = n.user_id WHERE n.report_id = ? ORDER BY n.at, n.rowid`, reportID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: notes: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.StoredNote
@@ -363,21 +360,21 @@ func (db *DB) Notes(ctx context.Context, reportID string) ([]reporting.StoredNot
 		var n reporting.StoredNote
 		var at string
 		if err := rows.Scan(&n.ID, &n.ReportID, &n.UserID, &n.UserName, &at, &n.Body); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: notes: %w", err)
 		}
 		if n.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: notes: %w", err)
 		}
 		list = append(list, n)
 	}
-	return list, rows.Err()
+	return list, wrap("notes", rows.Err())
 }
 
 // TransferCase moves a case and its re-sealed keys to another team, all or
 // nothing: a case whose data key opens for the new team but whose notes
 // still need the old one would be half lost.
 func (db *DB) TransferCase(ctx context.Context, t reporting.CaseTransfer) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "transfer case", func(tx *sql.Tx) error {
 		changed := reporting.Errorf(reporting.EConflict, "error.case.changed")
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET team_id = ?, sealed_key = ?,
 			assignee = CASE WHEN `+memberOf("reports.assignee")+` THEN assignee END

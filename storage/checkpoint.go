@@ -48,7 +48,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		busy, logFrames, moved, err := db.checkpointOnce(ctx)
 		if err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
+			return fmt.Errorf("storage: checkpoint: %w", err)
 		}
 		if db.checkpointed != nil {
 			db.checkpointed(busy, logFrames, moved)
@@ -59,11 +59,11 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 			return nil
 		}
 		if time.Now().Add(pause).After(deadline) {
-			return fmt.Errorf("checkpoint: %d attempts, %d of %d frames moved: %w", attempt, moved, logFrames, ErrWALNotTruncated)
+			return fmt.Errorf("storage: checkpoint: %d attempts, %d of %d frames moved: %w", attempt, moved, logFrames, ErrWALNotTruncated)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("checkpoint: %w", ctx.Err())
+			return fmt.Errorf("storage: checkpoint: %w", ctx.Err())
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, 500*time.Millisecond)

@@ -63,7 +63,7 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("storage: create data directory: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil { // also a directory made earlier by hand
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, fmt.Errorf("storage: restrict data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	// Create the file ourselves so SQLite never creates it with the umask's
@@ -74,21 +74,23 @@ func Open(dir string) (*DB, error) {
 	}
 	f.Close()
 	if err := os.Chmod(path, 0o600); err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, fmt.Errorf("storage: restrict database file: %w", err)
 	}
 
 	db := &DB{path: path, logger: slog.New(slog.DiscardHandler), checkpointPatience: CheckpointPatience}
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: open: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxLifetime(0)
 	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
 		db.write.Close()
-		return nil, err
+		return nil, fmt.Errorf("storage: open: %w", err)
 	}
 	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	// ensureIncremental and migrate name their step ("storage: migration
+	// 0009_….sql: …") already.
 	if err := db.ensureIncremental(context.Background()); err != nil {
 		db.Close()
 		return nil, err
@@ -144,7 +146,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: migrations: %w", err)
 	}
 	slices.Sort(names)
 	for _, name := range names {
@@ -173,6 +175,25 @@ func (db *DB) apply(ctx context.Context, name string) error {
 	})
 }
 
+// change runs fn in a write transaction like inTx, and names op in the
+// error it returns: the exported methods that change data say which change
+// failed, so a log line is more than a bare driver error.
+func (db *DB) change(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	return wrap(op, db.inTx(ctx, fn))
+}
+
+// wrap names the operation in an error that leaves the package, and keeps
+// nil as nil, so it can wrap a result that is usually no error at all
+// (rows.Err(), a transaction's outcome). A coded error (reporting.Errorf)
+// is wrapped with %w, so reporting.ErrorCode and MessageID still find its
+// code and message ID.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("storage: %s: %w", op, err)
+}
+
 // inTx runs fn in a write transaction, committing if it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
@@ -191,6 +212,9 @@ func isUnique(err error) bool {
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
 
+// notFound turns sql.ErrNoRows, and only that, into a coded not-found
+// error; any other error (a driver or disk error) stays an internal error,
+// so a broken database is never shown to a user as "no such thing".
 func notFound(err error, messageID string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return reporting.Errorf(reporting.ENotFound, messageID)

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -10,7 +11,7 @@ import (
 // ReportByLookup finds a report by its receipt's lookup hash.
 func (db *DB) ReportByLookup(ctx context.Context, lookup []byte) (reporting.StoredReport, error) {
 	r, err := scanReport(db.read.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.lookup_hash = ?`, lookup))
-	return r, notFound(err, "followup.error.unknown")
+	return r, wrap("report by lookup", notFound(err, "followup.error.unknown"))
 }
 
 // AddMessage stores a message and updates the report's two markers in the
@@ -20,7 +21,7 @@ func (db *DB) AddMessage(ctx context.Context, m reporting.StoredMessage) error {
 	if m.Author == reporting.AuthorCounsellor {
 		unread, waiting = 0, 1
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "add message", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET reporter_unread = ?, awaiting_reporter = ? WHERE id = ?`, unread, waiting, m.ReportID)
 		if err != nil {
 			return err
@@ -39,23 +40,23 @@ func (db *DB) Messages(ctx context.Context, reportID string) ([]reporting.Stored
 	rows, err := db.read.QueryContext(ctx, `SELECT id, report_id, author, day, body FROM messages
 		WHERE report_id = ? ORDER BY day, rowid`, reportID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: messages: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.StoredMessage
 	for rows.Next() {
 		var m reporting.StoredMessage
 		if err := rows.Scan(&m.ID, &m.ReportID, &m.Author, &m.Day, &m.Body); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: messages: %w", err)
 		}
 		list = append(list, m)
 	}
-	return list, rows.Err()
+	return list, wrap("messages", rows.Err())
 }
 
 // MarkMessagesRead clears a report's unread marker.
 func (db *DB) MarkMessagesRead(ctx context.Context, reportID string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "mark messages read", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE reports SET reporter_unread = 0 WHERE id = ? AND reporter_unread <> 0`, reportID)
 		return err
 	})
@@ -74,7 +75,7 @@ func (db *DB) MessageFlags(ctx context.Context, reportIDs []string) (map[string]
 	rows, err := db.read.QueryContext(ctx, `SELECT id, reporter_unread, awaiting_reporter FROM reports
 		WHERE id IN (`+placeholders(len(reportIDs))+`) AND (reporter_unread <> 0 OR awaiting_reporter <> 0)`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: message flags: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]reporting.MessageFlags{}
@@ -82,11 +83,11 @@ func (db *DB) MessageFlags(ctx context.Context, reportIDs []string) (map[string]
 		var id string
 		var f reporting.MessageFlags
 		if err := rows.Scan(&id, &f.Unread, &f.Waiting); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: message flags: %w", err)
 		}
 		out[id] = f
 	}
-	return out, rows.Err()
+	return out, wrap("message flags", rows.Err())
 }
 
 // withdrawDeletes are every table with a report_id column (see
@@ -125,7 +126,7 @@ func (db *DB) WithdrawReport(ctx context.Context, reportID string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: withdraw report: %w", err)
 	}
 	db.giveBack(ctx) // before the checkpoint, which then shrinks the file
 	if err := db.Checkpoint(ctx); err != nil {

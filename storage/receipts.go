@@ -19,13 +19,13 @@ func (db *DB) PutSettingMACOnce(ctx context.Context, key string, value, mac []by
 		}
 		return tx.QueryRowContext(ctx, `SELECT value, mac FROM settings WHERE key = ?`, key).Scan(&v, &m)
 	})
-	return v, m, err
+	return v, m, wrap("put setting mac once", err)
 }
 
 // PutSettingsMAC stores or replaces several settings with their MACs in
 // one transaction.
 func (db *DB) PutSettingsMAC(ctx context.Context, settings []reporting.SignedSetting) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "put settings mac", func(tx *sql.Tx) error {
 		for _, s := range settings {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES (?, ?, ?)
 				ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac`, s.Key, s.Value, s.MAC); err != nil {
@@ -43,7 +43,7 @@ func (db *DB) PutSettingsMAC(ctx context.Context, settings []reporting.SignedSet
 func (db *DB) UpgradeReceipt(ctx context.Context, id string, old []byte, r reporting.StoredReport) error {
 	_, err := db.write.ExecContext(ctx, `UPDATE reports SET lookup_hash = ?, reporter_key = ?, kdf_params = ?
 		WHERE id = ? AND lookup_hash = ?`, r.LookupHash, r.ReporterKey, r.KDFParams, id, old)
-	return err
+	return wrap("upgrade receipt", err)
 }
 
 // CountReportsByKDF returns how many reports carry one of the given
@@ -58,5 +58,5 @@ func (db *DB) CountReportsByKDF(ctx context.Context, params []string) (int, erro
 	}
 	var n int
 	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE kdf_params IN (?`+strings.Repeat(", ?", len(params)-1)+`)`, args...).Scan(&n)
-	return n, err
+	return n, wrap("count reports by kdf", err)
 }

@@ -19,7 +19,7 @@ func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error
 		return fmt.Errorf("storage: report received on %q: %w", r.ReceivedOn, err)
 	}
 	year := received.Year()
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "create report", func(tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `INSERT INTO case_counters (year, last) VALUES (?, 1)
 			ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last`, year).Scan(&n)
@@ -34,7 +34,7 @@ func (db *DB) CreateReport(ctx context.Context, r *reporting.StoredReport) error
 		if isUnique(err) {
 			// Two receipts with the same lookup hash would need two equal
 			// 16-digit receipts: report it rather than overwrite anything.
-			return fmt.Errorf("storage: report collides with an existing one: %w", err)
+			return fmt.Errorf("report collides with an existing one: %w", err)
 		}
 		if err != nil {
 			return err
@@ -70,34 +70,34 @@ func (db *DB) Reports(ctx context.Context, teamIDs []int64, p reporting.Page) ([
 	// while reports keep arriving.
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: reports: %w", err)
 	}
 	defer tx.Rollback()
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE team_id IN (`+in+`)`, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: reports: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id
 		WHERE r.team_id IN (`+in+`) ORDER BY r.rowid DESC LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("storage: reports: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.StoredReport
 	for rows.Next() {
 		r, err := scanReport(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, fmt.Errorf("storage: reports: %w", err)
 		}
 		list = append(list, r)
 	}
-	return list, total, rows.Err()
+	return list, total, wrap("reports", rows.Err())
 }
 
 // Report finds one report by ID.
 func (db *DB) Report(ctx context.Context, id string) (reporting.StoredReport, error) {
 	r, err := scanReport(db.read.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.id = ?`, id))
-	return r, notFound(err, "error.case.not_found")
+	return r, wrap("report", notFound(err, "error.case.not_found"))
 }
 
 // compile-time check that DB is a reporting.Store.

@@ -23,18 +23,18 @@ func (db *DB) RetentionCandidates(ctx context.Context, newBefore string) ([]repo
 		ORDER BY r.case_no`,
 		reporting.StatusNew, reporting.StatusClosed, reporting.StatusDocumented, reporting.StatusNew, newBefore, newBefore)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: retention candidates: %w", err)
 	}
 	defer rows.Close()
 	var list []reporting.RetentionCandidate
 	for rows.Next() {
 		var c reporting.RetentionCandidate
 		if err := rows.Scan(&c.ReportID, &c.CaseNo, &c.Status, &c.Since); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: retention candidates: %w", err)
 		}
 		list = append(list, c)
 	}
-	return list, rows.Err()
+	return list, wrap("retention candidates", rows.Err())
 }
 
 // retentionDeletes remove a report's content rows: every table with a
@@ -101,7 +101,7 @@ func (db *DB) DeleteReportContents(ctx context.Context, ids []string, on string,
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete report contents: %w", err)
+		return fmt.Errorf("storage: delete report contents: %w", err)
 	}
 	db.giveBack(ctx)
 	return nil

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -13,18 +14,18 @@ import (
 func (db *DB) StatisticalRecords(ctx context.Context, year int, fn func(reporting.StatRecord) error) error {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: statistical records: %w", err)
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `SELECT municipality, grounds, subgrounds, areas, forms, incident_type,
 		reporter_role, agg_relevant, interventions FROM classifications WHERE received_year = ?`)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: statistical records: %w", err)
 	}
 	defer stmt.Close()
 	rows, err := stmt.QueryContext(ctx, year)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: statistical records: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -32,20 +33,20 @@ func (db *DB) StatisticalRecords(ctx context.Context, year int, fn func(reportin
 		var grounds, subgrounds, areas, forms, interventions string
 		if err := rows.Scan(&r.Municipality, &grounds, &subgrounds, &areas, &forms, &r.IncidentType,
 			&r.ReporterRole, &r.AGGRelevant, &interventions); err != nil {
-			return err
+			return fmt.Errorf("storage: statistical records: %w", err)
 		}
 		r.Grounds, r.Subgrounds, r.Areas = splitCodes(grounds), splitCodes(subgrounds), splitCodes(areas)
 		r.Forms, r.Interventions = splitCodes(forms), splitCodes(interventions)
 		if err := fn(r); err != nil {
-			return err
+			return fmt.Errorf("storage: statistical records: %w", err)
 		}
 	}
-	return rows.Err()
+	return wrap("statistical records", rows.Err())
 }
 
 // PublishStatistics stores or replaces a year's snapshot.
 func (db *DB) PublishStatistics(ctx context.Context, p reporting.PublishedStatistics) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "publish statistics", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO statistics_published (year, published_at, tables) VALUES (?, ?, ?)
 			ON CONFLICT (year) DO UPDATE SET published_at = excluded.published_at, tables = excluded.tables`,
 			p.Year, p.PublishedAt.UTC().Format(time.RFC3339), string(p.JSON))
@@ -57,18 +58,18 @@ func (db *DB) PublishStatistics(ctx context.Context, p reporting.PublishedStatis
 func (db *DB) PublishedYears(ctx context.Context) ([]int, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT year FROM statistics_published ORDER BY year DESC`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: published years: %w", err)
 	}
 	defer rows.Close()
 	var years []int
 	for rows.Next() {
 		var y int
 		if err := rows.Scan(&y); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("storage: published years: %w", err)
 		}
 		years = append(years, y)
 	}
-	return years, rows.Err()
+	return years, wrap("published years", rows.Err())
 }
 
 // PublishedStatistics returns a year's snapshot; ENotFound if none.
@@ -77,9 +78,9 @@ func (db *DB) PublishedStatistics(ctx context.Context, year int) (reporting.Publ
 	var at, tables string
 	err := db.read.QueryRowContext(ctx, `SELECT published_at, tables FROM statistics_published WHERE year = ?`, year).Scan(&at, &tables)
 	if err != nil {
-		return p, notFound(err, "error.not_found")
+		return p, wrap("published statistics", notFound(err, "error.not_found"))
 	}
 	p.PublishedAt, err = time.Parse(time.RFC3339, at)
 	p.JSON = []byte(tables)
-	return p, err
+	return p, wrap("published statistics", err)
 }

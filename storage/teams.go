@@ -42,14 +42,14 @@ func (db *DB) CreateTeam(ctx context.Context, nt reporting.NewTeam) (int64, erro
 		_, err = tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped) VALUES (?, ?, ?)`, nt.CreatorID, id, nt.CreatorKey)
 		return err
 	})
-	return id, err
+	return id, wrap("create team", err)
 }
 
 // UpdateTeams writes the changed teams' names and municipalities in one
 // transaction, so a municipality moving from one team to another is never
 // covered by both or by neither.
 func (db *DB) UpdateTeams(ctx context.Context, read, changed []reporting.Team) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "update teams", func(tx *sql.Tx) error {
 		if err := unchangedTeams(ctx, tx, read); err != nil {
 			return err
 		}
@@ -116,14 +116,16 @@ func writeTeams(ctx context.Context, tx *sql.Tx, teams []reporting.Team) error {
 
 // TeamMembers lists the users holding a team's key, by name.
 func (db *DB) TeamMembers(ctx context.Context, teamID int64) ([]reporting.Member, error) {
-	return db.members(ctx, `SELECT id, name, role, disabled FROM users
+	list, err := db.members(ctx, `SELECT id, name, role, disabled FROM users
 		WHERE id IN (SELECT user_id FROM user_team_keys WHERE team_id = ?) ORDER BY name`, teamID)
+	return list, wrap("team members", err)
 }
 
 // UsersOutsideTeam lists the users who do not hold a team's key, by name.
 func (db *DB) UsersOutsideTeam(ctx context.Context, teamID int64) ([]reporting.Member, error) {
-	return db.members(ctx, `SELECT id, name, role, disabled FROM users
+	list, err := db.members(ctx, `SELECT id, name, role, disabled FROM users
 		WHERE id NOT IN (SELECT user_id FROM user_team_keys WHERE team_id = ?) ORDER BY name`, teamID)
+	return list, wrap("users outside team", err)
 }
 
 func (db *DB) members(ctx context.Context, query string, args ...any) ([]reporting.Member, error) {
@@ -149,7 +151,7 @@ func (db *DB) members(ctx context.Context, query string, args ...any) ([]reporti
 // user whose invitation is gone, whose stored public key is a provisional
 // one that only the link (and an older database copy) opens.
 func (db *DB) AddTeamMember(ctx context.Context, teamID, userID int64, wrapped []byte) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "add team member", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO user_team_keys (user_id, team_id, wrapped)
 			SELECT id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role <> 'statistician'
 			AND (length(verifier_hash) > 0 OR id IN (SELECT user_id FROM invitations))`, teamID, wrapped, userID)
@@ -168,7 +170,7 @@ func (db *DB) AddTeamMember(ctx context.Context, teamID, userID int64, wrapped [
 
 // RemoveTeamMember deletes a user's copy of a team's key.
 func (db *DB) RemoveTeamMember(ctx context.Context, teamID, userID int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "remove team member", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM user_team_keys WHERE team_id = ? AND user_id = ?`, teamID, userID)
 		if err != nil {
 			return err
@@ -191,7 +193,7 @@ func isPrimaryKey(err error) bool {
 // crash in between must never leave a member removed but the key not
 // rotated, nor a key rotated that some remaining member cannot open.
 func (db *DB) Revoke(ctx context.Context, r reporting.Revocation) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.change(ctx, "revoke", func(tx *sql.Tx) error {
 		switch {
 		case r.Complete:
 			// Nobody leaves now: the copy went at an earlier revocation.
@@ -306,7 +308,7 @@ func rotateTeamKey(ctx context.Context, tx *sql.Tx, rot reporting.TeamRotation) 
 func (db *DB) PreviousTeamKeys(ctx context.Context, teamID int64) ([]reporting.PreviousKey, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT public_key, successor_key, wrapped FROM team_previous_keys WHERE team_id = ?`, teamID)
 	if err != nil {
-		return nil, fmt.Errorf("previous team keys: %w", err)
+		return nil, fmt.Errorf("storage: previous team keys: %w", err)
 	}
 	defer rows.Close()
 	var keys []reporting.PreviousKey
@@ -314,10 +316,10 @@ func (db *DB) PreviousTeamKeys(ctx context.Context, teamID int64) ([]reporting.P
 		var k reporting.PreviousKey
 		var pub, succ []byte
 		if err := rows.Scan(&pub, &succ, &k.Wrapped); err != nil {
-			return nil, fmt.Errorf("previous team keys: %w", err)
+			return nil, fmt.Errorf("storage: previous team keys: %w", err)
 		}
 		k.PublicKey, k.Successor = publicKey(pub), publicKey(succ)
 		keys = append(keys, k)
 	}
-	return keys, rows.Err()
+	return keys, wrap("previous team keys", rows.Err())
 }
