@@ -242,7 +242,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 		v.Session = sess.(*reporting.OfficeSession)
 		// A swapped key or a rogue team means someone wrote to the
 		// database: the admins must hear of it where they look anyway.
-		if v.Session.User.Role == reporting.RoleAdmin {
+		if v.Session.Can(reporting.PermIntegrity) {
 			v.Integrity = s.office.IntegrityAlerts()
 		}
 	}
