@@ -190,16 +190,6 @@ type AccountStore interface {
 	UnlockLogin(ctx context.Context, userID int64, e *AuditEntry) error
 }
 
-// accountAdmin refuses anyone but an admin. The routes check the role
-// already; this is the domain's own check, so a handler wired to the wrong
-// group still cannot manage users.
-func accountAdmin(s *OfficeSession) error {
-	if s == nil || s.User.Role != RoleAdmin {
-		return Errorf(ENotFound, "error.not_found")
-	}
-	return nil
-}
-
 func accountNameOK(name string) bool {
 	return name != "" && utf8.RuneCountInString(name) <= 64
 }
@@ -514,7 +504,7 @@ func (o *Office) rememberDevice(ctx context.Context, u User) (string, error) {
 // and every device's; admins only. The audit entry is written in the same
 // transaction.
 func (o *Office) UnlockLogin(ctx context.Context, s *OfficeSession, userID int64) error {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return err
 	}
 	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d", userID)}
@@ -546,7 +536,7 @@ func (o *Office) UnlockLoginByName(ctx context.Context, name string) error {
 // Invitation copies that expired are deleted first: an expired link can
 // never be used, and the wrapped key has no business staying around.
 func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error) {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return nil, err
 	}
 	now := o.now()
@@ -594,7 +584,7 @@ func (o *Office) ReapInvitations(ctx context.Context) error {
 // key their session holds, since the invitation seals that key to the new
 // user.
 func (o *Office) InviteTeams(ctx context.Context, s *OfficeSession) ([]Team, error) {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return nil, err
 	}
 	teams, err := o.store.Teams(ctx)
@@ -627,7 +617,7 @@ type Invited struct {
 // admin's session) are sealed to its public half, so the invitee holds
 // them the moment they set a password. Only the token's hash is stored.
 func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (Invited, error) {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return Invited{}, err
 	}
 	errs := fieldErrors{}
@@ -813,7 +803,7 @@ func passwordErrors(field, password, confirm string) error {
 // (for example because the link expired), so the name can be invited
 // again.
 func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userID int64) error {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return err
 	}
 	if err := o.store.WithdrawInvitation(ctx, userID); err != nil {
@@ -834,7 +824,7 @@ func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userI
 // gives back no key: an admin adds them to their teams again. An admin
 // cannot disable themselves, nor the last active admin.
 func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return err
 	}
 	if disabled && userID == s.User.ID {
@@ -915,7 +905,7 @@ func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, 
 // role (and for a statistician, the loss of every team key) applies at
 // once. The last active admin keeps the role.
 func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, role string) error {
-	if err := accountAdmin(s); err != nil {
+	if err := allow(s, PermManageAccounts); err != nil {
 		return err
 	}
 	if !slices.Contains(UserRoles, role) {

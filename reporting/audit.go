@@ -132,8 +132,8 @@ func (o *Office) auditUser(ctx context.Context, u User, action, detail string) e
 
 // AuditLog returns a page of the audit log for an admin.
 func (o *Office) AuditLog(ctx context.Context, s *OfficeSession, reportID string, p Page) ([]AuditEntry, int, error) {
-	if s.User.Role != RoleAdmin {
-		return nil, 0, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermAudit); err != nil {
+		return nil, 0, err
 	}
 	return o.store.AuditEntries(ctx, reportID, p)
 }

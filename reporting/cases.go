@@ -395,7 +395,7 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	if f.Team != 0 {
 		teams = slices.DeleteFunc(teams, func(id int64) bool { return id != f.Team })
 	}
-	if len(teams) == 0 || !caseWorker(s) {
+	if len(teams) == 0 || !s.Can(PermCaseWork) {
 		return nil, 0, f, nil
 	}
 	q := CaseQuery{Teams: teams, Ground: f.Ground, Municipality: f.Municipality,
@@ -478,19 +478,14 @@ func (o *Office) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, i
 	return cases, total, err
 }
 
-// caseWorker reports whether the session's user does case work. A
-// statistician holds no team keys anyway; checking the role as well keeps
-// a mistake in key handing from opening cases to them.
-func caseWorker(s *OfficeSession) bool {
-	return s.User.Role == RoleAdmin || s.User.Role == RoleCounsellor
-}
-
 // openCase reads a case and the session's key for its team. A case of a
 // team the session holds no key for is reported as not found, like one
 // that does not exist: no one learns which case numbers other teams have.
 func (o *Office) openCase(ctx context.Context, s *OfficeSession, id string) (CaseRow, *vault.KeyPair, error) {
 	notFound := Errorf(ENotFound, "error.case.not_found")
-	if !caseWorker(s) {
+	// A statistician holds no team keys anyway; checking the permission
+	// as well keeps a mistake in key handing from opening cases to them.
+	if !s.Can(PermCaseWork) {
 		return CaseRow{}, nil, notFound
 	}
 	r, err := o.store.CaseRow(ctx, id)
@@ -847,7 +842,7 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 // workers of those teams, each once, for the case list's filters.
 func (o *Office) CaseTeams(ctx context.Context, s *OfficeSession) ([]Team, []Assignee, error) {
 	held := s.Keys.Teams()
-	if !caseWorker(s) || len(held) == 0 {
+	if !s.Can(PermCaseWork) || len(held) == 0 {
 		return nil, nil, nil
 	}
 	teams, err := o.store.Teams(ctx)

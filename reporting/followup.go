@@ -252,7 +252,7 @@ func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]M
 // MessageFlags returns the case list's markers for the given cases; the
 // caller lists only cases the session may see.
 func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []string) (map[string]MessageFlags, error) {
-	if !caseWorker(s) || len(ids) == 0 {
+	if !s.Can(PermCaseWork) || len(ids) == 0 {
 		return nil, nil
 	}
 	return o.store.MessageFlags(ctx, ids)

@@ -255,8 +255,8 @@ func (o *Office) Identity(ctx context.Context) (Identity, error) {
 // returns it as stored. The change and its audit entry, which names the
 // fields that changed, commit together.
 func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) (Identity, error) {
-	if s.User.Role != RoleAdmin {
-		return Identity{}, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return Identity{}, err
 	}
 	id := f.normalize()
 	if err := id.validate(); err != nil {
@@ -330,8 +330,8 @@ func (o *Office) Logo(ctx context.Context) (Logo, error) {
 // SetLogo cleans and stores the office's logo (admins only) and returns
 // it. Refusals are field errors of "logo".
 func (o *Office) SetLogo(ctx context.Context, s *OfficeSession, body io.Reader) (Logo, error) {
-	if s.User.Role != RoleAdmin {
-		return Logo{}, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return Logo{}, err
 	}
 	l, err := cleanLogo(body)
 	if err != nil {
@@ -349,8 +349,8 @@ func (o *Office) SetLogo(ctx context.Context, s *OfficeSession, body io.Reader) 
 
 // RemoveLogo removes the office's logo (admins only).
 func (o *Office) RemoveLogo(ctx context.Context, s *OfficeSession) error {
-	if s.User.Role != RoleAdmin {
-		return Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return err
 	}
 	// An empty object, not an empty value: the column is NOT NULL, and
 	// a driver may bind an empty blob as NULL.

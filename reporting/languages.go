@@ -39,8 +39,8 @@ func (o *Office) PublicLanguagesOff(ctx context.Context) ([]string, error) {
 // offered (admins only) and returns the codes now switched off. At least
 // one stays on: a reporting service with no language is no service.
 func (o *Office) SetPublicLanguages(ctx context.Context, s *OfficeSession, known, on []string) ([]string, error) {
-	if s.User.Role != RoleAdmin {
-		return nil, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return nil, err
 	}
 	off := []string{}
 	for _, code := range known {

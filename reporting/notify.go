@@ -375,8 +375,8 @@ func (o *Office) SetNotificationEmail(ctx context.Context, s *OfficeSession, ema
 
 // Outbox returns the waiting notification mails, for an admin.
 func (o *Office) Outbox(ctx context.Context, s *OfficeSession) ([]OutboxMail, error) {
-	if s.User.Role != RoleAdmin {
-		return nil, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermOutbox); err != nil {
+		return nil, err
 	}
 	return o.store.PendingMails(ctx)
 }
@@ -384,8 +384,8 @@ func (o *Office) Outbox(ctx context.Context, s *OfficeSession) ([]OutboxMail, er
 // SendOutboxNow has an admin trigger an immediate attempt for every
 // waiting mail, and returns how many went out.
 func (o *Office) SendOutboxNow(ctx context.Context, s *OfficeSession, n *Notifier) (int, error) {
-	if s.User.Role != RoleAdmin {
-		return 0, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermOutbox); err != nil {
+		return 0, err
 	}
 	if err := o.audit(ctx, s, AuditOutboxSend, "", ""); err != nil {
 		return 0, err

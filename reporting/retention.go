@@ -125,8 +125,8 @@ func (r RetentionSettings) Form() RetentionForm {
 
 // SetRetention validates and stores the retention periods (admins only).
 func (o *Office) SetRetention(ctx context.Context, s *OfficeSession, f RetentionForm) error {
-	if s.User.Role != RoleAdmin {
-		return Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return err
 	}
 	errs := fieldErrors{}
 	closed, err := strconv.Atoi(strings.TrimSpace(f.ClosedMonths))
@@ -150,8 +150,8 @@ func (o *Office) SetRetention(ctx context.Context, s *OfficeSession, f Retention
 // RetentionDueList is the dry run for the admin page: the cases whose
 // content is due today.
 func (o *Office) RetentionDueList(ctx context.Context, s *OfficeSession) ([]RetentionDue, error) {
-	if s.User.Role != RoleAdmin {
-		return nil, Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return nil, err
 	}
 	return o.RetentionPlan(ctx, o.now())
 }

@@ -320,17 +320,10 @@ func publish(n int, hidden bool, total, k int) Cell {
 // Statistics returns the suppressed statistics of a year to an admin or a
 // statistician (checked again here: defence in depth).
 func (o *Office) Statistics(ctx context.Context, s *OfficeSession, year int) (Statistics, error) {
-	if err := statsAllowed(s); err != nil {
+	if err := allow(s, PermStatistics); err != nil {
 		return Statistics{}, err
 	}
 	return YearStatistics(ctx, o.store, year, o.StatsK())
-}
-
-func statsAllowed(s *OfficeSession) error {
-	if s == nil || (s.User.Role != RoleAdmin && s.User.Role != RoleStatistician) {
-		return Errorf(ENotFound, "error.not_found")
-	}
-	return nil
 }
 
 // StatsK returns the k this office suppresses with.
@@ -355,8 +348,8 @@ func (o *Office) SetStatsK(k int) error {
 // snapshot for the public page (admins only). Publishing again replaces
 // the snapshot.
 func (o *Office) PublishStatistics(ctx context.Context, s *OfficeSession, year int) error {
-	if s == nil || s.User.Role != RoleAdmin {
-		return Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermPublishStatistics); err != nil {
+		return err
 	}
 	st, err := YearStatistics(ctx, o.store, year, o.StatsK())
 	if err != nil {

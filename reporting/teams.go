@@ -138,21 +138,11 @@ type TeamInfo struct {
 	Candidates []Member
 }
 
-// requireAdmin refuses anyone but an admin. The web layer checks the role
-// too; this is the second check, so a routing mistake cannot open team
-// administration to others. Like the audit log, it answers "not found".
-func requireAdmin(s *OfficeSession) error {
-	if s == nil || s.User.Role != RoleAdmin {
-		return Errorf(ENotFound, "error.not_found")
-	}
-	return nil
-}
-
 // TeamOverview lists all teams with their members, for admins. A pending
 // rotation of a team whose key the admin holds is completed first; one
 // that fails is logged and stays shown as pending.
 func (o *Office) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo, error) {
-	if err := requireAdmin(s); err != nil {
+	if err := allow(s, PermManageTeams); err != nil {
 		return nil, err
 	}
 	if good, err := o.anchor.goodTeams(ctx, o.store, o.now()); err != nil {
@@ -179,7 +169,7 @@ func (o *Office) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo
 // TeamDetail returns one team with its members and the users who may be
 // added.
 func (o *Office) TeamDetail(ctx context.Context, s *OfficeSession, id int64) (TeamInfo, error) {
-	if err := requireAdmin(s); err != nil {
+	if err := allow(s, PermManageTeams); err != nil {
 		return TeamInfo{}, err
 	}
 	teams, err := o.store.Teams(ctx)
@@ -203,9 +193,10 @@ func (o *Office) TeamDetail(ctx context.Context, s *OfficeSession, id int64) (Te
 	return TeamInfo{Team: t, Members: users, HoldsKey: held, Candidates: outside}, nil
 }
 
-// eligible reports whether a user may hold a team key. Statisticians never
-// decrypt anything, so they hold no keys; a disabled user cannot log in.
-func eligible(role string, disabled bool) bool { return role != RoleStatistician && !disabled }
+// eligible reports whether a user may hold a team key: only roles that do
+// case work (statisticians never decrypt anything); a disabled user cannot
+// log in.
+func eligible(role string, disabled bool) bool { return Can(role, PermCaseWork) && !disabled }
 
 func (m Member) eligible() bool { return eligible(m.Role, m.Disabled) }
 
@@ -291,7 +282,7 @@ func nameTaken(err error) error {
 // creating admin, who thereby becomes its first member and can add others
 // at once: the key is also put on the admin's live session.
 func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (int64, error) {
-	if err := requireAdmin(s); err != nil {
+	if err := allow(s, PermManageTeams); err != nil {
 		return 0, err
 	}
 	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
@@ -332,7 +323,7 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 // leave a municipality without any team is refused, with the reason next
 // to the municipalities field.
 func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f TeamForm) error {
-	if err := requireAdmin(s); err != nil {
+	if err := allow(s, PermManageTeams); err != nil {
 		return err
 	}
 	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
@@ -362,7 +353,7 @@ func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f T
 // session holds the team's key can do this: the key is given, never made
 // up, so whoever has no copy has nothing to give.
 func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
-	if err := requireAdmin(s); err != nil {
+	if err := allow(s, PermManageTeams); err != nil {
 		return err
 	}
 	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
@@ -413,7 +404,7 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 // cases. The last enabled member cannot be removed, since then no one could
 // read the team's reports without the recovery key.
 func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
-	if err := requireAdmin(s); err != nil {
+	if err := allow(s, PermManageTeams); err != nil {
 		return err
 	}
 	users, err := o.store.TeamMembers(ctx, teamID)

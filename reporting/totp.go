@@ -605,8 +605,8 @@ func (o *Office) roleRequiresTOTP(ctx context.Context, role string) (bool, error
 func (o *Office) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, roles []string) error {
 	// The route is for admins only; checked here again in case a route
 	// is ever registered in the wrong group.
-	if s.User.Role != RoleAdmin {
-		return Errorf(ENotFound, "error.not_found")
+	if err := allow(s, PermSettings); err != nil {
+		return err
 	}
 	var clean []string
 	for _, r := range TOTPRoles { // in a fixed order, whatever the form sent

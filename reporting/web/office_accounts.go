@@ -14,7 +14,7 @@ import (
 // accountRoutes registers users, invitations, password change and
 // sessions. off: no session needed (accepting an invitation); auth: any
 // logged-in user; admin: admins only.
-func (s *Server) accountRoutes(off, auth, admin *gin.RouterGroup) {
+func (s *Server) accountRoutes(off, auth, accounts *gin.RouterGroup) {
 	off.GET("/invite/accepted", s.invitationAccepted)
 	off.GET("/invite/:token", s.invitationForm)
 	off.POST("/invite/:token", s.acceptInvitation)
@@ -24,22 +24,22 @@ func (s *Server) accountRoutes(off, auth, admin *gin.RouterGroup) {
 	auth.POST("/account/password", s.changePassword)
 	auth.POST("/account/sessions/:id/revoke", s.revokeSession)
 
-	admin.GET("/users", s.usersPage)
-	admin.GET("/users/invite", s.inviteForm)
-	admin.POST("/users/invite", s.invite)
-	admin.POST("/users/:id/disable", s.userAction(func(c *gin.Context, id int64) error {
+	accounts.GET("/users", s.usersPage)
+	accounts.GET("/users/invite", s.inviteForm)
+	accounts.POST("/users/invite", s.invite)
+	accounts.POST("/users/:id/disable", s.userAction(func(c *gin.Context, id int64) error {
 		return s.office.SetDisabled(c.Request.Context(), session(c), id, true)
 	}))
-	admin.POST("/users/:id/enable", s.userAction(func(c *gin.Context, id int64) error {
+	accounts.POST("/users/:id/enable", s.userAction(func(c *gin.Context, id int64) error {
 		return s.office.SetDisabled(c.Request.Context(), session(c), id, false)
 	}))
-	admin.POST("/users/:id/role", s.userAction(func(c *gin.Context, id int64) error {
+	accounts.POST("/users/:id/role", s.userAction(func(c *gin.Context, id int64) error {
 		return s.office.SetRole(c.Request.Context(), session(c), id, c.Request.PostForm.Get("role"))
 	}))
-	admin.POST("/users/:id/withdraw", s.userAction(func(c *gin.Context, id int64) error {
+	accounts.POST("/users/:id/withdraw", s.userAction(func(c *gin.Context, id int64) error {
 		return s.office.WithdrawInvitation(c.Request.Context(), session(c), id)
 	}))
-	admin.POST("/users/:id/unlock", s.userAction(func(c *gin.Context, id int64) error {
+	accounts.POST("/users/:id/unlock", s.userAction(func(c *gin.Context, id int64) error {
 		return s.office.UnlockLogin(c.Request.Context(), session(c), id)
 	}))
 }

@@ -13,13 +13,13 @@ import (
 
 // identityRoutes registers the pages about the office and the admin's
 // page that sets what they show (issue 11).
-func (s *Server) identityRoutes(e *gin.Engine, pub, admin *gin.RouterGroup) {
+func (s *Server) identityRoutes(e *gin.Engine, pub, settings *gin.RouterGroup) {
 	e.GET("/logo/:version", s.logo)
 	pub.GET("/contact", s.contact)
 	pub.GET("/imprint", s.imprint)
-	admin.GET("/settings/identity", s.identityPage)
-	admin.POST("/settings/identity", s.identitySave)
-	admin.POST("/settings/identity/logo", s.logoSave)
+	settings.GET("/settings/identity", s.identityPage)
+	settings.POST("/settings/identity", s.identitySave)
+	settings.POST("/settings/identity/logo", s.logoSave)
 }
 
 // identityData is the settings page: the fields in their groups, with

@@ -13,9 +13,9 @@ import (
 // languageRoutes registers the admin's choice of public languages
 // (issue 10): a language switched off answers like an unknown one and
 // leaves the switcher and the chooser.
-func (s *Server) languageRoutes(admin *gin.RouterGroup) {
-	admin.GET("/settings/languages", s.languagesPage)
-	admin.POST("/settings/languages", s.languagesSave)
+func (s *Server) languageRoutes(settings *gin.RouterGroup) {
+	settings.GET("/settings/languages", s.languagesPage)
+	settings.POST("/settings/languages", s.languagesSave)
 }
 
 // languageChoice is one row of the settings page.

@@ -10,11 +10,11 @@ import (
 
 // notificationRoutes registers a user's own notification address and the
 // admin's view of the notification outbox.
-func (s *Server) notificationRoutes(auth, admin *gin.RouterGroup) {
+func (s *Server) notificationRoutes(auth, outbox *gin.RouterGroup) {
 	auth.GET("/account/notifications", s.notifyEmailForm)
 	auth.POST("/account/notifications", s.notifyEmailSave)
-	admin.GET("/notifications", s.outboxPage)
-	admin.POST("/notifications/send", s.outboxSend)
+	outbox.GET("/notifications", s.outboxPage)
+	outbox.POST("/notifications/send", s.outboxSend)
 }
 
 // notifyEmailData is the address form.

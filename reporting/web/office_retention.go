@@ -10,9 +10,9 @@ import (
 
 // retentionRoutes registers the admin's retention settings page with the
 // dry run of what is due (issue 5).
-func (s *Server) retentionRoutes(admin *gin.RouterGroup) {
-	admin.GET("/settings/retention", s.retentionPage)
-	admin.POST("/settings/retention", s.retentionSave)
+func (s *Server) retentionRoutes(settings *gin.RouterGroup) {
+	settings.GET("/settings/retention", s.retentionPage)
+	settings.POST("/settings/retention", s.retentionSave)
 }
 
 // retentionData is the settings page: the form and the dry run.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -128,19 +127,19 @@ func (s *Server) login(c *gin.Context) {
 }
 
 // home is where a user lands after login: the case list for those who do
-// case work, the statistics for statisticians.
+// case work, the statistics for the others (statisticians).
 func home(s *reporting.OfficeSession) string {
-	if s.User.Role == reporting.RoleStatistician {
+	if !s.Can(reporting.PermCaseWork) {
 		return "/office/statistics"
 	}
 	return "/office/cases"
 }
 
-// requireRole lets only the given roles through; others get 403. It runs
-// after requireSession.
-func (s *Server) requireRole(roles ...string) gin.HandlerFunc {
+// requirePermission lets only users whose role has the permission
+// through; others get 403. It runs after requireSession.
+func (s *Server) requirePermission(p reporting.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !slices.Contains(roles, session(c).User.Role) {
+		if !session(c).Can(p) {
 			c.Abort()
 			s.errorPage(c, http.StatusForbidden, "error.role")
 			return

@@ -12,13 +12,13 @@ import (
 // teamRoutes registers team administration, for admins only: the list of
 // teams, creating and editing a team, adding and removing members. (Moving
 // a case to another team is case work and lives with the case routes.)
-func (s *Server) teamRoutes(work, admin *gin.RouterGroup) {
-	admin.GET("/teams", s.teams)
-	admin.POST("/teams", s.createTeam)
-	admin.GET("/teams/:team", s.team)
-	admin.POST("/teams/:team", s.updateTeam)
-	admin.POST("/teams/:team/members", s.addTeamMember)
-	admin.POST("/teams/:team/members/:user/remove", s.removeTeamMember)
+func (s *Server) teamRoutes(teams *gin.RouterGroup) {
+	teams.GET("/teams", s.teams)
+	teams.POST("/teams", s.createTeam)
+	teams.GET("/teams/:team", s.team)
+	teams.POST("/teams/:team", s.updateTeam)
+	teams.POST("/teams/:team/members", s.addTeamMember)
+	teams.POST("/teams/:team/members/:user/remove", s.removeTeamMember)
 }
 
 // teamForm is a create or edit form as typed, and its errors.

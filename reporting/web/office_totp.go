@@ -16,14 +16,14 @@ const totpPath = "/office/account/totp"
 
 // totpRoutes registers two-factor enrolment and the admin's requirement
 // setting. auth: any logged-in user; admin: admins only.
-func (s *Server) totpRoutes(auth, admin *gin.RouterGroup) {
+func (s *Server) totpRoutes(auth, settings *gin.RouterGroup) {
 	auth.GET("/account/totp", s.totpPage)
 	auth.GET("/account/totp/qr.png", s.totpQR)
 	auth.POST("/account/totp", s.totpEnable)
 	auth.POST("/account/totp/disable", s.totpDisable)
 	auth.POST("/account/totp/recovery-codes", s.totpRecoveryCodes)
-	admin.GET("/settings/two-factor", s.totpSettings)
-	admin.POST("/settings/two-factor", s.totpSettingsSave)
+	settings.GET("/settings/two-factor", s.totpSettings)
+	settings.POST("/settings/two-factor", s.totpSettingsSave)
 }
 
 // requireEnrolment keeps a user whose role requires two-factor, and who

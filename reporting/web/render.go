@@ -110,6 +110,17 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		// label translates a vocabulary code: label "ground" "racism".
 		"label": func(kind, code string) string { return t(kind + "." + code) },
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+		// can asks the role rule (reporting.Can) whether a role may do a
+		// permission named as in Go without "Perm": can $role "Audit".
+		// The navigation shows what the routes let through, no more. An
+		// unknown name fails the render rather than hiding a link.
+		"can": func(role, name string) (bool, error) {
+			p, ok := reporting.PermissionNamed(name)
+			if !ok {
+				return false, fmt.Errorf("web: no permission %q", name)
+			}
+			return reporting.Can(role, p), nil
+		},
 		// captchaBox is the dot of the "captcha" partial: the captcha's ID,
 		// the page's language (for the audio), the answer typed before a
 		// language switch, the form's errors, the hint above and an
@@ -242,7 +253,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 		v.Session = sess.(*reporting.OfficeSession)
 		// A swapped key or a rogue team means someone wrote to the
 		// database: the admins must hear of it where they look anyway.
-		if v.Session.User.Role == reporting.RoleAdmin {
+		if v.Session.Can(reporting.PermIntegrity) {
 			v.Integrity = s.office.IntegrityAlerts()
 		}
 	}

@@ -139,23 +139,27 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	off.POST("/login", s.login)
 	off.POST("/logout", s.logout)
 	auth := off.Group("", s.requireSession, s.requireEnrolment)
+	// Each group lets through only the roles that reporting.Can grants
+	// its permission (reporting/permissions.go holds the table); the
+	// services check the same permission again.
+	may := func(p reporting.Permission) *gin.RouterGroup { return auth.Group("", s.requirePermission(p)) }
 	// Case work is for admins and counsellors; statisticians hold no keys.
-	work := auth.Group("", s.requireRole(reporting.RoleAdmin, reporting.RoleCounsellor))
+	work := may(reporting.PermCaseWork)
 	work.GET("/cases", s.cases)
 	work.GET("/cases/:id", s.caseDetail)
-	admin := auth.Group("", s.requireRole(reporting.RoleAdmin))
-	admin.GET("/audit", s.auditLog)
+	may(reporting.PermAudit).GET("/audit", s.auditLog)
+	settings := may(reporting.PermSettings)
 	s.caseRoutes(work)
-	s.accountRoutes(off, auth, admin)
-	s.totpRoutes(auth, admin)
-	s.teamRoutes(work, admin)
+	s.accountRoutes(off, auth, may(reporting.PermManageAccounts))
+	s.totpRoutes(auth, settings)
+	s.teamRoutes(may(reporting.PermManageTeams))
 	s.followupRoutes(pub, work)
 	s.attachmentRoutes(pub, work)
-	s.statisticsRoutes(pub, auth, admin)
-	s.notificationRoutes(auth, admin)
-	s.retentionRoutes(admin)
-	s.languageRoutes(admin)
-	s.identityRoutes(e, pub, admin)
+	s.statisticsRoutes(pub, may(reporting.PermStatistics), may(reporting.PermPublishStatistics))
+	s.notificationRoutes(auth, may(reporting.PermOutbox))
+	s.retentionRoutes(settings)
+	s.languageRoutes(settings)
+	s.identityRoutes(e, pub, settings)
 
 	s.engine = e
 	return s, nil
