@@ -52,6 +52,26 @@ type teamFormBox struct {
 	Submit   string // message ID
 }
 
+// messageBox is what the "message" partial shows: one message of a
+// follow-up thread, on the office's case page (Office) or on the
+// reporter's page, where a file is fetched with a form that carries the
+// token (FileAction) instead of a link.
+type messageBox struct {
+	Message    reporting.Message
+	Office     bool
+	Token      string
+	FileAction string
+}
+
+// reporterFileBox is what the "reporter_file" partial shows: one file on
+// the reporter's page, with its size or without.
+type reporterFileBox struct {
+	File       reporting.Attachment
+	Token      string
+	FileAction string
+	Size       bool
+}
+
 // partialFuncs are the template functions that build the partials' dots;
 // t translates in the page's language.
 func partialFuncs(t func(string, ...any) string) template.FuncMap {
@@ -115,6 +135,20 @@ func partialFuncs(t func(string, ...any) string) template.FuncMap {
 				f.Error = t(msg)
 			}
 			return f
+		},
+		// officeMessage is the dot of the "message" partial on the case
+		// page.
+		"officeMessage": func(m reporting.Message) messageBox {
+			return messageBox{Message: m, Office: true}
+		},
+		// reporterMessage is the dot of the "message" partial on the
+		// reporter's page: the token and the download form's action.
+		"reporterMessage": func(m reporting.Message, token, action string) messageBox {
+			return messageBox{Message: m, Token: token, FileAction: action}
+		},
+		// reporterFile is the dot of the "reporter_file" partial.
+		"reporterFile": func(f reporting.Attachment, token, action string, size bool) reporterFileBox {
+			return reporterFileBox{File: f, Token: token, FileAction: action, Size: size}
 		},
 		// teamFormBox is the dot of the "team_form" partial.
 		"teamFormBox": func(action string, teamID int64, form teamForm, choices []municipality, hint, submitID, submit string) teamFormBox {
