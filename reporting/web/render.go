@@ -105,7 +105,7 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		}
 		return tr.T(lang, id, data)
 	}
-	return template.FuncMap{
+	fm := template.FuncMap{
 		"t": t,
 		// label translates a vocabulary code: label "ground" "racism".
 		"label": func(kind, code string) string { return t(kind + "." + code) },
@@ -198,6 +198,10 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 			return ""
 		},
 	}
+	for name, f := range partialFuncs(t) {
+		fm[name] = f
+	}
+	return fm
 }
 
 // captchaBox is what the "captcha" partial shows.
