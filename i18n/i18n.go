@@ -240,7 +240,7 @@ func codeOf(tag language.Tag) string {
 	if c, ok := related[b]; ok {
 		return c
 	}
-	if _, ok := Lookup(b); ok && b != "ls" {
+	if _, ok := Lookup(b); ok {
 		return b
 	}
 	return ""

@@ -9,13 +9,19 @@ import (
 // CellText is a cell's published value: the count, "<k" for a small
 // count, or "x" for a cell hidden to protect a small one.
 func CellText(c Cell, k int) string {
+	return CellTextIn(c, k, strconv.Itoa)
+}
+
+// CellTextIn is CellText with its numbers written by number: a page
+// writes them in its language's format (1.234, ١٬٢٣٤), a file in digits.
+func CellTextIn(c Cell, k int, number func(int) string) string {
 	if c.Secondary {
 		return "x"
 	}
 	if c.Suppressed {
-		return "<" + strconv.Itoa(k)
+		return "<" + number(k)
 	}
-	return strconv.Itoa(c.Count)
+	return number(c.Count)
 }
 
 // ShareText is a cell's share in percent with one decimal, or "" when it

@@ -47,19 +47,7 @@ func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 	saveScreenshot(t, ctx, "form-ar.png")
 
 	// Fill it in as a person does: click, pick with the keyboard, type.
-	browserDo(t, ctx, "choose the role", chromedp.Click(chromedp.CSS(`input[name="role"][value="affected"]`)))
-	chooseOption(t, ctx, "municipality", "essen")
-	browserDo(t, ctx, "tick the grounds",
-		chromedp.Click(chromedp.CSS(`input[name="grounds"][value="antiziganism"]`)),
-		chromedp.Click(chromedp.CSS(`input[name="grounds"][value="language"]`)),
-	)
-	chooseOption(t, ctx, "area", "authorities")
-	browserDo(t, ctx, "describe, wish, consent",
-		chromedp.Click(chromedp.ID("description")),
-		chromedp.SendKeys(chromedp.ID("description"), arabicDescription),
-		chromedp.Click(chromedp.CSS(`input[name="wish"][value="counselling"]`)),
-		chromedp.Click(chromedp.ID("consent")),
-	)
+	fillReport(t, ctx, arabicDescription)
 	if got := normalizeText(browserRun(t, ctx, "read the description", chromedp.Value(chromedp.ID("description")))); got != arabicDescription {
 		t.Fatalf("typed description reads %q, want %q", got, arabicDescription)
 	}

@@ -18,8 +18,9 @@ var (
 	arabicDigits  = strings.NewReplacer("0", "٠", "1", "١", "2", "٢", "3", "٣", "4", "٤", "5", "٥", "6", "٦", "7", "٧", "8", "٨", "9", "٩")
 )
 
-// fillReport fills the report form as assertReportFilledIn expects it,
-// with description as the text.
+// fillReport fills the report form as a person does (click, pick with the
+// keyboard, type) and as assertReportFilledIn expects it, with
+// description as the text.
 func fillReport(t *testing.T, ctx context.Context, description string) {
 	t.Helper()
 	browserDo(t, ctx, "choose the role", chromedp.Click(chromedp.CSS(`input[name="role"][value="affected"]`)))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
 // publicSite is what the public side offers right now: the languages the
@@ -181,12 +182,12 @@ func (s *Server) receiptSwitch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	code := i18n.ASCIIDigits(pf.Get("receipt"))
-	if len(code) != 16 || strings.Trim(code, "0123456789") != "" {
+	code, err := vault.ParseReceipt(i18n.ASCIIDigits(pf.Get("receipt")))
+	if err != nil {
 		s.errorPage(c, http.StatusBadRequest, "error.bad_request")
 		return
 	}
-	grouped := code[0:4] + " " + code[4:8] + " " + code[8:12] + " " + code[12:16]
+	grouped := code.String()
 	s.render(c, http.StatusOK, "receipt", s.receiptView(c, receiptData{Code: grouped, PDF: pf.Get("pdf") != "", AudioMeta: pf.Get("audiometa") != ""}))
 }
 

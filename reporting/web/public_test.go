@@ -417,8 +417,8 @@ func TestCaptchaMedia(t *testing.T) {
 	}
 }
 
-// countReports counts stored reports straight from the database.
-func countReports(t testing.TB, e *env) int {
+// teamIDs lists the IDs of every team, straight from the database.
+func teamIDs(t testing.TB, e *env) []int64 {
 	t.Helper()
 	teams, err := e.DB.Teams(t.Context())
 	if err != nil {
@@ -428,7 +428,13 @@ func countReports(t testing.TB, e *env) int {
 	for _, team := range teams {
 		ids = append(ids, team.ID)
 	}
-	_, n, err := e.DB.Reports(t.Context(), ids, reporting.Page{Limit: 1})
+	return ids
+}
+
+// countReports counts stored reports straight from the database.
+func countReports(t testing.TB, e *env) int {
+	t.Helper()
+	_, n, err := e.DB.Reports(t.Context(), teamIDs(t, e), reporting.Page{Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,15 +19,7 @@ func storedReports(t *testing.T, e *env) []reporting.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	teams, err := e.DB.Teams(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int64
-	for _, team := range teams {
-		ids = append(ids, team.ID)
-	}
-	rows, _, err := e.DB.Reports(t.Context(), ids, reporting.Page{Limit: 100})
+	rows, _, err := e.DB.Reports(t.Context(), teamIDs(t, e), reporting.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,15 +50,8 @@ func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) [
 	t := func(id string, data map[string]any) string { return s.tr.T(lang, id, data) }
 	// Counts and shares in the page language's CLDR format: 1.234 and
 	// 12,5 % in German, %12,5 in Turkish; "<5" and "x" stay as they are.
-	cell := func(c reporting.Cell) string {
-		switch {
-		case c.Secondary:
-			return "x"
-		case c.Suppressed:
-			return "<" + s.tr.Number(lang, st.K)
-		}
-		return s.tr.Number(lang, c.Count)
-	}
+	number := func(n int) string { return s.tr.Number(lang, n) }
+	cell := func(c reporting.Cell) string { return reporting.CellTextIn(c, st.K, number) }
 	share := func(c reporting.Cell) string {
 		if c.Suppressed || c.Secondary {
 			return "–"
