@@ -92,8 +92,18 @@ func (e AuditEntry) ChainMAC(key *vault.MACKey, prev []byte) []byte {
 		[]byte(e.Detail))
 }
 
+// UnitOfWork runs several store calls as one transaction.
+type UnitOfWork interface {
+	// Atomically runs fn so that every store call fn makes with the
+	// context it is given commits together when fn returns nil, or not at
+	// all. fn holds the store's only writer while it runs: it makes store
+	// calls and cheap checks, never argon2id or other slow work.
+	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
 // AuditStore keeps the hash-chained audit log.
 type AuditStore interface {
+	UnitOfWork
 	// AppendAudit adds an entry at the end of the chain, setting its ID,
 	// PrevHash and Hash.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
@@ -106,7 +116,23 @@ type AuditStore interface {
 	VerifyAudit(ctx context.Context) (int64, error)
 }
 
+// audited runs change and writes its audit entry in one unit of work:
+// both commit or neither does, so no change ever stands without its entry,
+// and a failed audit write leaves nothing changed behind the error the user
+// sees. Slow work (argon2id, decryption) belongs before it, not in change.
+func (o *Office) audited(ctx context.Context, s *OfficeSession, action, reportID, detail string, change func(ctx context.Context) error) error {
+	return o.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := change(ctx); err != nil {
+			return err
+		}
+		return o.audit(ctx, s, action, reportID, detail)
+	})
+}
+
 // audit writes an audit entry for a session's user (nil: the system).
+// Alone it is for events that change nothing (a case opened, a failed
+// login); a change writes its entry through audited, or audit called
+// inside the change's own unit of work.
 func (o *Office) audit(ctx context.Context, s *OfficeSession, action, reportID, detail string) error {
 	e := &AuditEntry{At: o.now(), Action: action, ReportID: reportID, Detail: detail, UserName: "system"}
 	if s != nil {

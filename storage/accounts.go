@@ -13,7 +13,7 @@ import (
 // Setting returns a deployment setting.
 func (db *DB) Setting(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	return v, wrap("setting", notFound(err, "error.not_found"))
 }
 
@@ -32,20 +32,20 @@ func (db *DB) PutSettingOnce(ctx context.Context, key string, value []byte) ([]b
 
 // PutSetting stores or replaces a setting.
 func (db *DB) PutSetting(ctx context.Context, key string, value []byte) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return wrap("put setting", err)
 }
 
 // SettingMAC returns a setting with its MAC (nil when none is stored).
 func (db *DB) SettingMAC(ctx context.Context, key string) ([]byte, []byte, error) {
 	var v, mac []byte
-	err := db.read.QueryRowContext(ctx, `SELECT value, mac FROM settings WHERE key = ?`, key).Scan(&v, &mac)
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT value, mac FROM settings WHERE key = ?`, key).Scan(&v, &mac)
 	return v, mac, wrap("setting mac", notFound(err, "error.not_found"))
 }
 
 // PutSettingMAC stores or replaces a setting together with its MAC.
 func (db *DB) PutSettingMAC(ctx context.Context, key string, value, mac []byte) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES (?, ?, ?)
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO settings (key, value, mac) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac`, key, value, mac)
 	return wrap("put setting mac", err)
 }
@@ -53,7 +53,7 @@ func (db *DB) PutSettingMAC(ctx context.Context, key string, value, mac []byte) 
 // CountUsers returns the number of office users.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
 	return n, wrap("count users", err)
 }
 
@@ -118,7 +118,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u reporting.User) (int64, error
 
 // Teams lists all teams in the order they were created.
 func (db *DB) Teams(ctx context.Context) ([]reporting.Team, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name, public_key, municipalities, mac, rotate_pending FROM teams ORDER BY id`)
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, name, public_key, municipalities, mac, rotate_pending FROM teams ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: teams: %w", err)
 	}
@@ -154,7 +154,7 @@ func scanUser(row *sql.Row) (reporting.User, error) {
 
 // SetUserMAC stores a user row's MAC.
 func (db *DB) SetUserMAC(ctx context.Context, userID int64, mac []byte) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE users SET mac = ? WHERE id = ?`, mac, userID)
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE users SET mac = ? WHERE id = ?`, mac, userID)
 	if err != nil {
 		return fmt.Errorf("storage: set user mac: %w", err)
 	}
@@ -166,13 +166,13 @@ func (db *DB) SetUserMAC(ctx context.Context, userID int64, mac []byte) error {
 
 // UserByName finds a user by name.
 func (db *DB) UserByName(ctx context.Context, name string) (reporting.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
 	return u, wrap("user by name", err)
 }
 
 // User finds a user by ID.
 func (db *DB) User(ctx context.Context, id int64) (reporting.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	return u, wrap("user", err)
 }
 
@@ -189,7 +189,7 @@ func (db *DB) RecoveryKeys(ctx context.Context) ([]reporting.WrappedTeamKey, err
 }
 
 func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]reporting.WrappedTeamKey, error) {
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.reader(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -209,14 +209,14 @@ func (db *DB) wrappedKeys(ctx context.Context, query string, args ...any) ([]rep
 
 // CreateSession stores a session by its token's hash.
 func (db *DB) CreateSession(ctx context.Context, s reporting.Session) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen) VALUES (?, ?, ?, ?)`,
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen) VALUES (?, ?, ?, ?)`,
 		s.TokenHash, s.UserID, s.Created.Unix(), s.LastSeen.Unix())
 	return wrap("create session", err)
 }
 
 // TouchSession records activity on a session.
 func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, at.Unix(), tokenHash)
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, at.Unix(), tokenHash)
 	if err != nil {
 		return fmt.Errorf("storage: touch session: %w", err)
 	}
@@ -228,13 +228,13 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) 
 
 // DeleteSession removes a session.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 	return wrap("delete session", err)
 }
 
 // DeleteSessionsBefore removes sessions last seen before t.
 func (db *DB) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, t.Unix())
+	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, t.Unix())
 	return wrap("delete sessions before", err)
 }
 

@@ -44,7 +44,7 @@ func counterOf(b reporting.LoginBucket) counterSQL {
 func (db *DB) LoginState(ctx context.Context, b reporting.LoginBucket) (reporting.LoginState, error) {
 	var st reporting.LoginState
 	var until int64
-	err := db.read.QueryRowContext(ctx, counterOf(b).state, b.UserID, b.Device).Scan(&st.Failures, &until)
+	err := db.reader(ctx).QueryRowContext(ctx, counterOf(b).state, b.UserID, b.Device).Scan(&st.Failures, &until)
 	if until > 0 {
 		st.LockedUntil = time.Unix(until, 0)
 	}
@@ -92,9 +92,9 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, b reporting.LoginBucket, 
 func (db *DB) ClearLoginFailures(ctx context.Context, b reporting.LoginBucket, now time.Time) error {
 	var err error
 	if b.Device == 0 {
-		_, err = db.write.ExecContext(ctx, sharedCounter.clear, b.UserID, b.Device)
+		_, err = db.writer(ctx).ExecContext(ctx, sharedCounter.clear, b.UserID, b.Device)
 	} else {
-		_, err = db.write.ExecContext(ctx, deviceCounter.clear, now.Unix(), b.UserID, b.Device)
+		_, err = db.writer(ctx).ExecContext(ctx, deviceCounter.clear, now.Unix(), b.UserID, b.Device)
 	}
 	return wrap("clear login failures", err)
 }
@@ -103,7 +103,7 @@ func (db *DB) ClearLoginFailures(ctx context.Context, b reporting.LoginBucket, n
 func (db *DB) LoginDevice(ctx context.Context, tokenHash []byte) (reporting.LoginDevice, error) {
 	var d reporting.LoginDevice
 	var created, used int64
-	err := db.read.QueryRowContext(ctx, `SELECT id, user_id, token_hash, created, last_used FROM login_devices WHERE token_hash = ?`, tokenHash).
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT id, user_id, token_hash, created, last_used FROM login_devices WHERE token_hash = ?`, tokenHash).
 		Scan(&d.ID, &d.UserID, &d.TokenHash, &created, &used)
 	if err != nil {
 		return d, wrap("login device", notFound(err, "error.not_found"))

@@ -63,7 +63,7 @@ func (db *DB) Invitation(ctx context.Context, tokenHash []byte, now time.Time) (
 	var inv reporting.Invitation
 	var expires int64
 	var by sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT user_id, token_hash, private_key_wrapped, expires, created_by
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, token_hash, private_key_wrapped, expires, created_by
 		FROM invitations WHERE token_hash = ? AND expires > ?`, tokenHash, now.Unix()).
 		Scan(&inv.UserID, &inv.TokenHash, &inv.WrappedKey, &expires, &by)
 	inv.Expires, inv.CreatedBy = time.Unix(expires, 0), by.Int64
@@ -155,11 +155,11 @@ func (db *DB) WithdrawInvitation(ctx context.Context, userID int64) error {
 
 // UserRows lists every user with their teams, by name, from one snapshot.
 func (db *DB) UserRows(ctx context.Context) ([]reporting.UserRow, error) {
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, end, err := db.snapshot(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage: user rows: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, length(u.verifier_hash) = 0, coalesce(u.last_login, ''), i.expires,
 			u.failed_count, u.locked_until, (SELECT coalesce(sum(d.failed_count), 0) FROM login_devices d WHERE d.user_id = u.id)
 		FROM users u LEFT JOIN invitations i ON i.user_id = u.id ORDER BY u.name COLLATE NOCASE, u.id`)
@@ -305,14 +305,14 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, oldVerifier []by
 
 // DeleteUserSessions deletes every session of a user.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
 	return wrap("delete user sessions", err)
 }
 
 // CreateUserSession stores a session if the user is still enabled, with
 // the role and verifier that the login checked.
 func (db *DB) CreateUserSession(ctx context.Context, s reporting.Session, role string, verifier []byte) error {
-	res, err := db.write.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen)
+	res, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, last_seen)
 		SELECT ?, id, ?, ? FROM users WHERE id = ? AND disabled = 0 AND role = ? AND verifier_hash = ? AND length(verifier_hash) > 0`,
 		s.TokenHash, s.Created.Unix(), s.LastSeen.Unix(), s.UserID, role, verifier)
 	if err != nil {
@@ -328,6 +328,6 @@ func (db *DB) CreateUserSession(ctx context.Context, s reporting.Session, role s
 // failure counter is ClearLoginFailures's job: a login from a known device
 // must not clear the counter that strangers spend.
 func (db *DB) RecordLogin(ctx context.Context, userID int64, day string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`, day, userID)
+	_, err := db.writer(ctx).ExecContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`, day, userID)
 	return wrap("record login", err)
 }

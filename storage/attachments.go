@@ -97,7 +97,7 @@ const messageStored = `(a.message_id IS NULL OR EXISTS (SELECT 1 FROM messages m
 // Attachments lists the complete attachments of a stored report, in
 // upload order.
 func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.StoredAttachment, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
 		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id), a.seq
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.complete = 1 AND `+messageStored+` ORDER BY a.seq`, reportID)
@@ -119,7 +119,7 @@ func (db *DB) Attachments(ctx context.Context, reportID string) ([]reporting.Sto
 // Attachment finds one complete attachment of a stored report.
 func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.StoredAttachment, error) {
 	var a reporting.StoredAttachment
-	err := db.read.QueryRowContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT a.id, a.report_id, coalesce(a.message_id, ''), a.wrapped_key, a.meta,
 		(SELECT count(*) FROM attachment_chunks c WHERE c.attachment_id = a.id), a.seq
 		FROM attachments a JOIN reports r ON r.id = a.report_id
 		WHERE a.report_id = ? AND a.id = ? AND a.complete = 1 AND `+messageStored, reportID, id).
@@ -130,11 +130,11 @@ func (db *DB) Attachment(ctx context.Context, reportID, id string) (reporting.St
 // AttachmentChunks hands the sealed chunks of an attachment to fn one at a
 // time, in order, from one read transaction: only one chunk is in memory.
 func (db *DB) AttachmentChunks(ctx context.Context, attachmentID string, fn func(ct []byte) error) error {
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, end, err := db.snapshot(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: attachment chunks: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	rows, err := tx.QueryContext(ctx, `SELECT data FROM attachment_chunks WHERE attachment_id = ? ORDER BY idx`, attachmentID)
 	if err != nil {
 		return fmt.Errorf("storage: attachment chunks: %w", err)

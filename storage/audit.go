@@ -208,11 +208,11 @@ func (db *DB) AuditEntries(ctx context.Context, reportID string, p reporting.Pag
 	if reportID != "" {
 		where, args = ` WHERE report_id = ?`, append(args, reportID)
 	}
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, end, err := db.snapshot(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: audit entries: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("storage: audit entries: %w", err)
@@ -237,11 +237,11 @@ func (db *DB) AuditEntries(ctx context.Context, reportID string, p reporting.Pag
 // link, the IDs (no gaps) and the stored head (nothing cut off the end).
 // It returns the ID of the first entry that does not fit.
 func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, end, err := db.snapshot(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("storage: verify audit: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	broken := func(id int64, why string) (int64, error) {
 		return id, reporting.Errorf(reporting.EConflict, fmt.Sprintf("audit chain broken at entry %d: %s", id, why))
 	}

@@ -49,7 +49,7 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 
 // CaseRow finds one case with its case work.
 func (db *DB) CaseRow(ctx context.Context, id string) (reporting.CaseRow, error) {
-	r, err := scanCase(db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM reports r`+caseJoins+` WHERE r.id = ?`, id))
+	r, err := scanCase(db.reader(ctx).QueryRowContext(ctx, `SELECT `+caseColumns+` FROM reports r`+caseJoins+` WHERE r.id = ?`, id))
 	return r, wrap("case row", notFound(err, "error.case.not_found"))
 }
 
@@ -92,11 +92,11 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	order, orderArgs := caseOrder(q.Sort, q.Desc)
 
 	// One read transaction, so the total and the page see the same snapshot.
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, end, err := db.snapshot(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: case list: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports r`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("storage: case list: %w", err)
@@ -253,7 +253,7 @@ func (db *DB) ChangeStatus(ctx context.Context, ch reporting.StatusChange, closi
 
 // StatusHistory lists a case's status changes, oldest first.
 func (db *DB) StatusHistory(ctx context.Context, reportID string) ([]reporting.StatusChange, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT h.report_id, h.from_status, h.to_status, h.user_id, u.name, h.at
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT h.report_id, h.from_status, h.to_status, h.user_id, u.name, h.at
 		FROM status_history h JOIN users u ON u.id = h.user_id WHERE h.report_id = ? ORDER BY h.id`, reportID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: status history: %w", err)
@@ -290,7 +290,7 @@ func (db *DB) Assignees(ctx context.Context, teamIDs []int64) ([]reporting.Assig
 	for i, id := range teamIDs {
 		args[i] = id
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT u.id, u.name, k.team_id FROM user_team_keys k JOIN users u ON u.id = k.user_id
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT u.id, u.name, k.team_id FROM user_team_keys k JOIN users u ON u.id = k.user_id
 		WHERE k.team_id IN (`+placeholders(len(teamIDs))+`) AND u.disabled = 0 AND u.role IN ('admin', 'counsellor')
 		ORDER BY u.name, u.id, k.team_id`, args...)
 	if err != nil {
@@ -349,7 +349,7 @@ func (db *DB) AddNote(ctx context.Context, n reporting.StoredNote, teamID int64)
 
 // Notes lists a case's notes, oldest first.
 func (db *DB) Notes(ctx context.Context, reportID string) ([]reporting.StoredNote, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.report_id, n.user_id, u.name, n.at, n.body
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT n.id, n.report_id, n.user_id, u.name, n.at, n.body
 		FROM notes n JOIN users u ON u.id = n.user_id WHERE n.report_id = ? ORDER BY n.at, n.rowid`, reportID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: notes: %w", err)

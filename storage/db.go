@@ -195,7 +195,12 @@ func wrap(op string, err error) error {
 }
 
 // inTx runs fn in a write transaction, committing if it returns nil.
+// Inside a unit of work (Atomically) fn runs in the unit's transaction,
+// which commits or rolls back as a whole (joined).
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if tx := db.unit(ctx); tx != nil {
+		return joined(ctx, tx, fn)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 
 // ReportByLookup finds a report by its receipt's lookup hash.
 func (db *DB) ReportByLookup(ctx context.Context, lookup []byte) (reporting.StoredReport, error) {
-	r, err := scanReport(db.read.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.lookup_hash = ?`, lookup))
+	r, err := scanReport(db.reader(ctx).QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.lookup_hash = ?`, lookup))
 	return r, wrap("report by lookup", notFound(err, "followup.error.unknown"))
 }
 
@@ -37,7 +37,7 @@ func (db *DB) AddMessage(ctx context.Context, m reporting.StoredMessage) error {
 
 // Messages lists a report's messages, oldest first.
 func (db *DB) Messages(ctx context.Context, reportID string) ([]reporting.StoredMessage, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, report_id, author, day, body FROM messages
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, report_id, author, day, body FROM messages
 		WHERE report_id = ? ORDER BY day, rowid`, reportID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: messages: %w", err)
@@ -72,7 +72,7 @@ func (db *DB) MessageFlags(ctx context.Context, reportIDs []string) (map[string]
 	for i, id := range reportIDs {
 		args[i] = id
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, reporter_unread, awaiting_reporter FROM reports
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, reporter_unread, awaiting_reporter FROM reports
 		WHERE id IN (`+placeholders(len(reportIDs))+`) AND (reporter_unread <> 0 OR awaiting_reporter <> 0)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: message flags: %w", err)

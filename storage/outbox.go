@@ -30,13 +30,13 @@ func (db *DB) SetUserEmail(ctx context.Context, userID int64, email string) erro
 // UserEmail returns a user's notification address, "" if none.
 func (db *DB) UserEmail(ctx context.Context, userID int64) (string, error) {
 	var email sql.NullString
-	err := db.read.QueryRowContext(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&email)
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&email)
 	return email.String, wrap("user email", notFound(err, "error.not_found"))
 }
 
 // TeamRecipients returns the addresses of the team's enabled members.
 func (db *DB) TeamRecipients(ctx context.Context, teamID int64) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT u.email FROM users u
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT DISTINCT u.email FROM users u
 		JOIN user_team_keys k ON k.user_id = u.id
 		WHERE k.team_id = ? AND u.disabled = 0 AND u.email IS NOT NULL AND u.email <> ''
 		ORDER BY u.email`, teamID)
@@ -108,7 +108,7 @@ func scanMails(rows *sql.Rows) ([]reporting.OutboxMail, error) {
 
 // DueMails returns unsent mails due at or before t, oldest first.
 func (db *DB) DueMails(ctx context.Context, t time.Time, limit int) ([]reporting.OutboxMail, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
 		WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`, t.Unix(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: due mails: %w", err)
@@ -119,7 +119,7 @@ func (db *DB) DueMails(ctx context.Context, t time.Time, limit int) ([]reporting
 
 // PendingMails returns every unsent mail, oldest first.
 func (db *DB) PendingMails(ctx context.Context) ([]reporting.OutboxMail, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE sent_at IS NULL ORDER BY id`)
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE sent_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: pending mails: %w", err)
 	}

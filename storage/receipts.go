@@ -41,7 +41,7 @@ func (db *DB) PutSettingsMAC(ctx context.Context, settings []reporting.SignedSet
 // follow-up may have upgraded it already: then nothing changes). One
 // statement, so the lookup and the key that opens with it never disagree.
 func (db *DB) UpgradeReceipt(ctx context.Context, id string, old []byte, r reporting.StoredReport) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE reports SET lookup_hash = ?, reporter_key = ?, kdf_params = ?
+	_, err := db.writer(ctx).ExecContext(ctx, `UPDATE reports SET lookup_hash = ?, reporter_key = ?, kdf_params = ?
 		WHERE id = ? AND lookup_hash = ?`, r.LookupHash, r.ReporterKey, r.KDFParams, id, old)
 	return wrap("upgrade receipt", err)
 }
@@ -57,6 +57,6 @@ func (db *DB) CountReportsByKDF(ctx context.Context, params []string) (int, erro
 		args[i] = p
 	}
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE kdf_params IN (?`+strings.Repeat(", ?", len(params)-1)+`)`, args...).Scan(&n)
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE kdf_params IN (?`+strings.Repeat(", ?", len(params)-1)+`)`, args...).Scan(&n)
 	return n, wrap("count reports by kdf", err)
 }

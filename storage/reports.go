@@ -68,11 +68,11 @@ func (db *DB) Reports(ctx context.Context, teamIDs []int64, p reporting.Page) ([
 	}
 	// One read transaction, so the total and the page see the same snapshot
 	// while reports keep arriving.
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, end, err := db.snapshot(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: reports: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE team_id IN (`+in+`)`, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("storage: reports: %w", err)
@@ -96,7 +96,7 @@ func (db *DB) Reports(ctx context.Context, teamIDs []int64, p reporting.Page) ([
 
 // Report finds one report by ID.
 func (db *DB) Report(ctx context.Context, id string) (reporting.StoredReport, error) {
-	r, err := scanReport(db.read.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.id = ?`, id))
+	r, err := scanReport(db.reader(ctx).QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports r JOIN teams t ON t.id = r.team_id WHERE r.id = ?`, id))
 	return r, wrap("report", notFound(err, "error.case.not_found"))
 }
 

@@ -13,7 +13,7 @@ import (
 // that status, or the day received when the history has none), and the
 // new ones received on or before newBefore (none when newBefore is "").
 func (db *DB) RetentionCandidates(ctx context.Context, newBefore string) ([]reporting.RetentionCandidate, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT r.id, r.case_no, r.status,
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT r.id, r.case_no, r.status,
 		CASE WHEN r.status = ? THEN r.received_on ELSE coalesce(
 			(SELECT max(h.at) FROM status_history h WHERE h.report_id = r.id AND h.to_status = r.status),
 			r.received_on) END

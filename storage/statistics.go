@@ -12,11 +12,11 @@ import (
 // StatisticalRecords calls fn with the record of every case received in
 // year. It reads only the plain codes of the classifications table.
 func (db *DB) StatisticalRecords(ctx context.Context, year int, fn func(reporting.StatRecord) error) error {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, end, err := db.snapshot(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("storage: statistical records: %w", err)
 	}
-	defer tx.Rollback()
+	defer end()
 	stmt, err := tx.PrepareContext(ctx, `SELECT municipality, grounds, subgrounds, areas, forms, incident_type,
 		reporter_role, agg_relevant, interventions FROM classifications WHERE received_year = ?`)
 	if err != nil {
@@ -56,7 +56,7 @@ func (db *DB) PublishStatistics(ctx context.Context, p reporting.PublishedStatis
 
 // PublishedYears lists the published years, newest first.
 func (db *DB) PublishedYears(ctx context.Context) ([]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT year FROM statistics_published ORDER BY year DESC`)
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT year FROM statistics_published ORDER BY year DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: published years: %w", err)
 	}
@@ -76,7 +76,7 @@ func (db *DB) PublishedYears(ctx context.Context) ([]int, error) {
 func (db *DB) PublishedStatistics(ctx context.Context, year int) (reporting.PublishedStatistics, error) {
 	p := reporting.PublishedStatistics{Year: year}
 	var at, tables string
-	err := db.read.QueryRowContext(ctx, `SELECT published_at, tables FROM statistics_published WHERE year = ?`, year).Scan(&at, &tables)
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT published_at, tables FROM statistics_published WHERE year = ?`, year).Scan(&at, &tables)
 	if err != nil {
 		return p, wrap("published statistics", notFound(err, "error.not_found"))
 	}

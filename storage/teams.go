@@ -129,7 +129,7 @@ func (db *DB) UsersOutsideTeam(ctx context.Context, teamID int64) ([]reporting.M
 }
 
 func (db *DB) members(ctx context.Context, query string, args ...any) ([]reporting.Member, error) {
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.reader(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +306,7 @@ func rotateTeamKey(ctx context.Context, tx *sql.Tx, rot reporting.TeamRotation) 
 
 // PreviousTeamKeys lists a team's replaced keys.
 func (db *DB) PreviousTeamKeys(ctx context.Context, teamID int64) ([]reporting.PreviousKey, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT public_key, successor_key, wrapped FROM team_previous_keys WHERE team_id = ?`, teamID)
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT public_key, successor_key, wrapped FROM team_previous_keys WHERE team_id = ?`, teamID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: previous team keys: %w", err)
 	}

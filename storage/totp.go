@@ -12,7 +12,7 @@ import (
 // the last accepted time step and how many recovery codes are left.
 func (db *DB) TOTP(ctx context.Context, userID int64) (reporting.TOTPState, error) {
 	var st reporting.TOTPState
-	err := db.read.QueryRowContext(ctx, `SELECT totp_secret_sealed, totp_last_step,
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT totp_secret_sealed, totp_last_step,
 		(SELECT count(*) FROM totp_recovery_codes WHERE user_id = users.id)
 		FROM users WHERE id = ?`, userID).Scan(&st.Sealed, &st.LastStep, &st.RecoveryCodes)
 	return st, wrap("totp", notFound(err, "error.not_found"))
@@ -83,7 +83,7 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, hash []byte) er
 // RecoveryCodes returns the stored hashes of a user's unused recovery
 // codes.
 func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([][]byte, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT hash FROM totp_recovery_codes WHERE user_id = ?`, userID)
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT hash FROM totp_recovery_codes WHERE user_id = ?`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: recovery codes: %w", err)
 	}
