@@ -719,8 +719,8 @@ func (f *Followup) Withdraw(ctx context.Context, token string) error {
 	// for a report still there.
 	err = f.store.WithdrawReport(ctx, a.reportID, entry)
 	if ErrorCode(err) == ENotFound {
-		// Already gone (the same token withdrew it in another tab): the
-		// request is still logged, as every withdrawal is.
+		// Already gone (two requests with the same token at once): the
+		// request is still logged, as every withdrawal was before.
 		err = f.store.AppendAudit(ctx, entry)
 	}
 	if err != nil {
