@@ -63,12 +63,18 @@ func isAltered(err error) bool { return errors.Is(err, vault.ErrOpen) }
 
 // auditAltered writes one audit entry per altered item of case id. It is
 // written with the office session that came upon the items: the entry
-// says who saw the case refuse them.
+// says who saw the case refuse them. The entries commit together, and
+// with the unit of work ctx runs in, if any (the opening they belong to).
 func (o *Office) auditAltered(ctx context.Context, s *OfficeSession, id string, items []AlteredItem) error {
-	for _, it := range items {
-		if err := o.audit(ctx, s, AuditAltered, id, it.Kind+" "+it.ID); err != nil {
-			return err
-		}
+	if len(items) == 0 {
+		return nil
 	}
-	return nil
+	return o.store.Atomically(ctx, func(ctx context.Context) error {
+		for _, it := range items {
+			if err := o.audit(ctx, s, AuditAltered, id, it.Kind+" "+it.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -125,9 +125,11 @@ type FollowupStore interface {
 	// MessageFlags returns the markers of the given reports.
 	MessageFlags(ctx context.Context, reportIDs []string) (map[string]MessageFlags, error)
 	// WithdrawReport deletes a report and every row that refers to it
-	// (content, messages, notes, record, history) in one transaction and
-	// checkpoints the WAL, so the bytes leave the files. ENotFound if gone.
-	WithdrawReport(ctx context.Context, reportID string) error
+	// (content, messages, notes, record, history) and appends the audit
+	// entries in one transaction, then checkpoints the WAL, so the bytes
+	// leave the files. ENotFound (and nothing written) if gone. It needs
+	// the writer for the checkpoint, so it never runs in a unit of work.
+	WithdrawReport(ctx context.Context, reportID string, entries ...*AuditEntry) error
 }
 
 // validMessage trims a message and checks its length; field names the
@@ -211,10 +213,9 @@ func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body str
 	}
 	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: o.now().Format(time.DateOnly)}
 	m.Body = dk.Seal([]byte(body), messageAD(id, m))
-	if err := o.store.AddMessage(ctx, m); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditMessage, id, m.ID)
+	return o.audited(ctx, s, AuditMessage, id, m.ID, func(ctx context.Context) error {
+		return o.store.AddMessage(ctx, m)
+	})
 }
 
 // Messages opens a case's message thread for a counsellor and marks the
@@ -243,10 +244,17 @@ func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]M
 		return nil, err
 	}
 	altered = append(altered, attachFiles(dk, msgs, files)...)
-	if err := o.auditAltered(ctx, s, id, altered); err != nil {
+	// Read only when every altered item is logged: a thread the log did
+	// not take is not shown, so it is not marked read either.
+	if err := o.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := o.auditAltered(ctx, s, id, altered); err != nil {
+			return err
+		}
+		return o.store.MarkMessagesRead(ctx, id)
+	}); err != nil {
 		return nil, err
 	}
-	return msgs, o.store.MarkMessagesRead(ctx, id)
+	return msgs, nil
 }
 
 // MessageFlags returns the case list's markers for the given cases; the
@@ -703,11 +711,23 @@ func (f *Followup) Withdraw(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	if err := f.store.WithdrawReport(ctx, a.reportID); err != nil && ErrorCode(err) != ENotFound {
+	// To the day only (reporterDay): a withdrawal is a reporter's act.
+	entry := &AuditEntry{At: reporterDay(f.now()), UserName: "system", Action: AuditDelete,
+		ReportID: a.reportID, Detail: "withdrawn by reporter"}
+	// The store deletes and logs in one transaction (and scrubs the files
+	// after it): never a deleted report without its entry, nor an entry
+	// for a report still there.
+	err = f.store.WithdrawReport(ctx, a.reportID, entry)
+	if ErrorCode(err) == ENotFound {
+		// Already gone (two requests with the same token at once): the
+		// request is still logged, as every withdrawal was before.
+		err = f.store.AppendAudit(ctx, entry)
+	}
+	if err != nil {
 		return err
 	}
+	// Only now: if the log failed, the report is still there and the
+	// reporter can try again with the same token.
 	f.forget(token)
-	// To the day only (reporterDay): a withdrawal is a reporter's act.
-	return f.store.AppendAudit(ctx, &AuditEntry{At: reporterDay(f.now()), UserName: "system", Action: AuditDelete,
-		ReportID: a.reportID, Detail: "withdrawn by reporter"})
+	return nil
 }

@@ -84,7 +84,9 @@ type RetentionStore interface {
 	RetentionCandidates(ctx context.Context, newBefore string) ([]RetentionCandidate, error)
 	// DeleteReportContents deletes the content of the given reports
 	// (leaving their rows, records and histories), marks them deleted on
-	// the day, and appends the audit entries, all in one transaction.
+	// the day, and appends the audit entries, all in one transaction. It
+	// gives the freed space back after the commit, so it never runs in a
+	// unit of work.
 	DeleteReportContents(ctx context.Context, ids []string, on string, entries []*AuditEntry) error
 	// Checkpoint empties the WAL so that deleted bytes leave the files.
 	Checkpoint(ctx context.Context) error
@@ -141,10 +143,10 @@ func (o *Office) SetRetention(ctx context.Context, s *OfficeSession, f Retention
 		return err
 	}
 	raw, _ := json.Marshal(RetentionSettings{ClosedMonths: closed, NewMonths: fresh})
-	if err := o.store.PutSettingMAC(ctx, settingRetention, raw, o.anchor.SettingMAC(settingRetention, raw)); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditSettings, "", "retention:"+strconv.Itoa(closed)+","+strconv.Itoa(fresh))
+	mac := o.anchor.SettingMAC(settingRetention, raw)
+	return o.audited(ctx, s, AuditSettings, "", "retention:"+strconv.Itoa(closed)+","+strconv.Itoa(fresh), func(ctx context.Context) error {
+		return o.store.PutSettingMAC(ctx, settingRetention, raw, mac)
+	})
 }
 
 // RetentionDueList is the dry run for the admin page: the cases whose

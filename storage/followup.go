@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -105,11 +106,17 @@ var withdrawDeletes = []string{
 	`DELETE FROM classifications WHERE report_id = ?`,
 }
 
-// WithdrawReport deletes a report and every row that refers to it in one
-// transaction, gives the freed space back, then checkpoints the WAL: with
-// secure_delete the freed pages are overwritten, and the checkpoint
-// empties the -wal file that still held the old pages.
-func (db *DB) WithdrawReport(ctx context.Context, reportID string) error {
+// WithdrawReport deletes a report and every row that refers to it and
+// appends the audit entries in one transaction, gives the freed space
+// back, then checkpoints the WAL: with secure_delete the freed pages are
+// overwritten, and the checkpoint empties the -wal file that still held
+// the old pages.
+func (db *DB) WithdrawReport(ctx context.Context, reportID string, entries ...*reporting.AuditEntry) error {
+	if db.unit(ctx) != nil {
+		// The scrub after the commit needs the one write connection, which
+		// the unit of work holds until it ends: it would wait forever.
+		return errors.New("storage: withdraw report: cannot run inside a unit of work")
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range withdrawDeletes {
 			if _, err := tx.ExecContext(ctx, q, reportID); err != nil {
@@ -122,6 +129,11 @@ func (db *DB) WithdrawReport(ctx context.Context, reportID string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return reporting.Errorf(reporting.ENotFound, "error.case.not_found")
+		}
+		for _, e := range entries {
+			if err := db.appendAuditTx(ctx, tx, e); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

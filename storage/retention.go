@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -64,6 +65,11 @@ const retentionBlank = `UPDATE reports SET content = x'', sealed_key = x'', repo
 // without its entry, nor an entry without its deletion. The freed space
 // is given back; the caller checkpoints afterwards.
 func (db *DB) DeleteReportContents(ctx context.Context, ids []string, on string, entries []*reporting.AuditEntry) error {
+	if db.unit(ctx) != nil {
+		// Giving the space back needs the one write connection, which the
+		// unit of work holds until it ends: it would wait forever.
+		return errors.New("storage: delete report contents: cannot run inside a unit of work")
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		stmts := make([]*sql.Stmt, 0, len(retentionDeletes)+1)
 		defer func() {
