@@ -268,6 +268,14 @@ func settingAtomicCases() []atomicCase {
 			},
 		},
 		{
+			action: reporting.AuditStatsPublish,
+			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
+				s := setUpAdmin(t, e)
+				submit(t, e.intake(t), validForm(), "de")
+				return func(ctx context.Context) error { return e.office.PublishStatistics(ctx, s, today.Year()) }
+			},
+		},
+		{
 			action: reporting.AuditReceiptKDF,
 			name:   "command_line",
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
