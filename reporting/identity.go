@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -226,14 +225,6 @@ func plainText(s string, multiline bool) bool {
 	return true
 }
 
-// IdentityStore is what the identity needs from the store beyond
-// reading settings; storage.DB implements it.
-type IdentityStore interface {
-	// PutSettingAudited stores or replaces a setting and appends the
-	// audit entry, in one transaction.
-	PutSettingAudited(ctx context.Context, key string, value []byte, e *AuditEntry) error
-}
-
 // Identity returns the office's public identity: the default before an
 // admin saved one.
 func (o *Office) Identity(ctx context.Context) (Identity, error) {
@@ -357,14 +348,12 @@ func (o *Office) RemoveLogo(ctx context.Context, s *OfficeSession) error {
 	return o.putAudited(ctx, s, settingLogo, []byte("{}"), "identity:logo removed")
 }
 
-// putAudited stores a setting with its audit entry in one transaction.
+// putAudited stores a setting with its audit entry in one unit of work.
 func (o *Office) putAudited(ctx context.Context, s *OfficeSession, key string, value []byte, detail string) error {
-	st, ok := o.store.(IdentityStore)
-	if !ok {
-		return errors.New("identity: the store cannot write a setting with its audit entry")
-	}
-	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditSettings, Detail: detail}
-	if err := st.PutSettingAudited(ctx, key, value, e); err != nil {
+	err := o.audited(ctx, s, AuditSettings, "", detail, func(ctx context.Context) error {
+		return o.store.PutSetting(ctx, key, value)
+	})
+	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
 	return nil

@@ -52,8 +52,11 @@ func (o *Office) SetPublicLanguages(ctx context.Context, s *OfficeSession, known
 		return nil, fieldErrors{"languages": "languages.error.none"}.err()
 	}
 	raw, _ := json.Marshal(off)
-	if err := o.store.PutSetting(ctx, settingLanguagesOff, raw); err != nil {
+	err := o.audited(ctx, s, AuditSettings, "", "languages_off="+strings.Join(off, ","), func(ctx context.Context) error {
+		return o.store.PutSetting(ctx, settingLanguagesOff, raw)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("public languages: %w", err)
 	}
-	return off, o.audit(ctx, s, AuditSettings, "", "languages_off="+strings.Join(off, ","))
+	return off, nil
 }

@@ -363,14 +363,13 @@ func (o *Office) SetNotificationEmail(ctx context.Context, s *OfficeSession, ema
 			return email, fieldErrors{"email": "error.notify.email"}.err()
 		}
 	}
-	if err := o.store.SetUserEmail(ctx, s.User.ID, email); err != nil {
-		return email, err
-	}
 	detail := "set"
 	if email == "" {
 		detail = "cleared"
 	}
-	return email, o.audit(ctx, s, AuditNotifyEmail, "", detail)
+	return email, o.audited(ctx, s, AuditNotifyEmail, "", detail, func(ctx context.Context) error {
+		return o.store.SetUserEmail(ctx, s.User.ID, email)
+	})
 }
 
 // Outbox returns the waiting notification mails, for an admin.
@@ -387,6 +386,9 @@ func (o *Office) SendOutboxNow(ctx context.Context, s *OfficeSession, n *Notifie
 	if err := allow(s, PermOutbox); err != nil {
 		return 0, err
 	}
+	// Sending talks to the mail server and cannot be rolled back, so it
+	// cannot share a transaction with its entry: the entry is written
+	// first, and when it cannot be, nothing is sent.
 	if err := o.audit(ctx, s, AuditOutboxSend, "", ""); err != nil {
 		return 0, err
 	}

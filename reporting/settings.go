@@ -227,15 +227,23 @@ func RaiseReceiptParams(ctx context.Context, store Store, anchor *Anchor, floor,
 		return nil, fmt.Errorf("raise receipt parameters: %d parameter sets are still in use by reports not yet upgraded; wait until their reporters have come back (each set costs one argon2id per unknown receipt)", len(rp.sets))
 	}
 	sets := append([]vault.Params{p}, rp.sets...)
-	err = store.PutSettingsMAC(ctx, []SignedSetting{
+	signed := []SignedSetting{
 		anchor.sign(settingReceiptKDFSets, encodeSets(sets)),
 		anchor.sign(settingReceiptParams, []byte(p.String())),
+	}
+	// The parameters and the entry that records them commit together: no
+	// raise stands unrecorded, and a failed entry leaves the old ones.
+	err = store.Atomically(ctx, func(ctx context.Context) error {
+		if err := store.PutSettingsMAC(ctx, signed); err != nil {
+			return err
+		}
+		if err := store.AppendAudit(ctx, &AuditEntry{At: now, UserName: "system", Action: AuditReceiptKDF, Detail: p.String()}); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("raise receipt parameters: %w", err)
-	}
-	if err := store.AppendAudit(ctx, &AuditEntry{At: now, UserName: "system", Action: AuditReceiptKDF, Detail: p.String()}); err != nil {
-		return nil, fmt.Errorf("raise receipt parameters: audit: %w", err)
 	}
 	return sets, nil
 }

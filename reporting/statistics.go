@@ -359,10 +359,11 @@ func (o *Office) PublishStatistics(ctx context.Context, s *OfficeSession, year i
 	if err != nil {
 		return err
 	}
-	if err := o.store.PublishStatistics(ctx, PublishedStatistics{Year: year, PublishedAt: o.now().UTC(), JSON: b}); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditStatsPublish, "", itoa(year))
+	// The statistics are counted above, before the unit: it holds the
+	// only writer, and counting a year reads every record of it.
+	return o.audited(ctx, s, AuditStatsPublish, "", itoa(year), func(ctx context.Context) error {
+		return o.store.PublishStatistics(ctx, PublishedStatistics{Year: year, PublishedAt: o.now().UTC(), JSON: b})
+	})
 }
 
 // PublishedYears lists the published years, newest first (public).

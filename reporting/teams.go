@@ -302,7 +302,7 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 	pair := vault.NewKeyPair()
 	team := Team{Name: name, PublicKey: pair.Public(), Municipalities: munis}
 	team.MAC = o.anchor.TeamMAC(team)
-	id, err := o.store.CreateTeam(ctx, NewTeam{
+	nt := NewTeam{
 		Team:        team,
 		RecoveryKey: recoveryPub.SealKeyPair(pair, vault.RecoveryAD(pair.Public())),
 		CreatorID:   s.User.ID,
@@ -310,12 +310,24 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 		CreatorKey: s.User.PublicKey.SealKeyPair(pair, userTeamKeyAD(s.User.Salt, pair.Public())),
 		Read:       teams,
 		Others:     o.signTeams(assign(teams, 0, munis)),
+	}
+	var id int64
+	// The entry names the new team's ID, so it is written in the unit
+	// after the team.
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if id, err = o.store.CreateTeam(ctx, nt); err != nil {
+			return nameTaken(err)
+		}
+		return o.audit(ctx, s, AuditTeamCreate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
 	})
 	if err != nil {
-		return 0, nameTaken(err)
+		pair.Wipe()
+		return 0, err
 	}
+	// Only a team that exists goes onto the session.
 	s.Keys.Add(id, pair)
-	return id, o.audit(ctx, s, AuditTeamCreate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
+	return id, nil
 }
 
 // UpdateTeam renames a team and sets its municipalities. Municipalities it
@@ -342,10 +354,11 @@ func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f T
 		return err
 	}
 	team.Name, team.Municipalities = name, munis
-	if err := o.store.UpdateTeams(ctx, teams, o.signTeams(append(assign(teams, id, munis), team))); err != nil {
-		return nameTaken(err)
-	}
-	return o.audit(ctx, s, AuditTeamUpdate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
+	changed := o.signTeams(append(assign(teams, id, munis), team))
+	detail := fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ","))
+	return o.audited(ctx, s, AuditTeamUpdate, "", detail, func(ctx context.Context) error {
+		return nameTaken(o.store.UpdateTeams(ctx, teams, changed))
+	})
 }
 
 // AddTeamMember gives a user a team's key, sealed to the user's public key,
@@ -385,13 +398,13 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 	// The AD names the user (by salt) and the team, so this envelope
 	// cannot be passed off as another user's or another team's.
 	wrapped := u.PublicKey.SealKeyPair(key, userTeamKeyAD(u.Salt, team.PublicKey))
-	if err := o.store.AddTeamMember(ctx, teamID, userID, wrapped); err != nil {
+	return o.audited(ctx, s, AuditTeamMember, "", fmt.Sprintf("add user:%s team:%d", u.Name, teamID), func(ctx context.Context) error {
+		err := o.store.AddTeamMember(ctx, teamID, userID, wrapped)
 		if ErrorCode(err) == EConflict {
 			return fieldErrors{"user": MessageID(err)}.err()
 		}
 		return err
-	}
-	return o.audit(ctx, s, AuditTeamMember, "", fmt.Sprintf("add user:%s team:%d", u.Name, teamID))
+	})
 }
 
 // RemoveTeamMember takes a team's key from a user and rotates it: their

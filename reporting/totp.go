@@ -153,16 +153,27 @@ func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Cred
 	if err != nil {
 		return err
 	}
-	msg, recovery, err := o.useCode(ctx, u, st, string(secret), code)
-	clear(secret)
+	defer clear(secret)
+	// A recovery code is deleted in one unit with the entry that says it
+	// was used (the device may be lost): when the entry cannot be written,
+	// the code stays and the login fails, so the user can try again.
+	var msg string
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		m, recovery, err := o.useCode(ctx, u, st, string(secret), code)
+		if err != nil || m != "" {
+			msg = m
+			return err
+		}
+		if recovery {
+			return o.auditUser(ctx, u, AuditTOTPRecoveryUsed, "")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	if msg != "" {
 		return fail(msg)
-	}
-	if recovery {
-		return o.auditUser(ctx, u, AuditTOTPRecoveryUsed, "")
 	}
 	return nil
 }
@@ -478,7 +489,11 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 	sealed := check.creds.KEK.Seal([]byte(p.key.Secret()), totpAD(u.Salt))
 	codes, hashes := newRecoveryCodes(u.ID, p.key.Secret())
 	// The confirming code's step is stored as used: it cannot log in.
-	if err := o.store.EnableTOTP(ctx, u.ID, sealed, step, hashes); err != nil {
+	err = o.audited(ctx, s, AuditTOTPEnable, "", "", func(ctx context.Context) error {
+		return o.store.EnableTOTP(ctx, u.ID, sealed, step, hashes)
+	})
+	if err != nil {
+		// The enrolment stays pending: the user can confirm it again.
 		return nil, err
 	}
 	o.mu.Lock()
@@ -486,9 +501,6 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 		s.totp = nil
 	}
 	o.mu.Unlock()
-	if err := o.audit(ctx, s, AuditTOTPEnable, "", ""); err != nil {
-		return nil, err
-	}
 	return codes, nil
 }
 
@@ -550,10 +562,9 @@ func (o *Office) DisableTOTP(ctx context.Context, s *OfficeSession, password, co
 	if err != nil {
 		return err
 	}
-	if err := o.store.DisableTOTP(ctx, u.ID); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditTOTPDisable, "", "")
+	return o.audited(ctx, s, AuditTOTPDisable, "", "", func(ctx context.Context) error {
+		return o.store.DisableTOTP(ctx, u.ID)
+	})
 }
 
 // NewRecoveryCodes replaces the session user's recovery codes, after
@@ -565,10 +576,10 @@ func (o *Office) NewRecoveryCodes(ctx context.Context, s *OfficeSession, passwor
 		return nil, err
 	}
 	codes, hashes := newRecoveryCodes(u.ID, secret)
-	if err := o.store.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
-		return nil, err
-	}
-	if err := o.audit(ctx, s, AuditTOTPRecoveryCodes, "", ""); err != nil {
+	err = o.audited(ctx, s, AuditTOTPRecoveryCodes, "", "", func(ctx context.Context) error {
+		return o.store.ReplaceRecoveryCodes(ctx, u.ID, hashes)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return codes, nil
@@ -620,10 +631,9 @@ func (o *Office) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, rol
 		}
 	}
 	value := strings.Join(clean, ",")
-	if err := o.store.PutSettingMAC(ctx, settingTOTPRoles, []byte(value), o.anchor.SettingMAC(settingTOTPRoles, []byte(value))); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditSettings, "", "two_factor="+value)
+	return o.audited(ctx, s, AuditSettings, "", "two_factor="+value, func(ctx context.Context) error {
+		return o.store.PutSettingMAC(ctx, settingTOTPRoles, []byte(value), o.anchor.SettingMAC(settingTOTPRoles, []byte(value)))
+	})
 }
 
 // NeedsTOTPEnrolment reports whether the session's user must set up
