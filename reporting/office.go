@@ -516,4 +516,3 @@ func (o *Office) Close() {
 		o.drop(k, s)
 	}
 }
-
