@@ -256,7 +256,7 @@ func (o *Office) endSession(s *OfficeSession) {
 
 // forgetSessions drops a user's sessions from memory and wipes their keys,
 // all but keep (nil: all). The caller deletes the rows first (see
-// addSession for why the order matters).
+// enterSession for why the order matters).
 func (o *Office) forgetSessions(userID int64, keep *OfficeSession) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
