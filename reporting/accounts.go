@@ -210,18 +210,24 @@ type SessionInfo struct {
 	Current  bool // the session asking
 }
 
-// addSession stores a new session and puts it in the map. The row is only
-// written if the user is still enabled with the role and password that
-// login checked, so a disable, role change or password change that
-// committed meanwhile wins. Checking the row again once the session is in
-// the map closes the remaining gap: either that change's sweep of the map
-// (which runs after its rows are deleted) finds this session, or this
-// check finds the row gone.
-func (o *Office) addSession(ctx context.Context, s *OfficeSession, u User) error {
+// storeSession writes a new session's row and the day of the login, in
+// the login's unit of work. The row is only written if the user is still
+// enabled with the role and password that login checked, so a disable,
+// role change or password change that committed meanwhile wins.
+func (o *Office) storeSession(ctx context.Context, s *OfficeSession, u User) error {
 	err := o.store.CreateUserSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: s.created, LastSeen: s.lastSeen}, u.Role, u.Verifier)
 	if err != nil {
 		return err
 	}
+	return o.store.RecordLogin(ctx, u.ID, s.created.Format(time.DateOnly))
+}
+
+// enterSession puts a session whose row committed in the map. Checking the
+// row again once the session is in the map closes the gap to a disable,
+// role change or password change that committed after the row: either
+// that change's sweep of the map (which runs after its rows are deleted)
+// finds this session, or this check finds the row gone.
+func (o *Office) enterSession(ctx context.Context, s *OfficeSession) error {
 	key := hex.EncodeToString(s.hash)
 	o.mu.Lock()
 	o.sessions[key] = s
@@ -234,12 +240,23 @@ func (o *Office) addSession(ctx context.Context, s *OfficeSession, u User) error
 		o.mu.Unlock()
 		return err
 	}
-	return o.store.RecordLogin(ctx, u.ID, s.created.Format(time.DateOnly))
+	return nil
+}
+
+// endSession forgets one session and wipes its keys, unless it is gone
+// from the map already.
+func (o *Office) endSession(s *OfficeSession) {
+	key := hex.EncodeToString(s.hash)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.sessions[key] == s {
+		o.drop(key, s)
+	}
 }
 
 // forgetSessions drops a user's sessions from memory and wipes their keys,
 // all but keep (nil: all). The caller deletes the rows first (see
-// addSession for why the order matters).
+// enterSession for why the order matters).
 func (o *Office) forgetSessions(userID int64, keep *OfficeSession) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -278,6 +295,13 @@ func (o *Office) sessionsOf(userID int64, current *OfficeSession) []SessionInfo 
 
 // RevokeSession ends another session of the same user (one left open on
 // another computer). The current session ends by logging out instead.
+//
+// Like a logout, the revoked session loses its keys at once, before its
+// row and the audit entry are written together: if that unit fails, the
+// user sees an error, the row stays (harmless: without the map entry it
+// logs nobody in, and the next start deletes it) and no entry claims a
+// revocation that is not stored; but a session the user wants ended on a
+// computer they cannot reach is never kept alive by a broken log.
 func (o *Office) RevokeSession(ctx context.Context, s *OfficeSession, id string) error {
 	if id == s.ID() {
 		return Errorf(EConflict, "error.accounts.revoke_current")
@@ -297,10 +321,9 @@ func (o *Office) RevokeSession(ctx context.Context, s *OfficeSession, id string)
 	if found == nil {
 		return Errorf(ENotFound, "error.not_found")
 	}
-	if err := o.store.DeleteSession(ctx, found.hash); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditSessionRevoke, "", "session="+id)
+	return o.audited(ctx, s, AuditSessionRevoke, "", "session="+id, func(ctx context.Context) error {
+		return o.store.DeleteSession(ctx, found.hash)
+	})
 }
 
 // Account is what the account page shows a user about themselves.
@@ -488,16 +511,15 @@ func (o *Office) lookupDevice(ctx context.Context, token string) (LoginDevice, b
 }
 
 // rememberDevice makes the browser that just logged in from an unknown
-// client a known device of u, and returns the token for its cookie.
-func (o *Office) rememberDevice(ctx context.Context, u User) (string, error) {
-	token := vault.NewToken()
+// client a known device of u, under token (for its cookie).
+func (o *Office) rememberDevice(ctx context.Context, u User, token string) error {
 	now := o.now()
 	_, err := o.store.AddLoginDevice(ctx, LoginDevice{UserID: u.ID, TokenHash: vault.HashToken(token), Created: now, LastUsed: now},
 		MaxLoginDevices, now.Add(-LoginDeviceLifetime))
 	if err != nil {
-		return "", fmt.Errorf("login device: %w", err)
+		return fmt.Errorf("login device: %w", err)
 	}
-	return token, nil
+	return nil
 }
 
 // UnlockLogin resets a user's failed logins and locks, the shared counter
@@ -665,18 +687,25 @@ func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (In
 		Expires:    o.now().Add(InvitationLifetime),
 		CreatedBy:  s.User.ID,
 	}
-	id, err := o.store.CreateUser(ctx, u, keys, inv)
+	teams := make([]string, len(f.Teams))
+	for i, t := range f.Teams {
+		teams[i] = strconv.FormatInt(t, 10)
+	}
+	// The entry names the new user's ID, which only the insert tells.
+	err := o.store.Atomically(ctx, func(ctx context.Context) error {
+		id, err := o.store.CreateUser(ctx, u, keys, inv)
+		if err != nil {
+			return err
+		}
+		return o.audit(ctx, s, AuditUserInvite, "", fmt.Sprintf("user=%d role=%s teams=%s", id, f.Role, strings.Join(teams, ",")))
+	})
 	if ErrorCode(err) == EConflict {
 		return Invited{}, fieldErrors{"name": MessageID(err)}.err()
 	}
 	if err != nil {
 		return Invited{}, err
 	}
-	teams := make([]string, len(f.Teams))
-	for i, t := range f.Teams {
-		teams[i] = strconv.FormatInt(t, 10)
-	}
-	return Invited{Token: token, Expires: inv.Expires}, o.audit(ctx, s, AuditUserInvite, "", fmt.Sprintf("user=%d role=%s teams=%s", id, f.Role, strings.Join(teams, ",")))
+	return Invited{Token: token, Expires: inv.Expires}, nil
 }
 
 func invitationAD(salt []byte) vault.AD {
@@ -775,17 +804,21 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	}
 	defer creds.Wipe()
 	u.PublicKey = fresh.Public()
-	err = o.store.AcceptInvitation(ctx, Acceptance{TokenHash: inv.TokenHash, Now: o.now(), Params: o.params,
+	a := Acceptance{TokenHash: inv.TokenHash, Now: o.now(), Params: o.params,
 		Verifier: creds.Verifier, WrappedKey: creds.KEK.WrapKeyPair(fresh, userKeyAD(u.Salt)),
-		PublicKey: u.PublicKey, MAC: o.anchor.UserMAC(u), Keys: keys})
+		PublicKey: u.PublicKey, MAC: o.anchor.UserMAC(u), Keys: keys}
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := o.store.AcceptInvitation(ctx, a); err != nil {
+			return err
+		}
+		return o.auditUser(ctx, u, AuditUserAccept, "")
+	})
 	if ErrorCode(err) == EConflict {
 		// A team key was rotated or given meanwhile: nothing was written,
 		// the link still works, and sending the form again picks it up.
 		return fieldErrors{"password": "error.revoke.accept_retry"}.err()
-	} else if err != nil {
-		return err
 	}
-	return o.auditUser(ctx, u, AuditUserAccept, "")
+	return err
 }
 
 // passwordErrors checks a new password and its confirmation.
@@ -806,10 +839,9 @@ func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userI
 	if err := allow(s, PermManageAccounts); err != nil {
 		return err
 	}
-	if err := o.store.WithdrawInvitation(ctx, userID); err != nil {
-		return err
-	}
-	return o.audit(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID))
+	return o.audited(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID), func(ctx context.Context) error {
+		return o.store.WithdrawInvitation(ctx, userID)
+	})
 }
 
 // SetDisabled disables or enables a user. A disabled user's sessions end
@@ -838,10 +870,9 @@ func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64
 		return nil
 	}
 	if !disabled {
-		if err := o.store.SetUserDisabled(ctx, userID, false); err != nil {
-			return err
-		}
-		return o.audit(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID))
+		return o.audited(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID), func(ctx context.Context) error {
+			return o.store.SetUserDisabled(ctx, userID, false)
+		})
 	}
 	return o.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID))
 }
@@ -924,11 +955,15 @@ func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, ro
 		// every team key the user held, with rotation.
 		return o.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail)
 	}
-	if err := o.store.SetUserRole(ctx, userID, role); err != nil {
+	err = o.audited(ctx, s, AuditUserRole, "", detail, func(ctx context.Context) error {
+		return o.store.SetUserRole(ctx, userID, role)
+	})
+	if err != nil {
 		return err
 	}
+	// The rows went with the entry; now the sessions in memory.
 	o.forgetSessions(userID, nil)
-	return o.audit(ctx, s, AuditUserRole, "", detail)
+	return nil
 }
 
 // ---- own password ----
@@ -971,9 +1006,6 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 		}
 		return wrong
 	}
-	if err := o.passed(ctx, p); err != nil {
-		return err
-	}
 	old := p.creds
 	defer old.Wipe() // a copy: p.end wipes only p's
 	pair, err := old.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
@@ -981,40 +1013,68 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 		return err
 	}
 	defer pair.Wipe()
-	creds, _, err := o.rewrap(ctx, s, u, old.KEK, pair, f.New)
+	r, err := o.rewrap(ctx, u, old.KEK, pair, f.New)
 	if err != nil {
 		return err
 	}
-	creds.Wipe()
-	return o.audit(ctx, s, AuditPassword, "", "")
+	defer r.creds.Wipe()
+	// The counter clears only with the change: a right password whose
+	// change is not stored is no success yet.
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := o.passed(ctx, p); err != nil {
+			return err
+		}
+		if err := o.storeRewrap(ctx, u, r, s); err != nil {
+			return err
+		}
+		return o.audit(ctx, s, AuditPassword, "", "")
+	})
+	if err != nil {
+		return err
+	}
+	o.forgetSessions(u.ID, s)
+	return nil
+}
+
+// rewrapped is a user's key pair and two-factor secret wrapped under the
+// credentials of a new password (or of new argon2id parameters), ready to
+// store.
+type rewrapped struct {
+	creds   vault.Credentials
+	wrapped []byte
+	oldTOTP []byte // the sealed secret as read, which the store replaces only if unchanged
+	newTOTP []byte
 }
 
 // rewrap derives credentials from password with the office's current
-// argon2id parameters, wraps the user's key pair under them, reseals the
-// two-factor secret from oldKEK to the new key-encryption key, stores it
-// all if the user's verifier is still u's, and ends the user's other
-// sessions: what a password change and raising the parameters at login
-// share. The caller wipes the returned credentials.
-func (o *Office) rewrap(ctx context.Context, s *OfficeSession, u User, oldKEK vault.Key, pair *vault.KeyPair, password string) (vault.Credentials, []byte, error) {
+// argon2id parameters, wraps the user's key pair under them and reseals
+// the two-factor secret from oldKEK to the new key-encryption key: the
+// slow part of what a password change and raising the parameters at login
+// share, done before their unit of work. The caller wipes r.creds.
+func (o *Office) rewrap(ctx context.Context, u User, oldKEK vault.Key, pair *vault.KeyPair, password string) (rewrapped, error) {
 	// The salt stays: the team keys' AD names the user by it.
 	creds, err := o.kdf.Password(ctx, password, u.Salt, o.params)
 	if err != nil {
-		return vault.Credentials{}, nil, err
+		return rewrapped{}, err
 	}
-	wrapped := creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))
+	r := rewrapped{creds: creds, wrapped: creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))}
 	totp, err := o.store.TOTP(ctx, u.ID)
 	if err == nil {
-		var resealed []byte
-		if resealed, err = o.resealTOTP(ctx, u, oldKEK, u.Salt, creds.KEK); err == nil {
-			err = o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, creds.Verifier, wrapped, totp.Sealed, resealed, s.hash)
-		}
+		r.oldTOTP = totp.Sealed
+		r.newTOTP, err = o.resealTOTP(ctx, u, oldKEK, u.Salt, creds.KEK)
 	}
 	if err != nil {
 		creds.Wipe()
-		return vault.Credentials{}, nil, err
+		return rewrapped{}, err
 	}
-	o.forgetSessions(u.ID, s)
-	return creds, wrapped, nil
+	return r, nil
+}
+
+// storeRewrap stores what rewrap made if the user's verifier (and sealed
+// two-factor secret) are still those read, and deletes the user's sessions
+// but keep. The caller forgets them from memory once the unit committed.
+func (o *Office) storeRewrap(ctx context.Context, u User, r rewrapped, keep *OfficeSession) error {
+	return o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, r.creds.Verifier, r.wrapped, r.oldTOTP, r.newTOTP, keep.hash)
 }
 
 // ---- recovery ----
@@ -1100,10 +1160,20 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 			}
 		}
 	}
-	if u.ID, err = o.store.CreateUser(ctx, u, keys, nil); ErrorCode(err) == EConflict {
+	// The entry names the new admin's ID, which only the insert tells.
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		id, err := o.store.CreateUser(ctx, u, keys, nil)
+		if err != nil {
+			return err
+		}
+		admin := u
+		admin.ID = id
+		return o.auditUser(ctx, admin, AuditRecover, fmt.Sprintf("user=%d teams=%d", id, len(keys)))
+	})
+	if ErrorCode(err) == EConflict {
 		return RecoverResult{}, fieldErrors{"admin": MessageID(err)}.err()
 	} else if err != nil {
 		return RecoverResult{}, err
 	}
-	return res, o.auditUser(ctx, u, AuditRecover, fmt.Sprintf("user=%d teams=%d", u.ID, len(keys)))
+	return res, nil
 }

@@ -201,7 +201,12 @@ const AuditSecretInit = "secret_init"
 // first hands the list to confirm, which shows it to the operator and
 // returns false to stop without changing anything. Low-order keys are
 // refused, not trusted.
-func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string) bool) error {
+//
+// keyChain starts keying the audit log with the new secret (the store's
+// KeyAuditChain); it runs with the MACs and the adoption's own entry in
+// one unit of work, so a failure anywhere leaves the deployment as it was
+// and the command can simply run again.
+func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string) bool, keyChain func(ctx context.Context) error) error {
 	teams, err := o.store.Teams(ctx)
 	if err != nil {
 		return fmt.Errorf("secret init: %w", err)
@@ -249,16 +254,23 @@ func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string)
 	if !confirm(trusted) {
 		return Errorf(EConflict, "error.integrity.not_confirmed")
 	}
-	if err := o.store.UpdateTeams(ctx, teams, o.signTeams(slices.Clone(teams))); err != nil {
-		return fmt.Errorf("secret init: teams: %w", err)
-	}
-	for _, u := range full {
-		if err := o.store.SetUserMAC(ctx, u.ID, o.anchor.UserMAC(u)); err != nil {
-			return fmt.Errorf("secret init: user %d: %w", u.ID, err)
+	signed := o.signTeams(slices.Clone(teams))
+	return o.store.Atomically(ctx, func(ctx context.Context) error {
+		// Keyed from the next entry on, which is the adoption's own.
+		if err := keyChain(ctx); err != nil {
+			return err
 		}
-	}
-	if err := o.store.PutSettingsMAC(ctx, settings); err != nil {
-		return fmt.Errorf("secret init: settings: %w", err)
-	}
-	return o.audit(ctx, nil, AuditSecretInit, "", fmt.Sprintf("teams=%d users=%d", len(teams), len(full)))
+		if err := o.store.UpdateTeams(ctx, teams, signed); err != nil {
+			return fmt.Errorf("secret init: teams: %w", err)
+		}
+		for _, u := range full {
+			if err := o.store.SetUserMAC(ctx, u.ID, o.anchor.UserMAC(u)); err != nil {
+				return fmt.Errorf("secret init: user %d: %w", u.ID, err)
+			}
+		}
+		if err := o.store.PutSettingsMAC(ctx, settings); err != nil {
+			return fmt.Errorf("secret init: settings: %w", err)
+		}
+		return o.audit(ctx, nil, AuditSecretInit, "", fmt.Sprintf("teams=%d users=%d", len(teams), len(full)))
+	})
 }

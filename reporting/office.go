@@ -147,15 +147,10 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Usually the intake made them at start; a missing one would make
-	// every later start refuse the receipts (settings.go).
-	if err := ensureReceiptSettings(ctx, o.store, o.anchor, o.params); err != nil {
-		return "", err
-	}
 	first := Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities}
 	first.MAC = o.anchor.TeamMAC(first)
 	recoveryPub := recoveryPair.Public()
-	err = o.store.CreateFirstAdmin(ctx, FirstAdmin{
+	fa := FirstAdmin{
 		SetupTokenHash:       vault.HashToken(f.Token),
 		Team:                 first,
 		RecoveryPublicKey:    recoveryPub,
@@ -166,15 +161,25 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		// Written with their MACs: from now on a missing one is refused
 		// as deleted, not read as its default (settings.go).
 		Settings: o.anchor.defaultSettings(),
+	}
+	// One unit: a setup whose entry fails leaves no admin behind, and the
+	// setup token still works for the next try.
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		// Usually the intake made them at start; a missing one would make
+		// every later start refuse the receipts (settings.go).
+		if err := ensureReceiptSettings(ctx, o.store, o.anchor, o.params); err != nil {
+			return err
+		}
+		if err := o.store.CreateFirstAdmin(ctx, fa); err != nil {
+			return err
+		}
+		admin, err := o.store.UserByName(ctx, user.Name)
+		if err != nil {
+			return err
+		}
+		return o.auditUser(ctx, admin, AuditSetup, "")
 	})
 	if err != nil {
-		return "", err
-	}
-	admin, err := o.store.UserByName(ctx, user.Name)
-	if err != nil {
-		return "", err
-	}
-	if err := o.auditUser(ctx, admin, AuditSetup, ""); err != nil {
 		return "", err
 	}
 	return vault.FormatRecoveryKey(recovery), nil
@@ -328,32 +333,66 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	token := vault.NewToken()
 	now := o.now()
 	s := &OfficeSession{User: u, Keys: ring, created: now, lastSeen: now, hash: vault.HashToken(token), device: device}
-	if err := o.addSession(ctx, s, u); ErrorCode(err) == EUnauthorized {
-		return LoginResult{}, denied
-	} else if err != nil {
-		return LoginResult{}, err
-	}
-	if err := o.passed(ctx, p); err != nil {
-		return LoginResult{}, err
-	}
+	entered := false
+	defer func() {
+		if !entered {
+			ring.Wipe() // the session never went live: its keys go
+		}
+	}()
 	detail := ""
+	var raised rewrapped
 	if u.Params.Weaker(o.params) {
-		if err := o.raiseParams(ctx, s, p.creds, own, a.Password); err != nil {
+		// Parameters raised in the configuration reach the user now, the
+		// only moment the password is at hand (see rewrap); argon2id runs
+		// before the unit of work.
+		if raised, err = o.rewrap(ctx, u, p.creds.KEK, own, a.Password); err != nil {
 			return LoginResult{}, fmt.Errorf("login: raise kdf parameters: %w", err)
 		}
+		defer raised.creds.Wipe()
 		detail = "kdf_raised"
 	}
 	deviceToken := a.Device
 	if device == 0 {
 		// Password and second factor were right: from now on this browser
 		// spends its own counter, which no stranger can touch.
-		if deviceToken, err = o.rememberDevice(ctx, u); err != nil {
-			return LoginResult{}, err
-		}
+		deviceToken = vault.NewToken()
 	}
-	if err := o.audit(ctx, s, AuditLogin, "", detail); err != nil {
+	// The session's row, the cleared counter, the raised parameters, the
+	// new device and the entry commit together; the session goes live
+	// in memory only after.
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := o.storeSession(ctx, s, u); err != nil {
+			return err
+		}
+		if err := o.passed(ctx, p); err != nil {
+			return err
+		}
+		if detail != "" {
+			if err := o.storeRewrap(ctx, u, raised, s); err != nil {
+				return fmt.Errorf("login: raise kdf parameters: %w", err)
+			}
+		}
+		if device == 0 {
+			if err := o.rememberDevice(ctx, u, deviceToken); err != nil {
+				return err
+			}
+		}
+		return o.audit(ctx, s, AuditLogin, "", detail)
+	})
+	if ErrorCode(err) == EUnauthorized {
+		return LoginResult{}, denied
+	} else if err != nil {
 		return LoginResult{}, err
 	}
+	if detail != "" {
+		// The user's other sessions end, as with a password change.
+		s.User.Params, s.User.Verifier, s.User.WrappedKey = o.params, raised.creds.Verifier, raised.wrapped
+		o.forgetSessions(u.ID, s)
+	}
+	if err := o.enterSession(ctx, s); err != nil {
+		return LoginResult{}, err
+	}
+	entered = true
 	// A team that lost a member while the acting admin lacked its key is
 	// rotated now. A failure keeps the mark for the next login and must
 	// not lock the member out: they may be the one to fix its cause. The
@@ -444,6 +483,15 @@ func (o *Office) drop(key string, s *OfficeSession) {
 }
 
 // Logout ends a session and wipes its keys.
+//
+// The keys go first, whatever follows: the row's deletion and the audit
+// entry are one unit, and if it fails (the log is down) the person sees an
+// error, the row stays (harmless: without the map entry it logs nobody in,
+// and the next start deletes it) and no entry claims a logout that is not
+// stored. Keeping the session alive instead would leave the team keys
+// usable on a computer its user believes they left logged out, because of
+// a broken log; a session that ends without an entry is nothing new (an
+// expired one ends so).
 func (o *Office) Logout(ctx context.Context, token string) error {
 	hash := vault.HashToken(token)
 	o.mu.Lock()
@@ -452,12 +500,12 @@ func (o *Office) Logout(ctx context.Context, token string) error {
 		o.drop(hex.EncodeToString(hash), s)
 	}
 	o.mu.Unlock()
-	if ok {
-		if err := o.audit(ctx, s, AuditLogout, "", ""); err != nil {
-			return err
-		}
+	if !ok {
+		return o.store.DeleteSession(ctx, hash)
 	}
-	return o.store.DeleteSession(ctx, hash)
+	return o.audited(ctx, s, AuditLogout, "", "", func(ctx context.Context) error {
+		return o.store.DeleteSession(ctx, hash)
+	})
 }
 
 // Close ends every session and wipes all keys, for shutdown.
@@ -467,21 +515,4 @@ func (o *Office) Close() {
 	for k, s := range o.sessions {
 		o.drop(k, s)
 	}
-}
-
-// raiseParams re-derives a user's credentials with the office's current
-// argon2id parameters after a successful login (the only moment the
-// password is at hand) and stores them: without this, parameters raised
-// in the configuration would only ever apply to new users. The private
-// key is wrapped again and the two-factor secret resealed under the new
-// key-encryption key; the salt stays, since the envelopes' AD names it.
-// The user's other sessions end, as with a password change.
-func (o *Office) raiseParams(ctx context.Context, s *OfficeSession, old vault.Credentials, own *vault.KeyPair, password string) error {
-	creds, wrapped, err := o.rewrap(ctx, s, s.User, old.KEK, own, password)
-	if err != nil {
-		return err
-	}
-	defer creds.Wipe()
-	s.User.Params, s.User.Verifier, s.User.WrappedKey = o.params, creds.Verifier, wrapped
-	return nil
 }

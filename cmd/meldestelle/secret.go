@@ -62,9 +62,10 @@ func secretCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 				return false
 			}
 		}
-		// Keyed from the next entry on, which is the adoption's own.
+		return true
+	}, func(ctx context.Context) error {
 		from, keyErr = db.KeyAuditChain(ctx, *lost)
-		return keyErr == nil
+		return keyErr
 	})
 	if keyErr != nil {
 		err = keyErr
