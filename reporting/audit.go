@@ -116,16 +116,24 @@ type AuditStore interface {
 	VerifyAudit(ctx context.Context) (int64, error)
 }
 
+// auditor writes audit entries; every office service embeds one. It
+// holds only the audit part of the store, so a service's own store
+// interface says what else it touches.
+type auditor struct {
+	log AuditStore
+	now func() time.Time
+}
+
 // audited runs change and writes its audit entry in one unit of work:
 // both commit or neither does, so no change ever stands without its entry,
 // and a failed audit write leaves nothing changed behind the error the user
 // sees. Slow work (argon2id, decryption) belongs before it, not in change.
-func (o *Office) audited(ctx context.Context, s *OfficeSession, action, reportID, detail string, change func(ctx context.Context) error) error {
-	return o.store.Atomically(ctx, func(ctx context.Context) error {
+func (a auditor) audited(ctx context.Context, s *OfficeSession, action, reportID, detail string, change func(ctx context.Context) error) error {
+	return a.log.Atomically(ctx, func(ctx context.Context) error {
 		if err := change(ctx); err != nil {
 			return err
 		}
-		return o.audit(ctx, s, action, reportID, detail)
+		return a.audit(ctx, s, action, reportID, detail)
 	})
 }
 
@@ -133,12 +141,12 @@ func (o *Office) audited(ctx context.Context, s *OfficeSession, action, reportID
 // Alone it is for events that change nothing (a case opened, a failed
 // login); a change writes its entry through audited, or audit called
 // inside the change's own unit of work.
-func (o *Office) audit(ctx context.Context, s *OfficeSession, action, reportID, detail string) error {
-	e := &AuditEntry{At: o.now(), Action: action, ReportID: reportID, Detail: detail, UserName: "system"}
+func (a auditor) audit(ctx context.Context, s *OfficeSession, action, reportID, detail string) error {
+	e := &AuditEntry{At: a.now(), Action: action, ReportID: reportID, Detail: detail, UserName: "system"}
 	if s != nil {
 		e.UserID, e.UserName = s.User.ID, s.User.Name
 	}
-	return o.store.AppendAudit(ctx, e)
+	return a.log.AppendAudit(ctx, e)
 }
 
 // reporterDay is 00:00 of t's day in t's zone, which is the office's (the
@@ -152,8 +160,8 @@ func reporterDay(t time.Time) time.Time {
 }
 
 // auditUser writes an audit entry for a user who has no session (yet).
-func (o *Office) auditUser(ctx context.Context, u User, action, detail string) error {
-	return o.store.AppendAudit(ctx, &AuditEntry{At: o.now(), UserID: u.ID, UserName: u.Name, Action: action, Detail: detail})
+func (a auditor) auditUser(ctx context.Context, u User, action, detail string) error {
+	return a.log.AppendAudit(ctx, &AuditEntry{At: a.now(), UserID: u.ID, UserName: u.Name, Action: action, Detail: detail})
 }
 
 // AuditLog returns a page of the audit log for an admin.

@@ -65,13 +65,13 @@ func isAltered(err error) bool { return errors.Is(err, vault.ErrOpen) }
 // written with the office session that came upon the items: the entry
 // says who saw the case refuse them. The entries commit together, and
 // with the unit of work ctx runs in, if any (the opening they belong to).
-func (o *Office) auditAltered(ctx context.Context, s *OfficeSession, id string, items []AlteredItem) error {
+func (a auditor) auditAltered(ctx context.Context, s *OfficeSession, id string, items []AlteredItem) error {
 	if len(items) == 0 {
 		return nil
 	}
-	return o.store.Atomically(ctx, func(ctx context.Context) error {
+	return a.log.Atomically(ctx, func(ctx context.Context) error {
 		for _, it := range items {
-			if err := o.audit(ctx, s, AuditAltered, id, it.Kind+" "+it.ID); err != nil {
+			if err := a.audit(ctx, s, AuditAltered, id, it.Kind+" "+it.ID); err != nil {
 				return err
 			}
 		}

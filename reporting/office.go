@@ -31,6 +31,7 @@ const settingSetupToken = "setup_token"
 // reading cases. Decrypted team keys live in its session map and nowhere
 // else; a restart drops them all.
 type Office struct {
+	auditor
 	store  Store
 	kdf    *vault.KDF
 	params vault.Params
@@ -63,7 +64,7 @@ type OfficeSession struct {
 // login raises them. anchor checks every key and security setting read
 // from the store (see Anchor); share it with the Intake.
 func NewOffice(store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
-	return &Office{store: store, kdf: kdf, params: params, floor: vault.Floor(params), anchor: anchor, now: now, sessions: map[string]*OfficeSession{}}
+	return &Office{auditor: auditor{log: store, now: now}, store: store, kdf: kdf, params: params, floor: vault.Floor(params), anchor: anchor, now: now, sessions: map[string]*OfficeSession{}}
 }
 
 // Anchor returns the integrity anchor the office was built with, to share
