@@ -43,6 +43,11 @@ func (db *DB) SetLogger(l *slog.Logger) {
 // included), so the result is checked and the checkpoint retried with a
 // growing pause, for at most CheckpointPatience; then ErrWALNotTruncated.
 func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.unit(ctx) != nil {
+		// A checkpoint needs the one write connection, which the unit of
+		// work holds until it ends: it would wait forever.
+		return errors.New("storage: checkpoint: cannot run inside a unit of work")
+	}
 	deadline := time.Now().Add(db.checkpointPatience)
 	pause := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {

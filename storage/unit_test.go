@@ -3,7 +3,9 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
@@ -57,5 +59,24 @@ func TestAtomically(t *testing.T) {
 	}
 	if v, err := db.Setting(ctx, "c"); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("first write of a store call that failed inside a committed unit: %q, %v, want it gone", v, err)
+	}
+}
+
+// What needs the one write connection for itself refuses to run inside a
+// unit of work, which holds that connection, instead of waiting forever.
+func TestAtomicallyRefusesWhatNeedsTheWriter(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second) // a hang ends as a failure, not a stuck suite
+	defer cancel()
+	calls := map[string]func(context.Context) error{
+		"Checkpoint":           db.Checkpoint,
+		"WithdrawReport":       func(ctx context.Context) error { return db.WithdrawReport(ctx, "no-such-report") },
+		"DeleteReportContents": func(ctx context.Context) error { return db.DeleteReportContents(ctx, []string{"x"}, "2026-12-01", nil) },
+	}
+	for name, call := range calls {
+		err := db.Atomically(ctx, func(ctx context.Context) error { return call(ctx) })
+		if err == nil || !strings.Contains(err.Error(), "inside a unit of work") {
+			t.Errorf("%s inside a unit of work: %v, want a refusal", name, err)
+		}
 	}
 }
