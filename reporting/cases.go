@@ -624,7 +624,7 @@ type CaseFile struct {
 	Attachments []Attachment
 	// Altered lists the notes and files that were changed in the
 	// database and are shown as altered (each also audited). The
-	// thread's are returned by Messages.
+	// thread's are returned by Replies.Messages.
 	Altered []AlteredItem
 }
 
