@@ -100,7 +100,7 @@ func accReport(t *testing.T, e *env, municipality, text string) string {
 // accCaseNos lists the case numbers a session sees.
 func accCaseNos(t *testing.T, e *env, s *reporting.OfficeSession) []string {
 	t.Helper()
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 100})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 100})
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
@@ -115,7 +115,7 @@ func accCaseNos(t *testing.T, e *env, s *reporting.OfficeSession) []string {
 // accCaseID finds the ID of a case by its number, as the admin.
 func accCaseID(t *testing.T, e *env, s *reporting.OfficeSession, caseNo string) string {
 	t.Helper()
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 100})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestAccountsInvitationRoundTrip(t *testing.T) {
 	if got := accCaseNos(t, e, berta); !slices.Equal(got, []string{caseNo}) {
 		t.Fatalf("berta sees %v, want [%s]", got, caseNo)
 	}
-	c, err := e.office.Case(ctx, berta, accCaseID(t, e, admin, caseNo))
+	c, err := e.cases.Case(ctx, berta, accCaseID(t, e, admin, caseNo))
 	if err != nil || c.Report.Description != "Am Schalter abgewiesen." {
 		t.Fatalf("berta reads the case: %q, %v", c.Report.Description, err)
 	}
@@ -305,9 +305,9 @@ func TestAccountsInviteeOnlyReadsInvitedTeams(t *testing.T) {
 	if got := accCaseNos(t, e, carla); !slices.Equal(got, []string{herneCase}) {
 		t.Errorf("carla sees %v, want only [%s]", got, herneCase)
 	}
-	_, err := e.office.Case(ctx, carla, accCaseID(t, e, admin, bochumCase))
+	_, err := e.cases.Case(ctx, carla, accCaseID(t, e, admin, bochumCase))
 	wantCode(t, err, reporting.ENotFound)
-	if _, err := e.office.Case(ctx, carla, accCaseID(t, e, admin, herneCase)); err != nil {
+	if _, err := e.cases.Case(ctx, carla, accCaseID(t, e, admin, herneCase)); err != nil {
 		t.Errorf("carla cannot open the Herne case: %v", err)
 	}
 
@@ -556,7 +556,7 @@ func TestAccountsPasswordChange(t *testing.T) {
 	}
 	accDenied(t, e, adminName, adminPassword)
 	_, s := accLogin(t, e, adminName, newPassword)
-	if _, err := e.office.Case(ctx, s, accCaseID(t, e, s, caseNo)); err != nil {
+	if _, err := e.cases.Case(ctx, s, accCaseID(t, e, s, caseNo)); err != nil {
 		t.Errorf("after the change the case does not open: %v", err)
 	}
 	accAudited(t, e, "admin password_change")
@@ -825,7 +825,7 @@ func TestAccountsRecover(t *testing.T) {
 		t.Errorf("the recovered admin sees %v", got)
 	}
 	for _, no := range []string{bochumCase, herneCase} {
-		if _, err := e.office.Case(ctx, s, accCaseID(t, e, s, no)); err != nil {
+		if _, err := e.cases.Case(ctx, s, accCaseID(t, e, s, no)); err != nil {
 			t.Errorf("case %s does not open: %v", no, err)
 		}
 	}

@@ -89,10 +89,17 @@ func (a *Anchor) refuse(ctx context.Context, store AuditStore, now time.Time, wh
 	return Errorf(EConflict, "error.integrity")
 }
 
+// teamSource is what reading verified teams needs: the teams, and the
+// audit log that records a refused one.
+type teamSource interface {
+	AuditStore
+	Teams(ctx context.Context) ([]Team, error)
+}
+
 // teams reads the teams and checks each one's MAC and public key. Every
 // routing decision and every seal to a team key goes through here: a team
 // inserted or changed by SQL is refused, as is a low-order key.
-func (a *Anchor) verifiedTeams(ctx context.Context, store Store, now time.Time) ([]Team, error) {
+func (a *Anchor) verifiedTeams(ctx context.Context, store teamSource, now time.Time) ([]Team, error) {
 	teams, err := store.Teams(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("teams: %w", err)
@@ -109,7 +116,7 @@ func (a *Anchor) verifiedTeams(ctx context.Context, store Store, now time.Time) 
 // out; each other one is refused as in verifiedTeams (audited, shown to
 // the admins) but does not stop the caller. Login uses it: a rogue team
 // must not lock every admin out, or nobody would see the warning.
-func (a *Anchor) goodTeams(ctx context.Context, store Store, now time.Time) ([]Team, error) {
+func (a *Anchor) goodTeams(ctx context.Context, store teamSource, now time.Time) ([]Team, error) {
 	teams, err := store.Teams(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("teams: %w", err)

@@ -189,81 +189,107 @@ func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) []Alte
 	return altered
 }
 
-// caseDataKey opens a case's data key with the session's team key.
-func caseDataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
-	if err := contentGone(r); err != nil {
-		return vault.Key{}, err
-	}
-	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
+// Replies is the office side of the follow-up: a counsellor's messages
+// to a reporter, the thread on the case page and the case list's
+// markers. It holds no keys: a thread opens with the team key from the
+// *OfficeSession passed in. (Followup is the reporter's side.)
+type Replies struct {
+	auditor
+	store RepliesStore
+}
+
+// RepliesStore is what the office side of the follow-up reads and
+// writes: the case, its messages and their markers, the list of its
+// files, and the audit log.
+type RepliesStore interface {
+	AuditStore
+	// CaseRow finds one case; ENotFound if none (as in CaseStore).
+	CaseRow(ctx context.Context, id string) (CaseRow, error)
+	// AddMessage, Messages, MarkMessagesRead and MessageFlags are
+	// FollowupStore's.
+	AddMessage(ctx context.Context, m StoredMessage) error
+	Messages(ctx context.Context, reportID string) ([]StoredMessage, error)
+	MarkMessagesRead(ctx context.Context, reportID string) error
+	MessageFlags(ctx context.Context, reportIDs []string) (map[string]MessageFlags, error)
+	// Attachments lists the complete attachments of an existing report
+	// (as in AttachmentStore).
+	Attachments(ctx context.Context, reportID string) ([]StoredAttachment, error)
+}
+
+// NewReplies returns the office side of the follow-up; now is the
+// office's clock (a message's day, the audit entries).
+func NewReplies(store RepliesStore, now func() time.Time) *Replies {
+	return &Replies{auditor: auditor{log: store, now: now}, store: store}
 }
 
 // SendMessage stores a counsellor's message to the reporter of a case,
 // sealed under the case's data key so that the receipt opens it.
-func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body string) error {
-	r, team, err := o.openCase(ctx, s, id)
+func (rp *Replies) SendMessage(ctx context.Context, s *OfficeSession, id, body string) error {
+	r, team, err := openCase(ctx, rp.store, s, id)
 	if err != nil {
-		return err
+		return opError("send message", err)
 	}
 	if body, err = validMessage(body, "body", "followup.office"); err != nil {
 		return err
 	}
-	dk, err := caseDataKey(team, r)
+	dk, err := dataKey(team, r)
 	if err != nil {
-		return err
+		return opError("send message", err)
 	}
-	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: o.now().Format(time.DateOnly)}
+	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: rp.now().Format(time.DateOnly)}
 	m.Body = dk.Seal([]byte(body), messageAD(id, m))
-	return o.audited(ctx, s, AuditMessage, id, m.ID, func(ctx context.Context) error {
-		return o.store.AddMessage(ctx, m)
-	})
+	return opError("send message", rp.audited(ctx, s, AuditMessage, id, m.ID, func(ctx context.Context) error {
+		return rp.store.AddMessage(ctx, m)
+	}))
 }
 
 // Messages opens a case's message thread for a counsellor and marks the
 // reporter's messages read. The caller has opened (and audited) the case.
 // Messages and files that were altered in the database are in the thread
 // marked Altered, and each is audited.
-func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]Message, error) {
-	r, team, err := o.openCase(ctx, s, id)
+func (rp *Replies) Messages(ctx context.Context, s *OfficeSession, id string) ([]Message, error) {
+	r, team, err := openCase(ctx, rp.store, s, id)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	if r.ContentDeletedOn != "" {
 		return nil, nil // retention deleted the messages with the key
 	}
-	dk, err := caseDataKey(team, r)
+	dk, err := dataKey(team, r)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
-	stored, err := o.store.Messages(ctx, id)
+	stored, err := rp.store.Messages(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	msgs, altered := openMessages(dk, id, stored)
-	files, err := o.store.Attachments(ctx, id)
+	files, err := rp.store.Attachments(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	altered = append(altered, attachFiles(dk, msgs, files)...)
 	// Read only when every altered item is logged: a thread the log did
 	// not take is not shown, so it is not marked read either.
-	if err := o.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := o.auditAltered(ctx, s, id, altered); err != nil {
+	if err := rp.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := rp.auditAltered(ctx, s, id, altered); err != nil {
 			return err
 		}
-		return o.store.MarkMessagesRead(ctx, id)
+		return rp.store.MarkMessagesRead(ctx, id)
 	}); err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	return msgs, nil
 }
 
 // MessageFlags returns the case list's markers for the given cases; the
 // caller lists only cases the session may see.
-func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []string) (map[string]MessageFlags, error) {
+func (rp *Replies) MessageFlags(ctx context.Context, s *OfficeSession, ids []string) (map[string]MessageFlags, error) {
 	if !s.Can(PermCaseWork) || len(ids) == 0 {
 		return nil, nil
 	}
-	return o.store.MessageFlags(ctx, ids)
+	flags, err := rp.store.MessageFlags(ctx, ids)
+	return flags, opError("message flags", err)
 }
 
 // Followup is the reporter's way back to their report with the receipt.
@@ -671,7 +697,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 
 // OpenFile returns the meta data of a file the reporter sent, with the
 // report or with one of their own follow-up messages, and a function that
-// streams its cleaned, decrypted content into w, as Office.OpenAttachment
+// streams its cleaned, decrypted content into w, as Attachments.OpenAttachment
 // does. Only the token's report: ENotFound for anything else. A message
 // file of a counsellor cannot exist (counsellors send text only).
 func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, func(w io.Writer) error, error) {

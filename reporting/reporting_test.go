@@ -56,6 +56,10 @@ type env struct {
 	kdf    *vault.KDF
 	office *reporting.Office
 	anchor *reporting.Anchor
+	// Case work, the office side of the follow-up, attachments (sp-cases).
+	cases       *reporting.Cases
+	replies     *reporting.Replies
+	attachments *reporting.Attachments
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -77,6 +81,7 @@ func newEnv(t *testing.T) *env {
 	db.SetAuditKey(e.anchor.AuditKey())
 	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(e.office.Close)
+	e.cases, e.replies, e.attachments = reporting.NewCases(db, e.anchor, e.clock.Now), reporting.NewReplies(db, e.clock.Now), reporting.NewAttachments(db, e.clock.Now)
 	return e
 }
 
@@ -309,7 +314,7 @@ func TestSubmitAndReadBack(t *testing.T) {
 	}
 
 	_, s := e.login(t)
-	cases, total, err := e.office.Cases(ctx, s, reporting.Page{Limit: 20})
+	cases, total, err := e.cases.Cases(ctx, s, reporting.Page{Limit: 20})
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
@@ -328,14 +333,14 @@ func TestSubmitAndReadBack(t *testing.T) {
 		t.Errorf("case = %+v", c)
 	}
 
-	one, err := e.office.Case(ctx, s, c.ID)
+	one, err := e.cases.Case(ctx, s, c.ID)
 	if err != nil {
 		t.Fatalf("Case: %v", err)
 	}
 	if !reflect.DeepEqual(one, c) {
 		t.Errorf("Case = %+v\nCases[0] = %+v", one, c)
 	}
-	_, err = e.office.Case(ctx, s, "00000000-0000-4000-8000-000000000000")
+	_, err = e.cases.Case(ctx, s, "00000000-0000-4000-8000-000000000000")
 	wantCode(t, err, reporting.ENotFound)
 
 	// A second report gets the next number and is listed first.
@@ -343,7 +348,7 @@ func TestSubmitAndReadBack(t *testing.T) {
 	if rc2.CaseNo != "2026-0002" || rc2.Code == rc.Code {
 		t.Errorf("second receipt = %+v, first %+v", rc2, rc)
 	}
-	cases, total, err = e.office.Cases(ctx, s, reporting.Page{Limit: 1})
+	cases, total, err = e.cases.Cases(ctx, s, reporting.Page{Limit: 1})
 	if err != nil || total != 2 || len(cases) != 1 || !reflect.DeepEqual(cases[0].Report, second) {
 		t.Errorf("Cases(limit 1) = %+v, %d, %v; want the newest report", cases, total, err)
 	}
@@ -457,7 +462,7 @@ func TestLogoutWipes(t *testing.T) {
 	if _, ok := s.Keys.Team(teams[0]); ok {
 		t.Error("team key still on the ring after logout")
 	}
-	if cases, total, err := e.office.Cases(ctx, s, reporting.Page{Limit: 10}); err != nil || len(cases) != 0 || total != 0 {
+	if cases, total, err := e.cases.Cases(ctx, s, reporting.Page{Limit: 10}); err != nil || len(cases) != 0 || total != 0 {
 		t.Errorf("Cases with a logged-out session = %d of %d, %v; want nothing", len(cases), total, err)
 	}
 	if err := e.db.TouchSession(ctx, vault.HashToken(token), e.clock.Now()); err == nil {
@@ -592,7 +597,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 	scan("while open, before any checkpoint", true)
 	// Reading the case decrypts only in memory.
 	_, s := e.login(t)
-	if _, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 10}); err != nil {
+	if _, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
 	scan("while open, after reading", true)

@@ -144,7 +144,7 @@ func reads(t *testing.T, e *env, who string, s *reporting.OfficeSession, ids ...
 		if !slices.Contains(listed, id) {
 			t.Errorf("%s's case list lacks %s", who, id)
 		}
-		if _, err := e.office.Case(t.Context(), s, id); err != nil {
+		if _, err := e.cases.Case(t.Context(), s, id); err != nil {
 			t.Errorf("%s cannot open case %s: %v", who, id, err)
 		}
 	}
@@ -231,7 +231,7 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 	after2 := e.submitIn(t, in, "bochum", "nach dem zweiten Austritt")
 	_, fresh := e.login(t)
 	reads(t, e, "admin (new login, two rotations)", fresh, before, after, after2)
-	if _, err := e.office.Case(ctx, sc, after2); err == nil {
+	if _, err := e.cases.Case(ctx, sc, after2); err == nil {
 		t.Error("carol's live session opens a case filed after her removal")
 	}
 }

@@ -131,7 +131,7 @@ func (e *env) reportID(t *testing.T, caseNo string) string {
 // caseIDs lists the IDs of the cases a session sees.
 func (e *env) caseIDs(t *testing.T, s *reporting.OfficeSession) []string {
 	t.Helper()
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 1000})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 1000})
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
@@ -222,10 +222,10 @@ func TestTeamIsolation(t *testing.T) {
 	sb := e.loginMember(t, "bob")
 
 	// Authorization: A's member is told B's case does not exist.
-	_, err = e.office.Case(ctx, sa, inB)
+	_, err = e.cases.Case(ctx, sa, inB)
 	wantCode(t, err, reporting.ENotFound)
 	unknown := "00000000-0000-4000-8000-000000000000"
-	_, errUnknown := e.office.Case(ctx, sa, unknown)
+	_, errUnknown := e.cases.Case(ctx, sa, unknown)
 	if reporting.MessageID(err) != reporting.MessageID(errUnknown) {
 		t.Errorf("another team's case answers %q, an unknown one %q: they must look the same", reporting.MessageID(err), reporting.MessageID(errUnknown))
 	}
@@ -235,10 +235,10 @@ func TestTeamIsolation(t *testing.T) {
 	if ids := e.caseIDs(t, sb); !slices.Equal(ids, []string{inB}) {
 		t.Errorf("bob's case list = %v, want only B's case %s", ids, inB)
 	}
-	if c, err := e.office.Case(ctx, sb, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
+	if c, err := e.cases.Case(ctx, sb, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
 		t.Errorf("bob opens B's case: %q, %v", c.Report.Description, err)
 	}
-	_, err = e.office.Case(ctx, sb, inA)
+	_, err = e.cases.Case(ctx, sb, inA)
 	wantCode(t, err, reporting.ENotFound)
 
 	// Cryptography: alice's session has no key for B at all ...
@@ -391,7 +391,7 @@ func TestCreateTeamHoldsRecoveryEnvelope(t *testing.T) {
 	}
 
 	// The creator holds the key: in the live session, and at next login.
-	if c, err := e.office.Case(ctx, admin, reportID); err != nil || c.Report.Description != "Bericht aus Essen" {
+	if c, err := e.cases.Case(ctx, admin, reportID); err != nil || c.Report.Description != "Bericht aus Essen" {
 		t.Errorf("the creating admin's session cannot open the new team's case: %v", err)
 	}
 	_, again := e.login(t)
@@ -520,7 +520,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 	carla := e.addTeamUser(t, "carla", reporting.RoleCounsellor, false)
 
 	before := e.loginMember(t, "carla")
-	if _, err := e.office.Case(ctx, before, inB); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.cases.Case(ctx, before, inB); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Fatalf("carla opens B's case before being added: %v", err)
 	}
 
@@ -530,7 +530,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 	if _, ok := after.Keys.Team(b.ID); !ok {
 		t.Fatal("carla's next login lacks B's key")
 	}
-	if c, err := e.office.Case(ctx, after, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
+	if c, err := e.cases.Case(ctx, after, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
 		t.Errorf("carla cannot read B's case after being added: %v", err)
 	}
 	if ids := e.caseIDs(t, after); !slices.Equal(ids, []string{inB}) {
@@ -558,7 +558,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 			t.Error("a live session of carla still holds B's key")
 		}
 	}
-	_, err = e.office.Case(ctx, after, inB)
+	_, err = e.cases.Case(ctx, after, inB)
 	wantCode(t, err, reporting.ENotFound)
 	if ids := e.caseIDs(t, after); len(ids) != 0 {
 		t.Errorf("carla's live session still lists %v", ids)
