@@ -176,3 +176,9 @@ func (o *Office) AuditLog(ctx context.Context, s *OfficeSession, reportID string
 func (o *Office) VerifyAudit(ctx context.Context) (int64, error) {
 	return o.store.VerifyAudit(ctx)
 }
+
+// entry is the audit entry of an action by the session's user, for a
+// store method that appends it in its own transaction (a revocation).
+func (a auditor) entry(s *OfficeSession, action, detail string) *AuditEntry {
+	return &AuditEntry{At: a.now(), UserID: s.User.ID, UserName: s.User.Name, Action: action, Detail: detail}
+}
