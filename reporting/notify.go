@@ -108,8 +108,8 @@ type Notifier struct {
 	auditor
 	store NotifierStore
 	cfg   NotifierConfig
-	mu   sync.Mutex // one SendDue at a time, so no mail goes out twice
-	wake chan struct{}
+	mu    sync.Mutex // one SendDue at a time, so no mail goes out twice
+	wake  chan struct{}
 }
 
 // NotifierStore is what the Notifier reads and writes: the outbox and the

@@ -56,6 +56,8 @@ type env struct {
 	kdf    *vault.KDF
 	office *reporting.Office
 	anchor *reporting.Anchor
+
+	areaServices // teams, statistics, retention, settings, audit log, notifications (areas_env_test.go)
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -77,6 +79,7 @@ func newEnv(t *testing.T) *env {
 	db.SetAuditKey(e.anchor.AuditKey())
 	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(e.office.Close)
+	e.areaServices = newAreaServices(t, e)
 	return e
 }
 
