@@ -89,11 +89,17 @@ func (a *Anchor) refuse(ctx context.Context, store AuditStore, now time.Time, wh
 	return Errorf(EConflict, "error.integrity")
 }
 
-// teamSource is what reading verified teams needs: the teams, and the
-// audit log that records a refused one.
+// teamSource is what reading checked teams needs: the teams, and the
+// audit log a refused one is recorded in.
 type teamSource interface {
 	AuditStore
 	Teams(ctx context.Context) ([]Team, error)
+}
+
+// settingSource is what reading a MACed setting needs.
+type settingSource interface {
+	AuditStore
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
 }
 
 // teams reads the teams and checks each one's MAC and public key. Every
@@ -159,7 +165,7 @@ func (a *Anchor) checkUser(ctx context.Context, store AuditStore, now time.Time,
 
 // setting reads a MACed setting; ENotFound if it is not there, the
 // integrity error if its MAC does not match.
-func (a *Anchor) setting(ctx context.Context, store Store, now time.Time, key string) ([]byte, error) {
+func (a *Anchor) setting(ctx context.Context, store settingSource, now time.Time, key string) ([]byte, error) {
 	v, mac, err := store.SettingMAC(ctx, key)
 	if err != nil {
 		return nil, err
@@ -172,7 +178,7 @@ func (a *Anchor) setting(ctx context.Context, store Store, now time.Time, key st
 
 // recoveryPublic reads the recovery public key and checks its MAC and
 // that it is no low-order point: every new team's key is sealed to it.
-func (a *Anchor) recoveryPublic(ctx context.Context, store Store, now time.Time) (vault.PublicKey, error) {
+func (a *Anchor) recoveryPublic(ctx context.Context, store settingSource, now time.Time) (vault.PublicKey, error) {
 	raw, err := a.setting(ctx, store, now, settingRecoveryPublicKey)
 	if err != nil {
 		return vault.PublicKey{}, err
@@ -261,7 +267,7 @@ func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string)
 	if !confirm(trusted) {
 		return Errorf(EConflict, "error.integrity.not_confirmed")
 	}
-	signed := o.signTeams(slices.Clone(teams))
+	signed := o.anchor.signTeams(slices.Clone(teams))
 	return o.store.Atomically(ctx, func(ctx context.Context) error {
 		// Keyed from the next entry on, which is the adoption's own.
 		if err := keyChain(ctx); err != nil {

@@ -158,7 +158,7 @@ func caseAtomicCases() []atomicCase {
 			caseSetUp(t, e) // a new case, never triaged: due after six months
 			due := today.AddDate(0, reporting.DefaultRetentionNewMonths, 1)
 			return func(ctx context.Context) error {
-				n, err := e.office.RetentionSweep(ctx, due)
+				n, err := e.retention.RetentionSweep(ctx, due)
 				if err == nil && n != 1 {
 					t.Errorf("swept %d cases, want 1", n)
 				}
@@ -168,7 +168,7 @@ func caseAtomicCases() []atomicCase {
 		{action: reporting.AuditSettings, name: "retention", prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, _ := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.SetRetention(ctx, s, reporting.RetentionForm{ClosedMonths: "24", NewMonths: "3"})
+				return e.retention.SetRetention(ctx, s, reporting.RetentionForm{ClosedMonths: "24", NewMonths: "3"})
 			}
 		}},
 	}

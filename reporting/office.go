@@ -38,7 +38,6 @@ type Office struct {
 	floor  vault.Params // stored parameters below it are refused (vault.Floor)
 	anchor *Anchor      // MACs of keys and settings under the server secret
 	now    func() time.Time
-	statsK int // small-cell suppression threshold; 0 = StatsK (statistics.go)
 
 	mu       sync.Mutex
 	sessions map[string]*OfficeSession // by hex of the token hash

@@ -60,6 +60,8 @@ type env struct {
 	cases       *reporting.Cases
 	replies     *reporting.Replies
 	attachments *reporting.Attachments
+
+	areaServices // teams, statistics, retention, settings, audit log, notifications (areas_env_test.go)
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -82,6 +84,7 @@ func newEnv(t *testing.T) *env {
 	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(e.office.Close)
 	e.cases, e.replies, e.attachments = reporting.NewCases(db, e.anchor, e.clock.Now), reporting.NewReplies(db, e.clock.Now), reporting.NewAttachments(db, e.clock.Now)
+	e.areaServices = newAreaServices(t, e)
 	return e
 }
 

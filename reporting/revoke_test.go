@@ -185,7 +185,7 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 	// What alice could keep: the team key her session held.
 	oldKey := teamKeyOf(t, sa, teamA.ID).Copy()
 
-	if err := e.office.RemoveTeamMember(ctx, admin, teamA.ID, alice.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, teamA.ID, alice.ID); err != nil {
 		t.Fatalf("RemoveTeamMember: %v", err)
 	}
 	if got := e.team(t, "PLANB Ruhr"); got.PublicKey == teamA.PublicKey {
@@ -225,7 +225,7 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 
 	// A second rotation chains behind the first: a fresh login still
 	// opens the report from before both.
-	if err := e.office.RemoveTeamMember(ctx, admin, teamA.ID, carol.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, teamA.ID, carol.ID); err != nil {
 		t.Fatalf("RemoveTeamMember(carol): %v", err)
 	}
 	after2 := e.submitIn(t, in, "bochum", "nach dem zweiten Austritt")
@@ -247,7 +247,7 @@ func TestRevokeNeedsTeamKey(t *testing.T) {
 	e.addMember(t, admin, teamA.ID, alice.ID)
 	e.addTeamUser(t, "other", reporting.RoleAdmin, false)
 	other := e.loginMember(t, "other")
-	err := e.office.RemoveTeamMember(t.Context(), other, teamA.ID, alice.ID)
+	err := e.teams.RemoveTeamMember(t.Context(), other, teamA.ID, alice.ID)
 	wantCode(t, err, reporting.EConflict)
 	if got := e.team(t, "PLANB Ruhr"); got.PublicKey != teamA.PublicKey {
 		t.Error("a refused removal changed the team key")
@@ -376,7 +376,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 	liveToken := accInvite(t, e, admin, "fatma", reporting.RoleCounsellor, teamA.ID)
 	e.clock.Advance(time.Hour + time.Second)
 
-	if _, _, err := reporting.NewReaper(e.office, nil, nil).Reap(ctx); err != nil {
+	if _, _, err := reporting.NewReaper(e.office, e.office, nil, nil).Reap(ctx); err != nil {
 		t.Fatalf("Reap: %v", err)
 	}
 	conn := accDB(t, e)
@@ -401,7 +401,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nor can the expired invitee be given a key any more.
-	if err := e.office.AddTeamMember(ctx, admin, teamA.ID, erik.ID); err == nil {
+	if err := e.teams.AddTeamMember(ctx, admin, teamA.ID, erik.ID); err == nil {
 		t.Error("a team key was sealed to an expired invitation's provisional key")
 	}
 }

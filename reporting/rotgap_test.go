@@ -45,7 +45,7 @@ func TestRotgapPendingRotationAtMemberLogin(t *testing.T) {
 	}
 	// The teams page of an admin without the key shows the mark and
 	// cannot rotate.
-	infos, err := e.office.TeamOverview(ctx, other)
+	infos, err := e.teams.TeamOverview(ctx, other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestRotgapPendingRotationAtTeamsPage(t *testing.T) {
 	if !e.team(t, "PLANB Ruhr").RotatePending {
 		t.Fatal("the team is not marked pending")
 	}
-	infos, err := e.office.TeamOverview(ctx, admin)
+	infos, err := e.teams.TeamOverview(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,11 +39,18 @@ func (a *Anchor) sign(key string, value []byte) SignedSetting {
 	return SignedSetting{Key: key, Value: value, MAC: a.SettingMAC(key, value)}
 }
 
+// requiredSettingSource is what reading a required security setting
+// needs: the setting, and whether the office is set up yet.
+type requiredSettingSource interface {
+	settingSource
+	CountUsers(ctx context.Context) (int, error)
+}
+
 // requiredSetting reads a security setting that must exist once the office
 // is set up. Before setup (no user yet) a missing one is ENotFound, and
 // the caller uses its default; after it, a missing row means someone
 // deleted it, which is refused like a MAC mismatch.
-func (a *Anchor) requiredSetting(ctx context.Context, store Store, now time.Time, key string) ([]byte, error) {
+func (a *Anchor) requiredSetting(ctx context.Context, store requiredSettingSource, now time.Time, key string) ([]byte, error) {
 	v, err := a.setting(ctx, store, now, key)
 	if ErrorCode(err) != ENotFound {
 		return v, err

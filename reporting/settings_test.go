@@ -31,7 +31,7 @@ func TestSecuritySettingTamperingIsRefused(t *testing.T) {
 			return err
 		},
 		"retention": func(t *testing.T, e *env, _ *reporting.Intake, _ reporting.Receipt) error {
-			set, err := e.office.RetentionSettings(t.Context())
+			set, err := e.retention.RetentionSettings(t.Context())
 			if err == nil && set.ClosedMonths != 60 {
 				t.Errorf("retention reset to %d months", set.ClosedMonths)
 			}
@@ -67,7 +67,7 @@ func TestSecuritySettingTamperingIsRefused(t *testing.T) {
 				if err := e.office.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
 					t.Fatal(err)
 				}
-				if err := e.office.SetRetention(t.Context(), admin, reporting.RetentionForm{ClosedMonths: "60", NewMonths: "6"}); err != nil {
+				if err := e.retention.SetRetention(t.Context(), admin, reporting.RetentionForm{ClosedMonths: "60", NewMonths: "6"}); err != nil {
 					t.Fatal(err)
 				}
 				if err := check(t, e, in, rc); err != nil {
@@ -109,7 +109,7 @@ func TestSetupWritesSecuritySettings(t *testing.T) {
 	if roles, err := e.office.TOTPRequiredRoles(t.Context()); err != nil || len(roles) != 0 {
 		t.Errorf("two-factor roles after setup: %v, %v", roles, err)
 	}
-	if set, err := e.office.RetentionSettings(t.Context()); err != nil || set.ClosedMonths != reporting.DefaultRetentionClosedMonths {
+	if set, err := e.retention.RetentionSettings(t.Context()); err != nil || set.ClosedMonths != reporting.DefaultRetentionClosedMonths {
 		t.Errorf("retention after setup: %+v, %v", set, err)
 	}
 	if len(e.office.IntegrityAlerts()) != 0 {

@@ -78,7 +78,7 @@ func (e *env) team(t *testing.T, name string) reporting.Team {
 // createTeam creates a team as the admin session s and fails on error.
 func (e *env) createTeam(t *testing.T, s *reporting.OfficeSession, name string, munis ...string) int64 {
 	t.Helper()
-	id, err := e.office.CreateTeam(t.Context(), s, reporting.TeamForm{Name: name, Municipalities: munis})
+	id, err := e.teams.CreateTeam(t.Context(), s, reporting.TeamForm{Name: name, Municipalities: munis})
 	if err != nil {
 		t.Fatalf("CreateTeam(%s): %v", name, err)
 	}
@@ -89,7 +89,7 @@ func (e *env) createTeam(t *testing.T, s *reporting.OfficeSession, name string, 
 // error.
 func (e *env) addMember(t *testing.T, s *reporting.OfficeSession, teamID, userID int64) {
 	t.Helper()
-	if err := e.office.AddTeamMember(t.Context(), s, teamID, userID); err != nil {
+	if err := e.teams.AddTeamMember(t.Context(), s, teamID, userID); err != nil {
 		t.Fatalf("AddTeamMember(team %d, user %d): %v", teamID, userID, err)
 	}
 }
@@ -300,7 +300,7 @@ func TestRoutingWithSeveralTeams(t *testing.T) {
 	west := e.createTeam(t, admin, "West", "essen", "muelheim", "herne") // takes herne from Herne
 	net := e.createTeam(t, admin, "Netz", "online")
 	// Herne gets its place back, and Marl, from the first team.
-	if err := e.office.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "marl"}}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "marl"}}); err != nil {
 		t.Fatalf("UpdateTeam: %v", err)
 	}
 	first := e.team(t, "PLANB Ruhr").ID
@@ -430,7 +430,7 @@ func TestUpdateTeamRules(t *testing.T) {
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.office.UpdateTeam(ctx, admin, tt.id, tt.form)
+			err := e.teams.UpdateTeam(ctx, admin, tt.id, tt.form)
 			ae := appError(t, err)
 			if ae.Code != reporting.EInvalid || ae.Fields[tt.field] != tt.msg {
 				t.Errorf("error = %+v, want %s on %s", ae, tt.msg, tt.field)
@@ -440,11 +440,11 @@ func TestUpdateTeamRules(t *testing.T) {
 	if got := e.team(t, "Herne"); !slices.Equal(got.Municipalities, []string{"herne", "marl"}) {
 		t.Errorf("refused changes changed the team: %+v", got)
 	}
-	_, err := e.office.CreateTeam(ctx, admin, reporting.TeamForm{Name: "HERNE"})
+	_, err := e.teams.CreateTeam(ctx, admin, reporting.TeamForm{Name: "HERNE"})
 	if ae := appError(t, err); ae.Fields["name"] != "error.team.name_taken" {
 		t.Errorf("creating a second Herne: %+v", ae)
 	}
-	wantCode(t, e.office.UpdateTeam(ctx, admin, 999, reporting.TeamForm{Name: "X"}), reporting.ENotFound)
+	wantCode(t, e.teams.UpdateTeam(ctx, admin, 999, reporting.TeamForm{Name: "X"}), reporting.ENotFound)
 
 	if got := reporting.Uncovered([]reporting.Team{e.team(t, "PLANB Ruhr"), e.team(t, "Herne")}, herne, []string{"herne"}); !slices.Equal(got, []string{"marl"}) {
 		t.Errorf("Uncovered = %v, want [marl]", got)
@@ -452,7 +452,7 @@ func TestUpdateTeamRules(t *testing.T) {
 
 	// Rename, and take bochum from the first team; Herne may let marl go
 	// only once another team takes it.
-	if err := e.office.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne und Bochum", Municipalities: []string{"bochum", "herne", "marl", "bochum"}}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne und Bochum", Municipalities: []string{"bochum", "herne", "marl", "bochum"}}); err != nil {
 		t.Fatalf("UpdateTeam: %v", err)
 	}
 	hb := e.team(t, "Herne und Bochum")
@@ -462,14 +462,14 @@ func TestUpdateTeamRules(t *testing.T) {
 	if e.team(t, "PLANB Ruhr").Covers("bochum") {
 		t.Error("bochum is still covered by the first team too")
 	}
-	if err := e.office.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: append(e.team(t, "PLANB Ruhr").Municipalities, "marl")}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: append(e.team(t, "PLANB Ruhr").Municipalities, "marl")}); err != nil {
 		t.Fatalf("first team takes marl: %v", err)
 	}
-	if err := e.office.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "bochum"}}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "bochum"}}); err != nil {
 		t.Errorf("giving up marl after another team took it: %v", err)
 	}
 	// A team may end up with no place when others cover everything.
-	if err := e.office.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: reporting.Municipalities}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: reporting.Municipalities}); err != nil {
 		t.Fatalf("first team takes everything: %v", err)
 	}
 	if got := e.team(t, "Herne"); len(got.Municipalities) != 0 {
@@ -487,16 +487,16 @@ func TestTeamAdministrationIsForAdmins(t *testing.T) {
 	_, a, b, alice, bob := twoTeams(t, e)
 	ctx := t.Context()
 	sa := e.loginMember(t, "alice")
-	_, err := e.office.TeamOverview(ctx, sa)
+	_, err := e.teams.TeamOverview(ctx, sa)
 	wantCode(t, err, reporting.ENotFound)
-	_, err = e.office.TeamDetail(ctx, sa, a.ID)
+	_, err = e.teams.TeamDetail(ctx, sa, a.ID)
 	wantCode(t, err, reporting.ENotFound)
-	_, err = e.office.CreateTeam(ctx, sa, reporting.TeamForm{Name: "Eigenes Team"})
+	_, err = e.teams.CreateTeam(ctx, sa, reporting.TeamForm{Name: "Eigenes Team"})
 	wantCode(t, err, reporting.ENotFound)
-	wantCode(t, e.office.UpdateTeam(ctx, sa, a.ID, reporting.TeamForm{Name: "A", Municipalities: reporting.Municipalities}), reporting.ENotFound)
+	wantCode(t, e.teams.UpdateTeam(ctx, sa, a.ID, reporting.TeamForm{Name: "A", Municipalities: reporting.Municipalities}), reporting.ENotFound)
 	// alice holds A's key, yet may not pass it on, nor remove anyone.
-	wantCode(t, e.office.AddTeamMember(ctx, sa, a.ID, bob.ID), reporting.ENotFound)
-	wantCode(t, e.office.RemoveTeamMember(ctx, sa, b.ID, bob.ID), reporting.ENotFound)
+	wantCode(t, e.teams.AddTeamMember(ctx, sa, a.ID, bob.ID), reporting.ENotFound)
+	wantCode(t, e.teams.RemoveTeamMember(ctx, sa, b.ID, bob.ID), reporting.ENotFound)
 	if keys, _ := e.db.UserTeamKeys(ctx, bob.ID); len(keys) != 1 || keys[0].TeamID != b.ID {
 		t.Errorf("bob's keys changed: %+v", keys)
 	}
@@ -536,7 +536,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 	if ids := e.caseIDs(t, after); !slices.Equal(ids, []string{inB}) {
 		t.Errorf("carla's list = %v, want [%s]", ids, inB)
 	}
-	info, err := e.office.TeamDetail(ctx, admin, b.ID)
+	info, err := e.teams.TeamDetail(ctx, admin, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,11 +545,11 @@ func TestAddAndRemoveMember(t *testing.T) {
 		t.Errorf("team B members %+v, candidates %+v", info.Members, info.Candidates)
 	}
 	// Adding her twice is refused next to the field.
-	if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, carla.ID)); ae.Fields["user"] != "error.team.already_member" {
+	if ae := appError(t, e.teams.AddTeamMember(ctx, admin, b.ID, carla.ID)); ae.Fields["user"] != "error.team.already_member" {
 		t.Errorf("adding twice: %+v", ae)
 	}
 
-	if err := e.office.RemoveTeamMember(ctx, admin, b.ID, carla.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, b.ID, carla.ID); err != nil {
 		t.Fatalf("RemoveTeamMember: %v", err)
 	}
 	// Both of her live sessions lose the key at once.
@@ -575,7 +575,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 		!slices.ContainsFunc(got, func(d string) bool { return strings.HasPrefix(d, "remove user:carla") }) {
 		t.Errorf("team_member audit details = %q", got)
 	}
-	wantCode(t, e.office.RemoveTeamMember(ctx, admin, b.ID, carla.ID), reporting.ENotFound)
+	wantCode(t, e.teams.RemoveTeamMember(ctx, admin, b.ID, carla.ID), reporting.ENotFound)
 }
 
 // Members are given keys only by an admin who holds the team's key, only
@@ -588,14 +588,14 @@ func TestMemberRules(t *testing.T) {
 	gone := e.addTeamUser(t, "gerd", reporting.RoleCounsellor, true)
 
 	for _, u := range []reporting.User{stats, gone} {
-		if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, u.ID)); ae.Fields["user"] != "error.team.member_not_eligible" {
+		if ae := appError(t, e.teams.AddTeamMember(ctx, admin, b.ID, u.ID)); ae.Fields["user"] != "error.team.member_not_eligible" {
 			t.Errorf("adding %s: %+v", u.Name, ae)
 		}
 	}
-	if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, 9999)); ae.Fields["user"] != "error.team.user_unknown" {
+	if ae := appError(t, e.teams.AddTeamMember(ctx, admin, b.ID, 9999)); ae.Fields["user"] != "error.team.user_unknown" {
 		t.Errorf("adding an unknown user: %+v", ae)
 	}
-	info, err := e.office.TeamDetail(ctx, admin, b.ID)
+	info, err := e.teams.TeamDetail(ctx, admin, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,21 +610,21 @@ func TestMemberRules(t *testing.T) {
 	// A second admin who holds no key of B cannot add anyone to B.
 	other := e.addTeamUser(t, "otto", reporting.RoleAdmin, false)
 	so := e.loginMember(t, other.Name)
-	err = e.office.AddTeamMember(ctx, so, b.ID, alice.ID)
+	err = e.teams.AddTeamMember(ctx, so, b.ID, alice.ID)
 	wantCode(t, err, reporting.EConflict)
 	if reporting.MessageID(err) != "error.team.key_not_held" {
 		t.Errorf("message = %q", reporting.MessageID(err))
 	}
-	if info, _ := e.office.TeamDetail(ctx, so, b.ID); info.HoldsKey {
+	if info, _ := e.teams.TeamDetail(ctx, so, b.ID); info.HoldsKey {
 		t.Error("TeamDetail says otto holds B's key")
 	}
 	// After the admin removes themselves from B, they cannot add either.
-	if err := e.office.RemoveTeamMember(ctx, admin, b.ID, admin.User.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, b.ID, admin.User.ID); err != nil {
 		t.Fatalf("admin leaves B: %v", err)
 	}
-	wantCode(t, e.office.AddTeamMember(ctx, admin, b.ID, alice.ID), reporting.EConflict)
+	wantCode(t, e.teams.AddTeamMember(ctx, admin, b.ID, alice.ID), reporting.EConflict)
 	// bob is now B's only member: removing him would lock the team out.
-	err = e.office.RemoveTeamMember(ctx, admin, b.ID, bob.ID)
+	err = e.teams.RemoveTeamMember(ctx, admin, b.ID, bob.ID)
 	wantCode(t, err, reporting.EConflict)
 	if keys, _ := e.db.UserTeamKeys(ctx, bob.ID); len(keys) != 1 {
 		t.Error("bob lost B's key though he is its last member")
@@ -636,7 +636,7 @@ func TestMemberRules(t *testing.T) {
 func TestTeamOverview(t *testing.T) {
 	e := newEnv(t)
 	admin, a, b, _, _ := twoTeams(t, e)
-	infos, err := e.office.TeamOverview(t.Context(), admin)
+	infos, err := e.teams.TeamOverview(t.Context(), admin)
 	if err != nil {
 		t.Fatal(err)
 	}
