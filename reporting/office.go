@@ -32,7 +32,7 @@ const settingSetupToken = "setup_token"
 // else; a restart drops them all.
 type Office struct {
 	auditor
-	store  Store
+	store  OfficeStore
 	kdf    *vault.KDF
 	params vault.Params
 	floor  vault.Params // stored parameters below it are refused (vault.Floor)
@@ -45,6 +45,43 @@ type Office struct {
 
 	attemptMu sync.Mutex
 	inflight  map[LoginBucket]struct{} // counters with a password check running (accounts.go)
+}
+
+// OfficeStore is what the Office reads and writes: setup, login with its
+// lockout and second factor, sessions, and adopting a server secret.
+type OfficeStore interface {
+	AuditStore
+	LoginStore
+	codeStore
+	// Setup (the methods of Store).
+	CountUsers(ctx context.Context) (int, error)
+	CreateFirstAdmin(ctx context.Context, a FirstAdmin) error
+	Setting(ctx context.Context, key string) ([]byte, error)
+	PutSetting(ctx context.Context, key string, value []byte) error
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+	// Login and sessions.
+	UserByName(ctx context.Context, name string) (User, error)
+	User(ctx context.Context, id int64) (User, error)
+	UserTeamKeys(ctx context.Context, userID int64) ([]WrappedTeamKey, error)
+	Teams(ctx context.Context) ([]Team, error)
+	TOTP(ctx context.Context, userID int64) (TOTPState, error)
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteSessionsBefore(ctx context.Context, t time.Time) error
+	// A login opens its teams' key chains and completes pending key
+	// rotations (TeamStore).
+	PreviousTeamKeys(ctx context.Context, teamID int64) ([]PreviousKey, error)
+	TeamMembers(ctx context.Context, teamID int64) ([]Member, error)
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+	Revoke(ctx context.Context, r Revocation) error
+	// Adopting a server secret (AdoptSecret).
+	UserRows(ctx context.Context) ([]UserRow, error)
+	UpdateTeams(ctx context.Context, read, changed []Team) error
+	SetUserMAC(ctx context.Context, userID int64, mac []byte) error
+	PutSettingsMAC(ctx context.Context, settings []SignedSetting) error
+	CountReportsByKDF(ctx context.Context, params []string) (int, error)
+
+	officeTransition
 }
 
 // OfficeSession is one logged-in user with the team keys their password
@@ -63,7 +100,7 @@ type OfficeSession struct {
 // existing ones keep the parameters stored with them until their next
 // login raises them. anchor checks every key and security setting read
 // from the store (see Anchor); share it with the Intake.
-func NewOffice(store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
+func NewOffice(store OfficeStore, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
 	return &Office{auditor: auditor{log: store, now: now}, store: store, kdf: kdf, params: params, floor: vault.Floor(params), anchor: anchor, now: now, sessions: map[string]*OfficeSession{}}
 }
 
@@ -144,7 +181,7 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	defer recovery.Wipe()
 	recoveryPair := vault.RecoveryKeyPair(recovery)
 	defer recoveryPair.Wipe()
-	user, err := o.newUser(ctx, f.Username, RoleAdmin, f.Password)
+	user, err := newUser(ctx, o.kdf, o.params, o.anchor, f.Username, RoleAdmin, f.Password)
 	if err != nil {
 		return "", err
 	}
@@ -186,10 +223,11 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	return vault.FormatRecoveryKey(recovery), nil
 }
 
-// newUser makes a user's salt, verifier and key pair from their password.
-func (o *Office) newUser(ctx context.Context, name, role, password string) (User, error) {
+// newUser makes a user's salt, verifier and key pair from their password,
+// with argon2id parameters params.
+func newUser(ctx context.Context, kdf *vault.KDF, params vault.Params, anchor *Anchor, name, role, password string) (User, error) {
 	salt := vault.NewSalt()
-	creds, err := o.kdf.Password(ctx, password, salt, o.params)
+	creds, err := kdf.Password(ctx, password, salt, params)
 	if err != nil {
 		return User{}, err
 	}
@@ -197,11 +235,11 @@ func (o *Office) newUser(ctx context.Context, name, role, password string) (User
 	pair := vault.NewKeyPair()
 	defer pair.Wipe() // only its public half and its wrapped private half are kept
 	u := User{
-		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
+		Name: name, Role: role, Salt: salt, Params: params, Verifier: creds.Verifier,
 		PublicKey:  pair.Public(),
 		WrappedKey: creds.KEK.WrapKeyPair(pair, userKeyAD(salt)),
 	}
-	u.MAC = o.anchor.UserMAC(u)
+	u.MAC = anchor.UserMAC(u)
 	return u, nil
 }
 
@@ -516,4 +554,145 @@ func (o *Office) Close() {
 	for k, s := range o.sessions {
 		o.drop(k, s)
 	}
+}
+
+// ---- sessions ----
+
+// ID names the session in pages, forms and the audit log: the first 8
+// bytes of the token's hash, in hex. It cannot log anyone in — the cookie
+// holds the token, and even the full hash would not do — and 64 bits keep
+// it unique among one user's few sessions.
+func (s *OfficeSession) ID() string { return hex.EncodeToString(s.hash[:8]) }
+
+// SessionInfo describes one of a user's live sessions.
+type SessionInfo struct {
+	ID       string
+	Created  time.Time
+	LastSeen time.Time
+	Current  bool // the session asking
+}
+
+// storeSession writes a new session's row and the day of the login, in
+// the login's unit of work. The row is only written if the user is still
+// enabled with the role and password that login checked, so a disable,
+// role change or password change that committed meanwhile wins.
+func (o *Office) storeSession(ctx context.Context, s *OfficeSession, u User) error {
+	err := o.store.CreateUserSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: s.created, LastSeen: s.lastSeen}, u.Role, u.Verifier)
+	if err != nil {
+		return err
+	}
+	return o.store.RecordLogin(ctx, u.ID, s.created.Format(time.DateOnly))
+}
+
+// enterSession puts a session whose row committed in the map. Checking the
+// row again once the session is in the map closes the gap to a disable,
+// role change or password change that committed after the row: either
+// that change's sweep of the map (which runs after its rows are deleted)
+// finds this session, or this check finds the row gone.
+func (o *Office) enterSession(ctx context.Context, s *OfficeSession) error {
+	key := hex.EncodeToString(s.hash)
+	o.mu.Lock()
+	o.sessions[key] = s
+	o.mu.Unlock()
+	if err := o.store.TouchSession(ctx, s.hash, s.lastSeen); err != nil {
+		o.mu.Lock()
+		if o.sessions[key] == s {
+			o.drop(key, s)
+		}
+		o.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// endSession forgets one session and wipes its keys, unless it is gone
+// from the map already.
+func (o *Office) endSession(s *OfficeSession) {
+	key := hex.EncodeToString(s.hash)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.sessions[key] == s {
+		o.drop(key, s)
+	}
+}
+
+// forgetSessions drops a user's sessions from memory and wipes their keys,
+// all but keep (nil: all). The caller deletes the rows first (see
+// enterSession for why the order matters).
+func (o *Office) forgetSessions(userID int64, keep *OfficeSession) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, s := range o.sessions {
+		if s.User.ID == userID && s != keep {
+			o.drop(k, s)
+		}
+	}
+}
+
+// dropSession forgets the session of user userID whose ID is id and wipes
+// its keys, and returns its token's hash for deleting its row; false if
+// the user has no such live session.
+func (o *Office) dropSession(userID int64, id string) ([]byte, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, s := range o.sessions {
+		if s.User.ID == userID && s.ID() == id {
+			o.drop(k, s)
+			return s.hash, true
+		}
+	}
+	return nil, false
+}
+
+// pendingTOTP returns the session's two-factor enrolment that is not
+// confirmed yet, or nil. When none is pending and start is not nil, it
+// makes one with start, under the lock, so that two requests of one
+// session never make two secrets.
+func (o *Office) pendingTOTP(s *OfficeSession, start func() (*totpEnrolment, error)) (*totpEnrolment, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s.totp == nil && start != nil {
+		p, err := start()
+		if err != nil {
+			return nil, err
+		}
+		s.totp = p
+	}
+	return s.totp, nil
+}
+
+// confirmedTOTP ends the session's enrolment p once it is stored, unless
+// another one replaced it meanwhile.
+func (o *Office) confirmedTOTP(s *OfficeSession, p *totpEnrolment) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s.totp == p {
+		s.totp = nil
+	}
+}
+
+// EndUserSessions ends every session of a user at once: it deletes their
+// rows and drops them, with their keys, from memory, so the next request
+// with any of the user's cookies is refused. Call it whenever a user loses
+// access that their live sessions still hold.
+func (o *Office) EndUserSessions(ctx context.Context, userID int64) error {
+	if err := o.store.DeleteUserSessions(ctx, userID); err != nil {
+		return err
+	}
+	o.forgetSessions(userID, nil)
+	return nil
+}
+
+// sessionsOf lists a user's live sessions, newest first.
+func (o *Office) sessionsOf(userID int64, current *OfficeSession) []SessionInfo {
+	o.mu.Lock()
+	var list []SessionInfo
+	for _, s := range o.sessions {
+		if s.User.ID == userID {
+			list = append(list, SessionInfo{ID: s.ID(), Created: s.created, LastSeen: s.lastSeen, Current: s == current})
+		}
+	}
+	o.mu.Unlock()
+	slices.SortFunc(list, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
+	return list
 }

@@ -18,17 +18,18 @@ const ReapEvery = time.Minute
 // memory, where a memory dump or an attacker on the host finds them.
 type Reaper struct {
 	office   *Office
+	accounts *Accounts
 	followup *Followup // nil: no public side in this process
 	logger   *slog.Logger
 }
 
-// NewReaper returns a reaper for the office's sessions and the follow-up
-// service's tokens (f may be nil).
-func NewReaper(o *Office, f *Followup, logger *slog.Logger) *Reaper {
+// NewReaper returns a reaper for the office's sessions, the accounts'
+// invitations and the follow-up service's tokens (f may be nil).
+func NewReaper(o *Office, a *Accounts, f *Followup, logger *slog.Logger) *Reaper {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Reaper{office: o, followup: f, logger: logger}
+	return &Reaper{office: o, accounts: a, followup: f, logger: logger}
 }
 
 // Reap ends every expired session and token once, using the services'
@@ -37,8 +38,8 @@ func (r *Reaper) Reap(ctx context.Context) (sessions, tokens int, err error) {
 	sessions, err = r.office.ReapSessions(ctx)
 	// Expired invitations go on the same timer, not only when an admin
 	// happens to open the users page: their provisional keys (see
-	// Office.AcceptInvitation) must not outlive the link.
-	err = errors.Join(err, r.office.ReapInvitations(ctx))
+	// Accounts.AcceptInvitation) must not outlive the link.
+	err = errors.Join(err, r.accounts.ReapInvitations(ctx))
 	if r.followup != nil {
 		tokens = r.followup.ReapTokens()
 	}

@@ -56,6 +56,9 @@ type env struct {
 	kdf    *vault.KDF
 	office *reporting.Office
 	anchor *reporting.Anchor
+
+	accounts  *reporting.Accounts  // sp-accounts
+	twoFactor *reporting.TwoFactor // sp-accounts
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -77,6 +80,8 @@ func newEnv(t *testing.T) *env {
 	db.SetAuditKey(e.anchor.AuditKey())
 	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(e.office.Close)
+	e.accounts = reporting.NewAccounts(db, e.kdf, fastParams, e.anchor, e.office, e.office, e.clock.Now) // sp-accounts; rotator: the teams service once it has rotation
+	e.twoFactor = reporting.NewTwoFactor(db, e.anchor, e.office, e.clock.Now)                            // sp-accounts
 	return e
 }
 

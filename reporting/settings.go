@@ -39,11 +39,18 @@ func (a *Anchor) sign(key string, value []byte) SignedSetting {
 	return SignedSetting{Key: key, Value: value, MAC: a.SettingMAC(key, value)}
 }
 
+// requiredSettingSource is what requiredSetting reads: the setting, and
+// whether the office is set up.
+type requiredSettingSource interface {
+	settingSource
+	CountUsers(ctx context.Context) (int, error)
+}
+
 // requiredSetting reads a security setting that must exist once the office
 // is set up. Before setup (no user yet) a missing one is ENotFound, and
 // the caller uses its default; after it, a missing row means someone
 // deleted it, which is refused like a MAC mismatch.
-func (a *Anchor) requiredSetting(ctx context.Context, store Store, now time.Time, key string) ([]byte, error) {
+func (a *Anchor) requiredSetting(ctx context.Context, store requiredSettingSource, now time.Time, key string) ([]byte, error) {
 	v, err := a.setting(ctx, store, now, key)
 	if ErrorCode(err) != ENotFound {
 		return v, err
@@ -82,10 +89,15 @@ func encodeSets(sets []vault.Params) []byte {
 	return b
 }
 
+// receiptSettingWriter is what ensureReceiptSettings writes with.
+type receiptSettingWriter interface {
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+}
+
 // ensureReceiptSettings creates the receipt settings with their MACs on
 // a deployment not set up yet, each unless it is there already (two
 // processes starting at once agree on one salt).
-func ensureReceiptSettings(ctx context.Context, store Store, anchor *Anchor, configured vault.Params) error {
+func ensureReceiptSettings(ctx context.Context, store receiptSettingWriter, anchor *Anchor, configured vault.Params) error {
 	for _, s := range []SignedSetting{
 		anchor.sign(settingReceiptSalt, vault.NewSalt()),
 		anchor.sign(settingReceiptParams, []byte(configured.String())),
