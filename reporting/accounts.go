@@ -57,7 +57,7 @@ const settingRecoveryPublic = "recovery_public_key"
 // Invitation is a pending invitation as stored: the token's hash only, and
 // the invited user's provisional private key wrapped under a key derived
 // from the token. The provisional pair holds the team keys only until
-// acceptance, which replaces it (see Office.AcceptInvitation).
+// acceptance, which replaces it (see Accounts.AcceptInvitation).
 type Invitation struct {
 	UserID     int64
 	TokenHash  []byte
@@ -90,12 +90,12 @@ type UserRow struct {
 	Pending   bool      // invited, no password set yet
 	Expires   time.Time // of the pending invitation; zero when none is left
 	LastLogin string    // the day of the last login, "" for never
-	State     string    // one of the State constants; set by Office.Users
+	State     string    // one of the State constants; set by Accounts.Users
 
 	LoginFailures  int       // failed logins on the shared counter of unknown clients
 	DeviceFailures int       // failed logins on the user's known devices, summed
 	LockedUntil    time.Time // the shared counter's lock; zero when none was set
-	Locked         bool      // the shared lock is active now; set by Office.Users
+	Locked         bool      // the shared lock is active now; set by Accounts.Users
 }
 
 // LoginState is a counter's run of failed logins and the lock it earned.
@@ -304,7 +304,7 @@ type Account struct {
 func (a *Accounts) Account(ctx context.Context, s *OfficeSession) (Account, error) {
 	teams, err := a.teamNames(ctx, s.User.ID)
 	if err != nil {
-		return Account{}, err
+		return Account{}, opError("account", err)
 	}
 	return Account{User: s.User, Teams: teams, Sessions: a.office.sessionsOf(s.User.ID, s)}, nil
 }
@@ -365,15 +365,15 @@ func (a *Accounts) UnlockLoginByName(ctx context.Context, name string) error {
 // never be used, and the wrapped key has no business staying around.
 func (a *Accounts) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error) {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return nil, err
+		return nil, opError("users", err)
 	}
 	now := a.now()
 	if err := a.store.DeleteExpiredInvitations(ctx, now); err != nil {
-		return nil, err
+		return nil, opError("users", err)
 	}
 	rows, err := a.store.UserRows(ctx)
 	if err != nil {
-		return nil, err
+		return nil, opError("users", err)
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -413,11 +413,11 @@ func (a *Accounts) ReapInvitations(ctx context.Context) error {
 // user.
 func (a *Accounts) InviteTeams(ctx context.Context, s *OfficeSession) ([]Team, error) {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return nil, err
+		return nil, opError("invite teams", err)
 	}
 	teams, err := a.store.Teams(ctx)
 	if err != nil {
-		return nil, err
+		return nil, opError("invite teams", err)
 	}
 	return slices.DeleteFunc(teams, func(t Team) bool {
 		_, ok := s.Keys.Team(t.ID)
@@ -446,7 +446,7 @@ type Invited struct {
 // them the moment they set a password. Only the token's hash is stored.
 func (a *Accounts) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (Invited, error) {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return Invited{}, err
+		return Invited{}, opError("invite", err)
 	}
 	errs := fieldErrors{}
 	f.Name = strings.TrimSpace(f.Name)
@@ -472,7 +472,7 @@ func (a *Accounts) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (
 		pairs = append(pairs, kp)
 	}
 	if err := errs.err(); err != nil {
-		return Invited{}, err
+		return Invited{}, opError("invite", err)
 	}
 
 	token := vault.NewToken()
@@ -509,7 +509,7 @@ func (a *Accounts) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (
 		return Invited{}, fieldErrors{"name": MessageID(err)}.err()
 	}
 	if err != nil {
-		return Invited{}, err
+		return Invited{}, opError("invite", err)
 	}
 	return Invited{Token: token, Expires: inv.Expires}, nil
 }
@@ -522,7 +522,7 @@ func invitationAD(salt []byte) vault.AD {
 // Unknown, used and expired links are all "not found".
 func (a *Accounts) Invitation(ctx context.Context, token string) (string, error) {
 	_, u, err := a.invitation(ctx, token)
-	return u.Name, err
+	return u.Name, opError("invitation", err)
 }
 
 func (a *Accounts) invitation(ctx context.Context, token string) (Invitation, User, error) {
@@ -561,19 +561,19 @@ type AcceptForm struct {
 func (a *Accounts) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	inv, u, err := a.invitation(ctx, f.Token)
 	if err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	if err := passwordErrors("password", f.Password, f.Confirm); err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	if err := a.anchor.checkUser(ctx, a.store, a.now(), u); err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	// A stored invitation that the token found but does not open is
 	// corruption, not a wrong link: an internal error.
 	provisional, err := vault.InvitationKey(f.Token, u.Salt).UnwrapKeyPair(inv.WrappedKey, u.PublicKey, invitationAD(u.Salt))
 	if err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	defer provisional.Wipe()
 	held, err := a.store.UserTeamKeys(ctx, u.ID)
@@ -606,7 +606,7 @@ func (a *Accounts) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 	}
 	creds, err := a.kdf.Password(ctx, f.Password, u.Salt, a.params)
 	if err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	defer creds.Wipe()
 	u.PublicKey = fresh.Public()
@@ -624,7 +624,7 @@ func (a *Accounts) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 		// the link still works, and sending the form again picks it up.
 		return fieldErrors{"password": "error.revoke.accept_retry"}.err()
 	}
-	return err
+	return opError("accept invitation", err)
 }
 
 // passwordErrors checks a new password and its confirmation.
@@ -643,11 +643,11 @@ func passwordErrors(field, password, confirm string) error {
 // again.
 func (a *Accounts) WithdrawInvitation(ctx context.Context, s *OfficeSession, userID int64) error {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return err
+		return opError("withdraw invitation", err)
 	}
-	return a.audited(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID), func(ctx context.Context) error {
+	return opError("withdraw invitation", a.audited(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID), func(ctx context.Context) error {
 		return a.store.WithdrawInvitation(ctx, userID)
-	})
+	}))
 }
 
 // SetDisabled disables or enables a user. A disabled user's sessions end
@@ -663,24 +663,24 @@ func (a *Accounts) WithdrawInvitation(ctx context.Context, s *OfficeSession, use
 // cannot disable themselves, nor the last active admin.
 func (a *Accounts) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return err
+		return opError("set disabled", err)
 	}
 	if disabled && userID == s.User.ID {
 		return Errorf(EConflict, "error.accounts.disable_self")
 	}
 	u, err := a.store.User(ctx, userID)
 	if err != nil {
-		return err
+		return opError("set disabled", err)
 	}
 	if u.Disabled == disabled {
 		return nil
 	}
 	if !disabled {
-		return a.audited(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID), func(ctx context.Context) error {
+		return opError("enable user", a.audited(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID), func(ctx context.Context) error {
 			return a.store.SetUserDisabled(ctx, userID, false)
-		})
+		}))
 	}
-	return a.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID))
+	return opError("disable user", a.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID)))
 }
 
 // revokeAll takes every team key from a user who is disabled or made a
@@ -743,14 +743,14 @@ func (a *Accounts) revokeAll(ctx context.Context, s *OfficeSession, r Revocation
 // once. The last active admin keeps the role.
 func (a *Accounts) SetRole(ctx context.Context, s *OfficeSession, userID int64, role string) error {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return err
+		return opError("set role", err)
 	}
 	if !slices.Contains(UserRoles, role) {
 		return Errorf(EInvalid, "error.accounts.role")
 	}
 	u, err := a.store.User(ctx, userID)
 	if err != nil {
-		return err
+		return opError("set role", err)
 	}
 	if u.Role == role {
 		return nil
@@ -759,13 +759,13 @@ func (a *Accounts) SetRole(ctx context.Context, s *OfficeSession, userID int64, 
 	if role == RoleStatistician {
 		// A statistician holds no key: like disabling, this revokes
 		// every team key the user held, with rotation.
-		return a.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail)
+		return opError("set role", a.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail))
 	}
 	err = a.audited(ctx, s, AuditUserRole, "", detail, func(ctx context.Context) error {
 		return a.store.SetUserRole(ctx, userID, role)
 	})
 	if err != nil {
-		return err
+		return opError("set role", err)
 	}
 	// The rows went with the entry; now the sessions in memory.
 	a.office.forgetSessions(userID, nil)
@@ -788,11 +788,11 @@ type PasswordForm struct {
 // over session cannot be used to guess the password.
 func (a *Accounts) ChangePassword(ctx context.Context, s *OfficeSession, f PasswordForm) error {
 	if err := passwordErrors("new", f.New, f.Confirm); err != nil {
-		return err
+		return opError("change password", err)
 	}
 	u, err := a.store.User(ctx, s.User.ID)
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	wrong := fieldErrors{"old": "error.accounts.old_password"}.err()
 	// The old password spends the login counter of the device the
@@ -801,13 +801,13 @@ func (a *Accounts) ChangePassword(ctx context.Context, s *OfficeSession, f Passw
 	// right password, with the same answer.
 	p, err := a.office.checkPassword(ctx, u, s.device, f.Old)
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	defer p.end()
 	if !p.ok {
 		if p.evaluated {
 			if err := a.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
-				return err
+				return opError("change password", err)
 			}
 		}
 		return wrong
@@ -816,12 +816,12 @@ func (a *Accounts) ChangePassword(ctx context.Context, s *OfficeSession, f Passw
 	defer old.Wipe() // a copy: p.end wipes only p's
 	pair, err := old.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	defer pair.Wipe()
 	r, err := a.office.rewrap(ctx, u, old.KEK, pair, f.New)
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	defer r.creds.Wipe()
 	// The counter clears only with the change: a right password whose
@@ -836,7 +836,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, s *OfficeSession, f Passw
 		return a.audit(ctx, s, AuditPassword, "", "")
 	})
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	a.office.forgetSessions(u.ID, s)
 	return nil
@@ -863,7 +863,7 @@ func (a *Accounts) Recover(ctx context.Context, recoveryKey, name, password stri
 		errs.add("password", "error.setup.password_short")
 	}
 	if err := errs.err(); err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	wrongKey := Errorf(EUnauthorized, "error.accounts.recovery_key")
 	key, err := vault.ParseRecoveryKey(recoveryKey)
@@ -877,7 +877,7 @@ func (a *Accounts) Recover(ctx context.Context, recoveryKey, name, password stri
 	if ErrorCode(err) == ENotFound {
 		return RecoverResult{}, Errorf(EConflict, "error.not_set_up")
 	} else if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	pub := recovery.Public()
 	if !vault.Equal(stored, pub[:]) {
@@ -885,13 +885,13 @@ func (a *Accounts) Recover(ctx context.Context, recoveryKey, name, password stri
 	}
 	wrapped, err := a.store.RecoveryKeys(ctx)
 	if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	// Only MACed teams: an envelope a database writer sealed to the
 	// recovery key (anyone can) must not give the new admin a rogue key.
 	teams, err := a.anchor.verifiedTeams(ctx, a.store, a.now())
 	if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	pairs := make([]*vault.KeyPair, len(wrapped))
 	defer func() { // the team keys were needed only to seal them to the new admin
@@ -912,7 +912,7 @@ func (a *Accounts) Recover(ctx context.Context, recoveryKey, name, password stri
 
 	u, err := newUser(ctx, a.kdf, a.params, a.anchor, name, RoleAdmin, password)
 	if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	res := RecoverResult{Admin: name}
 	keys := make([]WrappedTeamKey, len(pairs))
@@ -938,7 +938,7 @@ func (a *Accounts) Recover(ctx context.Context, recoveryKey, name, password stri
 	if ErrorCode(err) == EConflict {
 		return RecoverResult{}, fieldErrors{"admin": MessageID(err)}.err()
 	} else if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	return res, nil
 }

@@ -117,7 +117,7 @@ func (o *Office) IntegrityAlerts() []string { return o.anchor.Alerts() }
 // hash is stored). It returns "" when the office is set up.
 func (o *Office) Start(ctx context.Context) (string, error) {
 	if err := o.store.DeleteSessionsBefore(ctx, o.now().Add(time.Hour)); err != nil {
-		return "", err
+		return "", opError("start", err)
 	}
 	return o.PrepareSetup(ctx)
 }
@@ -127,10 +127,13 @@ func (o *Office) Start(ctx context.Context) (string, error) {
 func (o *Office) PrepareSetup(ctx context.Context) (string, error) {
 	n, err := o.store.CountUsers(ctx)
 	if err != nil || n > 0 {
-		return "", err
+		return "", opError("prepare setup", err)
 	}
 	token := vault.NewToken()
-	return token, o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token))
+	if err := o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token)); err != nil {
+		return "", opError("prepare setup", err)
+	}
+	return token, nil
 }
 
 // SetupForm is the first-run form.
@@ -156,7 +159,7 @@ func (o *Office) CheckSetupToken(ctx context.Context, token string) error {
 // the person to print. It can succeed once.
 func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err := o.CheckSetupToken(ctx, f.Token); err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 	errs := fieldErrors{}
 	f.Team, f.Username = strings.TrimSpace(f.Team), strings.TrimSpace(f.Username)
@@ -172,7 +175,7 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		errs.add("confirm", "error.setup.password_mismatch")
 	}
 	if err := errs.err(); err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 
 	team := vault.NewKeyPair()
@@ -183,7 +186,7 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	defer recoveryPair.Wipe()
 	user, err := newUser(ctx, o.kdf, o.params, o.anchor, f.Username, RoleAdmin, f.Password)
 	if err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 	first := Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities}
 	first.MAC = o.anchor.TeamMAC(first)
@@ -218,7 +221,7 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		return o.auditUser(ctx, admin, AuditSetup, "")
 	})
 	if err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 	return vault.FormatRecoveryKey(recovery), nil
 }
@@ -293,7 +296,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// unknown name does the same reads as a known one.
 	dev, found, err := o.lookupDevice(ctx, a.Device)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	u, err := o.store.UserByName(ctx, strings.TrimSpace(a.Name))
 	if ErrorCode(err) == ENotFound {
@@ -309,21 +312,21 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// admin gives this user readable by whoever swapped it, and lowered
 	// KDF parameters would make the password cheap to guess.
 	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	if err := o.anchor.checkParams(ctx, o.store, o.now(), fmt.Sprintf("user:%d", u.ID), u.Params, o.floor); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	device := o.deviceOf(u, dev, found)
 	p, err := o.checkPassword(ctx, u, device, a.Password)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	defer p.end()
 	if !p.ok {
 		if p.evaluated {
 			if err := o.auditUser(ctx, u, AuditLoginFailed, ""); err != nil {
-				return LoginResult{}, err
+				return LoginResult{}, opError("login", err)
 			}
 		}
 		return LoginResult{}, denied
@@ -332,11 +335,11 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// attempt counted, so codes cannot be guessed at leisure by someone
 	// who knows the password.
 	if err := o.checkSecondFactor(ctx, u, p.creds, a.Code); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	// The team keys a user proves at login are pinned to the verified
 	// teams: an envelope of a team whose row fails its MAC does not get
@@ -344,7 +347,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// still gets in with the others, so an admin can see the warning.
 	teams, err := o.anchor.goodTeams(ctx, o.store, o.now())
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	wrapped = slices.DeleteFunc(wrapped, func(w WrappedTeamKey) bool {
 		t, ok := findTeam(teams, w.TeamID)
@@ -354,18 +357,18 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// corruption, not a wrong password: it is an internal error.
 	own, err := p.creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	defer own.Wipe() // the session keeps the team keys, not the user's own
 	ring := vault.NewKeyring()
 	for _, w := range wrapped {
 		t, err := own.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
 		if err != nil {
-			return LoginResult{}, err
+			return LoginResult{}, opError("login", err)
 		}
 		if err := o.openChain(ctx, t, w.TeamID); err != nil {
 			t.Wipe()
-			return LoginResult{}, err
+			return LoginResult{}, opError("login", err)
 		}
 		ring.Add(w.TeamID, t)
 	}
@@ -421,7 +424,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if ErrorCode(err) == EUnauthorized {
 		return LoginResult{}, denied
 	} else if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	if detail != "" {
 		// The user's other sessions end, as with a password change.
@@ -429,7 +432,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 		o.forgetSessions(u.ID, s)
 	}
 	if err := o.enterSession(ctx, s); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	entered = true
 	// A team that lost a member while the acting admin lacked its key is
@@ -474,7 +477,7 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 			o.drop(key, s)
 		}
 		if err != nil {
-			return nil, err
+			return nil, opError("session", err)
 		}
 		s.lastSeen = now
 	}
@@ -540,11 +543,11 @@ func (o *Office) Logout(ctx context.Context, token string) error {
 	}
 	o.mu.Unlock()
 	if !ok {
-		return o.store.DeleteSession(ctx, hash)
+		return opError("logout", o.store.DeleteSession(ctx, hash))
 	}
-	return o.audited(ctx, s, AuditLogout, "", "", func(ctx context.Context) error {
+	return opError("logout", o.audited(ctx, s, AuditLogout, "", "", func(ctx context.Context) error {
 		return o.store.DeleteSession(ctx, hash)
-	})
+	}))
 }
 
 // Close ends every session and wipes all keys, for shutdown.
@@ -677,7 +680,7 @@ func (o *Office) confirmedTOTP(s *OfficeSession, p *totpEnrolment) {
 // access that their live sessions still hold.
 func (o *Office) EndUserSessions(ctx context.Context, userID int64) error {
 	if err := o.store.DeleteUserSessions(ctx, userID); err != nil {
-		return err
+		return opError("end user sessions", err)
 	}
 	o.forgetSessions(userID, nil)
 	return nil

@@ -401,11 +401,11 @@ type TOTPStatus struct {
 func (t *TwoFactor) TOTPStatus(ctx context.Context, s *OfficeSession) (TOTPStatus, error) {
 	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return TOTPStatus{}, err
+		return TOTPStatus{}, opError("totp status", err)
 	}
 	required, err := t.roleRequiresTOTP(ctx, s.User.Role)
 	if err != nil {
-		return TOTPStatus{}, err
+		return TOTPStatus{}, opError("totp status", err)
 	}
 	return TOTPStatus{Enabled: st.Enabled(), RecoveryCodes: st.RecoveryCodes, Required: required}, nil
 }
@@ -424,7 +424,7 @@ type TOTPEnrolment struct {
 func (t *TwoFactor) BeginTOTP(ctx context.Context, s *OfficeSession) (TOTPEnrolment, error) {
 	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return TOTPEnrolment{}, err
+		return TOTPEnrolment{}, opError("begin totp", err)
 	}
 	if st.Enabled() {
 		return TOTPEnrolment{}, Errorf(EConflict, "error.totp.already_on")
@@ -465,11 +465,11 @@ func (t *TwoFactor) TOTPQRCode(s *OfficeSession) ([]byte, error) {
 	}
 	img, err := p.key.Image(totpQRSize, totpQRSize)
 	if err != nil {
-		return nil, err
+		return nil, opError("totp qr code", err)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
+		return nil, opError("totp qr code", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -519,7 +519,7 @@ func (t *TwoFactor) EnableTOTP(ctx context.Context, s *OfficeSession, password, 
 	errs := fieldErrors{}
 	u, check, msg, err := t.reauthenticate(ctx, s, password)
 	if err != nil {
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
 	defer check.end()
 	if msg != "" {
@@ -530,10 +530,10 @@ func (t *TwoFactor) EnableTOTP(ctx context.Context, s *OfficeSession, password, 
 		errs.add("code", "error.totp.wrong")
 	}
 	if err := errs.err(); err != nil {
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
 	if err := t.office.passed(ctx, check); err != nil {
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
 	sealed := check.creds.KEK.Seal([]byte(p.key.Secret()), totpAD(u.Salt))
 	codes, hashes := newRecoveryCodes(u.ID, p.key.Secret())
@@ -543,7 +543,7 @@ func (t *TwoFactor) EnableTOTP(ctx context.Context, s *OfficeSession, password, 
 	})
 	if err != nil {
 		// The enrolment stays pending: the user can confirm it again.
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
 	t.office.confirmedTOTP(s, p)
 	return codes, nil
@@ -598,18 +598,18 @@ func (t *TwoFactor) confirmTOTP(ctx context.Context, s *OfficeSession, password,
 func (t *TwoFactor) DisableTOTP(ctx context.Context, s *OfficeSession, password, code string) error {
 	required, err := t.roleRequiresTOTP(ctx, s.User.Role)
 	if err != nil {
-		return err
+		return opError("disable totp", err)
 	}
 	if required {
 		return Errorf(EConflict, "error.totp.required_by_role")
 	}
 	u, _, err := t.confirmTOTP(ctx, s, password, code)
 	if err != nil {
-		return err
+		return opError("disable totp", err)
 	}
-	return t.audited(ctx, s, AuditTOTPDisable, "", "", func(ctx context.Context) error {
+	return opError("disable totp", t.audited(ctx, s, AuditTOTPDisable, "", "", func(ctx context.Context) error {
 		return t.store.DisableTOTP(ctx, u.ID)
-	})
+	}))
 }
 
 // NewRecoveryCodes replaces the session user's recovery codes, after
@@ -618,14 +618,14 @@ func (t *TwoFactor) DisableTOTP(ctx context.Context, s *OfficeSession, password,
 func (t *TwoFactor) NewRecoveryCodes(ctx context.Context, s *OfficeSession, password, code string) ([]string, error) {
 	u, secret, err := t.confirmTOTP(ctx, s, password, code)
 	if err != nil {
-		return nil, err
+		return nil, opError("new recovery codes", err)
 	}
 	codes, hashes := newRecoveryCodes(u.ID, secret)
 	err = t.audited(ctx, s, AuditTOTPRecoveryCodes, "", "", func(ctx context.Context) error {
 		return t.store.ReplaceRecoveryCodes(ctx, u.ID, hashes)
 	})
 	if err != nil {
-		return nil, err
+		return nil, opError("new recovery codes", err)
 	}
 	return codes, nil
 }
@@ -639,7 +639,7 @@ func (t *TwoFactor) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, opError("totp roles", err)
 	}
 	var roles []string
 	for r := range strings.SplitSeq(string(v), ",") {
@@ -662,7 +662,7 @@ func (t *TwoFactor) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, 
 	// The route is for admins only; checked here again in case a route
 	// is ever registered in the wrong group.
 	if err := allow(s, PermSettings); err != nil {
-		return err
+		return opError("set totp roles", err)
 	}
 	var clean []string
 	for _, r := range TOTPRoles { // in a fixed order, whatever the form sent
@@ -676,9 +676,9 @@ func (t *TwoFactor) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, 
 		}
 	}
 	value := strings.Join(clean, ",")
-	return t.audited(ctx, s, AuditSettings, "", "two_factor="+value, func(ctx context.Context) error {
+	return opError("set totp roles", t.audited(ctx, s, AuditSettings, "", "two_factor="+value, func(ctx context.Context) error {
 		return t.store.PutSettingMAC(ctx, settingTOTPRoles, []byte(value), t.anchor.SettingMAC(settingTOTPRoles, []byte(value)))
-	})
+	}))
 }
 
 // NeedsTOTPEnrolment reports whether the session's user must set up
@@ -690,11 +690,11 @@ func (t *TwoFactor) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, 
 func (t *TwoFactor) NeedsTOTPEnrolment(ctx context.Context, s *OfficeSession) (bool, error) {
 	required, err := t.roleRequiresTOTP(ctx, s.User.Role)
 	if err != nil || !required {
-		return false, err
+		return false, opError("totp enrolment", err)
 	}
 	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return false, err
+		return false, opError("totp enrolment", err)
 	}
 	return !st.Enabled(), nil
 }
