@@ -27,9 +27,11 @@ const (
 
 const settingSetupToken = "setup_token"
 
-// Office is the counsellors' side: first-run setup, login, sessions and
-// reading cases. Decrypted team keys live in its session map and nowhere
-// else; a restart drops them all.
+// Office is the counsellors' way in: first-run setup, login with its
+// lockout and second factor, and sessions. Decrypted team keys live in its
+// session map and nowhere else; a restart drops them all. The other
+// office services reach the map through small unexported interfaces it
+// implements (accountsOffice, twoFactorOffice).
 type Office struct {
 	auditor
 	store  OfficeStore
@@ -44,7 +46,7 @@ type Office struct {
 	sessions map[string]*OfficeSession // by hex of the token hash
 
 	attemptMu sync.Mutex
-	inflight  map[LoginBucket]struct{} // counters with a password check running (accounts.go)
+	inflight  map[LoginBucket]struct{} // counters with a password check running (passwords.go)
 }
 
 // OfficeStore is what the Office reads and writes: setup, login with its
