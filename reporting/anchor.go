@@ -89,15 +89,14 @@ func (a *Anchor) refuse(ctx context.Context, store AuditStore, now time.Time, wh
 	return Errorf(EConflict, "error.integrity")
 }
 
-// teamSource is what the anchor's reads of the teams need: the teams, and
-// the audit log for a refusal. Every service's store interface holding
-// these two can pass itself.
+// teamSource is what reading checked teams needs: the teams, and the
+// audit log a refused one is recorded in.
 type teamSource interface {
 	AuditStore
 	Teams(ctx context.Context) ([]Team, error)
 }
 
-// settingSource is what the anchor's reads of a MACed setting need.
+// settingSource is what reading a MACed setting needs.
 type settingSource interface {
 	AuditStore
 	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)

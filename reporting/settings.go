@@ -39,8 +39,8 @@ func (a *Anchor) sign(key string, value []byte) SignedSetting {
 	return SignedSetting{Key: key, Value: value, MAC: a.SettingMAC(key, value)}
 }
 
-// requiredSettingSource is what requiredSetting reads: the setting, and
-// whether the office is set up.
+// requiredSettingSource is what reading a required security setting
+// needs: the setting, and whether the office is set up yet.
 type requiredSettingSource interface {
 	settingSource
 	CountUsers(ctx context.Context) (int, error)
