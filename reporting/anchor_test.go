@@ -285,16 +285,16 @@ func TestAnchorChangedSecuritySetting(t *testing.T) {
 	e := newEnv(t)
 	e.setUp(t)
 	_, admin := e.login(t)
-	if err := e.office.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
+	if err := e.twoFactor.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
 		t.Fatal(err)
 	}
-	if roles, err := e.office.TOTPRequiredRoles(t.Context()); err != nil || !slices.Equal(roles, []string{reporting.RoleCounsellor}) {
+	if roles, err := e.twoFactor.TOTPRequiredRoles(t.Context()); err != nil || !slices.Equal(roles, []string{reporting.RoleCounsellor}) {
 		t.Fatalf("roles %v, %v", roles, err)
 	}
 	if _, err := e.rawDB(t).Exec(`UPDATE settings SET value = x'' WHERE key = 'totp_required_roles'`); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.office.TOTPRequiredRoles(t.Context())
+	_, err := e.twoFactor.TOTPRequiredRoles(t.Context())
 	wantIntegrity(t, e, err)
 }
 

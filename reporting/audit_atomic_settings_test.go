@@ -43,14 +43,14 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				e.setUp(t)
 				_, s := e.login(t)
-				en, err := e.office.BeginTOTP(t.Context(), s)
+				en, err := e.twoFactor.BeginTOTP(t.Context(), s)
 				if err != nil {
 					t.Fatal(err)
 				}
 				secret := strings.ReplaceAll(en.Secret, " ", "")
 				enrolling = s
 				return func(ctx context.Context) error {
-					_, err := e.office.EnableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+					_, err := e.twoFactor.EnableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 					return err
 				}
 			},
@@ -58,7 +58,7 @@ func settingAtomicCases() []atomicCase {
 			// again without scanning a new QR code, which would not match
 			// the one their app already holds.
 			check: func(t *testing.T, e *env) {
-				if _, err := e.office.TOTPQRCode(enrolling); err != nil {
+				if _, err := e.twoFactor.TOTPQRCode(enrolling); err != nil {
 					t.Errorf("the pending enrolment is gone after the failed confirmation: %v", err)
 				}
 			},
@@ -70,7 +70,7 @@ func settingAtomicCases() []atomicCase {
 				disabling = s
 				return func(ctx context.Context) error {
 					e.clock.Advance(30 * time.Second)
-					return e.office.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+					return e.twoFactor.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 				}
 			},
 			mayDiffer: spentCode,
@@ -83,7 +83,7 @@ func settingAtomicCases() []atomicCase {
 				recoding = s
 				return func(ctx context.Context) error {
 					e.clock.Advance(30 * time.Second)
-					_, err := e.office.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+					_, err := e.twoFactor.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 					return err
 				}
 			},
@@ -118,7 +118,7 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
 				return func(ctx context.Context) error {
-					return e.office.SetTOTPRequiredRoles(ctx, s, []string{reporting.RoleCounsellor})
+					return e.twoFactor.SetTOTPRequiredRoles(ctx, s, []string{reporting.RoleCounsellor})
 				}
 			},
 		},
@@ -319,7 +319,7 @@ func enrolledAdmin(t *testing.T, e *env) (*reporting.OfficeSession, string) {
 func stillEnrolled(s **reporting.OfficeSession) func(t *testing.T, e *env) {
 	return func(t *testing.T, e *env) {
 		t.Helper()
-		st, err := e.office.TOTPStatus(t.Context(), *s)
+		st, err := e.twoFactor.TOTPStatus(t.Context(), *s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,12 +56,15 @@ type env struct {
 	kdf    *vault.KDF
 	office *reporting.Office
 	anchor *reporting.Anchor
-	// Case work, the office side of the follow-up, attachments (sp-cases).
+	// The office services of each area.
 	cases       *reporting.Cases
 	replies     *reporting.Replies
 	attachments *reporting.Attachments
 
 	areaServices // teams, statistics, retention, settings, audit log, notifications (areas_env_test.go)
+
+	accounts  *reporting.Accounts
+	twoFactor *reporting.TwoFactor
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -85,6 +88,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.office.Close)
 	e.cases, e.replies, e.attachments = reporting.NewCases(db, e.anchor, e.clock.Now), reporting.NewReplies(db, e.clock.Now), reporting.NewAttachments(db, e.clock.Now)
 	e.areaServices = newAreaServices(t, e)
+	e.accounts = reporting.NewAccounts(db, e.kdf, fastParams, e.anchor, e.office, e.office, e.clock.Now)
+	e.twoFactor = reporting.NewTwoFactor(db, e.anchor, e.office, e.clock.Now)
 	return e
 }
 

@@ -217,7 +217,7 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 	reads(t, e, "carol (live session)", sc, before, after)
 	reads(t, e, "admin (live session)", admin, before, after)
 	reads(t, e, "carol (new login)", e.loginMember(t, "carol"), before, after)
-	if _, err := e.office.Recover(ctx, recoveryKey, "rita", "ein neues langes Passwort"); err != nil {
+	if _, err := e.accounts.Recover(ctx, recoveryKey, "rita", "ein neues langes Passwort"); err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
 	_, rita := accLogin(t, e, "rita", "ein neues langes Passwort")
@@ -271,7 +271,7 @@ func TestRevokeDisabledUserCannotReadLaterReports(t *testing.T) {
 	oldA, oldB := teamKeyOf(t, sa, a.ID).Copy(), teamKeyOf(t, sa, b.ID).Copy()
 	sb := e.loginMember(t, "bob")
 
-	if err := e.office.SetDisabled(ctx, admin, alice.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, alice.ID, true); err != nil {
 		t.Fatalf("SetDisabled: %v", err)
 	}
 	if len(sa.Keys.Teams()) != 0 {
@@ -292,7 +292,7 @@ func TestRevokeDisabledUserCannotReadLaterReports(t *testing.T) {
 	reads(t, e, "bob (live session)", sb, beforeB, afterB)
 	reads(t, e, "admin", admin, beforeA, afterA, beforeB, afterB)
 
-	if err := e.office.SetDisabled(ctx, admin, alice.ID, false); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, alice.ID, false); err != nil {
 		t.Fatalf("enable: %v", err)
 	}
 	if s := e.loginMember(t, "alice"); len(s.Keys.Teams()) != 0 {
@@ -329,7 +329,7 @@ func TestRevokeInvitationLinkOpensNothingLater(t *testing.T) {
 	}
 
 	password := "doras langes Passwort"
-	if err := e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: password, Confirm: password}); err != nil {
+	if err := e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: password, Confirm: password}); err != nil {
 		t.Fatalf("AcceptInvitation: %v", err)
 	}
 	dora, err := e.db.UserByName(ctx, "dora")
@@ -376,7 +376,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 	liveToken := accInvite(t, e, admin, "fatma", reporting.RoleCounsellor, teamA.ID)
 	e.clock.Advance(time.Hour + time.Second)
 
-	if _, _, err := reporting.NewReaper(e.office, e.office, nil, nil).Reap(ctx); err != nil {
+	if _, _, err := reporting.NewReaper(e.office, e.accounts, nil, nil).Reap(ctx); err != nil {
 		t.Fatalf("Reap: %v", err)
 	}
 	conn := accDB(t, e)
@@ -393,7 +393,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 	if n := count(`SELECT count(*) FROM user_team_keys k JOIN users u ON u.id = k.user_id WHERE u.name = 'erik'`); n != 0 {
 		t.Error("the expired invitee still holds a team key copy")
 	}
-	if _, err := e.office.Invitation(ctx, liveToken); err != nil {
+	if _, err := e.accounts.Invitation(ctx, liveToken); err != nil {
 		t.Errorf("the live invitation went too: %v", err)
 	}
 	erik, err := e.db.UserByName(ctx, "erik")
@@ -417,7 +417,7 @@ func TestRevokeStatisticianLosesLaterReports(t *testing.T) {
 	alice := e.addTeamUser(t, "alice", reporting.RoleCounsellor, false)
 	e.addMember(t, admin, teamA.ID, alice.ID)
 	oldKey := teamKeyOf(t, e.loginMember(t, "alice"), teamA.ID).Copy()
-	if err := e.office.SetRole(t.Context(), admin, alice.ID, reporting.RoleStatistician); err != nil {
+	if err := e.accounts.SetRole(t.Context(), admin, alice.ID, reporting.RoleStatistician); err != nil {
 		t.Fatalf("SetRole: %v", err)
 	}
 	if got := e.team(t, "PLANB Ruhr"); got.PublicKey == teamA.PublicKey {

@@ -89,10 +89,15 @@ func encodeSets(sets []vault.Params) []byte {
 	return b
 }
 
+// receiptSettingWriter is what ensureReceiptSettings writes with.
+type receiptSettingWriter interface {
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+}
+
 // ensureReceiptSettings creates the receipt settings with their MACs on
 // a deployment not set up yet, each unless it is there already (two
 // processes starting at once agree on one salt).
-func ensureReceiptSettings(ctx context.Context, store Store, anchor *Anchor, configured vault.Params) error {
+func ensureReceiptSettings(ctx context.Context, store receiptSettingWriter, anchor *Anchor, configured vault.Params) error {
 	for _, s := range []SignedSetting{
 		anchor.sign(settingReceiptSalt, vault.NewSalt()),
 		anchor.sign(settingReceiptParams, []byte(configured.String())),
