@@ -258,7 +258,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 		// A swapped key or a rogue team means someone wrote to the
 		// database: the admins must hear of it where they look anyway.
 		if v.Session.Can(reporting.PermIntegrity) {
-			v.Integrity = s.office.IntegrityAlerts()
+			v.Integrity = s.sessions.IntegrityAlerts()
 		}
 	}
 	body, err := s.execute(lang(c), page, v)
