@@ -45,8 +45,10 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 	e := &env{Logs: &syncBuffer{}, Admin: "anna", Pass: fakePassword}
 	users = append([]fakeUser{{e.Admin, reporting.RoleAdmin}}, users...)
 	sessions := &fakeSessions{tokens: map[string]*reporting.OfficeSession{}}
+	accounts := &fakeAccounts{}
 	for i, u := range users {
 		sessions.users = append(sessions.users, reporting.User{ID: int64(i + 1), Name: u.name, Role: u.role})
+		accounts.rows = append(accounts.rows, reporting.UserRow{ID: int64(i + 1), Name: u.name, Role: u.role})
 	}
 	teams := &fakeTeams{users: sessions.users, teams: []reporting.TeamInfo{{
 		Team:    reporting.Team{ID: 1, Name: "PLANB", Municipalities: []string{"bochum"}},
@@ -61,7 +63,7 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 	cfg := web.Config{Captchas: captchas, CaptchaAudio: e.Audio, Logger: logger, Now: time.Now}
 	h, err := web.New(cfg, web.Services{
 		Sessions:      sessions,
-		Accounts:      fakeAccounts{},
+		Accounts:      accounts,
 		TwoFactor:     fakeTwoFactor{},
 		Teams:         teams,
 		Cases:         fakeCases{},
@@ -201,15 +203,71 @@ func (f *fakeTeams) change(id int64, do func(*reporting.TeamInfo)) error {
 	return reporting.Errorf(reporting.ENotFound, "error.team.not_found")
 }
 
-// fakeAccounts shows a user their own account and an empty user list.
-type fakeAccounts struct{ web.AccountService }
+// fakeAccounts keeps the user list in memory, so that a test sees whether
+// a request invited, disabled or changed someone.
+type fakeAccounts struct {
+	web.AccountService
+	mu   sync.Mutex
+	rows []reporting.UserRow
+}
 
-func (fakeAccounts) Account(_ context.Context, s *reporting.OfficeSession) (reporting.Account, error) {
+func (f *fakeAccounts) Account(_ context.Context, s *reporting.OfficeSession) (reporting.Account, error) {
 	return reporting.Account{User: s.User}, nil
 }
 
-func (fakeAccounts) Users(context.Context, *reporting.OfficeSession) ([]reporting.UserRow, error) {
-	return nil, nil
+func (f *fakeAccounts) Users(context.Context, *reporting.OfficeSession) ([]reporting.UserRow, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rows := slices.Clone(f.rows)
+	for i, r := range rows {
+		switch {
+		case r.Disabled:
+			rows[i].State = reporting.StateDisabled
+		case r.Pending:
+			rows[i].State = reporting.StateInvited
+		default:
+			rows[i].State = reporting.StateActive
+		}
+	}
+	return rows, nil
+}
+
+func (f *fakeAccounts) InviteTeams(context.Context, *reporting.OfficeSession) ([]reporting.Team, error) {
+	return []reporting.Team{{ID: 1, Name: "PLANB"}}, nil
+}
+
+func (f *fakeAccounts) Invite(_ context.Context, _ *reporting.OfficeSession, form reporting.InviteForm) (reporting.Invited, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rows = append(f.rows, reporting.UserRow{ID: int64(len(f.rows) + 1), Name: form.Name, Role: form.Role, Pending: true})
+	return reporting.Invited{Token: randomHex(), Expires: time.Now().Add(reporting.InvitationLifetime)}, nil
+}
+
+func (f *fakeAccounts) SetDisabled(_ context.Context, _ *reporting.OfficeSession, userID int64, disabled bool) error {
+	return f.change(userID, func(r *reporting.UserRow) { r.Disabled = disabled })
+}
+
+func (f *fakeAccounts) SetRole(_ context.Context, _ *reporting.OfficeSession, userID int64, role string) error {
+	return f.change(userID, func(r *reporting.UserRow) { r.Role = role })
+}
+
+func (f *fakeAccounts) WithdrawInvitation(_ context.Context, _ *reporting.OfficeSession, userID int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rows = slices.DeleteFunc(f.rows, func(r reporting.UserRow) bool { return r.ID == userID && r.Pending })
+	return nil
+}
+
+func (f *fakeAccounts) change(id int64, do func(*reporting.UserRow)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.rows {
+		if f.rows[i].ID == id {
+			do(&f.rows[i])
+			return nil
+		}
+	}
+	return reporting.Errorf(reporting.ENotFound, "error.not_found")
 }
 
 // fakeTwoFactor asks no one for a second factor.
@@ -293,7 +351,7 @@ func TestNewNeedsEveryService(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := web.Services{
-		Sessions: &fakeSessions{}, Accounts: fakeAccounts{}, TwoFactor: fakeTwoFactor{}, Teams: &fakeTeams{},
+		Sessions: &fakeSessions{}, Accounts: &fakeAccounts{}, TwoFactor: fakeTwoFactor{}, Teams: &fakeTeams{},
 		Replies: fakeReplies{}, Attachments: fakeAttachments{}, Statistics: fakeStatistics{}, Retention: fakeRetention{},
 		Settings: fakeSettings{}, Audit: fakeAudit{}, Notifications: fakeNotifications{}, Intake: fakeIntake{}, Followup: fakeFollowup{},
 	}
