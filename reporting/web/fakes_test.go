@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchaaudio"
@@ -54,7 +53,7 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 		Team:    reporting.Team{ID: 1, Name: "PLANB", Municipalities: []string{"bochum"}},
 		Members: []reporting.Member{{ID: 1, Name: e.Admin, Role: reporting.RoleAdmin}},
 	}}}
-	tr, err := fakeTranslations()
+	tr, err := translations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +92,6 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 	e.URL, e.Handler = srv.URL, h
 	return e
 }
-
-// fakeTranslations loads the message files once for all fake servers.
-var fakeTranslations = sync.OnceValues(i18n.Load)
 
 // fakeSessions lets the known users in with fakePassword and keeps their
 // sessions by token.
@@ -346,7 +342,7 @@ type (
 // web.New refuses to build a server that lacks a service, naming it,
 // rather than one that fails on the first request to a page.
 func TestNewNeedsEveryService(t *testing.T) {
-	tr, err := fakeTranslations()
+	tr, err := translations()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func newEnv(t testing.TB, opts options) *env {
 	} else if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := i18n.Load()
+	tr, err := translations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +195,11 @@ func services(intake *reporting.Intake, office *reporting.Office, followup *repo
 		Followup:      followup,
 	}
 }
+
+// translations loads the message files once for every test server: a
+// bundle is read-only, and servers on one bundle share its parsed
+// templates.
+var translations = sync.OnceValues(i18n.Load)
 
 // syncBuffer is a log sink that tests can read while the server writes.
 type syncBuffer struct {

@@ -109,7 +109,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	if cfg.CaptchaAudio == nil {
 		cfg.CaptchaAudio = captchaaudio.NewMixer()
 	}
-	pages, err := loadPages(tr)
+	pages, err := pagesFor(tr)
 	if err != nil {
 		return nil, err
 	}
