@@ -57,6 +57,8 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	submissions := reporting.NewSubmissions(time.Now)
+	t.Cleanup(submissions.Close)
 	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
 	e.Audio = captchaaudio.NewMixer()
 	cfg := web.Config{Captchas: captchas, CaptchaAudio: e.Audio, Logger: logger, Now: time.Now}
@@ -73,7 +75,7 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 		Settings:      fakeSettings{},
 		Audit:         fakeAudit{},
 		Notifications: fakeNotifications{},
-		Intake:        fakeIntake{},
+		Intake:        fakeIntake{submissions: submissions},
 		Followup:      fakeFollowup{},
 	}, tr)
 	if err != nil {
@@ -331,11 +333,19 @@ func (fakeReplies) MessageFlags(context.Context, *reporting.OfficeSession, []str
 	return map[string]reporting.MessageFlags{}, nil
 }
 
+// fakeIntake hands out submission tokens (the real, in-memory guard: the
+// form pages carry one) and takes no reports.
+type fakeIntake struct {
+	web.IntakeService
+	submissions *reporting.Submissions
+}
+
+func (f fakeIntake) Submissions() *reporting.Submissions { return f.submissions }
+
 // The services no fake test reaches yet.
 type (
 	fakeAttachments   struct{ web.AttachmentService }
 	fakeNotifications struct{ web.NotificationService }
-	fakeIntake        struct{ web.IntakeService }
 	fakeFollowup      struct{ web.FollowupService }
 )
 
