@@ -150,7 +150,8 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	handler, err := web.New(web.Config{BaseURL: base, Captchas: store, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
+	followup := reporting.NewFollowup(intake, now)
+	handler, err := web.New(web.Config{BaseURL: base, Captchas: store, Logger: logger, Now: now, Notifier: notifier}, webServices(intake, office, followup), tr)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
@@ -290,4 +291,25 @@ func readChildStats() childStats {
 		st.GCCycles = s[1].Value.Uint64()
 	}
 	return st
+}
+
+// webServices wires the web layer to the domain services as
+// cmd/meldestelle serve does: the one Office serves every office area.
+func webServices(intake *reporting.Intake, office *reporting.Office, followup *reporting.Followup) web.Services {
+	return web.Services{
+		Sessions:      office,
+		Accounts:      office,
+		TwoFactor:     office,
+		Teams:         office,
+		Cases:         office,
+		Replies:       office,
+		Attachments:   office,
+		Statistics:    office,
+		Retention:     office,
+		Settings:      office,
+		Audit:         office,
+		Notifications: office,
+		Intake:        intake,
+		Followup:      followup,
+	}
 }

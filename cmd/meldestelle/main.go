@@ -123,6 +123,27 @@ func (c *config) services(ctx context.Context) (*storage.DB, *reporting.Intake, 
 	return db, intake, reporting.NewOffice(db, kdf, vault.DefaultParams, anchor, now), nil
 }
 
+// webServices is the one place serve wires the web layer to the domain
+// services: the one Office serves every office area.
+func webServices(intake *reporting.Intake, office *reporting.Office, followup *reporting.Followup) web.Services {
+	return web.Services{
+		Sessions:      office,
+		Accounts:      office,
+		TwoFactor:     office,
+		Teams:         office,
+		Cases:         office,
+		Replies:       office,
+		Attachments:   office,
+		Statistics:    office,
+		Retention:     office,
+		Settings:      office,
+		Audit:         office,
+		Notifications: office,
+		Intake:        intake,
+		Followup:      followup,
+	}
+}
+
 // secretPath is the server secret's file: -secret-file, or secret.key in
 // the data directory (outside the database file, so `meldestelle backup`
 // never copies it).
@@ -222,7 +243,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	retentionDone := make(chan struct{})
 	go func() { defer close(retentionDone); office.RunRetention(retentionCtx, 24*time.Hour, logger) }()
 	defer func() { stopRetention(); <-retentionDone }()
-	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
+	// The follow-up holds the reporters' tokens, which the reaper ends.
+	followup := reporting.NewFollowup(intake, now)
+	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier},
+		webServices(intake, office, followup), tr)
 	if err != nil {
 		return err
 	}
@@ -235,9 +259,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// (issue 9): every minute, not only when someone comes back.
 	reaperCtx, stopReaper := context.WithCancel(context.Background())
 	reaperDone := make(chan struct{})
-	reaper := reporting.NewReaper(office, handler.Followup(), logger)
+	reaper := reporting.NewReaper(office, followup, logger)
 	go func() { defer close(reaperDone); reaper.Run(reaperCtx, reporting.ReapEvery) }()
-	defer func() { stopReaper(); <-reaperDone; handler.Followup().Close() }()
+	defer func() { stopReaper(); <-reaperDone; followup.Close() }()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,

@@ -77,10 +77,11 @@ func accRedirectsToLogin(t testing.TB, what string, resp *http.Response) {
 // page, counsellors and statisticians get 403 — also for the POSTs, which
 // change nothing. Everyone logged in has an account page.
 func TestAccountsPagesAccessControl(t *testing.T) {
-	e := newEnv(t, options{})
+	// The routes decide this alone: fake services suffice.
+	e := newFakeServer(t, fakeUser{"berta", "counsellor"}, fakeUser{"carla", "statistician"})
 	admin := login(t, e)
-	counsellor, _ := accUser(t, e, admin, "berta", "counsellor", "1")
-	statistician, password := accUser(t, e, admin, "carla", "statistician")
+	counsellor, _ := accLogin(t, e, "berta", fakePassword)
+	statistician, password := loginAs(t, e, "carla", fakePassword), fakePassword
 	if _, home := accLogin(t, e, "carla", password); home != "/office/statistics" {
 		t.Errorf("a statistician lands on %q, want /office/statistics", home)
 	}

@@ -146,7 +146,7 @@ func newEnv(t testing.TB, opts options) *env {
 	} else if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := i18n.Load()
+	tr, err := translations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func newEnv(t testing.TB, opts options) *env {
 		intake.NotifyWith(e.Notifier)
 		cfg.Notifier = e.Notifier
 	}
-	h, err := web.New(cfg, intake, office, tr)
+	h, err := web.New(cfg, services(intake, office, reporting.NewFollowup(intake, opts.now)), tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +173,33 @@ func newEnv(t testing.TB, opts options) *env {
 	})
 	return e
 }
+
+// services is the one place the tests wire the web layer to the real
+// domain services: the one Office serves every office area, as in
+// cmd/meldestelle.
+func services(intake *reporting.Intake, office *reporting.Office, followup *reporting.Followup) web.Services {
+	return web.Services{
+		Sessions:      office,
+		Accounts:      office,
+		TwoFactor:     office,
+		Teams:         office,
+		Cases:         office,
+		Replies:       office,
+		Attachments:   office,
+		Statistics:    office,
+		Retention:     office,
+		Settings:      office,
+		Audit:         office,
+		Notifications: office,
+		Intake:        intake,
+		Followup:      followup,
+	}
+}
+
+// translations loads the message files once for every test server: a
+// bundle is read-only, and servers on one bundle share its parsed
+// templates.
+var translations = sync.OnceValues(i18n.Load)
 
 // syncBuffer is a log sink that tests can read while the server writes.
 type syncBuffer struct {

@@ -118,7 +118,7 @@ func TestEveryPublicPageInEveryLanguage(t *testing.T) {
 // / sends a browser to its language, or to a related one its reader
 // reads, and shows the chooser when there is none.
 func TestNegotiationAndChooser(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newFakeServer(t)
 	for accept, want := range map[string]string{
 		"ar-EG,ar;q=0.9": "/ar/", "tr": "/tr/", "en-GB": "/en/", "ro-RO": "/ro/",
 		"prs": "/fa/", "fa-AF": "/fa/", "kmr": "/ku/", "bs": "/sr/", "hr-HR": "/sr/",
@@ -329,7 +329,7 @@ func TestDigitsOfAnyScript(t *testing.T) {
 // Numbers on a page follow the page's language (CLDR): 20.000 in German,
 // 20,000 in English, 20 000 with a no-break space in Polish.
 func TestNumbersByLanguage(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newFakeServer(t)
 	for lang, want := range map[string]string{"de": "20.000", "en": "20,000", "pl": "20\u00a0000", "ar": "20,000"} {
 		if _, page := get(t, e.URL+"/"+lang+"/"); !strings.Contains(page, want) {
 			t.Errorf("/%s/: the description's limit is not written %q", lang, want)

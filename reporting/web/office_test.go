@@ -138,7 +138,7 @@ func TestLogoutEndsSession(t *testing.T) {
 
 // Office POSTs from another site are refused (CSRF), same-site ones pass.
 func TestOfficeRefusesCrossOriginPosts(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newFakeServer(t)
 	form := url.Values{"username": {e.Admin}, "password": {e.Pass}}
 	for _, tc := range []struct {
 		site string
@@ -175,7 +175,7 @@ func TestSetupNeedsToken(t *testing.T) {
 
 // The office speaks German or English by the browser's language.
 func TestOfficeLanguage(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newFakeServer(t)
 	for accept, want := range map[string]string{"en-US": "Log in", "de-DE": "Anmelden", "ar": "Anmelden"} {
 		req, _ := http.NewRequest("GET", e.URL+"/office/login", nil)
 		req.Header.Set("Accept-Language", accept)

@@ -331,7 +331,7 @@ func TestDatabaseFilesHoldNoSubmittedText(t *testing.T) {
 // Every public response carries the security headers: a CSP without any
 // script or inline style, no referrer, no framing, no sniffing.
 func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newFakeServer(t)
 	for _, u := range []string{"/de/", "/en/privacy", "/nowhere", "/office/login"} {
 		resp, _ := get(t, e.URL+u)
 		csp := resp.Header.Get("Content-Security-Policy")
@@ -355,7 +355,7 @@ func TestSecurityHeaders(t *testing.T) {
 // Pages load nothing from anywhere but this server, and carry no script or
 // inline style (which the CSP would block anyway).
 func TestPagesLoadNothingFromThirdParties(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newFakeServer(t)
 	ref := regexp.MustCompile(`(?:src|href|action)="([^"]*)"`)
 	for _, u := range []string{"/de/", "/en/", "/tr/", "/ar/", "/ar/privacy", "/office/login"} {
 		_, body := get(t, e.URL+u)
