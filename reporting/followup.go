@@ -297,7 +297,7 @@ func (rp *Replies) MessageFlags(ctx context.Context, s *OfficeSession, ids []str
 // cookie, nothing in the database, nothing in a URL.
 type Followup struct {
 	intake *Intake // stores the files of messages and sends notifications
-	store  Store
+	store  IntakeStore
 	kdf    *vault.KDF // the receipt salt and parameter sets are the intake's
 	now    func() time.Time
 

@@ -134,7 +134,7 @@ func (e *env) login(t *testing.T) (string, *reporting.OfficeSession) {
 // intake builds the public side on the same database.
 func (e *env) intake(t *testing.T) *reporting.Intake {
 	t.Helper()
-	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, fastParams, e.anchor, e.clock.Now)
+	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, fastParams, e.anchor, nil, e.clock.Now)
 	if err != nil {
 		t.Fatalf("NewIntake: %v", err)
 	}
@@ -389,7 +389,7 @@ func TestIntakeKeepsStoredReceiptParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	stronger := vault.Params{Time: 2, MemoryKiB: 16 * 1024, Threads: 1}
-	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.anchor, e.clock.Now)
+	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.anchor, nil, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func ensureReceiptSettings(ctx context.Context, store receiptSettingWriter, anch
 // weaker receipt_kdf row with its MAC would otherwise lower new
 // receipts). On a deployment without users it creates them first. Sets no
 // report uses any more are dropped from the list.
-func loadReceiptParams(ctx context.Context, store Store, anchor *Anchor, configured, floor vault.Params, now time.Time) (receiptParams, error) {
+func loadReceiptParams(ctx context.Context, store IntakeStore, anchor *Anchor, configured, floor vault.Params, now time.Time) (receiptParams, error) {
 	var rp receiptParams
 	n, err := store.CountUsers(ctx)
 	if err != nil {
@@ -187,7 +187,7 @@ func loadReceiptParams(ctx context.Context, store Store, anchor *Anchor, configu
 
 // pruneReceiptSets drops the sets no report is derived with any more, so
 // that an unknown receipt costs no more derivations than needed.
-func pruneReceiptSets(ctx context.Context, store Store, anchor *Anchor, rp *receiptParams) error {
+func pruneReceiptSets(ctx context.Context, store IntakeStore, anchor *Anchor, rp *receiptParams) error {
 	keep := rp.sets[:1:1]
 	for _, p := range rp.sets[1:] {
 		n, err := store.CountReportsByKDF(ctx, []string{p.String(), receiptPepperV1 + p.String()})
@@ -220,7 +220,7 @@ const AuditReceiptKDF = "receipt_kdf_raised"
 // their reporter's next successful follow-up re-derives them under p;
 // until then their set stays in use, and each unknown receipt costs one
 // argon2id per set. It returns the sets in use afterwards.
-func RaiseReceiptParams(ctx context.Context, store Store, anchor *Anchor, floor, p vault.Params, now time.Time) ([]vault.Params, error) {
+func RaiseReceiptParams(ctx context.Context, store IntakeStore, anchor *Anchor, floor, p vault.Params, now time.Time) ([]vault.Params, error) {
 	if n, err := store.CountUsers(ctx); err != nil || n == 0 {
 		return nil, fmt.Errorf("raise receipt parameters: the office is not set up yet (%v)", err)
 	}

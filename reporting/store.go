@@ -144,6 +144,7 @@ type Store interface {
 	AttachmentStore
 	OutboxStore
 	StatisticsStore
+	RetentionStore
 
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)

@@ -23,6 +23,7 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchaaudio"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
+	"github.com/planb-ruhr/meldestelle/reporting/wiring"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -62,13 +63,15 @@ type env struct {
 	Dir     string
 	DB      *storage.DB
 	Office  *reporting.Office
-	Anchor  *reporting.Anchor // the integrity anchor, from the secret file in Dir
-	Logs    *syncBuffer
-	Admin   string // the admin's name
-	Pass    string // the admin's password
+	// Services are every domain service of the server (Office among them).
+	Services *wiring.Services
+	Anchor   *reporting.Anchor // the integrity anchor, from the secret file in Dir
+	Logs     *syncBuffer
+	Admin    string // the admin's name
+	Pass     string // the admin's password
 
 	SetupToken string              // with options.fresh: the one-time setup token
-	Notifier   *reporting.Notifier // with options.notifier
+	Notifier   *reporting.Notifier // with options.notify
 
 	// Audio is the server's captcha audio mixer, so a test can rebuild
 	// what the server speaks.
@@ -101,9 +104,10 @@ type options struct {
 	params     vault.Params
 	captchaOff bool
 	now        func() time.Time // the clock of intake, office and web; time.Now if nil
-	// notifier, if set, builds the notifier that intake and web use.
-	notifier func(db *storage.DB, logger *slog.Logger) *reporting.Notifier
-	fresh    bool // leave the office unset: e.SetupToken holds the link's token
+	// notify, if set, configures the notifier that intake and web use
+	// (without it: mails are queued, none is sent).
+	notify func(logger *slog.Logger) reporting.NotifierConfig
+	fresh  bool // leave the office unset: e.SetupToken holds the link's token
 }
 
 // newEnv starts a server on loopback with the first team and an admin set
@@ -131,16 +135,22 @@ func newEnv(t testing.TB, opts options) *env {
 	}
 	anchor := reporting.NewAnchor(secret)
 	db.SetAuditKey(anchor.AuditKey())
-	intake, err := reporting.NewIntake(ctx, db, kdf, opts.params, anchor, opts.now)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	wcfg := wiring.Config{KDF: kdf, Params: opts.params, Anchor: anchor, Now: opts.now}
+	if opts.notify != nil {
+		wcfg.Notify = opts.notify(logger)
+	}
+	svc, err := wiring.New(ctx, db, wcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	office := reporting.NewOffice(db, kdf, opts.params, anchor, opts.now)
+	office := svc.Office
 	token, err := office.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{Dir: dir, DB: db, Office: office, Anchor: anchor, Logs: &syncBuffer{}, Admin: "anna", Pass: "ein langes geheimes Passwort"}
+	e := &env{Dir: dir, DB: db, Office: office, Services: svc, Anchor: anchor, Logs: logs, Admin: "anna", Pass: "ein langes geheimes Passwort"}
 	if opts.fresh {
 		e.SetupToken = token
 	} else if _, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: "PLANB", Username: e.Admin, Password: e.Pass, Confirm: e.Pass}); err != nil {
@@ -150,15 +160,13 @@ func newEnv(t testing.TB, opts options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(e.Logs, nil))
 	e.Audio = captchaaudio.NewMixer()
 	cfg := web.Config{CaptchaOff: opts.captchaOff, Captchas: captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.now}
-	if opts.notifier != nil {
-		e.Notifier = opts.notifier(db, logger)
-		intake.NotifyWith(e.Notifier)
+	if opts.notify != nil {
+		e.Notifier = svc.Notifier
 		cfg.Notifier = e.Notifier
 	}
-	h, err := web.New(cfg, services(intake, office, reporting.NewFollowup(intake, opts.now)), tr)
+	h, err := web.New(cfg, svc.Web(reporting.NewFollowup(svc.Intake, opts.now)), tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,25 +184,6 @@ func newEnv(t testing.TB, opts options) *env {
 
 // services is the one place the tests wire the web layer to the real
 // domain services: the one Office serves every office area, as in
-// cmd/meldestelle.
-func services(intake *reporting.Intake, office *reporting.Office, followup *reporting.Followup) web.Services {
-	return web.Services{
-		Sessions:      office,
-		Accounts:      office,
-		TwoFactor:     office,
-		Teams:         office,
-		Cases:         office,
-		Replies:       office,
-		Attachments:   office,
-		Statistics:    office,
-		Retention:     office,
-		Settings:      office,
-		Audit:         office,
-		Notifications: office,
-		Intake:        intake,
-		Followup:      followup,
-	}
-}
 
 // translations loads the message files once for every test server: a
 // bundle is read-only, and servers on one bundle share its parsed

@@ -14,7 +14,6 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
 	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
-	"github.com/planb-ruhr/meldestelle/storage"
 )
 
 const notifyBaseURL = "https://melden.example.org"
@@ -33,13 +32,13 @@ func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier,
 // mails' Date header, and now for intake, office and web (nil: time.Now).
 func notifyEnvClock(t *testing.T, srv *notifytest.Server, clock *testClock, now func() time.Time) *env {
 	t.Helper()
-	return newEnv(t, options{now: now, notifier: func(db *storage.DB, logger *slog.Logger) *reporting.Notifier {
+	return newEnv(t, options{now: now, notify: func(logger *slog.Logger) reporting.NotifierConfig {
 		mailer := smtpmail.New(smtpmail.Config{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org", Now: clock.Now})
 		tr, err := i18n.Load()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Texts: tr, Languages: i18n.OfficeLanguages, Now: clock.Now, Logger: logger})
+		return reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Texts: tr, Languages: i18n.OfficeLanguages, Now: clock.Now, Logger: logger}
 	}})
 }
 

@@ -173,7 +173,7 @@ func TestRetentionSweep(t *testing.T) {
 	if got := retDue(t, e, admin); !slices.Equal(got, want) {
 		t.Fatalf("dry run lists %v, want %v", got, want)
 	}
-	plan, err := e.Office.RetentionPlan(ctx, clock.Now())
+	plan, err := e.Services.Retention.RetentionPlan(ctx, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestRetentionSweep(t *testing.T) {
 	}
 	keptC := retSecrets(t, e, idC)
 
-	n, err := e.Office.RetentionSweep(ctx, clock.Now())
+	n, err := e.Services.Retention.RetentionSweep(ctx, clock.Now())
 	if err != nil || n != 2 {
 		t.Fatalf("sweep: %d, %v; want 2", n, err)
 	}
@@ -293,7 +293,7 @@ func TestRetentionSweep(t *testing.T) {
 	if got := retDue(t, e, admin); len(got) != 0 {
 		t.Errorf("still due after the sweep: %v", got)
 	}
-	if n, err := e.Office.RetentionSweep(ctx, clock.Now()); n != 0 || err != nil {
+	if n, err := e.Services.Retention.RetentionSweep(ctx, clock.Now()); n != 0 || err != nil {
 		t.Errorf("second sweep: %d, %v", n, err)
 	}
 }
@@ -318,7 +318,7 @@ func TestRetentionSettings(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-closed_months"`) || strings.Contains(page, `id="err-new_months"`) {
 		t.Errorf("121 months: status %d, want an error at closed_months only", resp.StatusCode)
 	}
-	if set, _ := e.Office.RetentionSettings(t.Context()); set.ClosedMonths != 12 || set.NewMonths != 6 {
+	if set, _ := e.Services.Retention.RetentionSettings(t.Context()); set.ClosedMonths != 12 || set.NewMonths != 6 {
 		t.Errorf("invalid input stored: %+v", set)
 	}
 
@@ -335,7 +335,7 @@ func TestRetentionSettings(t *testing.T) {
 	// Ten years on, 0 keeps the never-triaged report.
 	clock.Advance(3650 * 24 * time.Hour)
 	admin = login(t, e)
-	if n, err := e.Office.RetentionSweep(t.Context(), clock.Now()); n != 0 || err != nil {
+	if n, err := e.Services.Retention.RetentionSweep(t.Context(), clock.Now()); n != 0 || err != nil {
 		t.Errorf("sweep with 0: %d, %v", n, err)
 	}
 	_, page = getAs(t, admin, e.URL+"/office/cases/"+id)

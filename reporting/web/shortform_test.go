@@ -25,7 +25,7 @@ func storedReports(t *testing.T, e *env) []reporting.Report {
 	}
 	var out []reporting.Report
 	for _, r := range rows {
-		c, err := e.Office.Case(t.Context(), sess, r.ID)
+		c, err := e.Services.Cases.Case(t.Context(), sess, r.ID)
 		if err != nil {
 			t.Fatalf("case %s: %v", r.ID, err)
 		}

@@ -30,7 +30,7 @@ func statsReport(description string) reporting.Report {
 func statsCases(t *testing.T, e *env, n int, cl reporting.Classification) []string {
 	t.Helper()
 	ctx := t.Context()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, time.Now)
+	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, nil, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestStatisticsPublish(t *testing.T) {
 func TestBackupDuringSubmissions(t *testing.T) {
 	e := newEnv(t, options{})
 	ctx := context.Background()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, time.Now)
+	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, nil, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestBackupDuringSubmissions(t *testing.T) {
 	if err != nil || n == 0 || n > submitted {
 		t.Fatalf("backup holds %d reports of %d submitted (%v)", n, submitted, err)
 	}
-	c, err := office.Case(ctx, sess, reports[0].ID)
+	c, err := reporting.NewCases(db, e.Anchor, time.Now).Case(ctx, sess, reports[0].ID)
 	if err != nil || c.Report.Description != "Bericht während der Sicherung" {
 		t.Fatalf("case from the backup: %q, %v", c.Report.Description, err)
 	}
