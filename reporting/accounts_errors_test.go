@@ -2,7 +2,6 @@ package reporting_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -18,10 +17,7 @@ func TestAccountServiceErrorsNameTheOperation(t *testing.T) {
 	token, s := e.login(t)
 	breakAudit(t, e.rawDB(t))
 	const newPassword = "neues-pferd-batterie"
-	calls := []struct {
-		op   string
-		call func(ctx context.Context) error
-	}{
+	calls := []namedCall{
 		{"invite", func(ctx context.Context) error {
 			_, err := e.accounts.Invite(ctx, s, reporting.InviteForm{Name: "fatma", Role: reporting.RoleStatistician})
 			return err
@@ -38,17 +34,5 @@ func TestAccountServiceErrorsNameTheOperation(t *testing.T) {
 		}},
 		{"logout", func(ctx context.Context) error { return e.office.Logout(ctx, token) }}, // last: it ends the session
 	}
-	for _, c := range calls {
-		err := c.call(t.Context())
-		if err == nil {
-			t.Errorf("%s succeeded with the audit log down", c.op)
-			continue
-		}
-		if !strings.HasPrefix(err.Error(), c.op+": ") {
-			t.Errorf("%s: error %q does not name the operation", c.op, err)
-		}
-		if code := reporting.ErrorCode(err); code != "" {
-			t.Errorf("%s: error %q has code %q, want an internal error", c.op, err, code)
-		}
-	}
+	wantOperationNamed(t, calls)
 }

@@ -2,7 +2,6 @@ package reporting_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
@@ -16,10 +15,7 @@ func TestCaseServiceErrorsNameTheOperation(t *testing.T) {
 	e := newEnv(t)
 	_, s, id := caseSetUp(t, e)
 	breakAudit(t, e.rawDB(t))
-	calls := []struct {
-		op   string
-		call func(ctx context.Context) error
-	}{
+	calls := []namedCall{
 		{"case list", func(ctx context.Context) error {
 			_, _, err := e.cases.Cases(ctx, s, reporting.Page{Limit: 10})
 			return err
@@ -34,17 +30,5 @@ func TestCaseServiceErrorsNameTheOperation(t *testing.T) {
 		{"add note", func(ctx context.Context) error { return e.cases.AddNote(ctx, s, id, "Rückruf vereinbart") }},
 		{"send message", func(ctx context.Context) error { return e.replies.SendMessage(ctx, s, id, "Wir melden uns.") }},
 	}
-	for _, c := range calls {
-		err := c.call(t.Context())
-		if err == nil {
-			t.Errorf("%s succeeded with the audit log down", c.op)
-			continue
-		}
-		if !strings.HasPrefix(err.Error(), c.op+": ") {
-			t.Errorf("%s: error %q does not name the operation", c.op, err)
-		}
-		if code := reporting.ErrorCode(err); code != "" {
-			t.Errorf("%s: error %q has code %q, want an internal error", c.op, err, code)
-		}
-	}
+	wantOperationNamed(t, calls)
 }
