@@ -120,7 +120,7 @@ func (c *a11yCollector) fetch(name, path string, form url.Values, want int) stri
 func TestA11yEveryPage(t *testing.T) {
 	tools := a11yToolsOrSkip(t)
 	clock := newTestClock(time.Now())
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)
 
 	// Data: a published year of statistics, a case that the office has
@@ -193,7 +193,7 @@ func a11yPublicPages(t *testing.T, e *env, lang, receipt string) []a11yPage {
 	report := validReport("Eine Meldung, die zurückgezogen wird.")
 	id := captchaID(t, form)
 	report.Set("captcha_id", id)
-	report.Set("captcha_solution", captchas.solve(id))
+	report.Set("captcha_solution", captchas.Solve(id))
 	own := fuReceiptPattern.FindStringSubmatch(c.fetch("receipt", base+"/report", report, http.StatusOK))
 	if own == nil {
 		t.Fatalf("%s: no receipt on the receipt page", lang)
@@ -204,7 +204,7 @@ func a11yPublicPages(t *testing.T, e *env, lang, receipt string) []a11yPage {
 		"receipt": {"1234 5678 9012 3456"}, "captcha_id": {captchaID(t, fu)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
 	_, fu = get(t, e.URL+base+"/followup")
 	id = captchaID(t, fu)
-	page := c.fetch("report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}, http.StatusOK)
+	page := c.fetch("report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.Solve(id)}}, http.StatusOK)
 	c.fetch("report with errors", base+"/followup/message", url.Values{"token": {fuToken(t, page)}, "message": {" "}}, http.StatusUnprocessableEntity)
 
 	_, page = fuOpen(t, e, lang, own[1])
@@ -290,7 +290,7 @@ func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie,
 // its last page.
 func a11ySetupPages(t *testing.T) []a11yPage {
 	t.Helper()
-	e := newEnv(t, options{fresh: true})
+	e := newEnv(t, options{Fresh: true})
 	var pages []a11yPage
 	form := url.Values{"token": {e.SetupToken}, "team": {"Bochum"}, "username": {"berta"}, "password": {"kurz"}, "confirm": {"kurz"}}
 	for _, lang := range i18n.OfficeLanguages {

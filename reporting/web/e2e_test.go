@@ -29,7 +29,7 @@ var receiptCodePattern = regexp.MustCompile(`^\d{4} \d{4} \d{4} \d{4}$`)
 // It runs with the real argon2id parameters.
 func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{params: vault.DefaultParams})
+	e := newEnv(t, options{Params: vault.DefaultParams})
 	start := time.Now()
 	defer func() { t.Logf("end-to-end walk took %v", time.Since(start).Round(time.Millisecond)) }()
 
@@ -55,7 +55,7 @@ func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 
 	// First a wrong captcha: the form comes back, filled in, with the error.
 	firstID := pageCaptchaID(t, ctx)
-	right := captchas.solve(firstID)
+	right := captchas.Solve(firstID)
 	if right == "" {
 		t.Fatalf("captcha %q unknown to the test store", firstID)
 	}
@@ -80,7 +80,7 @@ func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 	}
 
 	// Then the new captcha, solved: the receipt.
-	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(secondID)))
+	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(secondID)))
 	resp = clickAndLoad(t, ctx, "send", chromedp.ID("submit"), chromedp.ID("receipt"))
 	wantDocStatus(t, "POST with the right captcha", resp, http.StatusOK)
 	saveScreenshot(t, ctx, "receipt-ar.png")

@@ -35,7 +35,7 @@ func TestEndToEndFollowup(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("description"), "At the office they refused to help me."),
 		chromedp.Click(chromedp.CSS(`input[name="wish"][value="counselling"]`)),
 		chromedp.Click(chromedp.ID("consent")),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(pageCaptchaID(t, ctx))),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(pageCaptchaID(t, ctx))),
 	)
 	resp = clickAndLoad(t, ctx, "send the report", chromedp.ID("submit"), chromedp.ID("receipt"))
 	wantDocStatus(t, "POST the report", resp, http.StatusOK)
@@ -61,7 +61,7 @@ func TestEndToEndFollowup(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("followup-submit")),
 		chromedp.Click(chromedp.ID("receipt")),
 		chromedp.SendKeys(chromedp.ID("receipt"), receipt),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(pageCaptchaID(t, ctx))),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(pageCaptchaID(t, ctx))),
 	)
 	resp = clickAndLoad(t, ctx, "open the report", chromedp.ID("followup-submit"), chromedp.ID("thread"))
 	wantDocStatus(t, "POST /en/followup", resp, http.StatusOK)

@@ -63,7 +63,7 @@ func TestShortReportOnPhone(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("description"), "They shouted at me on the bus."),
 		chromedp.Click(chromedp.ID("consent")),
 		chromedp.Click(chromedp.ID("captcha_solution")),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(id)),
 	)
 	resp := clickAndLoad(t, ctx, "send the short report", chromedp.ID("submit"), chromedp.ID("receipt"))
 	wantDocStatus(t, "POST the short report", resp, http.StatusOK)
@@ -209,7 +209,7 @@ func TestEnterSendsTheReport(t *testing.T) {
 		chromedp.Click(chromedp.ID("consent")),
 		chromedp.Click(chromedp.ID("captcha_solution")),
 	)
-	resp, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)+kb.Enter))
+	resp, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(id)+kb.Enter))
 	if err != nil {
 		t.Fatalf("Enter: %v", err)
 	}

@@ -44,7 +44,7 @@ func TestFollowupExpiredCaptchaSaysSo(t *testing.T) {
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/followup")
 	id := captchaID(t, page)
-	answer := captchas.solve(id)
+	answer := captchas.Solve(id)
 	captchas.Get(id, true) // forgotten, as after ten minutes
 	resp, body := post(t, e.URL+"/en/followup", url.Values{"receipt": {"1234 5678 9012 3456"}, "captcha_id": {id}, "captcha_solution": {answer}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-captcha_solution">The picture was too old`) {
@@ -63,7 +63,7 @@ func TestBrowserFollowupShowsOwnReport(t *testing.T) {
 	e := newEnv(t, options{})
 	const text = "Der Hausmeister hat uns beschimpft. Zeugin: die Nachbarin."
 	form := subForm(t, e, "de", text)
-	body, ct := attBody(t, form, []attFile{{"beweis.jpg", attJPEGWithGPS(t)}})
+	body, ct := attBody(t, form, []attFile{{Name: "beweis.jpg", Data: attJPEGWithGPS(t)}})
 	resp, err := client.Post(e.URL+"/de/report", ct, body)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestBrowserFollowupShowsOwnReport(t *testing.T) {
 	browserDo(t, ctx, "type the code and the captcha",
 		chromedp.Click(chromedp.ID("receipt")),
 		chromedp.SendKeys(chromedp.ID("receipt"), receipt),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(id)),
 	)
 	r := clickAndLoad(t, ctx, "open the report", chromedp.ID("followup-submit"), chromedp.ID("own-report"))
 	wantDocStatus(t, "POST /de/followup", r, http.StatusOK)

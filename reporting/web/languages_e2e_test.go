@@ -59,7 +59,7 @@ func TestBrowserFarsiReporterPersianDigits(t *testing.T) {
 	const description = "در ادارهٔ اتباع خارجی گفتند: به کشورت برگرد."
 	fillReport(t, ctx, description)
 	id := pageCaptchaID(t, ctx)
-	answer := persianDigits.Replace(captchas.solve(id))
+	answer := persianDigits.Replace(captchas.Solve(id))
 	browserDo(t, ctx, "type the captcha in Persian digits", chromedp.SendKeys(chromedp.ID("captcha_solution"), answer))
 	if got := browserRun(t, ctx, "read the captcha field", chromedp.Value(chromedp.ID("captcha_solution"))); got != answer {
 		t.Fatalf("the captcha field holds %q, want %q", got, answer)
@@ -91,7 +91,7 @@ func TestBrowserUkrainianSwitchesToRussian(t *testing.T) {
 	}
 	browserDo(t, ctx, "choose a photo", chromedp.SetUploadFiles(chromedp.ID("attachments"), []string{photo}))
 	id := pageCaptchaID(t, ctx)
-	answer := captchas.solve(id)
+	answer := captchas.Solve(id)
 	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), answer))
 
 	browserDo(t, ctx, "open the language list", chromedp.Click(chromedp.CSS("nav.languages summary")))
@@ -139,7 +139,7 @@ func TestBrowserRomaniFollowupArabicDigits(t *testing.T) {
 	typed := arabicDigits.Replace(strings.ReplaceAll(receipt, " ", "-"))
 	browserDo(t, ctx, "type the receipt", chromedp.Click(chromedp.ID("receipt")), chromedp.SendKeys(chromedp.ID("receipt"), typed))
 	id := pageCaptchaID(t, ctx)
-	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)))
+	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.Solve(id)))
 	resp = clickAndLoad(t, ctx, "open the report", chromedp.ID("followup-submit"), chromedp.ID("thread"))
 	wantDocStatus(t, "POST /rom/followup", resp, http.StatusOK)
 	wantLang(t, ctx, "rom", "ltr")

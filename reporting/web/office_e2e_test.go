@@ -57,7 +57,7 @@ var officeLabelsByLang = map[string]officeLabels{
 // and Arabic; the audit log lists every step and none of the note's text.
 func TestEndToEndCounsellorTriageWithTOTP(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{params: vault.DefaultParams})
+	e := newEnv(t, options{Params: vault.DefaultParams})
 	start := time.Now()
 	defer func() { t.Logf("counsellor walk took %v", time.Since(start).Round(time.Millisecond)) }()
 

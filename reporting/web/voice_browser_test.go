@@ -68,7 +68,7 @@ func TestBrowserVoicePlays(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	memo := playableM4A()
-	page, _ := attCase(t, e, admin, "Sprachnachricht zum Abspielen", []attFile{{"Memo.m4a", memo}})
+	page, _ := attCase(t, e, admin, "Sprachnachricht zum Abspielen", []attFile{{Name: "Memo.m4a", Data: memo}})
 	m := voicePlayerPattern.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no player on the case page:\n%s", page)
