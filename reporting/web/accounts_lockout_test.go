@@ -62,7 +62,7 @@ func sharedLock(t testing.TB, e *env, name string) reporting.LoginState {
 // tells nobody which names exist or which are locked.
 func TestLoginAnswersIdentical(t *testing.T) {
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)
 
 	unknownResp, unknown := loginFrom(t, e, "zora", "das Passwort von zora")
@@ -101,7 +101,7 @@ func TestLoginAnswersIdentical(t *testing.T) {
 // lock on the users page, which is audited, and then any client gets in.
 func TestLoginStrangerCannotKeepAdminOut(t *testing.T) {
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	resp, body := loginFrom(t, e, e.Admin, e.Pass)
 	device := deviceCookie(resp)
 	if resp.StatusCode != http.StatusSeeOther || device == nil {
@@ -163,7 +163,7 @@ func TestLoginStrangerCannotKeepAdminOut(t *testing.T) {
 // then the right password is refused as well.
 func TestTOTPPagePasswordThrottled(t *testing.T) {
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)
 	if resp, _ := getAs(t, admin, e.URL+"/office/account/totp"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("two-factor page: status %d", resp.StatusCode)
@@ -193,7 +193,7 @@ func TestTOTPPagePasswordThrottled(t *testing.T) {
 // order; each is reported as ms/<case>.
 func BenchmarkLoginAnswers(b *testing.B) {
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(b, options{now: clock.Now, params: vault.DefaultParams})
+	e := newEnv(b, options{Now: clock.Now, Params: vault.DefaultParams})
 	admin := login(b, e)
 	_, lockedPass := accUser(b, e, admin, "lotte", "counsellor", "1")
 	accUser(b, e, admin, "wanda", "counsellor", "1")

@@ -14,25 +14,6 @@ import (
 
 // ---- helpers (accounts) ----
 
-// accLogin logs a user in and returns the session cookie and where the
-// login sent them.
-func accLogin(t testing.TB, e *env, name, password string) (*http.Cookie, string) {
-	t.Helper()
-	resp, body := post(t, e.URL+"/office/login", url.Values{"username": {name}, "password": {password}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: status %d:\n%s", name, resp.StatusCode, body)
-	}
-	for _, c := range resp.Cookies() {
-		if strings.HasSuffix(c.Name, "meldestelle_session") {
-			return c, resp.Header.Get("Location")
-		}
-	}
-	t.Fatal("login set no session cookie")
-	return nil, ""
-}
-
-var accLinkPattern = regexp.MustCompile(`id="invite-link"[^>]*>(http://[^<]+/office/invite/([0-9a-f]{64}))<`)
-
 // accInvite invites someone through the form and returns the link shown.
 func accInvite(t testing.TB, e *env, admin *http.Cookie, name, role string, teams ...string) string {
 	t.Helper()
@@ -42,15 +23,6 @@ func accInvite(t testing.TB, e *env, admin *http.Cookie, name, role string, team
 		t.Fatalf("invite %s: status %d, no link:\n%s", name, resp.StatusCode, body)
 	}
 	return m[1]
-}
-
-// accAccept sets the password through the invitation link.
-func accAccept(t testing.TB, link, password string) {
-	t.Helper()
-	resp, body := post(t, link, url.Values{"password": {password}, "confirm": {password}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/invite/accepted" {
-		t.Fatalf("accept: status %d to %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
 }
 
 // accUser invites, accepts and logs in a user; it returns their cookie and
@@ -221,7 +193,7 @@ func TestAccountsInvitationFlow(t *testing.T) {
 			t.Errorf("POST %s after use: status %d, want 404", u, resp.StatusCode)
 		}
 	}
-	if strings.Contains(e.flushedLogs(), token) {
+	if strings.Contains(e.FlushedLogs(), token) {
 		t.Error("the invitation token is in the log")
 	}
 }

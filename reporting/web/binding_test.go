@@ -42,7 +42,7 @@ func newBindCase(t *testing.T) *bindCase {
 	t.Helper()
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	resp, page := attSubmit(t, e, "en", validReport(bindReport), []attFile{{bindOwnFile, attPDF(4 << 10)}})
+	resp, page := attSubmit(t, e, "en", validReport(bindReport), []attFile{{Name: bindOwnFile, Data: attPDF(4 << 10)}})
 	m := fuReceiptPattern.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("submission: status %d, no receipt", resp.StatusCode)
@@ -67,7 +67,7 @@ func newBindCase(t *testing.T) *bindCase {
 		t.Fatalf("opening with the receipt: status %d", resp.StatusCode)
 	}
 	b.token = fuToken(t, page)
-	if resp, page := fumsgReply(t, e, "en", b.token, bindReply, []attFile{{bindReplyFile, attPDF(3 << 10)}}); resp.StatusCode != http.StatusOK {
+	if resp, page := fumsgReply(t, e, "en", b.token, bindReply, []attFile{{Name: bindReplyFile, Data: attPDF(3 << 10)}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("reporter's reply: status %d\n%s", resp.StatusCode, page)
 	}
 	return b

@@ -55,7 +55,7 @@ func TestCaptchaAudioSpeaksThePageLanguage(t *testing.T) {
 				t.Errorf("%s audio is the English one", lang)
 			}
 			// Listening is not answering: the captcha is still there.
-			if captchas.solve(id) == "" {
+			if captchas.Solve(id) == "" {
 				t.Error("fetching the audio used up the captcha")
 			}
 		})

@@ -20,17 +20,6 @@ import (
 
 // ---- helpers for the case pages ----
 
-var caseLink = regexp.MustCompile(`href="/office/cases/([0-9a-f-]{36})"`)
-
-// caseIDs lists the case IDs linked from a case list page, in order.
-func caseIDs(page string) []string {
-	var ids []string
-	for _, m := range caseLink.FindAllStringSubmatch(page, -1) {
-		ids = append(ids, m[1])
-	}
-	return ids
-}
-
 // onlyCase submits one report and returns the admin's cookie and the
 // case page's address.
 func onlyCase(t *testing.T, e *env) (*http.Cookie, string) {
@@ -52,16 +41,6 @@ func wantRedirect(t *testing.T, what string, resp *http.Response, body, want str
 	t.Helper()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
 		t.Fatalf("%s: status %d to %q, want 303 to %q\n%s", what, resp.StatusCode, resp.Header.Get("Location"), want, body)
-	}
-}
-
-// wantAll fails for each string the page lacks.
-func wantAll(t *testing.T, what, page string, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(page, w) {
-			t.Errorf("%s lacks %q", what, w)
-		}
 	}
 }
 
@@ -134,16 +113,6 @@ func firstTeamKey(t *testing.T, e *env) (int64, *vault.KeyPair) {
 	}
 	kp, _ := s.Keys.Team(teams[0].ID)
 	return teams[0].ID, kp
-}
-
-// triage is a complete classification form.
-func triage() url.Values {
-	return url.Values{
-		"grounds": {"racism"}, "subgrounds": {"antiziganism"}, "areas": {"work", "housing"}, "subareas": {"hiring"},
-		"forms": {"direct", "denied_access"}, "level": {"individual"}, "incident_type": {"discrimination"},
-		"reporter_role": {"affected"}, "municipality": {"bochum"}, "incident_date": {"2025-01"}, "incident_day": {""},
-		"agg_relevant": {"agg_relevant"}, "interventions": {"complaint_letter"},
-	}
 }
 
 // ---- tests ----
@@ -302,7 +271,7 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 // The list filters and sorts by the query string; the form shows what is
 // selected; the page links keep the filter.
 func TestCaseListFilterForm(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
+	e := newEnv(t, options{CaptchaOff: true})
 	for i := range 53 {
 		f := validReport(fmt.Sprintf("Meldung Nummer %d", i))
 		if resp, body := post(t, e.URL+"/de/report", f); resp.StatusCode != http.StatusOK {

@@ -16,60 +16,7 @@ import (
 
 // ---- helpers for the follow-up pages ----
 
-var (
-	fuReceiptPattern = regexp.MustCompile(`id="receipt" class="receipt"[^>]*>([0-9 ]+)</p>`)
-	fuTokenPattern   = regexp.MustCompile(`name="token" value="([^"]+)"`)
-	fuCaptchaParts   = regexp.MustCompile(`/captcha/[^".]+(\.[a-z]+)?\.(png|wav)|name="captcha_id" value="[^"]+"`)
-)
-
-// fuSubmit submits a report and returns its receipt as shown.
-func fuSubmit(t testing.TB, e *env, form url.Values) string {
-	t.Helper()
-	resp, page := submit(t, e, "en", form)
-	m := fuReceiptPattern.FindStringSubmatch(page)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("submission: status %d, no receipt:\n%s", resp.StatusCode, page)
-	}
-	return m[1]
-}
-
-// fuNoCookie fails if a follow-up response sets a cookie.
-func fuNoCookie(t testing.TB, what string, resp *http.Response) {
-	t.Helper()
-	if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
-		t.Errorf("%s sets a cookie: %q", what, c)
-	}
-}
-
-// fuOpen fetches the receipt form, solves its captcha and posts receipt.
-func fuOpen(t testing.TB, e *env, lang, receipt string) (*http.Response, string) {
-	t.Helper()
-	resp, page := get(t, e.URL+"/"+lang+"/followup")
-	fuNoCookie(t, "the receipt form", resp)
-	id := captchaID(t, page)
-	resp, page = post(t, e.URL+"/"+lang+"/followup", url.Values{
-		"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}})
-	fuNoCookie(t, "opening a report", resp)
-	return resp, page
-}
-
-// fuToken returns the follow-up token of a report page.
-func fuToken(t testing.TB, page string) string {
-	t.Helper()
-	m := fuTokenPattern.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no token on the page:\n%s", page)
-	}
-	return m[1]
-}
-
-// fuPost posts a follow-up form with its token.
-func fuPost(t testing.TB, e *env, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	resp, page := post(t, e.URL+path, form)
-	fuNoCookie(t, "POST "+path, resp)
-	return resp, page
-}
+var fuCaptchaParts = regexp.MustCompile(`/captcha/[^".]+(\.[a-z]+)?\.(png|wav)|name="captcha_id" value="[^"]+"`)
 
 // fuCount counts rows of a table that belong to a report.
 func fuCount(t testing.TB, e *env, table, reportID string) int {
@@ -89,7 +36,7 @@ func fuCount(t testing.TB, e *env, table, reportID string) int {
 func fuEnvWithClock(t *testing.T) (*env, *testClock) {
 	t.Helper()
 	clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
-	return newEnv(t, options{now: clock.Now}), clock
+	return newEnv(t, options{Now: clock.Now}), clock
 }
 
 // ---- tests ----
@@ -193,7 +140,7 @@ func TestFollowupConversation(t *testing.T) {
 	wantAll(t, "the page in triage", page, "We are reading your report.")
 
 	// Nothing about the reporter in the log: no receipt, no token.
-	logs := e.flushedLogs()
+	logs := e.FlushedLogs()
 	for _, secret := range []string{token, strings.ReplaceAll(receipt, " ", ""), receipt} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q", secret)
@@ -238,7 +185,7 @@ func TestFollowupWrongCaptchaKeepsReceipt(t *testing.T) {
 	_, page := get(t, e.URL+"/tr/followup")
 	id := captchaID(t, page)
 	wrong := "000000"
-	if captchas.solve(id) == wrong {
+	if captchas.Solve(id) == wrong {
 		wrong = "111111"
 	}
 	resp, page := post(t, e.URL+"/tr/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {wrong}})

@@ -31,23 +31,6 @@ func fumsgReply(t testing.TB, e *env, lang, token, message string, files []attFi
 	return resp, readBody(t, resp)
 }
 
-// fumsgCase submits a report, opens it with its receipt and returns the
-// follow-up token, the report page and the case URL for the admin.
-func fumsgCase(t testing.TB, e *env, admin *http.Cookie, form url.Values) (token, page, caseURL string) {
-	t.Helper()
-	receipt := fuSubmit(t, e, form)
-	_, list := getAs(t, admin, e.URL+"/office/cases")
-	ids := caseIDs(list)
-	if len(ids) == 0 {
-		t.Fatal("no case listed")
-	}
-	resp, page := fuOpen(t, e, "en", receipt)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("opening with the receipt: status %d\n%s", resp.StatusCode, page)
-	}
-	return fuToken(t, page), page, e.URL + "/office/cases/" + ids[0]
-}
-
 // A reporter's message brings one mail to each team member with an
 // address, like a new report: it says only that something is new, never
 // the text or the case. A message refused for its form sends nothing.
@@ -108,7 +91,7 @@ func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
 	}
 
 	reply := "Hier ein Foto vom Aushang."
-	resp, page := fumsgReply(t, e, "en", token, reply, []attFile{{"aushang.jpg", attJPEGWithGPS(t)}})
+	resp, page := fumsgReply(t, e, "en", token, reply, []attFile{{Name: "aushang.jpg", Data: attJPEGWithGPS(t)}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="followup-sent"`) {
 		t.Fatalf("reply with a photo: status %d\n%s", resp.StatusCode, page)
 	}
@@ -148,7 +131,7 @@ func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Beschimpfung an der Kasse"))
 	typed := "Meine Notizen dazu schicke ich mit."
-	resp, page := fumsgReply(t, e, "de", token, typed, []attFile{{"notizen.txt", []byte("Notizen: Kasse 3, Dienstag")}})
+	resp, page := fumsgReply(t, e, "de", token, typed, []attFile{{Name: "notizen.txt", Data: []byte("Notizen: Kasse 3, Dienstag")}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("refused file: status %d, want 422\n%s", resp.StatusCode, page)
 	}
@@ -172,7 +155,7 @@ func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
 	// Six files are refused too, with the text kept.
 	six := make([]attFile, 6)
 	for i := range six {
-		six[i] = attFile{"p.pdf", attPDF(2 << 10)}
+		six[i] = attFile{Name: "p.pdf", Data: attPDF(2 << 10)}
 	}
 	resp, page = fumsgReply(t, e, "de", token, typed, six)
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-attachments"`) || !strings.Contains(page, ">"+typed+"</textarea>") {
@@ -189,7 +172,7 @@ func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Brief vom Vermieter"))
-	resp, page := fumsgReply(t, e, "en", token, "Der Brief als PDF.", []attFile{{"brief.pdf", attPDF(200 << 10)}})
+	resp, page := fumsgReply(t, e, "en", token, "Der Brief als PDF.", []attFile{{Name: "brief.pdf", Data: attPDF(200 << 10)}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="pdf-warning"`) {
 		t.Fatalf("reply with a PDF: status %d, want the PDF warning\n%s", resp.StatusCode, page)
 	}
@@ -248,7 +231,7 @@ func TestFumsgReloadKeepsOneFile(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Ein Foto vom Schild"))
-	files := []attFile{{"schild.png", attPNGWithText(t)}}
+	files := []attFile{{Name: "schild.png", Data: attPNGWithText(t)}}
 	for range 2 {
 		if resp, page := fumsgReply(t, e, "en", token, "Das Schild.", files); resp.StatusCode != http.StatusOK {
 			t.Fatalf("reply: status %d\n%s", resp.StatusCode, page)
@@ -275,7 +258,7 @@ func TestFumsgReporterDownloadsOwnFile(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, _ := fumsgCase(t, e, admin, validReport("Das Foto vom Zettel"))
-	resp, page := fumsgReply(t, e, "en", token, "Der Zettel.", []attFile{{"zettel.jpg", attJPEGWithGPS(t)}})
+	resp, page := fumsgReply(t, e, "en", token, "Der Zettel.", []attFile{{Name: "zettel.jpg", Data: attJPEGWithGPS(t)}})
 	m := fumsgFilePattern.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("reply: status %d, no download form\n%s", resp.StatusCode, page)

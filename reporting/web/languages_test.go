@@ -255,7 +255,7 @@ func TestLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
 		t.Error("a switch shows field errors: it must check nothing")
 	}
 	// The captcha was not used up: answered now, the report goes in.
-	form.Set("captcha_solution", captchas.solve(id))
+	form.Set("captcha_solution", captchas.Solve(id))
 	form.Del("attachments")
 	resp, page = post(t, e.URL+"/ru/report", form)
 	m := fuReceiptPattern.FindStringSubmatch(page)
@@ -309,7 +309,7 @@ func TestDigitsOfAnyScript(t *testing.T) {
 	id := captchaID(t, page)
 	form := validReport("در اداره به من گفتند که به کشورت برگرد.")
 	form.Set("captcha_id", id)
-	form.Set("captcha_solution", persian.Replace(captchas.solve(id)))
+	form.Set("captcha_solution", persian.Replace(captchas.Solve(id)))
 	resp, page := post(t, e.URL+"/fa/report", form)
 	m := fuReceiptPattern.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {

@@ -73,7 +73,7 @@ func metaRawDB(t *testing.T, e *env) *sql.DB {
 // still show the exact deadline, the day and the language, decrypted.
 func TestNoPlainIncidentDayDeadlineOrLanguage(t *testing.T) {
 	clock := newTestClock(metaToday)
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	if resp, _ := submit(t, e, "tr", validReport("Ev sahibi bize kapıyı kapattı.")); resp.StatusCode != http.StatusOK {
 		t.Fatal("submission failed")
 	}
@@ -139,7 +139,7 @@ func TestNoPlainIncidentDayDeadlineOrLanguage(t *testing.T) {
 // cleared, and the page shows the same day and deadline as before.
 func TestOldPlainIncidentDayMovedOnOpen(t *testing.T) {
 	clock := newTestClock(metaToday)
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	c, caseURL := onlyCase(t, e)
 	id := strings.TrimPrefix(caseURL, e.URL+"/office/cases/")
 	metaClassify(t, e, c, id, "2026-10", "17", true)
@@ -173,7 +173,7 @@ func TestOldPlainIncidentDayMovedOnOpen(t *testing.T) {
 // their exact dates, though the database knows only the week.
 func TestDeadlineFilterByWeek(t *testing.T) {
 	clock := newTestClock(metaToday) // Tuesday; +14 days: Tuesday 8 December
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	c := login(t, e)
 	cases := []struct {
 		name, month, day string

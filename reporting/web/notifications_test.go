@@ -32,7 +32,7 @@ func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier,
 // mails' Date header, and now for intake, office and web (nil: time.Now).
 func notifyEnvClock(t *testing.T, srv *notifytest.Server, clock *testClock, now func() time.Time) *env {
 	t.Helper()
-	return newEnv(t, options{now: now, notify: func(logger *slog.Logger) reporting.NotifierConfig {
+	return newEnv(t, options{Now: now, Notify: func(logger *slog.Logger) reporting.NotifierConfig {
 		mailer := smtpmail.New(smtpmail.Config{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org", Now: clock.Now})
 		tr, err := i18n.Load()
 		if err != nil {

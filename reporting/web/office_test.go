@@ -8,34 +8,6 @@ import (
 	"testing"
 )
 
-// login logs the admin in and returns the session cookie.
-func login(t testing.TB, e *env) *http.Cookie {
-	t.Helper()
-	resp, body := post(t, e.URL+"/office/login", url.Values{"username": {e.Admin}, "password": {e.Pass}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/cases" {
-		t.Fatalf("login: status %d to %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
-	for _, c := range resp.Cookies() {
-		if strings.HasSuffix(c.Name, "meldestelle_session") {
-			return c
-		}
-	}
-	t.Fatal("login set no session cookie")
-	return nil
-}
-
-// getAs fetches an office page with a session cookie.
-func getAs(t testing.TB, cookie *http.Cookie, u string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	req.AddCookie(cookie)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, readBody(t, resp)
-}
-
 // The session cookie cannot be read by scripts, is not sent by other
 // sites, and never reaches the public pages.
 func TestSessionCookieAttributes(t *testing.T) {
@@ -193,7 +165,7 @@ func TestOfficeLanguage(t *testing.T) {
 // what was typed (but no password); success shows the recovery key once
 // and the new admin can log in; the link is dead afterwards.
 func TestFirstRunSetup(t *testing.T) {
-	e := newEnv(t, options{fresh: true})
+	e := newEnv(t, options{Fresh: true})
 	link := e.URL + "/office/setup?token=" + e.SetupToken
 	if resp, body := get(t, link); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="token" value="`+e.SetupToken+`"`) {
 		t.Fatalf("setup link: status %d", resp.StatusCode)

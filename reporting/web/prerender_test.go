@@ -97,7 +97,7 @@ func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
 	for _, id := range []string{ids[1], ids[0]} {
 		form := validReport("Der Vermieter hat uns abgewiesen.")
 		form.Set("captcha_id", id)
-		form.Set("captcha_solution", captchas.solve(id))
+		form.Set("captcha_solution", captchas.Solve(id))
 		resp, body := post(t, e.URL+"/de/report", form)
 		if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(body) {
 			t.Errorf("captcha %s: status %d, no receipt", id, resp.StatusCode)
@@ -106,7 +106,7 @@ func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
 	// The receipt form's captchas as well.
 	_, a := get(t, e.URL+"/de/followup")
 	_, b := get(t, e.URL+"/de/followup")
-	if ida, idb := captchaID(t, a), captchaID(t, b); ida == idb || captchas.solve(ida) == "" || captchas.solve(idb) == "" {
+	if ida, idb := captchaID(t, a), captchaID(t, b); ida == idb || captchas.Solve(ida) == "" || captchas.Solve(idb) == "" {
 		t.Errorf("receipt form captchas %q and %q: not two known captchas", ida, idb)
 	}
 }
@@ -114,7 +114,7 @@ func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
 // With the captcha off the pre-rendered form has none, and is still the
 // template's page.
 func TestEmptyFormWithoutCaptcha(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
+	e := newEnv(t, options{CaptchaOff: true})
 	srv := e.Handler.(*web.Server)
 	for _, f := range emptyForms {
 		_, body := get(t, e.URL+"/en"+f.path)

@@ -233,7 +233,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
-	answer := captchas.solve(id)
+	answer := captchas.Solve(id)
 	captchas.Get(id, true) // forgotten, as after ten minutes
 	form := url.Values{"description": {"Old tab."}, "consent": {"yes"}, "captcha_id": {id}, "captcha_solution": {answer}}
 	resp, body := post(t, e.URL+"/en/report", form)
@@ -246,7 +246,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 	if strings.Contains(body, "The digits were not right") {
 		t.Error("an expired captcha is called wrong")
 	}
-	if newID := captchaID(t, body); newID == id || captchas.solve(newID) == "" {
+	if newID := captchaID(t, body); newID == id || captchas.Solve(newID) == "" {
 		t.Error("no new, known picture with the message")
 	}
 	if !strings.Contains(body, "Old tab.</textarea>") {
@@ -257,7 +257,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 	_, page = get(t, e.URL+"/en/")
 	id = captchaID(t, page)
 	wrong := "000000"
-	if captchas.solve(id) == wrong {
+	if captchas.Solve(id) == wrong {
 		wrong = "111111"
 	}
 	form.Set("captcha_id", id)

@@ -19,48 +19,6 @@ import (
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
-// statsReport is a valid report as the intake stores it.
-func statsReport(description string) reporting.Report {
-	return reporting.Report{Role: "affected", IncidentDate: "2026-03", Municipality: "bochum", Grounds: []string{"racism"},
-		Area: "housing", Description: description, Wish: "document_only", Language: "de"}
-}
-
-// statsCases submits n reports through the intake and gives each the
-// record made by cl; it returns the report IDs.
-func statsCases(t *testing.T, e *env, n int, cl reporting.Classification) []string {
-	t.Helper()
-	ctx := t.Context()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, nil, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	teams, _ := e.DB.Teams(ctx)
-	before, _, _ := e.DB.Reports(ctx, []int64{teams[0].ID}, reporting.Page{Limit: 10000})
-	old := map[string]bool{}
-	for _, r := range before {
-		old[r.ID] = true
-	}
-	for range n {
-		if _, err := intake.Submit(ctx, statsReport("Statistik")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	all, _, _ := e.DB.Reports(ctx, []int64{teams[0].ID}, reporting.Page{Limit: 10000})
-	var ids []string
-	for _, r := range all {
-		if old[r.ID] {
-			continue
-		}
-		c := cl
-		c.ReportID = r.ID
-		if err := e.DB.PutClassification(ctx, c, reporting.CaseDates{}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, r.ID)
-	}
-	return ids
-}
-
 // The office statistics: a chart per table with a title beside the
 // table, CSV that parses and counts a case with two grounds under both,
 // JSON that parses; statisticians and admins only.

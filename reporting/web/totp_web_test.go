@@ -16,14 +16,6 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-// newTOTPEnv is newEnv with a clock the test controls: moving it on by a
-// time step (Advance(30 * time.Second)) gives a fresh code without waiting.
-func newTOTPEnv(t *testing.T) (*env, *testClock) {
-	t.Helper()
-	clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
-	return newEnv(t, options{now: clock.Now}), clock
-}
-
 // sessionCookie returns the session cookie a response set, or nil.
 func sessionCookie(resp *http.Response) *http.Cookie {
 	for _, c := range resp.Cookies() {
@@ -51,10 +43,7 @@ func wantLoggedIn(t *testing.T, what string, resp *http.Response, body, want str
 	return c
 }
 
-var (
-	secretPattern = regexp.MustCompile(`id="totp-secret"[^>]*>([A-Z2-7 ]+)<`)
-	codesPattern  = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
-)
+var codesPattern = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
 
 // enrolHTTP sets up two-factor through the pages, as a person would, and
 // returns the secret their app holds and the recovery codes shown. The
@@ -84,15 +73,6 @@ func enrolHTTP(t *testing.T, e *env, clock *testClock, cookie *http.Cookie) (str
 	}
 	clock.Advance(30 * time.Second)
 	return secret, codes
-}
-
-func code(t *testing.T, secret string, clock *testClock) string {
-	t.Helper()
-	c, err := totp.GenerateCode(secret, clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // totpError returns the error shown next to the login form's totp field.
@@ -223,13 +203,6 @@ func TestTOTPEnrolAndLoginOverHTTP(t *testing.T) {
 	if enabled != 1 || failed != 5 {
 		t.Errorf("audit: %d enablings and %d failed second factors, want 1 and 5", enabled, failed)
 	}
-}
-
-// wrongCode returns a six-digit code that is not c.
-func wrongCode(c string) string {
-	b := []byte(c)
-	b[0] = '0' + (b[0]-'0'+1)%10
-	return string(b)
 }
 
 // The QR code is a real PNG from our own origin, large enough to scan,

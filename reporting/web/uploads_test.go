@@ -53,7 +53,7 @@ func upFields(form url.Values) []upPart {
 func upFiles(files []attFile) []upPart {
 	parts := make([]upPart, len(files))
 	for i, f := range files {
-		parts[i] = upPart{name: "attachments", file: f.name, data: f.data}
+		parts[i] = upPart{name: "attachments", file: f.Name, data: f.Data}
 	}
 	return parts
 }
@@ -88,7 +88,7 @@ func upCaptcha(t testing.TB, e *env) (id, solution string) {
 	t.Helper()
 	_, page := get(t, e.URL+"/en/")
 	id = captchaID(t, page)
-	return id, captchas.solve(id)
+	return id, captchas.Solve(id)
 }
 
 // upDiskSizes is the size of the database file and of its -wal, as they
@@ -157,7 +157,7 @@ func upResize(t testing.TB, b []byte, w, h uint32) []byte {
 func upLargeFiles(t testing.TB) []attFile {
 	t.Helper()
 	pdf := attPDF(9 << 20)
-	return []attFile{{"1.pdf", pdf}, {"2.pdf", pdf}, {"3.pdf", pdf}, {"4.pdf", pdf}, {"deep.png", upPNG16(t, 256, 256)}}
+	return []attFile{{Name: "1.pdf", Data: pdf}, {Name: "2.pdf", Data: pdf}, {Name: "3.pdf", Data: pdf}, {Name: "4.pdf", Data: pdf}, {Name: "deep.png", Data: upPNG16(t, 256, 256)}}
 }
 
 // A wrong captcha with five large files is refused before any file work:
@@ -247,8 +247,8 @@ func TestUploadsAfterSolvedCaptchaStored(t *testing.T) {
 
 // Without captchas (CaptchaOff) files are taken in as before.
 func TestUploadsCaptchaOff(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
-	resp, page := upPost(t, e.URL+"/en/report", upFields(validReport("Ohne Captcha")), upFiles([]attFile{{"a.pdf", attPDF(5000)}}))
+	e := newEnv(t, options{CaptchaOff: true})
+	resp, page := upPost(t, e.URL+"/en/report", upFields(validReport("Ohne Captcha")), upFiles([]attFile{{Name: "a.pdf", Data: attPDF(5000)}}))
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(page) {
 		t.Fatalf("status %d:\n%s", resp.StatusCode, page)
 	}
@@ -266,7 +266,7 @@ func TestUploadsNewCaptchaButton(t *testing.T) {
 	form := validReport("Neues Bild bitte")
 	form.Set("captcha_id", id)
 	form.Set("captcha_solution", "")
-	resp, page := upPost(t, e.URL+"/en/report", upFields(form), upFiles([]attFile{{"a.pdf", attPDF(5000)}}),
+	resp, page := upPost(t, e.URL+"/en/report", upFields(form), upFiles([]attFile{{Name: "a.pdf", Data: attPDF(5000)}}),
 		[]upPart{{name: "new_captcha", value: "1"}})
 	if resp.StatusCode != http.StatusOK || strings.Contains(page, `id="err-captcha_solution"`) {
 		t.Fatalf("status %d, want 200 without a captcha error:\n%s", resp.StatusCode, page)
@@ -298,7 +298,7 @@ func TestUploadsImageBudget(t *testing.T) {
 	}
 	for lang, msg := range want {
 		decodes := reporting.ImageDecodes()
-		resp, page := attSubmit(t, e, lang, validReport("Zu viele Farben "+lang), []attFile{{"deep.png", deep}})
+		resp, page := attSubmit(t, e, lang, validReport("Zu viele Farben "+lang), []attFile{{Name: "deep.png", Data: deep}})
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("%s: status %d, want 422", lang, resp.StatusCode)
 		}
@@ -324,7 +324,7 @@ func TestUploadsFollowupTokenFirst(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, _ := fumsgCase(t, e, admin, validReport("Nachricht mit Belegen"))
-	files := upFiles([]attFile{{"a.pdf", attPDF(2 << 20)}, {"deep.png", upPNG16(t, 64, 64)}})
+	files := upFiles([]attFile{{Name: "a.pdf", Data: attPDF(2 << 20)}, {Name: "deep.png", Data: upPNG16(t, 64, 64)}})
 	typed := "Hier die Belege."
 
 	decodes, before := reporting.ImageDecodes(), upDiskSizes(t, e)
@@ -372,7 +372,7 @@ func upFilename(t testing.TB, resp *http.Response) string {
 func TestUploadsDownloadNames(t *testing.T) {
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	page, links := attCase(t, e, admin, "Beweise vom Amt", []attFile{{"Beweis.bat", attPDF(3000)}, {"x\u202Egpj.exe", attPNGWithText(t)}})
+	page, links := attCase(t, e, admin, "Beweise vom Amt", []attFile{{Name: "Beweis.bat", Data: attPDF(3000)}, {Name: "x\u202Egpj.exe", Data: attPNGWithText(t)}})
 	if len(links) != 2 {
 		t.Fatalf("%d attachments listed, want 2", len(links))
 	}
@@ -396,7 +396,7 @@ func TestUploadsDownloadNames(t *testing.T) {
 
 	// The reporter's own download of a message's file is named the same way.
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Brief als Datei"))
-	resp, reply := fumsgReply(t, e, "en", token, "Der Brief.", []attFile{{"Beweis.bat", attPDF(3000)}})
+	resp, reply := fumsgReply(t, e, "en", token, "Der Brief.", []attFile{{Name: "Beweis.bat", Data: attPDF(3000)}})
 	f := fumsgFilePattern.FindStringSubmatch(reply)
 	if resp.StatusCode != http.StatusOK || f == nil {
 		t.Fatalf("reply: status %d\n%s", resp.StatusCode, reply)
