@@ -64,7 +64,7 @@ type followupPageData struct {
 // fresh captcha, or the template if that cannot be.
 func (s *Server) followupForm(c *gin.Context) {
 	id := s.newCaptchaID()
-	if s.site().empty.followup.write(c, http.StatusOK, id, "") {
+	if s.writePrerendered(c, s.site().empty.followup, id, "") {
 		return
 	}
 	s.renderFollowupForm(c, http.StatusOK, followupFormData{}, id)
