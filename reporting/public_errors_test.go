@@ -87,26 +87,26 @@ func breakTable(t *testing.T, raw *sql.DB, event, table string) func() {
 	}
 }
 
-// checkOpError fails unless err is an internal (uncoded) error that
-// starts with "op: " and carries none of the reporter's secrets: errors
-// from the public side end up in the log, which must say what failed and
-// must not say whose report it was.
-func checkOpError(t *testing.T, name, op string, err error, secrets []string) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s succeeded with the store down", name)
-		return
-	}
-	if !strings.HasPrefix(err.Error(), op+": ") {
-		t.Errorf("%s: error %q does not name the operation %q", name, err, op)
-	}
-	if code := reporting.ErrorCode(err); code != "" {
-		t.Errorf("%s: error %q has code %q, want an internal error", name, err, code)
-	}
-	for _, s := range secrets {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("%s: error %q contains %q", name, err, s)
+// withoutSecrets wraps call so that its error is also checked for the
+// reporter's secrets: errors from the public side end up in the log,
+// which must say what failed and must not say whose report it was.
+func withoutSecrets(t *testing.T, secrets []string, call func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		err := call(ctx)
+		for _, s := range secrets {
+			if err != nil && strings.Contains(err.Error(), s) {
+				t.Errorf("error %q contains %q", err, s)
+			}
 		}
+		return err
+	}
+}
+
+// broken runs call while every statement of kind event on table fails.
+func broken(t *testing.T, raw *sql.DB, event, table string, call func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		defer breakTable(t, raw, event, table)()
+		return call(ctx)
 	}
 }
 
@@ -129,56 +129,52 @@ func TestPublicServiceErrorsNameTheOperation(t *testing.T) {
 		return r
 	}
 	// Writes: the statement itself fails.
-	writes := []struct {
-		name, op, event, table string
-		call                   func(ctx context.Context) error
-	}{
-		{"Submit", "submit report", "INSERT", "reports", func(ctx context.Context) error {
+	writes := []namedCall{
+		{"submit report", broken(t, raw, "INSERT", "reports", func(ctx context.Context) error { // Submit
 			_, err := p.in.Submit(ctx, report())
 			return err
-		}},
-		{"SubmitDraft", "submit report", "INSERT", "reports", func(ctx context.Context) error {
+		})},
+		{"submit report", broken(t, raw, "INSERT", "reports", func(ctx context.Context) error { // SubmitDraft
 			_, err := p.in.SubmitDraft(ctx, p.in.NewDraft(), report())
 			return err
-		}},
-		{"AddAttachment", "add attachment", "INSERT", "attachments", func(ctx context.Context) error {
+		})},
+		{"add attachment", broken(t, raw, "INSERT", "attachments", func(ctx context.Context) error { // AddAttachment
 			d := p.in.NewDraft()
 			_, err := p.in.AddAttachment(ctx, d.ID, d.Key, publicFileName, bytes.NewReader(pdfBytes()))
 			return err
-		}},
-		{"DiscardAttachments", "discard attachments", "DELETE", "attachments", func(ctx context.Context) error {
+		})},
+		{"discard attachments", broken(t, raw, "DELETE", "attachments", func(ctx context.Context) error { // DiscardAttachments
 			return p.in.DiscardAttachments(ctx, p.spare[:1])
-		}},
-		{"AddReplyAttachment", "add reply attachment", "INSERT", "attachments", func(ctx context.Context) error {
+		})},
+		{"add reply attachment", broken(t, raw, "INSERT", "attachments", func(ctx context.Context) error { // AddReplyAttachment
 			d, err := p.f.BeginReply(p.token)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = p.f.AddReplyAttachment(ctx, d, publicFileName, bytes.NewReader(pdfBytes()))
 			return err
-		}},
-		{"DiscardReplyAttachments", "discard reply attachments", "DELETE", "attachments", func(ctx context.Context) error {
+		})},
+		{"discard reply attachments", broken(t, raw, "DELETE", "attachments", func(ctx context.Context) error { // DiscardReplyAttachments
 			return p.f.DiscardReplyAttachments(ctx, p.spare[1:])
-		}},
-		{"Reply", "send reply", "INSERT", "messages", func(ctx context.Context) error {
+		})},
+		{"send reply", broken(t, raw, "INSERT", "messages", func(ctx context.Context) error { // Reply
 			return p.f.Reply(ctx, p.token, publicReply)
-		}},
-		{"SendReply", "send reply", "INSERT", "messages", func(ctx context.Context) error {
+		})},
+		{"send reply", broken(t, raw, "INSERT", "messages", func(ctx context.Context) error { // SendReply
 			d, err := p.f.BeginReply(p.token)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return p.f.SendReply(ctx, d, publicReply, nil)
-		}},
-		{"Withdraw", "withdraw report", "DELETE", "reports", func(ctx context.Context) error {
+		})},
+		{"withdraw report", broken(t, raw, "DELETE", "reports", func(ctx context.Context) error { // Withdraw
 			return p.f.Withdraw(ctx, p.token)
-		}},
+		})},
 	}
-	for _, c := range writes {
-		heal := breakTable(t, raw, c.event, c.table)
-		checkOpError(t, c.name, c.op, c.call(t.Context()), p.secrets)
-		heal()
+	for i := range writes {
+		writes[i].call = withoutSecrets(t, p.secrets, writes[i].call)
 	}
+	wantOperationNamed(t, writes)
 
 	// Reads: a trigger cannot stop a SELECT, a closed database does. The
 	// token and the receipt parameters live in memory and still work.
@@ -186,27 +182,24 @@ func TestPublicServiceErrorsNameTheOperation(t *testing.T) {
 	if err := e.db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	reads := []struct {
-		name, op string
-		call     func(ctx context.Context) error
-	}{
-		{"Open", "open follow-up", func(ctx context.Context) error {
+	reads := []namedCall{
+		{"open follow-up", func(ctx context.Context) error { // Open
 			_, err := p.f.Open(ctx, receipt)
 			return err
 		}},
-		{"View", "view follow-up", func(ctx context.Context) error {
+		{"view follow-up", func(ctx context.Context) error { // View
 			_, err := p.f.View(ctx, p.token)
 			return err
 		}},
-		{"OpenFile", "open file", func(ctx context.Context) error {
+		{"open file", func(ctx context.Context) error { // OpenFile
 			_, _, err := p.f.OpenFile(ctx, p.token, p.secrets[3])
 			return err
 		}},
-		{"YearStatistics", "count statistics", func(ctx context.Context) error {
+		{"count statistics", func(ctx context.Context) error { // YearStatistics
 			_, err := reporting.YearStatistics(ctx, e.db, today.Year(), reporting.StatsK)
 			return err
 		}},
-		{"RaiseReceiptParams", "raise receipt parameters", func(ctx context.Context) error {
+		{"raise receipt parameters", func(ctx context.Context) error { // RaiseReceiptParams
 			stronger := vault.Params{Time: 2, MemoryKiB: 9 * 1024, Threads: 1}
 			_, err := reporting.RaiseReceiptParams(ctx, e.db, e.anchor, vault.Floor(fastParams), stronger, e.clock.Now())
 			// An unreadable database is not one that is not set up: the
@@ -217,9 +210,10 @@ func TestPublicServiceErrorsNameTheOperation(t *testing.T) {
 			return err
 		}},
 	}
-	for _, c := range reads {
-		checkOpError(t, c.name, c.op, c.call(t.Context()), p.secrets)
+	for i := range reads {
+		reads[i].call = withoutSecrets(t, p.secrets, reads[i].call)
 	}
+	wantOperationNamed(t, reads)
 }
 
 // The names go on internal errors only: what the public pages tell
