@@ -101,7 +101,7 @@ func NewIntake(ctx context.Context, store IntakeStore, kdf *vault.KDF, params va
 	in.salt, in.params, in.sets, in.legacyReceipts = rp.salt, rp.current, rp.sets, rp.legacy
 	// Attachments of uploads cut off by a crash (no upload runs yet).
 	if err := store.DeleteOrphanAttachments(ctx); err != nil {
-		return nil, fmt.Errorf("delete orphan attachments: %w", err)
+		return nil, fmt.Errorf("start intake: %w", err)
 	}
 	// New reports queue behind logins and follow-ups (vault.Lane): a flood of
 	// submissions must not lock counsellors or returning reporters out.
