@@ -211,7 +211,8 @@ func (in *Intake) NewDraft() Draft { return Draft{ID: newUUID(), Key: vault.NewK
 // SubmitDraft stores a report under the draft's ID and key; its
 // attachments, added before, become visible with it.
 func (in *Intake) SubmitDraft(ctx context.Context, d Draft, r Report) (Receipt, error) {
-	return in.submit(ctx, r, d.ID, d.Key)
+	rc, err := in.submit(ctx, r, d.ID, d.Key)
+	return rc, opError("submit report", err)
 }
 
 // AddAttachment cleans, seals and stores one file for the report
@@ -224,7 +225,8 @@ func (in *Intake) SubmitDraft(ctx context.Context, d Draft, r Report) (Receipt, 
 // content, never by the name. An EInvalid error's message ID suits the
 // upload field. Reused for the reporter's follow-up messages.
 func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
-	return in.addAttachment(ctx, reportID, "", dk, name, body)
+	a, err := in.addAttachment(ctx, reportID, "", dk, name, body)
+	return a, opError("add attachment", err)
 }
 
 // addAttachment is AddAttachment for a file that belongs to the message
@@ -429,6 +431,12 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID strin
 // DiscardAttachments deletes attachments added to a report that was not
 // stored after all (the form came back with errors).
 func (in *Intake) DiscardAttachments(ctx context.Context, ids []string) error {
+	return opError("discard attachments", in.discardAttachments(ctx, ids))
+}
+
+// discardAttachments is DiscardAttachments without the operation's name,
+// for the follow-up, which names its own.
+func (in *Intake) discardAttachments(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}

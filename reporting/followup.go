@@ -353,7 +353,9 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	}
 	r, access, upgrade, err := f.find(ctx, code)
 	if err != nil {
-		return "", err
+		// Coded (the unknown receipt) it stays as it is: the pages for an
+		// unknown and a wrong receipt must not differ by a byte.
+		return "", opError("open follow-up", err)
 	}
 	defer access.Wipe() // only the data key it opens lives on, in the token map
 	dk, err := access.Key.Unwrap(r.ReporterKey, vault.AD{Purpose: purposeReporterKey, Row: r.ID})
@@ -554,11 +556,11 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 		f.forget(token)
 		return ReporterView{}, Errorf(EUnauthorized, "followup.error.expired")
 	} else if err != nil {
-		return ReporterView{}, err
+		return ReporterView{}, opError("view follow-up", err)
 	}
 	stored, err := f.store.Messages(ctx, a.reportID)
 	if err != nil {
-		return ReporterView{}, err
+		return ReporterView{}, opError("view follow-up", err)
 	}
 	// Altered messages and files are shown as such, but neither audited
 	// nor logged here: an entry made when the reporter looks would tell
@@ -568,7 +570,7 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 	msgs, _ := openMessages(a.key, a.reportID, stored)
 	files, err := f.store.Attachments(ctx, a.reportID)
 	if err != nil {
-		return ReporterView{}, err
+		return ReporterView{}, opError("view follow-up", err)
 	}
 	attachFiles(a.key, msgs, files)
 	last := len(msgs) > 0 && msgs[len(msgs)-1].Author == AuthorCounsellor
@@ -630,17 +632,18 @@ func (f *Followup) AddReplyAttachment(ctx context.Context, d ReplyDraft, name st
 	if d.MessageID == "" {
 		return Attachment{}, Errorf(EUnauthorized, "followup.error.expired")
 	}
-	return f.intake.addAttachment(ctx, d.access.reportID, d.MessageID, d.access.key, name, body)
+	att, err := f.intake.addAttachment(ctx, d.access.reportID, d.MessageID, d.access.key, name, body)
+	return att, opError("add reply attachment", err)
 }
 
 // DiscardReplyAttachments deletes the files of a message that was not
 // stored after all.
 func (f *Followup) DiscardReplyAttachments(ctx context.Context, ids []string) error {
-	return f.intake.DiscardAttachments(ctx, ids)
+	return opError("discard reply attachments", f.intake.discardAttachments(ctx, ids))
 }
 
 // Reply stores a reporter's message without files, sealed under the
-// report's data key.
+// report's data key. Its errors are SendReply's, named "send reply".
 func (f *Followup) Reply(ctx context.Context, token, body string) error {
 	d, err := f.BeginReply(token)
 	if err != nil {
@@ -670,7 +673,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 	repeat := ok && live.lastReply == sum
 	f.mu.Unlock()
 	if repeat {
-		return f.intake.DiscardAttachments(ctx, fileIDs)
+		return opError("send reply", f.intake.discardAttachments(ctx, fileIDs))
 	}
 	// The day only: the time a reporter writes could help identify them.
 	m := StoredMessage{ID: d.MessageID, ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
@@ -679,7 +682,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 		f.forget(d.token)
 		return Errorf(EUnauthorized, "followup.error.expired")
 	} else if err != nil {
-		return err
+		return opError("send reply", err)
 	}
 	f.mu.Lock()
 	if live, ok := f.tokens[tokenKey(d.token)]; ok {
@@ -711,19 +714,19 @@ func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, 
 	if ErrorCode(err) == ENotFound {
 		return Attachment{}, nil, notFound
 	} else if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open file", err)
 	}
 	fk, meta, err := openAttachmentKey(a.key, st)
 	if isAltered(err) {
 		// Not audited, as in View: it would tell when the reporter looks.
 		return Attachment{}, nil, notFound
 	} else if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open file", err)
 	}
 	// The case number for the file's name, as the counsellors get it.
 	r, err := f.store.Report(ctx, a.reportID)
 	if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open file", err)
 	}
 	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, Download: DownloadName(r.CaseNo, st.Seq, meta.Type), AttachmentMeta: meta},
 		decryptStream(ctx, f.store, fk, st), nil
@@ -750,7 +753,7 @@ func (f *Followup) Withdraw(ctx context.Context, token string) error {
 		err = f.store.AppendAudit(ctx, entry)
 	}
 	if err != nil {
-		return err
+		return opError("withdraw report", err)
 	}
 	// Only now: if the log failed, the report is still there and the
 	// reporter can try again with the same token.

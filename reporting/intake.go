@@ -101,7 +101,7 @@ func NewIntake(ctx context.Context, store IntakeStore, kdf *vault.KDF, params va
 	in.salt, in.params, in.sets, in.legacyReceipts = rp.salt, rp.current, rp.sets, rp.legacy
 	// Attachments of uploads cut off by a crash (no upload runs yet).
 	if err := store.DeleteOrphanAttachments(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start intake: %w", err)
 	}
 	// New reports queue behind logins and follow-ups (vault.Lane): a flood of
 	// submissions must not lock counsellors or returning reporters out.
@@ -119,7 +119,8 @@ type Receipt struct {
 // municipality and stores it durably. Only after the store has committed
 // does the reporter see the receipt: an acknowledged report is never lost.
 func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
-	return in.submit(ctx, r, newUUID(), vault.NewKey())
+	rc, err := in.submit(ctx, r, newUUID(), vault.NewKey())
+	return rc, opError("submit report", err)
 }
 
 // submit stores a report under a given ID and data key (see SubmitDraft).

@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -221,8 +222,14 @@ const AuditReceiptKDF = "receipt_kdf_raised"
 // until then their set stays in use, and each unknown receipt costs one
 // argon2id per set. It returns the sets in use afterwards.
 func RaiseReceiptParams(ctx context.Context, store IntakeStore, anchor *Anchor, floor, p vault.Params, now time.Time) ([]vault.Params, error) {
-	if n, err := store.CountUsers(ctx); err != nil || n == 0 {
-		return nil, fmt.Errorf("raise receipt parameters: the office is not set up yet (%v)", err)
+	// A database that cannot be read is told apart from one not set up,
+	// and keeps its cause for errors.Is.
+	n, err := store.CountUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("raise receipt parameters: count users: %w", err)
+	}
+	if n == 0 {
+		return nil, errors.New("raise receipt parameters: the office is not set up yet")
 	}
 	rp, err := loadReceiptParams(ctx, store, anchor, p, floor, now)
 	if err != nil {

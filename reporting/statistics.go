@@ -195,10 +195,10 @@ func YearStatistics(ctx context.Context, store StatisticsStore, year, k int) (St
 	}
 	cur, prev := newCounter(), newCounter()
 	if err := store.StatisticalRecords(ctx, year, func(r StatRecord) error { cur.add(r); return nil }); err != nil {
-		return Statistics{}, err
+		return Statistics{}, opError("count statistics", err)
 	}
 	if err := store.StatisticalRecords(ctx, year-1, func(r StatRecord) error { prev.add(r); return nil }); err != nil {
-		return Statistics{}, err
+		return Statistics{}, opError("count statistics", err)
 	}
 	s := Statistics{Year: year, K: k, Cases: cur.cases, PrevCases: prev.cases}
 	for _, id := range OneDimTables {
