@@ -61,6 +61,7 @@ func sharedLock(t testing.TB, e *env, name string) reporting.LoginState {
 // password) get the same status and the same bytes, so the login form
 // tells nobody which names exist or which are locked.
 func TestLoginAnswersIdentical(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
 	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)
@@ -100,6 +101,7 @@ func TestLoginAnswersIdentical(t *testing.T) {
 // cookie, gets in; a client without it is refused. The admin lifts the
 // lock on the users page, which is audited, and then any client gets in.
 func TestLoginStrangerCannotKeepAdminOut(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
 	e := newEnv(t, options{Now: clock.Now})
 	resp, body := loginFrom(t, e, e.Admin, e.Pass)
@@ -162,6 +164,7 @@ func TestLoginStrangerCannotKeepAdminOut(t *testing.T) {
 // twelve wrong logins: five are checked, the rest refused unchecked, and
 // then the right password is refused as well.
 func TestTOTPPagePasswordThrottled(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
 	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)

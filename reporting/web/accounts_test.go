@@ -49,6 +49,7 @@ func accRedirectsToLogin(t testing.TB, what string, resp *http.Response) {
 // page, counsellors and statisticians get 403 — also for the POSTs, which
 // change nothing. Everyone logged in has an account page.
 func TestAccountsPagesAccessControl(t *testing.T) {
+	t.Parallel()
 	// The routes decide this alone: fake services suffice.
 	e := newFakeServer(t, fakeUser{"berta", "counsellor"}, fakeUser{"carla", "statistician"})
 	admin := login(t, e)
@@ -101,6 +102,7 @@ func TestAccountsPagesAccessControl(t *testing.T) {
 // role and teams as typed and the reason next to the field; nobody is
 // invited.
 func TestAccountsInviteFormKeepsValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	resp, form := getAs(t, admin, e.URL+"/office/users/invite")
@@ -138,6 +140,7 @@ func TestAccountsInviteFormKeepsValues(t *testing.T) {
 // password), a good one lets them log in and read their team's case. The
 // link is dead afterwards, and never appears in the logs.
 func TestAccountsInvitationFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	if resp, _ := submit(t, e, "de", validReport("Der Hausmeister ließ uns nicht hinein.")); resp.StatusCode != http.StatusOK {
 		t.Fatal("submission failed")
@@ -203,6 +206,7 @@ func TestAccountsInvitationFlow(t *testing.T) {
 // gets the same answer as a wrong password. An admin cannot disable
 // themselves; enabling lets the user back in.
 func TestAccountsDisableInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	berta, password := accUser(t, e, admin, "berta", "counsellor", "1")
@@ -248,6 +252,7 @@ func TestAccountsDisableInBrowser(t *testing.T) {
 // shows on their row); a counsellor made statistician is logged out, comes
 // back to the account page and no longer reaches the cases.
 func TestAccountsRoleInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	berta, password := accUser(t, e, admin, "berta", "counsellor", "1")
@@ -282,6 +287,7 @@ func TestAccountsRoleInBrowser(t *testing.T) {
 // it); success keeps this session and access to the cases, ends the other
 // session, and only the new password logs in.
 func TestAccountsPasswordInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	if resp, _ := submit(t, e, "de", validReport("Im Bus beschimpft.")); resp.StatusCode != http.StatusOK {
 		t.Fatal("submission failed")
@@ -340,6 +346,7 @@ var accRevokePattern = regexp.MustCompile(`action="/office/account/sessions/([0-
 // neither the cookie nor its hash. Ending the other session there refuses
 // its next request; the current one has a logout instead.
 func TestAccountsAccountPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c1 := login(t, e)
 	c2 := login(t, e)
@@ -389,6 +396,7 @@ func TestAccountsAccountPage(t *testing.T) {
 // After five wrong passwords the right one is refused too, with exactly
 // the page a wrong password gets.
 func TestAccountsLoginSlowdownInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	var wrong string
 	for range 5 {

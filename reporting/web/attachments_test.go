@@ -77,6 +77,7 @@ func attPDF(n int) []byte {
 // loses its text chunk. The original names are shown on the case page;
 // the downloads carry the office's names.
 func TestAttachmentImagesLoseMetadata(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	jpg, pngFile := attJPEGWithGPS(t), attPNGWithText(t)
@@ -146,6 +147,7 @@ func attCount(t testing.TB, e *env, table string) int {
 // files; every download is audited; another team's counsellor cannot
 // download it.
 func TestAttachmentPDF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	_, form := get(t, e.URL+"/en/")
@@ -211,6 +213,7 @@ func TestAttachmentPDF(t *testing.T) {
 // other fields kept and a request to choose the files again; nothing is
 // stored.
 func TestAttachmentRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	for _, f := range []attFile{
 		{Name: "setup.exe", Data: append([]byte("MZ\x90\x00\x03\x00\x00\x00"), bytes.Repeat([]byte{0}, 600)...)},
@@ -245,6 +248,7 @@ func TestAttachmentRefused(t *testing.T) {
 // Six files are one too many; a file over 10 MiB is too large. Both come
 // back with the error next to the field and nothing stored.
 func TestAttachmentLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	six := make([]attFile, 6)
 	for i := range six {
@@ -283,6 +287,7 @@ func TestAttachmentLimits(t *testing.T) {
 // When another field is wrong, the files are not kept and the form says
 // to choose them again; the url-encoded form still works without files.
 func TestAttachmentOtherErrorAsksForFilesAgain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := validReport("Fehlende Zustimmung")
 	form.Del("consent")
@@ -303,6 +308,7 @@ func TestAttachmentOtherErrorAsksForFilesAgain(t *testing.T) {
 // A PNG whose header promises 100 megapixels is refused before it is
 // decoded (a decompression bomb), next to the upload field.
 func TestAttachmentDecompressionBomb(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	b := attPNGWithText(t)
 	// IHDR: width and height at bytes 16..24; its CRC over type and data.
@@ -322,6 +328,7 @@ func TestAttachmentDecompressionBomb(t *testing.T) {
 // connection ends before the announced length), never a silently
 // different file.
 func TestAttachmentTamperedChunk(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	_, links := attCase(t, e, admin, "Manipuliert", []attFile{{Name: "a.pdf", Data: attPDF(200 << 10)}})

@@ -122,6 +122,7 @@ func firstTeamKey(t *testing.T, e *env) (int64, *vault.KeyPair) {
 // history, the list shows the new record and deadline, and the audit log
 // has each step.
 func TestCasePageTriageStatusNote(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c, caseURL := onlyCase(t, e)
 	id := strings.TrimPrefix(caseURL, e.URL+"/office/cases/")
@@ -191,6 +192,7 @@ func TestCasePageTriageStatusNote(t *testing.T) {
 // error next to the field and everything typed still there; nothing is
 // stored.
 func TestCaseFormsKeepInputOnError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c, caseURL := onlyCase(t, e)
 	id := strings.TrimPrefix(caseURL, e.URL+"/office/cases/")
@@ -271,6 +273,7 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 // The list filters and sorts by the query string; the form shows what is
 // selected; the page links keep the filter.
 func TestCaseListFilterForm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{CaptchaOff: true})
 	for i := range 53 {
 		f := validReport(fmt.Sprintf("Meldung Nummer %d", i))
@@ -329,6 +332,7 @@ func TestCaseListFilterForm(t *testing.T) {
 // Moving a case: the old team loses it at once; the new team's member
 // opens it with its notes.
 func TestCaseTransfer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c, caseURL := onlyCase(t, e)
 	herne, herneKey := addTeam(t, e, "Herne")
@@ -358,6 +362,7 @@ func TestCaseTransfer(t *testing.T) {
 // Statisticians do no case work: the forms refuse them before anything
 // else happens.
 func TestStatisticianCannotPostCaseForms(t *testing.T) {
+	t.Parallel()
 	// The routes refuse before any service is asked: fake services
 	// suffice, and the fake case service would answer a call with 500.
 	e := newFakeServer(t, fakeUser{"stella", reporting.RoleStatistician})

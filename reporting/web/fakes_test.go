@@ -352,6 +352,7 @@ type (
 // web.New refuses to build a server that lacks a service, naming it,
 // rather than one that fails on the first request to a page.
 func TestNewNeedsEveryService(t *testing.T) {
+	t.Parallel()
 	tr, err := translations()
 	if err != nil {
 		t.Fatal(err)

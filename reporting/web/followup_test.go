@@ -47,6 +47,7 @@ func fuEnvWithClock(t *testing.T) (*env, *testClock) {
 // the counsellor sees the reply and the list marks it new. No follow-up
 // response sets a cookie.
 func TestFollowupConversation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Im Bus wurde ich beschimpft."))
 	admin, caseURL := func() (*http.Cookie, string) {
@@ -152,6 +153,7 @@ func TestFollowupConversation(t *testing.T) {
 // same page: same status, same message, the typed code not echoed. Only
 // the captcha differs, as it does on every form.
 func TestFollowupWrongAndUnknownReceiptSame(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Beleidigung im Laden."))
 	digits := []byte(strings.ReplaceAll(receipt, " ", ""))
@@ -180,6 +182,7 @@ func TestFollowupWrongAndUnknownReceiptSame(t *testing.T) {
 // opens nothing, and the form comes back with the error at the captcha
 // and the receipt still typed in.
 func TestFollowupWrongCaptchaKeepsReceipt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Beleidigung im Amt."))
 	_, page := get(t, e.URL+"/tr/followup")
@@ -205,6 +208,7 @@ func TestFollowupWrongCaptchaKeepsReceipt(t *testing.T) {
 // after 30 idle minutes an answer is refused, nothing is stored, and the
 // reporter is back at the receipt form with a clear message.
 func TestFollowupTokenExpires(t *testing.T) {
+	t.Parallel()
 	e, clock := fuEnvWithClock(t)
 	receipt := fuSubmit(t, e, validReport("Beschimpfung auf dem Amt."))
 	_, page := fuOpen(t, e, "en", receipt)
@@ -249,6 +253,7 @@ func TestFollowupTokenExpires(t *testing.T) {
 // says so, and not one byte of the report's ciphertexts or text is left
 // in the database files, the WAL included.
 func TestFollowupWithdrawLeavesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	description := "Der Hausmeister hat mich rassistisch beleidigt, Zeuge Herr Q."
 	contact := "kontakt-zurueckziehen@example.org"

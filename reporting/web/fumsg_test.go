@@ -35,6 +35,7 @@ func fumsgReply(t testing.TB, e *env, lang, token, message string, files []attFi
 // address, like a new report: it says only that something is new, never
 // the text or the case. A message refused for its form sends nothing.
 func TestFumsgReplyNotifiesTeam(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	admin := notifyTeam(t, e)
@@ -80,6 +81,7 @@ func TestFumsgReplyNotifiesTeam(t *testing.T) {
 // counsellor in the thread, downloadable, without EXIF; the reporter sees
 // its name under their message.
 func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, page, caseURL := fumsgCase(t, e, admin, validReport("Ein Aushang im Hausflur"))
@@ -127,6 +129,7 @@ func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
 // the upload field and the typed message still in its box; nothing is
 // stored.
 func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Beschimpfung an der Kasse"))
@@ -169,6 +172,7 @@ func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
 // A withdrawal after a message with a file leaves no attachment row and
 // none of the file's sealed bytes in the database files.
 func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Brief vom Vermieter"))
@@ -228,6 +232,7 @@ func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
 // again: the message is taken once and the second copy of the file is
 // not kept either.
 func TestFumsgReloadKeepsOneFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Ein Foto vom Schild"))
@@ -255,6 +260,7 @@ var fumsgFilePattern = regexp.MustCompile(`name="file" value="([0-9a-f-]{36})"`)
 // The reporter downloads a file they sent through the token in a POST;
 // the token of another report does not open it, and a GET does nothing.
 func TestFumsgReporterDownloadsOwnFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, _ := fumsgCase(t, e, admin, validReport("Das Foto vom Zettel"))

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"flag"
 	"os"
 	"testing"
 
@@ -13,6 +14,15 @@ func TestMain(m *testing.M) {
 	// dchest/captcha's store is a package global: set it once, before the
 	// first captcha is made.
 	captcha.SetCustomStore(captchas)
+	// The handler tests run in parallel (each on its own database and
+	// server) and spend much of their time waiting for SQLite's fsync,
+	// not on the CPU: six at a time unless -parallel says otherwise.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", "6")
+	}
 	os.Exit(m.Run())
 }
 

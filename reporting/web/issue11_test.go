@@ -13,6 +13,7 @@ import (
 // After an admin sets 24 months, the privacy page of every language says
 // 24 months, in the plural form that language needs.
 func TestPrivacyShowsLiveRetentionInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	resp, body := postAs(t, admin, e.URL+"/office/settings/retention", url.Values{"closed_months": {"24"}, "new_months": {"3"}})
@@ -39,6 +40,7 @@ func TestPrivacyShowsLiveRetentionInEveryLanguage(t *testing.T) {
 
 // The receipt form, too, tells an expired picture from a wrong answer.
 func TestFollowupExpiredCaptchaSaysSo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/followup")
 	id := captchaID(t, page)

@@ -116,6 +116,7 @@ func notifyTeam(t *testing.T, e *env) *http.Cookie {
 // arrived and links to the office: no report text, no contact, no case
 // number, no municipality.
 func TestNewReportNotifiesTeamMembers(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	notifyTeam(t, e)
@@ -168,6 +169,7 @@ func TestNewReportNotifiesTeamMembers(t *testing.T) {
 // outbox with growing attempts and a later next attempt, the admin page
 // shows them, and once the server is back each goes out exactly once.
 func TestOutageLosesNothing(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	admin := login(t, e)
@@ -251,6 +253,7 @@ func TestOutageLosesNothing(t *testing.T) {
 // The retry after an outage delivers by the schedule alone, without
 // anyone pressing "send now", and the wait never exceeds an hour.
 func TestRetryBySchedule(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	admin := login(t, e)
@@ -284,6 +287,7 @@ func TestRetryBySchedule(t *testing.T) {
 // refused next to the field with what was typed still there; the change
 // is in the audit log as a code, without the address.
 func TestNotificationAddressPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	if _, acc := getAs(t, admin, e.URL+"/office/account"); !strings.Contains(acc, `href="/office/account/notifications"`) || !strings.Contains(acc, `href="/office/notifications"`) {

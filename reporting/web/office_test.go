@@ -11,6 +11,7 @@ import (
 // The session cookie cannot be read by scripts, is not sent by other
 // sites, and never reaches the public pages.
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c := login(t, e)
 	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/office" {
@@ -24,6 +25,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 // A counsellor sees the reports of their team decrypted, in the list and
 // in full; without a session the office sends to the login page.
 func TestOfficeShowsDecryptedCase(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	text := "Der Sachbearbeiter sagte: „Leute wie Sie bekommen hier nichts.“\nDanach ging er."
 	if resp, _ := submit(t, e, "de", validReport(text)); resp.StatusCode != http.StatusOK {
@@ -71,6 +73,7 @@ func TestOfficeShowsDecryptedCase(t *testing.T) {
 // Wrong password and unknown user get the same answer; the name typed
 // stays, the password does not.
 func TestLoginFailuresLookTheSame(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, wrongPass := post(t, e.URL+"/office/login", url.Values{"username": {e.Admin}, "password": {"falsch falsch falsch"}})
 	resp, unknown := post(t, e.URL+"/office/login", url.Values{"username": {"mallory"}, "password": {"falsch falsch falsch"}})
@@ -91,6 +94,7 @@ func TestLoginFailuresLookTheSame(t *testing.T) {
 
 // Logging out ends the session on the server, not just in the browser.
 func TestLogoutEndsSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c := login(t, e)
 	req, _ := http.NewRequest("POST", e.URL+"/office/logout", nil)
@@ -110,6 +114,7 @@ func TestLogoutEndsSession(t *testing.T) {
 
 // Office POSTs from another site are refused (CSRF), same-site ones pass.
 func TestOfficeRefusesCrossOriginPosts(t *testing.T) {
+	t.Parallel()
 	e := newFakeServer(t)
 	form := url.Values{"username": {e.Admin}, "password": {e.Pass}}
 	for _, tc := range []struct {
@@ -133,6 +138,7 @@ func TestOfficeRefusesCrossOriginPosts(t *testing.T) {
 // The setup page opens only with the one-time token, and not at all once
 // the office is set up.
 func TestSetupNeedsToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	for _, u := range []string{"/office/setup", "/office/setup?token=abc"} {
 		if resp, _ := get(t, e.URL+u); resp.StatusCode != http.StatusNotFound {
@@ -147,6 +153,7 @@ func TestSetupNeedsToken(t *testing.T) {
 
 // The office speaks German or English by the browser's language.
 func TestOfficeLanguage(t *testing.T) {
+	t.Parallel()
 	e := newFakeServer(t)
 	for accept, want := range map[string]string{"en-US": "Log in", "de-DE": "Anmelden", "ar": "Anmelden"} {
 		req, _ := http.NewRequest("GET", e.URL+"/office/login", nil)
@@ -165,6 +172,7 @@ func TestOfficeLanguage(t *testing.T) {
 // what was typed (but no password); success shows the recovery key once
 // and the new admin can log in; the link is dead afterwards.
 func TestFirstRunSetup(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{Fresh: true})
 	link := e.URL + "/office/setup?token=" + e.SetupToken
 	if resp, body := get(t, link); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="token" value="`+e.SetupToken+`"`) {

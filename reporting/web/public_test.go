@@ -17,6 +17,7 @@ import (
 // A complete report with the captcha solved gets a receipt page that no
 // browser or proxy may store.
 func TestSubmitShowsReceipt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := submit(t, e, "en", validReport("The landlord refused to rent to us."))
 	if resp.StatusCode != http.StatusOK {
@@ -39,6 +40,7 @@ func TestSubmitShowsReceipt(t *testing.T) {
 // A form with mistakes comes back with every typed value and a translated
 // error next to each wrong field, and with a fresh captcha.
 func TestInvalidInputKeepsTypedValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/tr/")
 	oldID := captchaID(t, page)
@@ -87,6 +89,7 @@ func TestInvalidInputKeepsTypedValues(t *testing.T) {
 // A wrong captcha is an error at the captcha field, in the reporter's
 // language; everything typed stays and nothing is stored.
 func TestWrongCaptchaKeepsForm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/ar/")
 	id := captchaID(t, page)
@@ -118,6 +121,7 @@ func TestWrongCaptchaKeepsForm(t *testing.T) {
 // The "new picture" button brings the same form back with a new captcha
 // and no errors, without JavaScript.
 func TestNewCaptchaButtonKeepsForm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	old := captchaID(t, page)
@@ -141,6 +145,7 @@ func TestNewCaptchaButtonKeepsForm(t *testing.T) {
 
 // A body over the limit is refused with 413 before anything is parsed.
 func TestOversizeBodyGets413(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := validReport(strings.Repeat("x", 300<<10))
 	resp, body := post(t, e.URL+"/en/report", form)
@@ -155,6 +160,7 @@ func TestOversizeBodyGets413(t *testing.T) {
 // The longest allowed description in a multi-byte script fits the body
 // limit: the limit refuses abuse, not long reports.
 func TestLongestDescriptionFits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := submit(t, e, "ar", validReport(strings.Repeat("ع", 20000)))
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(body) {
@@ -164,6 +170,7 @@ func TestLongestDescriptionFits(t *testing.T) {
 
 // No public response sets a cookie.
 func TestPublicResponsesSetNoCookie(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	id := captchaID(t, page)
@@ -188,6 +195,7 @@ func TestPublicResponsesSetNoCookie(t *testing.T) {
 // and duration, and nothing about the client: no address, user agent,
 // referrer, query string or concrete path.
 func TestLogsHoldNoClientData(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	do := func(method, path string, body url.Values) {
 		t.Helper()
@@ -251,6 +259,7 @@ func hostPort(t testing.TB, raw string) (string, string) {
 // Everything submitted, and the receipt, are unreadable in the database
 // files, including the write-ahead log, while the server runs.
 func TestDatabaseFilesHoldNoSubmittedText(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	secrets := []string{"Frau Demirović aus der Wohnungsgesellschaft", "Telefon 0171 2345678", "الموظفة قالت لنا اخرجوا"}
 	form := validReport(secrets[0] + "\n" + secrets[2])
@@ -289,6 +298,7 @@ func TestDatabaseFilesHoldNoSubmittedText(t *testing.T) {
 // Every public response carries the security headers: a CSP without any
 // script or inline style, no referrer, no framing, no sniffing.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newFakeServer(t)
 	for _, u := range []string{"/de/", "/en/privacy", "/nowhere", "/office/login"} {
 		resp, _ := get(t, e.URL+u)
@@ -313,6 +323,7 @@ func TestSecurityHeaders(t *testing.T) {
 // Pages load nothing from anywhere but this server, and carry no script or
 // inline style (which the CSP would block anyway).
 func TestPagesLoadNothingFromThirdParties(t *testing.T) {
+	t.Parallel()
 	e := newFakeServer(t)
 	ref := regexp.MustCompile(`(?:src|href|action)="([^"]*)"`)
 	for _, u := range []string{"/de/", "/en/", "/tr/", "/ar/", "/ar/privacy", "/office/login"} {
@@ -332,6 +343,7 @@ func TestPagesLoadNothingFromThirdParties(t *testing.T) {
 
 // The captcha picture and its audio are served for a live captcha only.
 func TestCaptchaMedia(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)

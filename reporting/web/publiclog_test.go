@@ -27,6 +27,7 @@ func parseLog(t *testing.T, logs string) []loggedLine {
 // line as it arrives learns nothing finer either. An office request is
 // logged at once with its precise time.
 func TestPublicLogLinesCannotDateAReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 
 	_, page := get(t, e.URL+"/de/")

@@ -129,6 +129,7 @@ func retCaseNo(t *testing.T, e *env, id string) string {
 // same; a case closed later and an open case keep everything and still
 // decrypt; the swept receipt opens nothing, like an unknown receipt.
 func TestRetentionSweep(t *testing.T) {
+	t.Parallel()
 	e, clock := fuEnvWithClock(t) // 2026-05-20
 	ctx := t.Context()
 	admin := login(t, e)
@@ -302,6 +303,7 @@ func TestRetentionSweep(t *testing.T) {
 // values as typed, a valid change is stored, audited and used: with 0 the
 // never-triaged report is kept.
 func TestRetentionSettings(t *testing.T) {
+	t.Parallel()
 	e, clock := fuEnvWithClock(t)
 	admin := login(t, e)
 	_, id := retCase(t, e, admin, "Retention-Einstellung: nie gesichtet.")

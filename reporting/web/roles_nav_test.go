@@ -14,6 +14,7 @@ import (
 // sees the links to exactly the pages it may open, and every link it
 // sees opens (no link into a 403).
 func TestNavigationFollowsRoleRule(t *testing.T) {
+	t.Parallel()
 	e := newFakeServer(t, fakeUser{"clara", reporting.RoleCounsellor}, fakeUser{"stefan", reporting.RoleStatistician})
 	admin := login(t, e)
 	counsellor := loginAs(t, e, "clara", fakePassword)

@@ -38,6 +38,7 @@ func storedReports(t *testing.T, e *env) []reporting.Report {
 // every question the reporter skipped is stored as not_stated, which the
 // office reads as such.
 func TestTextOnlyReportStoredAsNotStated(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := submit(t, e, "de", url.Values{
 		"description": {"Im Bus hat mich ein Mann beschimpft."},
@@ -98,6 +99,7 @@ func TestTextOnlyReportStoredAsNotStated(t *testing.T) {
 // the contact field; with one, the report is stored with the wish to be
 // contacted, and the counsellor sees the callback.
 func TestCallbackNeedsContact(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := url.Values{"description": {"Ich kann nicht gut schreiben."}, "consent": {"yes"}, "callback": {"yes"}}
 	resp, body := submit(t, e, "de", form)
@@ -149,6 +151,7 @@ func TestCallbackNeedsContact(t *testing.T) {
 
 // The language switch keeps the ticked callback.
 func TestLanguageSwitchKeepsCallback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := post(t, e.URL+"/en/", url.Values{"description": {"x"}, "contact": {"0234 1"}, "callback": {"yes"}})
 	if resp.StatusCode != http.StatusOK {
@@ -163,6 +166,7 @@ func TestLanguageSwitchKeepsCallback(t *testing.T) {
 // to each wrong field in the order of the form, and each wrong field
 // says so to assistive technology, pointing to its message.
 func TestErrorSummaryLinksAndAria(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
@@ -230,6 +234,7 @@ func TestErrorSummaryLinksAndAria(t *testing.T) {
 // as an old picture with a new one, not as a wrong answer; a wrong answer
 // to a known captcha still says "wrong".
 func TestExpiredCaptchaSaysSo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
@@ -271,6 +276,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 // public form: "Fehler:" in the title, focus on the summary, a link to
 // each wrong control, and the control marked with its message.
 func TestOfficeFormsErrorSummary(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c := loginAs(t, e, e.Admin, e.Pass)
 	for _, tc := range []struct {

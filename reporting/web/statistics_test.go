@@ -23,6 +23,7 @@ import (
 // table, CSV that parses and counts a case with two grounds under both,
 // JSON that parses; statisticians and admins only.
 func TestStatisticsOfficePages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	two := reporting.Classification{Municipality: "bochum", Grounds: []string{"racism", "gender"}, Areas: []string{"housing"}, ReporterRole: "affected"}
 	statsCases(t, e, 5, two)
@@ -133,6 +134,7 @@ func TestStatisticsOfficePages(t *testing.T) {
 // tables in every language, right to left in Arabic, and later records do
 // not change the published figures.
 func TestStatisticsPublish(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	statsCases(t, e, 7, reporting.Classification{Municipality: "bochum", Grounds: []string{"racism"}, Areas: []string{"housing"}, ReporterRole: "affected"})
 	admin := login(t, e)
@@ -174,6 +176,7 @@ func TestStatisticsPublish(t *testing.T) {
 // A backup taken while reports keep arriving is a sound database that the
 // office's keys open: the admin logs in on the copy and reads a case.
 func TestBackupDuringSubmissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	ctx := context.Background()
 	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, nil, time.Now)

@@ -29,6 +29,7 @@ func subCount(t testing.TB, e *env, table string) int {
 // With the captcha on (whose answer the repeat has used up) and off; a
 // form with a photo does not store the photo twice either.
 func TestReloadOfReceiptAddsNoCase(t *testing.T) {
+	t.Parallel()
 	for _, off := range []bool{false, true} {
 		name := map[bool]string{false: "captcha", true: "no captcha"}[off]
 		t.Run(name, func(t *testing.T) {
@@ -87,6 +88,7 @@ func TestReloadOfReceiptAddsNoCase(t *testing.T) {
 // report, and every answer shows its receipt; without the captcha too,
 // where no used-up captcha stops the second.
 func TestConcurrentSubmitsStoreOneReport(t *testing.T) {
+	t.Parallel()
 	for _, off := range []bool{false, true} {
 		t.Run(map[bool]string{false: "captcha", true: "no captcha"}[off], func(t *testing.T) {
 			e := newEnv(t, options{CaptchaOff: off})
@@ -121,6 +123,7 @@ func TestConcurrentSubmitsStoreOneReport(t *testing.T) {
 // A token the server did not issue stores nothing: the form comes back
 // with everything typed, a new token and a word on what to do.
 func TestForgedSubmissionTokenRefused(t *testing.T) {
+	t.Parallel()
 	for _, off := range []bool{false, true} {
 		t.Run(map[bool]string{false: "captcha", true: "no captcha"}[off], func(t *testing.T) {
 			e := newEnv(t, options{CaptchaOff: off})
@@ -155,6 +158,7 @@ func TestForgedSubmissionTokenRefused(t *testing.T) {
 // The language switch shows the same form in another language: its token
 // stays, so sending it after the switch is still the one form.
 func TestLanguageSwitchKeepsSubmissionToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{CaptchaOff: true})
 	form := subForm(t, e, "en", "Sprache gewechselt.")
 	_, page := post(t, e.URL+"/de/", form)
@@ -171,6 +175,7 @@ func TestLanguageSwitchKeepsSubmissionToken(t *testing.T) {
 // The receipt page has a printed view: the code in groups that never
 // break and the full address of the follow-up page.
 func TestReceiptPrintedView(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, page := post(t, e.URL+"/en/report", subForm(t, e, "en", "Drucken."))
 	code := subReceipt(page)
@@ -202,6 +207,7 @@ var subFilePattern = regexp.MustCompile(`name="file" value="([0-9a-f-]{36})"`)
 // (description, contact, choices in plain words, the date) and the file
 // they sent, which they can download through their token.
 func TestFollowupShowsOwnReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := subForm(t, e, "en", "Im Amt wurde ich <weggeschickt>.")
 	body, ct := attBody(t, form, []attFile{{Name: "beweis.jpg", Data: attJPEGWithGPS(t)}})
@@ -248,6 +254,7 @@ func TestFollowupShowsOwnReport(t *testing.T) {
 // Every GET of the empty form (pre-rendered) carries its own token, and
 // each of them stores its own report: two forms are two reports.
 func TestEmptyFormTokensDiffer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{CaptchaOff: true})
 	a, b := subForm(t, e, "de", "Erste."), subForm(t, e, "de", "Zweite.")
 	if a.Get("submission") == b.Get("submission") {

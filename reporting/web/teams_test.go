@@ -90,6 +90,7 @@ func reportFrom(m, description string) url.Values {
 // whoever is logged out is sent to the login page, and a refused POST
 // changes nothing.
 func TestTeamPagesAreForAdmins(t *testing.T) {
+	t.Parallel()
 	// The routes decide this alone: fake services suffice.
 	e := newFakeServer(t, fakeUser{"clara", reporting.RoleCounsellor}, fakeUser{"stella", reporting.RoleStatistician})
 	admin := login(t, e)
@@ -140,6 +141,7 @@ func TestTeamPagesAreForAdmins(t *testing.T) {
 // message next to its field; a valid one creates the team, which the list
 // then shows with its place (taken from the first team).
 func TestTeamFormsKeepTypedValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 
@@ -199,6 +201,7 @@ func TestTeamFormsKeepTypedValues(t *testing.T) {
 // team's counsellor reads it. Once removed, that counsellor's open session
 // gets 404 too.
 func TestCrossTeamCaseIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	clara := addTeamUser(t, e, "clara", reporting.RoleCounsellor)
@@ -252,6 +255,7 @@ func TestCrossTeamCaseIsNotFound(t *testing.T) {
 // page says why and has no form, and a forged POST is refused. The last
 // member cannot be removed.
 func TestAddMemberNeedsTheKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	clara := addTeamUser(t, e, "clara", reporting.RoleCounsellor)

@@ -87,6 +87,7 @@ func totpError(page string) string {
 // The login form always has the totp field, with a hint that it is only
 // needed with two-factor; with two-factor off, a login needs no code.
 func TestTOTPLoginFormHasField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/office/login")
 	if !regexp.MustCompile(`<input type="text" id="totp" name="totp"[^>]*autocomplete="one-time-code"`).MatchString(page) {
@@ -104,6 +105,7 @@ func TestTOTPLoginFormHasField(t *testing.T) {
 // Each refusal re-renders the form with the message at the totp field
 // and the user name kept; a wrong password says only that.
 func TestTOTPEnrolAndLoginOverHTTP(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 
@@ -209,6 +211,7 @@ func TestTOTPEnrolAndLoginOverHTTP(t *testing.T) {
 // never cached, and only there while an enrolment is pending in this
 // session.
 func TestTOTPQRCodeIsPNG(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	if resp, _ := get(t, e.URL+"/office/account/totp/qr.png"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/login" {
 		t.Errorf("QR code without session: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -260,6 +263,7 @@ func TestTOTPQRCodeIsPNG(t *testing.T) {
 // Turning two-factor off over the pages needs the password and a code;
 // afterwards the login needs none.
 func TestTOTPDisableOverHTTP(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 	secret, _ := enrolHTTP(t, e, clock, cookie)
@@ -286,6 +290,7 @@ func TestTOTPDisableOverHTTP(t *testing.T) {
 
 // New recovery codes over the pages: shown once, the old ones dead.
 func TestTOTPNewRecoveryCodesOverHTTP(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 	_, old := enrolHTTP(t, e, clock, cookie)
@@ -309,6 +314,7 @@ func TestTOTPNewRecoveryCodesOverHTTP(t *testing.T) {
 // page but enrolment (and logout) sends them to enrol, from this session
 // and after a new login; once enrolled, the office is open again.
 func TestTOTPRequiredRoleRedirectsToEnrolment(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 	resp, page := getAs(t, cookie, e.URL+"/office/settings/two-factor")

@@ -167,6 +167,7 @@ func upLargeFiles(t testing.TB) []attFile {
 // holds for a right captcha whose fields come after the files (a body no
 // browser sends for this form): its captcha is used up all the same.
 func TestUploadsNeedCaptchaFirst(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	files := upLargeFiles(t)
 	check := func(t *testing.T, resp *http.Response, page string, before [2]int64, decodes int64) {
@@ -226,6 +227,7 @@ func TestUploadsNeedCaptchaFirst(t *testing.T) {
 // taken in: the report is stored with all five and the PNG is decoded
 // (so the counter the refusals are checked with does count).
 func TestUploadsAfterSolvedCaptchaStored(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	_, form := get(t, e.URL+"/en/")
 	captchaAt, fileAt := strings.Index(form, `name="captcha_id"`), strings.Index(form, `type="file" id="attachments"`)
@@ -247,6 +249,7 @@ func TestUploadsAfterSolvedCaptchaStored(t *testing.T) {
 
 // Without captchas (CaptchaOff) files are taken in as before.
 func TestUploadsCaptchaOff(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{CaptchaOff: true})
 	resp, page := upPost(t, e.URL+"/en/report", upFields(validReport("Ohne Captcha")), upFiles([]attFile{{Name: "a.pdf", Data: attPDF(5000)}}))
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(page) {
@@ -261,6 +264,7 @@ func TestUploadsCaptchaOff(t *testing.T) {
 // the form back with a new captcha, everything typed and the request to
 // choose the files again; nothing is stored.
 func TestUploadsNewCaptchaButton(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	id, _ := upCaptcha(t, e)
 	form := validReport("Neues Bild bitte")
@@ -285,6 +289,7 @@ func TestUploadsNewCaptchaButton(t *testing.T) {
 // refused from its header with a message next to the field, in every
 // public language; nothing is stored and nothing decoded.
 func TestUploadsImageBudget(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	deep := upResize(t, upPNG16(t, 16, 16), 4200, 4200)
 	if 4200*4200 > reporting.MaxImagePixels || 4200*4200*8 <= reporting.MaxImageMemory {
@@ -321,6 +326,7 @@ func TestUploadsImageBudget(t *testing.T) {
 // stored; with no valid token at all the reporter is led back to the
 // receipt form.
 func TestUploadsFollowupTokenFirst(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, _ := fumsgCase(t, e, admin, validReport("Nachricht mit Belegen"))
@@ -370,6 +376,7 @@ func upFilename(t testing.TB, resp *http.Response) string {
 // right-to-left override as .png. The original names are shown on the
 // page as text, without the override.
 func TestUploadsDownloadNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	page, links := attCase(t, e, admin, "Beweise vom Amt", []attFile{{Name: "Beweis.bat", Data: attPDF(3000)}, {Name: "x\u202Egpj.exe", Data: attPNGWithText(t)}})

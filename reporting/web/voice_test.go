@@ -42,6 +42,7 @@ func voiceM4A(tail ...[]byte) []byte {
 // place; the case page plays it from the decrypting download route as
 // audio/mp4, by ranges, and the chunk offsets still find the sound.
 func TestVoiceMessage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	memo := voiceM4A()
@@ -100,6 +101,7 @@ func TestVoiceMessage(t *testing.T) {
 // A fragmented MP4, whose layout the cleaner does not rewrite, is kept
 // with the warning on the receipt and on the case page, as for a PDF.
 func TestVoiceMessageMetadataKept(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	memo := voiceM4A(voiceBox("moof", voiceBox("mfhd", make([]byte, 8))))
@@ -125,6 +127,7 @@ func TestVoiceMessageMetadataKept(t *testing.T) {
 // reporter's page warns only when tags stayed, and the office's thread
 // has a player for it.
 func TestVoiceMessageFollowup(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Nachricht mit Sprachnachricht"))

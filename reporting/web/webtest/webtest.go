@@ -53,7 +53,7 @@ func (s *SolvingStore) Solve(id string) string {
 
 // TestParams keep argon2id cheap in tests that run it many times; the
 // end-to-end test uses the real parameters.
-var TestParams = vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}
+var TestParams = vault.Params{Time: 1, MemoryKiB: 2 * 1024, Threads: 1}
 
 // Env is a running Meldestelle: a real SQLite file in a temporary
 // directory and a real HTTP server on loopback.
