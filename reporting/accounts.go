@@ -57,7 +57,7 @@ const settingRecoveryPublic = "recovery_public_key"
 // Invitation is a pending invitation as stored: the token's hash only, and
 // the invited user's provisional private key wrapped under a key derived
 // from the token. The provisional pair holds the team keys only until
-// acceptance, which replaces it (see Office.AcceptInvitation).
+// acceptance, which replaces it (see Accounts.AcceptInvitation).
 type Invitation struct {
 	UserID     int64
 	TokenHash  []byte
@@ -90,12 +90,12 @@ type UserRow struct {
 	Pending   bool      // invited, no password set yet
 	Expires   time.Time // of the pending invitation; zero when none is left
 	LastLogin string    // the day of the last login, "" for never
-	State     string    // one of the State constants; set by Office.Users
+	State     string    // one of the State constants; set by Accounts.Users
 
 	LoginFailures  int       // failed logins on the shared counter of unknown clients
 	DeviceFailures int       // failed logins on the user's known devices, summed
 	LockedUntil    time.Time // the shared counter's lock; zero when none was set
-	Locked         bool      // the shared lock is active now; set by Office.Users
+	Locked         bool      // the shared lock is active now; set by Accounts.Users
 }
 
 // LoginState is a counter's run of failed logins and the lock it earned.
@@ -125,7 +125,15 @@ type LoginDevice struct {
 
 // AccountStore keeps office users beyond the first admin: invitations,
 // roles, disabling, password changes, login throttling and sessions.
+// storage.DB implements it; the services take the part they use.
 type AccountStore interface {
+	UserAdminStore
+	LoginStore
+}
+
+// UserAdminStore is the admins' side of the accounts: invitations, roles,
+// disabling and unlocking.
+type UserAdminStore interface {
 	// CreateUser stores a user, the team keys sealed to them and, for an
 	// invited user, the invitation, in one transaction, and returns the
 	// user's ID; EConflict "error.accounts.name_taken" if the name is in
@@ -157,6 +165,15 @@ type AccountStore interface {
 	// statistician it also deletes their team keys. EConflict
 	// "error.accounts.last_admin" if it would leave no active admin.
 	SetUserRole(ctx context.Context, userID int64, role string) error
+	// UnlockLogin resets a user's shared counter and all their device
+	// counters and appends e to the audit log, in one transaction;
+	// ENotFound if there is no such user.
+	UnlockLogin(ctx context.Context, userID int64, e *AuditEntry) error
+}
+
+// LoginStore is the login's side of the accounts: sessions of users,
+// the throttling counters, known devices and password changes.
+type LoginStore interface {
 	// ChangePassword replaces a user's credentials and wrapped private key
 	// if their verifier is still oldVerifier (EConflict otherwise), and
 	// deletes their sessions but keepSession.
@@ -184,113 +201,71 @@ type AccountStore interface {
 	// same transaction it deletes devices unused since expireBefore and
 	// the user's devices beyond the keep most recently used.
 	AddLoginDevice(ctx context.Context, d LoginDevice, keep int, expireBefore time.Time) (int64, error)
-	// UnlockLogin resets a user's shared counter and all their device
-	// counters and appends e to the audit log, in one transaction;
-	// ENotFound if there is no such user.
-	UnlockLogin(ctx context.Context, userID int64, e *AuditEntry) error
+}
+
+// Accounts is the admins' work on office users (invitations, roles,
+// disabling, unlocking, recovery) and each user's own account page and
+// password. It holds no session and no decrypted key of its own: the
+// team keys it seals to a new user come from the acting admin's session,
+// and the Office keeps the session map it asks to end or update.
+type Accounts struct {
+	auditor
+	store   AccountsStore
+	kdf     *vault.KDF
+	params  vault.Params // argon2id parameters for new and accepting users
+	anchor  *Anchor
+	office  accountsOffice
+	rotator teamRotator
+	now     func() time.Time
+}
+
+// AccountsStore is what Accounts reads and writes.
+type AccountsStore interface {
+	AuditStore
+	UserAdminStore
+	// User, UserByName, UserTeamKeys, RecoveryKeys, Teams, Setting and
+	// DeleteSession are those of Store; Revoke that of TeamStore.
+	User(ctx context.Context, id int64) (User, error)
+	UserByName(ctx context.Context, name string) (User, error)
+	UserTeamKeys(ctx context.Context, userID int64) ([]WrappedTeamKey, error)
+	RecoveryKeys(ctx context.Context) ([]WrappedTeamKey, error)
+	Teams(ctx context.Context) ([]Team, error)
+	Setting(ctx context.Context, key string) ([]byte, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	Revoke(ctx context.Context, r Revocation) error
+}
+
+// accountsOffice is what Accounts needs of the Office: the password check
+// with the login lockout and the password change it shares with the
+// login, and the session map (listing, ending and re-keying a user's live
+// sessions). *Office implements it.
+type accountsOffice interface {
+	passwordChecker
+	rewrap(ctx context.Context, u User, oldKEK vault.Key, pair *vault.KeyPair, password string) (rewrapped, error)
+	storeRewrap(ctx context.Context, u User, r rewrapped, keep *OfficeSession) error
+	sessionsOf(userID int64, current *OfficeSession) []SessionInfo
+	dropSession(userID int64, id string) ([]byte, bool)
+	forgetSessions(userID int64, keep *OfficeSession)
+	rotateSessions(next map[int64]*vault.KeyPair)
+}
+
+// teamRotator makes a team key's rotation (teams.go): a disabled user or
+// a new statistician loses every team key, and the teams whose key the
+// acting admin holds get a new one.
+type teamRotator interface {
+	rotation(ctx context.Context, s *OfficeSession, team Team, leaving int64) (TeamRotation, *vault.KeyPair, error)
+}
+
+// NewAccounts returns the accounts service. params are the argon2id
+// parameters for new users and accepted invitations (the Office's);
+// office is the *Office whose sessions and login lockout the accounts
+// share; rotator makes team key rotations (the teams service).
+func NewAccounts(store AccountsStore, kdf *vault.KDF, params vault.Params, anchor *Anchor, office accountsOffice, rotator teamRotator, now func() time.Time) *Accounts {
+	return &Accounts{auditor: auditor{log: store, now: now}, store: store, kdf: kdf, params: params, anchor: anchor, office: office, rotator: rotator, now: now}
 }
 
 func accountNameOK(name string) bool {
 	return name != "" && utf8.RuneCountInString(name) <= 64
-}
-
-// ---- sessions ----
-
-// ID names the session in pages, forms and the audit log: the first 8
-// bytes of the token's hash, in hex. It cannot log anyone in — the cookie
-// holds the token, and even the full hash would not do — and 64 bits keep
-// it unique among one user's few sessions.
-func (s *OfficeSession) ID() string { return hex.EncodeToString(s.hash[:8]) }
-
-// SessionInfo describes one of a user's live sessions.
-type SessionInfo struct {
-	ID       string
-	Created  time.Time
-	LastSeen time.Time
-	Current  bool // the session asking
-}
-
-// storeSession writes a new session's row and the day of the login, in
-// the login's unit of work. The row is only written if the user is still
-// enabled with the role and password that login checked, so a disable,
-// role change or password change that committed meanwhile wins.
-func (o *Office) storeSession(ctx context.Context, s *OfficeSession, u User) error {
-	err := o.store.CreateUserSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: s.created, LastSeen: s.lastSeen}, u.Role, u.Verifier)
-	if err != nil {
-		return err
-	}
-	return o.store.RecordLogin(ctx, u.ID, s.created.Format(time.DateOnly))
-}
-
-// enterSession puts a session whose row committed in the map. Checking the
-// row again once the session is in the map closes the gap to a disable,
-// role change or password change that committed after the row: either
-// that change's sweep of the map (which runs after its rows are deleted)
-// finds this session, or this check finds the row gone.
-func (o *Office) enterSession(ctx context.Context, s *OfficeSession) error {
-	key := hex.EncodeToString(s.hash)
-	o.mu.Lock()
-	o.sessions[key] = s
-	o.mu.Unlock()
-	if err := o.store.TouchSession(ctx, s.hash, s.lastSeen); err != nil {
-		o.mu.Lock()
-		if o.sessions[key] == s {
-			o.drop(key, s)
-		}
-		o.mu.Unlock()
-		return err
-	}
-	return nil
-}
-
-// endSession forgets one session and wipes its keys, unless it is gone
-// from the map already.
-func (o *Office) endSession(s *OfficeSession) {
-	key := hex.EncodeToString(s.hash)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.sessions[key] == s {
-		o.drop(key, s)
-	}
-}
-
-// forgetSessions drops a user's sessions from memory and wipes their keys,
-// all but keep (nil: all). The caller deletes the rows first (see
-// enterSession for why the order matters).
-func (o *Office) forgetSessions(userID int64, keep *OfficeSession) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for k, s := range o.sessions {
-		if s.User.ID == userID && s != keep {
-			o.drop(k, s)
-		}
-	}
-}
-
-// EndUserSessions ends every session of a user at once: it deletes their
-// rows and drops them, with their keys, from memory, so the next request
-// with any of the user's cookies is refused. Call it whenever a user loses
-// access that their live sessions still hold.
-func (o *Office) EndUserSessions(ctx context.Context, userID int64) error {
-	if err := o.store.DeleteUserSessions(ctx, userID); err != nil {
-		return err
-	}
-	o.forgetSessions(userID, nil)
-	return nil
-}
-
-// sessionsOf lists a user's live sessions, newest first.
-func (o *Office) sessionsOf(userID int64, current *OfficeSession) []SessionInfo {
-	o.mu.Lock()
-	var list []SessionInfo
-	for _, s := range o.sessions {
-		if s.User.ID == userID {
-			list = append(list, SessionInfo{ID: s.ID(), Created: s.created, LastSeen: s.lastSeen, Current: s == current})
-		}
-	}
-	o.mu.Unlock()
-	slices.SortFunc(list, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
-	return list
 }
 
 // RevokeSession ends another session of the same user (one left open on
@@ -302,28 +277,19 @@ func (o *Office) sessionsOf(userID int64, current *OfficeSession) []SessionInfo 
 // logs nobody in, and the next start deletes it) and no entry claims a
 // revocation that is not stored; but a session the user wants ended on a
 // computer they cannot reach is never kept alive by a broken log.
-func (o *Office) RevokeSession(ctx context.Context, s *OfficeSession, id string) error {
+func (a *Accounts) RevokeSession(ctx context.Context, s *OfficeSession, id string) error {
 	if id == s.ID() {
 		return Errorf(EConflict, "error.accounts.revoke_current")
 	}
-	o.mu.Lock()
-	var found *OfficeSession
-	for k, t := range o.sessions {
-		// Only the user's own sessions: an ID of someone else's session is
-		// "not found", like a made-up one.
-		if t.User.ID == s.User.ID && t.ID() == id {
-			found = t
-			o.drop(k, t)
-			break
-		}
-	}
-	o.mu.Unlock()
-	if found == nil {
+	// Only the user's own sessions: an ID of someone else's session is
+	// "not found", like a made-up one.
+	hash, found := a.office.dropSession(s.User.ID, id)
+	if !found {
 		return Errorf(ENotFound, "error.not_found")
 	}
-	return o.audited(ctx, s, AuditSessionRevoke, "", "session="+id, func(ctx context.Context) error {
-		return o.store.DeleteSession(ctx, found.hash)
-	})
+	return opError("revoke session", a.audited(ctx, s, AuditSessionRevoke, "", "session="+id, func(ctx context.Context) error {
+		return a.store.DeleteSession(ctx, hash)
+	}))
 }
 
 // Account is what the account page shows a user about themselves.
@@ -335,21 +301,21 @@ type Account struct {
 
 // Account returns the session user's account: role, teams and live
 // sessions.
-func (o *Office) Account(ctx context.Context, s *OfficeSession) (Account, error) {
-	teams, err := o.teamNames(ctx, s.User.ID)
+func (a *Accounts) Account(ctx context.Context, s *OfficeSession) (Account, error) {
+	teams, err := a.teamNames(ctx, s.User.ID)
 	if err != nil {
-		return Account{}, err
+		return Account{}, opError("account", err)
 	}
-	return Account{User: s.User, Teams: teams, Sessions: o.sessionsOf(s.User.ID, s)}, nil
+	return Account{User: s.User, Teams: teams, Sessions: a.office.sessionsOf(s.User.ID, s)}, nil
 }
 
 // teamNames returns the names of the teams whose key is sealed to a user.
-func (o *Office) teamNames(ctx context.Context, userID int64) ([]string, error) {
-	keys, err := o.store.UserTeamKeys(ctx, userID)
+func (a *Accounts) teamNames(ctx context.Context, userID int64) ([]string, error) {
+	keys, err := a.store.UserTeamKeys(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := a.store.Teams(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -362,175 +328,15 @@ func (o *Office) teamNames(ctx context.Context, userID int64) ([]string, error) 
 	return names, nil
 }
 
-// ---- login throttling ----
-
-// Every check of a user's password (at login, and again before a change
-// of the password or of the second factor) together with the second-factor
-// code that follows it is one attempt, and each attempt spends a counter
-// (LoginBucket): the counter of a known device if the browser presents its
-// cookie, else the account's shared counter of unknown clients. The
-// attempt is counted as a failure before argon2id runs, in the transaction
-// that checks the lock, and only a full success clears the counter again:
-// attempts sent in parallel cannot all start before the first failure is
-// recorded. So a stranger can lock only the shared counter; the user's own
-// browser still gets in with its device's budget, and an admin (or the
-// command line) can unlock.
-
-// lockUntil returns until when a counter with this many failed logins in
-// a row must wait: not at all for the first FreeLoginAttempts, then
-// LoginLockBase, doubling with each further failure up to LoginLockMax.
-func lockUntil(now time.Time, failures int) time.Time {
-	if failures < FreeLoginAttempts {
-		return time.Time{}
-	}
-	d := LoginLockBase
-	for i := FreeLoginAttempts; i < failures && d < LoginLockMax; i++ {
-		d *= 2
-	}
-	return now.Add(min(d, LoginLockMax))
-}
-
-// passwordCheck is one attempt at a user's password.
-type passwordCheck struct {
-	bucket    LoginBucket
-	evaluated bool // the attempt was allowed and argon2id derived the credentials
-	ok        bool // evaluated, the password matched, and the user is enabled
-	creds     vault.Credentials
-	release   func() // frees the counter's in-flight slot; nil when none is held
-}
-
-// end frees the attempt's in-flight slot once the attempt is decided, and
-// wipes the password's KEK: every use of it (unwrapping the user's key,
-// the TOTP secret) happens before.
-func (p *passwordCheck) end() {
-	p.creds.Wipe()
-	if p.release != nil {
-		p.release()
-		p.release = nil
-	}
-}
-
-// checkPassword spends one attempt of u's counter (device 0: the shared
-// one) on password. The attempt is reserved, counted as a failure, before
-// argon2id runs; an attempt refused because the counter is locked, or
-// because another attempt on it is still running, does the same argon2id
-// work on a salt of nobody's and comes back not ok, so that every refusal
-// takes as long as a wrong password. The caller calls end, and passed
-// when everything the attempt asked for (password, code) was right.
-func (o *Office) checkPassword(ctx context.Context, u User, device int64, password string) (*passwordCheck, error) {
-	p := &passwordCheck{bucket: LoginBucket{UserID: u.ID, Device: device}}
-	now := o.now()
-	allowed, err := o.store.ReserveLoginAttempt(ctx, p.bucket, now, func(n int) time.Time { return lockUntil(now, n) })
-	if err != nil {
-		return nil, fmt.Errorf("login attempt: %w", err)
-	}
-	if allowed {
-		// One evaluated attempt per counter at a time. The reservation
-		// already keeps the count exact; this keeps a burst on one account
-		// from occupying every argon2id slot, and a refused attempt stays
-		// counted, like a wrong one.
-		p.release, allowed = o.holdAttempt(p.bucket)
-	}
-	if !allowed {
-		return p, o.dummyWork(ctx, password, u.Params)
-	}
-	p.creds, err = o.kdf.Password(ctx, password, u.Salt, u.Params)
-	if err != nil {
-		p.end()
-		return nil, fmt.Errorf("login attempt: %w", err)
-	}
-	p.evaluated = true
-	p.ok = p.creds.Matches(u.Verifier) && !u.Disabled
-	return p, nil
-}
-
-// passed clears the attempt's counter after a full success.
-func (o *Office) passed(ctx context.Context, p *passwordCheck) error {
-	if err := o.store.ClearLoginFailures(ctx, p.bucket, o.now()); err != nil {
-		return fmt.Errorf("login success: %w", err)
-	}
-	return nil
-}
-
-// dummyWork spends the argon2id work of a password check whose result
-// nobody looks at: for an unknown name, a locked counter and a busy one.
-// params are those a real check of the same user would use (for an
-// unknown name, those of new users), so the time is the same.
-func (o *Office) dummyWork(ctx context.Context, password string, params vault.Params) error {
-	if _, err := o.kdf.Password(ctx, password, dummySalt, params); err != nil {
-		return fmt.Errorf("login attempt: %w", err)
-	}
-	return nil
-}
-
-// holdAttempt takes the in-flight slot of a counter; false if another
-// attempt holds it. It is per counter, not per account, so that a
-// stranger's attempts on the shared counter never make the user's own
-// device "busy".
-func (o *Office) holdAttempt(b LoginBucket) (func(), bool) {
-	o.attemptMu.Lock()
-	defer o.attemptMu.Unlock()
-	if _, busy := o.inflight[b]; busy {
-		return nil, false
-	}
-	if o.inflight == nil {
-		o.inflight = map[LoginBucket]struct{}{}
-	}
-	o.inflight[b] = struct{}{}
-	return func() {
-		o.attemptMu.Lock()
-		delete(o.inflight, b)
-		o.attemptMu.Unlock()
-	}, true
-}
-
-// deviceOf returns the device a device token names: its ID if it is one
-// of u's devices and was used within LoginDeviceLifetime, else 0 (the
-// shared counter). A missing, made-up, expired or other user's token all
-// count as an unknown client.
-func (o *Office) deviceOf(u User, d LoginDevice, found bool) int64 {
-	if !found || d.UserID != u.ID || o.now().Sub(d.LastUsed) > LoginDeviceLifetime {
-		return 0
-	}
-	return d.ID
-}
-
-// lookupDevice finds the device a browser's device token names.
-func (o *Office) lookupDevice(ctx context.Context, token string) (LoginDevice, bool, error) {
-	if token == "" {
-		return LoginDevice{}, false, nil
-	}
-	d, err := o.store.LoginDevice(ctx, vault.HashToken(token))
-	if ErrorCode(err) == ENotFound {
-		return LoginDevice{}, false, nil
-	}
-	if err != nil {
-		return LoginDevice{}, false, fmt.Errorf("login device: %w", err)
-	}
-	return d, true, nil
-}
-
-// rememberDevice makes the browser that just logged in from an unknown
-// client a known device of u, under token (for its cookie).
-func (o *Office) rememberDevice(ctx context.Context, u User, token string) error {
-	now := o.now()
-	_, err := o.store.AddLoginDevice(ctx, LoginDevice{UserID: u.ID, TokenHash: vault.HashToken(token), Created: now, LastUsed: now},
-		MaxLoginDevices, now.Add(-LoginDeviceLifetime))
-	if err != nil {
-		return fmt.Errorf("login device: %w", err)
-	}
-	return nil
-}
-
 // UnlockLogin resets a user's failed logins and locks, the shared counter
 // and every device's; admins only. The audit entry is written in the same
 // transaction.
-func (o *Office) UnlockLogin(ctx context.Context, s *OfficeSession, userID int64) error {
+func (a *Accounts) UnlockLogin(ctx context.Context, s *OfficeSession, userID int64) error {
 	if err := allow(s, PermManageAccounts); err != nil {
 		return err
 	}
-	e := &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d", userID)}
-	if err := o.store.UnlockLogin(ctx, userID, e); err != nil {
+	e := &AuditEntry{At: a.now(), UserID: s.User.ID, UserName: s.User.Name, Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d", userID)}
+	if err := a.store.UnlockLogin(ctx, userID, e); err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
 	return nil
@@ -540,13 +346,13 @@ func (o *Office) UnlockLogin(ctx context.Context, s *OfficeSession, userID int64
 // whose only admin is locked out without a known browser. Whoever runs it
 // holds the server and its database already; the entry names the
 // "system" as the actor.
-func (o *Office) UnlockLoginByName(ctx context.Context, name string) error {
-	u, err := o.store.UserByName(ctx, strings.TrimSpace(name))
+func (a *Accounts) UnlockLoginByName(ctx context.Context, name string) error {
+	u, err := a.store.UserByName(ctx, strings.TrimSpace(name))
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
-	e := &AuditEntry{At: o.now(), UserName: "system", Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d command_line", u.ID)}
-	if err := o.store.UnlockLogin(ctx, u.ID, e); err != nil {
+	e := &AuditEntry{At: a.now(), UserName: "system", Action: AuditLoginUnlock, Detail: fmt.Sprintf("user=%d command_line", u.ID)}
+	if err := a.store.UnlockLogin(ctx, u.ID, e); err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
 	return nil
@@ -557,17 +363,17 @@ func (o *Office) UnlockLoginByName(ctx context.Context, name string) error {
 // Users lists every office user with role, teams and state, for an admin.
 // Invitation copies that expired are deleted first: an expired link can
 // never be used, and the wrapped key has no business staying around.
-func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error) {
+func (a *Accounts) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error) {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return nil, err
+		return nil, opError("users", err)
 	}
-	now := o.now()
-	if err := o.store.DeleteExpiredInvitations(ctx, now); err != nil {
-		return nil, err
+	now := a.now()
+	if err := a.store.DeleteExpiredInvitations(ctx, now); err != nil {
+		return nil, opError("users", err)
 	}
-	rows, err := o.store.UserRows(ctx)
+	rows, err := a.store.UserRows(ctx)
 	if err != nil {
-		return nil, err
+		return nil, opError("users", err)
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -595,8 +401,8 @@ func (o *Office) Users(ctx context.Context, s *OfficeSession) ([]UserRow, error)
 // ReapInvitations deletes the invitations that expired, with the team
 // key copies of invited users who have no live invitation left; the
 // reaper runs it every minute.
-func (o *Office) ReapInvitations(ctx context.Context) error {
-	if err := o.store.DeleteExpiredInvitations(ctx, o.now()); err != nil {
+func (a *Accounts) ReapInvitations(ctx context.Context) error {
+	if err := a.store.DeleteExpiredInvitations(ctx, a.now()); err != nil {
 		return fmt.Errorf("reap invitations: %w", err)
 	}
 	return nil
@@ -605,13 +411,13 @@ func (o *Office) ReapInvitations(ctx context.Context) error {
 // InviteTeams lists the teams an admin can invite people to: those whose
 // key their session holds, since the invitation seals that key to the new
 // user.
-func (o *Office) InviteTeams(ctx context.Context, s *OfficeSession) ([]Team, error) {
+func (a *Accounts) InviteTeams(ctx context.Context, s *OfficeSession) ([]Team, error) {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return nil, err
+		return nil, opError("invite teams", err)
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := a.store.Teams(ctx)
 	if err != nil {
-		return nil, err
+		return nil, opError("invite teams", err)
 	}
 	return slices.DeleteFunc(teams, func(t Team) bool {
 		_, ok := s.Keys.Team(t.ID)
@@ -638,9 +444,9 @@ type Invited struct {
 // a key derived from the token, and the chosen team keys (taken from the
 // admin's session) are sealed to its public half, so the invitee holds
 // them the moment they set a password. Only the token's hash is stored.
-func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (Invited, error) {
+func (a *Accounts) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (Invited, error) {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return Invited{}, err
+		return Invited{}, opError("invite", err)
 	}
 	errs := fieldErrors{}
 	f.Name = strings.TrimSpace(f.Name)
@@ -666,16 +472,16 @@ func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (In
 		pairs = append(pairs, kp)
 	}
 	if err := errs.err(); err != nil {
-		return Invited{}, err
+		return Invited{}, opError("invite", err)
 	}
 
 	token := vault.NewToken()
 	salt := vault.NewSalt()
 	pair := vault.NewKeyPair()
-	u := User{Name: f.Name, Role: f.Role, Salt: salt, Params: o.params,
+	u := User{Name: f.Name, Role: f.Role, Salt: salt, Params: a.params,
 		// Empty until accepted: no password derives an empty verifier.
 		Verifier: []byte{}, WrappedKey: []byte{}, PublicKey: pair.Public()}
-	u.MAC = o.anchor.UserMAC(u)
+	u.MAC = a.anchor.UserMAC(u)
 	keys := make([]WrappedTeamKey, len(pairs))
 	for i, kp := range pairs {
 		keys[i] = WrappedTeamKey{TeamID: f.Teams[i], PublicKey: kp.Public(),
@@ -684,7 +490,7 @@ func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (In
 	inv := &Invitation{
 		TokenHash:  vault.HashToken(token),
 		WrappedKey: vault.InvitationKey(token, salt).WrapKeyPair(pair, invitationAD(salt)),
-		Expires:    o.now().Add(InvitationLifetime),
+		Expires:    a.now().Add(InvitationLifetime),
 		CreatedBy:  s.User.ID,
 	}
 	teams := make([]string, len(f.Teams))
@@ -692,18 +498,18 @@ func (o *Office) Invite(ctx context.Context, s *OfficeSession, f InviteForm) (In
 		teams[i] = strconv.FormatInt(t, 10)
 	}
 	// The entry names the new user's ID, which only the insert tells.
-	err := o.store.Atomically(ctx, func(ctx context.Context) error {
-		id, err := o.store.CreateUser(ctx, u, keys, inv)
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		id, err := a.store.CreateUser(ctx, u, keys, inv)
 		if err != nil {
 			return err
 		}
-		return o.audit(ctx, s, AuditUserInvite, "", fmt.Sprintf("user=%d role=%s teams=%s", id, f.Role, strings.Join(teams, ",")))
+		return a.audit(ctx, s, AuditUserInvite, "", fmt.Sprintf("user=%d role=%s teams=%s", id, f.Role, strings.Join(teams, ",")))
 	})
 	if ErrorCode(err) == EConflict {
 		return Invited{}, fieldErrors{"name": MessageID(err)}.err()
 	}
 	if err != nil {
-		return Invited{}, err
+		return Invited{}, opError("invite", err)
 	}
 	return Invited{Token: token, Expires: inv.Expires}, nil
 }
@@ -714,20 +520,20 @@ func invitationAD(salt []byte) vault.AD {
 
 // Invitation returns the name of the user a pending invitation is for.
 // Unknown, used and expired links are all "not found".
-func (o *Office) Invitation(ctx context.Context, token string) (string, error) {
-	_, u, err := o.invitation(ctx, token)
-	return u.Name, err
+func (a *Accounts) Invitation(ctx context.Context, token string) (string, error) {
+	_, u, err := a.invitation(ctx, token)
+	return u.Name, opError("invitation", err)
 }
 
-func (o *Office) invitation(ctx context.Context, token string) (Invitation, User, error) {
+func (a *Accounts) invitation(ctx context.Context, token string) (Invitation, User, error) {
 	if token == "" {
 		return Invitation{}, User{}, Errorf(ENotFound, "error.not_found")
 	}
-	inv, err := o.store.Invitation(ctx, vault.HashToken(token), o.now())
+	inv, err := a.store.Invitation(ctx, vault.HashToken(token), a.now())
 	if err != nil {
 		return Invitation{}, User{}, err
 	}
-	u, err := o.store.User(ctx, inv.UserID)
+	u, err := a.store.User(ctx, inv.UserID)
 	return inv, u, err
 }
 
@@ -752,31 +558,31 @@ type AcceptForm struct {
 // member seal the team keys later, would leave the invitee without their
 // teams until someone logs in, and need stored pending grants that a
 // database writer could replay; this keeps the admin's direct gift.
-func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
-	inv, u, err := o.invitation(ctx, f.Token)
+func (a *Accounts) AcceptInvitation(ctx context.Context, f AcceptForm) error {
+	inv, u, err := a.invitation(ctx, f.Token)
 	if err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	if err := passwordErrors("password", f.Password, f.Confirm); err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
-	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
-		return err
+	if err := a.anchor.checkUser(ctx, a.store, a.now(), u); err != nil {
+		return opError("accept invitation", err)
 	}
 	// A stored invitation that the token found but does not open is
 	// corruption, not a wrong link: an internal error.
 	provisional, err := vault.InvitationKey(f.Token, u.Salt).UnwrapKeyPair(inv.WrappedKey, u.PublicKey, invitationAD(u.Salt))
 	if err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	defer provisional.Wipe()
-	held, err := o.store.UserTeamKeys(ctx, u.ID)
+	held, err := a.store.UserTeamKeys(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("accept invitation: %w", err)
 	}
 	var teams []Team
 	if len(held) > 0 {
-		if teams, err = o.anchor.verifiedTeams(ctx, o.store, o.now()); err != nil {
+		if teams, err = a.anchor.verifiedTeams(ctx, a.store, a.now()); err != nil {
 			return err
 		}
 	}
@@ -788,7 +594,7 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 		// team a database writer made up is refused (and shown to the
 		// admins), not passed on.
 		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
-			return o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("invitation envelope team:%d", w.TeamID))
+			return a.anchor.refuse(ctx, a.store, a.now(), fmt.Sprintf("invitation envelope team:%d", w.TeamID))
 		}
 		kp, err := provisional.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
 		if err != nil {
@@ -798,27 +604,27 @@ func (o *Office) AcceptInvitation(ctx context.Context, f AcceptForm) error {
 			Wrapped: fresh.Public().SealKeyPair(kp, userTeamKeyAD(u.Salt, w.PublicKey))})
 		kp.Wipe()
 	}
-	creds, err := o.kdf.Password(ctx, f.Password, u.Salt, o.params)
+	creds, err := a.kdf.Password(ctx, f.Password, u.Salt, a.params)
 	if err != nil {
-		return err
+		return opError("accept invitation", err)
 	}
 	defer creds.Wipe()
 	u.PublicKey = fresh.Public()
-	a := Acceptance{TokenHash: inv.TokenHash, Now: o.now(), Params: o.params,
+	acc := Acceptance{TokenHash: inv.TokenHash, Now: a.now(), Params: a.params,
 		Verifier: creds.Verifier, WrappedKey: creds.KEK.WrapKeyPair(fresh, userKeyAD(u.Salt)),
-		PublicKey: u.PublicKey, MAC: o.anchor.UserMAC(u), Keys: keys}
-	err = o.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := o.store.AcceptInvitation(ctx, a); err != nil {
+		PublicKey: u.PublicKey, MAC: a.anchor.UserMAC(u), Keys: keys}
+	err = a.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := a.store.AcceptInvitation(ctx, acc); err != nil {
 			return err
 		}
-		return o.auditUser(ctx, u, AuditUserAccept, "")
+		return a.auditUser(ctx, u, AuditUserAccept, "")
 	})
 	if ErrorCode(err) == EConflict {
 		// A team key was rotated or given meanwhile: nothing was written,
 		// the link still works, and sending the form again picks it up.
 		return fieldErrors{"password": "error.revoke.accept_retry"}.err()
 	}
-	return err
+	return opError("accept invitation", err)
 }
 
 // passwordErrors checks a new password and its confirmation.
@@ -835,13 +641,13 @@ func passwordErrors(field, password, confirm string) error {
 // WithdrawInvitation deletes a user who never accepted their invitation
 // (for example because the link expired), so the name can be invited
 // again.
-func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userID int64) error {
+func (a *Accounts) WithdrawInvitation(ctx context.Context, s *OfficeSession, userID int64) error {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return err
+		return opError("withdraw invitation", err)
 	}
-	return o.audited(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID), func(ctx context.Context) error {
-		return o.store.WithdrawInvitation(ctx, userID)
-	})
+	return opError("withdraw invitation", a.audited(ctx, s, AuditDelete, "", fmt.Sprintf("invitation user=%d", userID), func(ctx context.Context) error {
+		return a.store.WithdrawInvitation(ctx, userID)
+	}))
 }
 
 // SetDisabled disables or enables a user. A disabled user's sessions end
@@ -855,26 +661,26 @@ func (o *Office) WithdrawInvitation(ctx context.Context, s *OfficeSession, userI
 // (see Office.completeRotations). Enabling a user again
 // gives back no key: an admin adds them to their teams again. An admin
 // cannot disable themselves, nor the last active admin.
-func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
+func (a *Accounts) SetDisabled(ctx context.Context, s *OfficeSession, userID int64, disabled bool) error {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return err
+		return opError("set disabled", err)
 	}
 	if disabled && userID == s.User.ID {
 		return Errorf(EConflict, "error.accounts.disable_self")
 	}
-	u, err := o.store.User(ctx, userID)
+	u, err := a.store.User(ctx, userID)
 	if err != nil {
-		return err
+		return opError("set disabled", err)
 	}
 	if u.Disabled == disabled {
 		return nil
 	}
 	if !disabled {
-		return o.audited(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID), func(ctx context.Context) error {
-			return o.store.SetUserDisabled(ctx, userID, false)
-		})
+		return opError("enable user", a.audited(ctx, s, AuditUserEnable, "", fmt.Sprintf("user=%d", userID), func(ctx context.Context) error {
+			return a.store.SetUserDisabled(ctx, userID, false)
+		}))
 	}
-	return o.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID))
+	return opError("disable user", a.revokeAll(ctx, s, Revocation{UserID: userID, Disable: true}, AuditUserDisable, fmt.Sprintf("user=%d", userID)))
 }
 
 // revokeAll takes every team key from a user who is disabled or made a
@@ -882,8 +688,8 @@ func (o *Office) SetDisabled(ctx context.Context, s *OfficeSession, userID int64
 // each of their teams whose key the acting admin's session holds is
 // rotated, in one transaction with the audit entry; then their sessions
 // end and the other live sessions get the new keys.
-func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, action, detail string) error {
-	held, err := o.store.UserTeamKeys(ctx, r.UserID)
+func (a *Accounts) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, action, detail string) error {
+	held, err := a.store.UserTeamKeys(ctx, r.UserID)
 	if err != nil {
 		return fmt.Errorf("revoke team keys: %w", err)
 	}
@@ -895,7 +701,7 @@ func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, 
 	}()
 	var unrotated []string
 	if len(held) > 0 {
-		teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+		teams, err := a.anchor.verifiedTeams(ctx, a.store, a.now())
 		if err != nil {
 			return err
 		}
@@ -910,7 +716,7 @@ func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, 
 				}
 				continue
 			}
-			rot, kp, err := o.rotation(ctx, s, t, r.UserID)
+			rot, kp, err := a.rotator.rotation(ctx, s, t, r.UserID)
 			if err != nil {
 				return err
 			}
@@ -922,29 +728,29 @@ func (o *Office) revokeAll(ctx context.Context, s *OfficeSession, r Revocation, 
 	if len(unrotated) > 0 {
 		detail += " unrotated=" + strings.Join(unrotated, ",")
 	}
-	r.Audit = o.entry(s, action, detail)
-	if err := o.store.Revoke(ctx, r); err != nil {
+	r.Audit = &AuditEntry{At: a.now(), UserID: s.User.ID, UserName: s.User.Name, Action: action, Detail: detail}
+	if err := a.store.Revoke(ctx, r); err != nil {
 		return err
 	}
 	// The rows went in the same transaction; now the keys in memory.
-	o.forgetSessions(r.UserID, nil)
-	o.rotateSessions(next)
+	a.office.forgetSessions(r.UserID, nil)
+	a.office.rotateSessions(next)
 	return nil
 }
 
 // SetRole changes a user's role. The user's sessions end, so that the new
 // role (and for a statistician, the loss of every team key) applies at
 // once. The last active admin keeps the role.
-func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, role string) error {
+func (a *Accounts) SetRole(ctx context.Context, s *OfficeSession, userID int64, role string) error {
 	if err := allow(s, PermManageAccounts); err != nil {
-		return err
+		return opError("set role", err)
 	}
 	if !slices.Contains(UserRoles, role) {
 		return Errorf(EInvalid, "error.accounts.role")
 	}
-	u, err := o.store.User(ctx, userID)
+	u, err := a.store.User(ctx, userID)
 	if err != nil {
-		return err
+		return opError("set role", err)
 	}
 	if u.Role == role {
 		return nil
@@ -953,16 +759,16 @@ func (o *Office) SetRole(ctx context.Context, s *OfficeSession, userID int64, ro
 	if role == RoleStatistician {
 		// A statistician holds no key: like disabling, this revokes
 		// every team key the user held, with rotation.
-		return o.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail)
+		return opError("set role", a.revokeAll(ctx, s, Revocation{UserID: userID, Statistician: true}, AuditUserRole, detail))
 	}
-	err = o.audited(ctx, s, AuditUserRole, "", detail, func(ctx context.Context) error {
-		return o.store.SetUserRole(ctx, userID, role)
+	err = a.audited(ctx, s, AuditUserRole, "", detail, func(ctx context.Context) error {
+		return a.store.SetUserRole(ctx, userID, role)
 	})
 	if err != nil {
-		return err
+		return opError("set role", err)
 	}
 	// The rows went with the entry; now the sessions in memory.
-	o.forgetSessions(userID, nil)
+	a.office.forgetSessions(userID, nil)
 	return nil
 }
 
@@ -980,28 +786,28 @@ type PasswordForm struct {
 // sealed to the user's public key, which does not change. The user's other
 // sessions end. A wrong old password counts as a failed login, so a taken-
 // over session cannot be used to guess the password.
-func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f PasswordForm) error {
+func (a *Accounts) ChangePassword(ctx context.Context, s *OfficeSession, f PasswordForm) error {
 	if err := passwordErrors("new", f.New, f.Confirm); err != nil {
-		return err
+		return opError("change password", err)
 	}
-	u, err := o.store.User(ctx, s.User.ID)
+	u, err := a.store.User(ctx, s.User.ID)
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	wrong := fieldErrors{"old": "error.accounts.old_password"}.err()
 	// The old password spends the login counter of the device the
 	// session logged in from: a taken-over session gets no more guesses
 	// than the login form gives, and a locked counter refuses even the
 	// right password, with the same answer.
-	p, err := o.checkPassword(ctx, u, s.device, f.Old)
+	p, err := a.office.checkPassword(ctx, u, s.device, f.Old)
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	defer p.end()
 	if !p.ok {
 		if p.evaluated {
-			if err := o.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
-				return err
+			if err := a.audit(ctx, s, AuditLoginFailed, "", "password_change"); err != nil {
+				return opError("change password", err)
 			}
 		}
 		return wrong
@@ -1010,71 +816,30 @@ func (o *Office) ChangePassword(ctx context.Context, s *OfficeSession, f Passwor
 	defer old.Wipe() // a copy: p.end wipes only p's
 	pair, err := old.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	defer pair.Wipe()
-	r, err := o.rewrap(ctx, u, old.KEK, pair, f.New)
+	r, err := a.office.rewrap(ctx, u, old.KEK, pair, f.New)
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
 	defer r.creds.Wipe()
 	// The counter clears only with the change: a right password whose
 	// change is not stored is no success yet.
-	err = o.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := o.passed(ctx, p); err != nil {
+	err = a.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := a.office.passed(ctx, p); err != nil {
 			return err
 		}
-		if err := o.storeRewrap(ctx, u, r, s); err != nil {
+		if err := a.office.storeRewrap(ctx, u, r, s); err != nil {
 			return err
 		}
-		return o.audit(ctx, s, AuditPassword, "", "")
+		return a.audit(ctx, s, AuditPassword, "", "")
 	})
 	if err != nil {
-		return err
+		return opError("change password", err)
 	}
-	o.forgetSessions(u.ID, s)
+	a.office.forgetSessions(u.ID, s)
 	return nil
-}
-
-// rewrapped is a user's key pair and two-factor secret wrapped under the
-// credentials of a new password (or of new argon2id parameters), ready to
-// store.
-type rewrapped struct {
-	creds   vault.Credentials
-	wrapped []byte
-	oldTOTP []byte // the sealed secret as read, which the store replaces only if unchanged
-	newTOTP []byte
-}
-
-// rewrap derives credentials from password with the office's current
-// argon2id parameters, wraps the user's key pair under them and reseals
-// the two-factor secret from oldKEK to the new key-encryption key: the
-// slow part of what a password change and raising the parameters at login
-// share, done before their unit of work. The caller wipes r.creds.
-func (o *Office) rewrap(ctx context.Context, u User, oldKEK vault.Key, pair *vault.KeyPair, password string) (rewrapped, error) {
-	// The salt stays: the team keys' AD names the user by it.
-	creds, err := o.kdf.Password(ctx, password, u.Salt, o.params)
-	if err != nil {
-		return rewrapped{}, err
-	}
-	r := rewrapped{creds: creds, wrapped: creds.KEK.WrapKeyPair(pair, userKeyAD(u.Salt))}
-	totp, err := o.store.TOTP(ctx, u.ID)
-	if err == nil {
-		r.oldTOTP = totp.Sealed
-		r.newTOTP, err = o.resealTOTP(ctx, u, oldKEK, u.Salt, creds.KEK)
-	}
-	if err != nil {
-		creds.Wipe()
-		return rewrapped{}, err
-	}
-	return r, nil
-}
-
-// storeRewrap stores what rewrap made if the user's verifier (and sealed
-// two-factor secret) are still those read, and deletes the user's sessions
-// but keep. The caller forgets them from memory once the unit committed.
-func (o *Office) storeRewrap(ctx context.Context, u User, r rewrapped, keep *OfficeSession) error {
-	return o.store.ChangePassword(ctx, u.ID, u.Verifier, o.params, r.creds.Verifier, r.wrapped, r.oldTOTP, r.newTOTP, keep.hash)
 }
 
 // ---- recovery ----
@@ -1088,7 +853,7 @@ type RecoverResult struct {
 // Recover creates a new admin who holds every team's key, opened with the
 // recovery key: the way back in when every admin lost their password. A
 // wrong recovery key changes nothing.
-func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string) (RecoverResult, error) {
+func (a *Accounts) Recover(ctx context.Context, recoveryKey, name, password string) (RecoverResult, error) {
 	name = strings.TrimSpace(name)
 	errs := fieldErrors{}
 	if !accountNameOK(name) {
@@ -1098,7 +863,7 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 		errs.add("password", "error.setup.password_short")
 	}
 	if err := errs.err(); err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	wrongKey := Errorf(EUnauthorized, "error.accounts.recovery_key")
 	key, err := vault.ParseRecoveryKey(recoveryKey)
@@ -1108,25 +873,25 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 	recovery := vault.RecoveryKeyPair(key)
 	key.Wipe()
 	defer recovery.Wipe()
-	stored, err := o.store.Setting(ctx, settingRecoveryPublic)
+	stored, err := a.store.Setting(ctx, settingRecoveryPublic)
 	if ErrorCode(err) == ENotFound {
 		return RecoverResult{}, Errorf(EConflict, "error.not_set_up")
 	} else if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	pub := recovery.Public()
 	if !vault.Equal(stored, pub[:]) {
 		return RecoverResult{}, wrongKey
 	}
-	wrapped, err := o.store.RecoveryKeys(ctx)
+	wrapped, err := a.store.RecoveryKeys(ctx)
 	if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	// Only MACed teams: an envelope a database writer sealed to the
 	// recovery key (anyone can) must not give the new admin a rogue key.
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	teams, err := a.anchor.verifiedTeams(ctx, a.store, a.now())
 	if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	pairs := make([]*vault.KeyPair, len(wrapped))
 	defer func() { // the team keys were needed only to seal them to the new admin
@@ -1138,16 +903,16 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 	}()
 	for i, w := range wrapped {
 		if t, ok := findTeam(teams, w.TeamID); !ok || t.PublicKey != w.PublicKey {
-			return RecoverResult{}, o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("recovery envelope team:%d", w.TeamID))
+			return RecoverResult{}, a.anchor.refuse(ctx, a.store, a.now(), fmt.Sprintf("recovery envelope team:%d", w.TeamID))
 		}
 		if pairs[i], err = recovery.OpenKeyPair(w.Wrapped, w.PublicKey, vault.RecoveryAD(w.PublicKey)); err != nil {
 			return RecoverResult{}, fmt.Errorf("recovery envelope of team %d does not open: %w", w.TeamID, err)
 		}
 	}
 
-	u, err := o.newUser(ctx, name, RoleAdmin, password)
+	u, err := newUser(ctx, a.kdf, a.params, a.anchor, name, RoleAdmin, password)
 	if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	res := RecoverResult{Admin: name}
 	keys := make([]WrappedTeamKey, len(pairs))
@@ -1161,19 +926,19 @@ func (o *Office) Recover(ctx context.Context, recoveryKey, name, password string
 		}
 	}
 	// The entry names the new admin's ID, which only the insert tells.
-	err = o.store.Atomically(ctx, func(ctx context.Context) error {
-		id, err := o.store.CreateUser(ctx, u, keys, nil)
+	err = a.store.Atomically(ctx, func(ctx context.Context) error {
+		id, err := a.store.CreateUser(ctx, u, keys, nil)
 		if err != nil {
 			return err
 		}
 		admin := u
 		admin.ID = id
-		return o.auditUser(ctx, admin, AuditRecover, fmt.Sprintf("user=%d teams=%d", id, len(keys)))
+		return a.auditUser(ctx, admin, AuditRecover, fmt.Sprintf("user=%d teams=%d", id, len(keys)))
 	})
 	if ErrorCode(err) == EConflict {
 		return RecoverResult{}, fieldErrors{"admin": MessageID(err)}.err()
 	} else if err != nil {
-		return RecoverResult{}, err
+		return RecoverResult{}, opError("recover", err)
 	}
 	return res, nil
 }

@@ -100,7 +100,7 @@ func accReport(t *testing.T, e *env, municipality, text string) string {
 // accCaseNos lists the case numbers a session sees.
 func accCaseNos(t *testing.T, e *env, s *reporting.OfficeSession) []string {
 	t.Helper()
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 100})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 100})
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
@@ -115,7 +115,7 @@ func accCaseNos(t *testing.T, e *env, s *reporting.OfficeSession) []string {
 // accCaseID finds the ID of a case by its number, as the admin.
 func accCaseID(t *testing.T, e *env, s *reporting.OfficeSession, caseNo string) string {
 	t.Helper()
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 100})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func accCaseID(t *testing.T, e *env, s *reporting.OfficeSession, caseNo string) 
 // accInvite invites a user as the admin session s and returns the token.
 func accInvite(t *testing.T, e *env, s *reporting.OfficeSession, name, role string, teams ...int64) string {
 	t.Helper()
-	inv, err := e.office.Invite(t.Context(), s, reporting.InviteForm{Name: name, Role: role, Teams: teams})
+	inv, err := e.accounts.Invite(t.Context(), s, reporting.InviteForm{Name: name, Role: role, Teams: teams})
 	if err != nil {
 		t.Fatalf("Invite %s: %v", name, err)
 	}
@@ -146,7 +146,7 @@ func accUser(t *testing.T, e *env, s *reporting.OfficeSession, name, role string
 	t.Helper()
 	password := "das Passwort von " + name
 	token := accInvite(t, e, s, name, role, teams...)
-	if err := e.office.AcceptInvitation(t.Context(), reporting.AcceptForm{Token: token, Password: password, Confirm: password}); err != nil {
+	if err := e.accounts.AcceptInvitation(t.Context(), reporting.AcceptForm{Token: token, Password: password, Confirm: password}); err != nil {
 		t.Fatalf("AcceptInvitation %s: %v", name, err)
 	}
 	return password
@@ -221,13 +221,13 @@ func TestAccountsInvitationRoundTrip(t *testing.T) {
 	caseNo := accReport(t, e, "bochum", "Am Schalter abgewiesen.")
 	_, admin := e.login(t)
 
-	teams, err := e.office.InviteTeams(ctx, admin)
+	teams, err := e.accounts.InviteTeams(ctx, admin)
 	if err != nil || len(teams) != 1 || teams[0].Name != "PLANB Ruhr" {
 		t.Fatalf("InviteTeams = %v, %v; want the admin's one team", teams, err)
 	}
 	token := accInvite(t, e, admin, " berta ", reporting.RoleCounsellor, teams[0].ID)
 
-	if name, err := e.office.Invitation(ctx, token); err != nil || name != "berta" {
+	if name, err := e.accounts.Invitation(ctx, token); err != nil || name != "berta" {
 		t.Fatalf("Invitation = %q, %v; want berta", name, err)
 	}
 	// Before accepting, no password at all logs berta in.
@@ -235,9 +235,9 @@ func TestAccountsInvitationRoundTrip(t *testing.T) {
 	accDenied(t, e, "berta", "irgendein langes Passwort")
 
 	short := strings.Repeat("x", reporting.MinPassword-1)
-	accFieldError(t, e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: short, Confirm: short}), "password", "error.setup.password_short")
-	accFieldError(t, e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: "ein langes Passwort", Confirm: "ein langes Passwort!"}), "confirm", "error.setup.password_mismatch")
-	if err := e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: "bertas langes Passwort", Confirm: "bertas langes Passwort"}); err != nil {
+	accFieldError(t, e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: short, Confirm: short}), "password", "error.setup.password_short")
+	accFieldError(t, e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: "ein langes Passwort", Confirm: "ein langes Passwort!"}), "confirm", "error.setup.password_mismatch")
+	if err := e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: "bertas langes Passwort", Confirm: "bertas langes Passwort"}); err != nil {
 		t.Fatalf("AcceptInvitation: %v", err)
 	}
 
@@ -248,16 +248,16 @@ func TestAccountsInvitationRoundTrip(t *testing.T) {
 	if got := accCaseNos(t, e, berta); !slices.Equal(got, []string{caseNo}) {
 		t.Fatalf("berta sees %v, want [%s]", got, caseNo)
 	}
-	c, err := e.office.Case(ctx, berta, accCaseID(t, e, admin, caseNo))
+	c, err := e.cases.Case(ctx, berta, accCaseID(t, e, admin, caseNo))
 	if err != nil || c.Report.Description != "Am Schalter abgewiesen." {
 		t.Fatalf("berta reads the case: %q, %v", c.Report.Description, err)
 	}
 
 	// Used: the link is dead, like an unknown one.
 	for _, tok := range []string{token, vault.NewToken(), ""} {
-		_, err := e.office.Invitation(ctx, tok)
+		_, err := e.accounts.Invitation(ctx, tok)
 		wantCode(t, err, reporting.ENotFound)
-		err = e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: tok, Password: "ein anderes langes Passwort", Confirm: "ein anderes langes Passwort"})
+		err = e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: tok, Password: "ein anderes langes Passwort", Confirm: "ein anderes langes Passwort"})
 		wantCode(t, err, reporting.ENotFound)
 	}
 	accDenied(t, e, "berta", "ein anderes langes Passwort")
@@ -305,9 +305,9 @@ func TestAccountsInviteeOnlyReadsInvitedTeams(t *testing.T) {
 	if got := accCaseNos(t, e, carla); !slices.Equal(got, []string{herneCase}) {
 		t.Errorf("carla sees %v, want only [%s]", got, herneCase)
 	}
-	_, err := e.office.Case(ctx, carla, accCaseID(t, e, admin, bochumCase))
+	_, err := e.cases.Case(ctx, carla, accCaseID(t, e, admin, bochumCase))
 	wantCode(t, err, reporting.ENotFound)
-	if _, err := e.office.Case(ctx, carla, accCaseID(t, e, admin, herneCase)); err != nil {
+	if _, err := e.cases.Case(ctx, carla, accCaseID(t, e, admin, herneCase)); err != nil {
 		t.Errorf("carla cannot open the Herne case: %v", err)
 	}
 
@@ -333,14 +333,14 @@ func TestAccountsInviteeOnlyReadsInvitedTeams(t *testing.T) {
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.office.Invite(ctx, admin, tt.form)
+			_, err := e.accounts.Invite(ctx, admin, tt.form)
 			accFieldError(t, err, tt.field, tt.msg)
 		})
 	}
 	// Only admins invite, even if a handler forgot to check.
-	_, err = e.office.Invite(ctx, carla, reporting.InviteForm{Name: "emil", Role: reporting.RoleCounsellor, Teams: []int64{herne}})
+	_, err = e.accounts.Invite(ctx, carla, reporting.InviteForm{Name: "emil", Role: reporting.RoleCounsellor, Teams: []int64{herne}})
 	wantCode(t, err, reporting.ENotFound)
-	if _, err := e.office.InviteTeams(ctx, carla); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.accounts.InviteTeams(ctx, carla); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("InviteTeams for a counsellor: %v", err)
 	}
 	if n, _ := e.db.CountUsers(ctx); n != 3 {
@@ -361,17 +361,17 @@ func TestAccountsInvitationExpires(t *testing.T) {
 
 	e.clock.Advance(reporting.InvitationLifetime - time.Second)
 	_, admin = e.login(t)
-	if err := e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: onTime, Password: "gerade noch rechtzeitig", Confirm: "gerade noch rechtzeitig"}); err != nil {
+	if err := e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: onTime, Password: "gerade noch rechtzeitig", Confirm: "gerade noch rechtzeitig"}); err != nil {
 		t.Fatalf("accept a second before expiry: %v", err)
 	}
 	e.clock.Advance(time.Second)
-	_, err := e.office.Invitation(ctx, late)
+	_, err := e.accounts.Invitation(ctx, late)
 	wantCode(t, err, reporting.ENotFound)
-	err = e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: late, Password: "zu spät, leider schon", Confirm: "zu spät, leider schon"})
+	err = e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: late, Password: "zu spät, leider schon", Confirm: "zu spät, leider schon"})
 	wantCode(t, err, reporting.ENotFound)
 	accDenied(t, e, "late", "zu spät, leider schon")
 
-	users, err := e.office.Users(ctx, admin)
+	users, err := e.accounts.Users(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,13 +391,13 @@ func TestAccountsInvitationExpires(t *testing.T) {
 		t.Errorf("%d expired invitation copies left (%v)", left, err)
 	}
 
-	if err := e.office.WithdrawInvitation(ctx, admin, lateID); err != nil {
+	if err := e.accounts.WithdrawInvitation(ctx, admin, lateID); err != nil {
 		t.Fatalf("WithdrawInvitation: %v", err)
 	}
 	accInvite(t, e, admin, "late", reporting.RoleCounsellor)
 	// An account in use cannot be "withdrawn".
 	u, _ := e.db.UserByName(ctx, "ontime")
-	wantCode(t, e.office.WithdrawInvitation(ctx, admin, u.ID), reporting.ENotFound)
+	wantCode(t, e.accounts.WithdrawInvitation(ctx, admin, u.ID), reporting.ENotFound)
 	accAudited(t, e, "admin delete invitation user=")
 }
 
@@ -429,7 +429,7 @@ func TestAccountsDisableEndsSessions(t *testing.T) {
 	tok2, _ := accLogin(t, e, "berta", pw)
 	u, _ := e.db.UserByName(ctx, "berta")
 
-	if err := e.office.SetDisabled(ctx, admin, u.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, u.ID, true); err != nil {
 		t.Fatalf("disable: %v", err)
 	}
 	for _, tok := range []string{tok1, tok2} {
@@ -444,12 +444,12 @@ func TestAccountsDisableEndsSessions(t *testing.T) {
 	}
 	accDenied(t, e, "berta", pw)
 
-	wantCode(t, e.office.SetDisabled(ctx, admin, admin.User.ID, true), reporting.EConflict)
+	wantCode(t, e.accounts.SetDisabled(ctx, admin, admin.User.ID, true), reporting.EConflict)
 	if _, err := e.office.Session(ctx, adminTok); err != nil {
 		t.Errorf("the admin's own session: %v", err)
 	}
 
-	if err := e.office.SetDisabled(ctx, admin, u.ID, false); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, u.ID, false); err != nil {
 		t.Fatalf("enable: %v", err)
 	}
 	accLogin(t, e, "berta", pw)
@@ -468,14 +468,14 @@ func TestAccountsRoleChange(t *testing.T) {
 	_, admin := e.login(t)
 
 	// The only admin cannot demote themselves.
-	wantCode(t, e.office.SetRole(ctx, admin, admin.User.ID, reporting.RoleCounsellor), reporting.EConflict)
-	wantCode(t, e.office.SetRole(ctx, admin, admin.User.ID, "root"), reporting.EInvalid)
+	wantCode(t, e.accounts.SetRole(ctx, admin, admin.User.ID, reporting.RoleCounsellor), reporting.EConflict)
+	wantCode(t, e.accounts.SetRole(ctx, admin, admin.User.ID, "root"), reporting.EInvalid)
 
 	pw := accUser(t, e, admin, "berta", reporting.RoleCounsellor, accTeamID(t, e, "PLANB Ruhr"))
 	tok, _ := accLogin(t, e, "berta", pw)
 	u, _ := e.db.UserByName(ctx, "berta")
 
-	if err := e.office.SetRole(ctx, admin, u.ID, reporting.RoleStatistician); err != nil {
+	if err := e.accounts.SetRole(ctx, admin, u.ID, reporting.RoleStatistician); err != nil {
 		t.Fatalf("SetRole: %v", err)
 	}
 	_, err := e.office.Session(ctx, tok)
@@ -490,11 +490,11 @@ func TestAccountsRoleChange(t *testing.T) {
 	accAudited(t, e, "admin user_role user=2 counsellor→statistician")
 
 	// Made admin, berta lets the first admin step down.
-	if err := e.office.SetRole(ctx, admin, u.ID, reporting.RoleAdmin); err != nil {
+	if err := e.accounts.SetRole(ctx, admin, u.ID, reporting.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	_, berta = accLogin(t, e, "berta", pw)
-	if err := e.office.SetRole(ctx, berta, admin.User.ID, reporting.RoleCounsellor); err != nil {
+	if err := e.accounts.SetRole(ctx, berta, admin.User.ID, reporting.RoleCounsellor); err != nil {
 		t.Fatalf("demote the first admin with another admin around: %v", err)
 	}
 	_, former := e.login(t)
@@ -502,9 +502,9 @@ func TestAccountsRoleChange(t *testing.T) {
 		t.Errorf("the former admin: role %q, keeps the team's cases: %v", former.User.Role, accCaseNos(t, e, former))
 	}
 	// A counsellor (the former admin) cannot change roles any more.
-	wantCode(t, e.office.SetRole(ctx, former, u.ID, reporting.RoleCounsellor), reporting.ENotFound)
-	wantCode(t, e.office.SetDisabled(ctx, former, u.ID, true), reporting.ENotFound)
-	if _, err := e.office.Users(ctx, former); reporting.ErrorCode(err) != reporting.ENotFound {
+	wantCode(t, e.accounts.SetRole(ctx, former, u.ID, reporting.RoleCounsellor), reporting.ENotFound)
+	wantCode(t, e.accounts.SetDisabled(ctx, former, u.ID, true), reporting.ENotFound)
+	if _, err := e.accounts.Users(ctx, former); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("Users for a counsellor: %v", err)
 	}
 }
@@ -535,7 +535,7 @@ func TestAccountsPasswordChange(t *testing.T) {
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			accFieldError(t, e.office.ChangePassword(ctx, s1, tt.form), tt.field, tt.msg)
+			accFieldError(t, e.accounts.ChangePassword(ctx, s1, tt.form), tt.field, tt.msg)
 		})
 	}
 	if _, err := e.office.Session(ctx, tok2); err != nil {
@@ -543,7 +543,7 @@ func TestAccountsPasswordChange(t *testing.T) {
 	}
 	accAudited(t, e, "admin login_failed password_change")
 
-	if err := e.office.ChangePassword(ctx, s1, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
+	if err := e.accounts.ChangePassword(ctx, s1, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
 	}
 	_, err := e.office.Session(ctx, tok2)
@@ -556,7 +556,7 @@ func TestAccountsPasswordChange(t *testing.T) {
 	}
 	accDenied(t, e, adminName, adminPassword)
 	_, s := accLogin(t, e, adminName, newPassword)
-	if _, err := e.office.Case(ctx, s, accCaseID(t, e, s, caseNo)); err != nil {
+	if _, err := e.cases.Case(ctx, s, accCaseID(t, e, s, caseNo)); err != nil {
 		t.Errorf("after the change the case does not open: %v", err)
 	}
 	accAudited(t, e, "admin password_change")
@@ -646,9 +646,9 @@ func TestAccountsLoginSlowdown(t *testing.T) {
 	e.clock.Advance(reporting.LoginLockMax)
 	_, s := accLogin(t, e, adminName, adminPassword)
 	for range reporting.FreeLoginAttempts {
-		accFieldError(t, e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: "falsch falsch falsch", New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}), "old", "error.accounts.old_password")
+		accFieldError(t, e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: "falsch falsch falsch", New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}), "old", "error.accounts.old_password")
 	}
-	accFieldError(t, e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}), "old", "error.accounts.old_password")
+	accFieldError(t, e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}), "old", "error.accounts.old_password")
 	accDenied(t, e, adminName, adminPassword)
 }
 
@@ -666,7 +666,7 @@ func TestAccountsSessions(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	tok2, s2 := e.login(t)
 
-	a, err := e.office.Account(ctx, s1)
+	a, err := e.accounts.Account(ctx, s1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -686,14 +686,14 @@ func TestAccountsSessions(t *testing.T) {
 		}
 	}
 
-	wantCode(t, e.office.RevokeSession(ctx, s1, s1.ID()), reporting.EConflict)
-	wantCode(t, e.office.RevokeSession(ctx, s1, "0123456789abcdef"), reporting.ENotFound)
+	wantCode(t, e.accounts.RevokeSession(ctx, s1, s1.ID()), reporting.EConflict)
+	wantCode(t, e.accounts.RevokeSession(ctx, s1, "0123456789abcdef"), reporting.ENotFound)
 	pw := accUser(t, e, s1, "berta", reporting.RoleCounsellor)
 	_, berta := accLogin(t, e, "berta", pw)
-	wantCode(t, e.office.RevokeSession(ctx, s1, berta.ID()), reporting.ENotFound)
-	wantCode(t, e.office.RevokeSession(ctx, berta, s2.ID()), reporting.ENotFound)
+	wantCode(t, e.accounts.RevokeSession(ctx, s1, berta.ID()), reporting.ENotFound)
+	wantCode(t, e.accounts.RevokeSession(ctx, berta, s2.ID()), reporting.ENotFound)
 
-	if err := e.office.RevokeSession(ctx, s1, s2.ID()); err != nil {
+	if err := e.accounts.RevokeSession(ctx, s1, s2.ID()); err != nil {
 		t.Fatalf("RevokeSession: %v", err)
 	}
 	_, err = e.office.Session(ctx, tok2)
@@ -704,7 +704,7 @@ func TestAccountsSessions(t *testing.T) {
 	if _, err := e.office.Session(ctx, tok1); err != nil {
 		t.Errorf("revoking another session ended this one: %v", err)
 	}
-	if a, _ := e.office.Account(ctx, s1); len(a.Sessions) != 1 {
+	if a, _ := e.accounts.Account(ctx, s1); len(a.Sessions) != 1 {
 		t.Errorf("after revoking, %d sessions listed", len(a.Sessions))
 	}
 	accAudited(t, e, "admin session_revoke session="+s2.ID())
@@ -748,11 +748,11 @@ func TestAccountsUsersList(t *testing.T) {
 	e.clock.Advance(25 * time.Hour)
 	accLogin(t, e, "berta", pw)
 	c, _ := e.db.UserByName(ctx, "carla")
-	if err := e.office.SetDisabled(ctx, admin, c.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, c.ID, true); err != nil {
 		t.Fatal(err)
 	}
 
-	rows, err := e.office.Users(ctx, admin)
+	rows, err := e.accounts.Users(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -796,21 +796,21 @@ func TestAccountsRecover(t *testing.T) {
 		"empty":       "",
 		"truncated":   recovery[:len(recovery)-5],
 	} {
-		_, err := e.office.Recover(ctx, key, "notfall", "ein langes Notfallpasswort")
+		_, err := e.accounts.Recover(ctx, key, "notfall", "ein langes Notfallpasswort")
 		if ae := appError(t, err); ae.Code != reporting.EUnauthorized || ae.MessageID != "error.accounts.recovery_key" {
 			t.Errorf("%s: %v, want the wrong-key error", name, err)
 		}
 	}
-	_, err := e.office.Recover(ctx, recovery, "notfall", "kurz")
+	_, err := e.accounts.Recover(ctx, recovery, "notfall", "kurz")
 	accFieldError(t, err, "password", "error.setup.password_short")
-	_, err = e.office.Recover(ctx, recovery, adminName, "ein langes Notfallpasswort")
+	_, err = e.accounts.Recover(ctx, recovery, adminName, "ein langes Notfallpasswort")
 	accFieldError(t, err, "admin", "error.accounts.name_taken")
 	if n, _ := e.db.CountUsers(ctx); n != usersBefore || len(accAudit(t, e)) != auditBefore {
 		t.Fatalf("refused recoveries changed something: %d users, %d audit entries", n, len(accAudit(t, e)))
 	}
 
 	// As typed back from paper: lower case, spaces.
-	res, err := e.office.Recover(ctx, strings.ToLower(strings.ReplaceAll(recovery, "-", " ")), "notfall", "ein langes Notfallpasswort")
+	res, err := e.accounts.Recover(ctx, strings.ToLower(strings.ReplaceAll(recovery, "-", " ")), "notfall", "ein langes Notfallpasswort")
 	if err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
@@ -825,7 +825,7 @@ func TestAccountsRecover(t *testing.T) {
 		t.Errorf("the recovered admin sees %v", got)
 	}
 	for _, no := range []string{bochumCase, herneCase} {
-		if _, err := e.office.Case(ctx, s, accCaseID(t, e, s, no)); err != nil {
+		if _, err := e.cases.Case(ctx, s, accCaseID(t, e, s, no)); err != nil {
 			t.Errorf("case %s does not open: %v", no, err)
 		}
 	}
@@ -859,7 +859,7 @@ func TestAccountsDisableDuringLogin(t *testing.T) {
 		})
 	}
 	close(start)
-	if err := e.office.SetDisabled(ctx, admin, u.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()

@@ -89,10 +89,23 @@ func (a *Anchor) refuse(ctx context.Context, store AuditStore, now time.Time, wh
 	return Errorf(EConflict, "error.integrity")
 }
 
+// teamSource is what reading checked teams needs: the teams, and the
+// audit log a refused one is recorded in.
+type teamSource interface {
+	AuditStore
+	Teams(ctx context.Context) ([]Team, error)
+}
+
+// settingSource is what reading a MACed setting needs.
+type settingSource interface {
+	AuditStore
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+}
+
 // teams reads the teams and checks each one's MAC and public key. Every
 // routing decision and every seal to a team key goes through here: a team
 // inserted or changed by SQL is refused, as is a low-order key.
-func (a *Anchor) verifiedTeams(ctx context.Context, store Store, now time.Time) ([]Team, error) {
+func (a *Anchor) verifiedTeams(ctx context.Context, store teamSource, now time.Time) ([]Team, error) {
 	teams, err := store.Teams(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("teams: %w", err)
@@ -109,7 +122,7 @@ func (a *Anchor) verifiedTeams(ctx context.Context, store Store, now time.Time) 
 // out; each other one is refused as in verifiedTeams (audited, shown to
 // the admins) but does not stop the caller. Login uses it: a rogue team
 // must not lock every admin out, or nobody would see the warning.
-func (a *Anchor) goodTeams(ctx context.Context, store Store, now time.Time) ([]Team, error) {
+func (a *Anchor) goodTeams(ctx context.Context, store teamSource, now time.Time) ([]Team, error) {
 	teams, err := store.Teams(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("teams: %w", err)
@@ -152,7 +165,7 @@ func (a *Anchor) checkUser(ctx context.Context, store AuditStore, now time.Time,
 
 // setting reads a MACed setting; ENotFound if it is not there, the
 // integrity error if its MAC does not match.
-func (a *Anchor) setting(ctx context.Context, store Store, now time.Time, key string) ([]byte, error) {
+func (a *Anchor) setting(ctx context.Context, store settingSource, now time.Time, key string) ([]byte, error) {
 	v, mac, err := store.SettingMAC(ctx, key)
 	if err != nil {
 		return nil, err
@@ -165,7 +178,7 @@ func (a *Anchor) setting(ctx context.Context, store Store, now time.Time, key st
 
 // recoveryPublic reads the recovery public key and checks its MAC and
 // that it is no low-order point: every new team's key is sealed to it.
-func (a *Anchor) recoveryPublic(ctx context.Context, store Store, now time.Time) (vault.PublicKey, error) {
+func (a *Anchor) recoveryPublic(ctx context.Context, store settingSource, now time.Time) (vault.PublicKey, error) {
 	raw, err := a.setting(ctx, store, now, settingRecoveryPublicKey)
 	if err != nil {
 		return vault.PublicKey{}, err
@@ -254,7 +267,7 @@ func (o *Office) AdoptSecret(ctx context.Context, confirm func(trusted []string)
 	if !confirm(trusted) {
 		return Errorf(EConflict, "error.integrity.not_confirmed")
 	}
-	signed := o.signTeams(slices.Clone(teams))
+	signed := o.anchor.signTeams(slices.Clone(teams))
 	return o.store.Atomically(ctx, func(ctx context.Context) error {
 		// Keyed from the next entry on, which is the adoption's own.
 		if err := keyChain(ctx); err != nil {

@@ -42,7 +42,7 @@ func TestAnchorSwappedUserKey(t *testing.T) {
 	if _, err := e.rawDB(t).Exec(`UPDATE users SET public_key = ? WHERE id = ?`, attacker[:], id); err != nil {
 		t.Fatal(err)
 	}
-	wantIntegrity(t, e, e.office.AddTeamMember(t.Context(), admin, team.id, id))
+	wantIntegrity(t, e, e.teams.AddTeamMember(t.Context(), admin, team.id, id))
 	if keys, _ := e.db.UserTeamKeys(t.Context(), id); len(keys) != 0 {
 		t.Errorf("a team key was sealed to the swapped key: %v", keys)
 	}
@@ -61,7 +61,7 @@ func TestAnchorSwappedRecoveryKey(t *testing.T) {
 	if _, err := e.rawDB(t).Exec(`UPDATE settings SET value = ? WHERE key = 'recovery_public_key'`, attacker[:]); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.office.CreateTeam(t.Context(), admin, reporting.TeamForm{Name: "Bochum", Municipalities: []string{"bochum"}})
+	_, err := e.teams.CreateTeam(t.Context(), admin, reporting.TeamForm{Name: "Bochum", Municipalities: []string{"bochum"}})
 	wantIntegrity(t, e, err)
 	if teams, _ := e.db.Teams(t.Context()); len(teams) != 1 {
 		t.Errorf("%d teams after the refused creation, want 1", len(teams))
@@ -285,16 +285,16 @@ func TestAnchorChangedSecuritySetting(t *testing.T) {
 	e := newEnv(t)
 	e.setUp(t)
 	_, admin := e.login(t)
-	if err := e.office.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
+	if err := e.twoFactor.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
 		t.Fatal(err)
 	}
-	if roles, err := e.office.TOTPRequiredRoles(t.Context()); err != nil || !slices.Equal(roles, []string{reporting.RoleCounsellor}) {
+	if roles, err := e.twoFactor.TOTPRequiredRoles(t.Context()); err != nil || !slices.Equal(roles, []string{reporting.RoleCounsellor}) {
 		t.Fatalf("roles %v, %v", roles, err)
 	}
 	if _, err := e.rawDB(t).Exec(`UPDATE settings SET value = x'' WHERE key = 'totp_required_roles'`); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.office.TOTPRequiredRoles(t.Context())
+	_, err := e.twoFactor.TOTPRequiredRoles(t.Context())
 	wantIntegrity(t, e, err)
 }
 

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -210,7 +211,8 @@ func (in *Intake) NewDraft() Draft { return Draft{ID: newUUID(), Key: vault.NewK
 // SubmitDraft stores a report under the draft's ID and key; its
 // attachments, added before, become visible with it.
 func (in *Intake) SubmitDraft(ctx context.Context, d Draft, r Report) (Receipt, error) {
-	return in.submit(ctx, r, d.ID, d.Key)
+	rc, err := in.submit(ctx, r, d.ID, d.Key)
+	return rc, opError("submit report", err)
 }
 
 // AddAttachment cleans, seals and stores one file for the report
@@ -223,7 +225,8 @@ func (in *Intake) SubmitDraft(ctx context.Context, d Draft, r Report) (Receipt, 
 // content, never by the name. An EInvalid error's message ID suits the
 // upload field. Reused for the reporter's follow-up messages.
 func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
-	return in.addAttachment(ctx, reportID, "", dk, name, body)
+	a, err := in.addAttachment(ctx, reportID, "", dk, name, body)
+	return a, opError("add attachment", err)
 }
 
 // addAttachment is AddAttachment for a file that belongs to the message
@@ -428,6 +431,12 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID strin
 // DiscardAttachments deletes attachments added to a report that was not
 // stored after all (the form came back with errors).
 func (in *Intake) DiscardAttachments(ctx context.Context, ids []string) error {
+	return opError("discard attachments", in.discardAttachments(ctx, ids))
+}
+
+// discardAttachments is DiscardAttachments without the operation's name,
+// for the follow-up, which names its own.
+func (in *Intake) discardAttachments(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -498,10 +507,15 @@ func DownloadName(caseNo string, seq int, typ string) string {
 	return caseNo + "-" + strconv.Itoa(seq) + ext
 }
 
+// chunkReader reads an attachment's sealed chunks, for decryptStream.
+type chunkReader interface {
+	AttachmentChunks(ctx context.Context, attachmentID string, fn func(ct []byte) error) error
+}
+
 // decryptStream returns a function that writes an attachment's plaintext
 // chunk by chunk, so a download never holds the whole file in memory. A
 // chunk that does not open, or a missing last chunk, ends it with an error.
-func decryptStream(ctx context.Context, store Store, fk vault.Key, a StoredAttachment) func(io.Writer) error {
+func decryptStream(ctx context.Context, store chunkReader, fk vault.Key, a StoredAttachment) func(io.Writer) error {
 	return func(w io.Writer) error {
 		op := fk.NewChunkOpener(attachmentAD(a.ReportID, a.ID))
 		err := store.AttachmentChunks(ctx, a.ID, func(ct []byte) error {
@@ -551,11 +565,17 @@ func dataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
 	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 }
 
-// attachments opens the list of a case's own attachments; the files of
-// follow-up messages are shown with their messages (Messages). Files
-// that were altered are in the list marked Altered and returned as such.
-func (o *Office) attachments(ctx context.Context, team *vault.KeyPair, r CaseRow) ([]Attachment, []AlteredItem, error) {
-	stored, err := o.store.Attachments(ctx, r.ID)
+// attachmentLister lists a report's complete attachments.
+type attachmentLister interface {
+	Attachments(ctx context.Context, reportID string) ([]StoredAttachment, error)
+}
+
+// caseAttachments opens the list of a case's own attachments; the files of
+// follow-up messages are shown with their messages (Replies.Messages).
+// Files that were altered are in the list marked Altered and returned as
+// such.
+func caseAttachments(ctx context.Context, store attachmentLister, team *vault.KeyPair, r CaseRow) ([]Attachment, []AlteredItem, error) {
+	stored, err := store.Attachments(ctx, r.ID)
 	if err != nil || len(stored) == 0 {
 		return nil, nil, err
 	}
@@ -592,38 +612,65 @@ func openAttachments(dk vault.Key, stored []StoredAttachment) ([]Attachment, []A
 	return list, altered
 }
 
+// Attachments is the office's download of a reporter's files. It holds no
+// keys: a file opens with the team key from the *OfficeSession passed in.
+type Attachments struct {
+	auditor
+	store AttachmentsStore
+}
+
+// AttachmentsStore is what a download reads: the case, the file's row and
+// its sealed chunks, and the audit log that takes every download first.
+type AttachmentsStore interface {
+	AuditStore
+	// CaseRow finds one case; ENotFound if none (as in CaseStore).
+	CaseRow(ctx context.Context, id string) (CaseRow, error)
+	// Attachment finds one complete attachment of an existing report;
+	// ENotFound if none (as in AttachmentStore).
+	Attachment(ctx context.Context, reportID, id string) (StoredAttachment, error)
+	// AttachmentChunks hands the sealed chunks to fn one at a time, in
+	// order (as in AttachmentStore).
+	AttachmentChunks(ctx context.Context, attachmentID string, fn func(ct []byte) error) error
+}
+
+// NewAttachments returns the office's attachment service; now is the
+// office's clock, for the audit entries.
+func NewAttachments(store AttachmentsStore, now func() time.Time) *Attachments {
+	return &Attachments{auditor: auditor{log: store, now: now}, store: store}
+}
+
 // OpenAttachment checks that the session holds the case's team key,
 // writes the audit entry and returns the attachment's meta data and a
 // function that streams the decrypted content into w, one chunk at a
 // time. The function fails if any chunk was altered, moved, dropped or
 // added; what was written before stays written, so callers send the size
 // first and a cut-off download shows as incomplete.
-func (o *Office) OpenAttachment(ctx context.Context, s *OfficeSession, reportID, id string) (Attachment, func(w io.Writer) error, error) {
-	r, team, err := o.openCase(ctx, s, reportID)
+func (at *Attachments) OpenAttachment(ctx context.Context, s *OfficeSession, reportID, id string) (Attachment, func(w io.Writer) error, error) {
+	r, team, err := openCase(ctx, at.store, s, reportID)
 	if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open attachment", err)
 	}
-	a, err := o.store.Attachment(ctx, r.ID, id)
+	a, err := at.store.Attachment(ctx, r.ID, id)
 	if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open attachment", err)
 	}
 	dk, err := dataKey(team, r)
 	if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open attachment", err)
 	}
 	fk, meta, err := openAttachmentKey(dk, a)
 	if isAltered(err) {
-		if err := o.auditAltered(ctx, s, r.ID, []AlteredItem{{AlteredAttachment, a.ID}}); err != nil {
-			return Attachment{}, nil, err
+		if err := at.auditAltered(ctx, s, r.ID, []AlteredItem{{AlteredAttachment, a.ID}}); err != nil {
+			return Attachment{}, nil, opError("open attachment", err)
 		}
 		return Attachment{}, nil, Errorf(EAltered, "binding.error.attachment")
 	} else if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open attachment", err)
 	}
 	// Every download is audited before a byte leaves.
-	if err := o.audit(ctx, s, AuditAttachmentOpen, r.ID, ""); err != nil {
-		return Attachment{}, nil, err
+	if err := at.audit(ctx, s, AuditAttachmentOpen, r.ID, ""); err != nil {
+		return Attachment{}, nil, opError("open attachment", err)
 	}
 	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, Download: DownloadName(r.CaseNo, a.Seq, meta.Type), AttachmentMeta: meta},
-		decryptStream(ctx, o.store, fk, a), nil
+		decryptStream(ctx, at.store, fk, a), nil
 }

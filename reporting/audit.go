@@ -164,15 +164,32 @@ func (a auditor) auditUser(ctx context.Context, u User, action, detail string) e
 	return a.log.AppendAudit(ctx, &AuditEntry{At: a.now(), UserID: u.ID, UserName: u.Name, Action: action, Detail: detail})
 }
 
+// AuditTrail shows the audit log to admins and checks its chain. It
+// writes nothing: the services write their own entries (auditor).
+type AuditTrail struct {
+	store AuditStore
+}
+
+// NewAuditTrail returns the audit log service.
+func NewAuditTrail(store AuditStore) *AuditTrail { return &AuditTrail{store: store} }
+
 // AuditLog returns a page of the audit log for an admin.
-func (o *Office) AuditLog(ctx context.Context, s *OfficeSession, reportID string, p Page) ([]AuditEntry, int, error) {
+func (at *AuditTrail) AuditLog(ctx context.Context, s *OfficeSession, reportID string, p Page) ([]AuditEntry, int, error) {
 	if err := allow(s, PermAudit); err != nil {
 		return nil, 0, err
 	}
-	return o.store.AuditEntries(ctx, reportID, p)
+	entries, total, err := at.store.AuditEntries(ctx, reportID, p)
+	return entries, total, opError("audit log", err)
 }
 
 // VerifyAudit checks the audit chain.
-func (o *Office) VerifyAudit(ctx context.Context) (int64, error) {
-	return o.store.VerifyAudit(ctx)
+func (at *AuditTrail) VerifyAudit(ctx context.Context) (int64, error) {
+	id, err := at.store.VerifyAudit(ctx)
+	return id, opError("verify audit", err)
+}
+
+// entry is the audit entry of an action by the session's user, for a
+// store method that appends it in its own transaction (a revocation).
+func (a auditor) entry(s *OfficeSession, action, detail string) *AuditEntry {
+	return &AuditEntry{At: a.now(), UserID: s.User.ID, UserName: s.User.Name, Action: action, Detail: detail}
 }

@@ -175,7 +175,7 @@ func accountAtomicCases() []atomicCase {
 				e.setUp(t)
 				_, s := e.login(t)
 				return func(ctx context.Context) error {
-					err := e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: "falsches Passwort!", New: "ein ganz neues Passwort", Confirm: "ein ganz neues Passwort"})
+					err := e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: "falsches Passwort!", New: "ein ganz neues Passwort", Confirm: "ein ganz neues Passwort"})
 					return refusedAs(err, "error.accounts.old_password")
 				}
 			},
@@ -193,7 +193,7 @@ func accountAtomicCases() []atomicCase {
 					sessionGone(t, e, other, "after the password change")
 				})
 				return func(ctx context.Context) error {
-					return e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein ganz neues Passwort", Confirm: "ein ganz neues Passwort"})
+					return e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein ganz neues Passwort", Confirm: "ein ganz neues Passwort"})
 				}
 			},
 			// The old password was checked: the attempt stays counted
@@ -232,10 +232,10 @@ func accountAtomicCases() []atomicCase {
 				later(e, func(t *testing.T) {
 					sessionGone(t, e, otherToken, "after a revocation whose entry failed")
 				})
-				return func(ctx context.Context) error { return e.office.RevokeSession(ctx, s, other.ID()) }
+				return func(ctx context.Context) error { return e.accounts.RevokeSession(ctx, s, other.ID()) }
 			},
 			// Like a logout: the revoked session's keys go even if its
-			// row and entry cannot be written (see Office.RevokeSession).
+			// row and entry cannot be written (see Accounts.RevokeSession).
 			check:   runLater,
 			noRerun: "the failed revocation has ended the session in memory on purpose; TestAccountsSessions audits one with the log working",
 		},
@@ -246,7 +246,7 @@ func accountAtomicCases() []atomicCase {
 				_, s := e.login(t)
 				team := firstTeam(t, e, s).id
 				return func(ctx context.Context) error {
-					_, err := e.office.Invite(ctx, s, reporting.InviteForm{Name: "berta", Role: reporting.RoleCounsellor, Teams: []int64{team}})
+					_, err := e.accounts.Invite(ctx, s, reporting.InviteForm{Name: "berta", Role: reporting.RoleCounsellor, Teams: []int64{team}})
 					return err
 				}
 			},
@@ -258,12 +258,12 @@ func accountAtomicCases() []atomicCase {
 				_, s := e.login(t)
 				token := accInvite(t, e, s, "berta", reporting.RoleCounsellor, firstTeam(t, e, s).id)
 				later(e, func(t *testing.T) {
-					if name, err := e.office.Invitation(t.Context(), token); err != nil || name != "berta" {
+					if name, err := e.accounts.Invitation(t.Context(), token); err != nil || name != "berta" {
 						t.Errorf("the link after the failed acceptance: %q, %v; want it still working", name, err)
 					}
 				})
 				return func(ctx context.Context) error {
-					return e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: "bertas langes Passwort", Confirm: "bertas langes Passwort"})
+					return e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: "bertas langes Passwort", Confirm: "bertas langes Passwort"})
 				}
 			},
 			check: runLater,
@@ -278,7 +278,7 @@ func accountAtomicCases() []atomicCase {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return func(ctx context.Context) error { return e.office.WithdrawInvitation(ctx, s, u.ID) }
+				return func(ctx context.Context) error { return e.accounts.WithdrawInvitation(ctx, s, u.ID) }
 			},
 		},
 		{
@@ -287,10 +287,10 @@ func accountAtomicCases() []atomicCase {
 				e.setUp(t)
 				_, s := e.login(t)
 				id, _ := atomicUser(t, e, s, "berta", reporting.RoleCounsellor)
-				if err := e.office.SetDisabled(t.Context(), s, id, true); err != nil {
+				if err := e.accounts.SetDisabled(t.Context(), s, id, true); err != nil {
 					t.Fatal(err)
 				}
-				return func(ctx context.Context) error { return e.office.SetDisabled(ctx, s, id, false) }
+				return func(ctx context.Context) error { return e.accounts.SetDisabled(ctx, s, id, false) }
 			},
 		},
 		disableCase("no team key", false),
@@ -305,7 +305,7 @@ func accountAtomicCases() []atomicCase {
 				// The role did not change, so her session keeps the role
 				// it was made with, as the rows say.
 				later(e, func(t *testing.T) { stillLive(t, e, token, "after a role change whose entry failed") })
-				return func(ctx context.Context) error { return e.office.SetRole(ctx, s, id, reporting.RoleAdmin) }
+				return func(ctx context.Context) error { return e.accounts.SetRole(ctx, s, id, reporting.RoleAdmin) }
 			},
 			check: runLater,
 		},
@@ -324,7 +324,7 @@ func accountAtomicCases() []atomicCase {
 						t.Error("the admin's session holds a rotated team key that was never stored")
 					}
 				})
-				return func(ctx context.Context) error { return e.office.SetRole(ctx, s, id, reporting.RoleStatistician) }
+				return func(ctx context.Context) error { return e.accounts.SetRole(ctx, s, id, reporting.RoleStatistician) }
 			},
 			check: runLater,
 		},
@@ -333,7 +333,7 @@ func accountAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				key := e.setUp(t)
 				return func(ctx context.Context) error {
-					res, err := e.office.Recover(ctx, key, "notfall", "ein langes Notfallpasswort")
+					res, err := e.accounts.Recover(ctx, key, "notfall", "ein langes Notfallpasswort")
 					if err == nil && len(res.Teams) != 1 {
 						t.Errorf("the recovered admin holds the keys of %v, want the first team", res.Teams)
 					}
@@ -347,7 +347,7 @@ func accountAtomicCases() []atomicCase {
 				e.setUp(t)
 				_, s := e.login(t)
 				id := lockedUser(t, e, s)
-				return func(ctx context.Context) error { return e.office.UnlockLogin(ctx, s, id) }
+				return func(ctx context.Context) error { return e.accounts.UnlockLogin(ctx, s, id) }
 			},
 		},
 		{
@@ -356,7 +356,7 @@ func accountAtomicCases() []atomicCase {
 				e.setUp(t)
 				_, s := e.login(t)
 				lockedUser(t, e, s)
-				return func(ctx context.Context) error { return e.office.UnlockLoginByName(ctx, "berta") }
+				return func(ctx context.Context) error { return e.accounts.UnlockLoginByName(ctx, "berta") }
 			},
 		},
 		{
@@ -407,7 +407,7 @@ func disableCase(name string, rotate bool) atomicCase {
 					t.Error("the admin's session holds a rotated team key that was never stored")
 				}
 			})
-			return func(ctx context.Context) error { return e.office.SetDisabled(ctx, s, id, true) }
+			return func(ctx context.Context) error { return e.accounts.SetDisabled(ctx, s, id, true) }
 		},
 		check: runLater,
 	}

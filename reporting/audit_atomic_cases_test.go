@@ -15,7 +15,7 @@ func caseAtomicCases() []atomicCase {
 		{action: reporting.AuditCaseList, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, _ := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				cases, total, err := e.office.Cases(ctx, s, reporting.Page{Limit: 10})
+				cases, total, err := e.cases.Cases(ctx, s, reporting.Page{Limit: 10})
 				if err != nil && (cases != nil || total != 0) {
 					// The list is decrypted content: none of it without its entry.
 					t.Errorf("the case list came with its error: %d cases, total %d", len(cases), total)
@@ -27,7 +27,7 @@ func caseAtomicCases() []atomicCase {
 			_, s, id := caseSetUp(t, e)
 			triagedBeforeIssue9(t, e, s, id)
 			return func(ctx context.Context) error {
-				c, err := e.office.Case(ctx, s, id)
+				c, err := e.cases.Case(ctx, s, id)
 				if err != nil && !reflect.ValueOf(c).IsZero() {
 					t.Errorf("the case came with its error: %s", c.CaseNo)
 				}
@@ -38,7 +38,7 @@ func caseAtomicCases() []atomicCase {
 			_, s, id := caseSetUp(t, e)
 			triagedBeforeIssue9(t, e, s, id)
 			return func(ctx context.Context) error {
-				f, err := e.office.CaseFile(ctx, s, id)
+				f, err := e.cases.CaseFile(ctx, s, id)
 				if err != nil && !reflect.ValueOf(f).IsZero() {
 					t.Errorf("the case file came with its error: %s", f.CaseNo)
 				}
@@ -48,48 +48,48 @@ func caseAtomicCases() []atomicCase {
 		{action: reporting.AuditClassify, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, id := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.Classify(ctx, s, id, validClassification())
+				return e.cases.Classify(ctx, s, id, validClassification())
 			}
 		}},
 		{action: reporting.AuditStatus, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, id := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: reporting.StatusTriage})
+				return e.cases.ChangeStatus(ctx, s, id, reporting.StatusForm{To: reporting.StatusTriage})
 			}
 		}},
 		{action: reporting.AuditStatus, name: "closing", prepare: func(t *testing.T, e *env) func(context.Context) error {
 			// Closing also writes the day and reason into the record.
 			_, s, id := caseSetUp(t, e)
-			if err := e.office.Classify(t.Context(), s, id, validClassification()); err != nil {
+			if err := e.cases.Classify(t.Context(), s, id, validClassification()); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.office.ChangeStatus(t.Context(), s, id, reporting.StatusForm{To: reporting.StatusTriage}); err != nil {
+			if err := e.cases.ChangeStatus(t.Context(), s, id, reporting.StatusForm{To: reporting.StatusTriage}); err != nil {
 				t.Fatal(err)
 			}
 			return func(ctx context.Context) error {
-				return e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: reporting.StatusClosed, ClosingReason: "resolved"})
+				return e.cases.ChangeStatus(ctx, s, id, reporting.StatusForm{To: reporting.StatusClosed, ClosingReason: "resolved"})
 			}
 		}},
 		{action: reporting.AuditAssign, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, id := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.Assign(ctx, s, id, s.User.ID)
+				return e.cases.Assign(ctx, s, id, s.User.ID)
 			}
 		}},
 		{action: reporting.AuditNote, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, id := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.AddNote(ctx, s, id, "Rückruf am Montag")
+				return e.cases.AddNote(ctx, s, id, "Rückruf am Montag")
 			}
 		}},
 		{action: reporting.AuditTransfer, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, id := caseSetUp(t, e)
-			if err := e.office.AddNote(t.Context(), s, id, "Rückruf am Montag"); err != nil {
+			if err := e.cases.AddNote(t.Context(), s, id, "Rückruf am Montag"); err != nil {
 				t.Fatal(err)
 			}
 			other, _ := e.addTeam(t, "Team Herne")
 			return func(ctx context.Context) error {
-				_, err := e.office.Transfer(ctx, s, id, other)
+				_, err := e.cases.Transfer(ctx, s, id, other)
 				return err
 			}
 		}},
@@ -97,7 +97,7 @@ func caseAtomicCases() []atomicCase {
 			b := bindFixtureOn(t, e)
 			tamper(t, e, `UPDATE notes SET at = '2026-05-19T10:30:00Z'`)
 			return func(ctx context.Context) error {
-				f, err := e.office.CaseFile(ctx, b.s, b.id)
+				f, err := e.cases.CaseFile(ctx, b.s, b.id)
 				if err == nil && len(f.Altered) != 1 {
 					t.Errorf("the case file names %d altered items, want the note", len(f.Altered))
 				}
@@ -110,7 +110,7 @@ func caseAtomicCases() []atomicCase {
 			b := bindFixtureOn(t, e)
 			tamper(t, e, `UPDATE messages SET author = 'reporter' WHERE author = 'counsellor'`)
 			return func(ctx context.Context) error {
-				msgs, err := e.office.Messages(ctx, b.s, b.id)
+				msgs, err := e.replies.Messages(ctx, b.s, b.id)
 				if err != nil && msgs != nil {
 					t.Errorf("the thread came with its error: %d messages", len(msgs))
 				}
@@ -122,7 +122,7 @@ func caseAtomicCases() []atomicCase {
 			file := reportFile(t, e, b)
 			tamper(t, e, `UPDATE attachments SET message_id = (SELECT id FROM messages WHERE author = 'reporter') WHERE message_id IS NULL`)
 			return func(ctx context.Context) error {
-				_, _, err := e.office.OpenAttachment(ctx, b.s, b.id, file)
+				_, _, err := e.attachments.OpenAttachment(ctx, b.s, b.id, file)
 				return refusedAsAltered(err)
 			}
 		}},
@@ -131,7 +131,7 @@ func caseAtomicCases() []atomicCase {
 			other, _ := e.addTeam(t, "Team Herne")
 			tamper(t, e, `UPDATE notes SET at = '2026-05-19T10:30:00Z'`)
 			return func(ctx context.Context) error {
-				_, err := e.office.Transfer(ctx, b.s, b.id, other)
+				_, err := e.cases.Transfer(ctx, b.s, b.id, other)
 				return refusedAsAltered(err)
 			}
 		}},
@@ -139,7 +139,7 @@ func caseAtomicCases() []atomicCase {
 			b := bindFixtureOn(t, e)
 			file := reportFile(t, e, b)
 			return func(ctx context.Context) error {
-				a, stream, err := e.office.OpenAttachment(ctx, b.s, b.id, file)
+				a, stream, err := e.attachments.OpenAttachment(ctx, b.s, b.id, file)
 				if err != nil && (stream != nil || a.Name != "") {
 					// Not a byte of a file whose download the log did not take.
 					t.Errorf("the file came with its error: %q, stream %v", a.Name, stream != nil)
@@ -150,7 +150,7 @@ func caseAtomicCases() []atomicCase {
 		{action: reporting.AuditMessage, prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, id := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.SendMessage(ctx, s, id, "Wir rufen Sie an.")
+				return e.replies.SendMessage(ctx, s, id, "Wir rufen Sie an.")
 			}
 		}},
 		withdrawalCase(),
@@ -158,7 +158,7 @@ func caseAtomicCases() []atomicCase {
 			caseSetUp(t, e) // a new case, never triaged: due after six months
 			due := today.AddDate(0, reporting.DefaultRetentionNewMonths, 1)
 			return func(ctx context.Context) error {
-				n, err := e.office.RetentionSweep(ctx, due)
+				n, err := e.retention.RetentionSweep(ctx, due)
 				if err == nil && n != 1 {
 					t.Errorf("swept %d cases, want 1", n)
 				}
@@ -168,7 +168,7 @@ func caseAtomicCases() []atomicCase {
 		{action: reporting.AuditSettings, name: "retention", prepare: func(t *testing.T, e *env) func(context.Context) error {
 			_, s, _ := caseSetUp(t, e)
 			return func(ctx context.Context) error {
-				return e.office.SetRetention(ctx, s, reporting.RetentionForm{ClosedMonths: "24", NewMonths: "3"})
+				return e.retention.SetRetention(ctx, s, reporting.RetentionForm{ClosedMonths: "24", NewMonths: "3"})
 			}
 		}},
 	}
@@ -207,7 +207,7 @@ func caseSetUp(t *testing.T, e *env) (*env, *reporting.OfficeSession, string) {
 	e.setUp(t)
 	submit(t, e.intake(t), validForm(), "de")
 	_, s := e.login(t)
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 1})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 1})
 	if err != nil || len(cases) != 1 {
 		t.Fatalf("Cases: %v, %v", cases, err)
 	}
@@ -218,7 +218,7 @@ func caseSetUp(t *testing.T, e *env) (*env, *reporting.OfficeSession, string) {
 // plain, as triage wrote it before issue 9: opening the case moves it.
 func triagedBeforeIssue9(t *testing.T, e *env, s *reporting.OfficeSession, id string) {
 	t.Helper()
-	if err := e.office.Classify(t.Context(), s, id, validClassification()); err != nil {
+	if err := e.cases.Classify(t.Context(), s, id, validClassification()); err != nil {
 		t.Fatal(err)
 	}
 	tamper(t, e, `UPDATE reports SET incident_day = 9, dates_sealed = NULL`)

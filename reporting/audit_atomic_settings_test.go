@@ -43,14 +43,14 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				e.setUp(t)
 				_, s := e.login(t)
-				en, err := e.office.BeginTOTP(t.Context(), s)
+				en, err := e.twoFactor.BeginTOTP(t.Context(), s)
 				if err != nil {
 					t.Fatal(err)
 				}
 				secret := strings.ReplaceAll(en.Secret, " ", "")
 				enrolling = s
 				return func(ctx context.Context) error {
-					_, err := e.office.EnableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+					_, err := e.twoFactor.EnableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 					return err
 				}
 			},
@@ -58,7 +58,7 @@ func settingAtomicCases() []atomicCase {
 			// again without scanning a new QR code, which would not match
 			// the one their app already holds.
 			check: func(t *testing.T, e *env) {
-				if _, err := e.office.TOTPQRCode(enrolling); err != nil {
+				if _, err := e.twoFactor.TOTPQRCode(enrolling); err != nil {
 					t.Errorf("the pending enrolment is gone after the failed confirmation: %v", err)
 				}
 			},
@@ -70,7 +70,7 @@ func settingAtomicCases() []atomicCase {
 				disabling = s
 				return func(ctx context.Context) error {
 					e.clock.Advance(30 * time.Second)
-					return e.office.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+					return e.twoFactor.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 				}
 			},
 			mayDiffer: spentCode,
@@ -83,7 +83,7 @@ func settingAtomicCases() []atomicCase {
 				recoding = s
 				return func(ctx context.Context) error {
 					e.clock.Advance(30 * time.Second)
-					_, err := e.office.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+					_, err := e.twoFactor.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 					return err
 				}
 			},
@@ -118,7 +118,7 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
 				return func(ctx context.Context) error {
-					return e.office.SetTOTPRequiredRoles(ctx, s, []string{reporting.RoleCounsellor})
+					return e.twoFactor.SetTOTPRequiredRoles(ctx, s, []string{reporting.RoleCounsellor})
 				}
 			},
 		},
@@ -128,7 +128,7 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
 				return func(ctx context.Context) error {
-					_, err := e.office.SetPublicLanguages(ctx, s, []string{"de", "en", "tr"}, []string{"de", "en"})
+					_, err := e.settings.SetPublicLanguages(ctx, s, []string{"de", "en", "tr"}, []string{"de", "en"})
 					return err
 				}
 			},
@@ -139,7 +139,7 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
 				return func(ctx context.Context) error {
-					_, err := e.office.SetIdentity(ctx, s, validIdentity())
+					_, err := e.settings.SetIdentity(ctx, s, validIdentity())
 					return err
 				}
 			},
@@ -151,7 +151,7 @@ func settingAtomicCases() []atomicCase {
 				s := setUpAdmin(t, e)
 				logo := testLogo(t)
 				return func(ctx context.Context) error {
-					_, err := e.office.SetLogo(ctx, s, bytes.NewReader(logo))
+					_, err := e.settings.SetLogo(ctx, s, bytes.NewReader(logo))
 					return err
 				}
 			},
@@ -161,10 +161,10 @@ func settingAtomicCases() []atomicCase {
 			name:   "logo_remove",
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
-				if _, err := e.office.SetLogo(t.Context(), s, bytes.NewReader(testLogo(t))); err != nil {
+				if _, err := e.settings.SetLogo(t.Context(), s, bytes.NewReader(testLogo(t))); err != nil {
 					t.Fatal(err)
 				}
-				return func(ctx context.Context) error { return e.office.RemoveLogo(ctx, s) }
+				return func(ctx context.Context) error { return e.settings.RemoveLogo(ctx, s) }
 			},
 		},
 		{
@@ -173,7 +173,7 @@ func settingAtomicCases() []atomicCase {
 				s := setUpAdmin(t, e)
 				creating = s
 				return func(ctx context.Context) error {
-					_, err := e.office.CreateTeam(ctx, s, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne"}})
+					_, err := e.teams.CreateTeam(ctx, s, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne"}})
 					return err
 				}
 			},
@@ -190,7 +190,7 @@ func settingAtomicCases() []atomicCase {
 				s := setUpAdmin(t, e)
 				id := e.createTeam(t, s, "Herne", "herne")
 				return func(ctx context.Context) error {
-					return e.office.UpdateTeam(ctx, s, id, reporting.TeamForm{Name: "Herne-Mitte", Municipalities: []string{"herne"}})
+					return e.teams.UpdateTeam(ctx, s, id, reporting.TeamForm{Name: "Herne-Mitte", Municipalities: []string{"herne"}})
 				}
 			},
 		},
@@ -201,7 +201,7 @@ func settingAtomicCases() []atomicCase {
 				s := setUpAdmin(t, e)
 				team := firstTeam(t, e, s)
 				bob := e.addTeamUser(t, "bob", reporting.RoleCounsellor, false)
-				return func(ctx context.Context) error { return e.office.AddTeamMember(ctx, s, team.id, bob.ID) }
+				return func(ctx context.Context) error { return e.teams.AddTeamMember(ctx, s, team.id, bob.ID) }
 			},
 		},
 		{
@@ -213,7 +213,7 @@ func settingAtomicCases() []atomicCase {
 				bob := e.addTeamUser(t, "bob", reporting.RoleCounsellor, false)
 				e.addMember(t, s, team.id, bob.ID)
 				removing, member = s, e.loginMember(t, "bob")
-				return func(ctx context.Context) error { return e.office.RemoveTeamMember(ctx, s, team.id, bob.ID) }
+				return func(ctx context.Context) error { return e.teams.RemoveTeamMember(ctx, s, team.id, bob.ID) }
 			},
 			// Nothing was revoked: bob's live session keeps the team's key,
 			// and the admin's key is still the team's stored one (not
@@ -234,7 +234,7 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
 				return func(ctx context.Context) error {
-					_, err := e.office.SetNotificationEmail(ctx, s, "admin@example.org")
+					_, err := e.notifier.SetNotificationEmail(ctx, s, "admin@example.org")
 					return err
 				}
 			},
@@ -243,7 +243,7 @@ func settingAtomicCases() []atomicCase {
 			action: reporting.AuditOutboxSend,
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
-				if _, err := e.office.SetNotificationEmail(t.Context(), s, "admin@example.org"); err != nil {
+				if _, err := e.notifier.SetNotificationEmail(t.Context(), s, "admin@example.org"); err != nil {
 					t.Fatal(err)
 				}
 				tr, err := i18n.Load()
@@ -256,7 +256,7 @@ func settingAtomicCases() []atomicCase {
 					t.Fatal(err)
 				}
 				return func(ctx context.Context) error {
-					_, err := e.office.SendOutboxNow(ctx, s, n)
+					_, err := e.notifier.SendOutboxNow(ctx, s, n)
 					return err
 				}
 			},
@@ -272,7 +272,7 @@ func settingAtomicCases() []atomicCase {
 			prepare: func(t *testing.T, e *env) func(ctx context.Context) error {
 				s := setUpAdmin(t, e)
 				submit(t, e.intake(t), validForm(), "de")
-				return func(ctx context.Context) error { return e.office.PublishStatistics(ctx, s, today.Year()) }
+				return func(ctx context.Context) error { return e.stats.PublishStatistics(ctx, s, today.Year()) }
 			},
 		},
 		{
@@ -319,7 +319,7 @@ func enrolledAdmin(t *testing.T, e *env) (*reporting.OfficeSession, string) {
 func stillEnrolled(s **reporting.OfficeSession) func(t *testing.T, e *env) {
 	return func(t *testing.T, e *env) {
 		t.Helper()
-		st, err := e.office.TOTPStatus(t.Context(), *s)
+		st, err := e.twoFactor.TOTPStatus(t.Context(), *s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -304,3 +304,29 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		}
 	}
 }
+
+// namedCall is a service call whose error must name its operation.
+type namedCall struct {
+	op   string
+	call func(ctx context.Context) error
+}
+
+// wantOperationNamed runs each call (with the audit log or the store
+// broken by the caller) and checks that it fails with an internal error
+// that starts with its operation's name, so a log line says what failed.
+func wantOperationNamed(t *testing.T, calls []namedCall) {
+	t.Helper()
+	for _, c := range calls {
+		err := c.call(t.Context())
+		if err == nil {
+			t.Errorf("%s succeeded with the store broken", c.op)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), c.op+": ") {
+			t.Errorf("%s: error %q does not name the operation", c.op, err)
+		}
+		if code := reporting.ErrorCode(err); code != "" {
+			t.Errorf("%s: error %q has code %q, want an internal error", c.op, err, code)
+		}
+	}
+}

@@ -9,17 +9,17 @@ import (
 // meta data exactly as the code before version 2 did (the row in the AD,
 // nothing it says bound), for tests that show such rows still open. It
 // returns the new ciphertexts by row ID; files as {wrapped key, meta}.
-func (o *Office) LegacyCiphertexts(ctx context.Context, s *OfficeSession, id string) (msgs, notes map[string][]byte, files map[string][2][]byte, err error) {
-	r, team, err := o.openCase(ctx, s, id)
+func LegacyCiphertexts(ctx context.Context, store Store, s *OfficeSession, id string) (msgs, notes map[string][]byte, files map[string][2][]byte, err error) {
+	r, team, err := openCase(ctx, store, s, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	dk, err := caseDataKey(team, r)
+	dk, err := dataKey(team, r)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	msgs, notes, files = map[string][]byte{}, map[string][]byte{}, map[string][2][]byte{}
-	stored, err := o.store.Messages(ctx, id)
+	stored, err := store.Messages(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -30,7 +30,7 @@ func (o *Office) LegacyCiphertexts(ctx context.Context, s *OfficeSession, id str
 		}
 		msgs[m.ID] = dk.Seal(plain, messageADv1(id, m.ID))
 	}
-	storedNotes, err := o.store.Notes(ctx, id)
+	storedNotes, err := store.Notes(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -41,7 +41,7 @@ func (o *Office) LegacyCiphertexts(ctx context.Context, s *OfficeSession, id str
 		}
 		notes[n.ID] = team.Public().Seal(plain, noteADv1(id, n.ID))
 	}
-	atts, err := o.store.Attachments(ctx, id)
+	atts, err := store.Attachments(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}

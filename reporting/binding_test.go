@@ -43,10 +43,10 @@ func newBindFixture(t *testing.T) *bindFixture {
 	}
 	_, s := e.login(t)
 	b := &bindFixture{e: e, s: s, f: reporting.NewFollowup(in, e.clock.Now), id: d.ID}
-	if err := e.office.SendMessage(ctx, s, b.id, "Antwort der Beratung"); err != nil {
+	if err := e.replies.SendMessage(ctx, s, b.id, "Antwort der Beratung"); err != nil {
 		t.Fatalf("SendMessage: %v", err)
 	}
-	if err := e.office.AddNote(ctx, s, b.id, "Interne Notiz"); err != nil {
+	if err := e.cases.AddNote(ctx, s, b.id, "Interne Notiz"); err != nil {
 		t.Fatalf("AddNote: %v", err)
 	}
 	if b.token, err = b.f.Open(ctx, rc.Code.String()); err != nil {
@@ -71,11 +71,11 @@ func newBindFixture(t *testing.T) *bindFixture {
 func (b *bindFixture) shown(t *testing.T) (office, reporter []string) {
 	t.Helper()
 	ctx := t.Context()
-	cf, err := b.e.office.CaseFile(ctx, b.s, b.id)
+	cf, err := b.e.cases.CaseFile(ctx, b.s, b.id)
 	if err != nil {
 		t.Fatalf("CaseFile: %v", err)
 	}
-	msgs, err := b.e.office.Messages(ctx, b.s, b.id)
+	msgs, err := b.e.replies.Messages(ctx, b.s, b.id)
 	if err != nil {
 		t.Fatalf("Messages: %v", err)
 	}
@@ -115,7 +115,7 @@ func item(altered bool, s string) string {
 func TestBindingLegacyRowsStillOpen(t *testing.T) {
 	b := newBindFixture(t)
 	office, reporter := b.shown(t)
-	msgs, notes, files, err := b.e.office.LegacyCiphertexts(t.Context(), b.s, b.id)
+	msgs, notes, files, err := reporting.LegacyCiphertexts(t.Context(), b.e.db, b.s, b.id)
 	if err != nil {
 		t.Fatal(err)
 	}

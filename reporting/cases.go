@@ -386,10 +386,46 @@ func (f CaseFilter) Normalize() CaseFilter {
 	return f
 }
 
+// Cases is case work in the office: the case list, a case and its page,
+// triage, the workflow, assignment, notes and transfers between teams. It
+// holds no keys: every case opens with a team key from the *OfficeSession
+// passed in, which the Office unwrapped at login.
+type Cases struct {
+	auditor
+	store  CasesStore
+	anchor *Anchor // checks the target team of a transfer
+}
+
+// CasesStore is what case work reads and writes: the cases with their
+// records, history and notes, the list of a case's files, the teams, and
+// the audit log that every change commits with.
+type CasesStore interface {
+	AuditStore
+	CaseStore
+	// Teams lists all teams.
+	Teams(ctx context.Context) ([]Team, error)
+	// Attachments lists the complete attachments of an existing report
+	// (as in AttachmentStore).
+	Attachments(ctx context.Context, reportID string) ([]StoredAttachment, error)
+}
+
+// NewCases returns the case work service. anchor checks a transfer's
+// target team before a case's key is sealed to it; now is the office's
+// clock (deadlines, the days of notes and status changes).
+func NewCases(store CasesStore, anchor *Anchor, now func() time.Time) *Cases {
+	return &Cases{auditor: auditor{log: store, now: now}, store: store, anchor: anchor}
+}
+
+// caseReader reads one case row: all that openCase needs, shared by the
+// services that open a case with a session's team key.
+type caseReader interface {
+	CaseRow(ctx context.Context, id string) (CaseRow, error)
+}
+
 // CaseList lists the cases of the session's teams that match the filter,
 // one page, decrypted; only that page's reports are decrypted. It returns
 // the normalized filter and the number of matching cases.
-func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) ([]Case, int, CaseFilter, error) {
+func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) ([]Case, int, CaseFilter, error) {
 	f = f.Normalize()
 	teams := s.Keys.Teams()
 	if f.Team != 0 {
@@ -419,7 +455,7 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		// (or passed), and those later in the same week as that last day.
 		// The database knows only the deadline's week (CaseDates); the
 		// rows shown say exactly how many days are left.
-		q.DeadlineWeekBy = weekOf(o.now().AddDate(0, 0, DeadlineWarnDays)).Format(time.DateOnly)
+		q.DeadlineWeekBy = weekOf(cs.now().AddDate(0, 0, DeadlineWarnDays)).Format(time.DateOnly)
 	}
 	switch f.Assignee {
 	case "":
@@ -430,9 +466,9 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	default:
 		q.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
 	}
-	rows, total, err := o.store.CaseList(ctx, q)
+	rows, total, err := cs.store.CaseList(ctx, q)
 	if err != nil {
-		return nil, 0, f, err
+		return nil, 0, f, opError("case list", err)
 	}
 	cases := make([]Case, 0, len(rows))
 	for _, r := range rows {
@@ -440,9 +476,9 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		if !ok { // the query asked for the session's teams only
 			return nil, 0, f, Errorf(ENotFound, "error.case.not_found")
 		}
-		c, err := o.decrypt(team, r)
+		c, err := cs.decrypt(team, r)
 		if err != nil {
-			return nil, 0, f, err
+			return nil, 0, f, opError("case list", err)
 		}
 		cases = append(cases, c)
 	}
@@ -451,8 +487,8 @@ func (o *Office) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		// the decrypted rows know the exact order.
 		slices.SortStableFunc(cases, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
 	}
-	if err := o.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
-		return nil, 0, f, err
+	if err := cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
+		return nil, 0, f, opError("case list", err)
 	}
 	return cases, total, f, nil
 }
@@ -473,22 +509,22 @@ func compareDeadlines(a, b Deadline, desc bool) int {
 }
 
 // Cases lists the reports of the session's teams, decrypted, newest first.
-func (o *Office) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, int, error) {
-	cases, total, _, err := o.CaseList(ctx, s, CaseFilter{Page: p})
+func (cs *Cases) Cases(ctx context.Context, s *OfficeSession, p Page) ([]Case, int, error) {
+	cases, total, _, err := cs.CaseList(ctx, s, CaseFilter{Page: p})
 	return cases, total, err
 }
 
 // openCase reads a case and the session's key for its team. A case of a
 // team the session holds no key for is reported as not found, like one
 // that does not exist: no one learns which case numbers other teams have.
-func (o *Office) openCase(ctx context.Context, s *OfficeSession, id string) (CaseRow, *vault.KeyPair, error) {
+func openCase(ctx context.Context, store caseReader, s *OfficeSession, id string) (CaseRow, *vault.KeyPair, error) {
 	notFound := Errorf(ENotFound, "error.case.not_found")
 	// A statistician holds no team keys anyway; checking the permission
 	// as well keeps a mistake in key handing from opening cases to them.
 	if !s.Can(PermCaseWork) {
 		return CaseRow{}, nil, notFound
 	}
-	r, err := o.store.CaseRow(ctx, id)
+	r, err := store.CaseRow(ctx, id)
 	if err != nil {
 		return CaseRow{}, nil, err
 	}
@@ -500,21 +536,21 @@ func (o *Office) openCase(ctx context.Context, s *OfficeSession, id string) (Cas
 }
 
 // Case returns one decrypted case.
-func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, error) {
-	r, team, err := o.openCase(ctx, s, id)
+func (cs *Cases) Case(ctx context.Context, s *OfficeSession, id string) (Case, error) {
+	r, team, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return Case{}, err
+		return Case{}, opError("case open", err)
 	}
-	c, err := o.decrypt(team, r)
+	c, err := cs.decrypt(team, r)
 	if err != nil {
-		return Case{}, err
+		return Case{}, opError("case open", err)
 	}
 	// The dates move with the entry that says who opened the case; and
 	// no case is shown whose opening the log did not take.
-	if err := o.audited(ctx, s, AuditCaseOpen, r.ID, "", func(ctx context.Context) error {
-		return o.moveDates(ctx, team, r)
+	if err := cs.audited(ctx, s, AuditCaseOpen, r.ID, "", func(ctx context.Context) error {
+		return cs.moveDates(ctx, team, r)
 	}); err != nil {
-		return Case{}, err
+		return Case{}, opError("case open", err)
 	}
 	return c, nil
 }
@@ -525,7 +561,7 @@ func (o *Office) Case(ctx context.Context, s *OfficeSession, id string) (Case, e
 // Nothing to do for a case without a record, with sealed dates, or whose
 // content (and with it its key) is deleted. It runs inside the unit of
 // work that logs the opening: one key open and a two-byte seal are cheap.
-func (o *Office) moveDates(ctx context.Context, team *vault.KeyPair, r CaseRow) error {
+func (cs *Cases) moveDates(ctx context.Context, team *vault.KeyPair, r CaseRow) error {
 	if r.Classification == nil || r.DatesSealed != nil || r.ContentDeletedOn != "" {
 		return nil
 	}
@@ -533,12 +569,12 @@ func (o *Office) moveDates(ctx context.Context, team *vault.KeyPair, r CaseRow) 
 	if err != nil {
 		return fmt.Errorf("case dates: %w", err)
 	}
-	return o.store.SealCaseDates(ctx, r.ID, sealCaseDates(dk, r.ID, *r.Classification))
+	return cs.store.SealCaseDates(ctx, r.ID, sealCaseDates(dk, r.ID, *r.Classification))
 }
 
 // decrypt opens a case row with its team's key and computes its deadline
 // for today.
-func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
+func (cs *Cases) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
 	if r.ContentDeletedOn != "" {
 		// Retention deleted the content: there is nothing to decrypt, but
 		// the case (its number, status and record) is still listed.
@@ -568,7 +604,7 @@ func (o *Office) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
 			}
 		}
 		c.Classification = &cls
-		c.Deadline = cls.Deadline(o.now())
+		c.Deadline = cls.Deadline(cs.now())
 	}
 	return c, nil
 }
@@ -588,19 +624,19 @@ type CaseFile struct {
 	Attachments []Attachment
 	// Altered lists the notes and files that were changed in the
 	// database and are shown as altered (each also audited). The
-	// thread's are returned by Messages.
+	// thread's are returned by Replies.Messages.
 	Altered []AlteredItem
 }
 
 // CaseFile opens a case with everything its page shows.
-func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (CaseFile, error) {
-	r, team, err := o.openCase(ctx, s, id)
+func (cs *Cases) CaseFile(ctx context.Context, s *OfficeSession, id string) (CaseFile, error) {
+	r, team, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return CaseFile{}, err
+		return CaseFile{}, opError("case file", err)
 	}
-	c, err := o.decrypt(team, r)
+	c, err := cs.decrypt(team, r)
 	if err != nil {
-		return CaseFile{}, err
+		return CaseFile{}, opError("case file", err)
 	}
 	f := CaseFile{Case: c, NextStatus: Transitions[c.Status]}
 	if c.Classification != nil {
@@ -608,48 +644,48 @@ func (o *Office) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 	} else {
 		f.Form = PrefillClassification(c.Report)
 	}
-	if f.History, err = o.store.StatusHistory(ctx, id); err != nil {
-		return CaseFile{}, err
+	if f.History, err = cs.store.StatusHistory(ctx, id); err != nil {
+		return CaseFile{}, opError("case file", err)
 	}
 	var altered []AlteredItem
-	if f.Notes, altered, err = o.notes(ctx, team, id); err != nil {
-		return CaseFile{}, err
+	if f.Notes, altered, err = cs.notes(ctx, team, id); err != nil {
+		return CaseFile{}, opError("case file", err)
 	}
 	f.Altered = append(f.Altered, altered...)
-	if f.Members, err = o.store.Assignees(ctx, []int64{c.TeamID}); err != nil {
-		return CaseFile{}, err
+	if f.Members, err = cs.store.Assignees(ctx, []int64{c.TeamID}); err != nil {
+		return CaseFile{}, opError("case file", err)
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := cs.store.Teams(ctx)
 	if err != nil {
-		return CaseFile{}, err
+		return CaseFile{}, opError("case file", err)
 	}
 	f.OtherTeams = slices.DeleteFunc(teams, func(t Team) bool { return t.ID == c.TeamID })
-	if f.Attachments, altered, err = o.attachments(ctx, team, r); err != nil {
-		return CaseFile{}, err
+	if f.Attachments, altered, err = caseAttachments(ctx, cs.store, team, r); err != nil {
+		return CaseFile{}, opError("case file", err)
 	}
 	f.Altered = append(f.Altered, altered...)
 	// Everything is decrypted above, outside the unit of work (it holds
 	// the only writer). The dates move, the opening and every altered
 	// item are logged together; no case is shown whose opening the log
 	// did not take.
-	if err := o.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := o.moveDates(ctx, team, r); err != nil {
+	if err := cs.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := cs.moveDates(ctx, team, r); err != nil {
 			return err
 		}
-		if err := o.audit(ctx, s, AuditCaseOpen, id, ""); err != nil {
+		if err := cs.audit(ctx, s, AuditCaseOpen, id, ""); err != nil {
 			return err
 		}
-		return o.auditAltered(ctx, s, id, f.Altered)
+		return cs.auditAltered(ctx, s, id, f.Altered)
 	}); err != nil {
-		return CaseFile{}, err
+		return CaseFile{}, opError("case file", err)
 	}
 	return f, nil
 }
 
 // notes opens a case's notes with its team's key. A note that does not
 // open is kept in the list marked Altered and named in the second result.
-func (o *Office) notes(ctx context.Context, team *vault.KeyPair, id string) ([]Note, []AlteredItem, error) {
-	stored, err := o.store.Notes(ctx, id)
+func (cs *Cases) notes(ctx context.Context, team *vault.KeyPair, id string) ([]Note, []AlteredItem, error) {
+	stored, err := cs.store.Notes(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -669,12 +705,12 @@ func (o *Office) notes(ctx context.Context, team *vault.KeyPair, id string) ([]N
 
 // Classify validates the triage form and stores the case's statistical
 // record, with the AGG deadline it implies.
-func (o *Office) Classify(ctx context.Context, s *OfficeSession, id string, f ClassificationForm) error {
-	r, team, err := o.openCase(ctx, s, id)
+func (cs *Cases) Classify(ctx context.Context, s *OfficeSession, id string, f ClassificationForm) error {
+	r, team, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return err
+		return opError("classify", err)
 	}
-	c, err := f.Validate(r.Status, o.now())
+	c, err := f.Validate(r.Status, cs.now())
 	if err != nil {
 		return err
 	}
@@ -689,13 +725,13 @@ func (o *Office) Classify(ctx context.Context, s *OfficeSession, id string, f Cl
 	if r.ContentDeletedOn == "" {
 		dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: id})
 		if err != nil {
-			return fmt.Errorf("classify: %w", err)
+			return opError("classify", err)
 		}
 		d = sealCaseDates(dk, id, c)
 	}
-	return o.audited(ctx, s, AuditClassify, id, detail, func(ctx context.Context) error {
-		return o.store.PutClassification(ctx, c, d)
-	})
+	return opError("classify", cs.audited(ctx, s, AuditClassify, id, detail, func(ctx context.Context) error {
+		return cs.store.PutClassification(ctx, c, d)
+	}))
 }
 
 // StatusForm is the status change form as typed.
@@ -707,10 +743,10 @@ type StatusForm struct {
 // ChangeStatus moves a case along the workflow. Closing needs the case's
 // record and a closing reason, which go into the record with the day;
 // reopening a closed case clears them.
-func (o *Office) ChangeStatus(ctx context.Context, s *OfficeSession, id string, f StatusForm) error {
-	r, _, err := o.openCase(ctx, s, id)
+func (cs *Cases) ChangeStatus(ctx context.Context, s *OfficeSession, id string, f StatusForm) error {
+	r, _, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return err
+		return opError("change status", err)
 	}
 	errs := fieldErrors{}
 	switch {
@@ -726,31 +762,31 @@ func (o *Office) ChangeStatus(ctx context.Context, s *OfficeSession, id string, 
 	case f.To == StatusClosed && !known(ClosingReasons, f.ClosingReason):
 		errs.add("closing_reason", "error.cls.closing_reason.required")
 	case f.To == StatusClosed:
-		closing = &Closing{On: o.now().Format(time.DateOnly), Reason: f.ClosingReason}
+		closing = &Closing{On: cs.now().Format(time.DateOnly), Reason: f.ClosingReason}
 	case r.Status == StatusClosed && f.To == StatusCounselling:
 		closing = &Closing{} // reopened: no longer closed
 	}
 	if err := errs.err(); err != nil {
 		return err
 	}
-	ch := StatusChange{ReportID: id, From: r.Status, To: f.To, UserID: s.User.ID, At: o.now()}
+	ch := StatusChange{ReportID: id, From: r.Status, To: f.To, UserID: s.User.ID, At: cs.now()}
 	// The store moves the case only from r.Status, so the detail's "from"
 	// is what the case really left.
-	return o.audited(ctx, s, AuditStatus, id, r.Status+"→"+f.To, func(ctx context.Context) error {
-		return o.store.ChangeStatus(ctx, ch, closing)
-	})
+	return opError("change status", cs.audited(ctx, s, AuditStatus, id, r.Status+"→"+f.To, func(ctx context.Context) error {
+		return cs.store.ChangeStatus(ctx, ch, closing)
+	}))
 }
 
 // Assign gives a case to a member of its team, or to nobody (userID 0).
-func (o *Office) Assign(ctx context.Context, s *OfficeSession, id string, userID int64) error {
-	r, _, err := o.openCase(ctx, s, id)
+func (cs *Cases) Assign(ctx context.Context, s *OfficeSession, id string, userID int64) error {
+	r, _, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return err
+		return opError("assign", err)
 	}
 	if userID != 0 {
-		members, err := o.store.Assignees(ctx, []int64{r.TeamID})
+		members, err := cs.store.Assignees(ctx, []int64{r.TeamID})
 		if err != nil {
-			return err
+			return opError("assign", err)
 		}
 		if !slices.ContainsFunc(members, func(m Assignee) bool { return m.ID == userID }) {
 			return fieldErrors{"assignee": "error.assign.not_member"}.err()
@@ -760,16 +796,16 @@ func (o *Office) Assign(ctx context.Context, s *OfficeSession, id string, userID
 	if userID != 0 {
 		detail = "user=" + strconv.FormatInt(userID, 10)
 	}
-	return o.audited(ctx, s, AuditAssign, id, detail, func(ctx context.Context) error {
-		return o.store.Assign(ctx, id, r.TeamID, userID)
-	})
+	return opError("assign", cs.audited(ctx, s, AuditAssign, id, detail, func(ctx context.Context) error {
+		return cs.store.Assign(ctx, id, r.TeamID, userID)
+	}))
 }
 
 // AddNote stores an internal note, sealed to the case's team.
-func (o *Office) AddNote(ctx context.Context, s *OfficeSession, id, body string) error {
-	r, team, err := o.openCase(ctx, s, id)
+func (cs *Cases) AddNote(ctx context.Context, s *OfficeSession, id, body string) error {
+	r, team, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return err
+		return opError("add note", err)
 	}
 	body = strings.TrimSpace(body)
 	switch n := utf8.RuneCountInString(body); {
@@ -778,13 +814,13 @@ func (o *Office) AddNote(ctx context.Context, s *OfficeSession, id, body string)
 	case n > MaxNote || !utf8.ValidString(body):
 		return fieldErrors{"body": "error.note.too_long"}.err()
 	}
-	n := StoredNote{ID: newUUID(), ReportID: id, UserID: s.User.ID, At: o.now()}
+	n := StoredNote{ID: newUUID(), ReportID: id, UserID: s.User.ID, At: cs.now()}
 	// Sealed to the team's public key, never under the data key: the
 	// reporter's receipt opens the data key, and notes are not for them.
 	n.Body = team.Public().Seal([]byte(body), noteAD(id, n))
-	return o.audited(ctx, s, AuditNote, id, n.ID, func(ctx context.Context) error {
-		return o.store.AddNote(ctx, n, r.TeamID)
-	})
+	return opError("add note", cs.audited(ctx, s, AuditNote, id, n.ID, func(ctx context.Context) error {
+		return cs.store.AddNote(ctx, n, r.TeamID)
+	}))
 }
 
 // Transfer moves a case to another team: its data key and every note are
@@ -792,15 +828,15 @@ func (o *Office) AddNote(ctx context.Context, s *OfficeSession, id, body string)
 // session must hold the case's current team key (to open them); the
 // target's public key is enough to seal. It reports whether the session
 // can still open the case afterwards.
-func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, teamID int64) (bool, error) {
-	r, team, err := o.openCase(ctx, s, id)
+func (cs *Cases) Transfer(ctx context.Context, s *OfficeSession, id string, teamID int64) (bool, error) {
+	r, team, err := openCase(ctx, cs.store, s, id)
 	if err != nil {
-		return false, err
+		return false, opError("transfer", err)
 	}
 	// The case's key is sealed to the target's stored key: checked first.
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	teams, err := cs.anchor.verifiedTeams(ctx, cs.store, cs.now())
 	if err != nil {
-		return false, err
+		return false, opError("transfer", err)
 	}
 	i := slices.IndexFunc(teams, func(t Team) bool { return t.ID == teamID })
 	switch {
@@ -816,24 +852,24 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 	keyAD := vault.AD{Purpose: purposeSealedKey, Row: id}
 	dk, err := team.OpenKey(r.SealedKey, keyAD)
 	if err != nil {
-		return false, err
+		return false, opError("transfer", err)
 	}
 	t := CaseTransfer{ReportID: id, From: r.TeamID, To: teamID, SealedKey: target.SealKey(dk, keyAD), Notes: map[string][]byte{}}
-	notes, err := o.store.Notes(ctx, id)
+	notes, err := cs.store.Notes(ctx, id)
 	if err != nil {
-		return false, err
+		return false, opError("transfer", err)
 	}
 	for _, n := range notes {
 		plain, err := openNote(team, id, n)
 		if isAltered(err) {
 			// An altered note cannot be re-sealed, and moving the case
 			// without it would lose it silently: refuse, and audit why.
-			if err := o.auditAltered(ctx, s, id, []AlteredItem{{AlteredNote, n.ID}}); err != nil {
-				return false, err
+			if err := cs.auditAltered(ctx, s, id, []AlteredItem{{AlteredNote, n.ID}}); err != nil {
+				return false, opError("transfer", err)
 			}
 			return false, Errorf(EAltered, "binding.error.transfer")
 		} else if err != nil {
-			return false, err
+			return false, opError("transfer", err)
 		}
 		// Re-sealed as version 2, also a note written before: every
 		// write binds its author and time.
@@ -841,10 +877,10 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 		clear(plain)
 	}
 	// Every key and note is re-sealed above; the unit only writes them.
-	if err := o.audited(ctx, s, AuditTransfer, id, fmt.Sprintf("%d→%d", r.TeamID, teamID), func(ctx context.Context) error {
-		return o.store.TransferCase(ctx, t)
+	if err := cs.audited(ctx, s, AuditTransfer, id, fmt.Sprintf("%d→%d", r.TeamID, teamID), func(ctx context.Context) error {
+		return cs.store.TransferCase(ctx, t)
 	}); err != nil {
-		return false, err
+		return false, opError("transfer", err)
 	}
 	_, stillHeld := s.Keys.Team(teamID)
 	return stillHeld, nil
@@ -852,19 +888,19 @@ func (o *Office) Transfer(ctx context.Context, s *OfficeSession, id string, team
 
 // CaseTeams returns the teams whose keys the session holds and the case
 // workers of those teams, each once, for the case list's filters.
-func (o *Office) CaseTeams(ctx context.Context, s *OfficeSession) ([]Team, []Assignee, error) {
+func (cs *Cases) CaseTeams(ctx context.Context, s *OfficeSession) ([]Team, []Assignee, error) {
 	held := s.Keys.Teams()
 	if !s.Can(PermCaseWork) || len(held) == 0 {
 		return nil, nil, nil
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := cs.store.Teams(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, opError("case teams", err)
 	}
 	teams = slices.DeleteFunc(teams, func(t Team) bool { return !slices.Contains(held, t.ID) })
-	members, err := o.store.Assignees(ctx, held)
+	members, err := cs.store.Assignees(ctx, held)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, opError("case teams", err)
 	}
 	// Sorted by name and ID: a member of several teams is adjacent to itself.
 	return teams, slices.CompactFunc(members, func(a, b Assignee) bool { return a.ID == b.ID }), nil

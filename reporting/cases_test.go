@@ -120,7 +120,7 @@ func caseEnv(t *testing.T) (*env, *reporting.OfficeSession, string) {
 	f.IncidentDate, f.IncidentDay = "2026-04", "9"
 	submit(t, e.intake(t), f, "de")
 	_, s := e.login(t)
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 1})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 1})
 	if err != nil || len(cases) != 1 {
 		t.Fatalf("Cases: %v, %v", cases, err)
 	}
@@ -277,7 +277,7 @@ func TestClassificationValidate(t *testing.T) {
 func TestClassifyRoundTripAndPrefill(t *testing.T) {
 	e, s, id := caseEnv(t)
 	ctx := t.Context()
-	file, err := e.office.CaseFile(ctx, s, id)
+	file, err := e.cases.CaseFile(ctx, s, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,10 +289,10 @@ func TestClassifyRoundTripAndPrefill(t *testing.T) {
 	}
 
 	f := validClassification()
-	if err := e.office.Classify(ctx, s, id, f); err != nil {
+	if err := e.cases.Classify(ctx, s, id, f); err != nil {
 		t.Fatalf("Classify: %v", err)
 	}
-	file, err = e.office.CaseFile(ctx, s, id)
+	file, err = e.cases.CaseFile(ctx, s, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,16 +317,16 @@ func TestClassifyRoundTripAndPrefill(t *testing.T) {
 
 	// Close, then correct the record: the closing day stays.
 	for _, to := range []string{"triage", "closed"} {
-		if err := e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to, ClosingReason: "resolved"}); err != nil {
+		if err := e.cases.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to, ClosingReason: "resolved"}); err != nil {
 			t.Fatalf("ChangeStatus(%s): %v", to, err)
 		}
 	}
 	f.ClosingReason = "partly_resolved"
 	f.Level = "structural"
-	if err := e.office.Classify(ctx, s, id, f); err != nil {
+	if err := e.cases.Classify(ctx, s, id, f); err != nil {
 		t.Fatalf("Classify(closed): %v", err)
 	}
-	c, _ := e.office.Case(ctx, s, id)
+	c, _ := e.cases.Case(ctx, s, id)
 	if c.Classification.ClosedOn != "2026-05-20" || c.Classification.ClosingReason != "partly_resolved" || c.Classification.Level != "structural" {
 		t.Errorf("after correcting a closed case: %+v", c.Classification)
 	}
@@ -343,7 +343,7 @@ func TestTransitions(t *testing.T) {
 	e, s, id := caseEnv(t)
 	ctx := t.Context()
 	db := e.rawDB(t)
-	if err := e.office.Classify(ctx, s, id, validClassification()); err != nil {
+	if err := e.cases.Classify(ctx, s, id, validClassification()); err != nil {
 		t.Fatal(err)
 	}
 	setStatus := func(status string) {
@@ -355,8 +355,8 @@ func TestTransitions(t *testing.T) {
 	for _, from := range reporting.Statuses {
 		for _, to := range append(slices.Clone(reporting.Statuses), "", "lost") {
 			setStatus(from)
-			err := e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to, ClosingReason: "resolved"})
-			c, cerr := e.office.Case(ctx, s, id)
+			err := e.cases.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to, ClosingReason: "resolved"})
+			c, cerr := e.cases.Case(ctx, s, id)
 			if cerr != nil {
 				t.Fatal(cerr)
 			}
@@ -406,7 +406,7 @@ func TestStatusHistoryAndClosing(t *testing.T) {
 	e, s, id := caseEnv(t)
 	ctx := t.Context()
 	move := func(to, reason string) error {
-		return e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to, ClosingReason: reason})
+		return e.cases.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to, ClosingReason: reason})
 	}
 	if err := move("triage", ""); err != nil {
 		t.Fatal(err)
@@ -414,7 +414,7 @@ func TestStatusHistoryAndClosing(t *testing.T) {
 	if e := appError(t, move("closed", "resolved")); e.Fields["status"] != "error.status.classify_first" {
 		t.Errorf("closing without a record: %v", e)
 	}
-	if err := e.office.Classify(ctx, s, id, validClassification()); err != nil {
+	if err := e.cases.Classify(ctx, s, id, validClassification()); err != nil {
 		t.Fatal(err)
 	}
 	if e := appError(t, move("closed", "")); e.Fields["closing_reason"] != "error.cls.closing_reason.required" {
@@ -424,7 +424,7 @@ func TestStatusHistoryAndClosing(t *testing.T) {
 	if err := move("closed", "no_contact"); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := e.office.Case(ctx, s, id)
+	c, _ := e.cases.Case(ctx, s, id)
 	if c.Classification.ClosedOn != "2026-05-21" || c.Classification.ClosingReason != "no_contact" {
 		t.Errorf("closed record: %+v", c.Classification)
 	}
@@ -432,7 +432,7 @@ func TestStatusHistoryAndClosing(t *testing.T) {
 	if err := move("counselling", ""); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = e.office.Case(ctx, s, id)
+	c, _ = e.cases.Case(ctx, s, id)
 	if c.Classification.ClosedOn != "" || c.Classification.ClosingReason != "" {
 		t.Errorf("a reopened case is still closed: %+v", c.Classification)
 	}
@@ -440,10 +440,10 @@ func TestStatusHistoryAndClosing(t *testing.T) {
 	// A second counsellor of the team moves it on.
 	e.addUser(t, "berta", "berta's long password", reporting.RoleCounsellor, firstTeam(t, e, s))
 	berta := e.loginAs(t, "berta", "berta's long password")
-	if err := e.office.ChangeStatus(ctx, berta, id, reporting.StatusForm{To: "intervention"}); err != nil {
+	if err := e.cases.ChangeStatus(ctx, berta, id, reporting.StatusForm{To: "intervention"}); err != nil {
 		t.Fatal(err)
 	}
-	file, err := e.office.CaseFile(ctx, s, id)
+	file, err := e.cases.CaseFile(ctx, s, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +490,7 @@ func TestAssignOnlyToTeamMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	file, err := e.office.CaseFile(ctx, s, id)
+	file, err := e.cases.CaseFile(ctx, s, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +503,7 @@ func TestAssignOnlyToTeamMembers(t *testing.T) {
 	}
 
 	for _, who := range []int64{carl, stats, dora, 9999} {
-		err := e.office.Assign(ctx, s, id, who)
+		err := e.cases.Assign(ctx, s, id, who)
 		if e := appError(t, err); e.Fields["assignee"] != "error.assign.not_member" {
 			t.Errorf("Assign(%d): %v, want error.assign.not_member", who, err)
 		}
@@ -511,17 +511,17 @@ func TestAssignOnlyToTeamMembers(t *testing.T) {
 	// The store checks it too, in the same statement as the update.
 	wantCode(t, e.db.Assign(ctx, id, team.id, carl), reporting.EConflict)
 
-	if err := e.office.Assign(ctx, s, id, berta); err != nil {
+	if err := e.cases.Assign(ctx, s, id, berta); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := e.office.Case(ctx, s, id)
+	c, _ := e.cases.Case(ctx, s, id)
 	if c.AssigneeID != berta || c.AssigneeName != "berta" {
 		t.Errorf("assignee = %d %q, want berta", c.AssigneeID, c.AssigneeName)
 	}
-	if err := e.office.Assign(ctx, s, id, 0); err != nil {
+	if err := e.cases.Assign(ctx, s, id, 0); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := e.office.Case(ctx, s, id); c.AssigneeID != 0 || c.AssigneeName != "" {
+	if c, _ := e.cases.Case(ctx, s, id); c.AssigneeID != 0 || c.AssigneeName != "" {
 		t.Errorf("after unassigning: %d %q", c.AssigneeID, c.AssigneeName)
 	}
 	if got := auditActions(t, e, id); !slices.Equal(got, []string{fmt.Sprintf("assign user=%d", berta), "assign none"}) {
@@ -537,11 +537,11 @@ func TestNotesSealedToTeam(t *testing.T) {
 	e, s, id := caseEnv(t)
 	ctx := t.Context()
 	const text = "Telefonat mit der Person: möchte Beschwerdebrief.\nTermin am Dienstag."
-	if err := e.office.AddNote(ctx, s, id, "  "+text+"\n"); err != nil {
+	if err := e.cases.AddNote(ctx, s, id, "  "+text+"\n"); err != nil {
 		t.Fatal(err)
 	}
 	for body, msg := range map[string]string{" \n ": "error.note.required", strings.Repeat("x", reporting.MaxNote+1): "error.note.too_long"} {
-		if e := appError(t, e.office.AddNote(ctx, s, id, body)); e.Fields["body"] != msg {
+		if e := appError(t, e.cases.AddNote(ctx, s, id, body)); e.Fields["body"] != msg {
 			t.Errorf("AddNote(%d characters): %v, want %s", len(body), e, msg)
 		}
 	}
@@ -580,7 +580,7 @@ func TestNotesSealedToTeam(t *testing.T) {
 		t.Error("the note opens under another note's AD")
 	}
 
-	file, err := e.office.CaseFile(ctx, s, id)
+	file, err := e.cases.CaseFile(ctx, s, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -651,10 +651,10 @@ func TestDeadlineOnCase(t *testing.T) {
 	ctx := t.Context()
 	f := validClassification()
 	f.IncidentDate, f.IncidentDay = "2026-03", "" // deadline 2026-05-01: passed on 2026-05-20
-	if err := e.office.Classify(ctx, s, id, f); err != nil {
+	if err := e.cases.Classify(ctx, s, id, f); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := e.office.Case(ctx, s, id)
+	c, _ := e.cases.Case(ctx, s, id)
 	if !c.Deadline.Passed || c.Deadline.Date != "2026-05-01" || !c.Deadline.DayAssumed || !c.DeadlineWarning() {
 		t.Errorf("deadline = %+v, warning %v", c.Deadline, c.DeadlineWarning())
 	}
@@ -664,15 +664,15 @@ func TestDeadlineOnCase(t *testing.T) {
 		t.Errorf("stored deadline week %v, exact %v, %v; want 2026-04-27 and no exact date", stored, exact, err)
 	}
 	for _, to := range []string{"triage", "documented"} {
-		if err := e.office.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to}); err != nil {
+		if err := e.cases.ChangeStatus(ctx, s, id, reporting.StatusForm{To: to}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c, _ := e.office.Case(ctx, s, id); c.DeadlineWarning() {
+	if c, _ := e.cases.Case(ctx, s, id); c.DeadlineWarning() {
 		t.Error("a documented case still warns about its deadline")
 	}
 	f.AGGRelevant = "not_agg_relevant"
-	if err := e.office.Classify(ctx, s, id, f); err != nil {
+	if err := e.cases.Classify(ctx, s, id, f); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.rawDB(t).QueryRowContext(ctx, `SELECT deadline_week FROM reports WHERE id = ?`, id).Scan(&stored); err != nil || stored.Valid {
@@ -696,42 +696,42 @@ func TestTransfer(t *testing.T) {
 	carl := e.loginAs(t, "carl", "carl's long password")
 
 	for _, n := range []string{"Erste Notiz", "Zweite Notiz"} {
-		if err := e.office.AddNote(ctx, s, id, n); err != nil {
+		if err := e.cases.AddNote(ctx, s, id, n); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.office.Assign(ctx, s, id, s.User.ID); err != nil {
+	if err := e.cases.Assign(ctx, s, id, s.User.ID); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := e.office.Case(ctx, s, id)
+	before, _ := e.cases.Case(ctx, s, id)
 
 	// Carl holds only the new team's key: he can neither see nor move it.
-	if _, err := e.office.Transfer(ctx, carl, id, newID); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.cases.Transfer(ctx, carl, id, newID); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("Transfer by a non-member: %v, want not found", err)
 	}
 	for team, msg := range map[int64]string{old.id: "error.transfer.same_team", 999: "error.transfer.team"} {
-		if _, err := e.office.Transfer(ctx, s, id, team); appError(t, err).Fields["team"] != msg {
+		if _, err := e.cases.Transfer(ctx, s, id, team); appError(t, err).Fields["team"] != msg {
 			t.Errorf("Transfer to %d: %v, want %s", team, err, msg)
 		}
 	}
 
-	held, err := e.office.Transfer(ctx, berta, id, newID)
+	held, err := e.cases.Transfer(ctx, berta, id, newID)
 	if err != nil || held {
 		t.Fatalf("Transfer = %v, %v; want done, and berta cannot follow", held, err)
 	}
 	for who, sess := range map[string]*reporting.OfficeSession{"admin": s, "berta": berta} {
-		if _, err := e.office.Case(ctx, sess, id); reporting.ErrorCode(err) != reporting.ENotFound {
+		if _, err := e.cases.Case(ctx, sess, id); reporting.ErrorCode(err) != reporting.ENotFound {
 			t.Errorf("%s of the old team still opens the case: %v", who, err)
 		}
-		if list, total, _, err := e.office.CaseList(ctx, sess, reporting.CaseFilter{Page: reporting.Page{Limit: 10}}); err != nil || total != 0 || len(list) != 0 {
+		if list, total, _, err := e.cases.CaseList(ctx, sess, reporting.CaseFilter{Page: reporting.Page{Limit: 10}}); err != nil || total != 0 || len(list) != 0 {
 			t.Errorf("%s still lists the case: %d, %v", who, total, err)
 		}
 	}
 	// A fresh login does not help: the keys were re-sealed, not hidden.
-	if _, err := e.office.Case(ctx, e.loginAs(t, adminName, adminPassword), id); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.cases.Case(ctx, e.loginAs(t, adminName, adminPassword), id); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("a new admin session opens the moved case: %v", err)
 	}
-	file, err := e.office.CaseFile(ctx, carl, id)
+	file, err := e.cases.CaseFile(ctx, carl, id)
 	if err != nil {
 		t.Fatalf("the new team cannot open the case: %v", err)
 	}
@@ -766,13 +766,13 @@ func TestTransferConflicts(t *testing.T) {
 	newID, newKey := e.addTeam(t, "Herne")
 	r, _ := e.db.Report(ctx, id)
 	dk, _ := old.kp.OpenKey(r.SealedKey, vault.AD{Purpose: "report-key", Row: id})
-	if err := e.office.AddNote(ctx, s, id, "Notiz"); err != nil {
+	if err := e.cases.AddNote(ctx, s, id, "Notiz"); err != nil {
 		t.Fatal(err)
 	}
 	sealed := newKey.Public().SealKey(dk, vault.AD{Purpose: "report-key", Row: id})
 	err := e.db.TransferCase(ctx, reporting.CaseTransfer{ReportID: id, From: old.id, To: newID, SealedKey: sealed, Notes: map[string][]byte{}})
 	wantCode(t, err, reporting.EConflict)
-	if c, err := e.office.Case(ctx, s, id); err != nil || c.TeamID != old.id {
+	if c, err := e.cases.Case(ctx, s, id); err != nil || c.TeamID != old.id {
 		t.Errorf("after a refused transfer the case is %+v, %v", c.TeamID, err)
 	}
 	err = e.db.TransferCase(ctx, reporting.CaseTransfer{ReportID: id, From: newID, To: old.id, SealedKey: sealed})
@@ -788,13 +788,13 @@ func TestStatisticianDoesNoCaseWork(t *testing.T) {
 	e.addUser(t, "stella", "stella's long password", reporting.RoleStatistician, firstTeam(t, e, s))
 	stella := e.loginAs(t, "stella", "stella's long password")
 	ctx := t.Context()
-	if _, err := e.office.Case(ctx, stella, id); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.cases.Case(ctx, stella, id); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("Case: %v", err)
 	}
-	if err := e.office.AddNote(ctx, stella, id, "x"); reporting.ErrorCode(err) != reporting.ENotFound {
+	if err := e.cases.AddNote(ctx, stella, id, "x"); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("AddNote: %v", err)
 	}
-	if list, _, _, err := e.office.CaseList(ctx, stella, reporting.CaseFilter{Page: reporting.Page{Limit: 5}}); err != nil || len(list) != 0 {
+	if list, _, _, err := e.cases.CaseList(ctx, stella, reporting.CaseFilter{Page: reporting.Page{Limit: 5}}); err != nil || len(list) != 0 {
 		t.Errorf("CaseList: %d cases, %v", len(list), err)
 	}
 }

@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -75,4 +76,18 @@ func (f fieldErrors) err() error {
 		return nil
 	}
 	return &Error{Code: EInvalid, MessageID: "error.form", Fields: f}
+}
+
+// opError names the operation on an error that leaves a service: a coded
+// *Error (and nil) comes back unchanged, since the web layer shows its
+// message and must still find its code; anything else (a store or vault
+// failure) is wrapped as "op: err", so a log line says what was being done.
+func opError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }

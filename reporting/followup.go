@@ -189,81 +189,107 @@ func attachFiles(dk vault.Key, msgs []Message, stored []StoredAttachment) []Alte
 	return altered
 }
 
-// caseDataKey opens a case's data key with the session's team key.
-func caseDataKey(team *vault.KeyPair, r CaseRow) (vault.Key, error) {
-	if err := contentGone(r); err != nil {
-		return vault.Key{}, err
-	}
-	return team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
+// Replies is the office side of the follow-up: a counsellor's messages
+// to a reporter, the thread on the case page and the case list's
+// markers. It holds no keys: a thread opens with the team key from the
+// *OfficeSession passed in. (Followup is the reporter's side.)
+type Replies struct {
+	auditor
+	store RepliesStore
+}
+
+// RepliesStore is what the office side of the follow-up reads and
+// writes: the case, its messages and their markers, the list of its
+// files, and the audit log.
+type RepliesStore interface {
+	AuditStore
+	// CaseRow finds one case; ENotFound if none (as in CaseStore).
+	CaseRow(ctx context.Context, id string) (CaseRow, error)
+	// AddMessage, Messages, MarkMessagesRead and MessageFlags are
+	// FollowupStore's.
+	AddMessage(ctx context.Context, m StoredMessage) error
+	Messages(ctx context.Context, reportID string) ([]StoredMessage, error)
+	MarkMessagesRead(ctx context.Context, reportID string) error
+	MessageFlags(ctx context.Context, reportIDs []string) (map[string]MessageFlags, error)
+	// Attachments lists the complete attachments of an existing report
+	// (as in AttachmentStore).
+	Attachments(ctx context.Context, reportID string) ([]StoredAttachment, error)
+}
+
+// NewReplies returns the office side of the follow-up; now is the
+// office's clock (a message's day, the audit entries).
+func NewReplies(store RepliesStore, now func() time.Time) *Replies {
+	return &Replies{auditor: auditor{log: store, now: now}, store: store}
 }
 
 // SendMessage stores a counsellor's message to the reporter of a case,
 // sealed under the case's data key so that the receipt opens it.
-func (o *Office) SendMessage(ctx context.Context, s *OfficeSession, id, body string) error {
-	r, team, err := o.openCase(ctx, s, id)
+func (rp *Replies) SendMessage(ctx context.Context, s *OfficeSession, id, body string) error {
+	r, team, err := openCase(ctx, rp.store, s, id)
 	if err != nil {
-		return err
+		return opError("send message", err)
 	}
 	if body, err = validMessage(body, "body", "followup.office"); err != nil {
 		return err
 	}
-	dk, err := caseDataKey(team, r)
+	dk, err := dataKey(team, r)
 	if err != nil {
-		return err
+		return opError("send message", err)
 	}
-	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: o.now().Format(time.DateOnly)}
+	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: rp.now().Format(time.DateOnly)}
 	m.Body = dk.Seal([]byte(body), messageAD(id, m))
-	return o.audited(ctx, s, AuditMessage, id, m.ID, func(ctx context.Context) error {
-		return o.store.AddMessage(ctx, m)
-	})
+	return opError("send message", rp.audited(ctx, s, AuditMessage, id, m.ID, func(ctx context.Context) error {
+		return rp.store.AddMessage(ctx, m)
+	}))
 }
 
 // Messages opens a case's message thread for a counsellor and marks the
 // reporter's messages read. The caller has opened (and audited) the case.
 // Messages and files that were altered in the database are in the thread
 // marked Altered, and each is audited.
-func (o *Office) Messages(ctx context.Context, s *OfficeSession, id string) ([]Message, error) {
-	r, team, err := o.openCase(ctx, s, id)
+func (rp *Replies) Messages(ctx context.Context, s *OfficeSession, id string) ([]Message, error) {
+	r, team, err := openCase(ctx, rp.store, s, id)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	if r.ContentDeletedOn != "" {
 		return nil, nil // retention deleted the messages with the key
 	}
-	dk, err := caseDataKey(team, r)
+	dk, err := dataKey(team, r)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
-	stored, err := o.store.Messages(ctx, id)
+	stored, err := rp.store.Messages(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	msgs, altered := openMessages(dk, id, stored)
-	files, err := o.store.Attachments(ctx, id)
+	files, err := rp.store.Attachments(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	altered = append(altered, attachFiles(dk, msgs, files)...)
 	// Read only when every altered item is logged: a thread the log did
 	// not take is not shown, so it is not marked read either.
-	if err := o.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := o.auditAltered(ctx, s, id, altered); err != nil {
+	if err := rp.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := rp.auditAltered(ctx, s, id, altered); err != nil {
 			return err
 		}
-		return o.store.MarkMessagesRead(ctx, id)
+		return rp.store.MarkMessagesRead(ctx, id)
 	}); err != nil {
-		return nil, err
+		return nil, opError("messages", err)
 	}
 	return msgs, nil
 }
 
 // MessageFlags returns the case list's markers for the given cases; the
 // caller lists only cases the session may see.
-func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []string) (map[string]MessageFlags, error) {
+func (rp *Replies) MessageFlags(ctx context.Context, s *OfficeSession, ids []string) (map[string]MessageFlags, error) {
 	if !s.Can(PermCaseWork) || len(ids) == 0 {
 		return nil, nil
 	}
-	return o.store.MessageFlags(ctx, ids)
+	flags, err := rp.store.MessageFlags(ctx, ids)
+	return flags, opError("message flags", err)
 }
 
 // Followup is the reporter's way back to their report with the receipt.
@@ -271,7 +297,7 @@ func (o *Office) MessageFlags(ctx context.Context, s *OfficeSession, ids []strin
 // cookie, nothing in the database, nothing in a URL.
 type Followup struct {
 	intake *Intake // stores the files of messages and sends notifications
-	store  Store
+	store  IntakeStore
 	kdf    *vault.KDF // the receipt salt and parameter sets are the intake's
 	now    func() time.Time
 
@@ -327,7 +353,9 @@ func (f *Followup) Open(ctx context.Context, receipt string) (string, error) {
 	}
 	r, access, upgrade, err := f.find(ctx, code)
 	if err != nil {
-		return "", err
+		// Coded (the unknown receipt) it stays as it is: the pages for an
+		// unknown and a wrong receipt must not differ by a byte.
+		return "", opError("open follow-up", err)
 	}
 	defer access.Wipe() // only the data key it opens lives on, in the token map
 	dk, err := access.Key.Unwrap(r.ReporterKey, vault.AD{Purpose: purposeReporterKey, Row: r.ID})
@@ -528,11 +556,11 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 		f.forget(token)
 		return ReporterView{}, Errorf(EUnauthorized, "followup.error.expired")
 	} else if err != nil {
-		return ReporterView{}, err
+		return ReporterView{}, opError("view follow-up", err)
 	}
 	stored, err := f.store.Messages(ctx, a.reportID)
 	if err != nil {
-		return ReporterView{}, err
+		return ReporterView{}, opError("view follow-up", err)
 	}
 	// Altered messages and files are shown as such, but neither audited
 	// nor logged here: an entry made when the reporter looks would tell
@@ -542,7 +570,7 @@ func (f *Followup) View(ctx context.Context, token string) (ReporterView, error)
 	msgs, _ := openMessages(a.key, a.reportID, stored)
 	files, err := f.store.Attachments(ctx, a.reportID)
 	if err != nil {
-		return ReporterView{}, err
+		return ReporterView{}, opError("view follow-up", err)
 	}
 	attachFiles(a.key, msgs, files)
 	last := len(msgs) > 0 && msgs[len(msgs)-1].Author == AuthorCounsellor
@@ -604,17 +632,18 @@ func (f *Followup) AddReplyAttachment(ctx context.Context, d ReplyDraft, name st
 	if d.MessageID == "" {
 		return Attachment{}, Errorf(EUnauthorized, "followup.error.expired")
 	}
-	return f.intake.addAttachment(ctx, d.access.reportID, d.MessageID, d.access.key, name, body)
+	att, err := f.intake.addAttachment(ctx, d.access.reportID, d.MessageID, d.access.key, name, body)
+	return att, opError("add reply attachment", err)
 }
 
 // DiscardReplyAttachments deletes the files of a message that was not
 // stored after all.
 func (f *Followup) DiscardReplyAttachments(ctx context.Context, ids []string) error {
-	return f.intake.DiscardAttachments(ctx, ids)
+	return opError("discard reply attachments", f.intake.discardAttachments(ctx, ids))
 }
 
 // Reply stores a reporter's message without files, sealed under the
-// report's data key.
+// report's data key. Its errors are SendReply's, named "send reply".
 func (f *Followup) Reply(ctx context.Context, token, body string) error {
 	d, err := f.BeginReply(token)
 	if err != nil {
@@ -644,7 +673,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 	repeat := ok && live.lastReply == sum
 	f.mu.Unlock()
 	if repeat {
-		return f.intake.DiscardAttachments(ctx, fileIDs)
+		return opError("send reply", f.intake.discardAttachments(ctx, fileIDs))
 	}
 	// The day only: the time a reporter writes could help identify them.
 	m := StoredMessage{ID: d.MessageID, ReportID: a.reportID, Author: AuthorReporter, Day: f.now().Format(time.DateOnly)}
@@ -653,7 +682,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 		f.forget(d.token)
 		return Errorf(EUnauthorized, "followup.error.expired")
 	} else if err != nil {
-		return err
+		return opError("send reply", err)
 	}
 	f.mu.Lock()
 	if live, ok := f.tokens[tokenKey(d.token)]; ok {
@@ -671,7 +700,7 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 
 // OpenFile returns the meta data of a file the reporter sent, with the
 // report or with one of their own follow-up messages, and a function that
-// streams its cleaned, decrypted content into w, as Office.OpenAttachment
+// streams its cleaned, decrypted content into w, as Attachments.OpenAttachment
 // does. Only the token's report: ENotFound for anything else. A message
 // file of a counsellor cannot exist (counsellors send text only).
 func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, func(w io.Writer) error, error) {
@@ -685,19 +714,19 @@ func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, 
 	if ErrorCode(err) == ENotFound {
 		return Attachment{}, nil, notFound
 	} else if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open file", err)
 	}
 	fk, meta, err := openAttachmentKey(a.key, st)
 	if isAltered(err) {
 		// Not audited, as in View: it would tell when the reporter looks.
 		return Attachment{}, nil, notFound
 	} else if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open file", err)
 	}
 	// The case number for the file's name, as the counsellors get it.
 	r, err := f.store.Report(ctx, a.reportID)
 	if err != nil {
-		return Attachment{}, nil, err
+		return Attachment{}, nil, opError("open file", err)
 	}
 	return Attachment{ID: st.ID, ReportID: st.ReportID, MessageID: st.MessageID, Download: DownloadName(r.CaseNo, st.Seq, meta.Type), AttachmentMeta: meta},
 		decryptStream(ctx, f.store, fk, st), nil
@@ -724,7 +753,7 @@ func (f *Followup) Withdraw(ctx context.Context, token string) error {
 		err = f.store.AppendAudit(ctx, entry)
 	}
 	if err != nil {
-		return err
+		return opError("withdraw report", err)
 	}
 	// Only now: if the log failed, the report is still there and the
 	// reporter can try again with the same token.

@@ -227,8 +227,8 @@ func plainText(s string, multiline bool) bool {
 
 // Identity returns the office's public identity: the default before an
 // admin saved one.
-func (o *Office) Identity(ctx context.Context) (Identity, error) {
-	raw, err := o.store.Setting(ctx, settingIdentity)
+func (st *Settings) Identity(ctx context.Context) (Identity, error) {
+	raw, err := st.store.Setting(ctx, settingIdentity)
 	if ErrorCode(err) == ENotFound {
 		return DefaultIdentity(), nil
 	}
@@ -245,7 +245,7 @@ func (o *Office) Identity(ctx context.Context) (Identity, error) {
 // SetIdentity validates and stores the public identity (admins only) and
 // returns it as stored. The change and its audit entry, which names the
 // fields that changed, commit together.
-func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) (Identity, error) {
+func (st *Settings) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) (Identity, error) {
 	if err := allow(s, PermSettings); err != nil {
 		return Identity{}, err
 	}
@@ -253,7 +253,7 @@ func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) 
 	if err := id.validate(); err != nil {
 		return Identity{}, err
 	}
-	old, err := o.Identity(ctx)
+	old, err := st.Identity(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -272,7 +272,7 @@ func (o *Office) SetIdentity(ctx context.Context, s *OfficeSession, f Identity) 
 	}
 	// The field names, not the values: the log says who changed what
 	// when; the values are on the public pages.
-	if err := o.putAudited(ctx, s, settingIdentity, raw, "identity:"+strings.Join(changed, ",")); err != nil {
+	if err := st.putAudited(ctx, s, settingIdentity, raw, "identity:"+strings.Join(changed, ",")); err != nil {
 		return Identity{}, err
 	}
 	return id, nil
@@ -303,8 +303,8 @@ type Logo struct {
 }
 
 // Logo returns the office's logo, the zero Logo when there is none.
-func (o *Office) Logo(ctx context.Context) (Logo, error) {
-	raw, err := o.store.Setting(ctx, settingLogo)
+func (st *Settings) Logo(ctx context.Context) (Logo, error) {
+	raw, err := st.store.Setting(ctx, settingLogo)
 	if ErrorCode(err) == ENotFound {
 		return Logo{}, nil
 	}
@@ -320,7 +320,7 @@ func (o *Office) Logo(ctx context.Context) (Logo, error) {
 
 // SetLogo cleans and stores the office's logo (admins only) and returns
 // it. Refusals are field errors of "logo".
-func (o *Office) SetLogo(ctx context.Context, s *OfficeSession, body io.Reader) (Logo, error) {
+func (st *Settings) SetLogo(ctx context.Context, s *OfficeSession, body io.Reader) (Logo, error) {
 	if err := allow(s, PermSettings); err != nil {
 		return Logo{}, err
 	}
@@ -332,26 +332,26 @@ func (o *Office) SetLogo(ctx context.Context, s *OfficeSession, body io.Reader) 
 	if err != nil {
 		return Logo{}, fmt.Errorf("logo: %w", err)
 	}
-	if err := o.putAudited(ctx, s, settingLogo, raw, "identity:logo"); err != nil {
+	if err := st.putAudited(ctx, s, settingLogo, raw, "identity:logo"); err != nil {
 		return Logo{}, err
 	}
 	return l, nil
 }
 
 // RemoveLogo removes the office's logo (admins only).
-func (o *Office) RemoveLogo(ctx context.Context, s *OfficeSession) error {
+func (st *Settings) RemoveLogo(ctx context.Context, s *OfficeSession) error {
 	if err := allow(s, PermSettings); err != nil {
 		return err
 	}
 	// An empty object, not an empty value: the column is NOT NULL, and
 	// a driver may bind an empty blob as NULL.
-	return o.putAudited(ctx, s, settingLogo, []byte("{}"), "identity:logo removed")
+	return st.putAudited(ctx, s, settingLogo, []byte("{}"), "identity:logo removed")
 }
 
 // putAudited stores a setting with its audit entry in one unit of work.
-func (o *Office) putAudited(ctx context.Context, s *OfficeSession, key string, value []byte, detail string) error {
-	err := o.audited(ctx, s, AuditSettings, "", detail, func(ctx context.Context) error {
-		return o.store.PutSetting(ctx, key, value)
+func (st *Settings) putAudited(ctx context.Context, s *OfficeSession, key string, value []byte, detail string) error {
+	err := st.audited(ctx, s, AuditSettings, "", detail, func(ctx context.Context) error {
+		return st.store.PutSetting(ctx, key, value)
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)

@@ -29,7 +29,7 @@ func TestIdentityStoredAndAudited(t *testing.T) {
 	_, s := e.login(t)
 	ctx := t.Context()
 
-	id, err := e.office.Identity(ctx)
+	id, err := e.settings.Identity(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,17 +41,17 @@ func TestIdentityStoredAndAudited(t *testing.T) {
 	typed := want
 	typed.Name = "  " + want.Name + "  "
 	typed.Address = strings.ReplaceAll(want.Address, "\n", "\r\n")
-	if _, err := e.office.SetIdentity(ctx, s, typed); err != nil {
+	if _, err := e.settings.SetIdentity(ctx, s, typed); err != nil {
 		t.Fatalf("SetIdentity: %v", err)
 	}
-	got, err := e.office.Identity(ctx)
+	got, err := e.settings.Identity(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != want {
 		t.Fatalf("stored identity\n got %+v\nwant %+v", got, want)
 	}
-	entries, _, err := e.office.AuditLog(ctx, s, "", reporting.Page{Limit: 5})
+	entries, _, err := e.auditTrail.AuditLog(ctx, s, "", reporting.Page{Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +64,10 @@ func TestIdentityStoredAndAudited(t *testing.T) {
 	// Only the phone changes: the entry names only the phone.
 	next := want
 	next.Phone = "0234 999"
-	if _, err := e.office.SetIdentity(ctx, s, next); err != nil {
+	if _, err := e.settings.SetIdentity(ctx, s, next); err != nil {
 		t.Fatal(err)
 	}
-	entries, _, _ = e.office.AuditLog(ctx, s, "", reporting.Page{Limit: 1})
+	entries, _, _ = e.auditTrail.AuditLog(ctx, s, "", reporting.Page{Limit: 1})
 	if entries[0].Detail != "identity:phone" {
 		t.Fatalf("audit detail = %q, want identity:phone", entries[0].Detail)
 	}
@@ -99,14 +99,14 @@ func TestIdentityValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := validIdentity()
 			tc.edit(&f)
-			_, err := e.office.SetIdentity(t.Context(), s, f)
+			_, err := e.settings.SetIdentity(t.Context(), s, f)
 			errs := reporting.FieldErrors(err)
 			if want := map[string]string{tc.field: tc.msg}; !maps.Equal(errs, want) {
 				t.Fatalf("errors = %v, want %v", errs, want)
 			}
 		})
 	}
-	if got, _ := e.office.Identity(t.Context()); got.Name != "" {
+	if got, _ := e.settings.Identity(t.Context()); got.Name != "" {
 		t.Fatalf("a refused identity was stored: %+v", got)
 	}
 }
@@ -118,7 +118,7 @@ func TestIdentityAdminsOnly(t *testing.T) {
 	_, s := e.login(t)
 	counsellor := *s
 	counsellor.User.Role = reporting.RoleCounsellor
-	if _, err := e.office.SetIdentity(t.Context(), &counsellor, validIdentity()); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.settings.SetIdentity(t.Context(), &counsellor, validIdentity()); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Fatalf("a counsellor's SetIdentity: %v, want not found", err)
 	}
 }

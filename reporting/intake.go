@@ -32,9 +32,27 @@ const (
 	purposeReporterKey = "reporter-key"
 )
 
+// IntakeStore is what the public side needs: storing a report and its
+// files, the receipt settings, the teams a report is routed to, and the
+// reporter's follow-up (Followup shares the Intake's store).
+type IntakeStore interface {
+	AuditStore
+	AttachmentStore
+	FollowupStore
+	requiredSettingSource
+	Teams(ctx context.Context) ([]Team, error)
+	CreateReport(ctx context.Context, r *StoredReport) error
+	Report(ctx context.Context, id string) (StoredReport, error)
+	Setting(ctx context.Context, key string) ([]byte, error)
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+	PutSettingsMAC(ctx context.Context, settings []SignedSetting) error
+	UpgradeReceipt(ctx context.Context, id string, old []byte, r StoredReport) error
+	CountReportsByKDF(ctx context.Context, params []string) (int, error)
+}
+
 // Intake takes reports in from the public form.
 type Intake struct {
-	store  Store
+	store  IntakeStore
 	kdf    *vault.KDF
 	salt   []byte
 	params vault.Params // for new reports
@@ -60,18 +78,16 @@ type Intake struct {
 // store one report at most.
 func (in *Intake) Submissions() *Submissions { return in.submissions }
 
-// NotifyWith makes Submit tell the team about each new report through n.
-func (in *Intake) NotifyWith(n *Notifier) { in.notify = n }
-
 // NewIntake returns an Intake. The deployment's receipt salt and argon2id
 // parameters are created (with their MACs) on the first start and read
 // back afterwards, so that receipts issued before a change of parameters
 // still work; `meldestelle kdf raise` changes them for new reports.
 //
 // anchor is shared with the Office: it checks every team before a report
-// is routed to it and sealed to its key.
-func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) (*Intake, error) {
-	in := &Intake{store: store, anchor: anchor, now: now, submissions: NewSubmissions(now)}
+// is routed to it and sealed to its key. notify, if not nil, tells the
+// team about each new report.
+func NewIntake(ctx context.Context, store IntakeStore, kdf *vault.KDF, params vault.Params, anchor *Anchor, notify *Notifier, now func() time.Time) (*Intake, error) {
+	in := &Intake{store: store, anchor: anchor, notify: notify, now: now, submissions: NewSubmissions(now)}
 	// Deleted, altered or lowered by a database writer, the receipt
 	// settings would make later receipts cheap to guess or lock earlier
 	// reporters out: refuse receipts, but start, so the admins see why.
@@ -85,7 +101,7 @@ func NewIntake(ctx context.Context, store Store, kdf *vault.KDF, params vault.Pa
 	in.salt, in.params, in.sets, in.legacyReceipts = rp.salt, rp.current, rp.sets, rp.legacy
 	// Attachments of uploads cut off by a crash (no upload runs yet).
 	if err := store.DeleteOrphanAttachments(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start intake: %w", err)
 	}
 	// New reports queue behind logins and follow-ups (vault.Lane): a flood of
 	// submissions must not lock counsellors or returning reporters out.
@@ -103,7 +119,8 @@ type Receipt struct {
 // municipality and stores it durably. Only after the store has committed
 // does the reporter see the receipt: an acknowledged report is never lost.
 func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
-	return in.submit(ctx, r, newUUID(), vault.NewKey())
+	rc, err := in.submit(ctx, r, newUUID(), vault.NewKey())
+	return rc, opError("submit report", err)
 }
 
 // submit stores a report under a given ID and data key (see SubmitDraft).

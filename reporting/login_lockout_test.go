@@ -193,13 +193,13 @@ func TestLoginDeviceOutlastsStranger(t *testing.T) {
 	_, err = e.office.LoginFrom(ctx, reporting.LoginAttempt{Name: adminName, Password: adminPassword, Device: mine.Device})
 	wantLoginRefused(t, "locked device", err, "error.login.failed")
 
-	if err := e.office.UnlockLogin(ctx, s, 0); reporting.ErrorCode(err) != reporting.ENotFound {
+	if err := e.accounts.UnlockLogin(ctx, s, 0); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("unlock of an unknown user: %v", err)
 	}
 	admin, _ := e.db.UserByName(ctx, adminName)
 	_, bs, _ := e.office.Login(ctx, "berta", bertaPassword, "")
-	wantCode(t, e.office.UnlockLogin(ctx, bs, admin.ID), reporting.ENotFound)
-	if err := e.office.UnlockLogin(ctx, s, admin.ID); err != nil {
+	wantCode(t, e.accounts.UnlockLogin(ctx, bs, admin.ID), reporting.ENotFound)
+	if err := e.accounts.UnlockLogin(ctx, s, admin.ID); err != nil {
 		t.Fatal(err)
 	}
 	accAudited(t, e, adminName+" "+reporting.AuditLoginUnlock+" user=")
@@ -218,11 +218,11 @@ func TestReauthThrottled(t *testing.T) {
 	e.setUp(t)
 	ctx := t.Context()
 	_, s := e.login(t)
-	if _, err := e.office.BeginTOTP(ctx, s); err != nil {
+	if _, err := e.twoFactor.BeginTOTP(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	for range 12 {
-		_, err := e.office.EnableTOTP(ctx, s, "falsch falsch falsch", "000000")
+		_, err := e.twoFactor.EnableTOTP(ctx, s, "falsch falsch falsch", "000000")
 		if got := reporting.FieldErrors(err)["password"]; got != "error.totp.password" {
 			t.Fatalf("wrong password on the two-factor page: %v", err)
 		}
@@ -233,16 +233,16 @@ func TestReauthThrottled(t *testing.T) {
 	if n := count(e.auditActions(t), reporting.AuditLoginFailed+":totp_reauth"); n != reporting.FreeLoginAttempts {
 		t.Errorf("%d passwords checked, want %d", n, reporting.FreeLoginAttempts)
 	}
-	_, err := e.office.EnableTOTP(ctx, s, adminPassword, "000000")
+	_, err := e.twoFactor.EnableTOTP(ctx, s, adminPassword, "000000")
 	if got := reporting.FieldErrors(err)["password"]; got != "error.totp.password" {
 		t.Errorf("right password while locked: %v, want the wrong-password field error", err)
 	}
-	accFieldError(t, e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}), "old", "error.accounts.old_password")
-	if err := e.office.DisableTOTP(ctx, s, adminPassword, "000000"); err == nil {
+	accFieldError(t, e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}), "old", "error.accounts.old_password")
+	if err := e.twoFactor.DisableTOTP(ctx, s, adminPassword, "000000"); err == nil {
 		t.Error("DisableTOTP without two-factor on succeeded")
 	}
 	e.clock.Advance(reporting.LoginLockMax)
-	if err := e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}); err != nil {
+	if err := e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: "ein neues langes Passwort", Confirm: "ein neues langes Passwort"}); err != nil {
 		t.Errorf("password change after the lock: %v", err)
 	}
 	if st := lockState(t, e, 0); st.Failures != 0 {
@@ -261,12 +261,12 @@ func TestReauthCodesThrottled(t *testing.T) {
 	_, s := e.loginWithCode(t, totpCode(t, secret, e.clock.Now()))
 	e.clock.Advance(30 * time.Second)
 	for range reporting.FreeLoginAttempts {
-		_, err := e.office.NewRecoveryCodes(ctx, s, adminPassword, wrongCode(totpCode(t, secret, e.clock.Now())))
+		_, err := e.twoFactor.NewRecoveryCodes(ctx, s, adminPassword, wrongCode(totpCode(t, secret, e.clock.Now())))
 		if got := reporting.FieldErrors(err)["code"]; got != "error.totp.wrong" {
 			t.Fatalf("wrong code: %v", err)
 		}
 	}
-	_, err := e.office.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+	_, err := e.twoFactor.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 	if got := reporting.FieldErrors(err); got["password"] != "error.totp.password" || strings.Contains(got["code"], "wrong") {
 		t.Errorf("right password and code while locked: %v, want refused at the password", err)
 	}

@@ -105,17 +105,25 @@ type NotifierConfig struct {
 // their team, through the outbox, so an outage of the mail server loses
 // nothing.
 type Notifier struct {
-	store OutboxStore
-	teams interface {
-		Teams(ctx context.Context) ([]Team, error)
-	}
-	cfg  NotifierConfig
-	mu   sync.Mutex // one SendDue at a time, so no mail goes out twice
-	wake chan struct{}
+	auditor
+	store NotifierStore
+	cfg   NotifierConfig
+	mu    sync.Mutex // one SendDue at a time, so no mail goes out twice
+	wake  chan struct{}
+}
+
+// NotifierStore is what the Notifier reads and writes: the outbox and the
+// users' addresses, the teams' names for the mail, and the audit log of
+// the office's changes to them. storage.DB implements it.
+type NotifierStore interface {
+	AuditStore
+	OutboxStore
+	// Teams lists all teams.
+	Teams(ctx context.Context) ([]Team, error)
 }
 
 // NewNotifier returns a Notifier over the store.
-func NewNotifier(store Store, cfg NotifierConfig) *Notifier {
+func NewNotifier(store NotifierStore, cfg NotifierConfig) *Notifier {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -131,7 +139,7 @@ func NewNotifier(store Store, cfg NotifierConfig) *Notifier {
 		// than mails that say nothing, or none at all, in production.
 		panic("reporting: NotifierConfig with a Mailer needs Texts and Languages")
 	}
-	return &Notifier{store: store, teams: store, cfg: cfg, wake: make(chan struct{}, 1)}
+	return &Notifier{auditor: auditor{log: store, now: cfg.Now}, store: store, cfg: cfg, wake: make(chan struct{}, 1)}
 }
 
 // Enabled reports whether mails are sent at all (a mail server is set).
@@ -166,7 +174,7 @@ func (n *Notifier) enqueue(ctx context.Context, teamID int64, kind string) error
 	if kind != KindReport && kind != KindMessage {
 		return Errorf(EInvalid, "error.internal")
 	}
-	teams, err := n.teams.Teams(ctx)
+	teams, err := n.store.Teams(ctx)
 	if err != nil {
 		return err
 	}
@@ -346,14 +354,15 @@ const (
 )
 
 // NotificationEmail returns the session user's notification address.
-func (o *Office) NotificationEmail(ctx context.Context, s *OfficeSession) (string, error) {
-	return o.store.UserEmail(ctx, s.User.ID)
+func (n *Notifier) NotificationEmail(ctx context.Context, s *OfficeSession) (string, error) {
+	email, err := n.store.UserEmail(ctx, s.User.ID)
+	return email, opError("notification email", err)
 }
 
 // SetNotificationEmail sets the session user's own notification address;
 // "" clears it. The address is checked with net/mail and stored bare
 // (without a display name), since it only ever goes into RCPT TO.
-func (o *Office) SetNotificationEmail(ctx context.Context, s *OfficeSession, email string) (string, error) {
+func (n *Notifier) SetNotificationEmail(ctx context.Context, s *OfficeSession, email string) (string, error) {
 	email = strings.TrimSpace(email)
 	if email != "" {
 		a, err := mail.ParseAddress(email)
@@ -367,30 +376,36 @@ func (o *Office) SetNotificationEmail(ctx context.Context, s *OfficeSession, ema
 	if email == "" {
 		detail = "cleared"
 	}
-	return email, o.audited(ctx, s, AuditNotifyEmail, "", detail, func(ctx context.Context) error {
-		return o.store.SetUserEmail(ctx, s.User.ID, email)
+	err := n.audited(ctx, s, AuditNotifyEmail, "", detail, func(ctx context.Context) error {
+		return n.store.SetUserEmail(ctx, s.User.ID, email)
 	})
+	return email, opError("set notification email", err)
 }
 
 // Outbox returns the waiting notification mails, for an admin.
-func (o *Office) Outbox(ctx context.Context, s *OfficeSession) ([]OutboxMail, error) {
+func (n *Notifier) Outbox(ctx context.Context, s *OfficeSession) ([]OutboxMail, error) {
 	if err := allow(s, PermOutbox); err != nil {
 		return nil, err
 	}
-	return o.store.PendingMails(ctx)
+	mails, err := n.store.PendingMails(ctx)
+	return mails, opError("outbox", err)
 }
 
 // SendOutboxNow has an admin trigger an immediate attempt for every
 // waiting mail, and returns how many went out.
-func (o *Office) SendOutboxNow(ctx context.Context, s *OfficeSession, n *Notifier) (int, error) {
+//
+// sender is the Notifier that sends; the web layer passes the one it was
+// configured with, which is normally n itself.
+func (n *Notifier) SendOutboxNow(ctx context.Context, s *OfficeSession, sender *Notifier) (int, error) {
 	if err := allow(s, PermOutbox); err != nil {
 		return 0, err
 	}
 	// Sending talks to the mail server and cannot be rolled back, so it
 	// cannot share a transaction with its entry: the entry is written
 	// first, and when it cannot be, nothing is sent.
-	if err := o.audit(ctx, s, AuditOutboxSend, "", ""); err != nil {
-		return 0, err
+	if err := n.audit(ctx, s, AuditOutboxSend, "", ""); err != nil {
+		return 0, opError("send outbox", err)
 	}
-	return n.SendNow(ctx)
+	sent, err := sender.SendNow(ctx)
+	return sent, opError("send outbox", err)
 }

@@ -27,24 +27,60 @@ const (
 
 const settingSetupToken = "setup_token"
 
-// Office is the counsellors' side: first-run setup, login, sessions and
-// reading cases. Decrypted team keys live in its session map and nowhere
-// else; a restart drops them all.
+// Office is the counsellors' way in: first-run setup, login with its
+// lockout and second factor, and sessions. Decrypted team keys live in its
+// session map and nowhere else; a restart drops them all. The other
+// office services reach the map through small unexported interfaces it
+// implements (accountsOffice, twoFactorOffice).
 type Office struct {
 	auditor
-	store  Store
+	store  OfficeStore
 	kdf    *vault.KDF
 	params vault.Params
 	floor  vault.Params // stored parameters below it are refused (vault.Floor)
 	anchor *Anchor      // MACs of keys and settings under the server secret
 	now    func() time.Time
-	statsK int // small-cell suppression threshold; 0 = StatsK (statistics.go)
 
 	mu       sync.Mutex
 	sessions map[string]*OfficeSession // by hex of the token hash
 
 	attemptMu sync.Mutex
-	inflight  map[LoginBucket]struct{} // counters with a password check running (accounts.go)
+	inflight  map[LoginBucket]struct{} // counters with a password check running (passwords.go)
+}
+
+// OfficeStore is what the Office reads and writes: setup, login with its
+// lockout and second factor, sessions, and adopting a server secret.
+type OfficeStore interface {
+	AuditStore
+	LoginStore
+	codeStore
+	// Setup (the methods of Store).
+	CountUsers(ctx context.Context) (int, error)
+	CreateFirstAdmin(ctx context.Context, a FirstAdmin) error
+	Setting(ctx context.Context, key string) ([]byte, error)
+	PutSetting(ctx context.Context, key string, value []byte) error
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+	// Login and sessions.
+	UserByName(ctx context.Context, name string) (User, error)
+	User(ctx context.Context, id int64) (User, error)
+	UserTeamKeys(ctx context.Context, userID int64) ([]WrappedTeamKey, error)
+	Teams(ctx context.Context) ([]Team, error)
+	TOTP(ctx context.Context, userID int64) (TOTPState, error)
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteSessionsBefore(ctx context.Context, t time.Time) error
+	// A login opens its teams' key chains and completes pending key
+	// rotations (TeamStore).
+	PreviousTeamKeys(ctx context.Context, teamID int64) ([]PreviousKey, error)
+	TeamMembers(ctx context.Context, teamID int64) ([]Member, error)
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+	Revoke(ctx context.Context, r Revocation) error
+	// Adopting a server secret (AdoptSecret).
+	UserRows(ctx context.Context) ([]UserRow, error)
+	UpdateTeams(ctx context.Context, read, changed []Team) error
+	SetUserMAC(ctx context.Context, userID int64, mac []byte) error
+	PutSettingsMAC(ctx context.Context, settings []SignedSetting) error
+	CountReportsByKDF(ctx context.Context, params []string) (int, error)
 }
 
 // OfficeSession is one logged-in user with the team keys their password
@@ -63,7 +99,7 @@ type OfficeSession struct {
 // existing ones keep the parameters stored with them until their next
 // login raises them. anchor checks every key and security setting read
 // from the store (see Anchor); share it with the Intake.
-func NewOffice(store Store, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
+func NewOffice(store OfficeStore, kdf *vault.KDF, params vault.Params, anchor *Anchor, now func() time.Time) *Office {
 	return &Office{auditor: auditor{log: store, now: now}, store: store, kdf: kdf, params: params, floor: vault.Floor(params), anchor: anchor, now: now, sessions: map[string]*OfficeSession{}}
 }
 
@@ -80,7 +116,7 @@ func (o *Office) IntegrityAlerts() []string { return o.anchor.Alerts() }
 // hash is stored). It returns "" when the office is set up.
 func (o *Office) Start(ctx context.Context) (string, error) {
 	if err := o.store.DeleteSessionsBefore(ctx, o.now().Add(time.Hour)); err != nil {
-		return "", err
+		return "", opError("start", err)
 	}
 	return o.PrepareSetup(ctx)
 }
@@ -90,10 +126,13 @@ func (o *Office) Start(ctx context.Context) (string, error) {
 func (o *Office) PrepareSetup(ctx context.Context) (string, error) {
 	n, err := o.store.CountUsers(ctx)
 	if err != nil || n > 0 {
-		return "", err
+		return "", opError("prepare setup", err)
 	}
 	token := vault.NewToken()
-	return token, o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token))
+	if err := o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token)); err != nil {
+		return "", opError("prepare setup", err)
+	}
+	return token, nil
 }
 
 // SetupForm is the first-run form.
@@ -119,7 +158,7 @@ func (o *Office) CheckSetupToken(ctx context.Context, token string) error {
 // the person to print. It can succeed once.
 func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	if err := o.CheckSetupToken(ctx, f.Token); err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 	errs := fieldErrors{}
 	f.Team, f.Username = strings.TrimSpace(f.Team), strings.TrimSpace(f.Username)
@@ -135,7 +174,7 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		errs.add("confirm", "error.setup.password_mismatch")
 	}
 	if err := errs.err(); err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 
 	team := vault.NewKeyPair()
@@ -144,9 +183,9 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 	defer recovery.Wipe()
 	recoveryPair := vault.RecoveryKeyPair(recovery)
 	defer recoveryPair.Wipe()
-	user, err := o.newUser(ctx, f.Username, RoleAdmin, f.Password)
+	user, err := newUser(ctx, o.kdf, o.params, o.anchor, f.Username, RoleAdmin, f.Password)
 	if err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 	first := Team{Name: f.Team, PublicKey: team.Public(), Municipalities: Municipalities}
 	first.MAC = o.anchor.TeamMAC(first)
@@ -181,15 +220,16 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 		return o.auditUser(ctx, admin, AuditSetup, "")
 	})
 	if err != nil {
-		return "", err
+		return "", opError("setup", err)
 	}
 	return vault.FormatRecoveryKey(recovery), nil
 }
 
-// newUser makes a user's salt, verifier and key pair from their password.
-func (o *Office) newUser(ctx context.Context, name, role, password string) (User, error) {
+// newUser makes a user's salt, verifier and key pair from their password,
+// with argon2id parameters params.
+func newUser(ctx context.Context, kdf *vault.KDF, params vault.Params, anchor *Anchor, name, role, password string) (User, error) {
 	salt := vault.NewSalt()
-	creds, err := o.kdf.Password(ctx, password, salt, o.params)
+	creds, err := kdf.Password(ctx, password, salt, params)
 	if err != nil {
 		return User{}, err
 	}
@@ -197,11 +237,11 @@ func (o *Office) newUser(ctx context.Context, name, role, password string) (User
 	pair := vault.NewKeyPair()
 	defer pair.Wipe() // only its public half and its wrapped private half are kept
 	u := User{
-		Name: name, Role: role, Salt: salt, Params: o.params, Verifier: creds.Verifier,
+		Name: name, Role: role, Salt: salt, Params: params, Verifier: creds.Verifier,
 		PublicKey:  pair.Public(),
 		WrappedKey: creds.KEK.WrapKeyPair(pair, userKeyAD(salt)),
 	}
-	u.MAC = o.anchor.UserMAC(u)
+	u.MAC = anchor.UserMAC(u)
 	return u, nil
 }
 
@@ -255,7 +295,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// unknown name does the same reads as a known one.
 	dev, found, err := o.lookupDevice(ctx, a.Device)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	u, err := o.store.UserByName(ctx, strings.TrimSpace(a.Name))
 	if ErrorCode(err) == ENotFound {
@@ -271,21 +311,21 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// admin gives this user readable by whoever swapped it, and lowered
 	// KDF parameters would make the password cheap to guess.
 	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	if err := o.anchor.checkParams(ctx, o.store, o.now(), fmt.Sprintf("user:%d", u.ID), u.Params, o.floor); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	device := o.deviceOf(u, dev, found)
 	p, err := o.checkPassword(ctx, u, device, a.Password)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	defer p.end()
 	if !p.ok {
 		if p.evaluated {
 			if err := o.auditUser(ctx, u, AuditLoginFailed, ""); err != nil {
-				return LoginResult{}, err
+				return LoginResult{}, opError("login", err)
 			}
 		}
 		return LoginResult{}, denied
@@ -294,11 +334,11 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// attempt counted, so codes cannot be guessed at leisure by someone
 	// who knows the password.
 	if err := o.checkSecondFactor(ctx, u, p.creds, a.Code); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	wrapped, err := o.store.UserTeamKeys(ctx, u.ID)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	// The team keys a user proves at login are pinned to the verified
 	// teams: an envelope of a team whose row fails its MAC does not get
@@ -306,7 +346,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// still gets in with the others, so an admin can see the warning.
 	teams, err := o.anchor.goodTeams(ctx, o.store, o.now())
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	wrapped = slices.DeleteFunc(wrapped, func(w WrappedTeamKey) bool {
 		t, ok := findTeam(teams, w.TeamID)
@@ -316,18 +356,18 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	// corruption, not a wrong password: it is an internal error.
 	own, err := p.creds.KEK.UnwrapKeyPair(u.WrappedKey, u.PublicKey, userKeyAD(u.Salt))
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	defer own.Wipe() // the session keeps the team keys, not the user's own
 	ring := vault.NewKeyring()
 	for _, w := range wrapped {
 		t, err := own.OpenKeyPair(w.Wrapped, w.PublicKey, userTeamKeyAD(u.Salt, w.PublicKey))
 		if err != nil {
-			return LoginResult{}, err
+			return LoginResult{}, opError("login", err)
 		}
 		if err := o.openChain(ctx, t, w.TeamID); err != nil {
 			t.Wipe()
-			return LoginResult{}, err
+			return LoginResult{}, opError("login", err)
 		}
 		ring.Add(w.TeamID, t)
 	}
@@ -383,7 +423,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 	if ErrorCode(err) == EUnauthorized {
 		return LoginResult{}, denied
 	} else if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	if detail != "" {
 		// The user's other sessions end, as with a password change.
@@ -391,7 +431,7 @@ func (o *Office) LoginFrom(ctx context.Context, a LoginAttempt) (LoginResult, er
 		o.forgetSessions(u.ID, s)
 	}
 	if err := o.enterSession(ctx, s); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, opError("login", err)
 	}
 	entered = true
 	// A team that lost a member while the acting admin lacked its key is
@@ -436,7 +476,7 @@ func (o *Office) Session(ctx context.Context, token string) (*OfficeSession, err
 			o.drop(key, s)
 		}
 		if err != nil {
-			return nil, err
+			return nil, opError("session", err)
 		}
 		s.lastSeen = now
 	}
@@ -502,11 +542,11 @@ func (o *Office) Logout(ctx context.Context, token string) error {
 	}
 	o.mu.Unlock()
 	if !ok {
-		return o.store.DeleteSession(ctx, hash)
+		return opError("logout", o.store.DeleteSession(ctx, hash))
 	}
-	return o.audited(ctx, s, AuditLogout, "", "", func(ctx context.Context) error {
+	return opError("logout", o.audited(ctx, s, AuditLogout, "", "", func(ctx context.Context) error {
 		return o.store.DeleteSession(ctx, hash)
-	})
+	}))
 }
 
 // Close ends every session and wipes all keys, for shutdown.
@@ -516,4 +556,145 @@ func (o *Office) Close() {
 	for k, s := range o.sessions {
 		o.drop(k, s)
 	}
+}
+
+// ---- sessions ----
+
+// ID names the session in pages, forms and the audit log: the first 8
+// bytes of the token's hash, in hex. It cannot log anyone in — the cookie
+// holds the token, and even the full hash would not do — and 64 bits keep
+// it unique among one user's few sessions.
+func (s *OfficeSession) ID() string { return hex.EncodeToString(s.hash[:8]) }
+
+// SessionInfo describes one of a user's live sessions.
+type SessionInfo struct {
+	ID       string
+	Created  time.Time
+	LastSeen time.Time
+	Current  bool // the session asking
+}
+
+// storeSession writes a new session's row and the day of the login, in
+// the login's unit of work. The row is only written if the user is still
+// enabled with the role and password that login checked, so a disable,
+// role change or password change that committed meanwhile wins.
+func (o *Office) storeSession(ctx context.Context, s *OfficeSession, u User) error {
+	err := o.store.CreateUserSession(ctx, Session{TokenHash: s.hash, UserID: u.ID, Created: s.created, LastSeen: s.lastSeen}, u.Role, u.Verifier)
+	if err != nil {
+		return err
+	}
+	return o.store.RecordLogin(ctx, u.ID, s.created.Format(time.DateOnly))
+}
+
+// enterSession puts a session whose row committed in the map. Checking the
+// row again once the session is in the map closes the gap to a disable,
+// role change or password change that committed after the row: either
+// that change's sweep of the map (which runs after its rows are deleted)
+// finds this session, or this check finds the row gone.
+func (o *Office) enterSession(ctx context.Context, s *OfficeSession) error {
+	key := hex.EncodeToString(s.hash)
+	o.mu.Lock()
+	o.sessions[key] = s
+	o.mu.Unlock()
+	if err := o.store.TouchSession(ctx, s.hash, s.lastSeen); err != nil {
+		o.mu.Lock()
+		if o.sessions[key] == s {
+			o.drop(key, s)
+		}
+		o.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// endSession forgets one session and wipes its keys, unless it is gone
+// from the map already.
+func (o *Office) endSession(s *OfficeSession) {
+	key := hex.EncodeToString(s.hash)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.sessions[key] == s {
+		o.drop(key, s)
+	}
+}
+
+// forgetSessions drops a user's sessions from memory and wipes their keys,
+// all but keep (nil: all). The caller deletes the rows first (see
+// enterSession for why the order matters).
+func (o *Office) forgetSessions(userID int64, keep *OfficeSession) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, s := range o.sessions {
+		if s.User.ID == userID && s != keep {
+			o.drop(k, s)
+		}
+	}
+}
+
+// dropSession forgets the session of user userID whose ID is id and wipes
+// its keys, and returns its token's hash for deleting its row; false if
+// the user has no such live session.
+func (o *Office) dropSession(userID int64, id string) ([]byte, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, s := range o.sessions {
+		if s.User.ID == userID && s.ID() == id {
+			o.drop(k, s)
+			return s.hash, true
+		}
+	}
+	return nil, false
+}
+
+// pendingTOTP returns the session's two-factor enrolment that is not
+// confirmed yet, or nil. When none is pending and start is not nil, it
+// makes one with start, under the lock, so that two requests of one
+// session never make two secrets.
+func (o *Office) pendingTOTP(s *OfficeSession, start func() (*totpEnrolment, error)) (*totpEnrolment, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s.totp == nil && start != nil {
+		p, err := start()
+		if err != nil {
+			return nil, err
+		}
+		s.totp = p
+	}
+	return s.totp, nil
+}
+
+// confirmedTOTP ends the session's enrolment p once it is stored, unless
+// another one replaced it meanwhile.
+func (o *Office) confirmedTOTP(s *OfficeSession, p *totpEnrolment) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s.totp == p {
+		s.totp = nil
+	}
+}
+
+// EndUserSessions ends every session of a user at once: it deletes their
+// rows and drops them, with their keys, from memory, so the next request
+// with any of the user's cookies is refused. Call it whenever a user loses
+// access that their live sessions still hold.
+func (o *Office) EndUserSessions(ctx context.Context, userID int64) error {
+	if err := o.store.DeleteUserSessions(ctx, userID); err != nil {
+		return opError("end user sessions", err)
+	}
+	o.forgetSessions(userID, nil)
+	return nil
+}
+
+// sessionsOf lists a user's live sessions, newest first.
+func (o *Office) sessionsOf(userID int64, current *OfficeSession) []SessionInfo {
+	o.mu.Lock()
+	var list []SessionInfo
+	for _, s := range o.sessions {
+		if s.User.ID == userID {
+			list = append(list, SessionInfo{ID: s.ID(), Created: s.created, LastSeen: s.lastSeen, Current: s == current})
+		}
+	}
+	o.mu.Unlock()
+	slices.SortFunc(list, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
+	return list
 }

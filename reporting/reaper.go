@@ -17,28 +17,40 @@ const ReapEvery = time.Minute
 // report's data key); an abandoned one would otherwise keep them in
 // memory, where a memory dump or an attacker on the host finds them.
 type Reaper struct {
-	office   *Office
-	followup *Followup // nil: no public side in this process
-	logger   *slog.Logger
+	sessions    SessionReaper
+	invitations InvitationReaper
+	followup    *Followup // nil: no public side in this process
+	logger      *slog.Logger
 }
 
-// NewReaper returns a reaper for the office's sessions and the follow-up
-// service's tokens (f may be nil).
-func NewReaper(o *Office, f *Followup, logger *slog.Logger) *Reaper {
+// SessionReaper ends expired office sessions and says how many; the
+// *Office is one.
+type SessionReaper interface {
+	ReapSessions(ctx context.Context) (int, error)
+}
+
+// InvitationReaper ends expired invitations; the accounts service is one.
+type InvitationReaper interface {
+	ReapInvitations(ctx context.Context) error
+}
+
+// NewReaper returns a reaper for the office's sessions, the expired
+// invitations and the follow-up service's tokens (f may be nil).
+func NewReaper(sessions SessionReaper, invitations InvitationReaper, f *Followup, logger *slog.Logger) *Reaper {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Reaper{office: o, followup: f, logger: logger}
+	return &Reaper{sessions: sessions, invitations: invitations, followup: f, logger: logger}
 }
 
 // Reap ends every expired session and token once, using the services'
 // own clocks, and returns how many of each it ended.
 func (r *Reaper) Reap(ctx context.Context) (sessions, tokens int, err error) {
-	sessions, err = r.office.ReapSessions(ctx)
+	sessions, err = r.sessions.ReapSessions(ctx)
 	// Expired invitations go on the same timer, not only when an admin
 	// happens to open the users page: their provisional keys (see
-	// Office.AcceptInvitation) must not outlive the link.
-	err = errors.Join(err, r.office.ReapInvitations(ctx))
+	// AcceptInvitation) must not outlive the link.
+	err = errors.Join(err, r.invitations.ReapInvitations(ctx))
 	if r.followup != nil {
 		tokens = r.followup.ReapTokens()
 	}

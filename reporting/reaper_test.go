@@ -19,7 +19,7 @@ func TestReaperWipesExpired(t *testing.T) {
 	_, receipt := submit(t, in, validForm(), "de")
 	ctx := t.Context()
 	f := reporting.NewFollowup(in, e.clock.Now)
-	reaper := reporting.NewReaper(e.office, f, nil)
+	reaper := reporting.NewReaper(e.office, e.accounts, f, nil)
 
 	oldToken, old := e.login(t)
 	ring := old.Keys

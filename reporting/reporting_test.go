@@ -56,6 +56,15 @@ type env struct {
 	kdf    *vault.KDF
 	office *reporting.Office
 	anchor *reporting.Anchor
+	// The office services of each area.
+	cases       *reporting.Cases
+	replies     *reporting.Replies
+	attachments *reporting.Attachments
+
+	areaServices // teams, statistics, retention, settings, audit log, notifications (areas_env_test.go)
+
+	accounts  *reporting.Accounts
+	twoFactor *reporting.TwoFactor
 }
 
 // newEnv opens a fresh database in a temporary directory and builds the
@@ -77,6 +86,10 @@ func newEnv(t *testing.T) *env {
 	db.SetAuditKey(e.anchor.AuditKey())
 	e.office = reporting.NewOffice(db, e.kdf, fastParams, e.anchor, e.clock.Now)
 	t.Cleanup(e.office.Close)
+	e.cases, e.replies, e.attachments = reporting.NewCases(db, e.anchor, e.clock.Now), reporting.NewReplies(db, e.clock.Now), reporting.NewAttachments(db, e.clock.Now)
+	e.areaServices = newAreaServices(t, e)
+	e.accounts = reporting.NewAccounts(db, e.kdf, fastParams, e.anchor, e.office, e.office, e.clock.Now)
+	e.twoFactor = reporting.NewTwoFactor(db, e.anchor, e.office, e.clock.Now)
 	return e
 }
 
@@ -121,7 +134,7 @@ func (e *env) login(t *testing.T) (string, *reporting.OfficeSession) {
 // intake builds the public side on the same database.
 func (e *env) intake(t *testing.T) *reporting.Intake {
 	t.Helper()
-	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, fastParams, e.anchor, e.clock.Now)
+	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, fastParams, e.anchor, nil, e.clock.Now)
 	if err != nil {
 		t.Fatalf("NewIntake: %v", err)
 	}
@@ -309,7 +322,7 @@ func TestSubmitAndReadBack(t *testing.T) {
 	}
 
 	_, s := e.login(t)
-	cases, total, err := e.office.Cases(ctx, s, reporting.Page{Limit: 20})
+	cases, total, err := e.cases.Cases(ctx, s, reporting.Page{Limit: 20})
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
@@ -328,14 +341,14 @@ func TestSubmitAndReadBack(t *testing.T) {
 		t.Errorf("case = %+v", c)
 	}
 
-	one, err := e.office.Case(ctx, s, c.ID)
+	one, err := e.cases.Case(ctx, s, c.ID)
 	if err != nil {
 		t.Fatalf("Case: %v", err)
 	}
 	if !reflect.DeepEqual(one, c) {
 		t.Errorf("Case = %+v\nCases[0] = %+v", one, c)
 	}
-	_, err = e.office.Case(ctx, s, "00000000-0000-4000-8000-000000000000")
+	_, err = e.cases.Case(ctx, s, "00000000-0000-4000-8000-000000000000")
 	wantCode(t, err, reporting.ENotFound)
 
 	// A second report gets the next number and is listed first.
@@ -343,7 +356,7 @@ func TestSubmitAndReadBack(t *testing.T) {
 	if rc2.CaseNo != "2026-0002" || rc2.Code == rc.Code {
 		t.Errorf("second receipt = %+v, first %+v", rc2, rc)
 	}
-	cases, total, err = e.office.Cases(ctx, s, reporting.Page{Limit: 1})
+	cases, total, err = e.cases.Cases(ctx, s, reporting.Page{Limit: 1})
 	if err != nil || total != 2 || len(cases) != 1 || !reflect.DeepEqual(cases[0].Report, second) {
 		t.Errorf("Cases(limit 1) = %+v, %d, %v; want the newest report", cases, total, err)
 	}
@@ -376,7 +389,7 @@ func TestIntakeKeepsStoredReceiptParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	stronger := vault.Params{Time: 2, MemoryKiB: 16 * 1024, Threads: 1}
-	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.anchor, e.clock.Now)
+	in, err := reporting.NewIntake(t.Context(), e.db, e.kdf, stronger, e.anchor, nil, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +470,7 @@ func TestLogoutWipes(t *testing.T) {
 	if _, ok := s.Keys.Team(teams[0]); ok {
 		t.Error("team key still on the ring after logout")
 	}
-	if cases, total, err := e.office.Cases(ctx, s, reporting.Page{Limit: 10}); err != nil || len(cases) != 0 || total != 0 {
+	if cases, total, err := e.cases.Cases(ctx, s, reporting.Page{Limit: 10}); err != nil || len(cases) != 0 || total != 0 {
 		t.Errorf("Cases with a logged-out session = %d of %d, %v; want nothing", len(cases), total, err)
 	}
 	if err := e.db.TouchSession(ctx, vault.HashToken(token), e.clock.Now()); err == nil {
@@ -592,7 +605,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 	scan("while open, before any checkpoint", true)
 	// Reading the case decrypts only in memory.
 	_, s := e.login(t)
-	if _, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 10}); err != nil {
+	if _, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
 	scan("while open, after reading", true)

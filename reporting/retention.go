@@ -3,7 +3,6 @@ package reporting
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -92,30 +91,53 @@ type RetentionStore interface {
 	Checkpoint(ctx context.Context) error
 }
 
-func (o *Office) retentionStore() (RetentionStore, error) {
-	rs, ok := o.store.(RetentionStore)
-	if !ok {
-		return nil, errors.New("reporting: the store cannot delete content on schedule")
-	}
-	return rs, nil
+// RetentionServiceStore is what the Retention service reads and writes:
+// the sweep's part of the store, the retention setting with its MAC
+// (and the count of users that tells a deleted row from one never set),
+// and the audit log. storage.DB implements it.
+type RetentionServiceStore interface {
+	AuditStore
+	RetentionStore
+	// SettingMAC returns a setting and its MAC (nil when none is
+	// stored), or an ENotFound error.
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+	// PutSettingMAC stores or replaces a setting with its MAC.
+	PutSettingMAC(ctx context.Context, key string, value, mac []byte) error
+	// CountUsers returns how many office users exist.
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// Retention keeps the retention periods and deletes case content when
+// they run out. It holds no key: deleting needs none.
+type Retention struct {
+	auditor
+	store  RetentionServiceStore
+	anchor *Anchor // the periods are a MACed security setting
+	now    func() time.Time
+}
+
+// NewRetention returns the retention service; anchor checks the stored
+// periods.
+func NewRetention(store RetentionServiceStore, anchor *Anchor, now func() time.Time) *Retention {
+	return &Retention{auditor: auditor{log: store, now: now}, store: store, anchor: anchor, now: now}
 }
 
 // RetentionSettings returns the retention periods; the defaults before
 // setup, the integrity error when the row was deleted after it.
-func (o *Office) RetentionSettings(ctx context.Context) (RetentionSettings, error) {
+func (r *Retention) RetentionSettings(ctx context.Context) (RetentionSettings, error) {
 	set := RetentionSettings{ClosedMonths: DefaultRetentionClosedMonths, NewMonths: DefaultRetentionNewMonths}
 	// MACed and required once set up: a database writer must not be able
 	// to stretch or shorten how long case content is kept, by changing
 	// the row or by deleting it (which would restore the defaults).
-	raw, err := o.anchor.requiredSetting(ctx, o.store, o.now(), settingRetention)
+	raw, err := r.anchor.requiredSetting(ctx, r.store, r.now(), settingRetention)
 	if ErrorCode(err) == ENotFound {
 		return set, nil
 	}
 	if err != nil {
-		return set, err
+		return set, opError("retention settings", err)
 	}
 	if err := json.Unmarshal(raw, &set); err != nil {
-		return set, err
+		return set, opError("retention settings", err)
 	}
 	return set, nil
 }
@@ -126,7 +148,7 @@ func (r RetentionSettings) Form() RetentionForm {
 }
 
 // SetRetention validates and stores the retention periods (admins only).
-func (o *Office) SetRetention(ctx context.Context, s *OfficeSession, f RetentionForm) error {
+func (r *Retention) SetRetention(ctx context.Context, s *OfficeSession, f RetentionForm) error {
 	if err := allow(s, PermSettings); err != nil {
 		return err
 	}
@@ -143,31 +165,28 @@ func (o *Office) SetRetention(ctx context.Context, s *OfficeSession, f Retention
 		return err
 	}
 	raw, _ := json.Marshal(RetentionSettings{ClosedMonths: closed, NewMonths: fresh})
-	mac := o.anchor.SettingMAC(settingRetention, raw)
-	return o.audited(ctx, s, AuditSettings, "", "retention:"+strconv.Itoa(closed)+","+strconv.Itoa(fresh), func(ctx context.Context) error {
-		return o.store.PutSettingMAC(ctx, settingRetention, raw, mac)
+	mac := r.anchor.SettingMAC(settingRetention, raw)
+	err = r.audited(ctx, s, AuditSettings, "", "retention:"+strconv.Itoa(closed)+","+strconv.Itoa(fresh), func(ctx context.Context) error {
+		return r.store.PutSettingMAC(ctx, settingRetention, raw, mac)
 	})
+	return opError("set retention", err)
 }
 
 // RetentionDueList is the dry run for the admin page: the cases whose
 // content is due today.
-func (o *Office) RetentionDueList(ctx context.Context, s *OfficeSession) ([]RetentionDue, error) {
+func (r *Retention) RetentionDueList(ctx context.Context, s *OfficeSession) ([]RetentionDue, error) {
 	if err := allow(s, PermSettings); err != nil {
 		return nil, err
 	}
-	return o.RetentionPlan(ctx, o.now())
+	return r.RetentionPlan(ctx, r.now())
 }
 
 // RetentionPlan lists the cases whose content is due at now, by case
 // number. It changes nothing (the dry run of `meldestelle retention`).
-func (o *Office) RetentionPlan(ctx context.Context, now time.Time) ([]RetentionDue, error) {
-	rs, err := o.retentionStore()
+func (r *Retention) RetentionPlan(ctx context.Context, now time.Time) ([]RetentionDue, error) {
+	set, err := r.RetentionSettings(ctx)
 	if err != nil {
-		return nil, err
-	}
-	set, err := o.RetentionSettings(ctx)
-	if err != nil {
-		return nil, err
+		return nil, opError("retention plan", err)
 	}
 	today := now.Format(time.DateOnly)
 	newBefore := ""
@@ -175,9 +194,9 @@ func (o *Office) RetentionPlan(ctx context.Context, now time.Time) ([]RetentionD
 		// Loose bound for the query; the exact due day is decided below.
 		newBefore = now.AddDate(0, -set.NewMonths, 1).Format(time.DateOnly)
 	}
-	cands, err := rs.RetentionCandidates(ctx, newBefore)
+	cands, err := r.store.RetentionCandidates(ctx, newBefore)
 	if err != nil {
-		return nil, err
+		return nil, opError("retention plan", err)
 	}
 	var due []RetentionDue
 	for _, c := range cands {
@@ -222,14 +241,10 @@ const retentionBatch = 500
 // (system user, detail "retention"); afterwards the WAL is checkpointed so
 // that, with secure_delete, the bytes are gone from the files. It returns
 // how many reports were swept.
-func (o *Office) RetentionSweep(ctx context.Context, now time.Time) (int, error) {
-	rs, err := o.retentionStore()
+func (r *Retention) RetentionSweep(ctx context.Context, now time.Time) (int, error) {
+	due, err := r.RetentionPlan(ctx, now)
 	if err != nil {
-		return 0, err
-	}
-	due, err := o.RetentionPlan(ctx, now)
-	if err != nil {
-		return 0, err
+		return 0, opError("retention sweep", err)
 	}
 	today := now.Format(time.DateOnly)
 	done := 0
@@ -241,8 +256,8 @@ func (o *Office) RetentionSweep(ctx context.Context, now time.Time) (int, error)
 			ids[i] = d.ReportID
 			entries[i] = &AuditEntry{At: now, UserName: "system", Action: AuditDelete, ReportID: d.ReportID, Detail: "retention"}
 		}
-		if err := rs.DeleteReportContents(ctx, ids, today, entries); err != nil {
-			return done, err
+		if err := r.store.DeleteReportContents(ctx, ids, today, entries); err != nil {
+			return done, opError("retention sweep", err)
 		}
 		done += len(batch)
 	}
@@ -250,16 +265,16 @@ func (o *Office) RetentionSweep(ctx context.Context, now time.Time) (int, error)
 		return 0, nil
 	}
 	// Why: without the checkpoint the old pages would stay in the -wal file.
-	return done, rs.Checkpoint(ctx)
+	return done, opError("retention sweep", r.store.Checkpoint(ctx))
 }
 
 // RunRetention sweeps at once and then every interval until ctx ends;
 // errors are logged and the next run tries again.
-func (o *Office) RunRetention(ctx context.Context, every time.Duration, logger *slog.Logger) {
+func (r *Retention) RunRetention(ctx context.Context, every time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := o.RetentionSweep(ctx, o.now())
+		n, err := r.RetentionSweep(ctx, r.now())
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Error("retention: sweep", "err", err, "deleted", n)

@@ -144,7 +144,7 @@ func reads(t *testing.T, e *env, who string, s *reporting.OfficeSession, ids ...
 		if !slices.Contains(listed, id) {
 			t.Errorf("%s's case list lacks %s", who, id)
 		}
-		if _, err := e.office.Case(t.Context(), s, id); err != nil {
+		if _, err := e.cases.Case(t.Context(), s, id); err != nil {
 			t.Errorf("%s cannot open case %s: %v", who, id, err)
 		}
 	}
@@ -185,7 +185,7 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 	// What alice could keep: the team key her session held.
 	oldKey := teamKeyOf(t, sa, teamA.ID).Copy()
 
-	if err := e.office.RemoveTeamMember(ctx, admin, teamA.ID, alice.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, teamA.ID, alice.ID); err != nil {
 		t.Fatalf("RemoveTeamMember: %v", err)
 	}
 	if got := e.team(t, "PLANB Ruhr"); got.PublicKey == teamA.PublicKey {
@@ -217,7 +217,7 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 	reads(t, e, "carol (live session)", sc, before, after)
 	reads(t, e, "admin (live session)", admin, before, after)
 	reads(t, e, "carol (new login)", e.loginMember(t, "carol"), before, after)
-	if _, err := e.office.Recover(ctx, recoveryKey, "rita", "ein neues langes Passwort"); err != nil {
+	if _, err := e.accounts.Recover(ctx, recoveryKey, "rita", "ein neues langes Passwort"); err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
 	_, rita := accLogin(t, e, "rita", "ein neues langes Passwort")
@@ -225,13 +225,13 @@ func TestRevokeRemovedMemberCannotReadLaterReports(t *testing.T) {
 
 	// A second rotation chains behind the first: a fresh login still
 	// opens the report from before both.
-	if err := e.office.RemoveTeamMember(ctx, admin, teamA.ID, carol.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, teamA.ID, carol.ID); err != nil {
 		t.Fatalf("RemoveTeamMember(carol): %v", err)
 	}
 	after2 := e.submitIn(t, in, "bochum", "nach dem zweiten Austritt")
 	_, fresh := e.login(t)
 	reads(t, e, "admin (new login, two rotations)", fresh, before, after, after2)
-	if _, err := e.office.Case(ctx, sc, after2); err == nil {
+	if _, err := e.cases.Case(ctx, sc, after2); err == nil {
 		t.Error("carol's live session opens a case filed after her removal")
 	}
 }
@@ -247,7 +247,7 @@ func TestRevokeNeedsTeamKey(t *testing.T) {
 	e.addMember(t, admin, teamA.ID, alice.ID)
 	e.addTeamUser(t, "other", reporting.RoleAdmin, false)
 	other := e.loginMember(t, "other")
-	err := e.office.RemoveTeamMember(t.Context(), other, teamA.ID, alice.ID)
+	err := e.teams.RemoveTeamMember(t.Context(), other, teamA.ID, alice.ID)
 	wantCode(t, err, reporting.EConflict)
 	if got := e.team(t, "PLANB Ruhr"); got.PublicKey != teamA.PublicKey {
 		t.Error("a refused removal changed the team key")
@@ -271,7 +271,7 @@ func TestRevokeDisabledUserCannotReadLaterReports(t *testing.T) {
 	oldA, oldB := teamKeyOf(t, sa, a.ID).Copy(), teamKeyOf(t, sa, b.ID).Copy()
 	sb := e.loginMember(t, "bob")
 
-	if err := e.office.SetDisabled(ctx, admin, alice.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, alice.ID, true); err != nil {
 		t.Fatalf("SetDisabled: %v", err)
 	}
 	if len(sa.Keys.Teams()) != 0 {
@@ -292,7 +292,7 @@ func TestRevokeDisabledUserCannotReadLaterReports(t *testing.T) {
 	reads(t, e, "bob (live session)", sb, beforeB, afterB)
 	reads(t, e, "admin", admin, beforeA, afterA, beforeB, afterB)
 
-	if err := e.office.SetDisabled(ctx, admin, alice.ID, false); err != nil {
+	if err := e.accounts.SetDisabled(ctx, admin, alice.ID, false); err != nil {
 		t.Fatalf("enable: %v", err)
 	}
 	if s := e.loginMember(t, "alice"); len(s.Keys.Teams()) != 0 {
@@ -329,7 +329,7 @@ func TestRevokeInvitationLinkOpensNothingLater(t *testing.T) {
 	}
 
 	password := "doras langes Passwort"
-	if err := e.office.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: password, Confirm: password}); err != nil {
+	if err := e.accounts.AcceptInvitation(ctx, reporting.AcceptForm{Token: token, Password: password, Confirm: password}); err != nil {
 		t.Fatalf("AcceptInvitation: %v", err)
 	}
 	dora, err := e.db.UserByName(ctx, "dora")
@@ -376,7 +376,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 	liveToken := accInvite(t, e, admin, "fatma", reporting.RoleCounsellor, teamA.ID)
 	e.clock.Advance(time.Hour + time.Second)
 
-	if _, _, err := reporting.NewReaper(e.office, nil, nil).Reap(ctx); err != nil {
+	if _, _, err := reporting.NewReaper(e.office, e.accounts, nil, nil).Reap(ctx); err != nil {
 		t.Fatalf("Reap: %v", err)
 	}
 	conn := accDB(t, e)
@@ -393,7 +393,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 	if n := count(`SELECT count(*) FROM user_team_keys k JOIN users u ON u.id = k.user_id WHERE u.name = 'erik'`); n != 0 {
 		t.Error("the expired invitee still holds a team key copy")
 	}
-	if _, err := e.office.Invitation(ctx, liveToken); err != nil {
+	if _, err := e.accounts.Invitation(ctx, liveToken); err != nil {
 		t.Errorf("the live invitation went too: %v", err)
 	}
 	erik, err := e.db.UserByName(ctx, "erik")
@@ -401,7 +401,7 @@ func TestRevokeReaperDeletesExpiredInvitations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nor can the expired invitee be given a key any more.
-	if err := e.office.AddTeamMember(ctx, admin, teamA.ID, erik.ID); err == nil {
+	if err := e.teams.AddTeamMember(ctx, admin, teamA.ID, erik.ID); err == nil {
 		t.Error("a team key was sealed to an expired invitation's provisional key")
 	}
 }
@@ -417,7 +417,7 @@ func TestRevokeStatisticianLosesLaterReports(t *testing.T) {
 	alice := e.addTeamUser(t, "alice", reporting.RoleCounsellor, false)
 	e.addMember(t, admin, teamA.ID, alice.ID)
 	oldKey := teamKeyOf(t, e.loginMember(t, "alice"), teamA.ID).Copy()
-	if err := e.office.SetRole(t.Context(), admin, alice.ID, reporting.RoleStatistician); err != nil {
+	if err := e.accounts.SetRole(t.Context(), admin, alice.ID, reporting.RoleStatistician); err != nil {
 		t.Fatalf("SetRole: %v", err)
 	}
 	if got := e.team(t, "PLANB Ruhr"); got.PublicKey == teamA.PublicKey {

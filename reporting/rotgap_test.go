@@ -30,7 +30,7 @@ func TestRotgapPendingRotationAtMemberLogin(t *testing.T) {
 	before := e.submitIn(t, in, "bochum", "vor der Sperre")
 	oldKey := teamKeyOf(t, e.loginMember(t, "ursula"), team.ID).Copy()
 
-	if err := e.office.SetDisabled(ctx, other, ursula.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, other, ursula.ID, true); err != nil {
 		t.Fatalf("SetDisabled: %v", err)
 	}
 	got := e.team(t, "PLANB Ruhr")
@@ -45,7 +45,7 @@ func TestRotgapPendingRotationAtMemberLogin(t *testing.T) {
 	}
 	// The teams page of an admin without the key shows the mark and
 	// cannot rotate.
-	infos, err := e.office.TeamOverview(ctx, other)
+	infos, err := e.teams.TeamOverview(ctx, other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRotgapPendingRotationAtMemberLogin(t *testing.T) {
 	reads(t, e, "admin (live session)", admin, before, after)
 	_, fresh := e.login(t)
 	reads(t, e, "admin (new login)", fresh, before, after)
-	if _, err := e.office.Recover(ctx, recoveryKey, "rita", "ein neues langes Passwort"); err != nil {
+	if _, err := e.accounts.Recover(ctx, recoveryKey, "rita", "ein neues langes Passwort"); err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
 	_, rita := accLogin(t, e, "rita", "ein neues langes Passwort")
@@ -96,13 +96,13 @@ func TestRotgapPendingRotationAtTeamsPage(t *testing.T) {
 	ursula := e.addTeamUser(t, "ursula", reporting.RoleCounsellor, false)
 	e.addMember(t, admin, team.ID, ursula.ID)
 	e.addTeamUser(t, "other", reporting.RoleAdmin, false)
-	if err := e.office.SetDisabled(ctx, e.loginMember(t, "other"), ursula.ID, true); err != nil {
+	if err := e.accounts.SetDisabled(ctx, e.loginMember(t, "other"), ursula.ID, true); err != nil {
 		t.Fatalf("SetDisabled: %v", err)
 	}
 	if !e.team(t, "PLANB Ruhr").RotatePending {
 		t.Fatal("the team is not marked pending")
 	}
-	infos, err := e.office.TeamOverview(ctx, admin)
+	infos, err := e.teams.TeamOverview(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -39,11 +40,18 @@ func (a *Anchor) sign(key string, value []byte) SignedSetting {
 	return SignedSetting{Key: key, Value: value, MAC: a.SettingMAC(key, value)}
 }
 
+// requiredSettingSource is what reading a required security setting
+// needs: the setting, and whether the office is set up yet.
+type requiredSettingSource interface {
+	settingSource
+	CountUsers(ctx context.Context) (int, error)
+}
+
 // requiredSetting reads a security setting that must exist once the office
 // is set up. Before setup (no user yet) a missing one is ENotFound, and
 // the caller uses its default; after it, a missing row means someone
 // deleted it, which is refused like a MAC mismatch.
-func (a *Anchor) requiredSetting(ctx context.Context, store Store, now time.Time, key string) ([]byte, error) {
+func (a *Anchor) requiredSetting(ctx context.Context, store requiredSettingSource, now time.Time, key string) ([]byte, error) {
 	v, err := a.setting(ctx, store, now, key)
 	if ErrorCode(err) != ENotFound {
 		return v, err
@@ -82,10 +90,15 @@ func encodeSets(sets []vault.Params) []byte {
 	return b
 }
 
+// receiptSettingWriter is what ensureReceiptSettings writes with.
+type receiptSettingWriter interface {
+	PutSettingMACOnce(ctx context.Context, key string, value, mac []byte) (storedValue, storedMAC []byte, err error)
+}
+
 // ensureReceiptSettings creates the receipt settings with their MACs on
 // a deployment not set up yet, each unless it is there already (two
 // processes starting at once agree on one salt).
-func ensureReceiptSettings(ctx context.Context, store Store, anchor *Anchor, configured vault.Params) error {
+func ensureReceiptSettings(ctx context.Context, store receiptSettingWriter, anchor *Anchor, configured vault.Params) error {
 	for _, s := range []SignedSetting{
 		anchor.sign(settingReceiptSalt, vault.NewSalt()),
 		anchor.sign(settingReceiptParams, []byte(configured.String())),
@@ -106,7 +119,7 @@ func ensureReceiptSettings(ctx context.Context, store Store, anchor *Anchor, con
 // weaker receipt_kdf row with its MAC would otherwise lower new
 // receipts). On a deployment without users it creates them first. Sets no
 // report uses any more are dropped from the list.
-func loadReceiptParams(ctx context.Context, store Store, anchor *Anchor, configured, floor vault.Params, now time.Time) (receiptParams, error) {
+func loadReceiptParams(ctx context.Context, store IntakeStore, anchor *Anchor, configured, floor vault.Params, now time.Time) (receiptParams, error) {
 	var rp receiptParams
 	n, err := store.CountUsers(ctx)
 	if err != nil {
@@ -175,7 +188,7 @@ func loadReceiptParams(ctx context.Context, store Store, anchor *Anchor, configu
 
 // pruneReceiptSets drops the sets no report is derived with any more, so
 // that an unknown receipt costs no more derivations than needed.
-func pruneReceiptSets(ctx context.Context, store Store, anchor *Anchor, rp *receiptParams) error {
+func pruneReceiptSets(ctx context.Context, store IntakeStore, anchor *Anchor, rp *receiptParams) error {
 	keep := rp.sets[:1:1]
 	for _, p := range rp.sets[1:] {
 		n, err := store.CountReportsByKDF(ctx, []string{p.String(), receiptPepperV1 + p.String()})
@@ -208,9 +221,15 @@ const AuditReceiptKDF = "receipt_kdf_raised"
 // their reporter's next successful follow-up re-derives them under p;
 // until then their set stays in use, and each unknown receipt costs one
 // argon2id per set. It returns the sets in use afterwards.
-func RaiseReceiptParams(ctx context.Context, store Store, anchor *Anchor, floor, p vault.Params, now time.Time) ([]vault.Params, error) {
-	if n, err := store.CountUsers(ctx); err != nil || n == 0 {
-		return nil, fmt.Errorf("raise receipt parameters: the office is not set up yet (%v)", err)
+func RaiseReceiptParams(ctx context.Context, store IntakeStore, anchor *Anchor, floor, p vault.Params, now time.Time) ([]vault.Params, error) {
+	// A database that cannot be read is told apart from one not set up,
+	// and keeps its cause for errors.Is.
+	n, err := store.CountUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("raise receipt parameters: count users: %w", err)
+	}
+	if n == 0 {
+		return nil, errors.New("raise receipt parameters: the office is not set up yet")
 	}
 	rp, err := loadReceiptParams(ctx, store, anchor, p, floor, now)
 	if err != nil {

@@ -24,14 +24,14 @@ func TestSecuritySettingTamperingIsRefused(t *testing.T) {
 	// What the user would notice if the attack worked, per setting.
 	checks := map[string]func(t *testing.T, e *env, in *reporting.Intake, rc reporting.Receipt) error{
 		"totp_required_roles": func(t *testing.T, e *env, _ *reporting.Intake, _ reporting.Receipt) error {
-			roles, err := e.office.TOTPRequiredRoles(t.Context())
+			roles, err := e.twoFactor.TOTPRequiredRoles(t.Context())
 			if err == nil && !slices.Contains(roles, reporting.RoleCounsellor) {
 				t.Errorf("two-factor no longer required for counsellors: %v", roles)
 			}
 			return err
 		},
 		"retention": func(t *testing.T, e *env, _ *reporting.Intake, _ reporting.Receipt) error {
-			set, err := e.office.RetentionSettings(t.Context())
+			set, err := e.retention.RetentionSettings(t.Context())
 			if err == nil && set.ClosedMonths != 60 {
 				t.Errorf("retention reset to %d months", set.ClosedMonths)
 			}
@@ -64,10 +64,10 @@ func TestSecuritySettingTamperingIsRefused(t *testing.T) {
 				in := e.intake(t)
 				_, rc := submit(t, in, validForm(), "de")
 				_, admin := e.login(t)
-				if err := e.office.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
+				if err := e.twoFactor.SetTOTPRequiredRoles(t.Context(), admin, []string{reporting.RoleCounsellor}); err != nil {
 					t.Fatal(err)
 				}
-				if err := e.office.SetRetention(t.Context(), admin, reporting.RetentionForm{ClosedMonths: "60", NewMonths: "6"}); err != nil {
+				if err := e.retention.SetRetention(t.Context(), admin, reporting.RetentionForm{ClosedMonths: "60", NewMonths: "6"}); err != nil {
 					t.Fatal(err)
 				}
 				if err := check(t, e, in, rc); err != nil {
@@ -106,10 +106,10 @@ func TestSetupWritesSecuritySettings(t *testing.T) {
 			t.Errorf("%s: %d MACed rows after setup (%v)", key, n, err)
 		}
 	}
-	if roles, err := e.office.TOTPRequiredRoles(t.Context()); err != nil || len(roles) != 0 {
+	if roles, err := e.twoFactor.TOTPRequiredRoles(t.Context()); err != nil || len(roles) != 0 {
 		t.Errorf("two-factor roles after setup: %v, %v", roles, err)
 	}
-	if set, err := e.office.RetentionSettings(t.Context()); err != nil || set.ClosedMonths != reporting.DefaultRetentionClosedMonths {
+	if set, err := e.retention.RetentionSettings(t.Context()); err != nil || set.ClosedMonths != reporting.DefaultRetentionClosedMonths {
 		t.Errorf("retention after setup: %+v, %v", set, err)
 	}
 	if len(e.office.IntegrityAlerts()) != 0 {

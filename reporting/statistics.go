@@ -195,10 +195,10 @@ func YearStatistics(ctx context.Context, store StatisticsStore, year, k int) (St
 	}
 	cur, prev := newCounter(), newCounter()
 	if err := store.StatisticalRecords(ctx, year, func(r StatRecord) error { cur.add(r); return nil }); err != nil {
-		return Statistics{}, err
+		return Statistics{}, opError("count statistics", err)
 	}
 	if err := store.StatisticalRecords(ctx, year-1, func(r StatRecord) error { prev.add(r); return nil }); err != nil {
-		return Statistics{}, err
+		return Statistics{}, opError("count statistics", err)
 	}
 	s := Statistics{Year: year, K: k, Cases: cur.cases, PrevCases: prev.cases}
 	for _, id := range OneDimTables {
@@ -317,71 +317,86 @@ func publish(n int, hidden bool, total, k int) Cell {
 	return Cell{Count: n, Share: share(n, total)}
 }
 
+// StatsStore is what the Stats service reads and writes: the statistical
+// records and published snapshots, and the audit log of publishing.
+// storage.DB implements it.
+type StatsStore interface {
+	AuditStore
+	StatisticsStore
+}
+
+// Stats is the statistics service: a year's suppressed tables for the
+// office, and their published snapshots for the public page. It reads
+// plain codes only and holds no key.
+type Stats struct {
+	auditor
+	store StatsStore
+	k     int
+}
+
+// NewStats returns the statistics service, which suppresses counts below
+// k; a k below MinStatsK is refused, so a bad configuration stops the
+// start instead of publishing cells that point to one person.
+func NewStats(store StatsStore, k int, now func() time.Time) (*Stats, error) {
+	if err := CheckStatsK(k); err != nil {
+		return nil, err
+	}
+	return &Stats{auditor: auditor{log: store, now: now}, store: store, k: k}, nil
+}
+
 // Statistics returns the suppressed statistics of a year to an admin or a
 // statistician (checked again here: defence in depth).
-func (o *Office) Statistics(ctx context.Context, s *OfficeSession, year int) (Statistics, error) {
+func (st *Stats) Statistics(ctx context.Context, s *OfficeSession, year int) (Statistics, error) {
 	if err := allow(s, PermStatistics); err != nil {
 		return Statistics{}, err
 	}
-	return YearStatistics(ctx, o.store, year, o.StatsK())
+	out, err := YearStatistics(ctx, st.store, year, st.k)
+	return out, opError("statistics", err)
 }
 
-// StatsK returns the k this office suppresses with.
-func (o *Office) StatsK() int {
-	if o.statsK == 0 {
-		return StatsK
-	}
-	return o.statsK
-}
-
-// SetStatsK sets the k for small-cell suppression; below MinStatsK is
-// refused. Call it before serving.
-func (o *Office) SetStatsK(k int) error {
-	if err := CheckStatsK(k); err != nil {
-		return err
-	}
-	o.statsK = k
-	return nil
-}
+// StatsK returns the k this service suppresses with.
+func (st *Stats) StatsK() int { return st.k }
 
 // PublishStatistics freezes the suppressed statistics of a year as a
 // snapshot for the public page (admins only). Publishing again replaces
 // the snapshot.
-func (o *Office) PublishStatistics(ctx context.Context, s *OfficeSession, year int) error {
+func (st *Stats) PublishStatistics(ctx context.Context, s *OfficeSession, year int) error {
 	if err := allow(s, PermPublishStatistics); err != nil {
 		return err
 	}
-	st, err := YearStatistics(ctx, o.store, year, o.StatsK())
+	counted, err := YearStatistics(ctx, st.store, year, st.k)
 	if err != nil {
-		return err
+		return opError("publish statistics", err)
 	}
-	b, err := json.Marshal(st)
+	b, err := json.Marshal(counted)
 	if err != nil {
-		return err
+		return opError("publish statistics", err)
 	}
 	// The statistics are counted above, before the unit: it holds the
 	// only writer, and counting a year reads every record of it.
-	return o.audited(ctx, s, AuditStatsPublish, "", itoa(year), func(ctx context.Context) error {
-		return o.store.PublishStatistics(ctx, PublishedStatistics{Year: year, PublishedAt: o.now().UTC(), JSON: b})
+	err = st.audited(ctx, s, AuditStatsPublish, "", itoa(year), func(ctx context.Context) error {
+		return st.store.PublishStatistics(ctx, PublishedStatistics{Year: year, PublishedAt: st.now().UTC(), JSON: b})
 	})
+	return opError("publish statistics", err)
 }
 
 // PublishedYears lists the published years, newest first (public).
-func (o *Office) PublishedYears(ctx context.Context) ([]int, error) {
-	return o.store.PublishedYears(ctx)
+func (st *Stats) PublishedYears(ctx context.Context) ([]int, error) {
+	years, err := st.store.PublishedYears(ctx)
+	return years, opError("published years", err)
 }
 
 // Published returns a published year's frozen statistics (public).
-func (o *Office) Published(ctx context.Context, year int) (Statistics, time.Time, error) {
-	p, err := o.store.PublishedStatistics(ctx, year)
+func (st *Stats) Published(ctx context.Context, year int) (Statistics, time.Time, error) {
+	p, err := st.store.PublishedStatistics(ctx, year)
 	if err != nil {
-		return Statistics{}, time.Time{}, err
+		return Statistics{}, time.Time{}, opError("published statistics", err)
 	}
-	var st Statistics
-	if err := json.Unmarshal(p.JSON, &st); err != nil {
-		return Statistics{}, time.Time{}, err
+	var out Statistics
+	if err := json.Unmarshal(p.JSON, &out); err != nil {
+		return Statistics{}, time.Time{}, opError("published statistics", err)
 	}
-	return st, p.PublishedAt, nil
+	return out, p.PublishedAt, nil
 }
 
 // StatsDimLabel returns the message ID prefix of a dimension's codes in

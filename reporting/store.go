@@ -3,6 +3,18 @@
 // and the services that take a report in and show it to a counsellor. It
 // imports no web or SQL package: storage and web depend on it, not the
 // other way round.
+//
+// The office side is split into services per area (Office, Accounts,
+// TwoFactor, Cases, Teams, …), each built with its own store interface.
+// Only the Office holds decrypted keys: the team keys a login unwraps live
+// in that session's Keyring, in the Office's session map, until logout,
+// expiry, revocation or shutdown wipes them. The other services keep none;
+// a method that needs a team key is given the acting user's *OfficeSession
+// and takes the key from it, and a service that must end sessions, hand a
+// rotated key to live sessions or check a password with the login lockout
+// reaches the map only through a small unexported interface that *Office
+// implements. On the public side the Followup keeps a report's data key
+// for a follow-up token the same way, in its own map.
 package reporting
 
 import (
@@ -132,6 +144,7 @@ type Store interface {
 	AttachmentStore
 	OutboxStore
 	StatisticsStore
+	RetentionStore
 
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)

@@ -2,11 +2,11 @@ package reporting
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
@@ -60,6 +60,57 @@ type TeamStore interface {
 	// PreviousTeamKeys lists the replaced keys of a team, each sealed to
 	// the key that replaced it.
 	PreviousTeamKeys(ctx context.Context, teamID int64) ([]PreviousKey, error)
+}
+
+// TeamsStore is what the Teams service reads and writes: the teams and
+// their members, the user rows it seals a team key to, the recovery
+// public key (a MACed setting) every new team's key is sealed to, and the
+// audit log. storage.DB implements it.
+type TeamsStore interface {
+	AuditStore
+	TeamStore
+	// Teams lists all teams.
+	Teams(ctx context.Context) ([]Team, error)
+	// User finds a user by ID; ENotFound if none.
+	User(ctx context.Context, id int64) (User, error)
+	// SettingMAC returns a setting and its MAC (nil when none is
+	// stored), or an ENotFound error.
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+}
+
+// teamKeys is the Office's session map as Teams needs it (office_keys.go):
+// the decrypted team keys stay in the Office's sessions, and Teams asks
+// the Office to rotate or take them there. *Office implements it.
+type teamKeys interface {
+	// rotation makes a team's new key pair and what its rotation writes,
+	// from the session's copy of the current key.
+	rotation(ctx context.Context, s *OfficeSession, team Team, leaving int64) (TeamRotation, *vault.KeyPair, error)
+	// completeRotations rotates the pending teams whose key s holds.
+	completeRotations(ctx context.Context, s *OfficeSession, teams []Team) error
+	// rotateSessions puts rotated keys on every live session holding the old.
+	rotateSessions(next map[int64]*vault.KeyPair)
+	// revokeTeamKey wipes a team's key from a user's live sessions.
+	revokeTeamKey(userID, teamID int64)
+}
+
+// Teams is the admins' work on teams: creating and editing them, adding
+// and removing members (which rotates the team's key). It holds no
+// decrypted key of its own: it seals from and to the keys on the
+// *OfficeSession it is given, and changes live sessions only through the
+// Office (teamKeys).
+type Teams struct {
+	auditor
+	store  TeamsStore
+	keys   teamKeys
+	anchor *Anchor
+	now    func() time.Time
+}
+
+// NewTeams returns the Teams service. keys is the *Office whose sessions
+// hold the team keys; anchor checks every team and user row before a key
+// is sealed to it.
+func NewTeams(store TeamsStore, keys teamKeys, anchor *Anchor, now func() time.Time) *Teams {
+	return &Teams{auditor: auditor{log: store, now: now}, store: store, keys: keys, anchor: anchor, now: now}
 }
 
 // TeamRotation is a team key's rotation as it is written: the team row
@@ -141,24 +192,24 @@ type TeamInfo struct {
 // TeamOverview lists all teams with their members, for admins. A pending
 // rotation of a team whose key the admin holds is completed first; one
 // that fails is logged and stays shown as pending.
-func (o *Office) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo, error) {
+func (tm *Teams) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo, error) {
 	if err := allow(s, PermManageTeams); err != nil {
 		return nil, err
 	}
-	if good, err := o.anchor.goodTeams(ctx, o.store, o.now()); err != nil {
+	if good, err := tm.anchor.goodTeams(ctx, tm.store, tm.now()); err != nil {
 		slog.Warn("pending team key rotation failed", "user", s.User.ID, "err", err)
-	} else if err := o.completeRotations(ctx, s, good); err != nil {
+	} else if err := tm.keys.completeRotations(ctx, s, good); err != nil {
 		slog.Warn("pending team key rotation failed", "user", s.User.ID, "err", err)
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := tm.store.Teams(ctx)
 	if err != nil {
-		return nil, err
+		return nil, opError("team overview", err)
 	}
 	out := make([]TeamInfo, len(teams))
 	for i, t := range teams {
-		users, err := o.store.TeamMembers(ctx, t.ID)
+		users, err := tm.store.TeamMembers(ctx, t.ID)
 		if err != nil {
-			return nil, err
+			return nil, opError("team overview", err)
 		}
 		_, held := s.Keys.Team(t.ID)
 		out[i] = TeamInfo{Team: t, Members: users, HoldsKey: held}
@@ -168,25 +219,25 @@ func (o *Office) TeamOverview(ctx context.Context, s *OfficeSession) ([]TeamInfo
 
 // TeamDetail returns one team with its members and the users who may be
 // added.
-func (o *Office) TeamDetail(ctx context.Context, s *OfficeSession, id int64) (TeamInfo, error) {
+func (tm *Teams) TeamDetail(ctx context.Context, s *OfficeSession, id int64) (TeamInfo, error) {
 	if err := allow(s, PermManageTeams); err != nil {
 		return TeamInfo{}, err
 	}
-	teams, err := o.store.Teams(ctx)
+	teams, err := tm.store.Teams(ctx)
 	if err != nil {
-		return TeamInfo{}, err
+		return TeamInfo{}, opError("team detail", err)
 	}
 	t, ok := findTeam(teams, id)
 	if !ok {
 		return TeamInfo{}, Errorf(ENotFound, "error.team.not_found")
 	}
-	users, err := o.store.TeamMembers(ctx, id)
+	users, err := tm.store.TeamMembers(ctx, id)
 	if err != nil {
-		return TeamInfo{}, err
+		return TeamInfo{}, opError("team detail", err)
 	}
-	outside, err := o.store.UsersOutsideTeam(ctx, id)
+	outside, err := tm.store.UsersOutsideTeam(ctx, id)
 	if err != nil {
-		return TeamInfo{}, err
+		return TeamInfo{}, opError("team detail", err)
 	}
 	outside = slices.DeleteFunc(outside, func(m Member) bool { return !m.eligible() })
 	_, held := s.Keys.Team(id)
@@ -281,13 +332,13 @@ func nameTaken(err error) error {
 // the recovery key pair, so it can always be recovered, and to the
 // creating admin, who thereby becomes its first member and can add others
 // at once: the key is also put on the admin's live session.
-func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (int64, error) {
+func (tm *Teams) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (int64, error) {
 	if err := allow(s, PermManageTeams); err != nil {
 		return 0, err
 	}
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	teams, err := tm.anchor.verifiedTeams(ctx, tm.store, tm.now())
 	if err != nil {
-		return 0, err
+		return 0, opError("create team", err)
 	}
 	name, munis, errs := f.validate(teams, 0)
 	if err := errs.err(); err != nil {
@@ -295,13 +346,13 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 	}
 	// A swapped recovery key would hand over this team and every later
 	// one: its MAC is checked before anything is sealed to it.
-	recoveryPub, err := o.anchor.recoveryPublic(ctx, o.store, o.now())
+	recoveryPub, err := tm.anchor.recoveryPublic(ctx, tm.store, tm.now())
 	if err != nil {
-		return 0, err
+		return 0, opError("create team", err)
 	}
 	pair := vault.NewKeyPair()
 	team := Team{Name: name, PublicKey: pair.Public(), Municipalities: munis}
-	team.MAC = o.anchor.TeamMAC(team)
+	team.MAC = tm.anchor.TeamMAC(team)
 	nt := NewTeam{
 		Team:        team,
 		RecoveryKey: recoveryPub.SealKeyPair(pair, vault.RecoveryAD(pair.Public())),
@@ -309,21 +360,21 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 		// The session's own key, verified at login, not the stored one.
 		CreatorKey: s.User.PublicKey.SealKeyPair(pair, userTeamKeyAD(s.User.Salt, pair.Public())),
 		Read:       teams,
-		Others:     o.signTeams(assign(teams, 0, munis)),
+		Others:     tm.anchor.signTeams(assign(teams, 0, munis)),
 	}
 	var id int64
 	// The entry names the new team's ID, so it is written in the unit
 	// after the team.
-	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+	err = tm.store.Atomically(ctx, func(ctx context.Context) error {
 		var err error
-		if id, err = o.store.CreateTeam(ctx, nt); err != nil {
+		if id, err = tm.store.CreateTeam(ctx, nt); err != nil {
 			return nameTaken(err)
 		}
-		return o.audit(ctx, s, AuditTeamCreate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
+		return tm.audit(ctx, s, AuditTeamCreate, "", fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ",")))
 	})
 	if err != nil {
 		pair.Wipe()
-		return 0, err
+		return 0, opError("create team", err)
 	}
 	// Only a team that exists goes onto the session.
 	s.Keys.Add(id, pair)
@@ -334,13 +385,13 @@ func (o *Office) CreateTeam(ctx context.Context, s *OfficeSession, f TeamForm) (
 // takes are removed from the teams that had them; a change that would
 // leave a municipality without any team is refused, with the reason next
 // to the municipalities field.
-func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f TeamForm) error {
+func (tm *Teams) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f TeamForm) error {
 	if err := allow(s, PermManageTeams); err != nil {
 		return err
 	}
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	teams, err := tm.anchor.verifiedTeams(ctx, tm.store, tm.now())
 	if err != nil {
-		return err
+		return opError("update team", err)
 	}
 	team, ok := findTeam(teams, id)
 	if !ok {
@@ -354,24 +405,25 @@ func (o *Office) UpdateTeam(ctx context.Context, s *OfficeSession, id int64, f T
 		return err
 	}
 	team.Name, team.Municipalities = name, munis
-	changed := o.signTeams(append(assign(teams, id, munis), team))
+	changed := tm.anchor.signTeams(append(assign(teams, id, munis), team))
 	detail := fmt.Sprintf("team:%d municipalities:%s", id, strings.Join(munis, ","))
-	return o.audited(ctx, s, AuditTeamUpdate, "", detail, func(ctx context.Context) error {
-		return nameTaken(o.store.UpdateTeams(ctx, teams, changed))
+	err = tm.audited(ctx, s, AuditTeamUpdate, "", detail, func(ctx context.Context) error {
+		return nameTaken(tm.store.UpdateTeams(ctx, teams, changed))
 	})
+	return opError("update team", err)
 }
 
 // AddTeamMember gives a user a team's key, sealed to the user's public key,
 // so that their next login opens the team's reports. Only an admin whose
 // session holds the team's key can do this: the key is given, never made
 // up, so whoever has no copy has nothing to give.
-func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
+func (tm *Teams) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
 	if err := allow(s, PermManageTeams); err != nil {
 		return err
 	}
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	teams, err := tm.anchor.verifiedTeams(ctx, tm.store, tm.now())
 	if err != nil {
-		return err
+		return opError("add team member", err)
 	}
 	team, ok := findTeam(teams, teamID)
 	if !ok {
@@ -381,30 +433,31 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 	if !ok {
 		return Errorf(EConflict, "error.team.key_not_held")
 	}
-	u, err := o.store.User(ctx, userID)
+	u, err := tm.store.User(ctx, userID)
 	if ErrorCode(err) == ENotFound {
 		return fieldErrors{"user": "error.team.user_unknown"}.err()
 	} else if err != nil {
-		return err
+		return opError("add team member", err)
 	}
 	if !eligible(u.Role, u.Disabled) {
 		return fieldErrors{"user": "error.team.member_not_eligible"}.err()
 	}
 	// The team key is about to be sealed to the stored public key: a key
 	// swapped by SQL would give the team's reports to whoever swapped it.
-	if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
-		return err
+	if err := tm.anchor.checkUser(ctx, tm.store, tm.now(), u); err != nil {
+		return opError("add team member", err)
 	}
 	// The AD names the user (by salt) and the team, so this envelope
 	// cannot be passed off as another user's or another team's.
 	wrapped := u.PublicKey.SealKeyPair(key, userTeamKeyAD(u.Salt, team.PublicKey))
-	return o.audited(ctx, s, AuditTeamMember, "", fmt.Sprintf("add user:%s team:%d", u.Name, teamID), func(ctx context.Context) error {
-		err := o.store.AddTeamMember(ctx, teamID, userID, wrapped)
+	err = tm.audited(ctx, s, AuditTeamMember, "", fmt.Sprintf("add user:%s team:%d", u.Name, teamID), func(ctx context.Context) error {
+		err := tm.store.AddTeamMember(ctx, teamID, userID, wrapped)
 		if ErrorCode(err) == EConflict {
 			return fieldErrors{"user": MessageID(err)}.err()
 		}
 		return err
 	})
+	return opError("add team member", err)
 }
 
 // RemoveTeamMember takes a team's key from a user and rotates it: their
@@ -416,13 +469,13 @@ func (o *Office) AddTeamMember(ctx context.Context, s *OfficeSession, teamID, us
 // the old key must be sealed under the new one for the team's earlier
 // cases. The last enabled member cannot be removed, since then no one could
 // read the team's reports without the recovery key.
-func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
+func (tm *Teams) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID, userID int64) error {
 	if err := allow(s, PermManageTeams); err != nil {
 		return err
 	}
-	users, err := o.store.TeamMembers(ctx, teamID)
+	users, err := tm.store.TeamMembers(ctx, teamID)
 	if err != nil {
-		return err
+		return opError("remove team member", err)
 	}
 	i := slices.IndexFunc(users, func(m Member) bool { return m.ID == userID })
 	if i < 0 {
@@ -431,189 +484,39 @@ func (o *Office) RemoveTeamMember(ctx context.Context, s *OfficeSession, teamID,
 	if !slices.ContainsFunc(users, func(m Member) bool { return m.ID != userID && m.eligible() }) {
 		return Errorf(EConflict, "error.team.last_member")
 	}
-	teams, err := o.anchor.verifiedTeams(ctx, o.store, o.now())
+	teams, err := tm.anchor.verifiedTeams(ctx, tm.store, tm.now())
 	if err != nil {
-		return err
+		return opError("remove team member", err)
 	}
 	team, ok := findTeam(teams, teamID)
 	if !ok {
 		return Errorf(ENotFound, "error.team.not_found")
 	}
-	rot, next, err := o.rotation(ctx, s, team, userID)
+	rot, next, err := tm.keys.rotation(ctx, s, team, userID)
 	if err != nil {
-		return err
+		return opError("remove team member", err)
 	}
 	defer next.Wipe() // each session gets its own copy
-	err = o.store.Revoke(ctx, Revocation{UserID: userID, TeamID: teamID, Rotations: []TeamRotation{rot},
-		Audit: o.entry(s, AuditTeamMember, fmt.Sprintf("remove user:%s team:%d rotated", users[i].Name, teamID))})
+	err = tm.store.Revoke(ctx, Revocation{UserID: userID, TeamID: teamID, Rotations: []TeamRotation{rot},
+		Audit: tm.entry(s, AuditTeamMember, fmt.Sprintf("remove user:%s team:%d rotated", users[i].Name, teamID))})
 	if err != nil {
-		return err
+		return opError("remove team member", err)
 	}
-	o.RevokeTeamKey(userID, teamID)
-	o.rotateSessions(map[int64]*vault.KeyPair{teamID: next})
+	tm.keys.revokeTeamKey(userID, teamID)
+	tm.keys.rotateSessions(map[int64]*vault.KeyPair{teamID: next})
 	return nil
-}
-
-// rotation makes a new key pair for team and everything its rotation
-// writes, for the team's members but leaving. The session's key of the
-// team must be the stored one: it is the key sealed under the new one,
-// so that the team's earlier cases stay readable.
-func (o *Office) rotation(ctx context.Context, s *OfficeSession, team Team, leaving int64) (TeamRotation, *vault.KeyPair, error) {
-	old, ok := s.Keys.Team(team.ID)
-	if !ok {
-		return TeamRotation{}, nil, Errorf(EConflict, "error.revoke.key_not_held")
-	}
-	if old.Public() != team.PublicKey {
-		return TeamRotation{}, nil, Errorf(EConflict, "error.team.changed")
-	}
-	members, err := o.store.TeamMembers(ctx, team.ID)
-	if err != nil {
-		return TeamRotation{}, nil, fmt.Errorf("rotate team key: %w", err)
-	}
-	// The new key goes to the recovery key pair as well, or Recover
-	// would lose the team; its stored public key is checked first.
-	recoveryPub, err := o.anchor.recoveryPublic(ctx, o.store, o.now())
-	if err != nil {
-		return TeamRotation{}, nil, err
-	}
-	next := vault.NewKeyPair()
-	rot := TeamRotation{OldPublicKey: team.PublicKey, Members: map[int64][]byte{},
-		Previous:    next.Public().SealKeyPair(old, vault.PreviousKeyAD(next.Public(), old.Public())),
-		RecoveryKey: recoveryPub.SealKeyPair(next, vault.RecoveryAD(next.Public()))}
-	for _, m := range members {
-		switch {
-		case m.ID == leaving:
-			continue // their copy is deleted by the revocation itself
-		case !m.eligible():
-			// A disabled user or statistician still holding a copy from
-			// before revocation deleted copies: it is not renewed.
-			rot.Dropped = append(rot.Dropped, m.ID)
-			continue
-		}
-		u, err := o.store.User(ctx, m.ID)
-		if err != nil {
-			next.Wipe()
-			return TeamRotation{}, nil, fmt.Errorf("rotate team key: %w", err)
-		}
-		// Like adding a member: a public key swapped by SQL would get
-		// the new key, so every member's row is checked first.
-		if err := o.anchor.checkUser(ctx, o.store, o.now(), u); err != nil {
-			next.Wipe()
-			return TeamRotation{}, nil, err
-		}
-		rot.Members[m.ID] = u.PublicKey.SealKeyPair(next, userTeamKeyAD(u.Salt, next.Public()))
-	}
-	team.PublicKey = next.Public()
-	team.MAC = o.anchor.TeamMAC(team)
-	rot.Team = team
-	return rot, next, nil
-}
-
-// completeRotations rotates the key of every team marked pending whose
-// key the session holds, each in its own transaction with an audit entry
-// by the session's user that also clears the mark. The user who lost
-// their copy is no member any more, so the new key is not sealed to them:
-// a key they kept opens nothing filed after this. Teams that fail keep
-// their mark; their errors are returned together.
-// teams must be verified rows (goodTeams): a rotation signs the row's
-// name and municipalities anew, so an unchecked row would be laundered.
-func (o *Office) completeRotations(ctx context.Context, s *OfficeSession, teams []Team) error {
-	var errs []error
-	for _, t := range teams {
-		if _, held := s.Keys.Team(t.ID); !t.RotatePending || !held {
-			continue
-		}
-		if err := o.completeRotation(ctx, s, t); err != nil {
-			errs = append(errs, fmt.Errorf("complete rotation team %d: %w", t.ID, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (o *Office) completeRotation(ctx context.Context, s *OfficeSession, t Team) error {
-	rot, next, err := o.rotation(ctx, s, t, 0)
-	if err != nil {
-		return err
-	}
-	defer next.Wipe() // each session gets its own copy
-	err = o.store.Revoke(ctx, Revocation{Complete: true, Rotations: []TeamRotation{rot},
-		Audit: o.entry(s, AuditTeamMember, fmt.Sprintf("team:%d rotation completed", t.ID))})
-	if err != nil {
-		return err
-	}
-	o.rotateSessions(map[int64]*vault.KeyPair{t.ID: next})
-	return nil
-}
-
-// rotateSessions gives every live session that holds one of the rotated
-// teams' keys a copy of the new key, with the old one chained behind it:
-// remaining members go on working (and see new reports) without logging
-// in again. The revoked user's sessions lost the key before.
-func (o *Office) rotateSessions(next map[int64]*vault.KeyPair) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, s := range o.sessions {
-		for id, kp := range next {
-			s.Keys.Rotate(id, kp)
-		}
-	}
-}
-
-// openChain hangs a team's previous keys behind its current pair head,
-// newest first, so that the session opens the cases sealed before each
-// rotation. Each link is found by the key it is sealed to and opened with
-// that key; a link that does not open (a changed row) ends the walk: it is
-// refused and shown to the admins, and only the cases from before it stay
-// closed. The links need no MAC: they are only ever opened, never sealed
-// to, so a link a database writer made up opens nothing they could not
-// have sealed to the current key anyway.
-func (o *Office) openChain(ctx context.Context, head *vault.KeyPair, teamID int64) error {
-	links, err := o.store.PreviousTeamKeys(ctx, teamID)
-	if err != nil {
-		return fmt.Errorf("team key chain: %w", err)
-	}
-	tail := head
-	for len(links) > 0 { // each link is used once: a cycle in the rows ends
-		i := slices.IndexFunc(links, func(k PreviousKey) bool { return k.Successor == tail.Public() })
-		if i < 0 {
-			return nil
-		}
-		l := links[i]
-		links = slices.Delete(links, i, i+1)
-		kp, err := tail.OpenKeyPair(l.Wrapped, l.PublicKey, vault.PreviousKeyAD(tail.Public(), l.PublicKey))
-		if err != nil {
-			_ = o.anchor.refuse(ctx, o.store, o.now(), fmt.Sprintf("team:%d previous key", teamID))
-			return nil
-		}
-		tail.SetPrevious(kp)
-		tail = kp
-	}
-	return nil
-}
-
-// entry is the audit entry of an action by the session's user.
-func (o *Office) entry(s *OfficeSession, action, detail string) *AuditEntry {
-	return &AuditEntry{At: o.now(), UserID: s.User.ID, UserName: s.User.Name, Action: action, Detail: detail}
 }
 
 // RevokeTeamKey wipes a team's key from every live session of a user.
 // Deleting the stored copy only stops the next login; the sessions that
 // already unwrapped the key must lose it too, or a removed member could
 // keep reading until they log out.
-func (o *Office) RevokeTeamKey(userID, teamID int64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, s := range o.sessions {
-		if s.User.ID == userID {
-			s.Keys.Remove(teamID)
-		}
-	}
-}
+func (tm *Teams) RevokeTeamKey(userID, teamID int64) { tm.keys.revokeTeamKey(userID, teamID) }
 
 // signTeams sets the anchor's MAC on teams about to be written.
-func (o *Office) signTeams(teams []Team) []Team {
+func (a *Anchor) signTeams(teams []Team) []Team {
 	for i := range teams {
-		teams[i].MAC = o.anchor.TeamMAC(teams[i])
+		teams[i].MAC = a.TeamMAC(teams[i])
 	}
 	return teams
 }

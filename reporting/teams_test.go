@@ -78,7 +78,7 @@ func (e *env) team(t *testing.T, name string) reporting.Team {
 // createTeam creates a team as the admin session s and fails on error.
 func (e *env) createTeam(t *testing.T, s *reporting.OfficeSession, name string, munis ...string) int64 {
 	t.Helper()
-	id, err := e.office.CreateTeam(t.Context(), s, reporting.TeamForm{Name: name, Municipalities: munis})
+	id, err := e.teams.CreateTeam(t.Context(), s, reporting.TeamForm{Name: name, Municipalities: munis})
 	if err != nil {
 		t.Fatalf("CreateTeam(%s): %v", name, err)
 	}
@@ -89,7 +89,7 @@ func (e *env) createTeam(t *testing.T, s *reporting.OfficeSession, name string, 
 // error.
 func (e *env) addMember(t *testing.T, s *reporting.OfficeSession, teamID, userID int64) {
 	t.Helper()
-	if err := e.office.AddTeamMember(t.Context(), s, teamID, userID); err != nil {
+	if err := e.teams.AddTeamMember(t.Context(), s, teamID, userID); err != nil {
 		t.Fatalf("AddTeamMember(team %d, user %d): %v", teamID, userID, err)
 	}
 }
@@ -131,7 +131,7 @@ func (e *env) reportID(t *testing.T, caseNo string) string {
 // caseIDs lists the IDs of the cases a session sees.
 func (e *env) caseIDs(t *testing.T, s *reporting.OfficeSession) []string {
 	t.Helper()
-	cases, _, err := e.office.Cases(t.Context(), s, reporting.Page{Limit: 1000})
+	cases, _, err := e.cases.Cases(t.Context(), s, reporting.Page{Limit: 1000})
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
@@ -222,10 +222,10 @@ func TestTeamIsolation(t *testing.T) {
 	sb := e.loginMember(t, "bob")
 
 	// Authorization: A's member is told B's case does not exist.
-	_, err = e.office.Case(ctx, sa, inB)
+	_, err = e.cases.Case(ctx, sa, inB)
 	wantCode(t, err, reporting.ENotFound)
 	unknown := "00000000-0000-4000-8000-000000000000"
-	_, errUnknown := e.office.Case(ctx, sa, unknown)
+	_, errUnknown := e.cases.Case(ctx, sa, unknown)
 	if reporting.MessageID(err) != reporting.MessageID(errUnknown) {
 		t.Errorf("another team's case answers %q, an unknown one %q: they must look the same", reporting.MessageID(err), reporting.MessageID(errUnknown))
 	}
@@ -235,10 +235,10 @@ func TestTeamIsolation(t *testing.T) {
 	if ids := e.caseIDs(t, sb); !slices.Equal(ids, []string{inB}) {
 		t.Errorf("bob's case list = %v, want only B's case %s", ids, inB)
 	}
-	if c, err := e.office.Case(ctx, sb, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
+	if c, err := e.cases.Case(ctx, sb, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
 		t.Errorf("bob opens B's case: %q, %v", c.Report.Description, err)
 	}
-	_, err = e.office.Case(ctx, sb, inA)
+	_, err = e.cases.Case(ctx, sb, inA)
 	wantCode(t, err, reporting.ENotFound)
 
 	// Cryptography: alice's session has no key for B at all ...
@@ -300,7 +300,7 @@ func TestRoutingWithSeveralTeams(t *testing.T) {
 	west := e.createTeam(t, admin, "West", "essen", "muelheim", "herne") // takes herne from Herne
 	net := e.createTeam(t, admin, "Netz", "online")
 	// Herne gets its place back, and Marl, from the first team.
-	if err := e.office.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "marl"}}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "marl"}}); err != nil {
 		t.Fatalf("UpdateTeam: %v", err)
 	}
 	first := e.team(t, "PLANB Ruhr").ID
@@ -391,7 +391,7 @@ func TestCreateTeamHoldsRecoveryEnvelope(t *testing.T) {
 	}
 
 	// The creator holds the key: in the live session, and at next login.
-	if c, err := e.office.Case(ctx, admin, reportID); err != nil || c.Report.Description != "Bericht aus Essen" {
+	if c, err := e.cases.Case(ctx, admin, reportID); err != nil || c.Report.Description != "Bericht aus Essen" {
 		t.Errorf("the creating admin's session cannot open the new team's case: %v", err)
 	}
 	_, again := e.login(t)
@@ -430,7 +430,7 @@ func TestUpdateTeamRules(t *testing.T) {
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.office.UpdateTeam(ctx, admin, tt.id, tt.form)
+			err := e.teams.UpdateTeam(ctx, admin, tt.id, tt.form)
 			ae := appError(t, err)
 			if ae.Code != reporting.EInvalid || ae.Fields[tt.field] != tt.msg {
 				t.Errorf("error = %+v, want %s on %s", ae, tt.msg, tt.field)
@@ -440,11 +440,11 @@ func TestUpdateTeamRules(t *testing.T) {
 	if got := e.team(t, "Herne"); !slices.Equal(got.Municipalities, []string{"herne", "marl"}) {
 		t.Errorf("refused changes changed the team: %+v", got)
 	}
-	_, err := e.office.CreateTeam(ctx, admin, reporting.TeamForm{Name: "HERNE"})
+	_, err := e.teams.CreateTeam(ctx, admin, reporting.TeamForm{Name: "HERNE"})
 	if ae := appError(t, err); ae.Fields["name"] != "error.team.name_taken" {
 		t.Errorf("creating a second Herne: %+v", ae)
 	}
-	wantCode(t, e.office.UpdateTeam(ctx, admin, 999, reporting.TeamForm{Name: "X"}), reporting.ENotFound)
+	wantCode(t, e.teams.UpdateTeam(ctx, admin, 999, reporting.TeamForm{Name: "X"}), reporting.ENotFound)
 
 	if got := reporting.Uncovered([]reporting.Team{e.team(t, "PLANB Ruhr"), e.team(t, "Herne")}, herne, []string{"herne"}); !slices.Equal(got, []string{"marl"}) {
 		t.Errorf("Uncovered = %v, want [marl]", got)
@@ -452,7 +452,7 @@ func TestUpdateTeamRules(t *testing.T) {
 
 	// Rename, and take bochum from the first team; Herne may let marl go
 	// only once another team takes it.
-	if err := e.office.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne und Bochum", Municipalities: []string{"bochum", "herne", "marl", "bochum"}}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne und Bochum", Municipalities: []string{"bochum", "herne", "marl", "bochum"}}); err != nil {
 		t.Fatalf("UpdateTeam: %v", err)
 	}
 	hb := e.team(t, "Herne und Bochum")
@@ -462,14 +462,14 @@ func TestUpdateTeamRules(t *testing.T) {
 	if e.team(t, "PLANB Ruhr").Covers("bochum") {
 		t.Error("bochum is still covered by the first team too")
 	}
-	if err := e.office.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: append(e.team(t, "PLANB Ruhr").Municipalities, "marl")}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: append(e.team(t, "PLANB Ruhr").Municipalities, "marl")}); err != nil {
 		t.Fatalf("first team takes marl: %v", err)
 	}
-	if err := e.office.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "bochum"}}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, herne, reporting.TeamForm{Name: "Herne", Municipalities: []string{"herne", "bochum"}}); err != nil {
 		t.Errorf("giving up marl after another team took it: %v", err)
 	}
 	// A team may end up with no place when others cover everything.
-	if err := e.office.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: reporting.Municipalities}); err != nil {
+	if err := e.teams.UpdateTeam(ctx, admin, first, reporting.TeamForm{Name: "PLANB Ruhr", Municipalities: reporting.Municipalities}); err != nil {
 		t.Fatalf("first team takes everything: %v", err)
 	}
 	if got := e.team(t, "Herne"); len(got.Municipalities) != 0 {
@@ -487,16 +487,16 @@ func TestTeamAdministrationIsForAdmins(t *testing.T) {
 	_, a, b, alice, bob := twoTeams(t, e)
 	ctx := t.Context()
 	sa := e.loginMember(t, "alice")
-	_, err := e.office.TeamOverview(ctx, sa)
+	_, err := e.teams.TeamOverview(ctx, sa)
 	wantCode(t, err, reporting.ENotFound)
-	_, err = e.office.TeamDetail(ctx, sa, a.ID)
+	_, err = e.teams.TeamDetail(ctx, sa, a.ID)
 	wantCode(t, err, reporting.ENotFound)
-	_, err = e.office.CreateTeam(ctx, sa, reporting.TeamForm{Name: "Eigenes Team"})
+	_, err = e.teams.CreateTeam(ctx, sa, reporting.TeamForm{Name: "Eigenes Team"})
 	wantCode(t, err, reporting.ENotFound)
-	wantCode(t, e.office.UpdateTeam(ctx, sa, a.ID, reporting.TeamForm{Name: "A", Municipalities: reporting.Municipalities}), reporting.ENotFound)
+	wantCode(t, e.teams.UpdateTeam(ctx, sa, a.ID, reporting.TeamForm{Name: "A", Municipalities: reporting.Municipalities}), reporting.ENotFound)
 	// alice holds A's key, yet may not pass it on, nor remove anyone.
-	wantCode(t, e.office.AddTeamMember(ctx, sa, a.ID, bob.ID), reporting.ENotFound)
-	wantCode(t, e.office.RemoveTeamMember(ctx, sa, b.ID, bob.ID), reporting.ENotFound)
+	wantCode(t, e.teams.AddTeamMember(ctx, sa, a.ID, bob.ID), reporting.ENotFound)
+	wantCode(t, e.teams.RemoveTeamMember(ctx, sa, b.ID, bob.ID), reporting.ENotFound)
 	if keys, _ := e.db.UserTeamKeys(ctx, bob.ID); len(keys) != 1 || keys[0].TeamID != b.ID {
 		t.Errorf("bob's keys changed: %+v", keys)
 	}
@@ -520,7 +520,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 	carla := e.addTeamUser(t, "carla", reporting.RoleCounsellor, false)
 
 	before := e.loginMember(t, "carla")
-	if _, err := e.office.Case(ctx, before, inB); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.cases.Case(ctx, before, inB); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Fatalf("carla opens B's case before being added: %v", err)
 	}
 
@@ -530,13 +530,13 @@ func TestAddAndRemoveMember(t *testing.T) {
 	if _, ok := after.Keys.Team(b.ID); !ok {
 		t.Fatal("carla's next login lacks B's key")
 	}
-	if c, err := e.office.Case(ctx, after, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
+	if c, err := e.cases.Case(ctx, after, inB); err != nil || c.Report.Description != "Bericht aus Herne" {
 		t.Errorf("carla cannot read B's case after being added: %v", err)
 	}
 	if ids := e.caseIDs(t, after); !slices.Equal(ids, []string{inB}) {
 		t.Errorf("carla's list = %v, want [%s]", ids, inB)
 	}
-	info, err := e.office.TeamDetail(ctx, admin, b.ID)
+	info, err := e.teams.TeamDetail(ctx, admin, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,11 +545,11 @@ func TestAddAndRemoveMember(t *testing.T) {
 		t.Errorf("team B members %+v, candidates %+v", info.Members, info.Candidates)
 	}
 	// Adding her twice is refused next to the field.
-	if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, carla.ID)); ae.Fields["user"] != "error.team.already_member" {
+	if ae := appError(t, e.teams.AddTeamMember(ctx, admin, b.ID, carla.ID)); ae.Fields["user"] != "error.team.already_member" {
 		t.Errorf("adding twice: %+v", ae)
 	}
 
-	if err := e.office.RemoveTeamMember(ctx, admin, b.ID, carla.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, b.ID, carla.ID); err != nil {
 		t.Fatalf("RemoveTeamMember: %v", err)
 	}
 	// Both of her live sessions lose the key at once.
@@ -558,7 +558,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 			t.Error("a live session of carla still holds B's key")
 		}
 	}
-	_, err = e.office.Case(ctx, after, inB)
+	_, err = e.cases.Case(ctx, after, inB)
 	wantCode(t, err, reporting.ENotFound)
 	if ids := e.caseIDs(t, after); len(ids) != 0 {
 		t.Errorf("carla's live session still lists %v", ids)
@@ -575,7 +575,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 		!slices.ContainsFunc(got, func(d string) bool { return strings.HasPrefix(d, "remove user:carla") }) {
 		t.Errorf("team_member audit details = %q", got)
 	}
-	wantCode(t, e.office.RemoveTeamMember(ctx, admin, b.ID, carla.ID), reporting.ENotFound)
+	wantCode(t, e.teams.RemoveTeamMember(ctx, admin, b.ID, carla.ID), reporting.ENotFound)
 }
 
 // Members are given keys only by an admin who holds the team's key, only
@@ -588,14 +588,14 @@ func TestMemberRules(t *testing.T) {
 	gone := e.addTeamUser(t, "gerd", reporting.RoleCounsellor, true)
 
 	for _, u := range []reporting.User{stats, gone} {
-		if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, u.ID)); ae.Fields["user"] != "error.team.member_not_eligible" {
+		if ae := appError(t, e.teams.AddTeamMember(ctx, admin, b.ID, u.ID)); ae.Fields["user"] != "error.team.member_not_eligible" {
 			t.Errorf("adding %s: %+v", u.Name, ae)
 		}
 	}
-	if ae := appError(t, e.office.AddTeamMember(ctx, admin, b.ID, 9999)); ae.Fields["user"] != "error.team.user_unknown" {
+	if ae := appError(t, e.teams.AddTeamMember(ctx, admin, b.ID, 9999)); ae.Fields["user"] != "error.team.user_unknown" {
 		t.Errorf("adding an unknown user: %+v", ae)
 	}
-	info, err := e.office.TeamDetail(ctx, admin, b.ID)
+	info, err := e.teams.TeamDetail(ctx, admin, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,21 +610,21 @@ func TestMemberRules(t *testing.T) {
 	// A second admin who holds no key of B cannot add anyone to B.
 	other := e.addTeamUser(t, "otto", reporting.RoleAdmin, false)
 	so := e.loginMember(t, other.Name)
-	err = e.office.AddTeamMember(ctx, so, b.ID, alice.ID)
+	err = e.teams.AddTeamMember(ctx, so, b.ID, alice.ID)
 	wantCode(t, err, reporting.EConflict)
 	if reporting.MessageID(err) != "error.team.key_not_held" {
 		t.Errorf("message = %q", reporting.MessageID(err))
 	}
-	if info, _ := e.office.TeamDetail(ctx, so, b.ID); info.HoldsKey {
+	if info, _ := e.teams.TeamDetail(ctx, so, b.ID); info.HoldsKey {
 		t.Error("TeamDetail says otto holds B's key")
 	}
 	// After the admin removes themselves from B, they cannot add either.
-	if err := e.office.RemoveTeamMember(ctx, admin, b.ID, admin.User.ID); err != nil {
+	if err := e.teams.RemoveTeamMember(ctx, admin, b.ID, admin.User.ID); err != nil {
 		t.Fatalf("admin leaves B: %v", err)
 	}
-	wantCode(t, e.office.AddTeamMember(ctx, admin, b.ID, alice.ID), reporting.EConflict)
+	wantCode(t, e.teams.AddTeamMember(ctx, admin, b.ID, alice.ID), reporting.EConflict)
 	// bob is now B's only member: removing him would lock the team out.
-	err = e.office.RemoveTeamMember(ctx, admin, b.ID, bob.ID)
+	err = e.teams.RemoveTeamMember(ctx, admin, b.ID, bob.ID)
 	wantCode(t, err, reporting.EConflict)
 	if keys, _ := e.db.UserTeamKeys(ctx, bob.ID); len(keys) != 1 {
 		t.Error("bob lost B's key though he is its last member")
@@ -636,7 +636,7 @@ func TestMemberRules(t *testing.T) {
 func TestTeamOverview(t *testing.T) {
 	e := newEnv(t)
 	admin, a, b, _, _ := twoTeams(t, e)
-	infos, err := e.office.TeamOverview(t.Context(), admin)
+	infos, err := e.teams.TeamOverview(t.Context(), admin)
 	if err != nil {
 		t.Fatal(err)
 	}

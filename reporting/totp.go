@@ -107,10 +107,62 @@ type TOTPStore interface {
 	RekeyRecoveryCodes(ctx context.Context, userID int64, old, new [][]byte) error
 }
 
+// TwoFactor is each user's second factor (enrolment, recovery codes,
+// turning it off) and the admins' setting of the roles that must use it.
+// The login's check of the code stays with the Office; a change here
+// asks for the password again through the Office's password check, so it
+// spends the same lockout counters as a login.
+type TwoFactor struct {
+	auditor
+	store  TwoFactorStore
+	anchor *Anchor
+	office twoFactorOffice
+	now    func() time.Time
+}
+
+// TwoFactorStore is what TwoFactor reads and writes.
+type TwoFactorStore interface {
+	AuditStore
+	TOTPStore
+	// User, SettingMAC, PutSettingMAC and CountUsers are those of Store.
+	User(ctx context.Context, id int64) (User, error)
+	SettingMAC(ctx context.Context, key string) (value, mac []byte, err error)
+	PutSettingMAC(ctx context.Context, key string, value, mac []byte) error
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// twoFactorOffice is what TwoFactor needs of the Office: the password
+// check with the login lockout (to re-authenticate a user before a change
+// to their second factor) and the session's pending enrolment, which the
+// Office's lock guards and which ends with the session. *Office
+// implements it.
+type twoFactorOffice interface {
+	passwordChecker
+	pendingTOTP(s *OfficeSession, start func() (*totpEnrolment, error)) (*totpEnrolment, error)
+	confirmedTOTP(s *OfficeSession, p *totpEnrolment)
+}
+
+// NewTwoFactor returns the two-factor service. office is the *Office,
+// whose password check with the login lockout re-authenticates a user
+// before a change to their second factor, and whose sessions hold the
+// pending enrolments.
+func NewTwoFactor(store TwoFactorStore, anchor *Anchor, office twoFactorOffice, now func() time.Time) *TwoFactor {
+	return &TwoFactor{auditor: auditor{log: store, now: now}, store: store, anchor: anchor, office: office, now: now}
+}
+
+// codeStore is what checking and consuming a code needs, at login (the
+// Office) and before a change to the second factor (TwoFactor).
+type codeStore interface {
+	UseTOTPStep(ctx context.Context, userID int64, step int64) error
+	UseRecoveryCode(ctx context.Context, userID int64, hash []byte) error
+	RecoveryCodes(ctx context.Context, userID int64) ([][]byte, error)
+	RekeyRecoveryCodes(ctx context.Context, userID int64, old, new [][]byte) error
+}
+
 // totpEnrolment is a session's two-factor enrolment before the user has
 // confirmed it: the new secret lives only here, in process memory (the
-// session's field, guarded by Office.mu), until a code proves that the
-// user's app has it. Only then is it sealed and stored; an abandoned
+// session's field, guarded by Office.mu: TwoFactor reaches it through
+// the Office), until a code proves that the user's app has it. Only then is it sealed and stored; an abandoned
 // enrolment dies with the session.
 type totpEnrolment struct {
 	key *otp.Key
@@ -159,7 +211,7 @@ func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Cred
 	// the code stays and the login fails, so the user can try again.
 	var msg string
 	err = o.store.Atomically(ctx, func(ctx context.Context) error {
-		m, recovery, err := o.useCode(ctx, u, st, string(secret), code)
+		m, recovery, err := useCode(ctx, o.store, o.now(), u, st, string(secret), code)
 		if err != nil || m != "" {
 			msg = m
 			return err
@@ -183,16 +235,16 @@ func (o *Office) checkSecondFactor(ctx context.Context, u User, creds vault.Cred
 // recorded as used, the recovery code deleted. It returns "" when the
 // code is accepted (and whether it was a recovery code), or the message
 // ID that says why not.
-func (o *Office) useCode(ctx context.Context, u User, st TOTPState, secret, code string) (string, bool, error) {
+func useCode(ctx context.Context, store codeStore, now time.Time, u User, st TOTPState, secret, code string) (string, bool, error) {
 	// Whenever the secret is open (a login, a change to two-factor),
 	// recovery codes stored by an earlier version as plain hashes are
 	// keyed: from then on a database copy cannot test guesses at them.
-	if err := o.rekeyRecoveryCodes(ctx, u, secret); err != nil {
+	if err := rekeyRecoveryCodes(ctx, store, u, secret); err != nil {
 		return "", false, err
 	}
 	code = normalizeCode(code)
 	if isTOTPCode(code) {
-		step, used, ok := matchStep(secret, code, o.now(), st.LastStep)
+		step, used, ok := matchStep(secret, code, now, st.LastStep)
 		if !ok {
 			if used {
 				return "error.totp.used", false, nil
@@ -202,7 +254,7 @@ func (o *Office) useCode(ctx context.Context, u User, st TOTPState, secret, code
 		// The compare-and-set in the store, not the check above, is what
 		// stops a replay: two logins with one code at the same moment both
 		// pass the check, but only one moves the step.
-		err := o.store.UseTOTPStep(ctx, u.ID, step)
+		err := store.UseTOTPStep(ctx, u.ID, step)
 		if ErrorCode(err) == EConflict {
 			return "error.totp.used", false, nil
 		}
@@ -212,7 +264,7 @@ func (o *Office) useCode(ctx context.Context, u User, st TOTPState, secret, code
 	if !ok {
 		return "error.totp.wrong", false, nil
 	}
-	err := o.store.UseRecoveryCode(ctx, u.ID, storedRecoveryCode(secret, u.ID, rc))
+	err := store.UseRecoveryCode(ctx, u.ID, storedRecoveryCode(secret, u.ID, rc))
 	if ErrorCode(err) == ENotFound {
 		return "error.totp.wrong", false, nil
 	}
@@ -309,8 +361,8 @@ func storedRecoveryCode(secret string, userID int64, code string) []byte {
 
 // rekeyRecoveryCodes converts a user's recovery codes stored as plain
 // hashes (before issue 9) into keyed ones, now that the secret is open.
-func (o *Office) rekeyRecoveryCodes(ctx context.Context, u User, secret string) error {
-	stored, err := o.store.RecoveryCodes(ctx, u.ID)
+func rekeyRecoveryCodes(ctx context.Context, store codeStore, u User, secret string) error {
+	stored, err := store.RecoveryCodes(ctx, u.ID)
 	if err != nil {
 		return err
 	}
@@ -324,7 +376,7 @@ func (o *Office) rekeyRecoveryCodes(ctx context.Context, u User, secret string) 
 	if len(old) == 0 {
 		return nil
 	}
-	return o.store.RekeyRecoveryCodes(ctx, u.ID, old, keyed)
+	return store.RekeyRecoveryCodes(ctx, u.ID, old, keyed)
 }
 
 // recoveryHash is the plain hash of a recovery code, the input of its
@@ -346,14 +398,14 @@ type TOTPStatus struct {
 }
 
 // TOTPStatus returns the session user's two-factor state.
-func (o *Office) TOTPStatus(ctx context.Context, s *OfficeSession) (TOTPStatus, error) {
-	st, err := o.store.TOTP(ctx, s.User.ID)
+func (t *TwoFactor) TOTPStatus(ctx context.Context, s *OfficeSession) (TOTPStatus, error) {
+	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return TOTPStatus{}, err
+		return TOTPStatus{}, opError("totp status", err)
 	}
-	required, err := o.roleRequiresTOTP(ctx, s.User.Role)
+	required, err := t.roleRequiresTOTP(ctx, s.User.Role)
 	if err != nil {
-		return TOTPStatus{}, err
+		return TOTPStatus{}, opError("totp status", err)
 	}
 	return TOTPStatus{Enabled: st.Enabled(), RecoveryCodes: st.RecoveryCodes, Required: required}, nil
 }
@@ -369,27 +421,28 @@ type TOTPEnrolment struct {
 // returns the one already pending, so that reloading the page does not
 // change the QR code the user may be scanning. EConflict if the user has
 // two-factor on already.
-func (o *Office) BeginTOTP(ctx context.Context, s *OfficeSession) (TOTPEnrolment, error) {
-	st, err := o.store.TOTP(ctx, s.User.ID)
+func (t *TwoFactor) BeginTOTP(ctx context.Context, s *OfficeSession) (TOTPEnrolment, error) {
+	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return TOTPEnrolment{}, err
+		return TOTPEnrolment{}, opError("begin totp", err)
 	}
 	if st.Enabled() {
 		return TOTPEnrolment{}, Errorf(EConflict, "error.totp.already_on")
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if s.totp == nil {
+	p, err := t.office.pendingTOTP(s, func() (*totpEnrolment, error) {
 		// 20 random bytes (160 bits, RFC 4226's recommendation) from
 		// crypto/rand, the library's defaults.
 		key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: s.User.Name,
 			Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 		if err != nil {
-			return TOTPEnrolment{}, err
+			return nil, err
 		}
-		s.totp = &totpEnrolment{key: key}
+		return &totpEnrolment{key: key}, nil
+	})
+	if err != nil {
+		return TOTPEnrolment{}, opError("begin totp", err)
 	}
-	return TOTPEnrolment{Secret: groups(s.totp.key.Secret(), 4)}, nil
+	return TOTPEnrolment{Secret: groups(p.key.Secret(), 4)}, nil
 }
 
 func groups(s string, n int) string {
@@ -405,20 +458,18 @@ func groups(s string, n int) string {
 // in PNG, for the user's app to scan; ENotFound when none is pending. It
 // is served from our own origin: the page's CSP allows no other image
 // source, and the secret must not go to a third-party QR service.
-func (o *Office) TOTPQRCode(s *OfficeSession) ([]byte, error) {
-	o.mu.Lock()
-	p := s.totp
-	o.mu.Unlock()
+func (t *TwoFactor) TOTPQRCode(s *OfficeSession) ([]byte, error) {
+	p, _ := t.office.pendingTOTP(s, nil)
 	if p == nil {
 		return nil, Errorf(ENotFound, "error.not_found")
 	}
 	img, err := p.key.Image(totpQRSize, totpQRSize)
 	if err != nil {
-		return nil, err
+		return nil, opError("totp qr code", err)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
+		return nil, opError("totp qr code", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -434,18 +485,18 @@ func (o *Office) TOTPQRCode(s *OfficeSession) ([]byte, error) {
 // counter refuses the right password too. A wrong (or refused) password
 // gives the message ID for the password field. The caller ends the check,
 // and calls passed once the code was right as well.
-func (o *Office) reauthenticate(ctx context.Context, s *OfficeSession, password string) (User, *passwordCheck, string, error) {
-	u, err := o.store.User(ctx, s.User.ID)
+func (t *TwoFactor) reauthenticate(ctx context.Context, s *OfficeSession, password string) (User, *passwordCheck, string, error) {
+	u, err := t.store.User(ctx, s.User.ID)
 	if err != nil {
 		return User{}, nil, "", err
 	}
-	p, err := o.checkPassword(ctx, u, s.device, password)
+	p, err := t.office.checkPassword(ctx, u, s.device, password)
 	if err != nil {
 		return User{}, nil, "", err
 	}
 	if !p.ok {
 		if p.evaluated {
-			if err := o.auditUser(ctx, u, AuditLoginFailed, "totp_reauth"); err != nil {
+			if err := t.auditUser(ctx, u, AuditLoginFailed, "totp_reauth"); err != nil {
 				p.end()
 				return User{}, nil, "", err
 			}
@@ -460,47 +511,41 @@ func (o *Office) reauthenticate(ctx context.Context, s *OfficeSession, password 
 // under the password's KEK and returns new recovery codes, which are shown
 // this once and stored only as hashes. EConflict when no enrolment is
 // pending (the session ended in between) or two-factor is on already.
-func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, code string) ([]string, error) {
-	o.mu.Lock()
-	p := s.totp
-	o.mu.Unlock()
+func (t *TwoFactor) EnableTOTP(ctx context.Context, s *OfficeSession, password, code string) ([]string, error) {
+	p, _ := t.office.pendingTOTP(s, nil)
 	if p == nil {
 		return nil, Errorf(EConflict, "error.totp.no_enrolment")
 	}
 	errs := fieldErrors{}
-	u, check, msg, err := o.reauthenticate(ctx, s, password)
+	u, check, msg, err := t.reauthenticate(ctx, s, password)
 	if err != nil {
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
 	defer check.end()
 	if msg != "" {
 		errs.add("password", msg)
 	}
-	step, _, ok := matchStep(p.key.Secret(), normalizeCode(code), o.now(), 0)
+	step, _, ok := matchStep(p.key.Secret(), normalizeCode(code), t.now(), 0)
 	if !ok {
 		errs.add("code", "error.totp.wrong")
 	}
 	if err := errs.err(); err != nil {
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
-	if err := o.passed(ctx, check); err != nil {
-		return nil, err
+	if err := t.office.passed(ctx, check); err != nil {
+		return nil, opError("enable totp", err)
 	}
 	sealed := check.creds.KEK.Seal([]byte(p.key.Secret()), totpAD(u.Salt))
 	codes, hashes := newRecoveryCodes(u.ID, p.key.Secret())
 	// The confirming code's step is stored as used: it cannot log in.
-	err = o.audited(ctx, s, AuditTOTPEnable, "", "", func(ctx context.Context) error {
-		return o.store.EnableTOTP(ctx, u.ID, sealed, step, hashes)
+	err = t.audited(ctx, s, AuditTOTPEnable, "", "", func(ctx context.Context) error {
+		return t.store.EnableTOTP(ctx, u.ID, sealed, step, hashes)
 	})
 	if err != nil {
 		// The enrolment stays pending: the user can confirm it again.
-		return nil, err
+		return nil, opError("enable totp", err)
 	}
-	o.mu.Lock()
-	if s.totp == p {
-		s.totp = nil
-	}
-	o.mu.Unlock()
+	t.office.confirmedTOTP(s, p)
 	return codes, nil
 }
 
@@ -508,15 +553,15 @@ func (o *Office) EnableTOTP(ctx context.Context, s *OfficeSession, password, cod
 // of a user who has two-factor on, before a change to it, and returns the
 // opened TOTP secret (which keys new recovery codes). Field errors name
 // the field that was wrong.
-func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, code string) (User, string, error) {
-	st, err := o.store.TOTP(ctx, s.User.ID)
+func (t *TwoFactor) confirmTOTP(ctx context.Context, s *OfficeSession, password, code string) (User, string, error) {
+	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
 		return User{}, "", err
 	}
 	if !st.Enabled() {
 		return User{}, "", Errorf(EConflict, "error.totp.not_on")
 	}
-	u, check, msg, err := o.reauthenticate(ctx, s, password)
+	u, check, msg, err := t.reauthenticate(ctx, s, password)
 	if err != nil {
 		return User{}, "", err
 	}
@@ -530,18 +575,18 @@ func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, co
 	if err != nil {
 		return User{}, "", err
 	}
-	msg, _, err = o.useCode(ctx, u, st, string(secret), code)
+	msg, _, err = useCode(ctx, t.store, t.now(), u, st, string(secret), code)
 	if err != nil {
 		return User{}, "", err
 	}
 	if msg != "" {
-		if err := o.auditUser(ctx, u, AuditLoginFailed, "totp"); err != nil {
+		if err := t.auditUser(ctx, u, AuditLoginFailed, "totp"); err != nil {
 			return User{}, "", err
 		}
 		// The attempt stays counted: a wrong code is a failed attempt.
 		return User{}, "", fieldErrors{"code": msg}.err()
 	}
-	if err := o.passed(ctx, check); err != nil {
+	if err := t.office.passed(ctx, check); err != nil {
 		return User{}, "", err
 	}
 	return u, string(secret), nil
@@ -550,51 +595,51 @@ func (o *Office) confirmTOTP(ctx context.Context, s *OfficeSession, password, co
 // DisableTOTP turns the session user's two-factor off, after their
 // current password and a code. EConflict when their role requires
 // two-factor: they would only be sent to enrol again.
-func (o *Office) DisableTOTP(ctx context.Context, s *OfficeSession, password, code string) error {
-	required, err := o.roleRequiresTOTP(ctx, s.User.Role)
+func (t *TwoFactor) DisableTOTP(ctx context.Context, s *OfficeSession, password, code string) error {
+	required, err := t.roleRequiresTOTP(ctx, s.User.Role)
 	if err != nil {
-		return err
+		return opError("disable totp", err)
 	}
 	if required {
 		return Errorf(EConflict, "error.totp.required_by_role")
 	}
-	u, _, err := o.confirmTOTP(ctx, s, password, code)
+	u, _, err := t.confirmTOTP(ctx, s, password, code)
 	if err != nil {
-		return err
+		return opError("disable totp", err)
 	}
-	return o.audited(ctx, s, AuditTOTPDisable, "", "", func(ctx context.Context) error {
-		return o.store.DisableTOTP(ctx, u.ID)
-	})
+	return opError("disable totp", t.audited(ctx, s, AuditTOTPDisable, "", "", func(ctx context.Context) error {
+		return t.store.DisableTOTP(ctx, u.ID)
+	}))
 }
 
 // NewRecoveryCodes replaces the session user's recovery codes, after
 // their current password and a code, and returns the new ones to show
 // once.
-func (o *Office) NewRecoveryCodes(ctx context.Context, s *OfficeSession, password, code string) ([]string, error) {
-	u, secret, err := o.confirmTOTP(ctx, s, password, code)
+func (t *TwoFactor) NewRecoveryCodes(ctx context.Context, s *OfficeSession, password, code string) ([]string, error) {
+	u, secret, err := t.confirmTOTP(ctx, s, password, code)
 	if err != nil {
-		return nil, err
+		return nil, opError("new recovery codes", err)
 	}
 	codes, hashes := newRecoveryCodes(u.ID, secret)
-	err = o.audited(ctx, s, AuditTOTPRecoveryCodes, "", "", func(ctx context.Context) error {
-		return o.store.ReplaceRecoveryCodes(ctx, u.ID, hashes)
+	err = t.audited(ctx, s, AuditTOTPRecoveryCodes, "", "", func(ctx context.Context) error {
+		return t.store.ReplaceRecoveryCodes(ctx, u.ID, hashes)
 	})
 	if err != nil {
-		return nil, err
+		return nil, opError("new recovery codes", err)
 	}
 	return codes, nil
 }
 
 // TOTPRequiredRoles returns the roles that must use two-factor.
-func (o *Office) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
+func (t *TwoFactor) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
 	// MACed and required once set up: a database writer must not be able
 	// to drop the requirement, by changing the row or by deleting it.
-	v, err := o.anchor.requiredSetting(ctx, o.store, o.now(), settingTOTPRoles)
+	v, err := t.anchor.requiredSetting(ctx, t.store, t.now(), settingTOTPRoles)
 	if ErrorCode(err) == ENotFound {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, opError("totp roles", err)
 	}
 	var roles []string
 	for r := range strings.SplitSeq(string(v), ",") {
@@ -605,19 +650,19 @@ func (o *Office) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
 	return roles, nil
 }
 
-func (o *Office) roleRequiresTOTP(ctx context.Context, role string) (bool, error) {
-	roles, err := o.TOTPRequiredRoles(ctx)
+func (t *TwoFactor) roleRequiresTOTP(ctx context.Context, role string) (bool, error) {
+	roles, err := t.TOTPRequiredRoles(ctx)
 	return slices.Contains(roles, role), err
 }
 
 // SetTOTPRequiredRoles sets the roles that must use two-factor; admins
 // only. Users of those roles without two-factor are sent to enrol at their
 // next request.
-func (o *Office) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, roles []string) error {
+func (t *TwoFactor) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, roles []string) error {
 	// The route is for admins only; checked here again in case a route
 	// is ever registered in the wrong group.
 	if err := allow(s, PermSettings); err != nil {
-		return err
+		return opError("set totp roles", err)
 	}
 	var clean []string
 	for _, r := range TOTPRoles { // in a fixed order, whatever the form sent
@@ -631,9 +676,9 @@ func (o *Office) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, rol
 		}
 	}
 	value := strings.Join(clean, ",")
-	return o.audited(ctx, s, AuditSettings, "", "two_factor="+value, func(ctx context.Context) error {
-		return o.store.PutSettingMAC(ctx, settingTOTPRoles, []byte(value), o.anchor.SettingMAC(settingTOTPRoles, []byte(value)))
-	})
+	return opError("set totp roles", t.audited(ctx, s, AuditSettings, "", "two_factor="+value, func(ctx context.Context) error {
+		return t.store.PutSettingMAC(ctx, settingTOTPRoles, []byte(value), t.anchor.SettingMAC(settingTOTPRoles, []byte(value)))
+	}))
 }
 
 // NeedsTOTPEnrolment reports whether the session's user must set up
@@ -642,14 +687,14 @@ func (o *Office) SetTOTPRequiredRoles(ctx context.Context, s *OfficeSession, rol
 // It reads the store on every call, so enrolling in one session (or the
 // admin dropping the requirement) frees all of the user's sessions at
 // once.
-func (o *Office) NeedsTOTPEnrolment(ctx context.Context, s *OfficeSession) (bool, error) {
-	required, err := o.roleRequiresTOTP(ctx, s.User.Role)
+func (t *TwoFactor) NeedsTOTPEnrolment(ctx context.Context, s *OfficeSession) (bool, error) {
+	required, err := t.roleRequiresTOTP(ctx, s.User.Role)
 	if err != nil || !required {
-		return false, err
+		return false, opError("totp enrolment", err)
 	}
-	st, err := o.store.TOTP(ctx, s.User.ID)
+	st, err := t.store.TOTP(ctx, s.User.ID)
 	if err != nil {
-		return false, err
+		return false, opError("totp enrolment", err)
 	}
 	return !st.Enabled(), nil
 }

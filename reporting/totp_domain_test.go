@@ -37,12 +37,12 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 func (e *env) enrol(t *testing.T) (string, []string) {
 	t.Helper()
 	_, s := e.login(t)
-	en, err := e.office.BeginTOTP(t.Context(), s)
+	en, err := e.twoFactor.BeginTOTP(t.Context(), s)
 	if err != nil {
 		t.Fatalf("BeginTOTP: %v", err)
 	}
 	secret := strings.ReplaceAll(en.Secret, " ", "")
-	codes, err := e.office.EnableTOTP(t.Context(), s, adminPassword, totpCode(t, secret, e.clock.Now()))
+	codes, err := e.twoFactor.EnableTOTP(t.Context(), s, adminPassword, totpCode(t, secret, e.clock.Now()))
 	if err != nil {
 		t.Fatalf("EnableTOTP: %v", err)
 	}
@@ -112,18 +112,18 @@ func TestTOTPEnrolThenLoginNeedsCode(t *testing.T) {
 	ctx := t.Context()
 	_, s := e.login(t)
 
-	en, err := e.office.BeginTOTP(ctx, s)
+	en, err := e.twoFactor.BeginTOTP(ctx, s)
 	if err != nil {
 		t.Fatalf("BeginTOTP: %v", err)
 	}
 	if !regexp.MustCompile(`^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$`).MatchString(en.Secret) {
 		t.Errorf("secret for typing = %q, want 32 base32 letters in groups of four", en.Secret)
 	}
-	if again, _ := e.office.BeginTOTP(ctx, s); again.Secret != en.Secret {
+	if again, _ := e.twoFactor.BeginTOTP(ctx, s); again.Secret != en.Secret {
 		t.Error("reloading the enrolment page changed the secret the user may be scanning")
 	}
 	secret := strings.ReplaceAll(en.Secret, " ", "")
-	if st, _ := e.office.TOTPStatus(ctx, s); st.Enabled {
+	if st, _ := e.twoFactor.TOTPStatus(ctx, s); st.Enabled {
 		t.Fatal("two-factor on before the user confirmed")
 	}
 	if err := e.loginWith(t, adminPassword, ""); err != nil {
@@ -141,7 +141,7 @@ func TestTOTPEnrolThenLoginNeedsCode(t *testing.T) {
 		{"code of another secret", adminPassword, totpCode(t, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", now), []string{"code"}},
 	}
 	for _, tt := range tests {
-		_, err := e.office.EnableTOTP(ctx, s, tt.password, tt.code)
+		_, err := e.twoFactor.EnableTOTP(ctx, s, tt.password, tt.code)
 		ae := appError(t, err)
 		if ae.Code != reporting.EInvalid || len(ae.Fields) != len(tt.fields) {
 			t.Errorf("%s: error %v, want field errors on %v", tt.name, err, tt.fields)
@@ -152,12 +152,12 @@ func TestTOTPEnrolThenLoginNeedsCode(t *testing.T) {
 			}
 		}
 	}
-	if st, _ := e.office.TOTPStatus(ctx, s); st.Enabled {
+	if st, _ := e.twoFactor.TOTPStatus(ctx, s); st.Enabled {
 		t.Fatal("a failed confirmation turned two-factor on")
 	}
 
 	confirm := totpCode(t, secret, now)
-	codes, err := e.office.EnableTOTP(ctx, s, adminPassword, " "+confirm[:3]+" "+confirm[3:]+" ")
+	codes, err := e.twoFactor.EnableTOTP(ctx, s, adminPassword, " "+confirm[:3]+" "+confirm[3:]+" ")
 	if err != nil {
 		t.Fatalf("EnableTOTP with the app's code, typed with spaces: %v", err)
 	}
@@ -174,13 +174,13 @@ func TestTOTPEnrolThenLoginNeedsCode(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if st, _ := e.office.TOTPStatus(ctx, s); !st.Enabled || st.RecoveryCodes != reporting.RecoveryCodeCount {
+	if st, _ := e.twoFactor.TOTPStatus(ctx, s); !st.Enabled || st.RecoveryCodes != reporting.RecoveryCodeCount {
 		t.Errorf("status after enrolment = %+v, want on with %d codes", st, reporting.RecoveryCodeCount)
 	}
-	if _, err := e.office.TOTPQRCode(s); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.twoFactor.TOTPQRCode(s); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("the QR code is still served after enrolment: %v", err)
 	}
-	if _, err := e.office.BeginTOTP(ctx, s); reporting.ErrorCode(err) != reporting.EConflict {
+	if _, err := e.twoFactor.BeginTOTP(ctx, s); reporting.ErrorCode(err) != reporting.EConflict {
 		t.Errorf("BeginTOTP with two-factor on: %v, want EConflict", err)
 	}
 
@@ -344,7 +344,7 @@ func TestTOTPRecoveryCodeWorksOnce(t *testing.T) {
 	wantLoginRefused(t, "made-up recovery code", e.loginWith(t, adminPassword, "ABCD-EFGH-JKMN"), "error.totp.wrong")
 
 	_, s := e.loginWithCode(t, codes[2])
-	st, err := e.office.TOTPStatus(t.Context(), s)
+	st, err := e.twoFactor.TOTPStatus(t.Context(), s)
 	if err != nil || st.RecoveryCodes != reporting.RecoveryCodeCount-3 {
 		t.Errorf("status = %+v, %v; want %d recovery codes left", st, err, reporting.RecoveryCodeCount-3)
 	}
@@ -373,15 +373,15 @@ func TestTOTPNewRecoveryCodes(t *testing.T) {
 	_, s := e.loginWithCode(t, totpCode(t, secret, e.clock.Now()))
 	e.clock.Advance(30 * time.Second)
 
-	_, err := e.office.NewRecoveryCodes(ctx, s, "falsch", totpCode(t, secret, e.clock.Now()))
+	_, err := e.twoFactor.NewRecoveryCodes(ctx, s, "falsch", totpCode(t, secret, e.clock.Now()))
 	if f := reporting.FieldErrors(err); f["password"] == "" {
 		t.Errorf("wrong password: %v, want an error on the password field", err)
 	}
-	_, err = e.office.NewRecoveryCodes(ctx, s, adminPassword, wrongCode(totpCode(t, secret, e.clock.Now())))
+	_, err = e.twoFactor.NewRecoveryCodes(ctx, s, adminPassword, wrongCode(totpCode(t, secret, e.clock.Now())))
 	if f := reporting.FieldErrors(err); f["code"] == "" {
 		t.Errorf("wrong code: %v, want an error on the code field", err)
 	}
-	fresh, err := e.office.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+	fresh, err := e.twoFactor.NewRecoveryCodes(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 	if err != nil {
 		t.Fatalf("NewRecoveryCodes: %v", err)
 	}
@@ -407,19 +407,19 @@ func TestTOTPDisabledNoLongerAsked(t *testing.T) {
 	_, s := e.loginWithCode(t, totpCode(t, secret, e.clock.Now()))
 	e.clock.Advance(30 * time.Second)
 
-	err := e.office.DisableTOTP(ctx, s, "falsch", totpCode(t, secret, e.clock.Now()))
+	err := e.twoFactor.DisableTOTP(ctx, s, "falsch", totpCode(t, secret, e.clock.Now()))
 	if f := reporting.FieldErrors(err); f["password"] == "" {
 		t.Errorf("wrong password: %v, want an error on the password field", err)
 	}
-	err = e.office.DisableTOTP(ctx, s, adminPassword, "")
+	err = e.twoFactor.DisableTOTP(ctx, s, adminPassword, "")
 	if f := reporting.FieldErrors(err); f["code"] == "" {
 		t.Errorf("no code: %v, want an error on the code field", err)
 	}
-	if st, _ := e.office.TOTPStatus(ctx, s); !st.Enabled {
+	if st, _ := e.twoFactor.TOTPStatus(ctx, s); !st.Enabled {
 		t.Fatal("a refused DisableTOTP turned two-factor off")
 	}
 	// A recovery code will do (the phone may be lost).
-	if err := e.office.DisableTOTP(ctx, s, adminPassword, codes[0]); err != nil {
+	if err := e.twoFactor.DisableTOTP(ctx, s, adminPassword, codes[0]); err != nil {
 		t.Fatalf("DisableTOTP: %v", err)
 	}
 	if err := e.loginWith(t, adminPassword, ""); err != nil {
@@ -428,10 +428,10 @@ func TestTOTPDisabledNoLongerAsked(t *testing.T) {
 	if err := e.loginWith(t, adminPassword, codes[1]); err != nil {
 		t.Errorf("anything in the code field is ignored once two-factor is off, got %v", err)
 	}
-	if err := e.office.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now())); reporting.ErrorCode(err) != reporting.EConflict {
+	if err := e.twoFactor.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now())); reporting.ErrorCode(err) != reporting.EConflict {
 		t.Errorf("DisableTOTP when off: %v, want EConflict", err)
 	}
-	if _, err := e.office.BeginTOTP(ctx, s); err != nil {
+	if _, err := e.twoFactor.BeginTOTP(ctx, s); err != nil {
 		t.Errorf("BeginTOTP after disabling: %v", err)
 	}
 	if n := count(e.auditActions(t), reporting.AuditTOTPDisable+":"); n != 1 {
@@ -512,53 +512,53 @@ func TestTOTPRequiredPerRole(t *testing.T) {
 	ctx := t.Context()
 	_, s := e.login(t)
 
-	if need, err := e.office.NeedsTOTPEnrolment(ctx, s); err != nil || need {
+	if need, err := e.twoFactor.NeedsTOTPEnrolment(ctx, s); err != nil || need {
 		t.Fatalf("NeedsTOTPEnrolment before any rule = %v, %v", need, err)
 	}
-	err := e.office.SetTOTPRequiredRoles(ctx, s, []string{"admin", "root"})
+	err := e.twoFactor.SetTOTPRequiredRoles(ctx, s, []string{"admin", "root"})
 	if f := reporting.FieldErrors(err); f["roles"] == "" {
 		t.Errorf("unknown role: %v, want an error on roles", err)
 	}
 	counsellor := &reporting.OfficeSession{User: reporting.User{ID: s.User.ID, Name: "c", Role: reporting.RoleCounsellor}}
-	if err := e.office.SetTOTPRequiredRoles(ctx, counsellor, []string{"counsellor"}); reporting.ErrorCode(err) != reporting.ENotFound {
+	if err := e.twoFactor.SetTOTPRequiredRoles(ctx, counsellor, []string{"counsellor"}); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("a counsellor changed the setting: %v", err)
 	}
-	if roles, _ := e.office.TOTPRequiredRoles(ctx); len(roles) != 0 {
+	if roles, _ := e.twoFactor.TOTPRequiredRoles(ctx); len(roles) != 0 {
 		t.Fatalf("refused changes were stored: %v", roles)
 	}
 
-	if err := e.office.SetTOTPRequiredRoles(ctx, s, []string{"statistician", "admin"}); err != nil {
+	if err := e.twoFactor.SetTOTPRequiredRoles(ctx, s, []string{"statistician", "admin"}); err != nil {
 		t.Fatalf("SetTOTPRequiredRoles: %v", err)
 	}
-	if roles, _ := e.office.TOTPRequiredRoles(ctx); strings.Join(roles, ",") != "admin,statistician" {
+	if roles, _ := e.twoFactor.TOTPRequiredRoles(ctx); strings.Join(roles, ",") != "admin,statistician" {
 		t.Errorf("required roles = %v", roles)
 	}
 	if n := count(e.auditActions(t), reporting.AuditSettings+":two_factor=admin,statistician"); n != 1 {
 		t.Errorf("audit %v: want the settings change", e.auditActions(t))
 	}
-	if need, err := e.office.NeedsTOTPEnrolment(ctx, s); err != nil || !need {
+	if need, err := e.twoFactor.NeedsTOTPEnrolment(ctx, s); err != nil || !need {
 		t.Errorf("NeedsTOTPEnrolment for an admin without two-factor = %v, %v; want true", need, err)
 	}
-	if need, _ := e.office.NeedsTOTPEnrolment(ctx, counsellor); need {
+	if need, _ := e.twoFactor.NeedsTOTPEnrolment(ctx, counsellor); need {
 		t.Error("a counsellor is sent to enrol, but only admins and statisticians must")
 	}
 	// The password still logs in: the session is restricted, not refused.
 	_, s2 := e.login(t)
-	if need, _ := e.office.NeedsTOTPEnrolment(ctx, s2); !need {
+	if need, _ := e.twoFactor.NeedsTOTPEnrolment(ctx, s2); !need {
 		t.Error("new session of an admin without two-factor is not restricted")
 	}
 
 	secret, _ := e.enrol(t)
 	for _, sess := range []*reporting.OfficeSession{s, s2} {
-		if need, err := e.office.NeedsTOTPEnrolment(ctx, sess); err != nil || need {
+		if need, err := e.twoFactor.NeedsTOTPEnrolment(ctx, sess); err != nil || need {
 			t.Errorf("after enrolment NeedsTOTPEnrolment = %v, %v; want false for every session", need, err)
 		}
 	}
-	err = e.office.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
+	err = e.twoFactor.DisableTOTP(ctx, s, adminPassword, totpCode(t, secret, e.clock.Now()))
 	if reporting.ErrorCode(err) != reporting.EConflict || reporting.MessageID(err) != "error.totp.required_by_role" {
 		t.Errorf("DisableTOTP while required: %v, want EConflict", err)
 	}
-	if st, _ := e.office.TOTPStatus(ctx, s); !st.Enabled || !st.Required {
+	if st, _ := e.twoFactor.TOTPStatus(ctx, s); !st.Enabled || !st.Required {
 		t.Errorf("status = %+v, want on and required", st)
 	}
 }
@@ -571,25 +571,25 @@ func TestTOTPPendingEnrolmentPerSession(t *testing.T) {
 	ctx := t.Context()
 	token, s := e.login(t)
 	_, other := e.login(t)
-	en, err := e.office.BeginTOTP(ctx, s)
+	en, err := e.twoFactor.BeginTOTP(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if png, err := e.office.TOTPQRCode(s); err != nil || len(png) == 0 {
+	if png, err := e.twoFactor.TOTPQRCode(s); err != nil || len(png) == 0 {
 		t.Fatalf("TOTPQRCode: %d bytes, %v", len(png), err)
 	}
-	if _, err := e.office.TOTPQRCode(other); reporting.ErrorCode(err) != reporting.ENotFound {
+	if _, err := e.twoFactor.TOTPQRCode(other); reporting.ErrorCode(err) != reporting.ENotFound {
 		t.Errorf("another session sees the pending enrolment: %v", err)
 	}
 	secret := strings.ReplaceAll(en.Secret, " ", "")
-	_, err = e.office.EnableTOTP(ctx, other, adminPassword, totpCode(t, secret, e.clock.Now()))
+	_, err = e.twoFactor.EnableTOTP(ctx, other, adminPassword, totpCode(t, secret, e.clock.Now()))
 	if reporting.ErrorCode(err) != reporting.EConflict {
 		t.Errorf("EnableTOTP in a session without enrolment: %v, want EConflict", err)
 	}
 	if err := e.office.Logout(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.office.TOTPStatus(ctx, other); st.Enabled {
+	if st, _ := e.twoFactor.TOTPStatus(ctx, other); st.Enabled {
 		t.Error("two-factor turned on without confirmation")
 	}
 }
@@ -604,7 +604,7 @@ func TestPasswordChangeKeepsTOTP(t *testing.T) {
 	secret, _ := e.enrol(t)
 	_, s := e.loginWithCode(t, totpCode(t, secret, e.clock.Now()))
 	const newPassword = "ein ganz neues langes Passwort"
-	if err := e.office.ChangePassword(t.Context(), s, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
+	if err := e.accounts.ChangePassword(t.Context(), s, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
 	}
 	e.clock.Advance(30 * time.Second)

@@ -53,7 +53,7 @@ func TestRecoveryCodesKeyedAtRest(t *testing.T) {
 
 	const newPassword = "ein ganz neues langes Passwort"
 	_, s := e.loginWithCode(t, codes[0])
-	if err := e.office.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
+	if err := e.accounts.ChangePassword(ctx, s, reporting.PasswordForm{Old: adminPassword, New: newPassword, Confirm: newPassword}); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
 	}
 	if err := e.loginWith(t, newPassword, codes[1]); err != nil {

@@ -63,10 +63,10 @@ func retentionFill(tb testing.TB, db *storage.DB, n int) int {
 	return due
 }
 
-// retentionOffice returns an office on db with the retention setting
-// stored as setup stores it (MACed): the filled database has a user, so a
-// missing setting would be refused as deleted.
-func retentionOffice(tb testing.TB, db *storage.DB) *reporting.Office {
+// retentionOffice returns the retention service on db with the retention
+// setting stored as setup stores it (MACed): the filled database has a
+// user, so a missing setting would be refused as deleted.
+func retentionOffice(tb testing.TB, db *storage.DB) *reporting.Retention {
 	tb.Helper()
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
 	anchor := reporting.NewAnchor(vault.NewSecret())
@@ -74,7 +74,7 @@ func retentionOffice(tb testing.TB, db *storage.DB) *reporting.Office {
 	if err := db.PutSettingMAC(tb.Context(), "retention", set, anchor.SettingMAC("retention", set)); err != nil {
 		tb.Fatal(err)
 	}
-	return reporting.NewOffice(db, vault.NewKDF(1), vault.Params{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}, anchor, now)
+	return reporting.NewRetention(db, anchor, now)
 }
 
 // The store's part of the sweep: due rows lose content, messages and

@@ -30,6 +30,7 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
+	"github.com/planb-ruhr/meldestelle/reporting/wiring"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -98,9 +99,9 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	// The wiring of cmd/meldestelle serve (services, notifier without a
-	// mailer, retention, web.New, http.Server with its timeouts),
-	// duplicated on purpose: that command is package main.
+	// As cmd/meldestelle serve: the services from package wiring, a
+	// notifier without a mailer, retention, web.New, an http.Server with
+	// its timeouts.
 	db, err := storage.Open(*data)
 	if err != nil {
 		return fmt.Errorf("open storage: %w", err)
@@ -116,12 +117,14 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	anchor := reporting.NewAnchor(secret)
 	db.SetAuditKey(anchor.AuditKey())
-	intake, err := reporting.NewIntake(ctx, db, kdf, vault.DefaultParams, anchor, now)
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	svc, err := wiring.New(ctx, db, wiring.Config{KDF: kdf, Params: vault.DefaultParams, Anchor: anchor, Now: now,
+		Notify: reporting.NotifierConfig{BaseURL: "http://127.0.0.1", Now: now, Logger: logger}})
 	if err != nil {
-		return fmt.Errorf("intake: %w", err)
+		return fmt.Errorf("services: %w", err)
 	}
-	office := reporting.NewOffice(db, kdf, vault.DefaultParams, anchor, now)
-	defer office.Close()
+	defer svc.Close()
+	office, notifier := svc.Office, svc.Notifier
 	token, err := office.Start(ctx)
 	if err != nil {
 		return fmt.Errorf("office start: %w", err)
@@ -134,11 +137,8 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("setup: %w", err)
 	}
 
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	notifier := reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: "http://127.0.0.1", Now: now, Logger: logger})
-	intake.NotifyWith(notifier)
 	go notifier.Run(ctx, time.Minute)
-	go office.RunRetention(ctx, 24*time.Hour, logger)
+	go svc.Retention.RunRetention(ctx, 24*time.Hour, logger)
 	tr, err := i18n.Load()
 	if err != nil {
 		return fmt.Errorf("translations: %w", err)
@@ -150,7 +150,8 @@ func child(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	handler, err := web.New(web.Config{BaseURL: base, Captchas: store, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
+	followup := reporting.NewFollowup(svc.Intake, now)
+	handler, err := web.New(web.Config{BaseURL: base, Captchas: store, Logger: logger, Now: now, Notifier: notifier}, svc.Web(followup), tr)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}

@@ -27,8 +27,9 @@ func rawOpen(t *testing.T, dir string) *sql.DB {
 // the server's next start would, and returns its stored kdf_params.
 func submitReport(t *testing.T, dir string) (string, error) {
 	t.Helper()
-	db, office := accountsOpen(t, dir)
-	in, err := reporting.NewIntake(t.Context(), db, vault.NewKDF(1), vault.DefaultParams, office.Anchor(), time.Now)
+	d := accountsOpen(t, dir)
+	db, office := d.db, d.Office
+	in, err := reporting.NewIntake(t.Context(), db, vault.NewKDF(1), vault.DefaultParams, office.Anchor(), nil, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +104,11 @@ func TestSecretInitWritesSecuritySettings(t *testing.T) {
 	if params, err := submitReport(t, dir); err != nil || params != "pepper1$"+vault.DefaultParams.String() {
 		t.Fatalf("report after init: %q, %v", params, err)
 	}
-	_, office := accountsOpen(t, dir)
-	if roles, err := office.TOTPRequiredRoles(t.Context()); err != nil || len(roles) != 0 {
+	d := accountsOpen(t, dir)
+	if roles, err := d.TwoFactor.TOTPRequiredRoles(t.Context()); err != nil || len(roles) != 0 {
 		t.Errorf("two-factor roles after init: %v, %v", roles, err)
 	}
-	if set, err := office.RetentionSettings(t.Context()); err != nil || set.ClosedMonths != reporting.DefaultRetentionClosedMonths {
+	if set, err := d.Retention.RetentionSettings(t.Context()); err != nil || set.ClosedMonths != reporting.DefaultRetentionClosedMonths {
 		t.Errorf("retention after init: %+v, %v", set, err)
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
 	"github.com/planb-ruhr/meldestelle/reporting/web/captchastore"
+	"github.com/planb-ruhr/meldestelle/reporting/wiring"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
@@ -101,26 +102,40 @@ var berlin, _ = time.LoadLocation("Europe/Berlin")
 
 func now() time.Time { return time.Now().In(berlin) }
 
-// services opens the database and builds the domain services.
-func (c *config) services(ctx context.Context) (*storage.DB, *reporting.Intake, *reporting.Office, error) {
+// domain is the domain's services on their database.
+type domain struct {
+	*wiring.Services
+	db *storage.DB
+}
+
+// Close ends the sessions (wiping their keys) and closes the database.
+func (d *domain) Close() {
+	d.Services.Close()
+	d.db.Close()
+}
+
+// services opens the database and builds the domain services. notify
+// configures the notification mails (serve); the other commands send none
+// and pass the zero value.
+func (c *config) services(ctx context.Context, notify reporting.NotifierConfig) (*domain, error) {
 	db, err := storage.Open(c.data)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	secret, err := c.secret(ctx, db)
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	anchor := reporting.NewAnchor(secret)
 	db.SetAuditKey(anchor.AuditKey())
-	kdf := vault.NewKDF(c.kdfConcurrency)
-	intake, err := reporting.NewIntake(ctx, db, kdf, vault.DefaultParams, anchor, now)
+	svc, err := wiring.New(ctx, db, wiring.Config{KDF: vault.NewKDF(c.kdfConcurrency), Params: vault.DefaultParams,
+		Anchor: anchor, Now: now, StatsK: c.statsK, Notify: notify})
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return db, intake, reporting.NewOffice(db, kdf, vault.DefaultParams, anchor, now), nil
+	return &domain{Services: svc, db: db}, nil
 }
 
 // secretPath is the server secret's file: -secret-file, or secret.key in
@@ -178,27 +193,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	captchas := captchastore.New(captchastore.DefaultMax)
 	captcha.SetCustomStore(captchas)
 
-	db, intake, office, err := c.services(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	defer office.Close()
-	// A setter rather than a constructor argument until reporting.NewOffice
-	// takes k; the value was validated with the configuration.
-	if err := office.SetStatsK(c.statsK); err != nil {
-		return fmt.Errorf("-stats-k: %w", err)
-	}
-	token, err := office.Start(ctx)
-	if err != nil {
-		return err
-	}
-	if token != "" {
-		fmt.Fprintf(stderr, "First start: open %s/office/setup?token=%s to create the first team and admin (the link works once).\n", c.baseURL, token)
-	}
-	if c.captchaOff {
-		logger.Warn("CAPTCHA IS OFF (MELDESTELLE_CAPTCHA=off): anyone can submit reports automatically; use this only for load tests or a closed intranet")
-	}
 	tr, err := i18n.Load()
 	if err != nil {
 		return err
@@ -211,8 +205,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	} else {
 		logger.Info("notifications off: no SMTP host set (-smtp-host / MELDESTELLE_SMTP_HOST)")
 	}
-	notifier := reporting.NewNotifier(db, notifierCfg)
-	intake.NotifyWith(notifier)
+	d, err := c.services(ctx, notifierCfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	db, office, notifier := d.db, d.Office, d.Notifier
+	token, err := office.Start(ctx)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		fmt.Fprintf(stderr, "First start: open %s/office/setup?token=%s to create the first team and admin (the link works once).\n", c.baseURL, token)
+	}
+	if c.captchaOff {
+		logger.Warn("CAPTCHA IS OFF (MELDESTELLE_CAPTCHA=off): anyone can submit reports automatically; use this only for load tests or a closed intranet")
+	}
 	senderCtx, stopSender := context.WithCancel(context.Background())
 	senderDone := make(chan struct{})
 	go func() { defer close(senderDone); notifier.Run(senderCtx, time.Minute) }()
@@ -220,9 +228,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Retention (issue 5): delete due case content at start, then daily.
 	retentionCtx, stopRetention := context.WithCancel(context.Background())
 	retentionDone := make(chan struct{})
-	go func() { defer close(retentionDone); office.RunRetention(retentionCtx, 24*time.Hour, logger) }()
+	go func() { defer close(retentionDone); d.Retention.RunRetention(retentionCtx, 24*time.Hour, logger) }()
 	defer func() { stopRetention(); <-retentionDone }()
-	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier}, intake, office, tr)
+	// The follow-up holds the reporters' tokens, which the reaper ends.
+	followup := reporting.NewFollowup(d.Intake, now)
+	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier},
+		d.Web(followup), tr)
 	if err != nil {
 		return err
 	}
@@ -235,9 +246,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// (issue 9): every minute, not only when someone comes back.
 	reaperCtx, stopReaper := context.WithCancel(context.Background())
 	reaperDone := make(chan struct{})
-	reaper := reporting.NewReaper(office, handler.Followup(), logger)
+	reaper := reporting.NewReaper(office, d.Accounts, followup, logger)
 	go func() { defer close(reaperDone); reaper.Run(reaperCtx, reporting.ReapEvery) }()
-	defer func() { stopReaper(); <-reaperDone; handler.Followup().Close() }()
+	defer func() { stopReaper(); <-reaperDone; followup.Close() }()
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handler,
@@ -341,12 +352,12 @@ func setup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	password := strings.TrimRight(line, "\r\n")
 
-	db, _, office, err := c.services(ctx)
+	d, err := c.services(ctx, reporting.NotifierConfig{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	token, err := office.PrepareSetup(ctx)
+	defer d.Close()
+	token, err := d.Office.PrepareSetup(ctx)
 	if err != nil {
 		return err
 	}
@@ -357,7 +368,7 @@ func setup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	recovery, err := office.Setup(ctx, reporting.SetupForm{Token: token, Team: *team, Username: *admin, Password: password, Confirm: password})
+	recovery, err := d.Office.Setup(ctx, reporting.SetupForm{Token: token, Team: *team, Username: *admin, Password: password, Confirm: password})
 	if errs := reporting.FieldErrors(err); errs != nil {
 		for field, id := range errs {
 			fmt.Fprintf(stderr, "%s: %s\n", field, tr.T("en", id, nil))

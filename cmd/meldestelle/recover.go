@@ -47,17 +47,16 @@ func recoverAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return err
 	}
 
-	db, _, office, err := c.services(ctx)
+	d, err := c.services(ctx, reporting.NotifierConfig{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	defer office.Close()
+	defer d.Close()
 	tr, err := i18n.Load()
 	if err != nil {
 		return err
 	}
-	res, err := office.Recover(ctx, key, *admin, password)
+	res, err := d.Accounts.Recover(ctx, key, *admin, password)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		for field, id := range errs {
 			fmt.Fprintf(stderr, "%s: %s\n", field, tr.T("en", id, nil))

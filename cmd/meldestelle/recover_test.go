@@ -5,33 +5,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
-// accountsOpen opens the data directory's database and the office on it,
-// as the server would, and closes both when the test ends.
-func accountsOpen(t *testing.T, dir string) (*storage.DB, *reporting.Office) {
+// accountsOpen builds the domain services on the data directory's
+// database, as the server would, and closes them when the test ends.
+func accountsOpen(t *testing.T, dir string) *domain {
 	t.Helper()
-	db, err := storage.Open(dir)
+	c := config{data: dir}
+	d, err := c.services(t.Context(), reporting.NotifierConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := vault.LoadSecret(filepath.Join(dir, "secret.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchor := reporting.NewAnchor(secret)
-	db.SetAuditKey(anchor.AuditKey())
-	office := reporting.NewOffice(db, vault.NewKDF(0), vault.DefaultParams, anchor, time.Now)
-	t.Cleanup(func() {
-		office.Close()
-		db.Close()
-	})
-	return db, office
+	t.Cleanup(d.Close)
+	return d
 }
 
 // `meldestelle recover -recovery-key-stdin -admin NAME` with the printed
@@ -50,11 +40,8 @@ func TestRecoverCommand(t *testing.T) {
 	}
 
 	// A report arrives before the recovery.
-	db, first := accountsOpen(t, dir)
-	intake, err := reporting.NewIntake(t.Context(), db, vault.NewKDF(0), vault.DefaultParams, first.Anchor(), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := accountsOpen(t, dir)
+	db, intake := first.db, first.Intake
 	report := reporting.Report{Role: "affected", Municipality: "herne", Grounds: []string{"religion"}, Area: "work",
 		Description: "Kopftuch: Stelle nicht bekommen.", Wish: "document_only", Language: "de"}
 	if _, err := intake.Submit(t.Context(), report); err != nil {
@@ -116,12 +103,13 @@ func TestRecoverCommand(t *testing.T) {
 		t.Fatalf("recover: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 
-	db, office := accountsOpen(t, dir)
+	d := accountsOpen(t, dir)
+	db, office := d.db, d.Office
 	_, s, err := office.Login(t.Context(), "notfall", "ein langes Notfallpasswort", "")
 	if err != nil {
 		t.Fatalf("the recovered admin cannot log in: %v", err)
 	}
-	cases, _, err := office.Cases(t.Context(), s, reporting.Page{Limit: 10})
+	cases, _, err := d.Cases.Cases(t.Context(), s, reporting.Page{Limit: 10})
 	if err != nil || len(cases) != 1 || cases[0].Report.Description != report.Description {
 		t.Fatalf("the recovered admin's cases: %v, %v", cases, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
 // retention runs `meldestelle retention -dry-run`: the cases whose content
@@ -21,20 +23,20 @@ func retention(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return errors.New("retention: unexpected arguments")
 	}
-	db, _, office, err := c.services(ctx)
+	d, err := c.services(ctx, reporting.NotifierConfig{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer d.Close()
 	if !*dry {
-		n, err := office.RetentionSweep(ctx, now())
+		n, err := d.Retention.RetentionSweep(ctx, now())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "content of %d case(s) deleted\n", n)
 		return nil
 	}
-	due, err := office.RetentionPlan(ctx, now())
+	due, err := d.Retention.RetentionPlan(ctx, now())
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,8 @@ func TestSecretInitAdoptsExistingDeployment(t *testing.T) {
 	if code, _, stderr := secretInit("yes\n"); code == 0 || !strings.Contains(stderr, "exists already") {
 		t.Errorf("second init: exit %d, %q", code, stderr)
 	}
-	_, office := accountsOpen(t, dir)
+	d := accountsOpen(t, dir)
+	office := d.Office
 	if _, _, err := office.Login(t.Context(), "anna", "ein langes geheimes Passwort", ""); err != nil {
 		t.Fatalf("login after secret init: %v", err)
 	}
@@ -136,7 +137,8 @@ func TestSecretInitLostSecret(t *testing.T) {
 	if code, stdout, stderr := secretInit("-lost"); code != 0 {
 		t.Fatalf("init -lost: exit %d, %q %q", code, stdout, stderr)
 	}
-	_, office := accountsOpen(t, dir)
+	d := accountsOpen(t, dir)
+	office := d.Office
 	if _, _, err := office.Login(t.Context(), "anna", "ein langes geheimes Passwort", ""); err != nil {
 		t.Fatalf("login after init -lost: %v", err)
 	}

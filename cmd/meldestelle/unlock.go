@@ -26,13 +26,12 @@ func unlock(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *user == "" {
 		return errors.New("unlock needs -user NAME")
 	}
-	db, _, office, err := c.services(ctx)
+	d, err := c.services(ctx, reporting.NotifierConfig{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	defer office.Close()
-	err = office.UnlockLoginByName(ctx, *user)
+	defer d.Close()
+	err = d.Accounts.UnlockLoginByName(ctx, *user)
 	if reporting.ErrorCode(err) == reporting.ENotFound {
 		return fmt.Errorf("unlock: no office user %q; nothing was changed", *user)
 	}

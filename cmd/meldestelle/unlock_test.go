@@ -18,7 +18,8 @@ func TestUnlockCommand(t *testing.T) {
 	if code := run(t.Context(), []string{"setup", "-data", dir, "-admin", "anna", "-password-stdin"}, strings.NewReader("ein langes geheimes Passwort\n"), &out, &errOut); code != 0 {
 		t.Fatalf("setup: exit %d: %s", code, errOut.String())
 	}
-	db, office := accountsOpen(t, dir)
+	d := accountsOpen(t, dir)
+	db, office := d.db, d.Office
 	for range reporting.FreeLoginAttempts {
 		if _, _, err := office.Login(t.Context(), "anna", "rate mal", ""); err == nil {
 			t.Fatal("a wrong password logged in")
@@ -44,7 +45,8 @@ func TestUnlockCommand(t *testing.T) {
 		t.Fatalf("unlock: exit %d, %q, %q", code, stdout, msg)
 	}
 
-	db, office = accountsOpen(t, dir)
+	d = accountsOpen(t, dir)
+	db, office = d.db, d.Office
 	if _, _, err := office.Login(t.Context(), "anna", "ein langes geheimes Passwort", ""); err != nil {
 		t.Errorf("login after unlock: %v", err)
 	}

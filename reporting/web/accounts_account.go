@@ -16,7 +16,7 @@ type accountData struct {
 
 // accountPage shows the user their name, role, teams and live sessions.
 func (s *Server) accountPage(c *gin.Context) {
-	a, err := s.office.Account(c.Request.Context(), session(c))
+	a, err := s.accounts.Account(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -46,7 +46,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	pf := c.Request.PostForm
-	err := s.office.ChangePassword(c.Request.Context(), session(c), reporting.PasswordForm{Old: pf.Get("old"), New: pf.Get("new"), Confirm: pf.Get("confirm")})
+	err := s.accounts.ChangePassword(c.Request.Context(), session(c), reporting.PasswordForm{Old: pf.Get("old"), New: pf.Get("new"), Confirm: pf.Get("confirm")})
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.render(c, http.StatusUnprocessableEntity, "account_password", view{Title: "accounts.password.title",
 			Data: passwordData{MinPass: reporting.MinPassword, Errors: errs}})
@@ -61,7 +61,7 @@ func (s *Server) changePassword(c *gin.Context) {
 
 // revokeSession ends one of the user's other sessions.
 func (s *Server) revokeSession(c *gin.Context) {
-	if err := s.office.RevokeSession(c.Request.Context(), session(c), c.Param("id")); err != nil {
+	if err := s.accounts.RevokeSession(c.Request.Context(), session(c), c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}

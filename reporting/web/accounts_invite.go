@@ -21,7 +21,7 @@ type acceptData struct {
 // whether it ever worked.
 func (s *Server) invitationForm(c *gin.Context) {
 	token := c.Param("token")
-	name, err := s.office.Invitation(c.Request.Context(), token)
+	name, err := s.accounts.Invitation(c.Request.Context(), token)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -39,9 +39,9 @@ func (s *Server) acceptInvitation(c *gin.Context) {
 	}
 	token := c.Param("token")
 	pf := c.Request.PostForm
-	err := s.office.AcceptInvitation(c.Request.Context(), reporting.AcceptForm{Token: token, Password: pf.Get("password"), Confirm: pf.Get("confirm")})
+	err := s.accounts.AcceptInvitation(c.Request.Context(), reporting.AcceptForm{Token: token, Password: pf.Get("password"), Confirm: pf.Get("confirm")})
 	if errs := reporting.FieldErrors(err); errs != nil {
-		name, err := s.office.Invitation(c.Request.Context(), token)
+		name, err := s.accounts.Invitation(c.Request.Context(), token)
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -61,8 +61,9 @@ func sharedLock(t testing.TB, e *env, name string) reporting.LoginState {
 // password) get the same status and the same bytes, so the login form
 // tells nobody which names exist or which are locked.
 func TestLoginAnswersIdentical(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)
 
 	unknownResp, unknown := loginFrom(t, e, "zora", "das Passwort von zora")
@@ -100,8 +101,9 @@ func TestLoginAnswersIdentical(t *testing.T) {
 // cookie, gets in; a client without it is refused. The admin lifts the
 // lock on the users page, which is audited, and then any client gets in.
 func TestLoginStrangerCannotKeepAdminOut(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	resp, body := loginFrom(t, e, e.Admin, e.Pass)
 	device := deviceCookie(resp)
 	if resp.StatusCode != http.StatusSeeOther || device == nil {
@@ -162,8 +164,9 @@ func TestLoginStrangerCannotKeepAdminOut(t *testing.T) {
 // twelve wrong logins: five are checked, the rest refused unchecked, and
 // then the right password is refused as well.
 func TestTOTPPagePasswordThrottled(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	admin := login(t, e)
 	if resp, _ := getAs(t, admin, e.URL+"/office/account/totp"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("two-factor page: status %d", resp.StatusCode)
@@ -193,7 +196,7 @@ func TestTOTPPagePasswordThrottled(t *testing.T) {
 // order; each is reported as ms/<case>.
 func BenchmarkLoginAnswers(b *testing.B) {
 	clock := newTestClock(time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
-	e := newEnv(b, options{now: clock.Now, params: vault.DefaultParams})
+	e := newEnv(b, options{Now: clock.Now, Params: vault.DefaultParams})
 	admin := login(b, e)
 	_, lockedPass := accUser(b, e, admin, "lotte", "counsellor", "1")
 	accUser(b, e, admin, "wanda", "counsellor", "1")

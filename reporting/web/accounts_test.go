@@ -14,25 +14,6 @@ import (
 
 // ---- helpers (accounts) ----
 
-// accLogin logs a user in and returns the session cookie and where the
-// login sent them.
-func accLogin(t testing.TB, e *env, name, password string) (*http.Cookie, string) {
-	t.Helper()
-	resp, body := post(t, e.URL+"/office/login", url.Values{"username": {name}, "password": {password}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: status %d:\n%s", name, resp.StatusCode, body)
-	}
-	for _, c := range resp.Cookies() {
-		if strings.HasSuffix(c.Name, "meldestelle_session") {
-			return c, resp.Header.Get("Location")
-		}
-	}
-	t.Fatal("login set no session cookie")
-	return nil, ""
-}
-
-var accLinkPattern = regexp.MustCompile(`id="invite-link"[^>]*>(http://[^<]+/office/invite/([0-9a-f]{64}))<`)
-
 // accInvite invites someone through the form and returns the link shown.
 func accInvite(t testing.TB, e *env, admin *http.Cookie, name, role string, teams ...string) string {
 	t.Helper()
@@ -42,15 +23,6 @@ func accInvite(t testing.TB, e *env, admin *http.Cookie, name, role string, team
 		t.Fatalf("invite %s: status %d, no link:\n%s", name, resp.StatusCode, body)
 	}
 	return m[1]
-}
-
-// accAccept sets the password through the invitation link.
-func accAccept(t testing.TB, link, password string) {
-	t.Helper()
-	resp, body := post(t, link, url.Values{"password": {password}, "confirm": {password}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/invite/accepted" {
-		t.Fatalf("accept: status %d to %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
 }
 
 // accUser invites, accepts and logs in a user; it returns their cookie and
@@ -77,10 +49,12 @@ func accRedirectsToLogin(t testing.TB, what string, resp *http.Response) {
 // page, counsellors and statisticians get 403 — also for the POSTs, which
 // change nothing. Everyone logged in has an account page.
 func TestAccountsPagesAccessControl(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	// The routes decide this alone: fake services suffice.
+	e := newFakeServer(t, fakeUser{"berta", "counsellor"}, fakeUser{"carla", "statistician"})
 	admin := login(t, e)
-	counsellor, _ := accUser(t, e, admin, "berta", "counsellor", "1")
-	statistician, password := accUser(t, e, admin, "carla", "statistician")
+	counsellor, _ := accLogin(t, e, "berta", fakePassword)
+	statistician, password := loginAs(t, e, "carla", fakePassword), fakePassword
 	if _, home := accLogin(t, e, "carla", password); home != "/office/statistics" {
 		t.Errorf("a statistician lands on %q, want /office/statistics", home)
 	}
@@ -128,6 +102,7 @@ func TestAccountsPagesAccessControl(t *testing.T) {
 // role and teams as typed and the reason next to the field; nobody is
 // invited.
 func TestAccountsInviteFormKeepsValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	resp, form := getAs(t, admin, e.URL+"/office/users/invite")
@@ -165,6 +140,7 @@ func TestAccountsInviteFormKeepsValues(t *testing.T) {
 // password), a good one lets them log in and read their team's case. The
 // link is dead afterwards, and never appears in the logs.
 func TestAccountsInvitationFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	if resp, _ := submit(t, e, "de", validReport("Der Hausmeister ließ uns nicht hinein.")); resp.StatusCode != http.StatusOK {
 		t.Fatal("submission failed")
@@ -220,7 +196,7 @@ func TestAccountsInvitationFlow(t *testing.T) {
 			t.Errorf("POST %s after use: status %d, want 404", u, resp.StatusCode)
 		}
 	}
-	if strings.Contains(e.flushedLogs(), token) {
+	if strings.Contains(e.FlushedLogs(), token) {
 		t.Error("the invitation token is in the log")
 	}
 }
@@ -230,6 +206,7 @@ func TestAccountsInvitationFlow(t *testing.T) {
 // gets the same answer as a wrong password. An admin cannot disable
 // themselves; enabling lets the user back in.
 func TestAccountsDisableInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	berta, password := accUser(t, e, admin, "berta", "counsellor", "1")
@@ -275,6 +252,7 @@ func TestAccountsDisableInBrowser(t *testing.T) {
 // shows on their row); a counsellor made statistician is logged out, comes
 // back to the account page and no longer reaches the cases.
 func TestAccountsRoleInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	berta, password := accUser(t, e, admin, "berta", "counsellor", "1")
@@ -309,6 +287,7 @@ func TestAccountsRoleInBrowser(t *testing.T) {
 // it); success keeps this session and access to the cases, ends the other
 // session, and only the new password logs in.
 func TestAccountsPasswordInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	if resp, _ := submit(t, e, "de", validReport("Im Bus beschimpft.")); resp.StatusCode != http.StatusOK {
 		t.Fatal("submission failed")
@@ -367,6 +346,7 @@ var accRevokePattern = regexp.MustCompile(`action="/office/account/sessions/([0-
 // neither the cookie nor its hash. Ending the other session there refuses
 // its next request; the current one has a logout instead.
 func TestAccountsAccountPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c1 := login(t, e)
 	c2 := login(t, e)
@@ -416,6 +396,7 @@ func TestAccountsAccountPage(t *testing.T) {
 // After five wrong passwords the right one is refused too, with exactly
 // the page a wrong password gets.
 func TestAccountsLoginSlowdownInBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	var wrong string
 	for range 5 {

@@ -12,6 +12,7 @@ import (
 // is told that nothing was stored (never a receipt for a report sealed to
 // the attacker), and the admin's next office page warns about it.
 func TestRogueTeamRefusedAndShownToAdmins(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	rogue := vault.NewKeyPair().Public()

@@ -198,7 +198,7 @@ func readUploads(c *gin.Context, pass fileGate, add addFile) (url.Values, upload
 // downloadAttachment streams a decrypted attachment to a counsellor whose
 // session holds the case's team key, chunk by chunk.
 func (s *Server) downloadAttachment(c *gin.Context) {
-	a, stream, err := s.office.OpenAttachment(c.Request.Context(), session(c), c.Param("id"), c.Param("att"))
+	a, stream, err := s.attachments.OpenAttachment(c.Request.Context(), session(c), c.Param("id"), c.Param("att"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -60,7 +60,7 @@ func BenchmarkUpload4xNoFile(b *testing.B) { attBenchUpload(b, 0) }
 func attBenchUpload(b *testing.B, size int) {
 	// argon2id for the receipt at its smallest, so that its memory (8 MiB
 	// a report with testParams) does not hide what the files cost.
-	e := newEnv(b, options{captchaOff: true, params: vault.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	e := newEnv(b, options{CaptchaOff: true, Params: vault.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	form := validReport("Vier große Dateien")
 	runtime.GC()
 	var base runtime.MemStats
@@ -110,7 +110,7 @@ func attBenchUpload(b *testing.B, size int) {
 // be refused with 422; the database and its -wal must not grow
 // (db-growth-B) and no image is decoded. ns/op is one round of four.
 func BenchmarkUploadWrongCaptcha4x5x9MiB(b *testing.B) {
-	e := newEnv(b, options{params: vault.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	e := newEnv(b, options{Params: vault.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	form := validReport("Flut")
 	form.Set("captcha_id", "invented")
 	form.Set("captcha_solution", "123456")

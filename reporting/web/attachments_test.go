@@ -12,9 +12,7 @@ import (
 	"image/png"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,148 +21,6 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/storage"
 )
-
-// attFile is a file to upload with the report form.
-type attFile struct {
-	name string
-	data []byte
-}
-
-// attBody builds a multipart/form-data body as a browser sends the form:
-// the fields, then the files in the "attachments" field.
-func attBody(t testing.TB, form url.Values, files []attFile) (*bytes.Buffer, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, vs := range form {
-		for _, v := range vs {
-			mw.WriteField(k, v)
-		}
-	}
-	for _, f := range files {
-		w, err := mw.CreateFormFile("attachments", f.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(f.data)
-	}
-	mw.Close()
-	return &buf, mw.FormDataContentType()
-}
-
-// attSubmit fetches the form, solves its captcha and posts the report
-// with files, as multipart/form-data.
-func attSubmit(t testing.TB, e *env, lang string, form url.Values, files []attFile) (*http.Response, string) {
-	t.Helper()
-	_, page := get(t, e.URL+"/"+lang+"/")
-	if !strings.Contains(page, `enctype="multipart/form-data"`) || !strings.Contains(page, `type="file" id="attachments" name="attachments" multiple`) {
-		t.Fatalf("the form has no multipart upload field:\n%s", page)
-	}
-	id := captchaID(t, page)
-	form.Set("captcha_id", id)
-	form.Set("captcha_solution", captchas.solve(id))
-	body, ct := attBody(t, form, files)
-	resp, err := client.Post(e.URL+"/"+lang+"/report", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, readBody(t, resp)
-}
-
-var attLinkPattern = regexp.MustCompile(`href="(/office/cases/[0-9a-f-]{36}/attachments/[0-9a-f-]{36})"`)
-
-// attCase submits a report with files and returns the case page as the
-// admin sees it and the download links on it.
-func attCase(t testing.TB, e *env, admin *http.Cookie, description string, files []attFile) (string, []string) {
-	t.Helper()
-	resp, body := attSubmit(t, e, "en", validReport(description), files)
-	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(body) {
-		t.Fatalf("submit with files: status %d:\n%s", resp.StatusCode, body)
-	}
-	_, list := getAs(t, admin, e.URL+"/office/cases")
-	i := strings.Index(list, description)
-	if i < 0 {
-		t.Fatalf("case %q not listed", description)
-	}
-	m := regexp.MustCompile(`href="/office/cases/([0-9a-f-]{36})"`).FindAllStringSubmatch(list[:i], -1)
-	if m == nil {
-		t.Fatal("no case link")
-	}
-	_, page := getAs(t, admin, e.URL+"/office/cases/"+m[len(m)-1][1])
-	var links []string
-	for _, l := range attLinkPattern.FindAllStringSubmatch(page, -1) {
-		links = append(links, l[1])
-	}
-	return page, links
-}
-
-// attDownload fetches an attachment and checks the headers every download
-// must carry.
-func attDownload(t testing.TB, e *env, c *http.Cookie, link string) (*http.Response, []byte) {
-	t.Helper()
-	resp, body := getAs(t, c, e.URL+link)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("download %s: status %d", link, resp.StatusCode)
-	}
-	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
-		t.Errorf("X-Content-Type-Options = %q", got)
-	}
-	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q", got)
-	}
-	return resp, []byte(body)
-}
-
-// attJPEGWithGPS builds a JPEG whose APP1 segment carries EXIF with a
-// GPS IFD: latitude and a map datum with a recognizable text.
-func attJPEGWithGPS(t testing.TB) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 32, 24))
-	for y := range 24 {
-		for x := range 32 {
-			img.Set(x, y, color.RGBA{uint8(x * 8), uint8(y * 10), 128, 255})
-		}
-	}
-	var plain bytes.Buffer
-	if err := jpeg.Encode(&plain, img, nil); err != nil {
-		t.Fatal(err)
-	}
-	// TIFF, big-endian. IFD0 at 8 with one entry: GPSInfo (0x8825) → 26.
-	be := binary.BigEndian
-	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")
-	tiff = be.AppendUint16(tiff, 1)
-	tiff = append(tiff, 0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26)
-	tiff = be.AppendUint32(tiff, 0) // no next IFD
-	// GPS IFD at 26: 3 entries (2+36+4 = 42 bytes), data from 68.
-	tiff = be.AppendUint16(tiff, 3)
-	tiff = append(tiff, 0, 1, 0, 2, 0, 0, 0, 2, 'N', 0, 0, 0) // GPSLatitudeRef "N"
-	tiff = append(tiff, 0, 2, 0, 5, 0, 0, 0, 3, 0, 0, 0, 68)  // GPSLatitude, 3 rationals at 68
-	datum := "GPS-SECRET-WGS84\x00"
-	tiff = append(tiff, 0, 0x12, 0, 2, 0, 0, 0, byte(len(datum)), 0, 0, 0, 92) // GPSMapDatum at 92
-	tiff = be.AppendUint32(tiff, 0)
-	for _, r := range [][2]uint32{{51, 1}, {28, 1}, {4242, 100}} {
-		tiff = be.AppendUint32(tiff, r[0])
-		tiff = be.AppendUint32(tiff, r[1])
-	}
-	tiff = append(tiff, datum...)
-	if len(tiff) != 92+len(datum) {
-		t.Fatalf("TIFF layout off: %d", len(tiff))
-	}
-	app1 := append([]byte("Exif\x00\x00"), tiff...)
-	seg := []byte{0xFF, 0xE1}
-	seg = be.AppendUint16(seg, uint16(len(app1)+2))
-	seg = append(seg, app1...)
-	b := plain.Bytes()
-	out := append(append(append([]byte{}, b[:2]...), seg...), b[2:]...) // right after SOI
-	// The input really carries EXIF with GPS, and still decodes.
-	if !bytes.Contains(out, []byte("Exif\x00\x00MM")) || !bytes.Contains(out, []byte{0x88, 0x25, 0, 4}) || !bytes.Contains(out, []byte("GPS-SECRET")) {
-		t.Fatal("test JPEG has no EXIF GPS data")
-	}
-	if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
-		t.Fatalf("test JPEG does not decode: %v", err)
-	}
-	return out
-}
 
 // attSegments lists the JPEG marker segments before the image data.
 func attSegments(b []byte) []byte {
@@ -221,10 +77,11 @@ func attPDF(n int) []byte {
 // loses its text chunk. The original names are shown on the case page;
 // the downloads carry the office's names.
 func TestAttachmentImagesLoseMetadata(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	jpg, pngFile := attJPEGWithGPS(t), attPNGWithText(t)
-	page, links := attCase(t, e, admin, "Fotos vom Aushang", []attFile{{"IMG_0001 \"home\".jpg", jpg}, {"scan.png", pngFile}})
+	page, links := attCase(t, e, admin, "Fotos vom Aushang", []attFile{{Name: "IMG_0001 \"home\".jpg", Data: jpg}, {Name: "scan.png", Data: pngFile}})
 	if len(links) != 2 {
 		t.Fatalf("%d attachments listed, want 2:\n%s", len(links), page)
 	}
@@ -290,6 +147,7 @@ func attCount(t testing.TB, e *env, table string) int {
 // files; every download is audited; another team's counsellor cannot
 // download it.
 func TestAttachmentPDF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	_, form := get(t, e.URL+"/en/")
@@ -297,7 +155,7 @@ func TestAttachmentPDF(t *testing.T) {
 		t.Error("the form does not warn about PDF metadata next to the upload field")
 	}
 	pdf := attPDF(300 << 10) // several chunks
-	resp, receipt := attSubmit(t, e, "en", validReport("Der Brief der Hausverwaltung"), []attFile{{"brief.pdf", pdf}})
+	resp, receipt := attSubmit(t, e, "en", validReport("Der Brief der Hausverwaltung"), []attFile{{Name: "brief.pdf", Data: pdf}})
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(receipt) {
 		t.Fatalf("status %d:\n%s", resp.StatusCode, receipt)
 	}
@@ -305,12 +163,12 @@ func TestAttachmentPDF(t *testing.T) {
 		t.Errorf("receipt has no PDF warning:\n%s", receipt)
 	}
 	// An image-only report's receipt has none.
-	_, plainReceipt := attSubmit(t, e, "en", validReport("Nur ein Foto"), []attFile{{"a.png", attPNGWithText(t)}})
+	_, plainReceipt := attSubmit(t, e, "en", validReport("Nur ein Foto"), []attFile{{Name: "a.png", Data: attPNGWithText(t)}})
 	if strings.Contains(plainReceipt, `id="pdf-warning"`) {
 		t.Error("receipt warns about a PDF that was not sent")
 	}
 
-	page, links := attCase(t, e, admin, "Noch ein Brief", []attFile{{"brief.pdf", pdf}})
+	page, links := attCase(t, e, admin, "Noch ein Brief", []attFile{{Name: "brief.pdf", Data: pdf}})
 	if len(links) != 1 || !strings.Contains(page, "metadata (e.g. the author) has not been removed") &&
 		!strings.Contains(page, "Metadaten (z. B. Verfasser:in) sind nicht entfernt") {
 		t.Fatalf("case page lacks the PDF or its warning:\n%s", page)
@@ -355,22 +213,23 @@ func TestAttachmentPDF(t *testing.T) {
 // other fields kept and a request to choose the files again; nothing is
 // stored.
 func TestAttachmentRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	for _, f := range []attFile{
-		{"setup.exe", append([]byte("MZ\x90\x00\x03\x00\x00\x00"), bytes.Repeat([]byte{0}, 600)...)},
-		{"fotos.zip", append([]byte("PK\x03\x04\x14\x00\x00\x00"), bytes.Repeat([]byte{1}, 600)...)},
-		{"notiz.pdf", []byte("just some text, not a PDF at all\n")},
-		{"fake.jpg", []byte("\xFF\xD8\xFF\xE0 this is not really a JPEG")},
+		{Name: "setup.exe", Data: append([]byte("MZ\x90\x00\x03\x00\x00\x00"), bytes.Repeat([]byte{0}, 600)...)},
+		{Name: "fotos.zip", Data: append([]byte("PK\x03\x04\x14\x00\x00\x00"), bytes.Repeat([]byte{1}, 600)...)},
+		{Name: "notiz.pdf", Data: []byte("just some text, not a PDF at all\n")},
+		{Name: "fake.jpg", Data: []byte("\xFF\xD8\xFF\xE0 this is not really a JPEG")},
 	} {
-		t.Run(f.name, func(t *testing.T) {
-			resp, page := attSubmit(t, e, "en", validReport("Typ-Test "+f.name), []attFile{{"ok.pdf", attPDF(2000)}, f})
+		t.Run(f.Name, func(t *testing.T) {
+			resp, page := attSubmit(t, e, "en", validReport("Typ-Test "+f.Name), []attFile{{Name: "ok.pdf", Data: attPDF(2000)}, f})
 			if resp.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422:\n%s", resp.StatusCode, page)
 			}
 			if !strings.Contains(page, `id="err-attachments"`) || !strings.Contains(page, "Please choose your files again") {
 				t.Errorf("no error next to the upload field:\n%s", page)
 			}
-			if !strings.Contains(page, "Typ-Test "+f.name) || !strings.Contains(page, "Signal &#43;49 170 0000000") {
+			if !strings.Contains(page, "Typ-Test "+f.Name) || !strings.Contains(page, "Signal &#43;49 170 0000000") {
 				t.Error("the other fields were not kept")
 			}
 		})
@@ -389,24 +248,25 @@ func TestAttachmentRefused(t *testing.T) {
 // Six files are one too many; a file over 10 MiB is too large. Both come
 // back with the error next to the field and nothing stored.
 func TestAttachmentLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	six := make([]attFile, 6)
 	for i := range six {
-		six[i] = attFile{fmt.Sprintf("%d.pdf", i), attPDF(1000)}
+		six[i] = attFile{Name: fmt.Sprintf("%d.pdf", i), Data: attPDF(1000)}
 	}
 	resp, page := attSubmit(t, e, "de", validReport("Sechs Dateien"), six)
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "höchstens 5 Dateien") || !strings.Contains(page, "Sechs Dateien") {
 		t.Errorf("six files: status %d:\n%s", resp.StatusCode, page)
 	}
 	big := attPDF(10<<20 + 1)
-	resp, page = attSubmit(t, e, "en", validReport("Zu groß"), []attFile{{"big.pdf", big}})
+	resp, page = attSubmit(t, e, "en", validReport("Zu groß"), []attFile{{Name: "big.pdf", Data: big}})
 	// The body is within its limit, so the answer is the form with the
 	// error next to the field, not a bare 413 page.
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "larger than 10 MB") || !strings.Contains(page, "Zu groß") {
 		t.Errorf("big file: status %d, no field error or fields lost:\n%.2000s", resp.StatusCode, page)
 	}
 	// Exactly 10 MiB is fine.
-	resp, page = attSubmit(t, e, "en", validReport("Genau groß genug"), []attFile{{"max.pdf", attPDF(10 << 20)}})
+	resp, page = attSubmit(t, e, "en", validReport("Genau groß genug"), []attFile{{Name: "max.pdf", Data: attPDF(10 << 20)}})
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("10 MiB file: status %d:\n%.500s", resp.StatusCode, page)
 	}
@@ -414,7 +274,7 @@ func TestAttachmentLimits(t *testing.T) {
 		t.Errorf("%d attachments stored, want 1 (the 10 MiB one)", n)
 	}
 	// A whole body beyond the limit is cut off with 413.
-	huge := []attFile{{"1.pdf", attPDF(10 << 20)}, {"2.pdf", attPDF(10 << 20)}, {"3.pdf", attPDF(10 << 20)}, {"4.pdf", attPDF(10 << 20)}, {"5.pdf", attPDF(10 << 20)}, {"6.pdf", attPDF(10 << 20)}}
+	huge := []attFile{{Name: "1.pdf", Data: attPDF(10 << 20)}, {Name: "2.pdf", Data: attPDF(10 << 20)}, {Name: "3.pdf", Data: attPDF(10 << 20)}, {Name: "4.pdf", Data: attPDF(10 << 20)}, {Name: "5.pdf", Data: attPDF(10 << 20)}, {Name: "6.pdf", Data: attPDF(10 << 20)}}
 	resp, _ = attSubmit(t, e, "en", validReport("Viel zu viel"), huge)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("body over the limit: status %d, want 413", resp.StatusCode)
@@ -427,10 +287,11 @@ func TestAttachmentLimits(t *testing.T) {
 // When another field is wrong, the files are not kept and the form says
 // to choose them again; the url-encoded form still works without files.
 func TestAttachmentOtherErrorAsksForFilesAgain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := validReport("Fehlende Zustimmung")
 	form.Del("consent")
-	resp, page := attSubmit(t, e, "en", form, []attFile{{"a.pdf", attPDF(1000)}})
+	resp, page := attSubmit(t, e, "en", form, []attFile{{Name: "a.pdf", Data: attPDF(1000)}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-attachments"`) || !strings.Contains(page, "Your files have not been saved yet") {
 		t.Errorf("status %d, no request to choose the files again:\n%s", resp.StatusCode, page)
 	}
@@ -438,7 +299,7 @@ func TestAttachmentOtherErrorAsksForFilesAgain(t *testing.T) {
 		t.Errorf("%d attachments kept for a report not stored", n)
 	}
 	// No file chosen: the browser's empty part is no attachment.
-	resp, page = attSubmit(t, e, "en", validReport("Ohne Datei"), []attFile{{"", nil}})
+	resp, page = attSubmit(t, e, "en", validReport("Ohne Datei"), []attFile{{Name: "", Data: nil}})
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(page) {
 		t.Errorf("empty file field: status %d:\n%s", resp.StatusCode, page)
 	}
@@ -447,6 +308,7 @@ func TestAttachmentOtherErrorAsksForFilesAgain(t *testing.T) {
 // A PNG whose header promises 100 megapixels is refused before it is
 // decoded (a decompression bomb), next to the upload field.
 func TestAttachmentDecompressionBomb(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	b := attPNGWithText(t)
 	// IHDR: width and height at bytes 16..24; its CRC over type and data.
@@ -456,7 +318,7 @@ func TestAttachmentDecompressionBomb(t *testing.T) {
 	if cfg, err := png.DecodeConfig(bytes.NewReader(b)); err != nil || cfg.Width != 10000 {
 		t.Fatalf("test PNG header not patched: %v", err)
 	}
-	resp, page := attSubmit(t, e, "en", validReport("Bombe"), []attFile{{"bomb.png", b}})
+	resp, page := attSubmit(t, e, "en", validReport("Bombe"), []attFile{{Name: "bomb.png", Data: b}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "too many pixels") {
 		t.Errorf("status %d, no pixel error:\n%s", resp.StatusCode, page)
 	}
@@ -466,9 +328,10 @@ func TestAttachmentDecompressionBomb(t *testing.T) {
 // connection ends before the announced length), never a silently
 // different file.
 func TestAttachmentTamperedChunk(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	_, links := attCase(t, e, admin, "Manipuliert", []attFile{{"a.pdf", attPDF(200 << 10)}})
+	_, links := attCase(t, e, admin, "Manipuliert", []attFile{{Name: "a.pdf", Data: attPDF(200 << 10)}})
 	if len(links) != 1 {
 		t.Fatal("no attachment")
 	}

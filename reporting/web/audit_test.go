@@ -29,6 +29,7 @@ func tamper(t *testing.T, e *env, query string) {
 // never the case's content, and says when the chain has been tampered
 // with.
 func TestAuditPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	secret := "Geheimnis im Audit"
 	submit(t, e, "de", validReport(secret))

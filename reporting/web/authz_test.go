@@ -94,6 +94,7 @@ var officeRoutes = map[string]access{
 // 403; a role with access → anything but those two. A counsellor of
 // another team gets 404 for a case, as for one that does not exist.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	submit(t, e, "de", validReport("Matrix"))
 	admin := login(t, e)

@@ -29,7 +29,7 @@ func BenchmarkRenderForm(b *testing.B) {
 // argon2id parameters (t=3, 64 MiB): captcha check, validation, receipt
 // derivation, encryption and a durable (synchronous=FULL) commit.
 func BenchmarkSubmit(b *testing.B) {
-	e := newEnv(b, options{params: vault.DefaultParams})
+	e := newEnv(b, options{Params: vault.DefaultParams})
 	form := validReport(strings.Repeat("Der Vermieter hat uns abgewiesen. ", 30))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -51,7 +51,7 @@ func solvedRequest(b *testing.B, e *env, form url.Values) *http.Request {
 	e.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/de/", nil))
 	id := captchaID(b, rec.Body.String())
 	form.Set("captcha_id", id)
-	form.Set("captcha_solution", captchas.solve(id))
+	form.Set("captcha_solution", captchas.Solve(id))
 	req := httptest.NewRequest("POST", "/de/report", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
@@ -61,7 +61,7 @@ func solvedRequest(b *testing.B, e *env, form url.Values) *http.Request {
 // many arrive at once: the argon2id semaphore and the single writer
 // connection queue them.
 func BenchmarkSubmitParallel(b *testing.B) {
-	e := newEnv(b, options{params: vault.DefaultParams})
+	e := newEnv(b, options{Params: vault.DefaultParams})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		form := validReport("Parallel eingegangen.")

@@ -42,7 +42,7 @@ func newBindCase(t *testing.T) *bindCase {
 	t.Helper()
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	resp, page := attSubmit(t, e, "en", validReport(bindReport), []attFile{{bindOwnFile, attPDF(4 << 10)}})
+	resp, page := attSubmit(t, e, "en", validReport(bindReport), []attFile{{Name: bindOwnFile, Data: attPDF(4 << 10)}})
 	m := fuReceiptPattern.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("submission: status %d, no receipt", resp.StatusCode)
@@ -67,7 +67,7 @@ func newBindCase(t *testing.T) *bindCase {
 		t.Fatalf("opening with the receipt: status %d", resp.StatusCode)
 	}
 	b.token = fuToken(t, page)
-	if resp, page := fumsgReply(t, e, "en", b.token, bindReply, []attFile{{bindReplyFile, attPDF(3 << 10)}}); resp.StatusCode != http.StatusOK {
+	if resp, page := fumsgReply(t, e, "en", b.token, bindReply, []attFile{{Name: bindReplyFile, Data: attPDF(3 << 10)}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("reporter's reply: status %d\n%s", resp.StatusCode, page)
 	}
 	return b
@@ -149,6 +149,7 @@ var bindInternal = regexp.MustCompile(`(?i)internal error|vault:|ciphertext|repo
 // the rest of the case stays readable, every altered item is audited and
 // logged, and an altered file cannot be downloaded.
 func TestBindingRefusesTamperedRows(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		// tamper changes the database and returns the element id of the
@@ -272,6 +273,7 @@ func TestBindingRefusesTamperedRows(t *testing.T) {
 // could not be re-sealed, and moving without it would lose it silently.
 // The refusal is a clean page, audited, and the case stays where it was.
 func TestBindingTransferRefusesAlteredNote(t *testing.T) {
+	t.Parallel()
 	b := newBindCase(t)
 	herne, _ := addTeam(t, b.e, "Herne")
 	id := b.id(t, `SELECT id FROM notes`)
@@ -292,6 +294,7 @@ func TestBindingTransferRefusesAlteredNote(t *testing.T) {
 // A note that an unaltered transfer re-seals keeps its binding: after the
 // move, changing its author is still refused for the new team.
 func TestBindingSurvivesTransfer(t *testing.T) {
+	t.Parallel()
 	b := newBindCase(t)
 	herne, herneKey := addTeam(t, b.e, "Herne")
 	addUser(t, b.e, "carl", "carl's long password", reporting.RoleCounsellor, map[int64]*vault.KeyPair{herne: herneKey})

@@ -17,6 +17,7 @@ var audioSrcPattern = regexp.MustCompile(`<audio controls preload="none" src="([
 // on a /bg/ page is Bulgarian audio built from the Bulgarian digit set for
 // that captcha, and differs from the English audio of the same captcha.
 func TestCaptchaAudioSpeaksThePageLanguage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	for _, lang := range []string{"bg", "tr", "ar", "de"} {
 		t.Run(lang, func(t *testing.T) {
@@ -55,7 +56,7 @@ func TestCaptchaAudioSpeaksThePageLanguage(t *testing.T) {
 				t.Errorf("%s audio is the English one", lang)
 			}
 			// Listening is not answering: the captcha is still there.
-			if captchas.solve(id) == "" {
+			if captchas.Solve(id) == "" {
 				t.Error("fetching the audio used up the captcha")
 			}
 		})
@@ -65,6 +66,7 @@ func TestCaptchaAudioSpeaksThePageLanguage(t *testing.T) {
 // The old link without a language stays English; an unknown language is
 // as unknown as an unknown captcha, and the form's field takes any digits.
 func TestCaptchaAudioLanguages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	id := captchaID(t, page)
@@ -85,6 +87,7 @@ func TestCaptchaAudioLanguages(t *testing.T) {
 // Every public language has digits of its own to listen to: a language
 // added without a voice set would get English audio under its own name.
 func TestEveryPublicLanguageHasItsOwnAudio(t *testing.T) {
+	t.Parallel()
 	for _, l := range i18n.Languages {
 		want := l.Code
 		if l.Code == "ls" { // Leichte Sprache is German

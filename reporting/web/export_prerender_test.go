@@ -24,10 +24,10 @@ func (s *Server) EmptyFormPages(page, lang, captchaID, token string) (pre, tmpl 
 	pre, tmpl = httptest.NewRecorder(), httptest.NewRecorder()
 	switch page {
 	case "form":
-		ok = s.site().empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID, token)
+		ok = s.site().empty.report.write(ctx(pre, "/"), http.StatusOK, captchaID, token) == nil
 		s.renderForm(ctx(tmpl, "/"), http.StatusOK, reporting.ReportForm{}, nil, captchaID, token)
 	case "followup":
-		ok = s.site().empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID, "")
+		ok = s.site().empty.followup.write(ctx(pre, "/followup"), http.StatusOK, captchaID, "") == nil
 		s.renderFollowupForm(ctx(tmpl, "/followup"), http.StatusOK, followupFormData{}, captchaID)
 	default:
 		panic("EmptyFormPages: no page " + page)

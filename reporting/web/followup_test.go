@@ -16,60 +16,7 @@ import (
 
 // ---- helpers for the follow-up pages ----
 
-var (
-	fuReceiptPattern = regexp.MustCompile(`id="receipt" class="receipt"[^>]*>([0-9 ]+)</p>`)
-	fuTokenPattern   = regexp.MustCompile(`name="token" value="([^"]+)"`)
-	fuCaptchaParts   = regexp.MustCompile(`/captcha/[^".]+(\.[a-z]+)?\.(png|wav)|name="captcha_id" value="[^"]+"`)
-)
-
-// fuSubmit submits a report and returns its receipt as shown.
-func fuSubmit(t testing.TB, e *env, form url.Values) string {
-	t.Helper()
-	resp, page := submit(t, e, "en", form)
-	m := fuReceiptPattern.FindStringSubmatch(page)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("submission: status %d, no receipt:\n%s", resp.StatusCode, page)
-	}
-	return m[1]
-}
-
-// fuNoCookie fails if a follow-up response sets a cookie.
-func fuNoCookie(t testing.TB, what string, resp *http.Response) {
-	t.Helper()
-	if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
-		t.Errorf("%s sets a cookie: %q", what, c)
-	}
-}
-
-// fuOpen fetches the receipt form, solves its captcha and posts receipt.
-func fuOpen(t testing.TB, e *env, lang, receipt string) (*http.Response, string) {
-	t.Helper()
-	resp, page := get(t, e.URL+"/"+lang+"/followup")
-	fuNoCookie(t, "the receipt form", resp)
-	id := captchaID(t, page)
-	resp, page = post(t, e.URL+"/"+lang+"/followup", url.Values{
-		"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}})
-	fuNoCookie(t, "opening a report", resp)
-	return resp, page
-}
-
-// fuToken returns the follow-up token of a report page.
-func fuToken(t testing.TB, page string) string {
-	t.Helper()
-	m := fuTokenPattern.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no token on the page:\n%s", page)
-	}
-	return m[1]
-}
-
-// fuPost posts a follow-up form with its token.
-func fuPost(t testing.TB, e *env, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	resp, page := post(t, e.URL+path, form)
-	fuNoCookie(t, "POST "+path, resp)
-	return resp, page
-}
+var fuCaptchaParts = regexp.MustCompile(`/captcha/[^".]+(\.[a-z]+)?\.(png|wav)|name="captcha_id" value="[^"]+"`)
 
 // fuCount counts rows of a table that belong to a report.
 func fuCount(t testing.TB, e *env, table, reportID string) int {
@@ -89,7 +36,7 @@ func fuCount(t testing.TB, e *env, table, reportID string) int {
 func fuEnvWithClock(t *testing.T) (*env, *testClock) {
 	t.Helper()
 	clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
-	return newEnv(t, options{now: clock.Now}), clock
+	return newEnv(t, options{Now: clock.Now}), clock
 }
 
 // ---- tests ----
@@ -100,6 +47,7 @@ func fuEnvWithClock(t *testing.T) (*env, *testClock) {
 // the counsellor sees the reply and the list marks it new. No follow-up
 // response sets a cookie.
 func TestFollowupConversation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Im Bus wurde ich beschimpft."))
 	admin, caseURL := func() (*http.Cookie, string) {
@@ -193,7 +141,7 @@ func TestFollowupConversation(t *testing.T) {
 	wantAll(t, "the page in triage", page, "We are reading your report.")
 
 	// Nothing about the reporter in the log: no receipt, no token.
-	logs := e.flushedLogs()
+	logs := e.FlushedLogs()
 	for _, secret := range []string{token, strings.ReplaceAll(receipt, " ", ""), receipt} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q", secret)
@@ -205,6 +153,7 @@ func TestFollowupConversation(t *testing.T) {
 // same page: same status, same message, the typed code not echoed. Only
 // the captcha differs, as it does on every form.
 func TestFollowupWrongAndUnknownReceiptSame(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Beleidigung im Laden."))
 	digits := []byte(strings.ReplaceAll(receipt, " ", ""))
@@ -233,12 +182,13 @@ func TestFollowupWrongAndUnknownReceiptSame(t *testing.T) {
 // opens nothing, and the form comes back with the error at the captcha
 // and the receipt still typed in.
 func TestFollowupWrongCaptchaKeepsReceipt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Beleidigung im Amt."))
 	_, page := get(t, e.URL+"/tr/followup")
 	id := captchaID(t, page)
 	wrong := "000000"
-	if captchas.solve(id) == wrong {
+	if captchas.Solve(id) == wrong {
 		wrong = "111111"
 	}
 	resp, page := post(t, e.URL+"/tr/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {wrong}})
@@ -258,6 +208,7 @@ func TestFollowupWrongCaptchaKeepsReceipt(t *testing.T) {
 // after 30 idle minutes an answer is refused, nothing is stored, and the
 // reporter is back at the receipt form with a clear message.
 func TestFollowupTokenExpires(t *testing.T) {
+	t.Parallel()
 	e, clock := fuEnvWithClock(t)
 	receipt := fuSubmit(t, e, validReport("Beschimpfung auf dem Amt."))
 	_, page := fuOpen(t, e, "en", receipt)
@@ -302,6 +253,7 @@ func TestFollowupTokenExpires(t *testing.T) {
 // says so, and not one byte of the report's ciphertexts or text is left
 // in the database files, the WAL included.
 func TestFollowupWithdrawLeavesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	description := "Der Hausmeister hat mich rassistisch beleidigt, Zeuge Herr Q."
 	contact := "kontakt-zurueckziehen@example.org"

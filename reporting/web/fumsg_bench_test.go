@@ -16,7 +16,7 @@ import (
 // report page, in-process without the network. Fetching the receipt form
 // and solving its captcha are not timed.
 func BenchmarkFollowupLogin(b *testing.B) {
-	e := newEnv(b, options{params: vault.DefaultParams})
+	e := newEnv(b, options{Params: vault.DefaultParams})
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, solvedRequest(b, e, validReport("Eine Meldung für den Benchmark.")))
 	m := fuReceiptPattern.FindStringSubmatch(rec.Body.String())
@@ -30,7 +30,7 @@ func BenchmarkFollowupLogin(b *testing.B) {
 		rec := httptest.NewRecorder()
 		e.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/de/followup", nil))
 		id := captchaID(b, rec.Body.String())
-		form := url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}
+		form := url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.Solve(id)}}
 		req := httptest.NewRequest("POST", "/de/followup", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec = httptest.NewRecorder()

@@ -31,27 +31,11 @@ func fumsgReply(t testing.TB, e *env, lang, token, message string, files []attFi
 	return resp, readBody(t, resp)
 }
 
-// fumsgCase submits a report, opens it with its receipt and returns the
-// follow-up token, the report page and the case URL for the admin.
-func fumsgCase(t testing.TB, e *env, admin *http.Cookie, form url.Values) (token, page, caseURL string) {
-	t.Helper()
-	receipt := fuSubmit(t, e, form)
-	_, list := getAs(t, admin, e.URL+"/office/cases")
-	ids := caseIDs(list)
-	if len(ids) == 0 {
-		t.Fatal("no case listed")
-	}
-	resp, page := fuOpen(t, e, "en", receipt)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("opening with the receipt: status %d\n%s", resp.StatusCode, page)
-	}
-	return fuToken(t, page), page, e.URL + "/office/cases/" + ids[0]
-}
-
 // A reporter's message brings one mail to each team member with an
 // address, like a new report: it says only that something is new, never
 // the text or the case. A message refused for its form sends nothing.
 func TestFumsgReplyNotifiesTeam(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	admin := notifyTeam(t, e)
@@ -97,6 +81,7 @@ func TestFumsgReplyNotifiesTeam(t *testing.T) {
 // counsellor in the thread, downloadable, without EXIF; the reporter sees
 // its name under their message.
 func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, page, caseURL := fumsgCase(t, e, admin, validReport("Ein Aushang im Hausflur"))
@@ -108,7 +93,7 @@ func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
 	}
 
 	reply := "Hier ein Foto vom Aushang."
-	resp, page := fumsgReply(t, e, "en", token, reply, []attFile{{"aushang.jpg", attJPEGWithGPS(t)}})
+	resp, page := fumsgReply(t, e, "en", token, reply, []attFile{{Name: "aushang.jpg", Data: attJPEGWithGPS(t)}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="followup-sent"`) {
 		t.Fatalf("reply with a photo: status %d\n%s", resp.StatusCode, page)
 	}
@@ -144,11 +129,12 @@ func TestFumsgReplyJPEGLosesEXIF(t *testing.T) {
 // the upload field and the typed message still in its box; nothing is
 // stored.
 func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Beschimpfung an der Kasse"))
 	typed := "Meine Notizen dazu schicke ich mit."
-	resp, page := fumsgReply(t, e, "de", token, typed, []attFile{{"notizen.txt", []byte("Notizen: Kasse 3, Dienstag")}})
+	resp, page := fumsgReply(t, e, "de", token, typed, []attFile{{Name: "notizen.txt", Data: []byte("Notizen: Kasse 3, Dienstag")}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("refused file: status %d, want 422\n%s", resp.StatusCode, page)
 	}
@@ -172,7 +158,7 @@ func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
 	// Six files are refused too, with the text kept.
 	six := make([]attFile, 6)
 	for i := range six {
-		six[i] = attFile{"p.pdf", attPDF(2 << 10)}
+		six[i] = attFile{Name: "p.pdf", Data: attPDF(2 << 10)}
 	}
 	resp, page = fumsgReply(t, e, "de", token, typed, six)
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-attachments"`) || !strings.Contains(page, ">"+typed+"</textarea>") {
@@ -186,10 +172,11 @@ func TestFumsgRefusedFileKeepsMessage(t *testing.T) {
 // A withdrawal after a message with a file leaves no attachment row and
 // none of the file's sealed bytes in the database files.
 func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Brief vom Vermieter"))
-	resp, page := fumsgReply(t, e, "en", token, "Der Brief als PDF.", []attFile{{"brief.pdf", attPDF(200 << 10)}})
+	resp, page := fumsgReply(t, e, "en", token, "Der Brief als PDF.", []attFile{{Name: "brief.pdf", Data: attPDF(200 << 10)}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="pdf-warning"`) {
 		t.Fatalf("reply with a PDF: status %d, want the PDF warning\n%s", resp.StatusCode, page)
 	}
@@ -245,10 +232,11 @@ func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
 // again: the message is taken once and the second copy of the file is
 // not kept either.
 func TestFumsgReloadKeepsOneFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Ein Foto vom Schild"))
-	files := []attFile{{"schild.png", attPNGWithText(t)}}
+	files := []attFile{{Name: "schild.png", Data: attPNGWithText(t)}}
 	for range 2 {
 		if resp, page := fumsgReply(t, e, "en", token, "Das Schild.", files); resp.StatusCode != http.StatusOK {
 			t.Fatalf("reply: status %d\n%s", resp.StatusCode, page)
@@ -272,10 +260,11 @@ var fumsgFilePattern = regexp.MustCompile(`name="file" value="([0-9a-f-]{36})"`)
 // The reporter downloads a file they sent through the token in a POST;
 // the token of another report does not open it, and a GET does nothing.
 func TestFumsgReporterDownloadsOwnFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, _ := fumsgCase(t, e, admin, validReport("Das Foto vom Zettel"))
-	resp, page := fumsgReply(t, e, "en", token, "Der Zettel.", []attFile{{"zettel.jpg", attJPEGWithGPS(t)}})
+	resp, page := fumsgReply(t, e, "en", token, "Der Zettel.", []attFile{{Name: "zettel.jpg", Data: attJPEGWithGPS(t)}})
 	m := fumsgFilePattern.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("reply: status %d, no download form\n%s", resp.StatusCode, page)

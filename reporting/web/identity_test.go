@@ -52,6 +52,7 @@ const escapedName = "PLANB &lt;Ruhr&gt; &amp; Co"
 // anew); the contact and Impressum pages show the rest, in every
 // language, as typed and escaped.
 func TestIdentityOnPublicPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	if _, page := get(t, e.URL+"/de/"); strings.Contains(page, "Beispielstraße") {
@@ -102,6 +103,7 @@ func TestIdentityOnPublicPages(t *testing.T) {
 // emergency line with the admin's local numbers; the privacy page does
 // not.
 func TestEmergencyLineOnFormPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	setIdentity(t, e, login(t, e), idForm())
 	local := []string{"Opferberatung Rheinland: 0211 1234", "Frauennotruf Bochum: 0234 5678"}
@@ -133,6 +135,7 @@ func TestEmergencyLineOnFormPages(t *testing.T) {
 // singular and plural, and who the controller, the data protection
 // officer and the supervisory authority are.
 func TestPrivacyFromLiveSettings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	if _, page := get(t, e.URL+"/de/privacy"); !strings.Contains(page, "spätestens 12 Monate nachdem") || !strings.Contains(page, "6 Monate nach ihrem Eingang") {
@@ -191,6 +194,7 @@ func TestPrivacyFromLiveSettings(t *testing.T) {
 // next to its field; nothing is stored, and the public pages keep what
 // they showed.
 func TestIdentityErrorsKeepTypedValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	setIdentity(t, e, admin, idForm())
@@ -237,6 +241,7 @@ func TestIdentityErrorsKeepTypedValues(t *testing.T) {
 // Each change of the identity is in the audit log, with the admin's
 // name and the fields that changed.
 func TestIdentityChangeAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	setIdentity(t, e, admin, idForm())
@@ -296,6 +301,7 @@ var logoImg = regexp.MustCompile(`<img class="logo" src="(/logo/[0-9a-f]+)" alt=
 // nothing but its pixels; a file that is no PNG or JPEG, or too large,
 // is refused next to the field; removed, it is gone.
 func TestIdentityLogo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	if _, page := get(t, e.URL+"/de/"); strings.Contains(page, `class="logo"`) {

@@ -7,14 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/planb-ruhr/meldestelle/i18n"
 )
 
 // After an admin sets 24 months, the privacy page of every language says
 // 24 months, in the plural form that language needs.
 func TestPrivacyShowsLiveRetentionInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	resp, body := postAs(t, admin, e.URL+"/office/settings/retention", url.Values{"closed_months": {"24"}, "new_months": {"3"}})
@@ -41,10 +40,11 @@ func TestPrivacyShowsLiveRetentionInEveryLanguage(t *testing.T) {
 
 // The receipt form, too, tells an expired picture from a wrong answer.
 func TestFollowupExpiredCaptchaSaysSo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/followup")
 	id := captchaID(t, page)
-	answer := captchas.solve(id)
+	answer := captchas.Solve(id)
 	captchas.Get(id, true) // forgotten, as after ten minutes
 	resp, body := post(t, e.URL+"/en/followup", url.Values{"receipt": {"1234 5678 9012 3456"}, "captcha_id": {id}, "captcha_solution": {answer}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-captcha_solution">The picture was too old`) {
@@ -52,42 +52,5 @@ func TestFollowupExpiredCaptchaSaysSo(t *testing.T) {
 	}
 	if !strings.Contains(body, `value="1234 5678 9012 3456"`) || !strings.Contains(body, `id="error-summary"`) {
 		t.Error("the typed code or the error summary is missing")
-	}
-}
-
-// In Chromium with JavaScript off, a reporter comes back with the code and
-// reads what they reported, with the file they sent, which they can
-// download again.
-func TestBrowserFollowupShowsOwnReport(t *testing.T) {
-	ctx := newBrowser(t)
-	e := newEnv(t, options{})
-	const text = "Der Hausmeister hat uns beschimpft. Zeugin: die Nachbarin."
-	form := subForm(t, e, "de", text)
-	body, ct := attBody(t, form, []attFile{{"beweis.jpg", attJPEGWithGPS(t)}})
-	resp, err := client.Post(e.URL+"/de/report", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	receipt := subReceipt(readBody(t, resp))
-	if receipt == "" {
-		t.Fatal("no receipt")
-	}
-	assertScriptsOff(t, ctx)
-	browserRun(t, ctx, "open /de/followup", chromedp.NavigateResponse(e.URL+"/de/followup"))
-	id := pageCaptchaID(t, ctx)
-	browserDo(t, ctx, "type the code and the captcha",
-		chromedp.Click(chromedp.ID("receipt")),
-		chromedp.SendKeys(chromedp.ID("receipt"), receipt),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)),
-	)
-	r := clickAndLoad(t, ctx, "open the report", chromedp.ID("followup-submit"), chromedp.ID("own-report"))
-	wantDocStatus(t, "POST /de/followup", r, http.StatusOK)
-	saveScreenshot(t, ctx, "followup-own-report.png")
-	if got := strings.TrimSpace(browserRun(t, ctx, "read the own text", chromedp.Text(chromedp.ID("own-description")))); got != text {
-		t.Errorf("own report reads %q, want %q", got, text)
-	}
-	files := browserRun(t, ctx, "read the own files", chromedp.Text(chromedp.CSS(`ul[aria-labelledby="own-files-title"]`)))
-	if !strings.Contains(files, "beweis.jpg") {
-		t.Errorf("own files %q lack beweis.jpg", files)
 	}
 }

@@ -71,6 +71,7 @@ func checkPage(t *testing.T, l i18n.Language, name, page string, german, own map
 // follow-up form, the reporter's report, the withdrawal step and the
 // not-found page.
 func TestEveryPublicPageInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	receipt := fuSubmit(t, e, validReport("Eine Meldung für den Gang durch alle Sprachen."))
 	german := germanTexts(t)
@@ -118,7 +119,8 @@ func TestEveryPublicPageInEveryLanguage(t *testing.T) {
 // / sends a browser to its language, or to a related one its reader
 // reads, and shows the chooser when there is none.
 func TestNegotiationAndChooser(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t)
 	for accept, want := range map[string]string{
 		"ar-EG,ar;q=0.9": "/ar/", "tr": "/tr/", "en-GB": "/en/", "ro-RO": "/ro/",
 		"prs": "/fa/", "fa-AF": "/fa/", "kmr": "/ku/", "bs": "/sr/", "hr-HR": "/sr/",
@@ -168,6 +170,7 @@ func TestNegotiationAndChooser(t *testing.T) {
 // language, and it leaves the switcher, the chooser and the negotiation;
 // switched on again, it is back. The change is audited.
 func TestAdminSwitchesLanguagesOff(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := loginAs(t, e, e.Admin, e.Pass)
 	_, page := getAs(t, admin, e.URL+"/office/settings/languages")
@@ -228,6 +231,7 @@ func TestAdminSwitchesLanguagesOff(t *testing.T) {
 // with everything typed: the report form (and its captcha and answer),
 // the receipt, the receipt form and the reporter's unsent answer.
 func TestLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/uk/")
 	id := captchaID(t, page)
@@ -255,7 +259,7 @@ func TestLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
 		t.Error("a switch shows field errors: it must check nothing")
 	}
 	// The captcha was not used up: answered now, the report goes in.
-	form.Set("captcha_solution", captchas.solve(id))
+	form.Set("captcha_solution", captchas.Solve(id))
 	form.Del("attachments")
 	resp, page = post(t, e.URL+"/ru/report", form)
 	m := fuReceiptPattern.FindStringSubmatch(page)
@@ -302,6 +306,7 @@ func TestLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
 // Digits from any script: a captcha answered in Persian digits and a
 // receipt typed in Arabic-Indic digits with dashes work.
 func TestDigitsOfAnyScript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	persian := strings.NewReplacer("0", "۰", "1", "۱", "2", "۲", "3", "۳", "4", "۴", "5", "۵", "6", "۶", "7", "۷", "8", "۸", "9", "۹")
 	arabic := strings.NewReplacer("0", "٠", "1", "١", "2", "٢", "3", "٣", "4", "٤", "5", "٥", "6", "٦", "7", "٧", "8", "٨", "9", "٩", " ", "-")
@@ -309,7 +314,7 @@ func TestDigitsOfAnyScript(t *testing.T) {
 	id := captchaID(t, page)
 	form := validReport("در اداره به من گفتند که به کشورت برگرد.")
 	form.Set("captcha_id", id)
-	form.Set("captcha_solution", persian.Replace(captchas.solve(id)))
+	form.Set("captcha_solution", persian.Replace(captchas.Solve(id)))
 	resp, page := post(t, e.URL+"/fa/report", form)
 	m := fuReceiptPattern.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {
@@ -329,7 +334,8 @@ func TestDigitsOfAnyScript(t *testing.T) {
 // Numbers on a page follow the page's language (CLDR): 20.000 in German,
 // 20,000 in English, 20 000 with a no-break space in Polish.
 func TestNumbersByLanguage(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t)
 	for lang, want := range map[string]string{"de": "20.000", "en": "20,000", "pl": "20\u00a0000", "ar": "20,000"} {
 		if _, page := get(t, e.URL+"/"+lang+"/"); !strings.Contains(page, want) {
 			t.Errorf("/%s/: the description's limit is not written %q", lang, want)

@@ -72,8 +72,9 @@ func metaRawDB(t *testing.T, e *env) *sql.DB {
 // language in the database files in plain; the case page and the list
 // still show the exact deadline, the day and the language, decrypted.
 func TestNoPlainIncidentDayDeadlineOrLanguage(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(metaToday)
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	if resp, _ := submit(t, e, "tr", validReport("Ev sahibi bize kapıyı kapattı.")); resp.StatusCode != http.StatusOK {
 		t.Fatal("submission failed")
 	}
@@ -138,8 +139,9 @@ func TestNoPlainIncidentDayDeadlineOrLanguage(t *testing.T) {
 // next time a counsellor opens it, the day is sealed and the plain column
 // cleared, and the page shows the same day and deadline as before.
 func TestOldPlainIncidentDayMovedOnOpen(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(metaToday)
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	c, caseURL := onlyCase(t, e)
 	id := strings.TrimPrefix(caseURL, e.URL+"/office/cases/")
 	metaClassify(t, e, c, id, "2026-10", "17", true)
@@ -172,8 +174,9 @@ func TestOldPlainIncidentDayMovedOnOpen(t *testing.T) {
 // not. Sorted by deadline, cases of the same week come in the order of
 // their exact dates, though the database knows only the week.
 func TestDeadlineFilterByWeek(t *testing.T) {
+	t.Parallel()
 	clock := newTestClock(metaToday) // Tuesday; +14 days: Tuesday 8 December
-	e := newEnv(t, options{now: clock.Now})
+	e := newEnv(t, options{Now: clock.Now})
 	c := login(t, e)
 	cases := []struct {
 		name, month, day string
@@ -236,6 +239,7 @@ func TestDeadlineFilterByWeek(t *testing.T) {
 // queued for it are not due at the event's time. Office events keep
 // their time.
 func TestReporterEventsToTheDay(t *testing.T) {
+	t.Parallel()
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Skip("no time zone data:", err)
@@ -327,6 +331,7 @@ func TestReporterEventsToTheDay(t *testing.T) {
 // longest; a member of both teams gets one general mail. The mail's Date
 // is the time it is sent.
 func TestNotificationsBatched(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	clock := newTestClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	e := notifyEnvClock(t, srv, clock, nil)

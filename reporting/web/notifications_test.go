@@ -14,7 +14,6 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
 	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
-	"github.com/planb-ruhr/meldestelle/storage"
 )
 
 const notifyBaseURL = "https://melden.example.org"
@@ -33,13 +32,13 @@ func notifyEnv(t *testing.T, srv *notifytest.Server) (*env, *reporting.Notifier,
 // mails' Date header, and now for intake, office and web (nil: time.Now).
 func notifyEnvClock(t *testing.T, srv *notifytest.Server, clock *testClock, now func() time.Time) *env {
 	t.Helper()
-	return newEnv(t, options{now: now, notifier: func(db *storage.DB, logger *slog.Logger) *reporting.Notifier {
+	return newEnv(t, options{Now: now, Notify: func(logger *slog.Logger) reporting.NotifierConfig {
 		mailer := smtpmail.New(smtpmail.Config{Host: srv.Host, Port: srv.Port, From: "meldestelle@example.org", Now: clock.Now})
 		tr, err := i18n.Load()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return reporting.NewNotifier(db, reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Texts: tr, Languages: i18n.OfficeLanguages, Now: clock.Now, Logger: logger})
+		return reporting.NotifierConfig{BaseURL: notifyBaseURL, Mailer: mailer, Texts: tr, Languages: i18n.OfficeLanguages, Now: clock.Now, Logger: logger}
 	}})
 }
 
@@ -117,6 +116,7 @@ func notifyTeam(t *testing.T, e *env) *http.Cookie {
 // arrived and links to the office: no report text, no contact, no case
 // number, no municipality.
 func TestNewReportNotifiesTeamMembers(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	notifyTeam(t, e)
@@ -169,6 +169,7 @@ func TestNewReportNotifiesTeamMembers(t *testing.T) {
 // outbox with growing attempts and a later next attempt, the admin page
 // shows them, and once the server is back each goes out exactly once.
 func TestOutageLosesNothing(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	admin := login(t, e)
@@ -252,6 +253,7 @@ func TestOutageLosesNothing(t *testing.T) {
 // The retry after an outage delivers by the schedule alone, without
 // anyone pressing "send now", and the wait never exceeds an hour.
 func TestRetryBySchedule(t *testing.T) {
+	t.Parallel()
 	srv := notifytest.Start(t)
 	e, n, clock := notifyEnv(t, srv)
 	admin := login(t, e)
@@ -285,6 +287,7 @@ func TestRetryBySchedule(t *testing.T) {
 // refused next to the field with what was typed still there; the change
 // is in the audit log as a code, without the address.
 func TestNotificationAddressPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	if _, acc := getAs(t, admin, e.URL+"/office/account"); !strings.Contains(acc, `href="/office/account/notifications"`) || !strings.Contains(acc, `href="/office/notifications"`) {

@@ -28,19 +28,19 @@ func (s *Server) accountRoutes(off, auth, accounts *gin.RouterGroup) {
 	accounts.GET("/users/invite", s.inviteForm)
 	accounts.POST("/users/invite", s.invite)
 	accounts.POST("/users/:id/disable", s.userAction(func(c *gin.Context, id int64) error {
-		return s.office.SetDisabled(c.Request.Context(), session(c), id, true)
+		return s.accounts.SetDisabled(c.Request.Context(), session(c), id, true)
 	}))
 	accounts.POST("/users/:id/enable", s.userAction(func(c *gin.Context, id int64) error {
-		return s.office.SetDisabled(c.Request.Context(), session(c), id, false)
+		return s.accounts.SetDisabled(c.Request.Context(), session(c), id, false)
 	}))
 	accounts.POST("/users/:id/role", s.userAction(func(c *gin.Context, id int64) error {
-		return s.office.SetRole(c.Request.Context(), session(c), id, c.Request.PostForm.Get("role"))
+		return s.accounts.SetRole(c.Request.Context(), session(c), id, c.Request.PostForm.Get("role"))
 	}))
 	accounts.POST("/users/:id/withdraw", s.userAction(func(c *gin.Context, id int64) error {
-		return s.office.WithdrawInvitation(c.Request.Context(), session(c), id)
+		return s.accounts.WithdrawInvitation(c.Request.Context(), session(c), id)
 	}))
 	accounts.POST("/users/:id/unlock", s.userAction(func(c *gin.Context, id int64) error {
-		return s.office.UnlockLogin(c.Request.Context(), session(c), id)
+		return s.accounts.UnlockLogin(c.Request.Context(), session(c), id)
 	}))
 }
 
@@ -61,7 +61,7 @@ func (s *Server) usersPage(c *gin.Context) {
 
 func (s *Server) renderUsers(c *gin.Context, status int, d usersData) {
 	var err error
-	d.Users, err = s.office.Users(c.Request.Context(), session(c))
+	d.Users, err = s.accounts.Users(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -117,7 +117,7 @@ func (s *Server) inviteForm(c *gin.Context) {
 
 func (s *Server) renderInvite(c *gin.Context, status int, d inviteData) {
 	var err error
-	d.Teams, err = s.office.InviteTeams(c.Request.Context(), session(c))
+	d.Teams, err = s.accounts.InviteTeams(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -152,7 +152,7 @@ func (s *Server) invite(c *gin.Context) {
 		f.Teams = append(f.Teams, id)
 		checked[id] = true
 	}
-	inv, err := s.office.Invite(c.Request.Context(), session(c), f)
+	inv, err := s.accounts.Invite(c.Request.Context(), session(c), f)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.renderInvite(c, http.StatusUnprocessableEntity, inviteData{Name: f.Name, Role: f.Role, Checked: checked, Errors: errs})
 		return

@@ -31,7 +31,7 @@ func (s *Server) auditLog(c *gin.Context) {
 		page = 1
 	}
 	d := auditData{Case: c.Query("case"), Page: page}
-	d.Entries, d.Total, err = s.office.AuditLog(c.Request.Context(), session(c), d.Case, reporting.Page{Limit: auditPerPage, Offset: (page - 1) * auditPerPage})
+	d.Entries, d.Total, err = s.audit.AuditLog(c.Request.Context(), session(c), d.Case, reporting.Page{Limit: auditPerPage, Offset: (page - 1) * auditPerPage})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -43,7 +43,7 @@ func (s *Server) auditLog(c *gin.Context) {
 	if page < d.Pages {
 		d.Next = page + 1
 	}
-	d.BrokenAt, err = s.office.VerifyAudit(c.Request.Context())
+	d.BrokenAt, err = s.audit.VerifyAudit(c.Request.Context())
 	if err != nil && reporting.ErrorCode(err) != reporting.EConflict {
 		s.fail(c, err)
 		return

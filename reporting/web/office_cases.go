@@ -29,10 +29,10 @@ type casesData struct {
 	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
 }
 
-// cases lists the cases of the user's teams, filtered, sorted and paged by
+// caseList lists the cases of the user's teams, filtered, sorted and paged by
 // the query string (a GET form: it works without JavaScript and the
 // address can be bookmarked). Only the page shown is decrypted.
-func (s *Server) cases(c *gin.Context) {
+func (s *Server) caseList(c *gin.Context) {
 	page, err := strconv.Atoi(c.DefaultQuery("page", "1"))
 	if err != nil || page < 1 {
 		page = 1
@@ -45,14 +45,14 @@ func (s *Server) cases(c *gin.Context) {
 		Page: reporting.Page{Limit: casesPerPage, Offset: (page - 1) * casesPerPage},
 	}
 	ctx, sess := c.Request.Context(), session(c)
-	list, total, f, err := s.office.CaseList(ctx, sess, f)
+	list, total, f, err := s.cases.CaseList(ctx, sess, f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	d := casesData{Cases: list, Total: total, Filter: f, Page: page, Pages: max(1, (total+casesPerPage-1)/casesPerPage),
 		Moved: c.Query("moved") == "1", V: vocab}
-	if d.Teams, d.Members, err = s.office.CaseTeams(ctx, sess); err != nil {
+	if d.Teams, d.Members, err = s.cases.CaseTeams(ctx, sess); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -148,7 +148,7 @@ func (s *Server) caseDetail(c *gin.Context) {
 // showCase renders the case page; edit, when set, puts a failed form's
 // input and errors in place of the stored values.
 func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
-	file, err := s.office.CaseFile(c.Request.Context(), session(c), c.Param("id"))
+	file, err := s.cases.CaseFile(c.Request.Context(), session(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

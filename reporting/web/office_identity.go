@@ -93,7 +93,7 @@ func (s *Server) identityRender(c *gin.Context, status int, d identityData) {
 
 // identityPage shows the identity as stored.
 func (s *Server) identityPage(c *gin.Context) {
-	id, err := s.office.Identity(c.Request.Context())
+	id, err := s.settings.Identity(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -115,7 +115,7 @@ func (s *Server) identitySave(c *gin.Context) {
 	for _, fd := range reporting.IdentityFields() {
 		f.SetField(fd.Name, c.Request.PostForm.Get(fd.Name))
 	}
-	id, err := s.office.SetIdentity(c.Request.Context(), session(c), f)
+	id, err := s.settings.SetIdentity(c.Request.Context(), session(c), f)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.identityRender(c, http.StatusUnprocessableEntity, newIdentityData(f, errs))
 		return
@@ -135,7 +135,7 @@ func (s *Server) identitySave(c *gin.Context) {
 func (s *Server) logoSave(c *gin.Context) {
 	ctx := c.Request.Context()
 	refuse := func(messageID string) {
-		id, err := s.office.Identity(ctx)
+		id, err := s.settings.Identity(ctx)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -157,7 +157,7 @@ func (s *Server) logoSave(c *gin.Context) {
 		err  error
 	)
 	if c.Request.PostForm.Get("remove") != "" {
-		err = s.office.RemoveLogo(ctx, session(c))
+		err = s.settings.RemoveLogo(ctx, session(c))
 	} else {
 		f, _, ferr := c.Request.FormFile("logo")
 		if ferr != nil {
@@ -165,7 +165,7 @@ func (s *Server) logoSave(c *gin.Context) {
 			return
 		}
 		defer f.Close()
-		logo, err = s.office.SetLogo(ctx, session(c), f)
+		logo, err = s.settings.SetLogo(ctx, session(c), f)
 	}
 	if errs := reporting.FieldErrors(err); errs != nil {
 		refuse(errs["logo"])

@@ -45,7 +45,7 @@ func (s *Server) languagesSave(c *gin.Context) {
 		return
 	}
 	on := c.Request.PostForm["languages"]
-	off, err := s.office.SetPublicLanguages(c.Request.Context(), session(c), i18n.PublicCodes(), on)
+	off, err := s.settings.SetPublicLanguages(c.Request.Context(), session(c), i18n.PublicCodes(), on)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		d := languagesData{Choices: languageChoices(on), Errors: errs}
 		s.render(c, http.StatusUnprocessableEntity, "languages", view{Title: "languages.title", Data: d})

@@ -27,7 +27,7 @@ type notifyEmailData struct {
 
 // notifyEmailForm shows the user's notification address.
 func (s *Server) notifyEmailForm(c *gin.Context) {
-	email, err := s.office.NotificationEmail(c.Request.Context(), session(c))
+	email, err := s.notifications.NotificationEmail(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -42,7 +42,7 @@ func (s *Server) notifyEmailSave(c *gin.Context) {
 		s.badBody(c, err)
 		return
 	}
-	email, err := s.office.SetNotificationEmail(c.Request.Context(), session(c), c.Request.PostForm.Get("email"))
+	email, err := s.notifications.SetNotificationEmail(c.Request.Context(), session(c), c.Request.PostForm.Get("email"))
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.render(c, http.StatusUnprocessableEntity, "notifications_account", view{Title: "notify.account.title",
 			Data: notifyEmailData{Email: email, Enabled: s.cfg.Notifier.Enabled(), Errors: errs}})
@@ -65,7 +65,7 @@ type outboxData struct {
 
 // outboxPage shows the waiting notification mails.
 func (s *Server) outboxPage(c *gin.Context) {
-	mails, err := s.office.Outbox(c.Request.Context(), session(c))
+	mails, err := s.notifications.Outbox(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -85,7 +85,7 @@ func (s *Server) outboxSend(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/office/notifications")
 		return
 	}
-	if _, err := s.office.SendOutboxNow(c.Request.Context(), session(c), s.cfg.Notifier); err != nil {
+	if _, err := s.notifications.SendOutboxNow(c.Request.Context(), session(c), s.cfg.Notifier); err != nil {
 		s.fail(c, err)
 		return
 	}

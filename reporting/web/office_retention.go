@@ -26,7 +26,7 @@ type retentionData struct {
 // retentionPage shows the periods and what is due today.
 func (s *Server) retentionPage(c *gin.Context) {
 	ctx := c.Request.Context()
-	set, err := s.office.RetentionSettings(ctx)
+	set, err := s.retention.RetentionSettings(ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -37,7 +37,7 @@ func (s *Server) retentionPage(c *gin.Context) {
 
 // retentionRender adds the dry run and renders the page.
 func (s *Server) retentionRender(c *gin.Context, status int, d retentionData) {
-	due, err := s.office.RetentionDueList(c.Request.Context(), session(c))
+	due, err := s.retention.RetentionDueList(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -57,7 +57,7 @@ func (s *Server) retentionSave(c *gin.Context) {
 		ClosedMonths: c.Request.PostForm.Get("closed_months"),
 		NewMonths:    c.Request.PostForm.Get("new_months"),
 	}
-	err := s.office.SetRetention(c.Request.Context(), session(c), f)
+	err := s.retention.SetRetention(c.Request.Context(), session(c), f)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.retentionRender(c, http.StatusUnprocessableEntity, retentionData{Form: f, Errors: errs})
 		return

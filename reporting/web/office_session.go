@@ -71,7 +71,7 @@ func (s *Server) requireSession(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/office/login")
 		return
 	}
-	sess, err := s.office.Session(c.Request.Context(), cookie)
+	sess, err := s.sessions.Session(c.Request.Context(), cookie)
 	if err != nil {
 		c.Abort()
 		if reporting.ErrorCode(err) == reporting.EUnauthorized {
@@ -108,7 +108,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	name := strings.TrimSpace(c.Request.PostForm.Get("username"))
 	device, _ := c.Cookie(s.deviceCookieName()) // none: an unknown client
-	res, err := s.office.LoginFrom(c.Request.Context(), reporting.LoginAttempt{
+	res, err := s.sessions.LoginFrom(c.Request.Context(), reporting.LoginAttempt{
 		Name: name, Password: c.Request.PostForm.Get("password"), Code: c.Request.PostForm.Get("totp"), Device: device,
 	})
 	if reporting.ErrorCode(err) == reporting.EUnauthorized {
@@ -151,7 +151,7 @@ func (s *Server) requirePermission(p reporting.Permission) gin.HandlerFunc {
 // logout ends the session and wipes its keys from memory.
 func (s *Server) logout(c *gin.Context) {
 	if cookie, err := c.Cookie(s.cookieName()); err == nil && cookie != "" {
-		if err := s.office.Logout(c.Request.Context(), cookie); err != nil {
+		if err := s.sessions.Logout(c.Request.Context(), cookie); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -20,7 +20,7 @@ type setupData struct {
 // setupForm shows the first-run form to whoever holds the setup link.
 func (s *Server) setupForm(c *gin.Context) {
 	token := c.Query("token")
-	if err := s.office.CheckSetupToken(c.Request.Context(), token); err != nil {
+	if err := s.sessions.CheckSetupToken(c.Request.Context(), token); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -37,7 +37,7 @@ func (s *Server) setup(c *gin.Context) {
 	pf := c.Request.PostForm
 	f := reporting.SetupForm{Token: pf.Get("token"), Team: pf.Get("team"), Username: pf.Get("username"),
 		Password: pf.Get("password"), Confirm: pf.Get("confirm")}
-	recovery, err := s.office.Setup(c.Request.Context(), f)
+	recovery, err := s.sessions.Setup(c.Request.Context(), f)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.render(c, http.StatusUnprocessableEntity, "setup", view{Title: "setup.title",
 			Data: setupData{Token: f.Token, Team: f.Team, Username: f.Username, Errors: errs, MinPass: reporting.MinPassword}})

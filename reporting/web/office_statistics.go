@@ -20,7 +20,7 @@ import (
 // job (and an admin's, who publishes them). The figures hold no content,
 // but keeping the role groups sharp keeps the matrix simple.
 func (s *Server) statisticsRoutes(pub, stats, publish *gin.RouterGroup) {
-	stats.GET("/statistics", s.statistics)
+	stats.GET("/statistics", s.statisticsPage)
 	stats.GET("/statistics.csv", s.statisticsCSV)
 	stats.GET("/statistics.json", s.statisticsJSON)
 	stats.GET("/statistics/report", s.statisticsReport)
@@ -51,7 +51,7 @@ func (s *Server) officeStats(c *gin.Context) (reporting.Statistics, bool) {
 	if !ok {
 		return reporting.Statistics{}, false
 	}
-	st, err := s.office.Statistics(c.Request.Context(), session(c), year)
+	st, err := s.statistics.Statistics(c.Request.Context(), session(c), year)
 	if err != nil {
 		s.fail(c, err)
 		return reporting.Statistics{}, false
@@ -85,14 +85,14 @@ func (s *Server) statsPageData(c *gin.Context) (statsPage, bool) {
 			d.Year = y
 		}
 	}
-	st, err := s.office.Statistics(c.Request.Context(), session(c), d.Year)
+	st, err := s.statistics.Statistics(c.Request.Context(), session(c), d.Year)
 	if err != nil {
 		s.fail(c, err)
 		return statsPage{}, false
 	}
 	d.Stats, d.Prev, d.Next = st, d.Year-1, d.Year+1
 	d.Tables = s.statsViews(lang(c), st, false)
-	if d.Published, err = s.office.PublishedYears(c.Request.Context()); err != nil {
+	if d.Published, err = s.statistics.PublishedYears(c.Request.Context()); err != nil {
 		s.fail(c, err)
 		return statsPage{}, false
 	}
@@ -100,8 +100,8 @@ func (s *Server) statsPageData(c *gin.Context) (statsPage, bool) {
 	return d, true
 }
 
-// statistics shows a year's tables with bar charts.
-func (s *Server) statistics(c *gin.Context) {
+// statisticsPage shows a year's tables with bar charts.
+func (s *Server) statisticsPage(c *gin.Context) {
 	if d, ok := s.statsPageData(c); ok {
 		s.render(c, http.StatusOK, "statistics", view{Title: "stats.title", Data: d})
 	}
@@ -157,7 +157,7 @@ func (s *Server) publishStatistics(c *gin.Context) {
 		s.errorPage(c, http.StatusBadRequest, "error.stats.year")
 		return
 	}
-	if err := s.office.PublishStatistics(c.Request.Context(), session(c), year); err != nil {
+	if err := s.statistics.PublishStatistics(c.Request.Context(), session(c), year); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -181,7 +181,7 @@ func (s *Server) publicStatistics(c *gin.Context) {
 	ctx := c.Request.Context()
 	var d publicStatsPage
 	var err error
-	if d.Years, err = s.office.PublishedYears(ctx); err != nil {
+	if d.Years, err = s.statistics.PublishedYears(ctx); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -195,7 +195,7 @@ func (s *Server) publicStatistics(c *gin.Context) {
 		}
 	}
 	if d.Year != 0 {
-		st, _, err := s.office.Published(ctx, d.Year)
+		st, _, err := s.statistics.Published(ctx, d.Year)
 		if err != nil {
 			s.fail(c, err)
 			return

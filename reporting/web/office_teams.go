@@ -13,7 +13,7 @@ import (
 // teams, creating and editing a team, adding and removing members. (Moving
 // a case to another team is case work and lives with the case routes.)
 func (s *Server) teamRoutes(teams *gin.RouterGroup) {
-	teams.GET("/teams", s.teams)
+	teams.GET("/teams", s.teamList)
 	teams.POST("/teams", s.createTeam)
 	teams.GET("/teams/:team", s.team)
 	teams.POST("/teams/:team", s.updateTeam)
@@ -73,14 +73,14 @@ func plainTeams(infos []reporting.TeamInfo) []reporting.Team {
 	return teams
 }
 
-// teams lists the teams with their municipalities and members, and offers
+// teamList lists the teams with their municipalities and members, and offers
 // the form for a new team.
-func (s *Server) teams(c *gin.Context) {
+func (s *Server) teamList(c *gin.Context) {
 	s.renderTeams(c, http.StatusOK, teamForm{})
 }
 
 func (s *Server) renderTeams(c *gin.Context, status int, f teamForm) {
-	infos, err := s.office.TeamOverview(c.Request.Context(), session(c))
+	infos, err := s.teams.TeamOverview(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -119,7 +119,7 @@ func (s *Server) createTeam(c *gin.Context) {
 	if !ok {
 		return
 	}
-	id, err := s.office.CreateTeam(c.Request.Context(), session(c), f)
+	id, err := s.teams.CreateTeam(c.Request.Context(), session(c), f)
 	if errs := formErrors(err); errs != nil {
 		s.renderTeams(c, http.StatusUnprocessableEntity, teamForm{Name: f.Name, Municipalities: f.Municipalities, Errors: errs})
 		return
@@ -167,7 +167,7 @@ func (s *Server) team(c *gin.Context) {
 // renderTeam shows a team's page. With form nil the edit form shows the
 // team as stored; otherwise what the admin typed.
 func (s *Server) renderTeam(c *gin.Context, status int, id int64, form *teamForm, d teamData) {
-	info, err := s.office.TeamDetail(c.Request.Context(), session(c), id)
+	info, err := s.teams.TeamDetail(c.Request.Context(), session(c), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -178,7 +178,7 @@ func (s *Server) renderTeam(c *gin.Context, status int, id int64, form *teamForm
 	} else {
 		d.Form = teamForm{Name: info.Name, Municipalities: info.Municipalities}
 	}
-	teams, err := s.office.TeamOverview(c.Request.Context(), session(c))
+	teams, err := s.teams.TeamOverview(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -200,7 +200,7 @@ func (s *Server) updateTeam(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.office.UpdateTeam(c.Request.Context(), session(c), id, f)
+	err := s.teams.UpdateTeam(c.Request.Context(), session(c), id, f)
 	if errs := formErrors(err); errs != nil {
 		s.renderTeam(c, http.StatusUnprocessableEntity, id, &teamForm{Name: f.Name, Municipalities: f.Municipalities, Errors: errs}, teamData{})
 		return
@@ -227,7 +227,7 @@ func (s *Server) addTeamMember(c *gin.Context) {
 		s.renderTeam(c, http.StatusUnprocessableEntity, id, nil, teamData{UserError: "error.team.user_required"})
 		return
 	}
-	err = s.office.AddTeamMember(c.Request.Context(), session(c), id, userID)
+	err = s.teams.AddTeamMember(c.Request.Context(), session(c), id, userID)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.renderTeam(c, http.StatusUnprocessableEntity, id, nil, teamData{User: userID, UserError: errs["user"]})
 		return
@@ -254,7 +254,7 @@ func (s *Server) removeTeamMember(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.office.RemoveTeamMember(c.Request.Context(), session(c), id, userID)
+	err := s.teams.RemoveTeamMember(c.Request.Context(), session(c), id, userID)
 	if reporting.ErrorCode(err) == reporting.EConflict { // the last member
 		s.renderTeam(c, http.StatusConflict, id, nil, teamData{MemberError: reporting.MessageID(err)})
 		return

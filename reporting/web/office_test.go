@@ -8,37 +8,10 @@ import (
 	"testing"
 )
 
-// login logs the admin in and returns the session cookie.
-func login(t testing.TB, e *env) *http.Cookie {
-	t.Helper()
-	resp, body := post(t, e.URL+"/office/login", url.Values{"username": {e.Admin}, "password": {e.Pass}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/cases" {
-		t.Fatalf("login: status %d to %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
-	for _, c := range resp.Cookies() {
-		if strings.HasSuffix(c.Name, "meldestelle_session") {
-			return c
-		}
-	}
-	t.Fatal("login set no session cookie")
-	return nil
-}
-
-// getAs fetches an office page with a session cookie.
-func getAs(t testing.TB, cookie *http.Cookie, u string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	req.AddCookie(cookie)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, readBody(t, resp)
-}
-
 // The session cookie cannot be read by scripts, is not sent by other
 // sites, and never reaches the public pages.
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c := login(t, e)
 	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/office" {
@@ -52,6 +25,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 // A counsellor sees the reports of their team decrypted, in the list and
 // in full; without a session the office sends to the login page.
 func TestOfficeShowsDecryptedCase(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	text := "Der Sachbearbeiter sagte: „Leute wie Sie bekommen hier nichts.“\nDanach ging er."
 	if resp, _ := submit(t, e, "de", validReport(text)); resp.StatusCode != http.StatusOK {
@@ -99,6 +73,7 @@ func TestOfficeShowsDecryptedCase(t *testing.T) {
 // Wrong password and unknown user get the same answer; the name typed
 // stays, the password does not.
 func TestLoginFailuresLookTheSame(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, wrongPass := post(t, e.URL+"/office/login", url.Values{"username": {e.Admin}, "password": {"falsch falsch falsch"}})
 	resp, unknown := post(t, e.URL+"/office/login", url.Values{"username": {"mallory"}, "password": {"falsch falsch falsch"}})
@@ -119,6 +94,7 @@ func TestLoginFailuresLookTheSame(t *testing.T) {
 
 // Logging out ends the session on the server, not just in the browser.
 func TestLogoutEndsSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c := login(t, e)
 	req, _ := http.NewRequest("POST", e.URL+"/office/logout", nil)
@@ -138,7 +114,8 @@ func TestLogoutEndsSession(t *testing.T) {
 
 // Office POSTs from another site are refused (CSRF), same-site ones pass.
 func TestOfficeRefusesCrossOriginPosts(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t)
 	form := url.Values{"username": {e.Admin}, "password": {e.Pass}}
 	for _, tc := range []struct {
 		site string
@@ -161,6 +138,7 @@ func TestOfficeRefusesCrossOriginPosts(t *testing.T) {
 // The setup page opens only with the one-time token, and not at all once
 // the office is set up.
 func TestSetupNeedsToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	for _, u := range []string{"/office/setup", "/office/setup?token=abc"} {
 		if resp, _ := get(t, e.URL+u); resp.StatusCode != http.StatusNotFound {
@@ -175,7 +153,8 @@ func TestSetupNeedsToken(t *testing.T) {
 
 // The office speaks German or English by the browser's language.
 func TestOfficeLanguage(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t)
 	for accept, want := range map[string]string{"en-US": "Log in", "de-DE": "Anmelden", "ar": "Anmelden"} {
 		req, _ := http.NewRequest("GET", e.URL+"/office/login", nil)
 		req.Header.Set("Accept-Language", accept)
@@ -193,7 +172,8 @@ func TestOfficeLanguage(t *testing.T) {
 // what was typed (but no password); success shows the recovery key once
 // and the new admin can log in; the link is dead afterwards.
 func TestFirstRunSetup(t *testing.T) {
-	e := newEnv(t, options{fresh: true})
+	t.Parallel()
+	e := newEnv(t, options{Fresh: true})
 	link := e.URL + "/office/setup?token=" + e.SetupToken
 	if resp, body := get(t, link); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="token" value="`+e.SetupToken+`"`) {
 		t.Fatalf("setup link: status %d", resp.StatusCode)

@@ -37,7 +37,7 @@ func (s *Server) requireEnrolment(c *gin.Context) {
 		c.Next()
 		return
 	}
-	need, err := s.office.NeedsTOTPEnrolment(c.Request.Context(), session(c))
+	need, err := s.twoFactor.NeedsTOTPEnrolment(c.Request.Context(), session(c))
 	if err != nil {
 		c.Abort()
 		s.fail(c, err)
@@ -80,12 +80,12 @@ func (s *Server) renderTOTP(c *gin.Context, status int, d totpData) {
 	ctx := c.Request.Context()
 	sess := session(c)
 	var err error
-	if d.Status, err = s.office.TOTPStatus(ctx, sess); err != nil {
+	if d.Status, err = s.twoFactor.TOTPStatus(ctx, sess); err != nil {
 		s.fail(c, err)
 		return
 	}
 	if !d.Status.Enabled {
-		e, err := s.office.BeginTOTP(ctx, sess)
+		e, err := s.twoFactor.BeginTOTP(ctx, sess)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -101,7 +101,7 @@ func (s *Server) renderTOTP(c *gin.Context, status int, d totpData) {
 // and no third party may see the secret. Like every page it must not be
 // cached: it is the secret.
 func (s *Server) totpQR(c *gin.Context) {
-	img, err := s.office.TOTPQRCode(session(c))
+	img, err := s.twoFactor.TOTPQRCode(session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -128,7 +128,7 @@ func (s *Server) totpEnable(c *gin.Context) {
 	if !ok {
 		return
 	}
-	codes, err := s.office.EnableTOTP(c.Request.Context(), session(c), password, code)
+	codes, err := s.twoFactor.EnableTOTP(c.Request.Context(), session(c), password, code)
 	if s.totpFailed(c, err, func(d *totpData, errs map[string]string) { d.EnableErrors = errs }) {
 		return
 	}
@@ -141,7 +141,7 @@ func (s *Server) totpDisable(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.office.DisableTOTP(c.Request.Context(), session(c), password, code)
+	err := s.twoFactor.DisableTOTP(c.Request.Context(), session(c), password, code)
 	if s.totpFailed(c, err, func(d *totpData, errs map[string]string) { d.DisableErrors = errs }) {
 		return
 	}
@@ -155,7 +155,7 @@ func (s *Server) totpRecoveryCodes(c *gin.Context) {
 	if !ok {
 		return
 	}
-	codes, err := s.office.NewRecoveryCodes(c.Request.Context(), session(c), password, code)
+	codes, err := s.twoFactor.NewRecoveryCodes(c.Request.Context(), session(c), password, code)
 	if s.totpFailed(c, err, func(d *totpData, errs map[string]string) { d.CodesErrors = errs }) {
 		return
 	}
@@ -200,7 +200,7 @@ type totpSettingsData struct {
 
 // totpSettings shows which roles must use two-factor.
 func (s *Server) totpSettings(c *gin.Context) {
-	required, err := s.office.TOTPRequiredRoles(c.Request.Context())
+	required, err := s.twoFactor.TOTPRequiredRoles(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -216,7 +216,7 @@ func (s *Server) totpSettingsSave(c *gin.Context) {
 		return
 	}
 	roles := c.Request.PostForm["role"]
-	err := s.office.SetTOTPRequiredRoles(c.Request.Context(), session(c), roles)
+	err := s.twoFactor.SetTOTPRequiredRoles(c.Request.Context(), session(c), roles)
 	if errs := reporting.FieldErrors(err); errs != nil {
 		s.render(c, http.StatusUnprocessableEntity, "totp_settings", view{Title: "totp.settings.title",
 			Data: totpSettingsData{Roles: totpRoles(roles), Errors: errs}})

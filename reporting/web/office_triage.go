@@ -53,7 +53,7 @@ func (s *Server) classifyCase(c *gin.Context) {
 		IncidentType: pf.Get("incident_type"), ReporterRole: pf.Get("reporter_role"),
 		AGGRelevant: pf.Get("agg_relevant"), Interventions: pf["interventions"], ClosingReason: pf.Get("closing_reason"),
 	}
-	s.caseDone(c, "classification", s.office.Classify(c.Request.Context(), session(c), c.Param("id"), f),
+	s.caseDone(c, "classification", s.cases.Classify(c.Request.Context(), session(c), c.Param("id"), f),
 		func(fs *caseForms, errs map[string]string) { fs.Class, fs.ClassErr = f, errs })
 }
 
@@ -64,7 +64,7 @@ func (s *Server) changeStatus(c *gin.Context) {
 		return
 	}
 	f := reporting.StatusForm{To: c.Request.PostForm.Get("status"), ClosingReason: c.Request.PostForm.Get("closing_reason")}
-	s.caseDone(c, "work", s.office.ChangeStatus(c.Request.Context(), session(c), c.Param("id"), f),
+	s.caseDone(c, "work", s.cases.ChangeStatus(c.Request.Context(), session(c), c.Param("id"), f),
 		func(fs *caseForms, errs map[string]string) { fs.Status, fs.StatusErr = f, errs })
 }
 
@@ -82,7 +82,7 @@ func (s *Server) assignCase(c *gin.Context) {
 	if err != nil || id < 0 {
 		id = -1 // not a user: refused as "not a member" below
 	}
-	s.caseDone(c, "work", s.office.Assign(c.Request.Context(), session(c), c.Param("id"), id),
+	s.caseDone(c, "work", s.cases.Assign(c.Request.Context(), session(c), c.Param("id"), id),
 		func(fs *caseForms, errs map[string]string) { fs.Assignee, fs.AssignErr = id, errs })
 }
 
@@ -93,7 +93,7 @@ func (s *Server) addNote(c *gin.Context) {
 		return
 	}
 	body := c.Request.PostForm.Get("body")
-	s.caseDone(c, "notes", s.office.AddNote(c.Request.Context(), session(c), c.Param("id"), body),
+	s.caseDone(c, "notes", s.cases.AddNote(c.Request.Context(), session(c), c.Param("id"), body),
 		func(fs *caseForms, errs map[string]string) { fs.Note, fs.NoteErr = body, errs })
 }
 
@@ -105,7 +105,7 @@ func (s *Server) transferCase(c *gin.Context) {
 		return
 	}
 	team, _ := strconv.ParseInt(c.Request.PostForm.Get("team"), 10, 64)
-	held, err := s.office.Transfer(c.Request.Context(), session(c), c.Param("id"), team)
+	held, err := s.cases.Transfer(c.Request.Context(), session(c), c.Param("id"), team)
 	if err == nil && !held {
 		c.Redirect(http.StatusSeeOther, "/office/cases?moved=1")
 		return

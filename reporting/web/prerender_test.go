@@ -28,6 +28,7 @@ func formToken(page string) string {
 // captcha ID, in every language, and are sent with the same status and
 // headers: the two cannot drift apart.
 func TestEmptyFormsMatchTheirTemplate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	srv := e.Handler.(*web.Server)
 	for _, f := range emptyForms {
@@ -66,6 +67,7 @@ func TestEmptyFormsMatchTheirTemplate(t *testing.T) {
 // the page: the pre-rendered page refuses it, and the template, which
 // escapes it, answers instead.
 func TestPrerenderedFormRefusesIDsThatNeedEscaping(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	srv := e.Handler.(*web.Server)
 	for _, id := range []string{`a"><script>x</script>`, "ab cd", "äb", "a/b", "a&b"} {
@@ -85,6 +87,7 @@ func TestPrerenderedFormRefusesIDsThatNeedEscaping(t *testing.T) {
 // solves a report: the pre-rendered page does not hand out one captcha
 // twice, nor one the server does not know.
 func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, first := get(t, e.URL+"/de/")
 	_, second := get(t, e.URL+"/de/")
@@ -97,7 +100,7 @@ func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
 	for _, id := range []string{ids[1], ids[0]} {
 		form := validReport("Der Vermieter hat uns abgewiesen.")
 		form.Set("captcha_id", id)
-		form.Set("captcha_solution", captchas.solve(id))
+		form.Set("captcha_solution", captchas.Solve(id))
 		resp, body := post(t, e.URL+"/de/report", form)
 		if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(body) {
 			t.Errorf("captcha %s: status %d, no receipt", id, resp.StatusCode)
@@ -106,7 +109,7 @@ func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
 	// The receipt form's captchas as well.
 	_, a := get(t, e.URL+"/de/followup")
 	_, b := get(t, e.URL+"/de/followup")
-	if ida, idb := captchaID(t, a), captchaID(t, b); ida == idb || captchas.solve(ida) == "" || captchas.solve(idb) == "" {
+	if ida, idb := captchaID(t, a), captchaID(t, b); ida == idb || captchas.Solve(ida) == "" || captchas.Solve(idb) == "" {
 		t.Errorf("receipt form captchas %q and %q: not two known captchas", ida, idb)
 	}
 }
@@ -114,7 +117,8 @@ func TestEmptyFormCaptchasDifferAndVerify(t *testing.T) {
 // With the captcha off the pre-rendered form has none, and is still the
 // template's page.
 func TestEmptyFormWithoutCaptcha(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
+	t.Parallel()
+	e := newEnv(t, options{CaptchaOff: true})
 	srv := e.Handler.(*web.Server)
 	for _, f := range emptyForms {
 		_, body := get(t, e.URL+"/en"+f.path)
@@ -132,6 +136,7 @@ func TestEmptyFormWithoutCaptcha(t *testing.T) {
 // takes thousands of allocations, the pre-rendered page a few dozen. (A
 // count, not a time, so the test holds on a busy machine.)
 func TestEmptyFormSkipsTheTemplate(t *testing.T) {
+	// Not parallel: testing.AllocsPerRun counts the whole process.
 	e := newEnv(t, options{})
 	for _, f := range emptyForms {
 		req := httptest.NewRequest("GET", "/de"+f.path, nil)

@@ -21,7 +21,6 @@ import (
 // redirect would have to put the token into a URL, where it would end up
 // in the history).
 func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {
-	s.followup = reporting.NewFollowup(s.intake, s.cfg.Now)
 	body := s.limitBody(MaxPublicBody)
 	pub.GET("/followup", s.followupForm)
 	pub.POST("/followup", body, s.followupOpen)
@@ -65,7 +64,7 @@ type followupPageData struct {
 // fresh captcha, or the template if that cannot be.
 func (s *Server) followupForm(c *gin.Context) {
 	id := s.newCaptchaID()
-	if s.site().empty.followup.write(c, http.StatusOK, id, "") {
+	if s.writePrerendered(c, s.site().empty.followup, id, "") {
 		return
 	}
 	s.renderFollowupForm(c, http.StatusOK, followupFormData{}, id)
@@ -311,7 +310,7 @@ func (s *Server) caseMessage(c *gin.Context) {
 		return
 	}
 	body := c.Request.PostForm.Get("body")
-	s.caseDone(c, "messages", s.office.SendMessage(c.Request.Context(), session(c), c.Param("id"), body),
+	s.caseDone(c, "messages", s.replies.SendMessage(c.Request.Context(), session(c), c.Param("id"), body),
 		func(fs *caseForms, errs map[string]string) { fs.Message, fs.MessageErr = body, errs })
 }
 
@@ -319,7 +318,7 @@ func (s *Server) caseMessage(c *gin.Context) {
 // reporter's messages read).
 func (s *Server) caseThread(c *gin.Context, d *caseData) error {
 	var err error
-	d.Thread, err = s.office.Messages(c.Request.Context(), session(c), d.File.ID)
+	d.Thread, err = s.replies.Messages(c.Request.Context(), session(c), d.File.ID)
 	return err
 }
 
@@ -330,6 +329,6 @@ func (s *Server) caseFlags(c *gin.Context, d *casesData) error {
 		ids[i] = k.ID
 	}
 	var err error
-	d.Flags, err = s.office.MessageFlags(c.Request.Context(), session(c), ids)
+	d.Flags, err = s.replies.MessageFlags(c.Request.Context(), session(c), ids)
 	return err
 }

@@ -40,7 +40,7 @@ func FuzzPublicPost(f *testing.F) {
 		path := fuzzRoutes[int(route)%len(fuzzRoutes)]
 		if solve {
 			id := captcha.New()
-			body += "&captcha_id=" + id + "&captcha_solution=" + captchas.solve(id)
+			body += "&captcha_id=" + id + "&captcha_solution=" + captchas.Solve(id)
 		}
 		req := httptest.NewRequest("POST", path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

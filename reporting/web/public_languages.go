@@ -36,15 +36,15 @@ func (s *Server) site() *publicSite { return s.public.Load() }
 // loadSite reads which languages are switched off, the identity and the
 // logo, and pre-renders the empty forms for them.
 func (s *Server) loadSite(ctx context.Context) error {
-	off, err := s.office.PublicLanguagesOff(ctx)
+	off, err := s.settings.PublicLanguagesOff(ctx)
 	if err != nil {
 		return err
 	}
-	id, err := s.office.Identity(ctx)
+	id, err := s.settings.Identity(ctx)
 	if err != nil {
 		return err
 	}
-	logo, err := s.office.Logo(ctx)
+	logo, err := s.settings.Logo(ctx)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ type privacyData struct {
 // are set now: read at each request, so the page can never promise a
 // period other than the one the sweep uses.
 func (s *Server) privacy(c *gin.Context) {
-	ret, err := s.office.RetentionSettings(c.Request.Context())
+	ret, err := s.retention.RetentionSettings(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return

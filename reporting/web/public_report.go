@@ -60,10 +60,21 @@ func days() []int {
 // captcha, or the template if that cannot be.
 func (s *Server) reportForm(c *gin.Context) {
 	id, token := s.newCaptchaID(), s.submissions().Issue()
-	if s.site().empty.report.write(c, http.StatusOK, id, token) {
+	if s.writePrerendered(c, s.site().empty.report, id, token) {
 		return
 	}
 	s.renderForm(c, http.StatusOK, reporting.ReportForm{}, nil, id, token)
+}
+
+// writePrerendered sends a pre-rendered empty form and reports whether it
+// did. A language whose page could not be pre-rendered is logged (a
+// template fault, not the visitor's) and the caller renders the template.
+func (s *Server) writePrerendered(c *gin.Context, p *prerendered, captchaID, token string) bool {
+	err := p.write(c, http.StatusOK, captchaID, token)
+	if err != nil && !errors.Is(err, errNotPrerendered) {
+		s.log(c).Error("pre-rendering failed", "err", err)
+	}
+	return err == nil
 }
 
 // showForm renders the form with a fresh captcha. The old one, right or

@@ -12,53 +12,12 @@ import (
 	"testing"
 
 	"github.com/dchest/captcha"
-
-	"github.com/planb-ruhr/meldestelle/reporting"
 )
-
-var captchaIDPattern = regexp.MustCompile(`name="captcha_id" value="([^"]+)"`)
-
-// captchaID returns the captcha on a rendered form.
-func captchaID(t testing.TB, page string) string {
-	t.Helper()
-	m := captchaIDPattern.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no captcha on the page:\n%s", page)
-	}
-	return m[1]
-}
-
-// validReport is a complete, valid submission without the captcha.
-func validReport(description string) url.Values {
-	return url.Values{
-		"role":          {"affected"},
-		"incident_date": {"2026-03"},
-		"incident_day":  {"14"},
-		"municipality":  {"bochum"},
-		"grounds":       {"antiziganism", "gender"},
-		"area":          {"housing"},
-		"description":   {description},
-		"wish":          {"contact_me"},
-		"contact":       {"Signal +49 170 0000000"},
-		"consent":       {"yes"},
-	}
-}
-
-// submit fetches the form in lang, solves its captcha and posts the report.
-func submit(t testing.TB, e *env, lang string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	_, page := get(t, e.URL+"/"+lang+"/")
-	id := captchaID(t, page)
-	form.Set("captcha_id", id)
-	form.Set("captcha_solution", captchas.solve(id))
-	return post(t, e.URL+"/"+lang+"/report", form)
-}
-
-var receiptPattern = regexp.MustCompile(`id="receipt"[^>]*>(\d{4} \d{4} \d{4} \d{4})<`)
 
 // A complete report with the captcha solved gets a receipt page that no
 // browser or proxy may store.
 func TestSubmitShowsReceipt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := submit(t, e, "en", validReport("The landlord refused to rent to us."))
 	if resp.StatusCode != http.StatusOK {
@@ -81,6 +40,7 @@ func TestSubmitShowsReceipt(t *testing.T) {
 // A form with mistakes comes back with every typed value and a translated
 // error next to each wrong field, and with a fresh captcha.
 func TestInvalidInputKeepsTypedValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/tr/")
 	oldID := captchaID(t, page)
@@ -89,7 +49,7 @@ func TestInvalidInputKeepsTypedValues(t *testing.T) {
 	form.Set("area", "spaceship")      // unknown: error
 	form.Del("consent")                // missing: error
 	form.Set("captcha_id", oldID)
-	form.Set("captcha_solution", captchas.solve(oldID))
+	form.Set("captcha_solution", captchas.Solve(oldID))
 
 	resp, body := post(t, e.URL+"/tr/report", form)
 	if resp.StatusCode != http.StatusUnprocessableEntity {
@@ -129,11 +89,12 @@ func TestInvalidInputKeepsTypedValues(t *testing.T) {
 // A wrong captcha is an error at the captcha field, in the reporter's
 // language; everything typed stays and nothing is stored.
 func TestWrongCaptchaKeepsForm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/ar/")
 	id := captchaID(t, page)
 	wrong := "000000"
-	if captchas.solve(id) == wrong {
+	if captchas.Solve(id) == wrong {
 		wrong = "111111"
 	}
 	form := validReport("رفض المؤجر أن يؤجرنا الشقة")
@@ -160,6 +121,7 @@ func TestWrongCaptchaKeepsForm(t *testing.T) {
 // The "new picture" button brings the same form back with a new captcha
 // and no errors, without JavaScript.
 func TestNewCaptchaButtonKeepsForm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	old := captchaID(t, page)
@@ -183,6 +145,7 @@ func TestNewCaptchaButtonKeepsForm(t *testing.T) {
 
 // A body over the limit is refused with 413 before anything is parsed.
 func TestOversizeBodyGets413(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := validReport(strings.Repeat("x", 300<<10))
 	resp, body := post(t, e.URL+"/en/report", form)
@@ -197,6 +160,7 @@ func TestOversizeBodyGets413(t *testing.T) {
 // The longest allowed description in a multi-byte script fits the body
 // limit: the limit refuses abuse, not long reports.
 func TestLongestDescriptionFits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := submit(t, e, "ar", validReport(strings.Repeat("ع", 20000)))
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(body) {
@@ -206,6 +170,7 @@ func TestLongestDescriptionFits(t *testing.T) {
 
 // No public response sets a cookie.
 func TestPublicResponsesSetNoCookie(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/de/")
 	id := captchaID(t, page)
@@ -230,6 +195,7 @@ func TestPublicResponsesSetNoCookie(t *testing.T) {
 // and duration, and nothing about the client: no address, user agent,
 // referrer, query string or concrete path.
 func TestLogsHoldNoClientData(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	do := func(method, path string, body url.Values) {
 		t.Helper()
@@ -259,13 +225,13 @@ func TestLogsHoldNoClientData(t *testing.T) {
 	id := captchaID(t, page)
 	form := validReport("سرقة")
 	form.Set("captcha_id", id)
-	form.Set("captcha_solution", captchas.solve(id))
+	form.Set("captcha_solution", captchas.Solve(id))
 	do("POST", "/ar/report?ref=querysecret", form)
 	do("GET", "/captcha/"+id+".png?reload=querysecret", nil)
 	do("GET", "/office/cases/some-case-id", nil)
 	do("GET", "/not/a/page/querysecret", nil)
 
-	logs := e.flushedLogs()
+	logs := e.FlushedLogs()
 	if !strings.Contains(logs, "route=/:lang/report") || !strings.Contains(logs, "status=200") {
 		t.Fatalf("the access log does not show the requests:\n%s", logs)
 	}
@@ -293,6 +259,7 @@ func hostPort(t testing.TB, raw string) (string, string) {
 // Everything submitted, and the receipt, are unreadable in the database
 // files, including the write-ahead log, while the server runs.
 func TestDatabaseFilesHoldNoSubmittedText(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	secrets := []string{"Frau Demirović aus der Wohnungsgesellschaft", "Telefon 0171 2345678", "الموظفة قالت لنا اخرجوا"}
 	form := validReport(secrets[0] + "\n" + secrets[2])
@@ -331,7 +298,8 @@ func TestDatabaseFilesHoldNoSubmittedText(t *testing.T) {
 // Every public response carries the security headers: a CSP without any
 // script or inline style, no referrer, no framing, no sniffing.
 func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t)
 	for _, u := range []string{"/de/", "/en/privacy", "/nowhere", "/office/login"} {
 		resp, _ := get(t, e.URL+u)
 		csp := resp.Header.Get("Content-Security-Policy")
@@ -355,7 +323,8 @@ func TestSecurityHeaders(t *testing.T) {
 // Pages load nothing from anywhere but this server, and carry no script or
 // inline style (which the CSP would block anyway).
 func TestPagesLoadNothingFromThirdParties(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t)
 	ref := regexp.MustCompile(`(?:src|href|action)="([^"]*)"`)
 	for _, u := range []string{"/de/", "/en/", "/tr/", "/ar/", "/ar/privacy", "/office/login"} {
 		_, body := get(t, e.URL+u)
@@ -374,6 +343,7 @@ func TestPagesLoadNothingFromThirdParties(t *testing.T) {
 
 // The captcha picture and its audio are served for a live captcha only.
 func TestCaptchaMedia(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
@@ -415,28 +385,4 @@ func TestCaptchaMedia(t *testing.T) {
 			}
 		}
 	}
-}
-
-// teamIDs lists the IDs of every team, straight from the database.
-func teamIDs(t testing.TB, e *env) []int64 {
-	t.Helper()
-	teams, err := e.DB.Teams(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int64
-	for _, team := range teams {
-		ids = append(ids, team.ID)
-	}
-	return ids
-}
-
-// countReports counts stored reports straight from the database.
-func countReports(t testing.TB, e *env) int {
-	t.Helper()
-	_, n, err := e.DB.Reports(t.Context(), teamIDs(t, e), reporting.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -11,6 +11,7 @@ import (
 // (loggers derived With attributes share the hold), and under a flood
 // keeps at most maxHeldLines, then says how many it dropped.
 func TestHourHandlerHoldsAndCaps(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	h := newHourHandler(slog.NewTextHandler(&out, nil))
 	log := slog.New(h)

@@ -6,16 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/planb-ruhr/meldestelle/reporting/web"
 )
-
-// flushedLogs writes the public lines the server holds until the turn of
-// the hour, and returns the whole log.
-func (e *env) flushedLogs() string {
-	e.Handler.(*web.Server).FlushLogs()
-	return e.Logs.String()
-}
 
 var logLine = regexp.MustCompile(`(?m)^time=(\S+) level=\S+ msg=(\S+|"[^"]*").*?(?: route=(\S+))?(?: status=\d+)?(?: duration=\S+)?(?: request_id=\S+)?$`)
 
@@ -36,6 +27,7 @@ func parseLog(t *testing.T, logs string) []loggedLine {
 // line as it arrives learns nothing finer either. An office request is
 // logged at once with its precise time.
 func TestPublicLogLinesCannotDateAReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 
 	_, page := get(t, e.URL+"/de/")
@@ -58,7 +50,7 @@ func TestPublicLogLinesCannotDateAReport(t *testing.T) {
 		t.Fatalf("the office login is not logged at once:\n%s", immediate)
 	}
 
-	lines := parseLog(t, e.flushedLogs())
+	lines := parseLog(t, e.FlushedLogs())
 	routes := map[string]bool{}
 	for _, l := range lines {
 		ts, err := time.Parse(time.RFC3339Nano, l.time)

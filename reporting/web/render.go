@@ -54,6 +54,27 @@ type pages struct {
 	byLang   map[string]map[string]*template.Template
 }
 
+// parsed holds the pages of each bundle the process has built a server
+// with. A template set depends on nothing but the bundle, the language
+// and the embedded files, so servers on one bundle can share it: a
+// program builds one server, but the tests build hundreds, and parsing
+// was most of the time each took to start. In a program with one bundle
+// it holds exactly what its server would hold anyway.
+var parsed sync.Map // *i18n.Bundle → *pages
+
+// pagesFor returns the bundle's pages, parsed on first use.
+func pagesFor(tr *i18n.Bundle) (*pages, error) {
+	if p, ok := parsed.Load(tr); ok {
+		return p.(*pages), nil
+	}
+	p, err := loadPages(tr)
+	if err != nil {
+		return nil, err
+	}
+	shared, _ := parsed.LoadOrStore(tr, p)
+	return shared.(*pages), nil
+}
+
 func loadPages(tr *i18n.Bundle) (*pages, error) {
 	names, err := pageNames()
 	if err != nil {
@@ -258,7 +279,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 		// A swapped key or a rogue team means someone wrote to the
 		// database: the admins must hear of it where they look anyway.
 		if v.Session.Can(reporting.PermIntegrity) {
-			v.Integrity = s.office.IntegrityAlerts()
+			v.Integrity = s.sessions.IntegrityAlerts()
 		}
 	}
 	body, err := s.execute(lang(c), page, v)

@@ -129,6 +129,7 @@ func retCaseNo(t *testing.T, e *env, id string) string {
 // same; a case closed later and an open case keep everything and still
 // decrypt; the swept receipt opens nothing, like an unknown receipt.
 func TestRetentionSweep(t *testing.T) {
+	t.Parallel()
 	e, clock := fuEnvWithClock(t) // 2026-05-20
 	ctx := t.Context()
 	admin := login(t, e)
@@ -173,7 +174,7 @@ func TestRetentionSweep(t *testing.T) {
 	if got := retDue(t, e, admin); !slices.Equal(got, want) {
 		t.Fatalf("dry run lists %v, want %v", got, want)
 	}
-	plan, err := e.Office.RetentionPlan(ctx, clock.Now())
+	plan, err := e.Services.Retention.RetentionPlan(ctx, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func TestRetentionSweep(t *testing.T) {
 	}
 	keptC := retSecrets(t, e, idC)
 
-	n, err := e.Office.RetentionSweep(ctx, clock.Now())
+	n, err := e.Services.Retention.RetentionSweep(ctx, clock.Now())
 	if err != nil || n != 2 {
 		t.Fatalf("sweep: %d, %v; want 2", n, err)
 	}
@@ -293,7 +294,7 @@ func TestRetentionSweep(t *testing.T) {
 	if got := retDue(t, e, admin); len(got) != 0 {
 		t.Errorf("still due after the sweep: %v", got)
 	}
-	if n, err := e.Office.RetentionSweep(ctx, clock.Now()); n != 0 || err != nil {
+	if n, err := e.Services.Retention.RetentionSweep(ctx, clock.Now()); n != 0 || err != nil {
 		t.Errorf("second sweep: %d, %v", n, err)
 	}
 }
@@ -302,6 +303,7 @@ func TestRetentionSweep(t *testing.T) {
 // values as typed, a valid change is stored, audited and used: with 0 the
 // never-triaged report is kept.
 func TestRetentionSettings(t *testing.T) {
+	t.Parallel()
 	e, clock := fuEnvWithClock(t)
 	admin := login(t, e)
 	_, id := retCase(t, e, admin, "Retention-Einstellung: nie gesichtet.")
@@ -318,7 +320,7 @@ func TestRetentionSettings(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-closed_months"`) || strings.Contains(page, `id="err-new_months"`) {
 		t.Errorf("121 months: status %d, want an error at closed_months only", resp.StatusCode)
 	}
-	if set, _ := e.Office.RetentionSettings(t.Context()); set.ClosedMonths != 12 || set.NewMonths != 6 {
+	if set, _ := e.Services.Retention.RetentionSettings(t.Context()); set.ClosedMonths != 12 || set.NewMonths != 6 {
 		t.Errorf("invalid input stored: %+v", set)
 	}
 
@@ -335,7 +337,7 @@ func TestRetentionSettings(t *testing.T) {
 	// Ten years on, 0 keeps the never-triaged report.
 	clock.Advance(3650 * 24 * time.Hour)
 	admin = login(t, e)
-	if n, err := e.Office.RetentionSweep(t.Context(), clock.Now()); n != 0 || err != nil {
+	if n, err := e.Services.Retention.RetentionSweep(t.Context(), clock.Now()); n != 0 || err != nil {
 		t.Errorf("sweep with 0: %d, %v", n, err)
 	}
 	_, page = getAs(t, admin, e.URL+"/office/cases/"+id)

@@ -6,16 +6,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
 // The office navigation asks the same role rule as the routes: each role
 // sees the links to exactly the pages it may open, and every link it
 // sees opens (no link into a 403).
 func TestNavigationFollowsRoleRule(t *testing.T) {
-	e := newEnv(t, options{})
+	t.Parallel()
+	e := newFakeServer(t, fakeUser{"clara", reporting.RoleCounsellor}, fakeUser{"stefan", reporting.RoleStatistician})
 	admin := login(t, e)
-	counsellor, _ := accUser(t, e, admin, "clara", "counsellor", "1")
-	statistician, _ := accUser(t, e, admin, "stefan", "statistician")
+	counsellor := loginAs(t, e, "clara", fakePassword)
+	statistician := loginAs(t, e, "stefan", fakePassword)
 
 	want := []struct {
 		role   string

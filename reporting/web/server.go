@@ -55,21 +55,35 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock.
 	Now func() time.Time
-	// Notifier sends the notification mails; nil: notifications off.
+	// Notifier sends the notification mails; nil: notifications off. It
+	// stays configuration rather than a service: nil is a valid choice,
+	// and the outbox's "send now" hands it to the notification service.
 	Notifier *reporting.Notifier
 }
 
 // Server serves the public and office routes.
 type Server struct {
-	cfg    Config
-	intake *reporting.Intake
-	office *reporting.Office
-	// followup holds the reporters' follow-up tokens (set by followupRoutes).
-	followup *reporting.Followup
-	tr       *i18n.Bundle
-	pages    *pages
-	engine   *gin.Engine
-	secure   bool
+	cfg Config
+	// The domain services, one per area (services.go).
+	sessions      SessionService
+	accounts      AccountService
+	twoFactor     TwoFactorService
+	teams         TeamService
+	cases         CaseService
+	replies       ReplyService
+	attachments   AttachmentService
+	statistics    StatisticsService
+	retention     RetentionService
+	settings      SettingsService
+	audit         AuditService
+	notifications NotificationService
+	intake        IntakeService
+	followup      FollowupService
+
+	tr     *i18n.Bundle
+	pages  *pages
+	engine *gin.Engine
+	secure bool
 	// officeLog is the Logger as configured; cfg.Logger becomes the
 	// hour-stamped one, so that any line not known to be the office's
 	// cannot date a public request.
@@ -80,8 +94,12 @@ type Server struct {
 	siteMu sync.Mutex // held while the public side's state is rebuilt
 }
 
-// New builds the server and its routes.
-func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18n.Bundle) (*Server, error) {
+// New builds the server and its routes on the given services, every one
+// of which must be set.
+func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
+	if err := svc.check(); err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -91,12 +109,15 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	if cfg.CaptchaAudio == nil {
 		cfg.CaptchaAudio = captchaaudio.NewMixer()
 	}
-	pages, err := loadPages(tr)
+	pages, err := pagesFor(tr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, intake: intake, office: office, tr: tr, pages: pages,
-		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
+	s := &Server{cfg: cfg, tr: tr, pages: pages, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
+		sessions: svc.Sessions, accounts: svc.Accounts, twoFactor: svc.TwoFactor, teams: svc.Teams,
+		cases: svc.Cases, replies: svc.Replies, attachments: svc.Attachments, statistics: svc.Statistics,
+		retention: svc.Retention, settings: svc.Settings, audit: svc.Audit, notifications: svc.Notifications,
+		intake: svc.Intake, followup: svc.Followup}
 	hour := newHourHandler(cfg.Logger.Handler())
 	s.officeLog, s.publicLog, s.cfg.Logger = cfg.Logger, hour.held, slog.New(hour)
 	if err := s.loadSite(context.Background()); err != nil {
@@ -145,7 +166,7 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 	may := func(p reporting.Permission) *gin.RouterGroup { return auth.Group("", s.requirePermission(p)) }
 	// Case work is for admins and counsellors; statisticians hold no keys.
 	work := may(reporting.PermCaseWork)
-	work.GET("/cases", s.cases)
+	work.GET("/cases", s.caseList)
 	work.GET("/cases/:id", s.caseDetail)
 	may(reporting.PermAudit).GET("/audit", s.auditLog)
 	settings := may(reporting.PermSettings)
@@ -167,10 +188,6 @@ func New(cfg Config, intake *reporting.Intake, office *reporting.Office, tr *i18
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
-
-// Followup returns the follow-up service whose tokens the server hands
-// out, so that serve's reaper can end the expired ones.
-func (s *Server) Followup() *reporting.Followup { return s.followup }
 
 // PublicLogger returns the logger for lines that a reporter's request
 // causes outside the handlers (the database's note that a withdrawal's

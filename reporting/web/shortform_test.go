@@ -25,7 +25,7 @@ func storedReports(t *testing.T, e *env) []reporting.Report {
 	}
 	var out []reporting.Report
 	for _, r := range rows {
-		c, err := e.Office.Case(t.Context(), sess, r.ID)
+		c, err := e.Services.Cases.Case(t.Context(), sess, r.ID)
 		if err != nil {
 			t.Fatalf("case %s: %v", r.ID, err)
 		}
@@ -38,6 +38,7 @@ func storedReports(t *testing.T, e *env) []reporting.Report {
 // every question the reporter skipped is stored as not_stated, which the
 // office reads as such.
 func TestTextOnlyReportStoredAsNotStated(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := submit(t, e, "de", url.Values{
 		"description": {"Im Bus hat mich ein Mann beschimpft."},
@@ -98,6 +99,7 @@ func TestTextOnlyReportStoredAsNotStated(t *testing.T) {
 // the contact field; with one, the report is stored with the wish to be
 // contacted, and the counsellor sees the callback.
 func TestCallbackNeedsContact(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := url.Values{"description": {"Ich kann nicht gut schreiben."}, "consent": {"yes"}, "callback": {"yes"}}
 	resp, body := submit(t, e, "de", form)
@@ -149,6 +151,7 @@ func TestCallbackNeedsContact(t *testing.T) {
 
 // The language switch keeps the ticked callback.
 func TestLanguageSwitchKeepsCallback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, body := post(t, e.URL+"/en/", url.Values{"description": {"x"}, "contact": {"0234 1"}, "callback": {"yes"}})
 	if resp.StatusCode != http.StatusOK {
@@ -163,6 +166,7 @@ func TestLanguageSwitchKeepsCallback(t *testing.T) {
 // to each wrong field in the order of the form, and each wrong field
 // says so to assistive technology, pointing to its message.
 func TestErrorSummaryLinksAndAria(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
@@ -230,10 +234,11 @@ func TestErrorSummaryLinksAndAria(t *testing.T) {
 // as an old picture with a new one, not as a wrong answer; a wrong answer
 // to a known captcha still says "wrong".
 func TestExpiredCaptchaSaysSo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/en/")
 	id := captchaID(t, page)
-	answer := captchas.solve(id)
+	answer := captchas.Solve(id)
 	captchas.Get(id, true) // forgotten, as after ten minutes
 	form := url.Values{"description": {"Old tab."}, "consent": {"yes"}, "captcha_id": {id}, "captcha_solution": {answer}}
 	resp, body := post(t, e.URL+"/en/report", form)
@@ -246,7 +251,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 	if strings.Contains(body, "The digits were not right") {
 		t.Error("an expired captcha is called wrong")
 	}
-	if newID := captchaID(t, body); newID == id || captchas.solve(newID) == "" {
+	if newID := captchaID(t, body); newID == id || captchas.Solve(newID) == "" {
 		t.Error("no new, known picture with the message")
 	}
 	if !strings.Contains(body, "Old tab.</textarea>") {
@@ -257,7 +262,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 	_, page = get(t, e.URL+"/en/")
 	id = captchaID(t, page)
 	wrong := "000000"
-	if captchas.solve(id) == wrong {
+	if captchas.Solve(id) == wrong {
 		wrong = "111111"
 	}
 	form.Set("captcha_id", id)
@@ -271,6 +276,7 @@ func TestExpiredCaptchaSaysSo(t *testing.T) {
 // public form: "Fehler:" in the title, focus on the summary, a link to
 // each wrong control, and the control marked with its message.
 func TestOfficeFormsErrorSummary(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	c := loginAs(t, e, e.Admin, e.Pass)
 	for _, tc := range []struct {

@@ -19,52 +19,11 @@ import (
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
-// statsReport is a valid report as the intake stores it.
-func statsReport(description string) reporting.Report {
-	return reporting.Report{Role: "affected", IncidentDate: "2026-03", Municipality: "bochum", Grounds: []string{"racism"},
-		Area: "housing", Description: description, Wish: "document_only", Language: "de"}
-}
-
-// statsCases submits n reports through the intake and gives each the
-// record made by cl; it returns the report IDs.
-func statsCases(t *testing.T, e *env, n int, cl reporting.Classification) []string {
-	t.Helper()
-	ctx := t.Context()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	teams, _ := e.DB.Teams(ctx)
-	before, _, _ := e.DB.Reports(ctx, []int64{teams[0].ID}, reporting.Page{Limit: 10000})
-	old := map[string]bool{}
-	for _, r := range before {
-		old[r.ID] = true
-	}
-	for range n {
-		if _, err := intake.Submit(ctx, statsReport("Statistik")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	all, _, _ := e.DB.Reports(ctx, []int64{teams[0].ID}, reporting.Page{Limit: 10000})
-	var ids []string
-	for _, r := range all {
-		if old[r.ID] {
-			continue
-		}
-		c := cl
-		c.ReportID = r.ID
-		if err := e.DB.PutClassification(ctx, c, reporting.CaseDates{}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, r.ID)
-	}
-	return ids
-}
-
 // The office statistics: a chart per table with a title beside the
 // table, CSV that parses and counts a case with two grounds under both,
 // JSON that parses; statisticians and admins only.
 func TestStatisticsOfficePages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	two := reporting.Classification{Municipality: "bochum", Grounds: []string{"racism", "gender"}, Areas: []string{"housing"}, ReporterRole: "affected"}
 	statsCases(t, e, 5, two)
@@ -175,6 +134,7 @@ func TestStatisticsOfficePages(t *testing.T) {
 // tables in every language, right to left in Arabic, and later records do
 // not change the published figures.
 func TestStatisticsPublish(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	statsCases(t, e, 7, reporting.Classification{Municipality: "bochum", Grounds: []string{"racism"}, Areas: []string{"housing"}, ReporterRole: "affected"})
 	admin := login(t, e)
@@ -216,9 +176,10 @@ func TestStatisticsPublish(t *testing.T) {
 // A backup taken while reports keep arriving is a sound database that the
 // office's keys open: the admin logs in on the copy and reads a case.
 func TestBackupDuringSubmissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	ctx := context.Background()
-	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, time.Now)
+	intake, err := reporting.NewIntake(ctx, e.DB, vault.NewKDF(0), testParams, e.Anchor, nil, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +247,7 @@ func TestBackupDuringSubmissions(t *testing.T) {
 	if err != nil || n == 0 || n > submitted {
 		t.Fatalf("backup holds %d reports of %d submitted (%v)", n, submitted, err)
 	}
-	c, err := office.Case(ctx, sess, reports[0].ID)
+	c, err := reporting.NewCases(db, e.Anchor, time.Now).Case(ctx, sess, reports[0].ID)
 	if err != nil || c.Report.Description != "Bericht während der Sicherung" {
 		t.Fatalf("case from the backup: %q, %v", c.Report.Description, err)
 	}

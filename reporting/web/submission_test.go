@@ -13,33 +13,6 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-var submissionPattern = regexp.MustCompile(`name="submission" value="([A-Z2-7]+)"`)
-
-// subToken returns the submission token of a rendered report form.
-func subToken(t testing.TB, page string) string {
-	t.Helper()
-	m := submissionPattern.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no submission token on the form:\n%s", page)
-	}
-	return m[1]
-}
-
-// subForm fetches the form in lang and fills in a valid report with its
-// token and, with the captcha on, the solved captcha, as a browser would
-// send it (and send it again on a reload).
-func subForm(t testing.TB, e *env, lang, description string) url.Values {
-	t.Helper()
-	_, page := get(t, e.URL+"/"+lang+"/")
-	form := validReport(description)
-	form.Set("submission", subToken(t, page))
-	if m := captchaIDPattern.FindStringSubmatch(page); m != nil {
-		form.Set("captcha_id", m[1])
-		form.Set("captcha_solution", captchas.solve(m[1]))
-	}
-	return form
-}
-
 // subCount counts the rows of a table.
 func subCount(t testing.TB, e *env, table string) int {
 	t.Helper()
@@ -50,25 +23,18 @@ func subCount(t testing.TB, e *env, table string) int {
 	return n
 }
 
-// subReceipt returns the receipt code of a receipt page, or "".
-func subReceipt(page string) string {
-	if m := receiptPattern.FindStringSubmatch(page); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
 // Sending the same form again (a reload of the receipt page, back and
 // send) never adds a case: within the window it shows the very same
 // receipt, afterwards it says the report was received, without a code.
 // With the captcha on (whose answer the repeat has used up) and off; a
 // form with a photo does not store the photo twice either.
 func TestReloadOfReceiptAddsNoCase(t *testing.T) {
+	t.Parallel()
 	for _, off := range []bool{false, true} {
 		name := map[bool]string{false: "captcha", true: "no captcha"}[off]
 		t.Run(name, func(t *testing.T) {
 			clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
-			e := newEnv(t, options{now: clock.Now, captchaOff: off})
+			e := newEnv(t, options{Now: clock.Now, CaptchaOff: off})
 			form := subForm(t, e, "en", "Der Vermieter wollte uns nicht.")
 			resp, page := post(t, e.URL+"/en/report", form)
 			code := subReceipt(page)
@@ -87,7 +53,7 @@ func TestReloadOfReceiptAddsNoCase(t *testing.T) {
 
 			// With a photo: the repeat brings it again and it is dropped.
 			form = subForm(t, e, "en", "Mit Foto.")
-			files := []attFile{{"foto.jpg", attJPEGWithGPS(t)}}
+			files := []attFile{{Name: "foto.jpg", Data: attJPEGWithGPS(t)}}
 			for i := range 2 {
 				body, ct := attBody(t, form, files)
 				resp, err := client.Post(e.URL+"/en/report", ct, body)
@@ -122,9 +88,10 @@ func TestReloadOfReceiptAddsNoCase(t *testing.T) {
 // report, and every answer shows its receipt; without the captcha too,
 // where no used-up captcha stops the second.
 func TestConcurrentSubmitsStoreOneReport(t *testing.T) {
+	t.Parallel()
 	for _, off := range []bool{false, true} {
 		t.Run(map[bool]string{false: "captcha", true: "no captcha"}[off], func(t *testing.T) {
-			e := newEnv(t, options{captchaOff: off})
+			e := newEnv(t, options{CaptchaOff: off})
 			form := subForm(t, e, "en", "Zweimal getippt.")
 			var (
 				wg    sync.WaitGroup
@@ -156,9 +123,10 @@ func TestConcurrentSubmitsStoreOneReport(t *testing.T) {
 // A token the server did not issue stores nothing: the form comes back
 // with everything typed, a new token and a word on what to do.
 func TestForgedSubmissionTokenRefused(t *testing.T) {
+	t.Parallel()
 	for _, off := range []bool{false, true} {
 		t.Run(map[bool]string{false: "captcha", true: "no captcha"}[off], func(t *testing.T) {
-			e := newEnv(t, options{captchaOff: off})
+			e := newEnv(t, options{CaptchaOff: off})
 			form := subForm(t, e, "en", "Gefälscht.")
 			real := form.Get("submission")
 			// Another tag: one character of it changed.
@@ -190,7 +158,8 @@ func TestForgedSubmissionTokenRefused(t *testing.T) {
 // The language switch shows the same form in another language: its token
 // stays, so sending it after the switch is still the one form.
 func TestLanguageSwitchKeepsSubmissionToken(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
+	t.Parallel()
+	e := newEnv(t, options{CaptchaOff: true})
 	form := subForm(t, e, "en", "Sprache gewechselt.")
 	_, page := post(t, e.URL+"/de/", form)
 	if got := subToken(t, page); got != form.Get("submission") {
@@ -206,6 +175,7 @@ func TestLanguageSwitchKeepsSubmissionToken(t *testing.T) {
 // The receipt page has a printed view: the code in groups that never
 // break and the full address of the follow-up page.
 func TestReceiptPrintedView(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	resp, page := post(t, e.URL+"/en/report", subForm(t, e, "en", "Drucken."))
 	code := subReceipt(page)
@@ -237,9 +207,10 @@ var subFilePattern = regexp.MustCompile(`name="file" value="([0-9a-f-]{36})"`)
 // (description, contact, choices in plain words, the date) and the file
 // they sent, which they can download through their token.
 func TestFollowupShowsOwnReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	form := subForm(t, e, "en", "Im Amt wurde ich <weggeschickt>.")
-	body, ct := attBody(t, form, []attFile{{"beweis.jpg", attJPEGWithGPS(t)}})
+	body, ct := attBody(t, form, []attFile{{Name: "beweis.jpg", Data: attJPEGWithGPS(t)}})
 	resp, err := client.Post(e.URL+"/en/report", ct, body)
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +254,8 @@ func TestFollowupShowsOwnReport(t *testing.T) {
 // Every GET of the empty form (pre-rendered) carries its own token, and
 // each of them stores its own report: two forms are two reports.
 func TestEmptyFormTokensDiffer(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
+	t.Parallel()
+	e := newEnv(t, options{CaptchaOff: true})
 	a, b := subForm(t, e, "de", "Erste."), subForm(t, e, "de", "Zweite.")
 	if a.Get("submission") == b.Get("submission") {
 		t.Fatalf("two GETs got the same token %q", a.Get("submission"))

@@ -90,9 +90,9 @@ func reportFrom(m, description string) url.Values {
 // whoever is logged out is sent to the login page, and a refused POST
 // changes nothing.
 func TestTeamPagesAreForAdmins(t *testing.T) {
-	e := newEnv(t, options{})
-	addTeamUser(t, e, "clara", reporting.RoleCounsellor)
-	addTeamUser(t, e, "stella", reporting.RoleStatistician)
+	t.Parallel()
+	// The routes decide this alone: fake services suffice.
+	e := newFakeServer(t, fakeUser{"clara", reporting.RoleCounsellor}, fakeUser{"stella", reporting.RoleStatistician})
 	admin := login(t, e)
 	if resp, body := getAs(t, admin, e.URL+"/office/teams"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "PLANB") {
 		t.Fatalf("admin: status %d", resp.StatusCode)
@@ -109,7 +109,7 @@ func TestTeamPagesAreForAdmins(t *testing.T) {
 		"/office/teams/1/members/1/remove": {},
 	}
 	for _, who := range []string{"clara", "stella"} {
-		c := loginAs(t, e, who, userPassword)
+		c := loginAs(t, e, who, fakePassword)
 		for _, u := range gets {
 			if resp, _ := getAs(t, c, e.URL+u); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s GET %s: status %d, want 403", who, u, resp.StatusCode)
@@ -141,6 +141,7 @@ func TestTeamPagesAreForAdmins(t *testing.T) {
 // message next to its field; a valid one creates the team, which the list
 // then shows with its place (taken from the first team).
 func TestTeamFormsKeepTypedValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 
@@ -200,6 +201,7 @@ func TestTeamFormsKeepTypedValues(t *testing.T) {
 // team's counsellor reads it. Once removed, that counsellor's open session
 // gets 404 too.
 func TestCrossTeamCaseIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	clara := addTeamUser(t, e, "clara", reporting.RoleCounsellor)
@@ -253,6 +255,7 @@ func TestCrossTeamCaseIsNotFound(t *testing.T) {
 // page says why and has no form, and a forged POST is refused. The last
 // member cannot be removed.
 func TestAddMemberNeedsTheKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	clara := addTeamUser(t, e, "clara", reporting.RoleCounsellor)

@@ -16,14 +16,6 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-// newTOTPEnv is newEnv with a clock the test controls: moving it on by a
-// time step (Advance(30 * time.Second)) gives a fresh code without waiting.
-func newTOTPEnv(t *testing.T) (*env, *testClock) {
-	t.Helper()
-	clock := newTestClock(time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC))
-	return newEnv(t, options{now: clock.Now}), clock
-}
-
 // sessionCookie returns the session cookie a response set, or nil.
 func sessionCookie(resp *http.Response) *http.Cookie {
 	for _, c := range resp.Cookies() {
@@ -51,10 +43,7 @@ func wantLoggedIn(t *testing.T, what string, resp *http.Response, body, want str
 	return c
 }
 
-var (
-	secretPattern = regexp.MustCompile(`id="totp-secret"[^>]*>([A-Z2-7 ]+)<`)
-	codesPattern  = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
-)
+var codesPattern = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
 
 // enrolHTTP sets up two-factor through the pages, as a person would, and
 // returns the secret their app holds and the recovery codes shown. The
@@ -86,15 +75,6 @@ func enrolHTTP(t *testing.T, e *env, clock *testClock, cookie *http.Cookie) (str
 	return secret, codes
 }
 
-func code(t *testing.T, secret string, clock *testClock) string {
-	t.Helper()
-	c, err := totp.GenerateCode(secret, clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // totpError returns the error shown next to the login form's totp field.
 func totpError(page string) string {
 	m := regexp.MustCompile(`<p class="error" id="totp-error"[^>]*>([^<]*)</p>`).FindStringSubmatch(page)
@@ -107,6 +87,7 @@ func totpError(page string) string {
 // The login form always has the totp field, with a hint that it is only
 // needed with two-factor; with two-factor off, a login needs no code.
 func TestTOTPLoginFormHasField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	_, page := get(t, e.URL+"/office/login")
 	if !regexp.MustCompile(`<input type="text" id="totp" name="totp"[^>]*autocomplete="one-time-code"`).MatchString(page) {
@@ -124,6 +105,7 @@ func TestTOTPLoginFormHasField(t *testing.T) {
 // Each refusal re-renders the form with the message at the totp field
 // and the user name kept; a wrong password says only that.
 func TestTOTPEnrolAndLoginOverHTTP(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 
@@ -225,17 +207,11 @@ func TestTOTPEnrolAndLoginOverHTTP(t *testing.T) {
 	}
 }
 
-// wrongCode returns a six-digit code that is not c.
-func wrongCode(c string) string {
-	b := []byte(c)
-	b[0] = '0' + (b[0]-'0'+1)%10
-	return string(b)
-}
-
 // The QR code is a real PNG from our own origin, large enough to scan,
 // never cached, and only there while an enrolment is pending in this
 // session.
 func TestTOTPQRCodeIsPNG(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	if resp, _ := get(t, e.URL+"/office/account/totp/qr.png"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/login" {
 		t.Errorf("QR code without session: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -287,6 +263,7 @@ func TestTOTPQRCodeIsPNG(t *testing.T) {
 // Turning two-factor off over the pages needs the password and a code;
 // afterwards the login needs none.
 func TestTOTPDisableOverHTTP(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 	secret, _ := enrolHTTP(t, e, clock, cookie)
@@ -313,6 +290,7 @@ func TestTOTPDisableOverHTTP(t *testing.T) {
 
 // New recovery codes over the pages: shown once, the old ones dead.
 func TestTOTPNewRecoveryCodesOverHTTP(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 	_, old := enrolHTTP(t, e, clock, cookie)
@@ -336,6 +314,7 @@ func TestTOTPNewRecoveryCodesOverHTTP(t *testing.T) {
 // page but enrolment (and logout) sends them to enrol, from this session
 // and after a new login; once enrolled, the office is open again.
 func TestTOTPRequiredRoleRedirectsToEnrolment(t *testing.T) {
+	t.Parallel()
 	e, clock := newTOTPEnv(t)
 	cookie := login(t, e)
 	resp, page := getAs(t, cookie, e.URL+"/office/settings/two-factor")

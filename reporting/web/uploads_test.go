@@ -53,7 +53,7 @@ func upFields(form url.Values) []upPart {
 func upFiles(files []attFile) []upPart {
 	parts := make([]upPart, len(files))
 	for i, f := range files {
-		parts[i] = upPart{name: "attachments", file: f.name, data: f.data}
+		parts[i] = upPart{name: "attachments", file: f.Name, data: f.Data}
 	}
 	return parts
 }
@@ -88,7 +88,7 @@ func upCaptcha(t testing.TB, e *env) (id, solution string) {
 	t.Helper()
 	_, page := get(t, e.URL+"/en/")
 	id = captchaID(t, page)
-	return id, captchas.solve(id)
+	return id, captchas.Solve(id)
 }
 
 // upDiskSizes is the size of the database file and of its -wal, as they
@@ -157,7 +157,7 @@ func upResize(t testing.TB, b []byte, w, h uint32) []byte {
 func upLargeFiles(t testing.TB) []attFile {
 	t.Helper()
 	pdf := attPDF(9 << 20)
-	return []attFile{{"1.pdf", pdf}, {"2.pdf", pdf}, {"3.pdf", pdf}, {"4.pdf", pdf}, {"deep.png", upPNG16(t, 256, 256)}}
+	return []attFile{{Name: "1.pdf", Data: pdf}, {Name: "2.pdf", Data: pdf}, {Name: "3.pdf", Data: pdf}, {Name: "4.pdf", Data: pdf}, {Name: "deep.png", Data: upPNG16(t, 256, 256)}}
 }
 
 // A wrong captcha with five large files is refused before any file work:
@@ -167,6 +167,7 @@ func upLargeFiles(t testing.TB) []attFile {
 // holds for a right captcha whose fields come after the files (a body no
 // browser sends for this form): its captcha is used up all the same.
 func TestUploadsNeedCaptchaFirst(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	files := upLargeFiles(t)
 	check := func(t *testing.T, resp *http.Response, page string, before [2]int64, decodes int64) {
@@ -226,6 +227,7 @@ func TestUploadsNeedCaptchaFirst(t *testing.T) {
 // taken in: the report is stored with all five and the PNG is decoded
 // (so the counter the refusals are checked with does count).
 func TestUploadsAfterSolvedCaptchaStored(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	_, form := get(t, e.URL+"/en/")
 	captchaAt, fileAt := strings.Index(form, `name="captcha_id"`), strings.Index(form, `type="file" id="attachments"`)
@@ -247,8 +249,9 @@ func TestUploadsAfterSolvedCaptchaStored(t *testing.T) {
 
 // Without captchas (CaptchaOff) files are taken in as before.
 func TestUploadsCaptchaOff(t *testing.T) {
-	e := newEnv(t, options{captchaOff: true})
-	resp, page := upPost(t, e.URL+"/en/report", upFields(validReport("Ohne Captcha")), upFiles([]attFile{{"a.pdf", attPDF(5000)}}))
+	t.Parallel()
+	e := newEnv(t, options{CaptchaOff: true})
+	resp, page := upPost(t, e.URL+"/en/report", upFields(validReport("Ohne Captcha")), upFiles([]attFile{{Name: "a.pdf", Data: attPDF(5000)}}))
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(page) {
 		t.Fatalf("status %d:\n%s", resp.StatusCode, page)
 	}
@@ -261,12 +264,13 @@ func TestUploadsCaptchaOff(t *testing.T) {
 // the form back with a new captcha, everything typed and the request to
 // choose the files again; nothing is stored.
 func TestUploadsNewCaptchaButton(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	id, _ := upCaptcha(t, e)
 	form := validReport("Neues Bild bitte")
 	form.Set("captcha_id", id)
 	form.Set("captcha_solution", "")
-	resp, page := upPost(t, e.URL+"/en/report", upFields(form), upFiles([]attFile{{"a.pdf", attPDF(5000)}}),
+	resp, page := upPost(t, e.URL+"/en/report", upFields(form), upFiles([]attFile{{Name: "a.pdf", Data: attPDF(5000)}}),
 		[]upPart{{name: "new_captcha", value: "1"}})
 	if resp.StatusCode != http.StatusOK || strings.Contains(page, `id="err-captcha_solution"`) {
 		t.Fatalf("status %d, want 200 without a captcha error:\n%s", resp.StatusCode, page)
@@ -285,6 +289,7 @@ func TestUploadsNewCaptchaButton(t *testing.T) {
 // refused from its header with a message next to the field, in every
 // public language; nothing is stored and nothing decoded.
 func TestUploadsImageBudget(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	deep := upResize(t, upPNG16(t, 16, 16), 4200, 4200)
 	if 4200*4200 > reporting.MaxImagePixels || 4200*4200*8 <= reporting.MaxImageMemory {
@@ -298,7 +303,7 @@ func TestUploadsImageBudget(t *testing.T) {
 	}
 	for lang, msg := range want {
 		decodes := reporting.ImageDecodes()
-		resp, page := attSubmit(t, e, lang, validReport("Zu viele Farben "+lang), []attFile{{"deep.png", deep}})
+		resp, page := attSubmit(t, e, lang, validReport("Zu viele Farben "+lang), []attFile{{Name: "deep.png", Data: deep}})
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("%s: status %d, want 422", lang, resp.StatusCode)
 		}
@@ -321,10 +326,11 @@ func TestUploadsImageBudget(t *testing.T) {
 // stored; with no valid token at all the reporter is led back to the
 // receipt form.
 func TestUploadsFollowupTokenFirst(t *testing.T) {
+	// Not parallel: it counts image decodes process-wide.
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, _ := fumsgCase(t, e, admin, validReport("Nachricht mit Belegen"))
-	files := upFiles([]attFile{{"a.pdf", attPDF(2 << 20)}, {"deep.png", upPNG16(t, 64, 64)}})
+	files := upFiles([]attFile{{Name: "a.pdf", Data: attPDF(2 << 20)}, {Name: "deep.png", Data: upPNG16(t, 64, 64)}})
 	typed := "Hier die Belege."
 
 	decodes, before := reporting.ImageDecodes(), upDiskSizes(t, e)
@@ -370,9 +376,10 @@ func upFilename(t testing.TB, resp *http.Response) string {
 // right-to-left override as .png. The original names are shown on the
 // page as text, without the override.
 func TestUploadsDownloadNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
-	page, links := attCase(t, e, admin, "Beweise vom Amt", []attFile{{"Beweis.bat", attPDF(3000)}, {"x\u202Egpj.exe", attPNGWithText(t)}})
+	page, links := attCase(t, e, admin, "Beweise vom Amt", []attFile{{Name: "Beweis.bat", Data: attPDF(3000)}, {Name: "x\u202Egpj.exe", Data: attPNGWithText(t)}})
 	if len(links) != 2 {
 		t.Fatalf("%d attachments listed, want 2", len(links))
 	}
@@ -396,7 +403,7 @@ func TestUploadsDownloadNames(t *testing.T) {
 
 	// The reporter's own download of a message's file is named the same way.
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Brief als Datei"))
-	resp, reply := fumsgReply(t, e, "en", token, "Der Brief.", []attFile{{"Beweis.bat", attPDF(3000)}})
+	resp, reply := fumsgReply(t, e, "en", token, "Der Brief.", []attFile{{Name: "Beweis.bat", Data: attPDF(3000)}})
 	f := fumsgFilePattern.FindStringSubmatch(reply)
 	if resp.StatusCode != http.StatusOK || f == nil {
 		t.Fatalf("reply: status %d\n%s", resp.StatusCode, reply)

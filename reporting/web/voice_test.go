@@ -4,16 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 )
-
-// voiceBox is an MP4 box.
-func voiceBox(typ string, content ...[]byte) []byte {
-	body := bytes.Join(content, nil)
-	return append(append(binary.BigEndian.AppendUint32(nil, uint32(8+len(body))), typ...), body...)
-}
 
 // voiceSamples are the "AAC frames" of voiceM4A, two chunks.
 var voiceSamples = [][]byte{[]byte("FIRST-CHUNK-OF-AAC-FRAMES"), []byte("SECOND-CHUNK-OF-AAC-FRAMES")}
@@ -45,23 +38,22 @@ func voiceM4A(tail ...[]byte) []byte {
 	return build(uint32(bytes.Index(file, voiceSamples[0])))
 }
 
-var voicePlayerPattern = regexp.MustCompile(`<audio controls preload="none" id="play-[0-9a-f-]{36}" src="(/office/cases/[0-9a-f-]{36}/attachments/[0-9a-f-]{36})"`)
-
 // A voice memo recorded as .m4a arrives without its title, artist and
 // place; the case page plays it from the decrypting download route as
 // audio/mp4, by ranges, and the chunk offsets still find the sound.
 func TestVoiceMessage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	memo := voiceM4A()
-	resp, receipt := attSubmit(t, e, "en", validReport("Sprachnachricht vom Bahnsteig"), []attFile{{"Memo Anna.m4a", memo}})
+	resp, receipt := attSubmit(t, e, "en", validReport("Sprachnachricht vom Bahnsteig"), []attFile{{Name: "Memo Anna.m4a", Data: memo}})
 	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(receipt) {
 		t.Fatalf("status %d:\n%s", resp.StatusCode, receipt)
 	}
 	if strings.Contains(receipt, `id="audio-warning"`) {
 		t.Error("the receipt warns about metadata that was removed")
 	}
-	page, _ := attCase(t, e, admin, "Noch eine Sprachnachricht", []attFile{{"memo.m4a", memo}})
+	page, _ := attCase(t, e, admin, "Noch eine Sprachnachricht", []attFile{{Name: "memo.m4a", Data: memo}})
 	m := voicePlayerPattern.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("the case page has no player:\n%s", page)
@@ -109,14 +101,15 @@ func TestVoiceMessage(t *testing.T) {
 // A fragmented MP4, whose layout the cleaner does not rewrite, is kept
 // with the warning on the receipt and on the case page, as for a PDF.
 func TestVoiceMessageMetadataKept(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	memo := voiceM4A(voiceBox("moof", voiceBox("mfhd", make([]byte, 8))))
-	resp, receipt := attSubmit(t, e, "en", validReport("Fragmentierte Aufnahme"), []attFile{{"memo.m4a", memo}})
+	resp, receipt := attSubmit(t, e, "en", validReport("Fragmentierte Aufnahme"), []attFile{{Name: "memo.m4a", Data: memo}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(receipt, `id="audio-warning"`) || !strings.Contains(receipt, "You sent a voice message") {
 		t.Fatalf("status %d, the receipt does not warn:\n%s", resp.StatusCode, receipt)
 	}
-	page, _ := attCase(t, e, admin, "Noch eine fragmentierte Aufnahme", []attFile{{"memo.m4a", memo}})
+	page, _ := attCase(t, e, admin, "Noch eine fragmentierte Aufnahme", []attFile{{Name: "memo.m4a", Data: memo}})
 	if !strings.Contains(page, "metadata (e.g. title, place or time of recording) could not be removed") &&
 		!strings.Contains(page, "Metadaten (z. B. Titel, Aufnahmeort, Aufnahmezeit) konnten nicht entfernt werden") {
 		t.Fatalf("the case page does not warn:\n%s", page)
@@ -134,14 +127,15 @@ func TestVoiceMessageMetadataKept(t *testing.T) {
 // reporter's page warns only when tags stayed, and the office's thread
 // has a player for it.
 func TestVoiceMessageFollowup(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, options{})
 	admin := login(t, e)
 	token, _, caseURL := fumsgCase(t, e, admin, validReport("Nachricht mit Sprachnachricht"))
-	resp, reply := fumsgReply(t, e, "en", token, "Hier noch eine Aufnahme.", []attFile{{"memo.m4a", voiceM4A()}})
+	resp, reply := fumsgReply(t, e, "en", token, "Hier noch eine Aufnahme.", []attFile{{Name: "memo.m4a", Data: voiceM4A()}})
 	if resp.StatusCode != http.StatusOK || strings.Contains(reply, `id="audio-warning"`) {
 		t.Fatalf("reply: status %d, or a warning for removed metadata:\n%s", resp.StatusCode, reply)
 	}
-	resp, reply = fumsgReply(t, e, "en", token, "Und eine fragmentierte.", []attFile{{"frag.m4a", voiceM4A(voiceBox("moof", make([]byte, 8)))}})
+	resp, reply = fumsgReply(t, e, "en", token, "Und eine fragmentierte.", []attFile{{Name: "frag.m4a", Data: voiceM4A(voiceBox("moof", make([]byte, 8)))}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(reply, `id="audio-warning"`) {
 		t.Fatalf("reply: status %d, no warning for kept metadata:\n%s", resp.StatusCode, reply)
 	}

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // Phone screens of issue 11: a 390 × 844 px phone (CSS pixels), and the
@@ -37,7 +39,7 @@ func evalJS[T any](t *testing.T, ctx context.Context, what, expr string) T {
 // words, the consent and the captcha goes through to a receipt.
 func TestShortReportOnPhone(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	onPhone(t, ctx, phoneWidth, phoneHeight)
 
 	for _, lang := range []string{"de", "en"} {
@@ -63,11 +65,11 @@ func TestShortReportOnPhone(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("description"), "They shouted at me on the bus."),
 		chromedp.Click(chromedp.ID("consent")),
 		chromedp.Click(chromedp.ID("captcha_solution")),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), webtest.Captchas.Solve(id)),
 	)
 	resp := clickAndLoad(t, ctx, "send the short report", chromedp.ID("submit"), chromedp.ID("receipt"))
 	wantDocStatus(t, "POST the short report", resp, http.StatusOK)
-	if n := countReports(t, e); n != 1 {
+	if n := webtest.CountReports(t, e); n != 1 {
 		t.Errorf("%d reports stored, want 1", n)
 	}
 }
@@ -77,7 +79,7 @@ func TestShortReportOnPhone(t *testing.T) {
 // script does that (the tab runs none): autofocus on the summary.
 func TestErrorSummaryTakesFocus(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	onPhone(t, ctx, phoneWidth, phoneHeight)
 	browserRun(t, ctx, "open /en/", chromedp.NavigateResponse(e.URL+"/en/"))
 	browserDo(t, ctx, "write, consent, wrong captcha, callback without a number",
@@ -127,7 +129,7 @@ func TestErrorSummaryTakesFocus(t *testing.T) {
 // (WCAG 2.5.8; links in running text are exempt).
 func TestFormTapTargets(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	onPhone(t, ctx, phoneWidth, phoneHeight)
 	for _, path := range []string{"/de/", "/en/privacy", "/en/followup"} {
 		browserRun(t, ctx, "open "+path, chromedp.NavigateResponse(e.URL+path))
@@ -152,10 +154,10 @@ func TestFormTapTargets(t *testing.T) {
 // list with data and a case page (wide tables scroll in their own box).
 func TestNoSideScrollingAt320(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	for i := range 3 {
-		form := validReport(fmt.Sprintf("Bericht %d: %s", i, strings.Repeat("Ein langer Satz ohne Ende, der die Zusammenfassung füllt. ", 8)))
-		if resp, body := submit(t, e, "de", form); resp.StatusCode != http.StatusOK {
+		form := webtest.ValidReport(fmt.Sprintf("Bericht %d: %s", i, strings.Repeat("Ein langer Satz ohne Ende, der die Zusammenfassung füllt. ", 8)))
+		if resp, body := webtest.Submit(t, e, "de", form); resp.StatusCode != http.StatusOK {
 			t.Fatalf("report %d: status %d\n%s", i, resp.StatusCode, body)
 		}
 	}
@@ -199,7 +201,7 @@ func TestNoSideScrollingAt320(t *testing.T) {
 // be the one Enter presses.
 func TestEnterSendsTheReport(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	browserRun(t, ctx, "open /uk/", chromedp.NavigateResponse(e.URL+"/uk/"))
 	id := pageCaptchaID(t, ctx)
 	browserDo(t, ctx, "write, consent, captcha and Enter",
@@ -209,7 +211,7 @@ func TestEnterSendsTheReport(t *testing.T) {
 		chromedp.Click(chromedp.ID("consent")),
 		chromedp.Click(chromedp.ID("captcha_solution")),
 	)
-	resp, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)+kb.Enter))
+	resp, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.ID("captcha_solution"), webtest.Captchas.Solve(id)+kb.Enter))
 	if err != nil {
 		t.Fatalf("Enter: %v", err)
 	}
@@ -218,7 +220,7 @@ func TestEnterSendsTheReport(t *testing.T) {
 	if loc := browserRun(t, ctx, "read the location", chromedp.Location()); !strings.HasSuffix(loc, "/uk/report") {
 		t.Errorf("Enter went to %s, want /uk/report", loc)
 	}
-	if n := countReports(t, e); n != 1 {
+	if n := webtest.CountReports(t, e); n != 1 {
 		t.Errorf("%d reports stored, want 1", n)
 	}
 }

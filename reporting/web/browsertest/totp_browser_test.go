@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"net/http"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // TestTOTPEnrolmentInBrowser sets up two-factor in a real browser with
@@ -18,7 +20,7 @@ import (
 // login with it gets in.
 func TestTOTPEnrolmentInBrowser(t *testing.T) {
 	ctx := newBrowser(t)
-	e, clock := newTOTPEnv(t)
+	e, clock := webtest.NewTOTPEnv(t)
 
 	logIn := func(code string) {
 		t.Helper()

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"io"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // The accessibility gate (issue 11, item 8): every public page in every
@@ -67,7 +68,7 @@ func TestA11yGateFindsUnlabelledInput(t *testing.T) {
 // HTML, for the gate.
 type a11yCollector struct {
 	t      *testing.T
-	e      *env
+	e      *webtest.Env
 	group  string
 	lang   string // Accept-Language, for the office
 	cookie *http.Cookie
@@ -97,11 +98,11 @@ func (c *a11yCollector) fetch(name, path string, form url.Values, want int) stri
 	if c.cookie != nil {
 		req.AddCookie(c.cookie)
 	}
-	resp, err := client.Do(req)
+	resp, err := webtest.Client.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	page := readBody(c.t, resp)
+	page := webtest.ReadBody(c.t, resp)
 	if resp.StatusCode != want {
 		c.t.Errorf("%s %s (%s): status %d, want %d", method, path, name, resp.StatusCode, want)
 		return page
@@ -119,33 +120,33 @@ func (c *a11yCollector) fetch(name, path string, form url.Values, want int) stri
 // the Nu HTML checker.
 func TestA11yEveryPage(t *testing.T) {
 	tools := a11yToolsOrSkip(t)
-	clock := newTestClock(time.Now())
-	e := newEnv(t, options{now: clock.Now})
-	admin := login(t, e)
+	clock := webtest.NewClock(time.Now())
+	e := webtest.New(t, webtest.Options{Now: clock.Now})
+	admin := webtest.Login(t, e)
 
 	// Data: a published year of statistics, a case that the office has
 	// triaged, answered and noted, and that the reporter answered.
 	year := strconv.Itoa(clock.Now().Year())
-	statsCases(t, e, 6, reporting.Classification{Municipality: "bochum", Grounds: []string{"racism"}, Areas: []string{"housing"}, ReporterRole: "affected"})
-	if resp, body := postAs(t, admin, e.URL+"/office/statistics/publish", url.Values{"year": {year}}); resp.StatusCode != http.StatusSeeOther {
+	webtest.StatsCases(t, e, 6, reporting.Classification{Municipality: "bochum", Grounds: []string{"racism"}, Areas: []string{"housing"}, ReporterRole: "affected"})
+	if resp, body := webtest.PostAs(t, admin, e.URL+"/office/statistics/publish", url.Values{"year": {year}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publishing %s: status %d\n%s", year, resp.StatusCode, body)
 	}
-	token, _, caseURL := fumsgCase(t, e, admin, validReport("Der Busfahrer ließ uns nicht einsteigen und sagte: „Ihr nicht.“"))
+	token, _, caseURL := webtest.FumsgCase(t, e, admin, webtest.ValidReport("Der Busfahrer ließ uns nicht einsteigen und sagte: „Ihr nicht.“"))
 	casePath := strings.TrimPrefix(caseURL, e.URL)
 	for path, form := range map[string]url.Values{
-		"/classification": triage(),
+		"/classification": webtest.Triage(),
 		"/status":         {"status": {"triage"}},
 		"/notes":          {"body": {"Rückruf am Dienstag vereinbart."}},
 		"/messages":       {"body": {"Danke für Ihre Meldung. Dürfen wir Sie anrufen?"}},
 	} {
-		if resp, body := postAs(t, admin, caseURL+path, form); resp.StatusCode != http.StatusSeeOther {
+		if resp, body := webtest.PostAs(t, admin, caseURL+path, form); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("case %s: status %d\n%s", path, resp.StatusCode, body)
 		}
 	}
-	if resp, body := fuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {"Ja, gern nach 18 Uhr."}}); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
+	if resp, body := webtest.FuPost(t, e, "/en/followup/message", url.Values{"token": {token}, "message": {"Ja, gern nach 18 Uhr."}}); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the reporter's answer: status %d\n%s", resp.StatusCode, body)
 	}
-	receipt := fuSubmit(t, e, validReport("Eine Meldung, deren Seite in jeder Sprache geprüft wird."))
+	receipt := webtest.FuSubmit(t, e, webtest.ValidReport("Eine Meldung, deren Seite in jeder Sprache geprüft wird."))
 
 	var pages []a11yPage
 	chooser := &a11yCollector{t: t, e: e, group: "public", width: 390}
@@ -178,37 +179,37 @@ func TestA11yEveryPage(t *testing.T) {
 // with errors, privacy, statistics, not found, a fresh report's receipt,
 // the follow-up form (and with errors), the reporter's report (and with
 // errors) and the withdrawal of a report, asked and done.
-func a11yPublicPages(t *testing.T, e *env, lang, receipt string) []a11yPage {
+func a11yPublicPages(t *testing.T, e *webtest.Env, lang, receipt string) []a11yPage {
 	t.Helper()
 	c := &a11yCollector{t: t, e: e, group: "public " + lang, width: 390}
 	base := "/" + lang
 	form := c.fetch("form", base+"/", nil, http.StatusOK)
-	c.fetch("form with errors", base+"/report", url.Values{"captcha_id": {captchaID(t, form)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
+	c.fetch("form with errors", base+"/report", url.Values{"captcha_id": {webtest.CaptchaID(t, form)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
 	c.fetch("privacy", base+"/privacy", nil, http.StatusOK)
 	c.fetch("statistics", base+"/statistics", nil, http.StatusOK)
 	c.fetch("not found", base+"/no-such-page", nil, http.StatusNotFound)
 
 	// A report of its own, to withdraw in this language.
-	_, form = get(t, e.URL+base+"/")
-	report := validReport("Eine Meldung, die zurückgezogen wird.")
-	id := captchaID(t, form)
+	_, form = webtest.Get(t, e.URL+base+"/")
+	report := webtest.ValidReport("Eine Meldung, die zurückgezogen wird.")
+	id := webtest.CaptchaID(t, form)
 	report.Set("captcha_id", id)
-	report.Set("captcha_solution", captchas.solve(id))
-	own := fuReceiptPattern.FindStringSubmatch(c.fetch("receipt", base+"/report", report, http.StatusOK))
+	report.Set("captcha_solution", webtest.Captchas.Solve(id))
+	own := webtest.FuReceiptPattern.FindStringSubmatch(c.fetch("receipt", base+"/report", report, http.StatusOK))
 	if own == nil {
 		t.Fatalf("%s: no receipt on the receipt page", lang)
 	}
 
 	fu := c.fetch("follow-up form", base+"/followup", nil, http.StatusOK)
 	c.fetch("follow-up form with errors", base+"/followup", url.Values{
-		"receipt": {"1234 5678 9012 3456"}, "captcha_id": {captchaID(t, fu)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
-	_, fu = get(t, e.URL+base+"/followup")
-	id = captchaID(t, fu)
-	page := c.fetch("report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {captchas.solve(id)}}, http.StatusOK)
-	c.fetch("report with errors", base+"/followup/message", url.Values{"token": {fuToken(t, page)}, "message": {" "}}, http.StatusUnprocessableEntity)
+		"receipt": {"1234 5678 9012 3456"}, "captcha_id": {webtest.CaptchaID(t, fu)}, "captcha_solution": {"0"}}, http.StatusUnprocessableEntity)
+	_, fu = webtest.Get(t, e.URL+base+"/followup")
+	id = webtest.CaptchaID(t, fu)
+	page := c.fetch("report", base+"/followup", url.Values{"receipt": {receipt}, "captcha_id": {id}, "captcha_solution": {webtest.Captchas.Solve(id)}}, http.StatusOK)
+	c.fetch("report with errors", base+"/followup/message", url.Values{"token": {webtest.FuToken(t, page)}, "message": {" "}}, http.StatusUnprocessableEntity)
 
-	_, page = fuOpen(t, e, lang, own[1])
-	token := fuToken(t, page)
+	_, page = webtest.FuOpen(t, e, lang, own[1])
+	token := webtest.FuToken(t, page)
 	c.fetch("withdrawal step", base+"/followup/withdraw", url.Values{"token": {token}}, http.StatusOK)
 	c.fetch("withdrawn", base+"/followup/withdraw/confirm", url.Values{"token": {token}}, http.StatusOK)
 	return c.pages
@@ -216,7 +217,7 @@ func a11yPublicPages(t *testing.T, e *env, lang, receipt string) []a11yPage {
 
 // a11yOfficePages fetches every office page in one office language, as
 // the admin with data, and each form once more after a failed POST.
-func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie, lang, casePath, year string) []a11yPage {
+func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *http.Cookie, lang, casePath, year string) []a11yPage {
 	t.Helper()
 	c := &a11yCollector{t: t, e: e, group: "office " + lang, lang: lang, width: 1280}
 	c.fetch("login", "/office/login", nil, http.StatusOK)
@@ -253,7 +254,7 @@ func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie,
 	c.fetch("invite with errors", "/office/users/invite", url.Values{"name": {"Statistik Sam " + lang}, "role": {"statistician"}, "teams": {"1"}}, http.StatusUnprocessableEntity)
 	name := "tina-" + lang
 	page := c.fetch("invited", "/office/users/invite", url.Values{"name": {name}, "role": {"counsellor"}, "teams": {"1"}}, http.StatusOK)
-	m := accLinkPattern.FindStringSubmatch(page)
+	m := webtest.AccLinkPattern.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("office %s: no invitation link", lang)
 	}
@@ -262,14 +263,14 @@ func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie,
 	c.fetch("invitation", link, nil, http.StatusOK)
 	c.fetch("invitation with errors", link, url.Values{"password": {"kurz kurz"}, "confirm": {"kurz kurz"}}, http.StatusUnprocessableEntity)
 	password := "das lange Passwort von " + name
-	accAccept(t, e.URL+link, password)
+	webtest.AccAccept(t, e.URL+link, password)
 	c.fetch("invitation accepted", "/office/invite/accepted", nil, http.StatusOK)
 
 	// Two-factor, as the new counsellor: enrolment, a wrong code, the
 	// recovery codes, the page when it is on, a refused switch-off.
-	c.cookie, _ = accLogin(t, e, name, password)
+	c.cookie, _ = webtest.AccLogin(t, e, name, password)
 	page = c.fetch("two-factor", "/office/account/totp", nil, http.StatusOK)
-	sm := secretPattern.FindStringSubmatch(page)
+	sm := webtest.SecretPattern.FindStringSubmatch(page)
 	if sm == nil {
 		t.Fatalf("office %s: no two-factor secret on the page", lang)
 	}
@@ -278,7 +279,7 @@ func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie,
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.fetch("two-factor with errors", "/office/account/totp", url.Values{"password": {password}, "code": {wrongCode(good)}}, http.StatusUnprocessableEntity)
+	c.fetch("two-factor with errors", "/office/account/totp", url.Values{"password": {password}, "code": {webtest.WrongCode(good)}}, http.StatusUnprocessableEntity)
 	c.fetch("recovery codes", "/office/account/totp", url.Values{"password": {password}, "code": {good}}, http.StatusOK)
 	c.fetch("two-factor on", "/office/account/totp", nil, http.StatusOK)
 	c.fetch("two-factor off with errors", "/office/account/totp/disable", url.Values{"password": {"falsch"}, "code": {"000000"}}, http.StatusUnprocessableEntity)
@@ -290,7 +291,7 @@ func a11yOfficePages(t *testing.T, e *env, clock *testClock, admin *http.Cookie,
 // its last page.
 func a11ySetupPages(t *testing.T) []a11yPage {
 	t.Helper()
-	e := newEnv(t, options{fresh: true})
+	e := webtest.New(t, webtest.Options{Fresh: true})
 	var pages []a11yPage
 	form := url.Values{"token": {e.SetupToken}, "team": {"Bochum"}, "username": {"berta"}, "password": {"kurz"}, "confirm": {"kurz"}}
 	for _, lang := range i18n.OfficeLanguages {

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // arabicDescription is what the reporter types: two lines, Arabic script.
@@ -29,7 +30,7 @@ var receiptCodePattern = regexp.MustCompile(`^\d{4} \d{4} \d{4} \d{4}$`)
 // It runs with the real argon2id parameters.
 func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{params: vault.DefaultParams})
+	e := webtest.New(t, webtest.Options{Params: vault.DefaultParams})
 	start := time.Now()
 	defer func() { t.Logf("end-to-end walk took %v", time.Since(start).Round(time.Millisecond)) }()
 
@@ -55,7 +56,7 @@ func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 
 	// First a wrong captcha: the form comes back, filled in, with the error.
 	firstID := pageCaptchaID(t, ctx)
-	right := captchas.solve(firstID)
+	right := webtest.Captchas.Solve(firstID)
 	if right == "" {
 		t.Fatalf("captcha %q unknown to the test store", firstID)
 	}
@@ -80,7 +81,7 @@ func TestEndToEndArabicReportReachesCounsellor(t *testing.T) {
 	}
 
 	// Then the new captcha, solved: the receipt.
-	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(secondID)))
+	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), webtest.Captchas.Solve(secondID)))
 	resp = clickAndLoad(t, ctx, "send", chromedp.ID("submit"), chromedp.ID("receipt"))
 	wantDocStatus(t, "POST with the right captcha", resp, http.StatusOK)
 	saveScreenshot(t, ctx, "receipt-ar.png")

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"net/http"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // TestEndToEndFollowup walks the reporter's way back in a real browser
@@ -16,7 +18,7 @@ import (
 // the counsellor reads the reply.
 func TestEndToEndFollowup(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	assertScriptsOff(t, ctx)
 
 	// The reporter submits in English.
@@ -35,22 +37,22 @@ func TestEndToEndFollowup(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("description"), "At the office they refused to help me."),
 		chromedp.Click(chromedp.CSS(`input[name="wish"][value="counselling"]`)),
 		chromedp.Click(chromedp.ID("consent")),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(pageCaptchaID(t, ctx))),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), webtest.Captchas.Solve(pageCaptchaID(t, ctx))),
 	)
 	resp = clickAndLoad(t, ctx, "send the report", chromedp.ID("submit"), chromedp.ID("receipt"))
 	wantDocStatus(t, "POST the report", resp, http.StatusOK)
 	receipt := browserRun(t, ctx, "read the receipt", chromedp.Text(chromedp.ID("receipt")))
 
 	// A counsellor answers over HTTP.
-	admin := login(t, e)
-	_, list := getAs(t, admin, e.URL+"/office/cases")
-	ids := caseIDs(list)
+	admin := webtest.Login(t, e)
+	_, list := webtest.GetAs(t, admin, e.URL+"/office/cases")
+	ids := webtest.CaseIDs(list)
 	if len(ids) != 1 {
 		t.Fatalf("%d cases, want 1", len(ids))
 	}
 	caseURL := e.URL + "/office/cases/" + ids[0]
 	answer := "Thank you for telling us. Would you like to talk to us?"
-	if r, body := postAs(t, admin, caseURL+"/messages", url.Values{"body": {answer}}); r.StatusCode != http.StatusSeeOther {
+	if r, body := webtest.PostAs(t, admin, caseURL+"/messages", url.Values{"body": {answer}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("counsellor's answer: status %d\n%s", r.StatusCode, body)
 	}
 
@@ -61,7 +63,7 @@ func TestEndToEndFollowup(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("followup-submit")),
 		chromedp.Click(chromedp.ID("receipt")),
 		chromedp.SendKeys(chromedp.ID("receipt"), receipt),
-		chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(pageCaptchaID(t, ctx))),
+		chromedp.SendKeys(chromedp.ID("captcha_solution"), webtest.Captchas.Solve(pageCaptchaID(t, ctx))),
 	)
 	resp = clickAndLoad(t, ctx, "open the report", chromedp.ID("followup-submit"), chromedp.ID("thread"))
 	wantDocStatus(t, "POST /en/followup", resp, http.StatusOK)
@@ -88,10 +90,10 @@ func TestEndToEndFollowup(t *testing.T) {
 	}
 
 	// The counsellor sees the reply, marked new in the list.
-	_, list = getAs(t, admin, e.URL+"/office/cases")
+	_, list = webtest.GetAs(t, admin, e.URL+"/office/cases")
 	if !strings.Contains(list, `class="unread"`) {
 		t.Error("the list does not mark the reply new")
 	}
-	_, page := getAs(t, admin, caseURL)
-	wantAll(t, "the case page", page, reply)
+	_, page := webtest.GetAs(t, admin, caseURL)
+	webtest.WantAll(t, "the case page", page, reply)
 }

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // playableM4A is a voice memo Chromium can decode: one second of silent
@@ -30,31 +32,31 @@ func playableM4A() []byte {
 		[]byte{0x04, 17, 0x40, 0x15, 0, 0, 0}, u32(64000), u32(64000),
 		[]byte{0x05, 2, 0x12, 0x08}, // AudioSpecificConfig: AAC-LC, 44.1 kHz, mono
 		[]byte{0x06, 1, 0x02})
-	mp4a := voiceBox("mp4a", make([]byte, 6), u16(1), make([]byte, 8), u16(1), u16(16), u16(0), u16(0), u32(rate<<16), voiceBox("esds", esds))
+	mp4a := webtest.VoiceBox("mp4a", make([]byte, 6), u16(1), make([]byte, 8), u16(1), u16(16), u16(0), u16(0), u32(rate<<16), webtest.VoiceBox("esds", esds))
 	half := uint32(frames / 2)
 	build := func(first uint32) []byte {
-		stbl := voiceBox("stbl",
-			voiceBox("stsd", full(u32(1), mp4a)),
-			voiceBox("stts", full(u32(1), u32(frames), u32(1024))),
-			voiceBox("stsc", full(u32(2), u32(1), u32(half), u32(1), u32(2), u32(frames-half), u32(1))),
-			voiceBox("stsz", full(u32(uint32(len(frame))), u32(frames))),
-			voiceBox("stco", full(u32(2), u32(first), u32(first+half*uint32(len(frame))))))
-		trak := voiceBox("trak",
-			voiceBox("tkhd", []byte{0, 0, 0, 7}, u32(0x7E000000), u32(0x7E000000), u32(1), u32(0), u32(frames*1024), make([]byte, 8), u16(0), u16(0), u16(0x100), u16(0), matrix, u32(0), u32(0)),
-			voiceBox("mdia",
-				voiceBox("mdhd", full(u32(0x7E000000), u32(0x7E000000), u32(rate), u32(frames*1024), u16(0x55C4), u16(0))),
-				voiceBox("hdlr", full(u32(0), []byte("soun"), make([]byte, 12), []byte("SoundHandler\x00"))),
-				voiceBox("minf",
-					voiceBox("smhd", full(u16(0), u16(0))),
-					voiceBox("dinf", voiceBox("dref", full(u32(1), voiceBox("url ", []byte{0, 0, 0, 1})))),
+		stbl := webtest.VoiceBox("stbl",
+			webtest.VoiceBox("stsd", full(u32(1), mp4a)),
+			webtest.VoiceBox("stts", full(u32(1), u32(frames), u32(1024))),
+			webtest.VoiceBox("stsc", full(u32(2), u32(1), u32(half), u32(1), u32(2), u32(frames-half), u32(1))),
+			webtest.VoiceBox("stsz", full(u32(uint32(len(frame))), u32(frames))),
+			webtest.VoiceBox("stco", full(u32(2), u32(first), u32(first+half*uint32(len(frame))))))
+		trak := webtest.VoiceBox("trak",
+			webtest.VoiceBox("tkhd", []byte{0, 0, 0, 7}, u32(0x7E000000), u32(0x7E000000), u32(1), u32(0), u32(frames*1024), make([]byte, 8), u16(0), u16(0), u16(0x100), u16(0), matrix, u32(0), u32(0)),
+			webtest.VoiceBox("mdia",
+				webtest.VoiceBox("mdhd", full(u32(0x7E000000), u32(0x7E000000), u32(rate), u32(frames*1024), u16(0x55C4), u16(0))),
+				webtest.VoiceBox("hdlr", full(u32(0), []byte("soun"), make([]byte, 12), []byte("SoundHandler\x00"))),
+				webtest.VoiceBox("minf",
+					webtest.VoiceBox("smhd", full(u16(0), u16(0))),
+					webtest.VoiceBox("dinf", webtest.VoiceBox("dref", full(u32(1), webtest.VoiceBox("url ", []byte{0, 0, 0, 1})))),
 					stbl)))
-		moov := voiceBox("moov",
-			voiceBox("mvhd", full(u32(0x7E000000), u32(0x7E000000), u32(rate), u32(frames*1024), u32(0x10000), u16(0x100), make([]byte, 10), matrix, make([]byte, 24), u32(2))),
+		moov := webtest.VoiceBox("moov",
+			webtest.VoiceBox("mvhd", full(u32(0x7E000000), u32(0x7E000000), u32(rate), u32(frames*1024), u32(0x10000), u16(0x100), make([]byte, 10), matrix, make([]byte, 24), u32(2))),
 			trak,
-			voiceBox("udta", voiceBox("\xa9nam", []byte("Anna Beispiel, Memo 3")), voiceBox("\xa9xyz", []byte("+51.4556+007.0116/"))),
-			voiceBox("meta", full(voiceBox("ilst", voiceBox("\xa9ART", []byte("Anna Beispiel"))))))
-		return bytes.Join([][]byte{voiceBox("ftyp", []byte("M4A \x00\x00\x00\x00M4A isommp42")), moov,
-			voiceBox("mdat", bytes.Repeat(frame, frames))}, nil)
+			webtest.VoiceBox("udta", webtest.VoiceBox("\xa9nam", []byte("Anna Beispiel, Memo 3")), webtest.VoiceBox("\xa9xyz", []byte("+51.4556+007.0116/"))),
+			webtest.VoiceBox("meta", full(webtest.VoiceBox("ilst", webtest.VoiceBox("\xa9ART", []byte("Anna Beispiel"))))))
+		return bytes.Join([][]byte{webtest.VoiceBox("ftyp", []byte("M4A \x00\x00\x00\x00M4A isommp42")), moov,
+			webtest.VoiceBox("mdat", bytes.Repeat(frame, frames))}, nil)
 	}
 	file := build(0)
 	return build(uint32(len(file) - frames*len(frame)))
@@ -65,15 +67,15 @@ func playableM4A() []byte {
 // download route and plays it to the end, and it has lost its title.
 func TestBrowserVoicePlays(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
-	admin := login(t, e)
+	e := webtest.New(t, webtest.Options{})
+	admin := webtest.Login(t, e)
 	memo := playableM4A()
-	page, _ := attCase(t, e, admin, "Sprachnachricht zum Abspielen", []attFile{{"Memo.m4a", memo}})
-	m := voicePlayerPattern.FindStringSubmatch(page)
+	page, _ := webtest.AttCase(t, e, admin, "Sprachnachricht zum Abspielen", []webtest.AttFile{{Name: "Memo.m4a", Data: memo}})
+	m := webtest.VoicePlayerPattern.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no player on the case page:\n%s", page)
 	}
-	if _, got := attDownload(t, e, admin, m[1]); bytes.Contains(got, []byte("Anna Beispiel")) {
+	if _, got := webtest.AttDownload(t, e, admin, m[1]); bytes.Contains(got, []byte("Anna Beispiel")) {
 		t.Fatal("the memo's title arrived in the office")
 	}
 	caseURL := e.URL + m[1][:strings.Index(m[1], "/attachments/")]

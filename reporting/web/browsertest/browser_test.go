@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // browserTimeout bounds everything one test does in its browser: start,
@@ -120,7 +122,7 @@ func newBrowser(t *testing.T) context.Context {
 	for _, f := range chromiumFlags {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
-	out := &syncBuffer{}
+	out := &webtest.SyncBuffer{}
 	opts = append(opts,
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.CombinedOutput(out),

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // persianDigits and arabicDigits write ASCII digits as an Iranian or
@@ -51,7 +53,7 @@ func wantLang(t *testing.T, ctx context.Context, lang, dir string) {
 // digits their keyboard types, and gets a receipt.
 func TestBrowserFarsiReporterPersianDigits(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	assertScriptsOff(t, ctx)
 	resp := browserRun(t, ctx, "open /fa/", chromedp.NavigateResponse(e.URL+"/fa/"))
 	wantDocStatus(t, "GET /fa/", resp, http.StatusOK)
@@ -59,7 +61,7 @@ func TestBrowserFarsiReporterPersianDigits(t *testing.T) {
 	const description = "در ادارهٔ اتباع خارجی گفتند: به کشورت برگرد."
 	fillReport(t, ctx, description)
 	id := pageCaptchaID(t, ctx)
-	answer := persianDigits.Replace(captchas.solve(id))
+	answer := persianDigits.Replace(webtest.Captchas.Solve(id))
 	browserDo(t, ctx, "type the captcha in Persian digits", chromedp.SendKeys(chromedp.ID("captcha_solution"), answer))
 	if got := browserRun(t, ctx, "read the captcha field", chromedp.Value(chromedp.ID("captcha_solution"))); got != answer {
 		t.Fatalf("the captcha field holds %q, want %q", got, answer)
@@ -78,7 +80,7 @@ func TestBrowserFarsiReporterPersianDigits(t *testing.T) {
 // page asks for again; then finishes in Russian.
 func TestBrowserUkrainianSwitchesToRussian(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
+	e := webtest.New(t, webtest.Options{})
 	assertScriptsOff(t, ctx)
 	resp := browserRun(t, ctx, "open /uk/", chromedp.NavigateResponse(e.URL+"/uk/"))
 	wantDocStatus(t, "GET /uk/", resp, http.StatusOK)
@@ -91,7 +93,7 @@ func TestBrowserUkrainianSwitchesToRussian(t *testing.T) {
 	}
 	browserDo(t, ctx, "choose a photo", chromedp.SetUploadFiles(chromedp.ID("attachments"), []string{photo}))
 	id := pageCaptchaID(t, ctx)
-	answer := captchas.solve(id)
+	answer := webtest.Captchas.Solve(id)
 	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), answer))
 
 	browserDo(t, ctx, "open the language list", chromedp.Click(chromedp.CSS("nav.languages summary")))
@@ -130,8 +132,8 @@ func TestBrowserUkrainianSwitchesToRussian(t *testing.T) {
 // in Arabic-Indic digits with dashes, and reads the report page.
 func TestBrowserRomaniFollowupArabicDigits(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{})
-	receipt := fuSubmit(t, e, validReport("Ando autobuso na mukle man."))
+	e := webtest.New(t, webtest.Options{})
+	receipt := webtest.FuSubmit(t, e, webtest.ValidReport("Ando autobuso na mukle man."))
 	assertScriptsOff(t, ctx)
 	resp := browserRun(t, ctx, "open /rom/followup", chromedp.NavigateResponse(e.URL+"/rom/followup"))
 	wantDocStatus(t, "GET /rom/followup", resp, http.StatusOK)
@@ -139,7 +141,7 @@ func TestBrowserRomaniFollowupArabicDigits(t *testing.T) {
 	typed := arabicDigits.Replace(strings.ReplaceAll(receipt, " ", "-"))
 	browserDo(t, ctx, "type the receipt", chromedp.Click(chromedp.ID("receipt")), chromedp.SendKeys(chromedp.ID("receipt"), typed))
 	id := pageCaptchaID(t, ctx)
-	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), captchas.solve(id)))
+	browserDo(t, ctx, "type the captcha", chromedp.SendKeys(chromedp.ID("captcha_solution"), webtest.Captchas.Solve(id)))
 	resp = clickAndLoad(t, ctx, "open the report", chromedp.ID("followup-submit"), chromedp.ID("thread"))
 	wantDocStatus(t, "POST /rom/followup", resp, http.StatusOK)
 	wantLang(t, ctx, "rom", "ltr")

@@ -1,4 +1,4 @@
-package web_test
+package browsertest_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // counsellorNote is the internal note of the end-to-end walk: German and
@@ -57,14 +58,14 @@ var officeLabelsByLang = map[string]officeLabels{
 // and Arabic; the audit log lists every step and none of the note's text.
 func TestEndToEndCounsellorTriageWithTOTP(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t, options{params: vault.DefaultParams})
+	e := webtest.New(t, webtest.Options{Params: vault.DefaultParams})
 	start := time.Now()
 	defer func() { t.Logf("counsellor walk took %v", time.Since(start).Round(time.Millisecond)) }()
 
 	// A report comes in through the public form. The reporter ticked
 	// antiziganism and gender, chose housing, and gave March 14 2026.
-	resp, body := submit(t, e, "de", validReport("Die Vermieterin wollte uns die Wohnung nicht geben, weil wir Roma sind."))
-	if resp.StatusCode != http.StatusOK || !receiptPattern.MatchString(body) {
+	resp, body := webtest.Submit(t, e, "de", webtest.ValidReport("Die Vermieterin wollte uns die Wohnung nicht geben, weil wir Roma sind."))
+	if resp.StatusCode != http.StatusOK || !webtest.ReceiptPattern.MatchString(body) {
 		t.Fatalf("submitting the report: status %d, no receipt:\n%s", resp.StatusCode, body)
 	}
 

@@ -1,0 +1,211 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+)
+
+// The handlers depend on these interfaces, not on the concrete services
+// of package reporting: each lists exactly the methods its handlers call
+// (gotify's habit), so that a test of a page's rendering, validation or
+// authorization can run on small fakes, without SQLite and argon2id, and
+// so that which reporting type implements what is decided by the wiring
+// in cmd alone.
+
+// SessionService sets the office up and lets people in and out: the one
+// service that holds the sessions, and with them every decrypted team key.
+type SessionService interface {
+	CheckSetupToken(ctx context.Context, token string) error
+	Setup(ctx context.Context, f reporting.SetupForm) (string, error)
+	LoginFrom(ctx context.Context, a reporting.LoginAttempt) (reporting.LoginResult, error)
+	Session(ctx context.Context, token string) (*reporting.OfficeSession, error)
+	Logout(ctx context.Context, token string) error
+	// IntegrityAlerts are shown to those who may see them on every page.
+	IntegrityAlerts() []string
+}
+
+// AccountService is the accounts page, a user's own account and the
+// invitations.
+type AccountService interface {
+	Users(ctx context.Context, s *reporting.OfficeSession) ([]reporting.UserRow, error)
+	Account(ctx context.Context, s *reporting.OfficeSession) (reporting.Account, error)
+	InviteTeams(ctx context.Context, s *reporting.OfficeSession) ([]reporting.Team, error)
+	Invite(ctx context.Context, s *reporting.OfficeSession, f reporting.InviteForm) (reporting.Invited, error)
+	Invitation(ctx context.Context, token string) (string, error)
+	AcceptInvitation(ctx context.Context, f reporting.AcceptForm) error
+	WithdrawInvitation(ctx context.Context, s *reporting.OfficeSession, userID int64) error
+	SetDisabled(ctx context.Context, s *reporting.OfficeSession, userID int64, disabled bool) error
+	SetRole(ctx context.Context, s *reporting.OfficeSession, userID int64, role string) error
+	ChangePassword(ctx context.Context, s *reporting.OfficeSession, f reporting.PasswordForm) error
+	RevokeSession(ctx context.Context, s *reporting.OfficeSession, id string) error
+	UnlockLogin(ctx context.Context, s *reporting.OfficeSession, userID int64) error
+}
+
+// TwoFactorService is the second factor: a user's enrolment and the
+// roles that must have one.
+type TwoFactorService interface {
+	TOTPStatus(ctx context.Context, s *reporting.OfficeSession) (reporting.TOTPStatus, error)
+	BeginTOTP(ctx context.Context, s *reporting.OfficeSession) (reporting.TOTPEnrolment, error)
+	TOTPQRCode(s *reporting.OfficeSession) ([]byte, error)
+	EnableTOTP(ctx context.Context, s *reporting.OfficeSession, password, code string) ([]string, error)
+	DisableTOTP(ctx context.Context, s *reporting.OfficeSession, password, code string) error
+	NewRecoveryCodes(ctx context.Context, s *reporting.OfficeSession, password, code string) ([]string, error)
+	TOTPRequiredRoles(ctx context.Context) ([]string, error)
+	SetTOTPRequiredRoles(ctx context.Context, s *reporting.OfficeSession, roles []string) error
+	NeedsTOTPEnrolment(ctx context.Context, s *reporting.OfficeSession) (bool, error)
+}
+
+// TeamService is the teams pages.
+type TeamService interface {
+	TeamOverview(ctx context.Context, s *reporting.OfficeSession) ([]reporting.TeamInfo, error)
+	TeamDetail(ctx context.Context, s *reporting.OfficeSession, id int64) (reporting.TeamInfo, error)
+	CreateTeam(ctx context.Context, s *reporting.OfficeSession, f reporting.TeamForm) (int64, error)
+	UpdateTeam(ctx context.Context, s *reporting.OfficeSession, id int64, f reporting.TeamForm) error
+	AddTeamMember(ctx context.Context, s *reporting.OfficeSession, teamID, userID int64) error
+	RemoveTeamMember(ctx context.Context, s *reporting.OfficeSession, teamID, userID int64) error
+}
+
+// CaseService is the case list, a case's page and the case work on it.
+type CaseService interface {
+	CaseList(ctx context.Context, s *reporting.OfficeSession, f reporting.CaseFilter) ([]reporting.Case, int, reporting.CaseFilter, error)
+	CaseFile(ctx context.Context, s *reporting.OfficeSession, id string) (reporting.CaseFile, error)
+	CaseTeams(ctx context.Context, s *reporting.OfficeSession) ([]reporting.Team, []reporting.Assignee, error)
+	Classify(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.ClassificationForm) error
+	ChangeStatus(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.StatusForm) error
+	Assign(ctx context.Context, s *reporting.OfficeSession, id string, userID int64) error
+	AddNote(ctx context.Context, s *reporting.OfficeSession, id, body string) error
+	Transfer(ctx context.Context, s *reporting.OfficeSession, id string, teamID int64) (bool, error)
+}
+
+// ReplyService is the office side of the conversation with a reporter.
+type ReplyService interface {
+	SendMessage(ctx context.Context, s *reporting.OfficeSession, id, body string) error
+	Messages(ctx context.Context, s *reporting.OfficeSession, id string) ([]reporting.Message, error)
+	MessageFlags(ctx context.Context, s *reporting.OfficeSession, ids []string) (map[string]reporting.MessageFlags, error)
+}
+
+// AttachmentService opens a case's attachment for the office.
+type AttachmentService interface {
+	OpenAttachment(ctx context.Context, s *reporting.OfficeSession, reportID, id string) (reporting.Attachment, func(w io.Writer) error, error)
+}
+
+// StatisticsService is the office's statistics and the published ones.
+type StatisticsService interface {
+	Statistics(ctx context.Context, s *reporting.OfficeSession, year int) (reporting.Statistics, error)
+	PublishStatistics(ctx context.Context, s *reporting.OfficeSession, year int) error
+	PublishedYears(ctx context.Context) ([]int, error)
+	Published(ctx context.Context, year int) (reporting.Statistics, time.Time, error)
+}
+
+// RetentionService is the retention settings and what is due; the
+// privacy page states the periods.
+type RetentionService interface {
+	RetentionSettings(ctx context.Context) (reporting.RetentionSettings, error)
+	SetRetention(ctx context.Context, s *reporting.OfficeSession, f reporting.RetentionForm) error
+	RetentionDueList(ctx context.Context, s *reporting.OfficeSession) ([]reporting.RetentionDue, error)
+}
+
+// SettingsService is the organisation's identity, its logo and the
+// public languages, which the public side shows.
+type SettingsService interface {
+	Identity(ctx context.Context) (reporting.Identity, error)
+	SetIdentity(ctx context.Context, s *reporting.OfficeSession, f reporting.Identity) (reporting.Identity, error)
+	Logo(ctx context.Context) (reporting.Logo, error)
+	SetLogo(ctx context.Context, s *reporting.OfficeSession, body io.Reader) (reporting.Logo, error)
+	RemoveLogo(ctx context.Context, s *reporting.OfficeSession) error
+	PublicLanguagesOff(ctx context.Context) ([]string, error)
+	SetPublicLanguages(ctx context.Context, s *reporting.OfficeSession, known, on []string) ([]string, error)
+}
+
+// AuditService is the audit log page and its check.
+type AuditService interface {
+	AuditLog(ctx context.Context, s *reporting.OfficeSession, reportID string, p reporting.Page) ([]reporting.AuditEntry, int, error)
+	VerifyAudit(ctx context.Context) (int64, error)
+}
+
+// NotificationService is a user's notification address and the outbox.
+// Sending itself is Config.Notifier's.
+type NotificationService interface {
+	NotificationEmail(ctx context.Context, s *reporting.OfficeSession) (string, error)
+	SetNotificationEmail(ctx context.Context, s *reporting.OfficeSession, email string) (string, error)
+	Outbox(ctx context.Context, s *reporting.OfficeSession) ([]reporting.OutboxMail, error)
+	SendOutboxNow(ctx context.Context, s *reporting.OfficeSession, n *reporting.Notifier) (int, error)
+}
+
+// IntakeService takes reports in: the public form's drafts, their
+// attachments and the submission tokens.
+type IntakeService interface {
+	NewDraft() reporting.Draft
+	AddAttachment(ctx context.Context, reportID string, dk vault.Key, name string, body io.Reader) (reporting.Attachment, error)
+	DiscardAttachments(ctx context.Context, ids []string) error
+	SubmitDraft(ctx context.Context, d reporting.Draft, r reporting.Report) (reporting.Receipt, error)
+	Submissions() *reporting.Submissions
+}
+
+// FollowupService is the reporter's side of the follow-up: a receipt
+// opens the report, its replies and its withdrawal.
+type FollowupService interface {
+	Open(ctx context.Context, receipt string) (string, error)
+	Check(token string) error
+	View(ctx context.Context, token string) (reporting.ReporterView, error)
+	BeginReply(token string) (reporting.ReplyDraft, error)
+	AddReplyAttachment(ctx context.Context, d reporting.ReplyDraft, name string, body io.Reader) (reporting.Attachment, error)
+	DiscardReplyAttachments(ctx context.Context, ids []string) error
+	SendReply(ctx context.Context, d reporting.ReplyDraft, body string, fileIDs []string) error
+	OpenFile(ctx context.Context, token, id string) (reporting.Attachment, func(w io.Writer) error, error)
+	Withdraw(ctx context.Context, token string) error
+}
+
+// Services are the domain services the handlers call, one per area.
+// Every field is required: which type implements which is the caller's
+// business (cmd/meldestelle wires them).
+type Services struct {
+	Sessions      SessionService
+	Accounts      AccountService
+	TwoFactor     TwoFactorService
+	Teams         TeamService
+	Cases         CaseService
+	Replies       ReplyService
+	Attachments   AttachmentService
+	Statistics    StatisticsService
+	Retention     RetentionService
+	Settings      SettingsService
+	Audit         AuditService
+	Notifications NotificationService
+	Intake        IntakeService
+	Followup      FollowupService
+}
+
+// check names the first missing service: a server that would fail on
+// its first request to a page is better not started.
+func (svc Services) check() error {
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{
+		{"Sessions", svc.Sessions == nil},
+		{"Accounts", svc.Accounts == nil},
+		{"TwoFactor", svc.TwoFactor == nil},
+		{"Teams", svc.Teams == nil},
+		{"Cases", svc.Cases == nil},
+		{"Replies", svc.Replies == nil},
+		{"Attachments", svc.Attachments == nil},
+		{"Statistics", svc.Statistics == nil},
+		{"Retention", svc.Retention == nil},
+		{"Settings", svc.Settings == nil},
+		{"Audit", svc.Audit == nil},
+		{"Notifications", svc.Notifications == nil},
+		{"Intake", svc.Intake == nil},
+		{"Followup", svc.Followup == nil},
+	} {
+		if f.missing {
+			return fmt.Errorf("web: no %s service", f.name)
+		}
+	}
+	return nil
+}
