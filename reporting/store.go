@@ -132,8 +132,10 @@ type Page struct {
 	Limit, Offset int
 }
 
-// Store is what the domain needs from persistence. storage.DB implements
-// it; every method is safe for concurrent use.
+// Store is everything the domain needs from persistence, the union of the
+// services' store interfaces. storage.DB implements it; every method is
+// safe for concurrent use. Only the composition root (package wiring)
+// takes it whole; each service is given its own narrower interface.
 type Store interface {
 	AuditStore
 	AccountStore
