@@ -114,3 +114,15 @@ func TestLastAdminNotOffered(t *testing.T) {
 		t.Error("with a second admin the own row offers no role change")
 	}
 }
+
+// otBerlin is how the office shows an instant with seconds in its default
+// zone, in German: "24.11.2026, 14:31:00 MEZ".
+func otBerlin(at time.Time) string {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic(err)
+	}
+	at = at.In(berlin)
+	zone := map[bool]string{false: "MEZ", true: "MESZ"}[at.IsDST()]
+	return at.Format("02.01.2006, 15:04:05") + " " + zone
+}
