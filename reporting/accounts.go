@@ -96,6 +96,10 @@ type UserRow struct {
 	DeviceFailures int       // failed logins on the user's known devices, summed
 	LockedUntil    time.Time // the shared counter's lock; zero when none was set
 	Locked         bool      // the shared lock is active now; set by Accounts.Users
+	// LastAdmin: the user is the only active admin (enabled, not
+	// pending), so neither another role nor disabling can be offered;
+	// set by Accounts.Users.
+	LastAdmin bool
 }
 
 // LoginState is a counter's run of failed logins and the lock it earned.
@@ -395,7 +399,27 @@ func (a *Accounts) Users(ctx context.Context, s *OfficeSession) ([]UserRow, erro
 			r.LockedUntil = r.LockedUntil.In(now.Location())
 		}
 	}
+	markLastAdmin(rows)
 	return rows, nil
+}
+
+// markLastAdmin marks the only active admin, if there is exactly one.
+// Only what the page offers: the store refuses the change itself inside
+// its transaction (error.accounts.last_admin), so a list that is stale by
+// the time someone clicks cannot leave the office without an admin.
+func markLastAdmin(rows []UserRow) {
+	last := -1
+	for i, r := range rows {
+		if r.Role == RoleAdmin && r.State == StateActive {
+			if last >= 0 {
+				return
+			}
+			last = i
+		}
+	}
+	if last >= 0 {
+		rows[last].LastAdmin = true
+	}
 }
 
 // ReapInvitations deletes the invitations that expired, with the team

@@ -87,6 +87,10 @@ var officeRoutes = map[string]access{
 	"GET /office/settings/identity":                 adminOnly,
 	"POST /office/settings/identity":                adminOnly,
 	"POST /office/settings/identity/logo":           adminOnly,
+
+	// Issue 13, the office's time zone.
+	"GET /office/settings/time":  adminOnly,
+	"POST /office/settings/time": adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -317,6 +317,8 @@ func (fakeSettings) Logo(context.Context) (reporting.Logo, error) { return repor
 
 func (fakeSettings) PublicLanguagesOff(context.Context) ([]string, error) { return nil, nil }
 
+func (fakeSettings) OfficeZone(context.Context) (*time.Location, error) { return time.UTC, nil }
+
 // fakeAudit has an empty, intact audit log.
 type fakeAudit struct{ web.AuditService }
 

@@ -196,7 +196,7 @@ func TestOutageLosesNothing(t *testing.T) {
 
 	// The admin page shows them, with the code and the next attempt.
 	_, page := getAs(t, admin, e.URL+"/office/notifications")
-	for _, want := range []string{"Wartend: 2.", "fehlgeschlagenen Versuchen: 2.", "smtp-421", start.Add(time.Minute).UTC().Format("2006-01-02 15:04:05"), `id="send-now"`} {
+	for _, want := range []string{"Wartend: 2.", "fehlgeschlagenen Versuchen: 2.", "smtp-421", otBerlin(start.Add(time.Minute)), `id="send-now"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("outbox page lacks %q:\n%s", want, page)
 		}

@@ -54,6 +54,18 @@ type usersData struct {
 	Error     string // its message ID
 }
 
+// ErrorTarget is the id the error summary's link moves to: the row's role
+// control, or, on the only admin's row, which offers no role control,
+// the error message on the row.
+func (d usersData) ErrorTarget() string {
+	for _, u := range d.Users {
+		if u.ID == d.ErrorUser && u.LastAdmin {
+			return "err-user-" + strconv.FormatInt(u.ID, 10)
+		}
+	}
+	return "role-" + strconv.FormatInt(d.ErrorUser, 10)
+}
+
 // usersPage lists every office user for admins.
 func (s *Server) usersPage(c *gin.Context) {
 	s.renderUsers(c, http.StatusOK, usersData{Saved: c.Query("saved") == "1"})

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -162,6 +163,13 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 		// (U+2066 … U+2069, what <bdi dir="ltr"> is in markup), so that
 		// 2026-05-01 reads the same in an Arabic or Persian sentence.
 		"ltr": func(s string) string { return "\u2066" + s + "\u2069" },
+		// localTime writes an instant in the office's time zone with the
+		// zone named (issue 13): localTime $.Zone .At. The zone comes from
+		// the view, not from here: these functions are shared by every
+		// server on the bundle, and the zone is the office's setting.
+		"localTime": func(zone *time.Location, at time.Time) string { return localTime(lang, zone, at, false) },
+		// localSeconds is localTime with seconds, for the audit log.
+		"localSeconds": func(zone *time.Location, at time.Time) string { return localTime(lang, zone, at, true) },
 		// htmlLang is the HTML lang attribute for a language code: a
 		// report written on the Leichte Sprache page is German.
 		"htmlLang": func(code string) string {
@@ -225,6 +233,39 @@ func funcs(tr *i18n.Bundle, lang string) template.FuncMap {
 	return fm
 }
 
+// germanZones are the German names of the zones' abbreviations that have
+// one: a German office reads "MESZ", not "CEST".
+var germanZones = map[string]string{"CET": "MEZ", "CEST": "MESZ"}
+
+// localTime writes at in zone, in the way the language writes dates,
+// followed by the zone's abbreviation for that instant ("CEST" in
+// summer, "CET" in winter; "+03" where the zone has no letters). A nil
+// zone is UTC, and says so: a time is never shown without its zone. The
+// zero time is "".
+func localTime(lang string, zone *time.Location, at time.Time, seconds bool) string {
+	if at.IsZero() {
+		return ""
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	at = at.In(zone)
+	layout := "2006-01-02 15:04"
+	if lang == i18n.Source {
+		layout = "02.01.2006, 15:04"
+	}
+	if seconds {
+		layout += ":05"
+	}
+	abbr, _ := at.Zone()
+	if lang == i18n.Source {
+		if de, ok := germanZones[abbr]; ok {
+			abbr = de
+		}
+	}
+	return at.Format(layout) + " " + abbr
+}
+
 // captchaBox is what the "captcha" partial shows.
 type captchaBox struct {
 	ID, Hint, After string
@@ -251,6 +292,9 @@ type view struct {
 	Failed  bool
 	Office  bool // office page: office navigation, no language switcher
 	Session *reporting.OfficeSession
+	// Zone is the office's time zone, in which office pages show their
+	// times (localTime); render fills it in on office pages.
+	Zone *time.Location
 	// Integrity lists the integrity failures since start (reporting.Anchor),
 	// shown to admins on every office page until the process restarts.
 	Integrity []string
@@ -281,6 +325,14 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 		if v.Session.Can(reporting.PermIntegrity) {
 			v.Integrity = s.sessions.IntegrityAlerts()
 		}
+	}
+	if v.Office && v.Zone == nil {
+		zone, err := s.settings.OfficeZone(c.Request.Context())
+		if err != nil {
+			// The page still shows, its times in UTC, named as such.
+			s.log(c).Error("office time zone", "request_id", requestID(c), "err", err)
+		}
+		v.Zone = zone
 	}
 	body, err := s.execute(lang(c), page, v)
 	if err != nil {

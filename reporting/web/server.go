@@ -180,6 +180,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	s.notificationRoutes(auth, may(reporting.PermOutbox))
 	s.retentionRoutes(settings)
 	s.languageRoutes(settings)
+	s.timeZoneRoutes(settings)
 	s.identityRoutes(e, pub, settings)
 
 	s.engine = e

@@ -120,6 +120,9 @@ type SettingsService interface {
 	RemoveLogo(ctx context.Context, s *reporting.OfficeSession) error
 	PublicLanguagesOff(ctx context.Context) ([]string, error)
 	SetPublicLanguages(ctx context.Context, s *reporting.OfficeSession, known, on []string) ([]string, error)
+	// OfficeZone is the zone every office page shows its times in.
+	OfficeZone(ctx context.Context) (*time.Location, error)
+	SetOfficeZone(ctx context.Context, s *reporting.OfficeSession, name string) (*time.Location, error)
 }
 
 // AuditService is the audit log page and its check.

@@ -236,6 +236,11 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	c.fetch("languages", "/office/settings/languages", nil, http.StatusOK)
 	c.fetch("languages with errors", "/office/settings/languages", url.Values{}, http.StatusUnprocessableEntity)
 	c.fetch("two-factor settings", "/office/settings/two-factor", nil, http.StatusOK)
+	// Issue 13: the office's time zone, and a name that is no zone; the
+	// users page with the only admin's row (no role choice, a hint) is
+	// the "users" page below.
+	c.fetch("time zone", "/office/settings/time", nil, http.StatusOK)
+	c.fetch("time zone with errors", "/office/settings/time", url.Values{"zone": {"Mars/Olympus"}}, http.StatusUnprocessableEntity)
 	c.fetch("notifications outbox", "/office/notifications", nil, http.StatusOK)
 	c.fetch("teams", "/office/teams", nil, http.StatusOK)
 	c.fetch("teams with errors", "/office/teams", url.Values{"name": {"PLANB"}, "municipalities": {"herne"}}, http.StatusUnprocessableEntity)
