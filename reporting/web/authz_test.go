@@ -87,6 +87,11 @@ var officeRoutes = map[string]access{
 	"GET /office/settings/identity":                 adminOnly,
 	"POST /office/settings/identity":                adminOnly,
 	"POST /office/settings/identity/logo":           adminOnly,
+
+	// Reminders (Wiedervorlage, issue 13): case work, and for a case of
+	// another team "not found" like every case route.
+	"POST /office/cases/:id/reminder":      caseWork,
+	"POST /office/cases/:id/reminder/done": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected
