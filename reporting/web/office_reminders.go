@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -61,7 +62,14 @@ func (s *Server) setReminder(c *gin.Context) {
 	}
 	f := reporting.ReminderForm{Due: c.Request.PostForm.Get("due"), Reason: c.Request.PostForm.Get("reason")}
 	s.reminderDone(c, "saved", s.reminders.SetReminder(c.Request.Context(), session(c), c.Param("id"), f),
-		func(fs *caseForms, errs map[string]string) { fs.Reminder, fs.ReminderErr = f, errs })
+		func(fs *caseForms, errs map[string]string) {
+			fs.Reminder, fs.ReminderErr = f, errs
+			// A date input holds a date or nothing: what is not one (sent
+			// by hand) comes back empty, next to its error.
+			if _, err := time.Parse(time.DateOnly, f.Due); err != nil {
+				fs.Reminder.Due = ""
+			}
+		})
 }
 
 // doneReminder clears the case's reminder.
