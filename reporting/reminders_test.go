@@ -134,3 +134,28 @@ func TestReminderForm(t *testing.T) {
 		t.Errorf("a reason of exactly %d characters for today: %v", reporting.MaxReminderReason, err)
 	}
 }
+
+// A reminder is sealed to the team that held the case: moving the case
+// takes it away (the new team could not read it), and the old team's
+// start page no longer lists it.
+func TestReminderGoesWithTransfer(t *testing.T) {
+	e, s, id := caseSetUp(t, newEnv(t))
+	rs := reporting.NewReminders(e.db, e.clock.Now)
+	if err := rs.SetReminder(t.Context(), s, id, reporting.ReminderForm{Due: today.Format(time.DateOnly), Reason: "Rückruf"}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := rs.DueReminders(t.Context(), s); err != nil || len(due) != 1 || due[0].Reason != "Rückruf" {
+		t.Fatalf("before the move: %+v, %v; want the reminder", due, err)
+	}
+	other, _ := e.addTeam(t, "Team Herne")
+	if _, err := e.cases.Transfer(t.Context(), s, id, other); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := e.rawDB(t).QueryRow(`SELECT count(*) FROM reminders`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("after the move %d reminders are stored (%v), want none", n, err)
+	}
+	if due, err := rs.DueReminders(t.Context(), s); err != nil || len(due) != 0 {
+		t.Errorf("after the move the old team still lists %+v (%v)", due, err)
+	}
+}
