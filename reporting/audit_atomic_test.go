@@ -289,6 +289,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 	covered := map[string]bool{}
 	for _, cases := range [][]atomicCase{accountAtomicCases(), caseAtomicCases(), settingAtomicCases(),
 		officeTimeAtomicCases(), // issue 13: the office's time zone
+		reminderAtomicCases(),   // issue 13: reminders
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

@@ -120,6 +120,17 @@ type NotifierStore interface {
 	OutboxStore
 	// Teams lists all teams.
 	Teams(ctx context.Context) ([]Team, error)
+	ReminderMailStore
+}
+
+// ReminderMailStore is what the reminder mail reads and writes.
+type ReminderMailStore interface {
+	// DueReminderRecipients returns the enabled users with an address
+	// who hold the key of a team with a reminder due on or before day and
+	// have not had the reminder mail on day.
+	DueReminderRecipients(ctx context.Context, day string) ([]ReminderRecipient, error)
+	// MarkReminderMailed records that the users had the reminder mail on day.
+	MarkReminderMailed(ctx context.Context, userIDs []int64, day string) error
 }
 
 // NewNotifier returns a Notifier over the store.
@@ -245,6 +256,67 @@ func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
+// ReminderRecipient is a person to send the reminder mail to.
+type ReminderRecipient struct {
+	UserID int64
+	Email  string
+}
+
+// Message IDs of the reminder mail (issue 13), in the mail.*.toml files,
+// with {{.Link}} only.
+const (
+	msgMailReminderSubject = "mail.reminder.subject"
+	msgMailReminderBody    = "mail.reminder.body"
+)
+
+// RemindDue queues the reminder mail for every person with a reminder due
+// today or earlier in one of their teams, at most one a day per person,
+// and returns how many it queued. Run calls it at every poll, so the mail
+// goes out on the day a reminder falls due. The mail says only that
+// reminders are due and links to the office: no case number, no day, no
+// reason. The day is the Notifier's clock's; marking the recipients and
+// queueing their mails commit together, so a failure leaves nobody marked
+// without a mail.
+func (n *Notifier) RemindDue(ctx context.Context) (int, error) {
+	if !n.Enabled() {
+		return 0, nil
+	}
+	day := n.cfg.Now().Format(time.DateOnly)
+	to, err := n.store.DueReminderRecipients(ctx, day)
+	if err != nil || len(to) == 0 {
+		return 0, opError("reminder mails", err)
+	}
+	data := map[string]string{"Link": n.cfg.BaseURL + "/office/cases"}
+	subjects := make([]string, len(n.cfg.Languages))
+	bodies := make([]string, len(n.cfg.Languages))
+	for i, lang := range n.cfg.Languages {
+		subjects[i] = n.cfg.Texts.T(lang, msgMailReminderSubject, data)
+		bodies[i] = crlf(strings.TrimSpace(n.cfg.Texts.T(lang, msgMailReminderBody, data))) + "\r\n"
+	}
+	subject, body := strings.Join(subjects, " / "), strings.Join(bodies, "\r\n--\r\n\r\n")
+	var general MailText
+	general.Subject, general.Body = notificationMail(n.cfg.Texts, n.cfg.Languages, "", data["Link"])
+	// No random delay: the mail's time says when a day began, nothing
+	// about any reporter.
+	now := n.cfg.Now()
+	mails := make([]OutboxMail, len(to))
+	ids := make([]int64, len(to))
+	for i, r := range to {
+		mails[i] = OutboxMail{Recipient: r.Email, Subject: subject, Body: body, NextAttemptAt: now}
+		ids[i] = r.UserID
+	}
+	err = n.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := n.store.EnqueueMails(ctx, mails, general); err != nil {
+			return err
+		}
+		return n.store.MarkReminderMailed(ctx, ids, day)
+	})
+	if err != nil {
+		return 0, opError("reminder mails", err)
+	}
+	return len(to), nil
+}
+
 // Kick wakes the sender goroutine, if it waits.
 func (n *Notifier) Kick() {
 	select {
@@ -330,6 +402,9 @@ func (n *Notifier) Run(ctx context.Context, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
+		if _, err := n.RemindDue(ctx); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("notifications: reminders", "err", err)
+		}
 		if _, err := n.SendDue(ctx); err != nil && ctx.Err() == nil {
 			n.cfg.Logger.Error("notifications: outbox", "err", err)
 		}

@@ -147,6 +147,8 @@ type Store interface {
 	OutboxStore
 	StatisticsStore
 	RetentionStore
+	ReminderStore     // issue 13: reminders
+	ReminderMailStore // issue 13: the reminder mail
 
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)

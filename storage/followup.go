@@ -100,6 +100,7 @@ var withdrawDeletes = []string{
 	`DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE report_id = ?)`,
 	`DELETE FROM attachments WHERE report_id = ?`,
 	`DELETE FROM messages WHERE report_id = ?`,
+	`DELETE FROM reminders WHERE report_id = ?`,
 	`DELETE FROM notes WHERE report_id = ?`,
 	`DELETE FROM status_history WHERE report_id = ?`,
 	`DELETE FROM classification_grounds WHERE report_id = ?`,

@@ -46,6 +46,7 @@ var retentionDeletes = []string{
 	`DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE report_id = ?)`,
 	`DELETE FROM attachments WHERE report_id = ?`,
 	`DELETE FROM messages WHERE report_id = ?`,
+	`DELETE FROM reminders WHERE report_id = ?`,
 	`DELETE FROM notes WHERE report_id = ?`,
 }
 

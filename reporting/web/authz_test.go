@@ -91,6 +91,10 @@ var officeRoutes = map[string]access{
 	// Issue 13, the office's time zone.
 	"GET /office/settings/time":  adminOnly,
 	"POST /office/settings/time": adminOnly,
+	// Reminders (Wiedervorlage, issue 13): case work, and for a case of
+	// another team "not found" like every case route.
+	"POST /office/cases/:id/reminder":      caseWork,
+	"POST /office/cases/:id/reminder/done": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -68,6 +68,7 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 		TwoFactor:     fakeTwoFactor{},
 		Teams:         teams,
 		Cases:         fakeCases{},
+		Reminders:     fakeReminders{},
 		Replies:       fakeReplies{},
 		Attachments:   fakeAttachments{},
 		Statistics:    fakeStatistics{},
@@ -284,6 +285,17 @@ func (fakeCases) CaseList(_ context.Context, _ *reporting.OfficeSession, f repor
 
 func (fakeCases) CaseTeams(context.Context, *reporting.OfficeSession) ([]reporting.Team, []reporting.Assignee, error) {
 	return nil, nil, nil
+}
+
+// fakeReminders has no reminders.
+type fakeReminders struct{ web.ReminderService }
+
+func (fakeReminders) DueReminders(context.Context, *reporting.OfficeSession) ([]reporting.Reminder, error) {
+	return nil, nil
+}
+
+func (fakeReminders) CaseReminder(context.Context, *reporting.OfficeSession, string) (*reporting.Reminder, error) {
+	return nil, nil
 }
 
 // fakeStatistics has an empty year and nothing published.

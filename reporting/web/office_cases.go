@@ -27,6 +27,7 @@ type casesData struct {
 	Moved       bool // a case was just moved to a team the user cannot see
 	V           vocabulary
 	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
+	Due         dueBox                            // what is due today and overdue (office_reminders.go)
 }
 
 // caseList lists the cases of the user's teams, filtered, sorted and paged by
@@ -57,6 +58,10 @@ func (s *Server) caseList(c *gin.Context) {
 		return
 	}
 	if err := s.caseFlags(c, &d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Due, err = s.loadDueBox(c); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -120,6 +125,8 @@ type caseData struct {
 	V      vocabulary
 	F      caseForms
 	Thread []reporting.Message // the messages with the reporter (followup)
+	// Reminder is the case's open reminder (office_reminders.go).
+	Reminder reminderBox
 }
 
 // caseForms holds what each form of the case page shows: the stored
@@ -137,6 +144,8 @@ type caseForms struct {
 	TransferErr map[string]string
 	Message     string // followup: the message to the reporter
 	MessageErr  map[string]string
+	Reminder    reporting.ReminderForm // the reminder form (office_reminders.go)
+	ReminderErr map[string]string
 	Failed      string // the section of the form that failed, for the error summary's link
 }
 
@@ -155,6 +164,10 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 	}
 	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}}
 	if err := s.caseThread(c, &d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.caseReminder(c, &d); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -70,6 +70,7 @@ type Server struct {
 	twoFactor     TwoFactorService
 	teams         TeamService
 	cases         CaseService
+	reminders     ReminderService
 	replies       ReplyService
 	attachments   AttachmentService
 	statistics    StatisticsService
@@ -115,7 +116,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, tr: tr, pages: pages, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
 		sessions: svc.Sessions, accounts: svc.Accounts, twoFactor: svc.TwoFactor, teams: svc.Teams,
-		cases: svc.Cases, replies: svc.Replies, attachments: svc.Attachments, statistics: svc.Statistics,
+		cases: svc.Cases, reminders: svc.Reminders, replies: svc.Replies, attachments: svc.Attachments, statistics: svc.Statistics,
 		retention: svc.Retention, settings: svc.Settings, audit: svc.Audit, notifications: svc.Notifications,
 		intake: svc.Intake, followup: svc.Followup}
 	hour := newHourHandler(cfg.Logger.Handler())
@@ -171,6 +172,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	may(reporting.PermAudit).GET("/audit", s.auditLog)
 	settings := may(reporting.PermSettings)
 	s.caseRoutes(work)
+	s.reminderRoutes(work)
 	s.accountRoutes(off, auth, may(reporting.PermManageAccounts))
 	s.totpRoutes(auth, settings)
 	s.teamRoutes(may(reporting.PermManageTeams))

@@ -82,6 +82,15 @@ type CaseService interface {
 	Transfer(ctx context.Context, s *reporting.OfficeSession, id string, teamID int64) (bool, error)
 }
 
+// ReminderService is the reminders (Wiedervorlage) of the case page and
+// the start page's box of those due.
+type ReminderService interface {
+	SetReminder(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.ReminderForm) error
+	DoneReminder(ctx context.Context, s *reporting.OfficeSession, id string) error
+	CaseReminder(ctx context.Context, s *reporting.OfficeSession, id string) (*reporting.Reminder, error)
+	DueReminders(ctx context.Context, s *reporting.OfficeSession) ([]reporting.Reminder, error)
+}
+
 // ReplyService is the office side of the conversation with a reporter.
 type ReplyService interface {
 	SendMessage(ctx context.Context, s *reporting.OfficeSession, id, body string) error
@@ -173,6 +182,7 @@ type Services struct {
 	TwoFactor     TwoFactorService
 	Teams         TeamService
 	Cases         CaseService
+	Reminders     ReminderService
 	Replies       ReplyService
 	Attachments   AttachmentService
 	Statistics    StatisticsService
@@ -196,6 +206,7 @@ func (svc Services) check() error {
 		{"TwoFactor", svc.TwoFactor == nil},
 		{"Teams", svc.Teams == nil},
 		{"Cases", svc.Cases == nil},
+		{"Reminders", svc.Reminders == nil},
 		{"Replies", svc.Replies == nil},
 		{"Attachments", svc.Attachments == nil},
 		{"Statistics", svc.Statistics == nil},

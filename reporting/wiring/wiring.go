@@ -35,6 +35,7 @@ type Services struct {
 	TwoFactor   *reporting.TwoFactor
 	Teams       *reporting.Teams
 	Cases       *reporting.Cases
+	Reminders   *reporting.Reminders
 	Replies     *reporting.Replies
 	Attachments *reporting.Attachments
 	Stats       *reporting.Stats
@@ -71,6 +72,7 @@ func New(ctx context.Context, store reporting.Store, cfg Config) (*Services, err
 	s.TwoFactor = reporting.NewTwoFactor(store, cfg.Anchor, s.Office, now)
 	s.Teams = reporting.NewTeams(store, s.Office, cfg.Anchor, now)
 	s.Cases = reporting.NewCases(store, cfg.Anchor, now)
+	s.Reminders = reporting.NewReminders(store, now)
 	s.Replies = reporting.NewReplies(store, now)
 	s.Attachments = reporting.NewAttachments(store, now)
 	s.Retention = reporting.NewRetention(store, cfg.Anchor, now)
@@ -89,6 +91,7 @@ func (s *Services) Web(followup *reporting.Followup) web.Services {
 		TwoFactor:     s.TwoFactor,
 		Teams:         s.Teams,
 		Cases:         s.Cases,
+		Reminders:     s.Reminders,
 		Replies:       s.Replies,
 		Attachments:   s.Attachments,
 		Statistics:    s.Stats,

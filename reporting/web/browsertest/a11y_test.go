@@ -228,6 +228,15 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	c.fetch("cases", "/office/cases", nil, http.StatusOK)
 	c.fetch("case", casePath, nil, http.StatusOK)
 	c.fetch("case with errors", casePath+"/notes", url.Values{"body": {" "}}, http.StatusUnprocessableEntity)
+
+	// Reminders (issue 13): the form with errors, a reminder due today on
+	// the case page with its confirmation, and in the start page's box.
+	c.fetch("case with reminder errors", casePath+"/reminder", url.Values{"due": {"gestern"}, "reason": {" "}}, http.StatusUnprocessableEntity)
+	if resp, _ := webtest.PostAs(t, admin, e.URL+casePath+"/reminder", url.Values{"due": {clock.Now().Format(time.DateOnly)}, "reason": {"Rückruf " + lang}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("office %s: setting a reminder: status %d", lang, resp.StatusCode)
+	}
+	c.fetch("case with reminder", casePath+"?reminder=saved", nil, http.StatusOK)
+	c.fetch("cases with due reminder", "/office/cases", nil, http.StatusOK)
 	c.fetch("audit", "/office/audit", nil, http.StatusOK)
 	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)
 	c.fetch("statistics report", "/office/statistics/report?year="+year, nil, http.StatusOK)
