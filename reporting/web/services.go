@@ -89,9 +89,11 @@ type ReplyService interface {
 	MessageFlags(ctx context.Context, s *reporting.OfficeSession, ids []string) (map[string]reporting.MessageFlags, error)
 }
 
-// AttachmentService opens a case's attachment for the office.
+// AttachmentService opens a case's attachment for the office: to download,
+// or to show a photo or voice message inside the case page.
 type AttachmentService interface {
 	OpenAttachment(ctx context.Context, s *reporting.OfficeSession, reportID, id string) (reporting.Attachment, func(w io.Writer) error, error)
+	PreviewAttachment(ctx context.Context, s *reporting.OfficeSession, reportID, id string) (reporting.Attachment, func(w io.Writer) error, error)
 }
 
 // StatisticsService is the office's statistics and the published ones.
