@@ -87,6 +87,9 @@ var officeRoutes = map[string]access{
 	"GET /office/settings/identity":                 adminOnly,
 	"POST /office/settings/identity":                adminOnly,
 	"POST /office/settings/identity/logo":           adminOnly,
+
+	// Issue 13, seeing the evidence: photo previews and the voice player.
+	"GET /office/cases/:id/attachments/:att/preview": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected
