@@ -120,6 +120,10 @@ type caseData struct {
 	V      vocabulary
 	F      caseForms
 	Thread []reporting.Message // the messages with the reporter (followup)
+	// Languages are the office's language codes (i18n): offered for the
+	// interpreter mark and named by their label; any other code is shown
+	// as typed.
+	Languages []string
 }
 
 // caseForms holds what each form of the case page shows: the stored
@@ -137,6 +141,9 @@ type caseForms struct {
 	TransferErr map[string]string
 	Message     string // followup: the message to the reporter
 	MessageErr  map[string]string
+	// Interpreter is the "interpreter needed" form (office_interpreter.go).
+	Interpreter    reporting.InterpreterForm
+	InterpreterErr map[string]string
 	Failed      string // the section of the form that failed, for the error summary's link
 }
 
@@ -153,7 +160,8 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		s.fail(c, err)
 		return
 	}
-	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}}
+	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}, Languages: languageCodes}
+	d.F.Interpreter = reporting.InterpreterForm{Needed: file.Interpreter != "", Language: file.Interpreter}
 	if err := s.caseThread(c, &d); err != nil {
 		s.fail(c, err)
 		return

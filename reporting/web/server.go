@@ -171,6 +171,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	may(reporting.PermAudit).GET("/audit", s.auditLog)
 	settings := may(reporting.PermSettings)
 	s.caseRoutes(work)
+	s.interpreterRoutes(work)
 	s.accountRoutes(off, auth, may(reporting.PermManageAccounts))
 	s.totpRoutes(auth, settings)
 	s.teamRoutes(may(reporting.PermManageTeams))

@@ -80,6 +80,7 @@ type CaseService interface {
 	Assign(ctx context.Context, s *reporting.OfficeSession, id string, userID int64) error
 	AddNote(ctx context.Context, s *reporting.OfficeSession, id, body string) error
 	Transfer(ctx context.Context, s *reporting.OfficeSession, id string, teamID int64) (bool, error)
+	SetInterpreter(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.InterpreterForm) error
 }
 
 // ReplyService is the office side of the conversation with a reporter.
