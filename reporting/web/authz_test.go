@@ -90,6 +90,7 @@ var officeRoutes = map[string]access{
 
 	// Issue 13, seeing the evidence: photo previews and the voice player.
 	"GET /office/cases/:id/attachments/:att/preview": caseWork,
+	"POST /office/cases/:id/interpreter":             caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected
