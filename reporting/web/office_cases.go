@@ -144,7 +144,7 @@ type caseForms struct {
 	// Interpreter is the "interpreter needed" form (office_interpreter.go).
 	Interpreter    reporting.InterpreterForm
 	InterpreterErr map[string]string
-	Failed      string // the section of the form that failed, for the error summary's link
+	Failed         string // the section of the form that failed, for the error summary's link
 }
 
 // caseDetail shows one decrypted case with its case work.
