@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -128,6 +129,16 @@ func (a AttachmentMeta) SizeKiB() int64 { return (a.Size + 1023) / 1024 }
 
 // PDF reports whether the file is a PDF, whose metadata is not removed.
 func (a AttachmentMeta) PDF() bool { return a.Type == TypePDF }
+
+// Image reports whether the file is a photo (JPEG or PNG), which the case
+// page shows as a preview.
+func (a AttachmentMeta) Image() bool { return a.Type == TypeJPEG || a.Type == TypePNG }
+
+// Previewable reports whether the file may be shown inside the office's
+// page: photos, which were decoded and encoded afresh, and voice messages.
+// A PDF never is: it keeps what the reporter's software put into it and
+// is only ever downloaded, with the warning.
+func (a AttachmentMeta) Previewable() bool { return a.Image() || a.Audio() }
 
 // Audio reports whether the file is a voice message, which the case page
 // offers to play.
@@ -617,7 +628,27 @@ func openAttachments(dk vault.Key, stored []StoredAttachment) ([]Attachment, []A
 type Attachments struct {
 	auditor
 	store AttachmentsStore
+
+	mu sync.Mutex
+	// previewed holds, by session and file, when a preview's opening was
+	// last audited (PreviewAttachment); entries older than PreviewWindow
+	// are dropped as new ones come in.
+	previewed map[previewKey]time.Time
 }
+
+// previewKey names one file as seen in one session. The session is named
+// by its token's hash, so a logged-out session's entry keeps no keys alive.
+type previewKey struct {
+	session string
+	file    string
+}
+
+// PreviewWindow is how long one audited opening of a preview covers the
+// same file in the same session: the case page's <img> and <audio>, their
+// reloads and a player's range requests while listening. One page view is
+// one entry per file, not one per request or byte range; a view after the
+// window is audited again.
+const PreviewWindow = 5 * time.Minute
 
 // AttachmentsStore is what a download reads: the case, the file's row and
 // its sealed chunks, and the audit log that takes every download first.
@@ -636,7 +667,7 @@ type AttachmentsStore interface {
 // NewAttachments returns the office's attachment service; now is the
 // office's clock, for the audit entries.
 func NewAttachments(store AttachmentsStore, now func() time.Time) *Attachments {
-	return &Attachments{auditor: auditor{log: store, now: now}, store: store}
+	return &Attachments{auditor: auditor{log: store, now: now}, store: store, previewed: map[previewKey]time.Time{}}
 }
 
 // OpenAttachment checks that the session holds the case's team key,
@@ -646,31 +677,99 @@ func NewAttachments(store AttachmentsStore, now func() time.Time) *Attachments {
 // added; what was written before stays written, so callers send the size
 // first and a cut-off download shows as incomplete.
 func (at *Attachments) OpenAttachment(ctx context.Context, s *OfficeSession, reportID, id string) (Attachment, func(w io.Writer) error, error) {
-	r, team, err := openCase(ctx, at.store, s, reportID)
+	r, a, fk, meta, err := at.open(ctx, s, reportID, id)
 	if err != nil {
 		return Attachment{}, nil, opError("open attachment", err)
+	}
+	// Every download is audited before a byte leaves: a downloaded copy
+	// leaves the office's control, so each one counts.
+	if err := at.audit(ctx, s, AuditAttachmentOpen, r.ID, ""); err != nil {
+		return Attachment{}, nil, opError("open attachment", err)
+	}
+	return officeAttachment(r, a, meta), decryptStream(ctx, at.store, fk, a), nil
+}
+
+// PreviewAttachment is OpenAttachment for a photo or voice message shown
+// inside the case page. Other files (a PDF) are not found here: they are
+// only downloaded. The opening is audited like a download
+// (AuditAttachmentOpen, detail "preview"), but once per session and file
+// within PreviewWindow, so that a page view with a player asking for many
+// ranges is one entry per file, not one per request.
+func (at *Attachments) PreviewAttachment(ctx context.Context, s *OfficeSession, reportID, id string) (Attachment, func(w io.Writer) error, error) {
+	r, a, fk, meta, err := at.open(ctx, s, reportID, id)
+	if err != nil {
+		return Attachment{}, nil, opError("preview attachment", err)
+	}
+	if !meta.Previewable() {
+		return Attachment{}, nil, Errorf(ENotFound, "error.not_found")
+	}
+	key := previewKey{session: string(s.hash), file: a.ID}
+	if at.firstPreview(key) {
+		// Audited before a byte leaves, as a download is; a failed entry
+		// forgets the mark, so the next request tries again.
+		if err := at.audit(ctx, s, AuditAttachmentOpen, r.ID, "preview"); err != nil {
+			at.forgetPreview(key)
+			return Attachment{}, nil, opError("preview attachment", err)
+		}
+	}
+	return officeAttachment(r, a, meta), decryptStream(ctx, at.store, fk, a), nil
+}
+
+// firstPreview reports whether the file's preview was not audited in the
+// session within PreviewWindow, and marks it audited now if so. It drops
+// the marks that have run out, so the map holds at most the previews of
+// the last window.
+func (at *Attachments) firstPreview(key previewKey) bool {
+	now := at.now()
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if t, ok := at.previewed[key]; ok && now.Sub(t) < PreviewWindow && !now.Before(t) {
+		return false
+	}
+	for k, t := range at.previewed {
+		if now.Sub(t) >= PreviewWindow || now.Before(t) {
+			delete(at.previewed, k)
+		}
+	}
+	at.previewed[key] = now
+	return true
+}
+
+// forgetPreview removes a mark whose audit entry was not written.
+func (at *Attachments) forgetPreview(key previewKey) {
+	at.mu.Lock()
+	delete(at.previewed, key)
+	at.mu.Unlock()
+}
+
+// open checks that the session holds the case's team key and opens a
+// file's key and meta data. An altered file is audited as such and
+// returned as EAltered.
+func (at *Attachments) open(ctx context.Context, s *OfficeSession, reportID, id string) (CaseRow, StoredAttachment, vault.Key, AttachmentMeta, error) {
+	r, team, err := openCase(ctx, at.store, s, reportID)
+	if err != nil {
+		return CaseRow{}, StoredAttachment{}, vault.Key{}, AttachmentMeta{}, err
 	}
 	a, err := at.store.Attachment(ctx, r.ID, id)
 	if err != nil {
-		return Attachment{}, nil, opError("open attachment", err)
+		return CaseRow{}, StoredAttachment{}, vault.Key{}, AttachmentMeta{}, err
 	}
 	dk, err := dataKey(team, r)
 	if err != nil {
-		return Attachment{}, nil, opError("open attachment", err)
+		return CaseRow{}, StoredAttachment{}, vault.Key{}, AttachmentMeta{}, err
 	}
 	fk, meta, err := openAttachmentKey(dk, a)
 	if isAltered(err) {
 		if err := at.auditAltered(ctx, s, r.ID, []AlteredItem{{AlteredAttachment, a.ID}}); err != nil {
-			return Attachment{}, nil, opError("open attachment", err)
+			return CaseRow{}, StoredAttachment{}, vault.Key{}, AttachmentMeta{}, err
 		}
-		return Attachment{}, nil, Errorf(EAltered, "binding.error.attachment")
-	} else if err != nil {
-		return Attachment{}, nil, opError("open attachment", err)
+		return CaseRow{}, StoredAttachment{}, vault.Key{}, AttachmentMeta{}, Errorf(EAltered, "binding.error.attachment")
 	}
-	// Every download is audited before a byte leaves.
-	if err := at.audit(ctx, s, AuditAttachmentOpen, r.ID, ""); err != nil {
-		return Attachment{}, nil, opError("open attachment", err)
-	}
-	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, Download: DownloadName(r.CaseNo, a.Seq, meta.Type), AttachmentMeta: meta},
-		decryptStream(ctx, at.store, fk, a), nil
+	return r, a, fk, meta, err
+}
+
+// officeAttachment is a file as OpenAttachment returns it, with the name
+// it is served under.
+func officeAttachment(r CaseRow, a StoredAttachment, meta AttachmentMeta) Attachment {
+	return Attachment{ID: a.ID, ReportID: a.ReportID, MessageID: a.MessageID, Download: DownloadName(r.CaseNo, a.Seq, meta.Type), AttachmentMeta: meta}
 }

@@ -42,6 +42,9 @@ const (
 	AuditDelete        = "delete"
 	// AuditAttachmentOpen: an attachment was decrypted and downloaded.
 	AuditAttachmentOpen = "attachment_open"
+	// AuditInterpreter: a case was marked "interpreter needed", or the
+	// mark removed (detail "set" or "cleared"; the language is sealed).
+	AuditInterpreter = "interpreter"
 )
 
 // AuditEntry is one line of the audit log.

@@ -290,6 +290,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 	for _, cases := range [][]atomicCase{accountAtomicCases(), caseAtomicCases(), settingAtomicCases(),
 		officeTimeAtomicCases(), // issue 13: the office's time zone
 		reminderAtomicCases(),   // issue 13: reminders
+		evidenceAtomicCases(),   // issue 13: previews and the interpreter mark
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

@@ -402,6 +402,7 @@ type Cases struct {
 type CasesStore interface {
 	AuditStore
 	CaseStore
+	InterpreterStore
 	// Teams lists all teams.
 	Teams(ctx context.Context) ([]Team, error)
 	// Attachments lists the complete attachments of an existing report
@@ -622,6 +623,10 @@ type CaseFile struct {
 	OtherTeams []Team     // where the case can be moved to
 	// Attachments are the reporter's files (reporting/attachments.go).
 	Attachments []Attachment
+	// Interpreter is the language an interpreter is needed for, "" for
+	// none (interpreter.go); InterpreterAltered: the mark did not open.
+	Interpreter        string
+	InterpreterAltered bool
 	// Altered lists the notes and files that were changed in the
 	// database and are shown as altered (each also audited). The
 	// thread's are returned by Replies.Messages.
@@ -663,6 +668,11 @@ func (cs *Cases) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 	if f.Attachments, altered, err = caseAttachments(ctx, cs.store, team, r); err != nil {
 		return CaseFile{}, opError("case file", err)
 	}
+	f.Altered = append(f.Altered, altered...)
+	if f.Interpreter, altered, err = cs.interpreter(ctx, team, r); err != nil {
+		return CaseFile{}, opError("case file", err)
+	}
+	f.InterpreterAltered = len(altered) > 0
 	f.Altered = append(f.Altered, altered...)
 	// Everything is decrypted above, outside the unit of work (it holds
 	// the only writer). The dates move, the opening and every altered

@@ -141,6 +141,7 @@ type Store interface {
 	AccountStore
 	TOTPStore
 	CaseStore
+	InterpreterStore
 	TeamStore
 	FollowupStore
 	AttachmentStore

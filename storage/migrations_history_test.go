@@ -39,6 +39,7 @@ var exercised = map[string]string{
 	"0040_team_key_chain.sql":      "a replaced team key",
 	"0041_rotate_pending.sql":      "a team marked for rotation; 0 on every older team",
 	"0044_reminders.sql":           "new tables only (reminders, reminder_mails): no older row changes, and the reports and notes checked above are intact",
+	"0043_interpreter.sql":         "a case marked for an interpreter (sealed); NULL on every older case",
 }
 
 // TestMigrationsFromEveryOlderSchema builds a database as it stood after
@@ -321,6 +322,9 @@ func seedDeployment(ctx context.Context, db *DB, tx *sql.Tx, at int) error {
 	if has(41) {
 		q(`UPDATE teams SET rotate_pending = 1 WHERE id = 2`)
 	}
+	if has(43) {
+		q(`UPDATE reports SET interpreter = x'5E' WHERE id = 'report-1'`)
+	}
 	for i, query := range qs {
 		if _, err := tx.ExecContext(ctx, query, args[i]...); err != nil {
 			return fmt.Errorf("%s: %w", query, err)
@@ -377,6 +381,12 @@ func checkUpgraded(t *testing.T, db *DB, at int) {
 	}
 	if teams[0].RotatePending || teams[1].RotatePending != has(41) {
 		t.Errorf("rotate_pending %v, %v; want false (0041's default) and %v", teams[0].RotatePending, teams[1].RotatePending, has(41))
+	}
+	if got, err := db.Interpreter(ctx, "report-1"); err != nil || !bytes.Equal(got, map[bool][]byte{true: {0x5E}}[has(43)]) {
+		t.Errorf("Interpreter(report-1): %x, %v; want 5e from 0043 on, nothing before", got, err)
+	}
+	if got, err := db.Interpreter(ctx, "report-2"); err != nil || got != nil {
+		t.Errorf("Interpreter(report-2): %x, %v; want none", got, err)
 	}
 	if keys, err := db.RecoveryKeys(ctx); err != nil || len(keys) != 2 || !bytes.Equal(keys[0].Wrapped, []byte{0xE1}) {
 		t.Errorf("RecoveryKeys: %+v, %v", keys, err)

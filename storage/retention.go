@@ -55,9 +55,10 @@ var retentionDeletes = []string{
 // with random bytes: the receipt then finds nothing, exactly like an
 // unknown receipt, and the hash no longer links a receipt to the case.
 // incident_day, deadline and their successors deadline_week and
-// dates_sealed (issue 9) belong to the case, not to the record.
+// dates_sealed (issue 9) belong to the case, not to the record; so does
+// the interpreter mark (issue 13), sealed under the data key that goes.
 const retentionBlank = `UPDATE reports SET content = x'', sealed_key = x'', reporter_key = x'',
-	lookup_hash = randomblob(32), incident_day = NULL, deadline = NULL, deadline_week = NULL, dates_sealed = NULL, language = '',
+	lookup_hash = randomblob(32), incident_day = NULL, deadline = NULL, deadline_week = NULL, dates_sealed = NULL, language = '', interpreter = NULL,
 	reporter_unread = 0, awaiting_reporter = 0, content_deleted_on = ?
 	WHERE id = ? AND content_deleted_on IS NULL`
 

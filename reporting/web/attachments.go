@@ -25,6 +25,7 @@ import (
 // upload is part of the report form (public_report.go).
 func (s *Server) attachmentRoutes(pub, work *gin.RouterGroup) {
 	work.GET("/cases/:id/attachments/:att", s.downloadAttachment)
+	work.GET("/cases/:id/attachments/:att/preview", s.previewAttachment)
 }
 
 // receiptData is the receipt page: the code and whether a PDF, or a
@@ -196,7 +197,7 @@ func readUploads(c *gin.Context, pass fileGate, add addFile) (url.Values, upload
 }
 
 // downloadAttachment streams a decrypted attachment to a counsellor whose
-// session holds the case's team key, chunk by chunk.
+// session holds the case's team key, chunk by chunk, as a download.
 func (s *Server) downloadAttachment(c *gin.Context) {
 	a, stream, err := s.attachments.OpenAttachment(c.Request.Context(), session(c), c.Param("id"), c.Param("att"))
 	if err != nil {
@@ -204,10 +205,27 @@ func (s *Server) downloadAttachment(c *gin.Context) {
 		return
 	}
 	if a.Audio() {
-		s.serveAudio(c, a, stream)
+		s.servePlayable(c, a, stream, "attachment")
 		return
 	}
-	s.serveAttachment(c, a, stream)
+	s.serveAttachment(c, a, stream, "attachment")
+}
+
+// previewAttachment serves a photo or voice message for the case page's
+// <img> and <audio>: the same decrypting path as a download, but inline.
+// The service refuses every other type (a PDF is found only as a
+// download) and audits one opening per file and page view.
+func (s *Server) previewAttachment(c *gin.Context) {
+	a, stream, err := s.attachments.PreviewAttachment(c.Request.Context(), session(c), c.Param("id"), c.Param("att"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if a.Audio() {
+		s.servePlayable(c, a, stream, "inline")
+		return
+	}
+	s.serveAttachment(c, a, stream, "inline")
 }
 
 // maxPlayable is the largest file served with Range support: the whole
@@ -215,13 +233,14 @@ func (s *Server) downloadAttachment(c *gin.Context) {
 // limit (a re-encoded PNG can be a little larger) always fit.
 const maxPlayable = 2 * reporting.MaxAttachmentSize
 
-// serveAudio sends a voice message to the case page's player. A player
-// asks for ranges (to seek, and Safari to start at all), so the file is
-// decrypted whole, checked to the last chunk before a byte leaves, and
-// served by http.ServeContent; the headers are those of every download.
-func (s *Server) serveAudio(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error) {
+// servePlayable sends a voice message, to the case page's player or as a
+// download. A player asks for ranges (to seek, and Safari to start at
+// all), so the file is decrypted whole, checked to the last chunk before
+// a byte leaves, and served by http.ServeContent; the headers are those
+// of every decrypted file.
+func (s *Server) servePlayable(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error, disposition string) {
 	if a.Size > maxPlayable {
-		s.serveAttachment(c, a, stream)
+		s.serveAttachment(c, a, stream, disposition)
 		return
 	}
 	var buf bytes.Buffer
@@ -230,17 +249,17 @@ func (s *Server) serveAudio(c *gin.Context, a reporting.Attachment, stream func(
 		s.fail(c, fmt.Errorf("audio attachment: %w", err))
 		return
 	}
-	setDownloadHeaders(c.Writer.Header(), a)
+	setFileHeaders(c.Writer.Header(), a, disposition)
 	// ServeContent answers Range and If-Range and sets the length; no
 	// modification time, so no Last-Modified reveals when it came in.
 	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(buf.Bytes()))
 }
 
 // serveAttachment sends a decrypted file, for the counsellors' and the
-// reporter's download alike.
-func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error) {
+// reporter's download alike, and the case page's photo previews.
+func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream func(io.Writer) error, disposition string) {
 	h := c.Writer.Header()
-	setDownloadHeaders(h, a)
+	setFileHeaders(h, a, disposition)
 	// The size first: if a chunk fails to open half-way, the download is
 	// visibly incomplete instead of silently short.
 	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
@@ -254,21 +273,28 @@ func (s *Server) serveAttachment(c *gin.Context, a reporting.Attachment, stream 
 	}
 }
 
-// setDownloadHeaders sets the headers every decrypted file is sent with.
-func setDownloadHeaders(h http.Header, a reporting.Attachment) {
+// setFileHeaders sets the headers every decrypted file is sent with;
+// disposition is "attachment" (a download) or "inline" (a preview).
+func setFileHeaders(h http.Header, a reporting.Attachment, disposition string) {
 	// Only JPEG, PNG, PDF and the audio types are ever stored, and the
 	// type comes from the sealed meta data, which was set from the
 	// content when it came in.
 	h.Set("Content-Type", a.Type)
-	// attachment, never inline: the file is not rendered in the office's
-	// origin (an <audio> element plays it all the same). The name is the
-	// office's (case number, index, the true type's extension), never the
+	// inline only for what the browser shows as an image or plays as
+	// sound, never a PDF: a PDF viewer would render the reporter's file,
+	// scripts and all, in the office's origin. The name is the office's
+	// (case number, index, the true type's extension), never the
 	// reporter's: "Beweis.bat" or a name reversed by a bidi override must
 	// not decide how the file opens.
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(a.Download)}))
+	if disposition != "inline" || !a.Previewable() {
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": downloadName(a.Download)}))
 	// nosniff stops the browser from guessing another type.
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	// Opened on its own (not as the page's <img>), the file is still a
+	// sandboxed document that may load nothing.
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 }
 

@@ -95,6 +95,9 @@ var officeRoutes = map[string]access{
 	// another team "not found" like every case route.
 	"POST /office/cases/:id/reminder":      caseWork,
 	"POST /office/cases/:id/reminder/done": caseWork,
+	// Issue 13, seeing the evidence: photo previews and the voice player.
+	"GET /office/cases/:id/attachments/:att/preview": caseWork,
+	"POST /office/cases/:id/interpreter":             caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -127,6 +127,10 @@ type caseData struct {
 	Thread []reporting.Message // the messages with the reporter (followup)
 	// Reminder is the case's open reminder (office_reminders.go).
 	Reminder reminderBox
+	// Languages are the office's language codes (i18n): offered for the
+	// interpreter mark and named by their label; any other code is shown
+	// as typed.
+	Languages []string
 }
 
 // caseForms holds what each form of the case page shows: the stored
@@ -146,7 +150,10 @@ type caseForms struct {
 	MessageErr  map[string]string
 	Reminder    reporting.ReminderForm // the reminder form (office_reminders.go)
 	ReminderErr map[string]string
-	Failed      string // the section of the form that failed, for the error summary's link
+	// Interpreter is the "interpreter needed" form (office_interpreter.go).
+	Interpreter    reporting.InterpreterForm
+	InterpreterErr map[string]string
+	Failed         string // the section of the form that failed, for the error summary's link
 }
 
 // caseDetail shows one decrypted case with its case work.
@@ -162,7 +169,8 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		s.fail(c, err)
 		return
 	}
-	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}}
+	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}, Languages: languageCodes}
+	d.F.Interpreter = reporting.InterpreterForm{Needed: file.Interpreter != "", Language: file.Interpreter}
 	if err := s.caseThread(c, &d); err != nil {
 		s.fail(c, err)
 		return

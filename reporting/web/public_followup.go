@@ -274,7 +274,7 @@ func (s *Server) followupFile(c *gin.Context) {
 	}
 	// The same headers and the same office-made name as the
 	// counsellors' download.
-	s.serveAttachment(c, a, stream)
+	s.serveAttachment(c, a, stream, "attachment")
 }
 
 // followupWithdrawAsk shows the confirmation step of a withdrawal.

@@ -173,6 +173,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	settings := may(reporting.PermSettings)
 	s.caseRoutes(work)
 	s.reminderRoutes(work)
+	s.interpreterRoutes(work)
 	s.accountRoutes(off, auth, may(reporting.PermManageAccounts))
 	s.totpRoutes(auth, settings)
 	s.teamRoutes(may(reporting.PermManageTeams))

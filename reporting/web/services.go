@@ -80,6 +80,7 @@ type CaseService interface {
 	Assign(ctx context.Context, s *reporting.OfficeSession, id string, userID int64) error
 	AddNote(ctx context.Context, s *reporting.OfficeSession, id, body string) error
 	Transfer(ctx context.Context, s *reporting.OfficeSession, id string, teamID int64) (bool, error)
+	SetInterpreter(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.InterpreterForm) error
 }
 
 // ReminderService is the reminders (Wiedervorlage) of the case page and
@@ -98,9 +99,11 @@ type ReplyService interface {
 	MessageFlags(ctx context.Context, s *reporting.OfficeSession, ids []string) (map[string]reporting.MessageFlags, error)
 }
 
-// AttachmentService opens a case's attachment for the office.
+// AttachmentService opens a case's attachment for the office: to download,
+// or to show a photo or voice message inside the case page.
 type AttachmentService interface {
 	OpenAttachment(ctx context.Context, s *reporting.OfficeSession, reportID, id string) (reporting.Attachment, func(w io.Writer) error, error)
+	PreviewAttachment(ctx context.Context, s *reporting.OfficeSession, reportID, id string) (reporting.Attachment, func(w io.Writer) error, error)
 }
 
 // StatisticsService is the office's statistics and the published ones.

@@ -1,6 +1,9 @@
 package browsertest_test
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -148,6 +151,10 @@ func TestA11yEveryPage(t *testing.T) {
 	}
 	receipt := webtest.FuSubmit(t, e, webtest.ValidReport("Eine Meldung, deren Seite in jeder Sprache geprüft wird."))
 
+	// Issue 13, seeing the evidence: a case with a photo preview, a PDF
+	// and a voice player, marked "interpreter needed".
+	evidencePath := a11yEvidenceCase(t, e, admin)
+
 	var pages []a11yPage
 	chooser := &a11yCollector{t: t, e: e, group: "public", width: 390}
 	chooser.fetch("chooser", "/", nil, http.StatusOK)
@@ -156,7 +163,7 @@ func TestA11yEveryPage(t *testing.T) {
 		pages = append(pages, a11yPublicPages(t, e, l.Code, receipt)...)
 	}
 	for _, lang := range i18n.OfficeLanguages {
-		pages = append(pages, a11yOfficePages(t, e, clock, admin, lang, casePath, year)...)
+		pages = append(pages, a11yOfficePages(t, e, clock, admin, lang, casePath, evidencePath, year)...)
 	}
 	pages = append(pages, a11ySetupPages(t)...)
 	if t.Failed() {
@@ -217,7 +224,7 @@ func a11yPublicPages(t *testing.T, e *webtest.Env, lang, receipt string) []a11yP
 
 // a11yOfficePages fetches every office page in one office language, as
 // the admin with data, and each form once more after a failed POST.
-func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *http.Cookie, lang, casePath, year string) []a11yPage {
+func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *http.Cookie, lang, casePath, evidencePath, year string) []a11yPage {
 	t.Helper()
 	c := &a11yCollector{t: t, e: e, group: "office " + lang, lang: lang, width: 1280}
 	c.fetch("login", "/office/login", nil, http.StatusOK)
@@ -237,6 +244,9 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	}
 	c.fetch("case with reminder", casePath+"?reminder=saved", nil, http.StatusOK)
 	c.fetch("cases with due reminder", "/office/cases", nil, http.StatusOK)
+	// Issue 13, seeing the evidence: previews, player, interpreter mark.
+	c.fetch("case with previews", evidencePath, nil, http.StatusOK)
+	c.fetch("case with interpreter error", evidencePath+"/interpreter", url.Values{"interpreter": {"1"}}, http.StatusUnprocessableEntity)
 	c.fetch("audit", "/office/audit", nil, http.StatusOK)
 	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)
 	c.fetch("statistics report", "/office/statistics/report?year="+year, nil, http.StatusOK)
@@ -319,4 +329,26 @@ func a11ySetupPages(t *testing.T) []a11yPage {
 	form.Set("confirm", "ein wirklich langes Passwort")
 	c.fetch("setup done", "/office/setup", form, http.StatusOK)
 	return append(pages, c.pages...)
+}
+
+// a11yEvidenceCase submits a report with a photo, a PDF and a voice
+// message, marks it "interpreter needed" and returns its case page's path.
+func a11yEvidenceCase(t *testing.T, e *webtest.Env, admin *http.Cookie) string {
+	t.Helper()
+	var photo bytes.Buffer
+	if err := png.Encode(&photo, image.NewGray(image.Rect(0, 0, 40, 30))); err != nil {
+		t.Fatal(err)
+	}
+	// A WAV header with a few samples: the smallest voice message.
+	wav := []byte("RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x08\x00\x00\x00\x00\x00\x01\x00\x02\x00\x03\x00")
+	page, links := webtest.AttCase(t, e, admin, "Fotos, ein Brief und eine Sprachnachricht vom Amt", []webtest.AttFile{
+		{Name: "foto.png", Data: photo.Bytes()}, {Name: "brief.pdf", Data: []byte("%PDF-1.4\n% Brief\n%%EOF\n")}, {Name: "memo.wav", Data: wav}})
+	if len(links) != 3 || !strings.Contains(page, `class="preview"`) {
+		t.Fatalf("the evidence case lacks its files or preview:\n%s", page)
+	}
+	casePath := links[0][:strings.Index(links[0], "/attachments/")]
+	if resp, body := webtest.PostAs(t, admin, e.URL+casePath+"/interpreter", url.Values{"interpreter": {"1"}, "interpreter_language": {"rom"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("interpreter mark: status %d\n%s", resp.StatusCode, body)
+	}
+	return casePath
 }

@@ -121,7 +121,7 @@ func AttDownload(t testing.TB, e *Env, c *http.Cookie, link string) (*http.Respo
 }
 
 // VoicePlayerPattern finds the player of a voice message on a case page.
-var VoicePlayerPattern = regexp.MustCompile(`<audio controls preload="none" id="play-[0-9a-f-]{36}" src="(/office/cases/[0-9a-f-]{36}/attachments/[0-9a-f-]{36})"`)
+var VoicePlayerPattern = regexp.MustCompile(`<audio controls preload="none" id="play-[0-9a-f-]{36}" src="(/office/cases/[0-9a-f-]{36}/attachments/[0-9a-f-]{36}/preview)"`)
 
 // StatsReport is a valid report as the intake stores it.
 func StatsReport(description string) reporting.Report {
