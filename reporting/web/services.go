@@ -80,6 +80,8 @@ type CaseService interface {
 	Assign(ctx context.Context, s *reporting.OfficeSession, id string, userID int64) error
 	AddNote(ctx context.Context, s *reporting.OfficeSession, id, body string) error
 	Transfer(ctx context.Context, s *reporting.OfficeSession, id string, teamID int64) (bool, error)
+	FindCase(ctx context.Context, s *reporting.OfficeSession, text string) (string, bool, error)
+	Bulk(ctx context.Context, s *reporting.OfficeSession, ids []string, b reporting.BulkChange) (reporting.BulkResult, error)
 }
 
 // ReplyService is the office side of the conversation with a reporter.
