@@ -25,7 +25,7 @@ type casesData struct {
 	Teams       []reporting.Team
 	Members     []reporting.Assignee
 	Moved       bool // a case was just moved to a team the user cannot see
-	Filtered    bool // a filter beyond the defaults is set: the page says so
+	ScanCap     int  // reporting.SearchScanCap, for the page's hint
 	V           vocabulary
 	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
 }
@@ -68,7 +68,7 @@ func (s *Server) caseList(c *gin.Context) {
 		return
 	}
 	d := casesData{Cases: list, Total: total, Filter: f, Page: page, Pages: max(1, (total+casesPerPage-1)/casesPerPage),
-		Moved: c.Query("moved") == "1", V: vocab}
+		Moved: c.Query("moved") == "1", V: vocab, ScanCap: reporting.SearchScanCap}
 	if d.Teams, d.Members, err = s.cases.CaseTeams(ctx, sess); err != nil {
 		s.fail(c, err)
 		return
@@ -84,6 +84,43 @@ func (s *Server) caseList(c *gin.Context) {
 		d.NextURL = listURL(f, page+1)
 	}
 	s.render(c, http.StatusOK, "cases", view{Title: "cases.title", Data: d})
+}
+
+// bulkData is the answer to a bulk change: what changed and what not, or
+// why nothing was tried.
+type bulkData struct {
+	Result reporting.BulkResult
+	Error  string // a message ID: nothing was selected or chosen
+}
+
+// bulkCases applies the list's bulk form to the ticked cases. Each case
+// is changed as on its case page (its change and audit entry in one
+// transaction); the page names how many changed and which were refused.
+// It answers with a page, not a redirect: the refusals are for this
+// request only, and a reload is refused by the form's POST warning.
+func (s *Server) bulkCases(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	pf := c.Request.PostForm
+	b := reporting.BulkChange{Status: pf.Get("status"), ClosingReason: pf.Get("closing_reason"), Assignee: pf.Get("assignee")}
+	res, err := s.cases.Bulk(c.Request.Context(), session(c), pf["ids"], b)
+	if errs := reporting.FieldErrors(err); errs != nil {
+		d := bulkData{}
+		for _, k := range []string{"ids", "action", "assignee"} {
+			if d.Error == "" {
+				d.Error = errs[k]
+			}
+		}
+		s.render(c, http.StatusUnprocessableEntity, "case-bulk", view{Title: "case_list.bulk.title", Data: d})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "case-bulk", view{Title: "case_list.bulk.title", Data: bulkData{Result: res}})
 }
 
 // listURL is the address of a page of the list with the same filter.
