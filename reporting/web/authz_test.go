@@ -87,6 +87,10 @@ var officeRoutes = map[string]access{
 	"GET /office/settings/identity":                 adminOnly,
 	"POST /office/settings/identity":                adminOnly,
 	"POST /office/settings/identity/logo":           adminOnly,
+
+	// Case list bulk changes (issue 13): case work, each case also
+	// checked against the session's team keys (case_list_test.go).
+	"POST /office/cases/bulk": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -266,6 +266,17 @@ func TestCaseListBulkChange(t *testing.T) {
 		t.Errorf("audit: %d status and %d assignment entries, want 4 and 2 (one per changed case)", statusEntries, assignEntries)
 	}
 
+	// Another team's member cannot change the case by its ID: refused as
+	// a case they cannot open, and it stays new.
+	herne, herneKey := addTeam(t, e, "Herne")
+	addUser(t, e, "carl", "carl's long password", reporting.RoleCounsellor, map[int64]*vault.KeyPair{herne: herneKey})
+	carl := loginAs(t, e, "carl", "carl's long password")
+	resp, page = postAs(t, carl, e.URL+"/office/cases/bulk", url.Values{"ids": {ids[2]}, "status": {"triage"}})
+	wantAll(t, "another team's bulk change", page, "Geänderte Fälle: 0.", "Ein Fall, den Sie nicht öffnen können")
+	if _, still := getAs(t, c, e.URL+"/office/cases?status=new"); strings.Join(caseIDs(still), ",") != ids[2] || resp.StatusCode != http.StatusOK {
+		t.Errorf("after another team's bulk change the new cases are %v (status %d), want %s", caseIDs(still), resp.StatusCode, ids[2])
+	}
+
 	// Nothing ticked, or nothing chosen: refused, nothing changed.
 	for what, form := range map[string]url.Values{
 		"nothing ticked":   {"status": {"closed"}},
