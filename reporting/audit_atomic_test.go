@@ -287,7 +287,9 @@ var auditWithoutChange = map[string]string{
 // has none.
 func TestFailingAuditCoversEveryAction(t *testing.T) {
 	covered := map[string]bool{}
-	for _, cases := range [][]atomicCase{accountAtomicCases(), caseAtomicCases(), settingAtomicCases()} {
+	for _, cases := range [][]atomicCase{accountAtomicCases(), caseAtomicCases(), settingAtomicCases(),
+		listAtomicCases(), // issue 13: case list search and bulk changes
+	} {
 		for _, c := range cases {
 			covered[c.action] = true
 		}
