@@ -3,11 +3,14 @@ package reporting
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -596,23 +599,46 @@ func (cs *Cases) searchList(ctx context.Context, s *OfficeSession, f CaseFilter,
 		}
 	}
 	needle := strings.ToLower(f.Text)
+	// Decrypting is the cost (an X25519 operation per case): the rows are
+	// shared among one worker per CPU, each keeping its matches in the
+	// rows' order.
+	matched := make([]*Case, len(rows))
+	errs := make([]error, len(rows))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				r := rows[i]
+				if r.ContentDeletedOn != "" {
+					continue // nothing sealed is left to match
+				}
+				team, ok := s.Keys.Team(r.TeamID)
+				if !ok { // the query asked for the session's teams only
+					errs[i] = Errorf(ENotFound, "error.case.not_found")
+					continue
+				}
+				c, dk, err := cs.open(team, r)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				if matchesSealed(f, c.Report) && (needle == "" || cs.containsText(team, dk, r.ID, c.Report, texts, needle)) {
+					matched[i] = &c
+				}
+				dk.Wipe()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, f, opError("case search", err)
+	}
 	var found []Case
-	for _, r := range rows {
-		if r.ContentDeletedOn != "" {
-			continue // nothing sealed is left to match
+	for _, c := range matched {
+		if c != nil {
+			found = append(found, *c)
 		}
-		team, ok := s.Keys.Team(r.TeamID)
-		if !ok { // the query asked for the session's teams only
-			return nil, 0, f, Errorf(ENotFound, "error.case.not_found")
-		}
-		c, dk, err := cs.open(team, r)
-		if err != nil {
-			return nil, 0, f, opError("case search", err)
-		}
-		if matchesSealed(f, c.Report) && (needle == "" || cs.containsText(team, dk, r.ID, c.Report, texts, needle)) {
-			found = append(found, c)
-		}
-		dk.Wipe()
 	}
 	if f.Sort == SortDeadline {
 		slices.SortStableFunc(found, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
