@@ -482,7 +482,7 @@ type caseReader interface {
 // it bounds the time and memory of a request. The page says when a
 // filter looked at only this many of the matching cases (newest first in
 // the list's order), so that nobody takes "nothing found" for certain.
-const SearchScanCap = 5000
+const SearchScanCap = 10_000
 
 // MaxSearch is the longest search text, in characters.
 const MaxSearch = 200
