@@ -228,6 +228,13 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	c.fetch("cases", "/office/cases", nil, http.StatusOK)
 	c.fetch("case", casePath, nil, http.StatusOK)
 	c.fetch("case with errors", casePath+"/notes", url.Values{"body": {" "}}, http.StatusUnprocessableEntity)
+
+	// Case list filters, search and bulk changes (issue 13).
+	caseID := strings.TrimPrefix(casePath, "/office/cases/")
+	c.fetch("cases filtered and searched", "/office/cases?subground=antiziganism&area=housing&unread=1&awaiting=1&wish=contact_me&contact=yes&q=Vermieterin", nil, http.StatusOK)
+	c.fetch("cases bulk changed", "/office/cases/bulk", url.Values{"ids": {caseID}, "status": {"closed"}}, http.StatusOK) // refused: not from its status
+	c.fetch("cases bulk with errors", "/office/cases/bulk", url.Values{"status": {"triage"}}, http.StatusUnprocessableEntity)
+
 	c.fetch("audit", "/office/audit", nil, http.StatusOK)
 	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)
 	c.fetch("statistics report", "/office/statistics/report?year="+year, nil, http.StatusOK)
