@@ -73,7 +73,7 @@ func BenchmarkCaseListFilters100k(b *testing.B) {
 		min         int
 	}{
 		{"subground", "subground=antiziganism", 50},
-		{"area", "area=housing", 50},
+		{"area", "area=education", 50},
 		{"unread", "unread=1", 50},
 		{"awaiting", "awaiting=1", 50},
 		{"status-open", "status=open", 50},
