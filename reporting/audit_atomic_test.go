@@ -291,6 +291,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		officeTimeAtomicCases(), // issue 13: the office's time zone
 		reminderAtomicCases(),   // issue 13: reminders
 		evidenceAtomicCases(),   // issue 13: previews and the interpreter mark
+		listAtomicCases(),       // issue 13: case list search and bulk changes
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

@@ -3,10 +3,14 @@ package reporting
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -142,6 +146,13 @@ type CaseStore interface {
 	CaseList(ctx context.Context, q CaseQuery) ([]CaseRow, int, error)
 	// CaseRow finds one case; ENotFound if none.
 	CaseRow(ctx context.Context, id string) (CaseRow, error)
+	// CaseTexts returns the sealed messages and notes of the given cases,
+	// for the search to open in memory.
+	CaseTexts(ctx context.Context, reportIDs []string) (CaseTexts, error)
+	// CaseByNumber finds the ID of the case numbered year-n ("2026-0042")
+	// among the teams' cases, or with year 0 the newest year's case
+	// numbered n; ENotFound if none.
+	CaseByNumber(ctx context.Context, teams []int64, year, n int) (string, error)
 	// PutClassification stores a case's record, replacing an earlier one
 	// but keeping its ClosedOn, together with the case's dates d (c.Day
 	// is not stored: it is in d.Sealed); a plain incident day left from
@@ -197,7 +208,11 @@ type CaseQuery struct {
 	Assignee     int64    // only this user's cases
 	Unassigned   bool     // only cases assigned to nobody
 	Ground       string   // only cases whose record has this ground
+	Subground    string   // only cases whose record has this sub-ground
+	Area         string   // only cases whose record has this area of life
 	Municipality string   // only cases whose record has this municipality
+	Unread       bool     // only cases with a reporter's message no counsellor has opened
+	AwaitingUs   bool     // only cases whose last message is the reporter's
 	// DeadlineWeekBy: only cases whose deadline's week starts on or
 	// before this day (a Monday). The exact deadline is sealed, so the
 	// filter works by week; the rows shown carry their exact dates.
@@ -205,6 +220,12 @@ type CaseQuery struct {
 	Sort           string // one of the Sort* constants
 	Desc           bool
 	Page           Page
+}
+
+// CaseTexts are the sealed messages and notes of some cases, by case ID.
+type CaseTexts struct {
+	Messages map[string][]StoredMessage
+	Notes    map[string][]StoredNote
 }
 
 // Orders of the case list.
@@ -346,11 +367,25 @@ type CaseFilter struct {
 	Assignee     string // a user ID, "me", "none" (unassigned), or ""
 	Team         int64
 	Ground       string
+	Subground    string // a sub-ground code (SubgroundsOf), e.g. "antiziganism"
+	Area         string // an area of life
 	Municipality string
-	DeadlineSoon bool   // open cases whose deadline is near or passed
-	Sort         string // one of Sorts; "" is SortReceived
-	Dir          string // "asc", "desc", or "" for the sort's natural order
-	Page         Page
+	DeadlineSoon bool // open cases whose deadline is near or passed
+	Unread       bool // a reporter's message no counsellor has opened yet
+	AwaitingUs   bool // the reporter wrote last: waiting for our reply
+	// Wish ("counselling", …: Wishes) and Contact ("yes", "no") are what
+	// the reporter chose; Text is a word or phrase of the report, its
+	// messages or notes. These are sealed, so the list finds them by
+	// decrypting at most SearchScanCap cases in memory (CaseList).
+	Wish    string
+	Contact string
+	Text    string
+	// Capped is set by CaseList (and ignored in a request): a sealed
+	// filter looked at only the first SearchScanCap matching cases.
+	Capped bool
+	Sort   string // one of Sorts; "" is SortReceived
+	Dir    string // "asc", "desc", or "" for the sort's natural order
+	Page   Page
 }
 
 // Normalize replaces unknown values with "all" and fills in the default
@@ -373,6 +408,26 @@ func (f CaseFilter) Normalize() CaseFilter {
 	}
 	if !known(Municipalities, f.Municipality) {
 		f.Municipality = ""
+	}
+	if !slices.ContainsFunc(Grounds, func(g string) bool { return known(SubgroundsOf[g], f.Subground) }) {
+		f.Subground = ""
+	}
+	if !known(Areas, f.Area) {
+		f.Area = ""
+	}
+	if !known(Wishes, f.Wish) {
+		f.Wish = ""
+	}
+	if f.Contact != "yes" && f.Contact != "no" {
+		f.Contact = ""
+	}
+	f.Capped = false
+	f.Text = strings.TrimSpace(f.Text)
+	if r := []rune(f.Text); len(r) > MaxSearch {
+		f.Text = string(r[:MaxSearch])
+	}
+	if !utf8.ValidString(f.Text) {
+		f.Text = ""
 	}
 	if !known(Sorts, f.Sort) {
 		f.Sort = SortReceived
@@ -423,9 +478,28 @@ type caseReader interface {
 	CaseRow(ctx context.Context, id string) (CaseRow, error)
 }
 
+// SearchScanCap is the most cases one list request decrypts to filter by
+// what is sealed (the reporter's wish and contact, and the text search):
+// it bounds the time and memory of a request. The page says when a
+// filter looked at only this many of the matching cases (newest first in
+// the list's order), so that nobody takes "nothing found" for certain.
+const SearchScanCap = 10_000
+
+// MaxSearch is the longest search text, in characters.
+const MaxSearch = 200
+
+// sealedFilter reports whether f filters by something only the decrypted
+// case knows.
+func (f CaseFilter) sealedFilter() bool { return f.Wish != "" || f.Contact != "" || f.Text != "" }
+
 // CaseList lists the cases of the session's teams that match the filter,
-// one page, decrypted; only that page's reports are decrypted. It returns
-// the normalized filter and the number of matching cases.
+// one page, decrypted. It returns the normalized filter and the number of
+// matching cases. The plain filters run in the database and only the
+// page's reports are decrypted; the sealed filters (wish, contact, text)
+// decrypt up to SearchScanCap of the plainly matching cases in memory and
+// set the returned filter's Capped when there were more. Nothing
+// decrypted is written anywhere: no index, no cache, and the audit entry
+// names neither the text nor the filter's values.
 func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) ([]Case, int, CaseFilter, error) {
 	f = f.Normalize()
 	teams := s.Keys.Teams()
@@ -435,8 +509,41 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	if len(teams) == 0 || !s.Can(PermCaseWork) {
 		return nil, 0, f, nil
 	}
-	q := CaseQuery{Teams: teams, Ground: f.Ground, Municipality: f.Municipality,
-		Sort: f.Sort, Desc: f.Dir == "desc", Page: f.Page}
+	q := cs.listQuery(s, f, teams)
+	if f.sealedFilter() {
+		return cs.searchList(ctx, s, f, q)
+	}
+	rows, total, err := cs.store.CaseList(ctx, q)
+	if err != nil {
+		return nil, 0, f, opError("case list", err)
+	}
+	cases := make([]Case, 0, len(rows))
+	for _, r := range rows {
+		team, ok := s.Keys.Team(r.TeamID)
+		if !ok { // the query asked for the session's teams only
+			return nil, 0, f, Errorf(ENotFound, "error.case.not_found")
+		}
+		c, err := cs.decrypt(team, r)
+		if err != nil {
+			return nil, 0, f, opError("case list", err)
+		}
+		cases = append(cases, c)
+	}
+	if f.Sort == SortDeadline {
+		// The database ordered by the deadline's week; within a week only
+		// the decrypted rows know the exact order.
+		slices.SortStableFunc(cases, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
+	}
+	if err := cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
+		return nil, 0, f, opError("case list", err)
+	}
+	return cases, total, f, nil
+}
+
+// listQuery is the database's part of a normalized filter.
+func (cs *Cases) listQuery(s *OfficeSession, f CaseFilter, teams []int64) CaseQuery {
+	q := CaseQuery{Teams: teams, Ground: f.Ground, Subground: f.Subground, Area: f.Area, Municipality: f.Municipality,
+		Unread: f.Unread, AwaitingUs: f.AwaitingUs, Sort: f.Sort, Desc: f.Dir == "desc", Page: f.Page}
 	switch f.Status {
 	case "":
 	case "open":
@@ -467,31 +574,132 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	default:
 		q.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
 	}
-	rows, total, err := cs.store.CaseList(ctx, q)
+	return q
+}
+
+// searchList is CaseList with a sealed filter: the first SearchScanCap
+// cases matching the plain filters, in the list's order, are decrypted in
+// memory and tested; the page is cut from those that match.
+func (cs *Cases) searchList(ctx context.Context, s *OfficeSession, f CaseFilter, q CaseQuery) ([]Case, int, CaseFilter, error) {
+	q.Page = Page{Limit: SearchScanCap}
+	rows, plainTotal, err := cs.store.CaseList(ctx, q)
 	if err != nil {
-		return nil, 0, f, opError("case list", err)
+		return nil, 0, f, opError("case search", err)
 	}
-	cases := make([]Case, 0, len(rows))
-	for _, r := range rows {
-		team, ok := s.Keys.Team(r.TeamID)
-		if !ok { // the query asked for the session's teams only
-			return nil, 0, f, Errorf(ENotFound, "error.case.not_found")
+	f.Capped = plainTotal > len(rows)
+	var texts CaseTexts
+	if f.Text != "" {
+		ids := make([]string, 0, len(rows))
+		for _, r := range rows {
+			if r.ContentDeletedOn == "" {
+				ids = append(ids, r.ID)
+			}
 		}
-		c, err := cs.decrypt(team, r)
-		if err != nil {
-			return nil, 0, f, opError("case list", err)
+		if texts, err = cs.store.CaseTexts(ctx, ids); err != nil {
+			return nil, 0, f, opError("case search", err)
 		}
-		cases = append(cases, c)
+	}
+	needle := strings.ToLower(f.Text)
+	// Decrypting is the cost (an X25519 operation per case): the rows are
+	// shared among one worker per CPU, each keeping its matches in the
+	// rows' order.
+	matched := make([]*Case, len(rows))
+	errs := make([]error, len(rows))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				r := rows[i]
+				if r.ContentDeletedOn != "" {
+					continue // nothing sealed is left to match
+				}
+				team, ok := s.Keys.Team(r.TeamID)
+				if !ok { // the query asked for the session's teams only
+					errs[i] = Errorf(ENotFound, "error.case.not_found")
+					continue
+				}
+				c, dk, err := cs.open(team, r)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				if matchesSealed(f, c.Report) && (needle == "" || cs.containsText(team, dk, r.ID, c.Report, texts, needle)) {
+					matched[i] = &c
+				}
+				dk.Wipe()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, f, opError("case search", err)
+	}
+	var found []Case
+	for _, c := range matched {
+		if c != nil {
+			found = append(found, *c)
+		}
 	}
 	if f.Sort == SortDeadline {
-		// The database ordered by the deadline's week; within a week only
-		// the decrypted rows know the exact order.
-		slices.SortStableFunc(cases, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
+		slices.SortStableFunc(found, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
 	}
-	if err := cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
-		return nil, 0, f, opError("case list", err)
+	total := len(found)
+	from := min(f.Page.Offset, total)
+	to := total
+	if f.Page.Limit > 0 {
+		to = min(from+f.Page.Limit, total)
 	}
-	return cases, total, f, nil
+	page := slices.Clip(found[from:to])
+	// The entry says that a search ran and how far it looked, never what
+	// was searched for: the audit log is read by admins who do not hold
+	// every team's key.
+	if err := cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d search scanned=%d", f.Page.Offset, len(page), len(rows))); err != nil {
+		return nil, 0, f, opError("case search", err)
+	}
+	return page, total, f, nil
+}
+
+// matchesSealed reports whether a decrypted report has the wish and
+// contact f asks for.
+func matchesSealed(f CaseFilter, r Report) bool {
+	switch {
+	case f.Wish != "" && r.Wish != f.Wish:
+		return false
+	case f.Contact == "yes" && strings.TrimSpace(r.Contact) == "":
+		return false
+	case f.Contact == "no" && strings.TrimSpace(r.Contact) != "":
+		return false
+	}
+	return true
+}
+
+// containsText reports whether the report's description, one of its
+// messages or one of its notes contains needle (lower case), ignoring
+// case. Messages and notes that do not open (altered) are skipped here;
+// the case page shows and audits them.
+func (cs *Cases) containsText(team *vault.KeyPair, dk vault.Key, id string, r Report, texts CaseTexts, needle string) bool {
+	if strings.Contains(strings.ToLower(r.Description), needle) {
+		return true
+	}
+	msgs, _ := openMessages(dk, id, texts.Messages[id])
+	for _, m := range msgs {
+		if !m.Altered && strings.Contains(strings.ToLower(m.Body), needle) {
+			return true
+		}
+	}
+	for _, n := range texts.Notes[id] {
+		body, err := openNote(team, id, n)
+		if err != nil {
+			continue
+		}
+		hit := strings.Contains(strings.ToLower(string(body)), needle)
+		clear(body)
+		if hit {
+			return true
+		}
+	}
+	return false
 }
 
 // compareDeadlines orders known deadlines by date (descending if desc),
@@ -576,38 +784,50 @@ func (cs *Cases) moveDates(ctx context.Context, team *vault.KeyPair, r CaseRow) 
 // decrypt opens a case row with its team's key and computes its deadline
 // for today.
 func (cs *Cases) decrypt(team *vault.KeyPair, r CaseRow) (Case, error) {
+	c, dk, err := cs.open(team, r)
+	dk.Wipe()
+	return c, err
+}
+
+// open is decrypt that also returns the report's data key (zero when the
+// content is deleted); the caller wipes it.
+func (cs *Cases) open(team *vault.KeyPair, r CaseRow) (Case, vault.Key, error) {
 	if r.ContentDeletedOn != "" {
 		// Retention deleted the content: there is nothing to decrypt, but
 		// the case (its number, status and record) is still listed.
 		return Case{ID: r.ID, CaseNo: r.CaseNo, TeamID: r.TeamID, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn,
 			Status: r.Status, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName,
-			Classification: r.Classification, ContentDeletedOn: r.ContentDeletedOn}, nil
+			Classification: r.Classification, ContentDeletedOn: r.ContentDeletedOn}, vault.Key{}, nil
 	}
 	dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: r.ID})
 	if err != nil {
-		return Case{}, err
+		return Case{}, vault.Key{}, err
 	}
 	plain, err := dk.Open(r.Content, vault.AD{Purpose: purposeContent, Row: r.ID})
 	if err != nil {
-		return Case{}, err
+		dk.Wipe()
+		return Case{}, vault.Key{}, err
 	}
+	defer clear(plain)
 	c := Case{ID: r.ID, CaseNo: r.CaseNo, TeamID: r.TeamID, TeamName: r.TeamName, ReceivedOn: r.ReceivedOn,
 		Status: r.Status, AssigneeID: r.Assignee, AssigneeName: r.AssigneeName}
 	if err := json.Unmarshal(plain, &c.Report); err != nil {
-		return Case{}, err
+		dk.Wipe()
+		return Case{}, vault.Key{}, err
 	}
 	c.Language = c.Report.Language // sealed with the content, never in plain
 	if r.Classification != nil {
 		cls := *r.Classification
 		if r.DatesSealed != nil {
 			if cls.Day, err = openCaseDay(dk, r.ID, r.DatesSealed); err != nil {
-				return Case{}, err
+				dk.Wipe()
+				return Case{}, vault.Key{}, err
 			}
 		}
 		c.Classification = &cls
 		c.Deadline = cls.Deadline(cs.now())
 	}
-	return c, nil
+	return c, dk, nil
 }
 
 // CaseFile is everything the case page shows: the case, its record (or
@@ -914,4 +1134,138 @@ func (cs *Cases) CaseTeams(ctx context.Context, s *OfficeSession) ([]Team, []Ass
 	}
 	// Sorted by name and ID: a member of several teams is adjacent to itself.
 	return teams, slices.CompactFunc(members, func(a, b Assignee) bool { return a.ID == b.ID }), nil
+}
+
+// caseNumber is what the search field takes for a case number:
+// "2026-0042", or "42" for the newest year's case 42.
+var caseNumber = regexp.MustCompile(`^(?:([0-9]{4})-)?([0-9]{1,7})$`)
+
+// FindCase finds a case of the session's teams by the number typed into
+// the list's search field. ok is false when text is no case number or no
+// case of the session's teams has it: a case of another team is not
+// found, like one that does not exist, so its number says nothing.
+func (cs *Cases) FindCase(ctx context.Context, s *OfficeSession, text string) (id string, ok bool, err error) {
+	m := caseNumber.FindStringSubmatch(strings.TrimSpace(text))
+	teams := s.Keys.Teams()
+	if m == nil || len(teams) == 0 || !s.Can(PermCaseWork) {
+		return "", false, nil
+	}
+	year, _ := strconv.Atoi(m[1]) // 0 without a year
+	n, _ := strconv.Atoi(m[2])
+	id, err = cs.store.CaseByNumber(ctx, teams, year, n)
+	if ErrorCode(err) == ENotFound {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, opError("find case", err)
+	}
+	return id, true, nil
+}
+
+// MaxBulk is the most cases one bulk change takes: one page of the list.
+const MaxBulk = 50
+
+// BulkChange is a change for the cases ticked on the list: a new status
+// (with its closing reason when closing) and an assignee. Empty fields
+// are left as they are.
+type BulkChange struct {
+	Status        string
+	ClosingReason string
+	Assignee      string // a user ID, "none" (nobody), or "" (unchanged)
+}
+
+// BulkResult says what a bulk change did: the numbers of the cases
+// changed, and each refusal with its reason.
+type BulkResult struct {
+	Changed []string
+	Refused []BulkRefusal
+}
+
+// BulkRefusal is a case a bulk change left alone, and why (a message ID).
+type BulkRefusal struct {
+	CaseNo string // "" for a case the session cannot open
+	Msg    string
+}
+
+// Bulk applies one change to several cases, each as on its case page:
+// the change of each case and its audit entry are one transaction, and a
+// case the change does not fit (a status its status may not move to, an
+// assignee outside its team) is refused and named, while the others are
+// changed. An error other than a refusal stops at that case; the cases
+// before it stay changed (each is whole and audited), and the result
+// says which.
+func (cs *Cases) Bulk(ctx context.Context, s *OfficeSession, ids []string, b BulkChange) (BulkResult, error) {
+	var res BulkResult
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	switch {
+	case len(ids) == 0:
+		return res, fieldErrors{"ids": "case_list.bulk.none"}.err()
+	case len(ids) > MaxBulk:
+		return res, fieldErrors{"ids": "case_list.bulk.too_many"}.err()
+	case b.Status == "" && b.Assignee == "":
+		return res, fieldErrors{"action": "case_list.bulk.no_action"}.err()
+	}
+	var assignee int64
+	switch b.Assignee {
+	case "", "none":
+	default:
+		id, err := strconv.ParseInt(b.Assignee, 10, 64)
+		if err != nil || id <= 0 {
+			return res, fieldErrors{"assignee": "error.assign.not_member"}.err()
+		}
+		assignee = id
+	}
+	for _, id := range ids {
+		r, _, err := openCase(ctx, cs.store, s, id)
+		if ErrorCode(err) == ENotFound {
+			res.Refused = append(res.Refused, BulkRefusal{Msg: "error.case.not_found"})
+			continue
+		}
+		if err != nil {
+			return res, opError("bulk change", err)
+		}
+		changed, refused := false, ""
+		if b.Status != "" && b.Status != r.Status {
+			err := cs.ChangeStatus(ctx, s, id, StatusForm{To: b.Status, ClosingReason: b.ClosingReason})
+			if refused = refusal(err); refused == "" && err != nil {
+				return res, opError("bulk change", err)
+			}
+			changed = err == nil
+		}
+		if refused == "" && b.Assignee != "" && assignee != r.Assignee {
+			err := cs.Assign(ctx, s, id, assignee)
+			if refused = refusal(err); refused == "" && err != nil {
+				return res, opError("bulk change", err)
+			}
+			changed = changed || err == nil
+		}
+		switch {
+		case refused != "":
+			res.Refused = append(res.Refused, BulkRefusal{CaseNo: r.CaseNo, Msg: refused})
+		case changed:
+			res.Changed = append(res.Changed, r.CaseNo)
+		}
+	}
+	return res, nil
+}
+
+// refusal is the message of a change refused for the case it was meant
+// for (a field error, or a case gone or moved meanwhile); "" for success
+// or a failure of the office itself.
+func refusal(err error) string {
+	if errs := FieldErrors(err); errs != nil {
+		for _, k := range []string{"status", "closing_reason", "assignee"} {
+			if msg, ok := errs[k]; ok {
+				return msg
+			}
+		}
+		for _, msg := range errs {
+			return msg
+		}
+	}
+	switch ErrorCode(err) {
+	case ENotFound, EConflict:
+		return "error.case.not_found"
+	}
+	return ""
 }

@@ -82,8 +82,22 @@ func (db *DB) CaseList(ctx context.Context, q reporting.CaseQuery) ([]reporting.
 	if q.Ground != "" {
 		where, args = append(where, `r.id IN (SELECT report_id FROM classification_grounds WHERE ground = ?)`), append(args, q.Ground)
 	}
+	if q.Subground != "" {
+		where, args = append(where, `r.id IN (SELECT report_id FROM classification_codes WHERE dim = 'subground' AND code = ?)`), append(args, q.Subground)
+	}
+	if q.Area != "" {
+		where, args = append(where, `r.id IN (SELECT report_id FROM classification_codes WHERE dim = 'area' AND code = ?)`), append(args, q.Area)
+	}
 	if q.Municipality != "" {
 		where, args = append(where, `r.id IN (SELECT report_id FROM classifications WHERE municipality = ?)`), append(args, q.Municipality)
+	}
+	if q.Unread {
+		where = append(where, `r.reporter_unread <> 0`)
+	}
+	if q.AwaitingUs {
+		// The reporter wrote, and no counsellor's message came after: a
+		// counsellor's message sets awaiting_reporter, a reporter's clears it.
+		where = append(where, `r.awaiting_reporter = 0 AND r.id IN (SELECT report_id FROM messages WHERE author = 'reporter')`)
 	}
 	if q.DeadlineWeekBy != "" {
 		where, args = append(where, `r.deadline_week <= ?`), append(args, q.DeadlineWeekBy)
@@ -192,8 +206,109 @@ func (db *DB) PutClassification(ctx context.Context, c reporting.Classification,
 				return err
 			}
 		}
-		return nil
+		return putCodes(ctx, tx, c)
 	})
+}
+
+// putCodes replaces a record's rows in classification_codes, one per
+// sub-ground and area, which the list's filters look up.
+func putCodes(ctx context.Context, tx *sql.Tx, c reporting.Classification) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM classification_codes WHERE report_id = ?`, c.ReportID); err != nil {
+		return err
+	}
+	for dim, codes := range map[string][]string{"subground": c.Subgrounds, "area": c.Areas} {
+		for _, code := range codes {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO classification_codes (dim, code, report_id) VALUES (?, ?, ?)`,
+				dim, code, c.ReportID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CaseByNumber finds a case of the teams by its number: year-n, or with
+// year 0 the newest year's n.
+func (db *DB) CaseByNumber(ctx context.Context, teams []int64, year, n int) (string, error) {
+	if len(teams) == 0 || n <= 0 {
+		return "", reporting.Errorf(reporting.ENotFound, "error.case.not_found")
+	}
+	args := make([]any, 0, len(teams)+1)
+	for _, id := range teams {
+		args = append(args, id)
+	}
+	// Case numbers are "2026-0042" (reports.go): with a year the unique
+	// index finds it; without, the number part is compared per row of
+	// the teams, newest year first.
+	var cond string
+	if year != 0 {
+		cond, args = `case_no = ?`, append(args, fmt.Sprintf("%d-%04d", year, n))
+	} else {
+		cond, args = `substr(case_no, 6) = ?`, append(args, fmt.Sprintf("%04d", n))
+	}
+	var id string
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT id FROM reports WHERE team_id IN (`+placeholders(len(teams))+`) AND `+cond+`
+		ORDER BY case_no DESC LIMIT 1`, args...).Scan(&id)
+	return id, wrap("case by number", notFound(err, "error.case.not_found"))
+}
+
+// CaseTexts reads the sealed messages and notes of the given cases, in
+// batches (SQLite limits a statement's parameters).
+func (db *DB) CaseTexts(ctx context.Context, reportIDs []string) (reporting.CaseTexts, error) {
+	out := reporting.CaseTexts{Messages: map[string][]reporting.StoredMessage{}, Notes: map[string][]reporting.StoredNote{}}
+	tx, end, err := db.snapshot(ctx, nil)
+	if err != nil {
+		return out, fmt.Errorf("storage: case texts: %w", err)
+	}
+	defer end()
+	for batch := range slices.Chunk(reportIDs, 500) {
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		in := `(` + placeholders(len(batch)) + `)`
+		rows, err := tx.QueryContext(ctx, `SELECT id, report_id, author, day, body FROM messages WHERE report_id IN `+in+` ORDER BY report_id, day, rowid`, args...)
+		if err != nil {
+			return out, fmt.Errorf("storage: case texts: %w", err)
+		}
+		for rows.Next() {
+			var m reporting.StoredMessage
+			if err := rows.Scan(&m.ID, &m.ReportID, &m.Author, &m.Day, &m.Body); err != nil {
+				rows.Close()
+				return out, fmt.Errorf("storage: case texts: %w", err)
+			}
+			out.Messages[m.ReportID] = append(out.Messages[m.ReportID], m)
+		}
+		if err := rows.Close(); err != nil {
+			return out, fmt.Errorf("storage: case texts: %w", err)
+		}
+		if err := notesOf(ctx, tx, in, args, out.Notes); err != nil {
+			return out, fmt.Errorf("storage: case texts: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// notesOf adds the notes of the cases "IN in" to byCase.
+func notesOf(ctx context.Context, q conn, in string, args []any, byCase map[string][]reporting.StoredNote) error {
+	rows, err := q.QueryContext(ctx, `SELECT n.id, n.report_id, n.user_id, n.at, n.body
+		FROM notes n WHERE n.report_id IN `+in+` ORDER BY n.report_id, n.at, n.rowid`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n reporting.StoredNote
+		var at string
+		if err := rows.Scan(&n.ID, &n.ReportID, &n.UserID, &at, &n.Body); err != nil {
+			return err
+		}
+		if n.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return err
+		}
+		byCase[n.ReportID] = append(byCase[n.ReportID], n)
+	}
+	return rows.Err()
 }
 
 // SealCaseDates moves a case triaged before issue 9 to sealed dates,

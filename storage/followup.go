@@ -104,6 +104,7 @@ var withdrawDeletes = []string{
 	`DELETE FROM notes WHERE report_id = ?`,
 	`DELETE FROM status_history WHERE report_id = ?`,
 	`DELETE FROM classification_grounds WHERE report_id = ?`,
+	`DELETE FROM classification_codes WHERE report_id = ?`,
 	`DELETE FROM classifications WHERE report_id = ?`,
 }
 

@@ -40,6 +40,7 @@ var exercised = map[string]string{
 	"0041_rotate_pending.sql":      "a team marked for rotation; 0 on every older team",
 	"0044_reminders.sql":           "new tables only (reminders, reminder_mails): no older row changes, and the reports and notes checked above are intact",
 	"0043_interpreter.sql":         "a case marked for an interpreter (sealed); NULL on every older case",
+	"0042_list_filters.sql":        "one row per sub-ground and area of every record, filled from the records",
 }
 
 // TestMigrationsFromEveryOlderSchema builds a database as it stood after
@@ -271,6 +272,14 @@ func seedDeployment(ctx context.Context, db *DB, tx *sql.Tx, at int) error {
 			for _, g := range c.Grounds {
 				q(`INSERT INTO classification_grounds (ground, report_id) VALUES (?, ?)`, g, c.ReportID)
 			}
+			if has(42) {
+				// Since 0042 PutClassification adds a row per sub-ground and area.
+				for dim, codes := range map[string][]string{"subground": c.Subgrounds, "area": c.Areas} {
+					for _, code := range codes {
+						q(`INSERT INTO classification_codes (dim, code, report_id) VALUES (?, ?, ?)`, dim, code, c.ReportID)
+					}
+				}
+			}
 		}
 		q(`INSERT INTO status_history (report_id, at, user_id, from_status, to_status) VALUES
 			('report-1', '2026-01-06T08:00:00Z', 2, 'new', 'triage'), ('report-1', '2026-01-07T08:00:00Z', 2, 'triage', 'counselling')`)
@@ -379,6 +388,8 @@ func checkUpgraded(t *testing.T, db *DB, at int) {
 	if wantMAC := has(14); (teams[0].MAC != nil) != wantMAC || teams[1].MAC != nil {
 		t.Errorf("team MACs %x, %x; want the first only from 0014 on, NULL for a row from before", teams[0].MAC, teams[1].MAC)
 	}
+	checkListCodes(t, db, has(5))
+
 	if teams[0].RotatePending || teams[1].RotatePending != has(41) {
 		t.Errorf("rotate_pending %v, %v; want false (0041's default) and %v", teams[0].RotatePending, teams[1].RotatePending, has(41))
 	}
@@ -671,4 +682,47 @@ func caseIDs(list []reporting.CaseRow) []string {
 		ids = append(ids, r.ID)
 	}
 	return ids
+}
+
+// checkListCodes checks 0042: classification_codes holds exactly the
+// sub-grounds and areas of every record (filled by the migration for
+// older records, by PutClassification since), and some if there are
+// records.
+func checkListCodes(t *testing.T, db *DB, records bool) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[string]bool{}
+	rows, err := db.read.QueryContext(ctx, `SELECT report_id, subgrounds, areas FROM classifications`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, subgrounds, areas string
+		if err := rows.Scan(&id, &subgrounds, &areas); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range splitCodes(subgrounds) {
+			want["subground "+g+" "+id] = true
+		}
+		for _, a := range splitCodes(areas) {
+			want["area "+a+" "+id] = true
+		}
+	}
+	rows.Close()
+	got := map[string]bool{}
+	rows, err = db.read.QueryContext(ctx, `SELECT dim || ' ' || code || ' ' || report_id FROM classification_codes`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = true
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || (records && len(want) == 0) {
+		t.Errorf("classification_codes %v, want %v (from the records)", got, want)
+	}
 }

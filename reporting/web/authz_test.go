@@ -98,6 +98,9 @@ var officeRoutes = map[string]access{
 	// Issue 13, seeing the evidence: photo previews and the voice player.
 	"GET /office/cases/:id/attachments/:att/preview": caseWork,
 	"POST /office/cases/:id/interpreter":             caseWork,
+	// Case list bulk changes (issue 13): case work, each case also
+	// checked against the session's team keys (case_list_test.go).
+	"POST /office/cases/bulk": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

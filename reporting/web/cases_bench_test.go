@@ -69,8 +69,9 @@ func fillCases(b *testing.B, e *env, n int) int64 {
 	report := prep(`INSERT INTO reports (id, case_no, team_id, received_on, lookup_hash, kdf_params, sealed_key, reporter_key,
 		content, status, language, assignee, incident_day, deadline_week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'de', ?, ?, ?)`)
 	class := prep(`INSERT INTO classifications (report_id, year, month, municipality, grounds, subgrounds, areas, subareas,
-		forms, level, incident_type, reporter_role, agg_relevant, interventions) VALUES (?, ?, ?, ?, ?, '', ?, '', '', '', '', 'affected', ?, '')`)
+		forms, level, incident_type, reporter_role, agg_relevant, interventions) VALUES (?, ?, ?, ?, ?, ?, ?, '', '', '', '', 'affected', ?, '')`)
 	ground := prep(`INSERT INTO classification_grounds (ground, report_id) VALUES (?, ?)`)
+	code := prep(`INSERT INTO classification_codes (dim, code, report_id) VALUES (?, ?, ?)`)
 	for i, r := range rows {
 		var deadline any
 		if r.deadline != "" {
@@ -82,9 +83,15 @@ func fillCases(b *testing.B, e *env, n int) int64 {
 			continue // not classified yet
 		}
 		c := r.class
-		class(r.id, c.Year, c.Month, c.Municipality, strings.Join(c.Grounds, ","), strings.Join(c.Areas, ","), c.AGGRelevant)
+		class(r.id, c.Year, c.Month, c.Municipality, strings.Join(c.Grounds, ","), strings.Join(c.Subgrounds, ","), strings.Join(c.Areas, ","), c.AGGRelevant)
 		for _, g := range c.Grounds {
 			ground(g, r.id)
+		}
+		for _, s := range c.Subgrounds {
+			code("subground", s, r.id)
+		}
+		for _, a := range c.Areas {
+			code("area", a, r.id)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -110,6 +117,9 @@ func benchCase(i int, team vault.PublicKey) benchRow {
 		Grounds:      []string{reporting.Grounds[i%7]}, Areas: []string{reporting.Areas[i%5]}, AGGRelevant: "unclear"}
 	if i%3 == 0 {
 		r.class.Areas, r.class.AGGRelevant = []string{"work"}, "agg_relevant"
+	}
+	if subs := reporting.SubgroundsOf[r.class.Grounds[0]]; subs != nil {
+		r.class.Subgrounds = []string{subs[i%len(subs)]}
 	}
 	if i%10 != 9 {
 		r.deadline = r.class.DeadlineWeek()

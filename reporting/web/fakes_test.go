@@ -283,6 +283,10 @@ func (fakeCases) CaseList(_ context.Context, _ *reporting.OfficeSession, f repor
 	return nil, 0, f, nil
 }
 
+func (fakeCases) FindCase(context.Context, *reporting.OfficeSession, string) (string, bool, error) {
+	return "", false, nil
+}
+
 func (fakeCases) CaseTeams(context.Context, *reporting.OfficeSession) ([]reporting.Team, []reporting.Assignee, error) {
 	return nil, nil, nil
 }

@@ -25,6 +25,7 @@ type casesData struct {
 	Teams       []reporting.Team
 	Members     []reporting.Assignee
 	Moved       bool // a case was just moved to a team the user cannot see
+	ScanCap     int  // reporting.SearchScanCap, for the page's hint
 	V           vocabulary
 	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
 	Due         dueBox                            // what is due today and overdue (office_reminders.go)
@@ -41,18 +42,34 @@ func (s *Server) caseList(c *gin.Context) {
 	team, _ := strconv.ParseInt(c.Query("team"), 10, 64)
 	f := reporting.CaseFilter{
 		Status: c.Query("status"), Assignee: c.Query("assignee"), Team: team,
-		Ground: c.Query("ground"), Municipality: c.Query("municipality"),
-		DeadlineSoon: c.Query("deadline") == "soon", Sort: c.Query("sort"), Dir: c.Query("dir"),
+		Ground: c.Query("ground"), Subground: c.Query("subground"), Area: c.Query("area"),
+		Municipality: c.Query("municipality"), DeadlineSoon: c.Query("deadline") == "soon",
+		Unread: c.Query("unread") == "1", AwaitingUs: c.Query("awaiting") == "1",
+		Wish: c.Query("wish"), Contact: c.Query("contact"), Text: c.Query("q"),
+		Sort: c.Query("sort"), Dir: c.Query("dir"),
 		Page: reporting.Page{Limit: casesPerPage, Offset: (page - 1) * casesPerPage},
 	}
 	ctx, sess := c.Request.Context(), session(c)
+	// A case number in the search field goes straight to the case
+	// (only on the first page: a later page is a search being paged).
+	if page == 1 && f.Text != "" {
+		id, ok, err := s.cases.FindCase(ctx, sess, f.Text)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if ok {
+			c.Redirect(http.StatusSeeOther, "/office/cases/"+url.PathEscape(id))
+			return
+		}
+	}
 	list, total, f, err := s.cases.CaseList(ctx, sess, f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	d := casesData{Cases: list, Total: total, Filter: f, Page: page, Pages: max(1, (total+casesPerPage-1)/casesPerPage),
-		Moved: c.Query("moved") == "1", V: vocab}
+		Moved: c.Query("moved") == "1", V: vocab, ScanCap: reporting.SearchScanCap}
 	if d.Teams, d.Members, err = s.cases.CaseTeams(ctx, sess); err != nil {
 		s.fail(c, err)
 		return
@@ -74,6 +91,43 @@ func (s *Server) caseList(c *gin.Context) {
 	s.render(c, http.StatusOK, "cases", view{Title: "cases.title", Data: d})
 }
 
+// bulkData is the answer to a bulk change: what changed and what not, or
+// why nothing was tried.
+type bulkData struct {
+	Result reporting.BulkResult
+	Error  string // a message ID: nothing was selected or chosen
+}
+
+// bulkCases applies the list's bulk form to the ticked cases. Each case
+// is changed as on its case page (its change and audit entry in one
+// transaction); the page names how many changed and which were refused.
+// It answers with a page, not a redirect: the refusals are for this
+// request only, and a reload is refused by the form's POST warning.
+func (s *Server) bulkCases(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.badBody(c, err)
+		return
+	}
+	pf := c.Request.PostForm
+	b := reporting.BulkChange{Status: pf.Get("status"), ClosingReason: pf.Get("closing_reason"), Assignee: pf.Get("assignee")}
+	res, err := s.cases.Bulk(c.Request.Context(), session(c), pf["ids"], b)
+	if errs := reporting.FieldErrors(err); errs != nil {
+		d := bulkData{}
+		for _, k := range []string{"ids", "action", "assignee"} {
+			if d.Error == "" {
+				d.Error = errs[k]
+			}
+		}
+		s.render(c, http.StatusUnprocessableEntity, "case-bulk", view{Title: "case_list.bulk.title", Data: d})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "case-bulk", view{Title: "case_list.bulk.title", Data: bulkData{Result: res}})
+}
+
 // listURL is the address of a page of the list with the same filter.
 func listURL(f reporting.CaseFilter, page int) template.URL {
 	q := url.Values{}
@@ -88,10 +142,24 @@ func listURL(f reporting.CaseFilter, page int) template.URL {
 		q.Set("team", strconv.FormatInt(f.Team, 10))
 	}
 	set("ground", f.Ground)
+	set("subground", f.Subground)
+	set("area", f.Area)
 	set("municipality", f.Municipality)
 	if f.DeadlineSoon {
 		q.Set("deadline", "soon")
 	}
+	if f.Unread {
+		q.Set("unread", "1")
+	}
+	if f.AwaitingUs {
+		q.Set("awaiting", "1")
+	}
+	set("wish", f.Wish)
+	set("contact", f.Contact)
+	// The search text is the one value typed by hand; url.Values encodes
+	// it. It stays in the office's own address bar and history only:
+	// the office logs no query strings (server.go).
+	set("q", f.Text)
 	q.Set("sort", f.Sort)
 	q.Set("dir", f.Dir)
 	q.Set("page", strconv.Itoa(page))
@@ -103,6 +171,7 @@ func listURL(f reporting.CaseFilter, page int) template.URL {
 // vocabulary is the classification scheme as the templates offer it.
 type vocabulary struct {
 	Grounds, Areas, Municipalities, Statuses, Sorts []string
+	Wishes                                          []string
 	SubgroundsOf, SubareasOf                        map[string][]string
 	LegalForms, PracticeForms, OtherForms           []string
 	Levels, IncidentTypes, ReporterRoles, AGG       []string
@@ -111,7 +180,7 @@ type vocabulary struct {
 
 var vocab = vocabulary{
 	Grounds: reporting.Grounds, Areas: reporting.Areas, Municipalities: reporting.Municipalities,
-	Statuses: reporting.Statuses, Sorts: reporting.Sorts,
+	Statuses: reporting.Statuses, Sorts: reporting.Sorts, Wishes: reporting.Wishes,
 	SubgroundsOf: reporting.SubgroundsOf, SubareasOf: reporting.SubareasOf,
 	LegalForms: reporting.LegalForms, PracticeForms: reporting.PracticeForms,
 	OtherForms: reporting.Forms[len(reporting.LegalForms)+len(reporting.PracticeForms):],

@@ -19,6 +19,7 @@ func (s *Server) caseRoutes(work *gin.RouterGroup) {
 	work.POST("/cases/:id/assignee", s.assignCase)
 	work.POST("/cases/:id/notes", s.addNote)
 	work.POST("/cases/:id/transfer", s.transferCase)
+	work.POST("/cases/bulk", s.bulkCases)
 }
 
 // caseDone answers a case form's action: back to the case page at the

@@ -42,7 +42,7 @@ func TestReminderOnStartPage(t *testing.T) {
 
 	_, list = getAs(t, c, e.URL+"/office/cases")
 	wantAll(t, "the start page with a reminder due today", list, `id="due-reminder-`+id+`"`, reason, "2026-05-20")
-	if no := caseNo(t, page); !strings.Contains(list, ">"+no+"</a>") {
+	if no := caseNoOnCasePage(t, page); !strings.Contains(list, ">"+no+"</a>") {
 		t.Errorf("the box does not name case %s", no)
 	}
 	_, other := getAs(t, carl, e.URL+"/office/cases")
@@ -119,8 +119,8 @@ func TestDueBoxShowsDeadlines(t *testing.T) {
 	wantAll(t, "the start page", list, `id="due-deadline-`+id+`"`, "Frist abgelaufen!")
 }
 
-// caseNo reads the case number from a case page's heading.
-func caseNo(t *testing.T, page string) string {
+// caseNoOnCasePage reads the case number from a case page's heading.
+func caseNoOnCasePage(t *testing.T, page string) string {
 	t.Helper()
 	_, rest, ok := strings.Cut(page, "<h1>")
 	head, _, _ := strings.Cut(rest, "</h1>")

@@ -81,6 +81,8 @@ type CaseService interface {
 	AddNote(ctx context.Context, s *reporting.OfficeSession, id, body string) error
 	Transfer(ctx context.Context, s *reporting.OfficeSession, id string, teamID int64) (bool, error)
 	SetInterpreter(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.InterpreterForm) error
+	FindCase(ctx context.Context, s *reporting.OfficeSession, text string) (string, bool, error)
+	Bulk(ctx context.Context, s *reporting.OfficeSession, ids []string, b reporting.BulkChange) (reporting.BulkResult, error)
 }
 
 // ReminderService is the reminders (Wiedervorlage) of the case page and

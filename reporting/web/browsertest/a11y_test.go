@@ -247,6 +247,12 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	// Issue 13, seeing the evidence: previews, player, interpreter mark.
 	c.fetch("case with previews", evidencePath, nil, http.StatusOK)
 	c.fetch("case with interpreter error", evidencePath+"/interpreter", url.Values{"interpreter": {"1"}}, http.StatusUnprocessableEntity)
+	// Case list filters, search and bulk changes (issue 13).
+	caseID := strings.TrimPrefix(casePath, "/office/cases/")
+	c.fetch("cases filtered and searched", "/office/cases?subground=antiziganism&area=housing&unread=1&awaiting=1&wish=contact_me&contact=yes&q=Vermieterin", nil, http.StatusOK)
+	c.fetch("cases bulk changed", "/office/cases/bulk", url.Values{"ids": {caseID}, "status": {"closed"}}, http.StatusOK) // refused: not from its status
+	c.fetch("cases bulk with errors", "/office/cases/bulk", url.Values{"status": {"triage"}}, http.StatusUnprocessableEntity)
+
 	c.fetch("audit", "/office/audit", nil, http.StatusOK)
 	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)
 	c.fetch("statistics report", "/office/statistics/report?year="+year, nil, http.StatusOK)
