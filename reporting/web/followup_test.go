@@ -1,17 +1,14 @@
 package web_test
 
 import (
-	"bytes"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/planb-ruhr/meldestelle/storage"
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // ---- helpers for the follow-up pages ----
@@ -343,19 +340,9 @@ func TestFollowupWithdrawLeavesNothing(t *testing.T) {
 		t.Errorf("the withdrawn case: status %d, want 404", resp.StatusCode)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(e.Dir, storage.FileName+"*"))
-	if len(files) == 0 {
-		t.Fatal("no database files")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, s := range secrets {
-			if bytes.Contains(b, s) {
-				t.Errorf("%s still holds secret #%d (%q…)", filepath.Base(f), i, s[:8])
-			}
+	for i, s := range secrets {
+		for _, f := range webtest.FilesHolding(t, e.Dir, s) {
+			t.Errorf("%s still holds secret #%d (%q…)", f, i, s[:8])
 		}
 	}
 }

@@ -5,15 +5,13 @@ import (
 	"image/jpeg"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/notifytest"
-	"github.com/planb-ruhr/meldestelle/storage"
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // ---- helpers for files with follow-up messages (fumsg) ----
@@ -210,20 +208,9 @@ func TestFumsgWithdrawRemovesMessageFiles(t *testing.T) {
 			t.Errorf("%d %s rows left", n, tb)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(e.Dir, storage.FileName+"*"))
-	if len(files) == 0 {
-		t.Fatal("no database files")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range secrets {
-			if bytes.Contains(b, s) {
-				t.Errorf("%s still holds a ciphertext of the file", filepath.Base(f))
-				break
-			}
+	for _, s := range secrets {
+		for _, f := range webtest.FilesHolding(t, e.Dir, s) {
+			t.Errorf("%s still holds a ciphertext of the file", f)
 		}
 	}
 }

@@ -1,18 +1,15 @@
 package web_test
 
 import (
-	"bytes"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
-	"github.com/planb-ruhr/meldestelle/storage"
+	"github.com/planb-ruhr/meldestelle/reporting/web/webtest"
 )
 
 // A reminder set on a case for today shows in the start page's box for
@@ -52,18 +49,8 @@ func TestReminderOnStartPage(t *testing.T) {
 	wantAll(t, "another team's start page", other, `id="due-empty"`)
 
 	// Sealed to the team: the reason is in no database file in plain.
-	files, _ := filepath.Glob(filepath.Join(e.Dir, storage.FileName+"*"))
-	if len(files) == 0 {
-		t.Fatal("no database files")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(b, []byte("Vermieterin, Termin")) {
-			t.Errorf("%s holds the reminder's reason in plain", filepath.Base(f))
-		}
+	for _, f := range webtest.FilesHolding(t, e.Dir, []byte("Vermieterin, Termin")) {
+		t.Errorf("%s holds the reminder's reason in plain", f)
 	}
 
 	// Replaced by one for tomorrow: not due today.

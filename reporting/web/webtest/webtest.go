@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -215,4 +216,27 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// FilesHolding returns the names of the database files in dir (the main
+// file, its -wal and -shm) that contain needle, for tests that check a
+// secret left no trace on disk. It fails the test when there is no
+// database file at all, so a wrong directory cannot pass for a clean one.
+func FilesHolding(t testing.TB, dir string, needle []byte) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, storage.FileName+"*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	var holding []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, needle) {
+			holding = append(holding, filepath.Base(f))
+		}
+	}
+	return holding
 }
