@@ -324,13 +324,16 @@ func TestEndToEndCounsellorTriageWithTOTP(t *testing.T) {
 	resp2 = clickAndLoad(t, ctx, "go to the case list", chromedp.CSS(`nav a[href="/office/cases"]`), chromedp.ID("filters"))
 	wantDocStatus(t, "go to the case list", resp2, http.StatusOK)
 	list := tableText(t, ctx, "table.cases tbody")
-	if len(list) != 1 || len(list[0]) != 10 {
-		t.Fatalf("the case list reads %q, want one row of 10 cells", list)
+	// The first cell is the bulk actions' check box (issue 13), then the
+	// ten cells of the case.
+	if len(list) != 1 || len(list[0]) != 11 || list[0][0] != "" {
+		t.Fatalf("the case list reads %q, want one row of a check box and 10 cells", list)
 	}
-	if got := list[0][2]; got != l.statusCounselling {
+	row := list[0][1:]
+	if got := row[2]; got != l.statusCounselling {
 		t.Errorf("the case list shows the status %q, want %q", got, l.statusCounselling)
 	}
-	if got := list[0][8]; !strings.HasPrefix(got, "2026-05-14") {
+	if got := row[8]; !strings.HasPrefix(got, "2026-05-14") {
 		t.Errorf("the case list shows the AGG deadline %q, want 2026-05-14", got)
 	}
 }
