@@ -28,7 +28,7 @@ type casesData struct {
 	ScanCap     int  // reporting.SearchScanCap, for the page's hint
 	V           vocabulary
 	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
-	Due         dueBox                            // what is due today and overdue (office_reminders.go)
+	Due         *dueBox                           // what is due today and overdue (office_reminders.go); nil on a filtered or later page
 }
 
 // caseList lists the cases of the user's teams, filtered, sorted and paged by
@@ -78,9 +78,16 @@ func (s *Server) caseList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if d.Due, err = s.loadDueBox(c); err != nil {
-		s.fail(c, err)
-		return
+	// The box belongs to the start page: a filtered, searched or later
+	// page would decrypt its cases (and audit a second case list) for a
+	// box the counsellor is not looking at.
+	if page == 1 && !filtered(c) {
+		box, err := s.loadDueBox(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.Due = &box
 	}
 	if page > 1 {
 		d.PrevURL = listURL(f, page-1)
@@ -89,6 +96,21 @@ func (s *Server) caseList(c *gin.Context) {
 		d.NextURL = listURL(f, page+1)
 	}
 	s.render(c, http.StatusOK, "cases", view{Title: "cases.title", Data: d})
+}
+
+// listFilters are the case list's query parameters that narrow or order
+// the list.
+var listFilters = []string{"status", "assignee", "team", "ground", "subground", "area", "municipality",
+	"deadline", "unread", "awaiting", "wish", "contact", "q", "sort", "dir"}
+
+// filtered reports whether the list request sets any filter.
+func filtered(c *gin.Context) bool {
+	for _, k := range listFilters {
+		if c.Query(k) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // bulkData is the answer to a bulk change: what changed and what not, or
