@@ -96,7 +96,7 @@ type Message struct {
 	Author string
 	Day    string
 	Body   string
-	Files  []Attachment // the files sent with it (reporter's messages)
+	Files  []Attachment // the files sent with it (either side's messages)
 	// Altered: the message did not open under what its row says (author,
 	// day, report). Only ID is set; author and day are what was changed,
 	// so they are not shown either.
