@@ -73,7 +73,9 @@ func replyTemplateAtomicCases() []atomicCase {
 			if _, err := e.replies.AddMessageAttachment(t.Context(), d, "foto.png", bytes.NewReader(smallPNG(t))); err != nil {
 				t.Fatal(err)
 			}
-			return func(ctx context.Context) error { return e.replies.SendDraft(ctx, s, d, "Hier das Foto, das Sie erwähnt haben.") }
+			return func(ctx context.Context) error {
+				return e.replies.SendDraft(ctx, s, d, "Hier das Foto, das Sie erwähnt haben.")
+			}
 		}, check: func(t *testing.T, e *env) {
 			// The file stays hidden: its message is not stored.
 			files, err := e.db.Attachments(t.Context(), caseID)
