@@ -243,12 +243,27 @@ func (in *Intake) AddAttachment(ctx context.Context, reportID string, dk vault.K
 // addAttachment is AddAttachment for a file that belongs to the message
 // messageID of the report ("" for the report's own files).
 func (in *Intake) addAttachment(ctx context.Context, reportID, messageID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
+	return addAttachment(ctx, in.store, reportID, messageID, dk, name, body)
+}
+
+// attachmentWriter is what storing a file takes; the intake's store and
+// the office's replies' store (a counsellor's files) both have it.
+type attachmentWriter interface {
+	CreateAttachment(ctx context.Context, a StoredAttachment) error
+	PutAttachmentChunks(ctx context.Context, attachmentID string, first uint64, chunks [][]byte) error
+	FinishAttachment(ctx context.Context, attachmentID string, meta []byte) error
+	DeleteAttachments(ctx context.Context, ids []string) error
+}
+
+// addAttachment cleans, seals and stores one file into store: the one
+// pipeline for a report's files and both sides' message files.
+func addAttachment(ctx context.Context, store attachmentWriter, reportID, messageID string, dk vault.Key, name string, body io.Reader) (Attachment, error) {
 	meta, src, err := cleanContent(body)
 	if err != nil {
 		return Attachment{}, err
 	}
 	meta.Name = cleanName(name)
-	return in.storeAttachment(ctx, reportID, messageID, dk, meta, src)
+	return storeAttachment(ctx, store, reportID, messageID, dk, meta, src)
 }
 
 // cleanContent tells a file's type by its content and returns its type
@@ -383,18 +398,18 @@ func reencode(r io.Reader, typ string) ([]byte, error) {
 // storeAttachment seals src under a fresh file key in chunks and stores
 // them in batches, then the sealed meta data. On any failure the partial
 // attachment is deleted.
-func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID string, dk vault.Key, meta AttachmentMeta, src io.Reader) (a Attachment, err error) {
+func storeAttachment(ctx context.Context, store attachmentWriter, reportID, messageID string, dk vault.Key, meta AttachmentMeta, src io.Reader) (a Attachment, err error) {
 	id := newUUID()
 	// Each file has its own key, so a file can be re-keyed or shared on
 	// its own later without touching the report.
 	fk := vault.NewKey()
 	stored := StoredAttachment{ID: id, ReportID: reportID, MessageID: messageID, WrappedKey: dk.Wrap(fk, attachmentKeyAD(reportID, id, messageID))}
-	if err := in.store.CreateAttachment(ctx, stored); err != nil {
+	if err := store.CreateAttachment(ctx, stored); err != nil {
 		return Attachment{}, err
 	}
 	defer func() {
 		if err != nil {
-			in.store.DeleteAttachments(context.WithoutCancel(ctx), []string{id})
+			store.DeleteAttachments(context.WithoutCancel(ctx), []string{id})
 		}
 	}()
 	var batch [][]byte
@@ -403,7 +418,7 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID strin
 		if len(batch) == 0 {
 			return nil
 		}
-		err := in.store.PutAttachmentChunks(ctx, id, first, batch)
+		err := store.PutAttachmentChunks(ctx, id, first, batch)
 		first += uint64(len(batch))
 		batch = batch[:0]
 		return err
@@ -433,7 +448,7 @@ func (in *Intake) storeAttachment(ctx context.Context, reportID, messageID strin
 	if err != nil {
 		return Attachment{}, err
 	}
-	if err := in.store.FinishAttachment(ctx, id, fk.Seal(plain, attachmentMetaAD(reportID, id, messageID))); err != nil {
+	if err := store.FinishAttachment(ctx, id, fk.Seal(plain, attachmentMetaAD(reportID, id, messageID))); err != nil {
 		return Attachment{}, err
 	}
 	return Attachment{ID: id, ReportID: reportID, MessageID: messageID, AttachmentMeta: meta}, nil

@@ -288,10 +288,11 @@ var auditWithoutChange = map[string]string{
 func TestFailingAuditCoversEveryAction(t *testing.T) {
 	covered := map[string]bool{}
 	for _, cases := range [][]atomicCase{accountAtomicCases(), caseAtomicCases(), settingAtomicCases(),
-		officeTimeAtomicCases(), // issue 13: the office's time zone
-		reminderAtomicCases(),   // issue 13: reminders
-		evidenceAtomicCases(),   // issue 13: previews and the interpreter mark
-		listAtomicCases(),       // issue 13: case list search and bulk changes
+		officeTimeAtomicCases(),    // issue 13: the office's time zone
+		reminderAtomicCases(),      // issue 13: reminders
+		evidenceAtomicCases(),      // issue 13: previews and the interpreter mark
+		listAtomicCases(),          // issue 13: case list search and bulk changes
+		replyTemplateAtomicCases(), // issue 13: reply templates, files on a reply
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

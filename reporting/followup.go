@@ -96,7 +96,7 @@ type Message struct {
 	Author string
 	Day    string
 	Body   string
-	Files  []Attachment // the files sent with it (reporter's messages)
+	Files  []Attachment // the files sent with it (either side's messages)
 	// Altered: the message did not open under what its row says (author,
 	// day, report). Only ID is set; author and day are what was changed,
 	// so they are not shown either.
@@ -214,6 +214,9 @@ type RepliesStore interface {
 	// Attachments lists the complete attachments of an existing report
 	// (as in AttachmentStore).
 	Attachments(ctx context.Context, reportID string) ([]StoredAttachment, error)
+	// The files of a counsellor's message, stored as the reporter's are
+	// (AttachmentStore's).
+	attachmentWriter
 }
 
 // NewReplies returns the office side of the follow-up; now is the
@@ -222,10 +225,68 @@ func NewReplies(store RepliesStore, now func() time.Time) *Replies {
 	return &Replies{auditor: auditor{log: store, now: now}, store: store}
 }
 
-// SendMessage stores a counsellor's message to the reporter of a case,
-// sealed under the case's data key so that the receipt opens it.
+// SendMessage stores a counsellor's message without files to the
+// reporter of a case. Its errors are SendDraft's.
 func (rp *Replies) SendMessage(ctx context.Context, s *OfficeSession, id, body string) error {
+	d, err := rp.BeginMessage(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	return rp.SendDraft(ctx, s, d, body)
+}
+
+// MessageDraft is a counsellor's message being received: its ID exists
+// before it is stored, so that its files can be sealed while they stream
+// in, before the rest of the form has been read.
+type MessageDraft struct {
+	MessageID string
+	ReportID  string
+	dk        vault.Key
+}
+
+// BeginMessage opens a case for a counsellor's message and starts it.
+// Its files are shown only once the message is stored (SendDraft).
+func (rp *Replies) BeginMessage(ctx context.Context, s *OfficeSession, id string) (MessageDraft, error) {
 	r, team, err := openCase(ctx, rp.store, s, id)
+	if err != nil {
+		return MessageDraft{}, opError("send message", err)
+	}
+	dk, err := dataKey(team, r)
+	if err != nil {
+		return MessageDraft{}, opError("send message", err)
+	}
+	return MessageDraft{MessageID: newUUID(), ReportID: id, dk: dk}, nil
+}
+
+// AddMessageAttachment cleans, seals under the case's data key and stores
+// one file of the message d, through the very pipeline of a reporter's
+// files (metadata stripped, type told by content, size limits). An
+// EInvalid error's message ID suits the upload field.
+func (rp *Replies) AddMessageAttachment(ctx context.Context, d MessageDraft, name string, body io.Reader) (Attachment, error) {
+	if d.MessageID == "" {
+		return Attachment{}, Errorf(ENotFound, "error.not_found")
+	}
+	att, err := addAttachment(ctx, rp.store, d.ReportID, d.MessageID, d.dk, name, body)
+	return att, opError("add message attachment", err)
+}
+
+// DiscardMessageAttachments deletes the files of a message that was not
+// stored after all.
+func (rp *Replies) DiscardMessageAttachments(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return opError("discard message attachments", rp.store.DeleteAttachments(ctx, ids))
+}
+
+// SendDraft stores the counsellor's message d, sealed under the case's
+// data key so that the receipt opens it. Its files, added before, become
+// visible with the message row, which is written in one transaction with
+// its audit entry: no file reaches the reporter without the entry. The
+// case is opened again, so a session that lost the team meanwhile sends
+// nothing. On an error the caller discards the files.
+func (rp *Replies) SendDraft(ctx context.Context, s *OfficeSession, d MessageDraft, body string) error {
+	r, team, err := openCase(ctx, rp.store, s, d.ReportID)
 	if err != nil {
 		return opError("send message", err)
 	}
@@ -236,9 +297,9 @@ func (rp *Replies) SendMessage(ctx context.Context, s *OfficeSession, id, body s
 	if err != nil {
 		return opError("send message", err)
 	}
-	m := StoredMessage{ID: newUUID(), ReportID: id, Author: AuthorCounsellor, Day: rp.now().Format(time.DateOnly)}
-	m.Body = dk.Seal([]byte(body), messageAD(id, m))
-	return opError("send message", rp.audited(ctx, s, AuditMessage, id, m.ID, func(ctx context.Context) error {
+	m := StoredMessage{ID: d.MessageID, ReportID: d.ReportID, Author: AuthorCounsellor, Day: rp.now().Format(time.DateOnly)}
+	m.Body = dk.Seal([]byte(body), messageAD(d.ReportID, m))
+	return opError("send message", rp.audited(ctx, s, AuditMessage, d.ReportID, m.ID, func(ctx context.Context) error {
 		return rp.store.AddMessage(ctx, m)
 	}))
 }
@@ -701,8 +762,9 @@ func (f *Followup) SendReply(ctx context.Context, d ReplyDraft, body string, fil
 // OpenFile returns the meta data of a file the reporter sent, with the
 // report or with one of their own follow-up messages, and a function that
 // streams its cleaned, decrypted content into w, as Attachments.OpenAttachment
-// does. Only the token's report: ENotFound for anything else. A message
-// file of a counsellor cannot exist (counsellors send text only).
+// does; also a file a counsellor sent with a message to them. Only the
+// token's report: ENotFound for anything else, and for a file whose
+// message is not stored (yet).
 func (f *Followup) OpenFile(ctx context.Context, token, id string) (Attachment, func(w io.Writer) error, error) {
 	a, err := f.access(token)
 	if err != nil {

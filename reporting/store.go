@@ -148,8 +148,9 @@ type Store interface {
 	OutboxStore
 	StatisticsStore
 	RetentionStore
-	ReminderStore     // issue 13: reminders
-	ReminderMailStore // issue 13: the reminder mail
+	ReminderStore      // issue 13: reminders
+	ReminderMailStore  // issue 13: the reminder mail
+	ReplyTemplateStore // issue 13: reply templates
 
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)

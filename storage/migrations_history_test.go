@@ -38,6 +38,7 @@ var exercised = map[string]string{
 	"0030_less_metadata.sql":       "language emptied, exact deadlines turned into the Monday of their week, incident days kept until moved",
 	"0040_team_key_chain.sql":      "a replaced team key",
 	"0041_rotate_pending.sql":      "a team marked for rotation; 0 on every older team",
+	"0045_reply_templates.sql":     "a new table only (reply_templates): no older row changes",
 	"0044_reminders.sql":           "new tables only (reminders, reminder_mails): no older row changes, and the reports and notes checked above are intact",
 	"0043_interpreter.sql":         "a case marked for an interpreter (sealed); NULL on every older case",
 	"0042_list_filters.sql":        "one row per sub-ground and area of every record, filled from the records",

@@ -101,6 +101,12 @@ var officeRoutes = map[string]access{
 	// Case list bulk changes (issue 13): case work, each case also
 	// checked against the session's team keys (case_list_test.go).
 	"POST /office/cases/bulk": caseWork,
+
+	// Reply templates (issue 13): admins keep them; counsellors pick one
+	// on the case page (GET /office/cases/:id?reply_template=N, above).
+	"GET /office/settings/replies":         adminOnly,
+	"POST /office/settings/replies":        adminOnly,
+	"POST /office/settings/replies/delete": adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -63,21 +63,22 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 	e.Audio = captchaaudio.NewMixer()
 	cfg := web.Config{Captchas: captchas, CaptchaAudio: e.Audio, Logger: logger, Now: time.Now}
 	h, err := web.New(cfg, web.Services{
-		Sessions:      sessions,
-		Accounts:      accounts,
-		TwoFactor:     fakeTwoFactor{},
-		Teams:         teams,
-		Cases:         fakeCases{},
-		Reminders:     fakeReminders{},
-		Replies:       fakeReplies{},
-		Attachments:   fakeAttachments{},
-		Statistics:    fakeStatistics{},
-		Retention:     fakeRetention{},
-		Settings:      fakeSettings{},
-		Audit:         fakeAudit{},
-		Notifications: fakeNotifications{},
-		Intake:        fakeIntake{submissions: submissions},
-		Followup:      fakeFollowup{},
+		Sessions:       sessions,
+		Accounts:       accounts,
+		TwoFactor:      fakeTwoFactor{},
+		Teams:          teams,
+		Cases:          fakeCases{},
+		Reminders:      fakeReminders{},
+		Replies:        fakeReplies{},
+		ReplyTemplates: fakeReplyTemplates{},
+		Attachments:    fakeAttachments{},
+		Statistics:     fakeStatistics{},
+		Retention:      fakeRetention{},
+		Settings:       fakeSettings{},
+		Audit:          fakeAudit{},
+		Notifications:  fakeNotifications{},
+		Intake:         fakeIntake{submissions: submissions},
+		Followup:       fakeFollowup{},
 	}, tr)
 	if err != nil {
 		t.Fatal(err)
@@ -351,6 +352,13 @@ func (fakeReplies) MessageFlags(context.Context, *reporting.OfficeSession, []str
 	return map[string]reporting.MessageFlags{}, nil
 }
 
+// fakeReplyTemplates has no reply templates.
+type fakeReplyTemplates struct{ web.ReplyTemplateService }
+
+func (fakeReplyTemplates) Templates(context.Context, *reporting.OfficeSession) ([]reporting.ReplyTemplate, error) {
+	return nil, nil
+}
+
 // fakeIntake hands out submission tokens (the real, in-memory guard: the
 // form pages carry one) and takes no reports.
 type fakeIntake struct {
@@ -377,7 +385,7 @@ func TestNewNeedsEveryService(t *testing.T) {
 	}
 	svc := web.Services{
 		Sessions: &fakeSessions{}, Accounts: &fakeAccounts{}, TwoFactor: fakeTwoFactor{}, Teams: &fakeTeams{},
-		Replies: fakeReplies{}, Attachments: fakeAttachments{}, Statistics: fakeStatistics{}, Retention: fakeRetention{},
+		Replies: fakeReplies{}, ReplyTemplates: fakeReplyTemplates{}, Attachments: fakeAttachments{}, Statistics: fakeStatistics{}, Retention: fakeRetention{},
 		Settings: fakeSettings{}, Audit: fakeAudit{}, Notifications: fakeNotifications{}, Intake: fakeIntake{}, Followup: fakeFollowup{},
 	}
 	_, err = web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, svc, tr)

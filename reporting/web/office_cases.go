@@ -222,6 +222,9 @@ type caseData struct {
 	// interpreter mark and named by their label; any other code is shown
 	// as typed.
 	Languages []string
+	// Replies are the reply templates next to the composer
+	// (office_replytemplates.go).
+	Replies replyPicker
 }
 
 // caseForms holds what each form of the case page shows: the stored
@@ -267,6 +270,10 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		return
 	}
 	if err := s.caseReminder(c, &d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.caseReplyTemplates(c, &d); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -30,7 +30,10 @@ func (s *Server) followupRoutes(pub, work *gin.RouterGroup) {
 	pub.POST("/followup/file", body, s.followupFile)
 	pub.POST("/followup/withdraw", body, s.followupWithdrawAsk)
 	pub.POST("/followup/withdraw/confirm", body, s.followupWithdraw)
-	work.POST("/cases/:id/messages", s.caseMessage)
+	// A counsellor's message carries files too (issue 13): the report's
+	// limit replaces the office group's, after the session and role
+	// checks have passed.
+	work.POST("/cases/:id/messages", s.limitBody(MaxReportBody), s.caseMessage)
 }
 
 // followupFormData is the receipt form.
@@ -303,15 +306,71 @@ func (s *Server) followupWithdraw(c *gin.Context) {
 	s.render(c, http.StatusOK, "followup_withdrawn", view{Title: "followup.withdrawn.title", Path: "/followup"})
 }
 
-// caseMessage sends a counsellor's message to the reporter of a case.
+// caseMessage sends a counsellor's message to the reporter of a case,
+// with up to reporting.MaxAttachments files. The case is opened before
+// the body is read, so the files stream in as the reporter's do
+// (readUploads): cleaned, stripped of metadata and sealed under the
+// case's data key chunk by chunk. They become visible only with the
+// message, stored with its audit entry; a refused file or text sends
+// nothing, and the text comes back with a request to choose the files
+// again (a browser cannot fill a file field in).
 func (s *Server) caseMessage(c *gin.Context) {
-	if err := c.Request.ParseForm(); err != nil {
+	ctx := c.Request.Context()
+	draft, err := s.replies.BeginMessage(ctx, session(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var (
+		pf url.Values
+		up uploads
+	)
+	if isMultipart(c.Request) {
+		// The session and the case were checked above: nothing to gate.
+		pass := func(url.Values) bool { return true }
+		pf, up, err = readUploads(c, pass, func(_ url.Values, name string, body io.Reader) (reporting.Attachment, error) {
+			return s.replies.AddMessageAttachment(ctx, draft, name, body)
+		})
+	} else {
+		// Without files the office's own limit holds.
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxOfficeBody)
+		err = c.Request.ParseForm()
+		pf = c.Request.PostForm
+	}
+	// Files of a message that is not stored are deleted before the answer
+	// is written; the deferred call covers a panic.
+	drop, keep := s.discarder(c, func() []string { return up.ids() }, s.replies.DiscardMessageAttachments)
+	defer drop()
+	if err != nil {
+		drop()
 		s.badBody(c, err)
 		return
 	}
-	body := c.Request.PostForm.Get("body")
-	s.caseDone(c, "messages", s.replies.SendMessage(c.Request.Context(), session(c), c.Param("id"), body),
-		func(fs *caseForms, errs map[string]string) { fs.Message, fs.MessageErr = body, errs })
+	body := pf.Get("body")
+	kept := func(errs map[string]string) func(*caseForms, map[string]string) {
+		return func(fs *caseForms, _ map[string]string) { fs.Message, fs.MessageErr = body, errs }
+	}
+	if up.err != "" {
+		drop()
+		errs := map[string]string{attachmentsField: up.err}
+		s.caseDone(c, "messages", &reporting.Error{Code: reporting.EInvalid, MessageID: "error.form", Fields: errs}, kept(errs))
+		return
+	}
+	err = s.replies.SendDraft(ctx, session(c), draft, body)
+	if errs := reporting.FieldErrors(err); errs != nil {
+		drop()
+		if len(up.files) > 0 {
+			errs[attachmentsField] = "error.attachments.again"
+		}
+		s.caseDone(c, "messages", err, kept(errs))
+		return
+	}
+	if err != nil {
+		drop()
+	} else {
+		keep() // stored with the message
+	}
+	s.caseDone(c, "messages", err, kept(nil))
 }
 
 // caseThread fills in the case page's message thread (and so marks the

@@ -26,7 +26,7 @@ func TestNavigationFollowsRoleRule(t *testing.T) {
 		links  []string
 	}{
 		{"admin", admin, []string{"/office/cases", "/office/users", "/office/teams", "/office/audit",
-			"/office/settings/retention", "/office/settings/languages", "/office/settings/time", "/office/settings/identity",
+			"/office/settings/retention", "/office/settings/languages", "/office/settings/time", "/office/settings/replies", "/office/settings/identity",
 			"/office/statistics", "/office/account"}},
 		{"counsellor", counsellor, []string{"/office/cases", "/office/account"}},
 		{"statistician", statistician, []string{"/office/statistics", "/office/account"}},

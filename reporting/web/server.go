@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -65,21 +66,23 @@ type Config struct {
 type Server struct {
 	cfg Config
 	// The domain services, one per area (services.go).
-	sessions      SessionService
-	accounts      AccountService
-	twoFactor     TwoFactorService
-	teams         TeamService
-	cases         CaseService
-	reminders     ReminderService
-	replies       ReplyService
-	attachments   AttachmentService
-	statistics    StatisticsService
-	retention     RetentionService
-	settings      SettingsService
-	audit         AuditService
-	notifications NotificationService
-	intake        IntakeService
-	followup      FollowupService
+	sessions  SessionService
+	accounts  AccountService
+	twoFactor TwoFactorService
+	teams     TeamService
+	cases     CaseService
+	reminders ReminderService
+	replies   ReplyService
+	// replyTemplates: issue 13.
+	replyTemplates ReplyTemplateService
+	attachments    AttachmentService
+	statistics     StatisticsService
+	retention      RetentionService
+	settings       SettingsService
+	audit          AuditService
+	notifications  NotificationService
+	intake         IntakeService
+	followup       FollowupService
 
 	tr     *i18n.Bundle
 	pages  *pages
@@ -118,7 +121,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 		sessions: svc.Sessions, accounts: svc.Accounts, twoFactor: svc.TwoFactor, teams: svc.Teams,
 		cases: svc.Cases, reminders: svc.Reminders, replies: svc.Replies, attachments: svc.Attachments, statistics: svc.Statistics,
 		retention: svc.Retention, settings: svc.Settings, audit: svc.Audit, notifications: svc.Notifications,
-		intake: svc.Intake, followup: svc.Followup}
+		intake: svc.Intake, followup: svc.Followup, replyTemplates: svc.ReplyTemplates}
 	hour := newHourHandler(cfg.Logger.Handler())
 	s.officeLog, s.publicLog, s.cfg.Logger = cfg.Logger, hour.held, slog.New(hour)
 	if err := s.loadSite(context.Background()); err != nil {
@@ -184,6 +187,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	s.retentionRoutes(settings)
 	s.languageRoutes(settings)
 	s.timeZoneRoutes(settings)
+	s.replyTemplateRoutes(settings)
 	s.identityRoutes(e, pub, settings)
 
 	s.engine = e
@@ -304,9 +308,24 @@ var hsts = []string{"max-age=63072000; includeSubDomains"}
 // handlers answer with 413.
 func (s *Server) limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		body := c.Request.Body
+		if l, ok := body.(*limitedBody); ok {
+			// A route's own limit replaces its group's (the office's
+			// message composer carries files): nested, the smaller would
+			// win. Only a limit set by this middleware is replaced, and
+			// the route's runs after the group's session and role checks,
+			// so nobody without them gets to send more.
+			body = l.orig
+		}
+		c.Request.Body = &limitedBody{ReadCloser: http.MaxBytesReader(c.Writer, body, n), orig: body}
 		c.Next()
 	}
+}
+
+// limitedBody is a request body under limitBody, with the body it limits.
+type limitedBody struct {
+	io.ReadCloser
+	orig io.ReadCloser
 }
 
 // crossOrigin refuses cross-site POSTs to the office (CSRF), by the

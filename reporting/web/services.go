@@ -97,8 +97,23 @@ type ReminderService interface {
 // ReplyService is the office side of the conversation with a reporter.
 type ReplyService interface {
 	SendMessage(ctx context.Context, s *reporting.OfficeSession, id, body string) error
+	// BeginMessage, AddMessageAttachment, DiscardMessageAttachments and
+	// SendDraft send a message with files (issue 13).
+	BeginMessage(ctx context.Context, s *reporting.OfficeSession, id string) (reporting.MessageDraft, error)
+	AddMessageAttachment(ctx context.Context, d reporting.MessageDraft, name string, body io.Reader) (reporting.Attachment, error)
+	DiscardMessageAttachments(ctx context.Context, ids []string) error
+	SendDraft(ctx context.Context, s *reporting.OfficeSession, d reporting.MessageDraft, body string) error
 	Messages(ctx context.Context, s *reporting.OfficeSession, id string) ([]reporting.Message, error)
 	MessageFlags(ctx context.Context, s *reporting.OfficeSession, ids []string) (map[string]reporting.MessageFlags, error)
+}
+
+// ReplyTemplateService is the reply templates (issue 13): the admins'
+// settings page and the picker next to the case page's composer.
+type ReplyTemplateService interface {
+	Templates(ctx context.Context, s *reporting.OfficeSession) ([]reporting.ReplyTemplate, error)
+	Template(ctx context.Context, s *reporting.OfficeSession, id int64) (reporting.ReplyTemplate, error)
+	SaveTemplate(ctx context.Context, s *reporting.OfficeSession, known []string, t reporting.ReplyTemplate) (int64, error)
+	DeleteTemplate(ctx context.Context, s *reporting.OfficeSession, id int64) error
 }
 
 // AttachmentService opens a case's attachment for the office: to download,
@@ -182,21 +197,23 @@ type FollowupService interface {
 // Every field is required: which type implements which is the caller's
 // business (cmd/meldestelle wires them).
 type Services struct {
-	Sessions      SessionService
-	Accounts      AccountService
-	TwoFactor     TwoFactorService
-	Teams         TeamService
-	Cases         CaseService
-	Reminders     ReminderService
-	Replies       ReplyService
-	Attachments   AttachmentService
-	Statistics    StatisticsService
-	Retention     RetentionService
-	Settings      SettingsService
-	Audit         AuditService
-	Notifications NotificationService
-	Intake        IntakeService
-	Followup      FollowupService
+	Sessions  SessionService
+	Accounts  AccountService
+	TwoFactor TwoFactorService
+	Teams     TeamService
+	Cases     CaseService
+	Reminders ReminderService
+	Replies   ReplyService
+	// ReplyTemplates: issue 13.
+	ReplyTemplates ReplyTemplateService
+	Attachments    AttachmentService
+	Statistics     StatisticsService
+	Retention      RetentionService
+	Settings       SettingsService
+	Audit          AuditService
+	Notifications  NotificationService
+	Intake         IntakeService
+	Followup       FollowupService
 }
 
 // check names the first missing service: a server that would fail on
@@ -213,6 +230,7 @@ func (svc Services) check() error {
 		{"Cases", svc.Cases == nil},
 		{"Reminders", svc.Reminders == nil},
 		{"Replies", svc.Replies == nil},
+		{"ReplyTemplates", svc.ReplyTemplates == nil},
 		{"Attachments", svc.Attachments == nil},
 		{"Statistics", svc.Statistics == nil},
 		{"Retention", svc.Retention == nil},

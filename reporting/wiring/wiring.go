@@ -29,20 +29,22 @@ type Config struct {
 
 // Services are the domain's services on one store.
 type Services struct {
-	Intake      *reporting.Intake
-	Office      *reporting.Office
-	Accounts    *reporting.Accounts
-	TwoFactor   *reporting.TwoFactor
-	Teams       *reporting.Teams
-	Cases       *reporting.Cases
-	Reminders   *reporting.Reminders
-	Replies     *reporting.Replies
-	Attachments *reporting.Attachments
-	Stats       *reporting.Stats
-	Retention   *reporting.Retention
-	Settings    *reporting.Settings
-	AuditTrail  *reporting.AuditTrail
-	Notifier    *reporting.Notifier
+	Intake    *reporting.Intake
+	Office    *reporting.Office
+	Accounts  *reporting.Accounts
+	TwoFactor *reporting.TwoFactor
+	Teams     *reporting.Teams
+	Cases     *reporting.Cases
+	Reminders *reporting.Reminders
+	Replies   *reporting.Replies
+	// ReplyTemplates: issue 13.
+	ReplyTemplates *reporting.ReplyTemplates
+	Attachments    *reporting.Attachments
+	Stats          *reporting.Stats
+	Retention      *reporting.Retention
+	Settings       *reporting.Settings
+	AuditTrail     *reporting.AuditTrail
+	Notifier       *reporting.Notifier
 }
 
 // New builds every service on store.
@@ -74,6 +76,7 @@ func New(ctx context.Context, store reporting.Store, cfg Config) (*Services, err
 	s.Cases = reporting.NewCases(store, cfg.Anchor, now)
 	s.Reminders = reporting.NewReminders(store, now)
 	s.Replies = reporting.NewReplies(store, now)
+	s.ReplyTemplates = reporting.NewReplyTemplates(store, now)
 	s.Attachments = reporting.NewAttachments(store, now)
 	s.Retention = reporting.NewRetention(store, cfg.Anchor, now)
 	s.Settings = reporting.NewSettings(store, now)
@@ -86,21 +89,22 @@ func New(ctx context.Context, store reporting.Store, cfg Config) (*Services, err
 // caller keeps it too, for the reaper.
 func (s *Services) Web(followup *reporting.Followup) web.Services {
 	return web.Services{
-		Sessions:      s.Office,
-		Accounts:      s.Accounts,
-		TwoFactor:     s.TwoFactor,
-		Teams:         s.Teams,
-		Cases:         s.Cases,
-		Reminders:     s.Reminders,
-		Replies:       s.Replies,
-		Attachments:   s.Attachments,
-		Statistics:    s.Stats,
-		Retention:     s.Retention,
-		Settings:      s.Settings,
-		Audit:         s.AuditTrail,
-		Notifications: s.Notifier,
-		Intake:        s.Intake,
-		Followup:      followup,
+		Sessions:       s.Office,
+		Accounts:       s.Accounts,
+		TwoFactor:      s.TwoFactor,
+		Teams:          s.Teams,
+		Cases:          s.Cases,
+		Reminders:      s.Reminders,
+		Replies:        s.Replies,
+		ReplyTemplates: s.ReplyTemplates,
+		Attachments:    s.Attachments,
+		Statistics:     s.Stats,
+		Retention:      s.Retention,
+		Settings:       s.Settings,
+		Audit:          s.AuditTrail,
+		Notifications:  s.Notifier,
+		Intake:         s.Intake,
+		Followup:       followup,
 	}
 }
 

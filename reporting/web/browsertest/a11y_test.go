@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,6 +267,20 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	// the "users" page below.
 	c.fetch("time zone", "/office/settings/time", nil, http.StatusOK)
 	c.fetch("time zone with errors", "/office/settings/time", url.Values{"zone": {"Mars/Olympus"}}, http.StatusUnprocessableEntity)
+	// Reply templates (issue 13): the settings page (empty on the first
+	// round), with errors, with a template; the case page with the picker
+	// and with a template inserted into the composer.
+	c.fetch("reply templates", "/office/settings/replies", nil, http.StatusOK)
+	c.fetch("reply templates with errors", "/office/settings/replies", url.Values{"language": {"tr"}, "title": {" "}, "body": {strings.Repeat("ç", 4001)}}, http.StatusUnprocessableEntity)
+	if resp, _ := webtest.PostAs(t, admin, e.URL+"/office/settings/replies", url.Values{"language": {"tr"}, "title": {"Alındı " + lang}, "body": {"Bildiriminizi aldık."}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("office %s: adding a reply template: status %d", lang, resp.StatusCode)
+	}
+	tpl := regexp.MustCompile(`edit=(\d+)`).FindStringSubmatch(c.fetch("reply templates with templates", "/office/settings/replies?done=saved", nil, http.StatusOK))
+	if tpl == nil {
+		t.Fatalf("office %s: no reply template listed", lang)
+	}
+	c.fetch("case with reply templates", casePath, nil, http.StatusOK)
+	c.fetch("case with a reply template inserted", casePath+"?reply_template="+tpl[1], nil, http.StatusOK)
 	c.fetch("notifications outbox", "/office/notifications", nil, http.StatusOK)
 	c.fetch("teams", "/office/teams", nil, http.StatusOK)
 	c.fetch("teams with errors", "/office/teams", url.Values{"name": {"PLANB"}, "municipalities": {"herne"}}, http.StatusUnprocessableEntity)
