@@ -2,6 +2,7 @@ package reporting_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -50,7 +51,7 @@ func randomClassification(rng *rand.Rand) reporting.ClassificationForm {
 // and compares them with what the aggregate counts give: the raw counts
 // of every dimension and pair, and every published table cell by cell,
 // at the smallest k (most cells shown) and the default one.
-func wantCountsMatchRecords(t *testing.T, e *env, step string) {
+func wantCountsMatchRecords(t *testing.T, e *env, raw *sql.DB, step string) {
 	t.Helper()
 	ctx := t.Context()
 	records := map[int][]reporting.StatRecord{}
@@ -61,6 +62,12 @@ func wantCountsMatchRecords(t *testing.T, e *env, step string) {
 		}); err != nil {
 			t.Fatalf("%s: StatisticalRecords(%d): %v", step, y, err)
 		}
+	}
+	// A count back at 0 must go: a withdrawn report leaves no row saying
+	// that a case with its codes existed.
+	var zeros int
+	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM stat_counts WHERE n <= 0`).Scan(&zeros); err != nil || zeros != 0 {
+		t.Fatalf("%s: %d counts of 0 or less left in stat_counts (%v)", step, zeros, err)
 	}
 	for y := 2024; y <= 2027; y++ {
 		kept, err := e.db.StatCounts(ctx, y, y)
@@ -146,6 +153,7 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 	e.setUp(t)
 	in := e.intake(t)
 	other, _ := e.addTeam(t, "Zweites Team")
+	raw := e.rawDB(t)
 	rng := rand.New(rand.NewPCG(14, 3))
 	ctx := t.Context()
 
@@ -170,14 +178,14 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 	for i, c := range cases {
 		ids[i] = c.ID
 	}
-	wantCountsMatchRecords(t, e, "intake (no record yet)")
+	wantCountsMatchRecords(t, e, raw, "intake (no record yet)")
 
 	classify := func(id, step string) {
 		t.Helper()
 		if err := e.cases.Classify(ctx, s, id, randomClassification(rng)); err != nil {
 			t.Fatalf("%s: Classify: %v", step, err)
 		}
-		wantCountsMatchRecords(t, e, step)
+		wantCountsMatchRecords(t, e, raw, step)
 	}
 	for i, id := range ids {
 		if i%6 != 5 { // some stay untriaged
@@ -196,7 +204,7 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 		if err := e.cases.Classify(ctx, s, ids[0], c0.Form); err != nil {
 			t.Fatalf("unchanged re-save: %v", err)
 		}
-		wantCountsMatchRecords(t, e, "unchanged re-save")
+		wantCountsMatchRecords(t, e, raw, "unchanged re-save")
 	}
 
 	// Closing writes the record's closing columns, which are not counted.
@@ -215,7 +223,7 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 	if closed == 0 {
 		t.Fatal("no case closed")
 	}
-	wantCountsMatchRecords(t, e, fmt.Sprintf("closing %d cases", closed))
+	wantCountsMatchRecords(t, e, raw, fmt.Sprintf("closing %d cases", closed))
 
 	// Transfers move the case to another team; the statistics do not
 	// depend on the team.
@@ -224,7 +232,7 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 			t.Fatalf("Transfer: %v", err)
 		}
 	}
-	wantCountsMatchRecords(t, e, "transfers")
+	wantCountsMatchRecords(t, e, raw, "transfers")
 
 	// Withdrawals delete the report with its record.
 	f := reporting.NewFollowup(in, e.clock.Now)
@@ -236,7 +244,7 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 		if err := f.Withdraw(ctx, token); err != nil {
 			t.Fatalf("Withdraw: %v", err)
 		}
-		wantCountsMatchRecords(t, e, fmt.Sprintf("withdrawal %d", n))
+		wantCountsMatchRecords(t, e, raw, fmt.Sprintf("withdrawal %d", n))
 	}
 	before, err := reporting.YearStatistics(ctx, e.db, today.Year(), reporting.MinStatsK)
 	if err != nil {
@@ -249,7 +257,7 @@ func TestStatCountsFollowEveryChange(t *testing.T) {
 	if err != nil || swept == 0 {
 		t.Fatalf("RetentionSweep: %d swept, %v", swept, err)
 	}
-	wantCountsMatchRecords(t, e, "retention sweep")
+	wantCountsMatchRecords(t, e, raw, "retention sweep")
 	after, err := reporting.YearStatistics(ctx, e.db, today.Year(), reporting.MinStatsK)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 // statsBenchVersion names the generated data set; change it when the
 // generator below changes, so that no stale cached file is measured.
-const statsBenchVersion = "v1"
+const statsBenchVersion = "v2"
 
 // statsBenchDB opens a database with n statistical records received in
 // 2026 and n/10 in 2025, cached under the system's temporary directory

@@ -28,9 +28,8 @@
 --         (not decided yet) as 'undecided'
 --   dim 'ground_area', 'ground_municipality': records per pair of codes
 --         (code × code2), every pair of the record's codes
--- exactly what reporting.YearStatistics used to count in Go. Counts that
--- drop to 0 keep their row (at most a few hundred per year); reading
--- treats a missing row as 0 either way.
+-- exactly what reporting.YearStatistics used to count in Go. A count that
+-- drops to 0 is deleted (see below); a missing row reads as 0.
 CREATE TABLE stat_counts (
     year  INTEGER NOT NULL,
     dim   TEXT NOT NULL,
@@ -98,6 +97,12 @@ BEGIN
     FROM json_each('["' || replace(NEW.grounds, ',', '","') || '"]') g
     WHERE NEW.grounds <> '' AND g.value <> ''
     ON CONFLICT DO UPDATE SET n = n + excluded.n;
+
+    -- A count back at 0 loses its row: a withdrawn report must leave no
+    -- trace, and a row (year, ground_municipality, a, b, 0) would still
+    -- say that a case with that rare pair once existed. Only a removal
+    -- (sign −1) can bring a count to 0; a year has a few hundred rows.
+    DELETE FROM stat_counts WHERE NEW.sign < 0 AND year = NEW.year AND n = 0;
 
     DELETE FROM stat_delta WHERE rowid = NEW.rowid;
 END;
