@@ -47,9 +47,9 @@ func (db *DB) StatisticalRecords(ctx context.Context, year int, fn func(reportin
 }
 
 // StatCounts returns the aggregate counts of the records received in the
-// years from to to (stat_counts, kept by the triggers of migration 0047 in the same
-// transaction as every write of a record): a few hundred rows, however
-// many records the year has.
+// years from to to: the rows of stat_counts, which the triggers of
+// migration 0047 keep in the same transaction as every write of a
+// record; a few hundred rows, however many records a year has.
 func (db *DB) StatCounts(ctx context.Context, from, to int) ([]reporting.StatCount, error) {
 	// One query for every year asked: the years are counted from the same
 	// state of the database.
