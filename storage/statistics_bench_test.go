@@ -155,3 +155,55 @@ func BenchmarkYearStatistics1M(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReclassifyCounts: what keeping the counts costs a write. One
+// re-classification of a case (the triggers take the old record's counts
+// away and add the new one's) with the triggers of migration 0047, and
+// the same with them dropped, in the same run. Run:
+//
+//	go test ./storage -run '^$' -bench ReclassifyCounts -benchmem -count 3
+func BenchmarkReclassifyCounts(b *testing.B) {
+	for _, counted := range []bool{true, false} {
+		name := "with_counts"
+		if !counted {
+			name = "without_counts"
+		}
+		b.Run(name, func(b *testing.B) {
+			db, err := storage.Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			ctx := b.Context()
+			if _, err := db.WriteConn().ExecContext(ctx, `INSERT INTO teams (id, name, public_key, municipalities) VALUES (1, 'T', x'00', 'bochum')`); err != nil {
+				b.Fatal(err)
+			}
+			if !counted {
+				for _, tr := range []string{"stat_counts_record_insert", "stat_counts_record_update", "stat_counts_record_delete"} {
+					if _, err := db.WriteConn().ExecContext(ctx, `DROP TRIGGER `+tr); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			r := newReport(1, "2026-03-01")
+			if err := db.CreateReport(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+			// Two records that differ in every counted dimension.
+			cls := [2]reporting.Classification{
+				{ReportID: r.ID, Municipality: "bochum", Grounds: []string{"racism", "religion"}, Subgrounds: []string{"anti_black"},
+					Areas: []string{"work", "housing"}, Forms: []string{"direct"}, IncidentType: "discrimination",
+					ReporterRole: "affected", AGGRelevant: "agg_relevant", Interventions: []string{"complaint_letter"}},
+				{ReportID: r.ID, Municipality: "herne", Grounds: []string{"gender"}, Areas: []string{"education"},
+					ReporterRole: "witness"},
+			}
+			i := 0
+			for b.Loop() {
+				if err := db.PutClassification(ctx, cls[i%2], reporting.CaseDates{}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
