@@ -10,10 +10,12 @@ import (
 
 // StatisticsStore keeps counts from the statistical records and published snapshots.
 type StatisticsStore interface {
-	// StatisticalRecords calls fn with the statistical record of every
-	// case received in the given year. Only plain codes are read: no
-	// ciphertext, nothing to decrypt.
-	StatisticalRecords(ctx context.Context, year int, fn func(StatRecord) error) error
+	// StatCounts returns the aggregate counts of the statistical records
+	// of the cases received in the years from to to (see StatCount),
+	// kept up to date in the same transaction as every write of a
+	// record, so that a year's statistics never read the records
+	// themselves. Zero counts may be left out.
+	StatCounts(ctx context.Context, from, to int) ([]StatCount, error)
 	// PublishStatistics stores (or replaces) the frozen snapshot of a year.
 	PublishStatistics(ctx context.Context, p PublishedStatistics) error
 	// PublishedYears lists the published years, newest first.
@@ -47,6 +49,22 @@ type StatRecord struct {
 	AGGRelevant   string
 	Interventions []string
 }
+
+// StatCount is one aggregate count of the records received in Year: the
+// number of records (Dim "cases"), of records with Code in a
+// one-dimensional table (Dim is the table's ID; a multi-valued dimension
+// counts every code of a record, a single one "" as Undecided), or of the
+// pairs Code × Code2 in a cross table (Dim "ground_area",
+// "ground_municipality").
+type StatCount struct {
+	Year        int
+	Dim         string
+	Code, Code2 string
+	N           int
+}
+
+// statCases is the Dim of the number of records in StatCount.
+const statCases = "cases"
 
 // Undecided is the code under which statistics count a single-valued
 // dimension that a counsellor has not decided yet.
@@ -166,40 +184,61 @@ func newCounter() *counter {
 	return c
 }
 
-func (c *counter) add(r StatRecord) {
-	c.cases++
-	for _, d := range OneDimTables {
-		m := c.one[d]
-		for _, code := range statDims[d].codes(r) {
-			m[code]++
-		}
+// addCount adds an aggregate count; counts of other dimensions are
+// ignored.
+func (c *counter) addCount(x StatCount) {
+	if x.Dim == statCases {
+		c.cases += x.N
+		return
 	}
-	for _, x := range CrossTables {
-		m := c.cross[x]
-		for _, a := range statDims[x[0]].codes(r) {
-			for _, b := range statDims[x[1]].codes(r) {
-				m[[2]string{a, b}]++
-			}
+	if m, ok := c.one[x.Dim]; ok {
+		m[x.Code] += x.N
+		return
+	}
+	for _, t := range CrossTables {
+		if x.Dim == t[0]+"_"+t[1] {
+			c.cross[t][[2]string{x.Code, x.Code2}] += x.N
+			return
 		}
 	}
 }
 
 // YearStatistics counts the statistical records of the cases received in
-// year and suppresses small cells with k. It reads plain codes only.
+// year and suppresses small cells with k. It reads the aggregate counts
+// of the year and the one before (a few hundred rows), never the records.
 func YearStatistics(ctx context.Context, store StatisticsStore, year, k int) (Statistics, error) {
+	s, err := yearStatistics(ctx, store, year, k)
+	return s, opError("count statistics", err)
+}
+
+// yearStatistics is YearStatistics without an operation name on its
+// error: each caller names its own, once.
+func yearStatistics(ctx context.Context, store StatisticsStore, year, k int) (Statistics, error) {
 	if err := CheckStatsK(k); err != nil {
 		return Statistics{}, err
 	}
 	if year < 2000 || year > 9999 {
 		return Statistics{}, Errorf(EInvalid, "error.stats.year")
 	}
+	counts, err := store.StatCounts(ctx, year-1, year)
+	if err != nil {
+		return Statistics{}, err
+	}
 	cur, prev := newCounter(), newCounter()
-	if err := store.StatisticalRecords(ctx, year, func(r StatRecord) error { cur.add(r); return nil }); err != nil {
-		return Statistics{}, opError("count statistics", err)
+	for _, x := range counts {
+		switch x.Year {
+		case year:
+			cur.addCount(x)
+		case year - 1:
+			prev.addCount(x)
+		}
 	}
-	if err := store.StatisticalRecords(ctx, year-1, func(r StatRecord) error { prev.add(r); return nil }); err != nil {
-		return Statistics{}, opError("count statistics", err)
-	}
+	return yearTables(year, k, cur, prev), nil
+}
+
+// yearTables builds the suppressed tables of a year from its counts and
+// those of the year before.
+func yearTables(year, k int, cur, prev *counter) Statistics {
 	s := Statistics{Year: year, K: k, Cases: cur.cases, PrevCases: prev.cases}
 	for _, id := range OneDimTables {
 		d := statDims[id]
@@ -232,7 +271,7 @@ func YearStatistics(ctx context.Context, store StatisticsStore, year, k int) (St
 	t := twoDim("ground_year", "ground", "year", Grounds, []string{itoa(year - 1), itoa(year)}, counts, k)
 	t.PerCase = true
 	s.Tables = append(s.Tables, t)
-	return s, nil
+	return s
 }
 
 func itoa(n int) string {
@@ -350,7 +389,7 @@ func (st *Stats) Statistics(ctx context.Context, s *OfficeSession, year int) (St
 	if err := allow(s, PermStatistics); err != nil {
 		return Statistics{}, err
 	}
-	out, err := YearStatistics(ctx, st.store, year, st.k)
+	out, err := yearStatistics(ctx, st.store, year, st.k)
 	return out, opError("statistics", err)
 }
 
@@ -364,7 +403,7 @@ func (st *Stats) PublishStatistics(ctx context.Context, s *OfficeSession, year i
 	if err := allow(s, PermPublishStatistics); err != nil {
 		return err
 	}
-	counted, err := YearStatistics(ctx, st.store, year, st.k)
+	counted, err := yearStatistics(ctx, st.store, year, st.k)
 	if err != nil {
 		return opError("publish statistics", err)
 	}
@@ -373,7 +412,7 @@ func (st *Stats) PublishStatistics(ctx context.Context, s *OfficeSession, year i
 		return opError("publish statistics", err)
 	}
 	// The statistics are counted above, before the unit: it holds the
-	// only writer, and counting a year reads every record of it.
+	// only writer, and nothing of the count needs it.
 	err = st.audited(ctx, s, AuditStatsPublish, "", itoa(year), func(ctx context.Context) error {
 		return st.store.PublishStatistics(ctx, PublishedStatistics{Year: year, PublishedAt: st.now().UTC(), JSON: b})
 	})

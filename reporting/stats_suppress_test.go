@@ -143,6 +143,15 @@ func (f fakeStats) StatisticalRecords(_ context.Context, year int, fn func(repor
 	return nil
 }
 
+// StatCounts serves the records' aggregate counts, as the store keeps them.
+func (f fakeStats) StatCounts(_ context.Context, from, to int) ([]reporting.StatCount, error) {
+	var out []reporting.StatCount
+	for y := from; y <= to; y++ {
+		out = append(out, reporting.StatCountsOf(y, f.byYear[y])...)
+	}
+	return out, nil
+}
+
 // grounds picks one to a few distinct grounds, as a record holds them.
 func grounds(rng *rand.Rand) []string {
 	g := pick(rng, reporting.Grounds, 1)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -42,6 +43,7 @@ var exercised = map[string]string{
 	"0044_reminders.sql":           "new tables only (reminders, reminder_mails): no older row changes, and the reports and notes checked above are intact",
 	"0043_interpreter.sql":         "a case marked for an interpreter (sealed); NULL on every older case",
 	"0042_list_filters.sql":        "one row per sub-ground and area of every record, filled from the records",
+	"0047_stat_counts.sql":         "per-year counts (cases, grounds) filled from the older records by the migration, kept by triggers for records written after it",
 }
 
 // TestMigrationsFromEveryOlderSchema builds a database as it stood after
@@ -663,8 +665,33 @@ func checkCaseWork(t *testing.T, db *DB, at int) {
 func countRecords(t *testing.T, db *DB, year int) int {
 	t.Helper()
 	n := 0
-	if err := db.StatisticalRecords(context.Background(), year, func(reporting.StatRecord) error { n++; return nil }); err != nil {
+	grounds := map[string]int{}
+	if err := db.StatisticalRecords(context.Background(), year, func(r reporting.StatRecord) error {
+		n++
+		for _, g := range r.Grounds {
+			grounds[g]++
+		}
+		return nil
+	}); err != nil {
 		t.Fatalf("StatisticalRecords(%d): %v", year, err)
+	}
+	// 0047: the aggregate counts, filled from the records the migration
+	// found and kept by triggers since, count the same cases.
+	counts, err := db.StatCounts(context.Background(), year, year)
+	if err != nil {
+		t.Fatalf("StatCounts(%d): %v", year, err)
+	}
+	cases, kept := 0, map[string]int{}
+	for _, c := range counts {
+		switch c.Dim {
+		case "cases":
+			cases = c.N
+		case "ground":
+			kept[c.Code] = c.N
+		}
+	}
+	if cases != n || !maps.Equal(kept, grounds) {
+		t.Errorf("stat_counts for %d: %d cases, grounds %v; the records: %d, %v", year, cases, kept, n, grounds)
 	}
 	return n
 }

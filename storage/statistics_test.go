@@ -3,7 +3,6 @@ package storage_test
 import (
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -183,57 +182,5 @@ func TestBackup(t *testing.T) {
 	}
 	if err := db.Backup(t.Context(), filepath.Join(t.TempDir(), "no", "such", "dir.db")); err == nil {
 		t.Error("backup into a missing directory succeeded")
-	}
-}
-
-// BenchmarkYearStatistics1M counts a year of 1,000,000 statistical
-// records. Run: go test ./storage -run '^$' -bench YearStatistics1M -benchtime 1x
-func BenchmarkYearStatistics1M(b *testing.B) {
-	db, err := storage.Open(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	ctx := b.Context()
-	tx, err := db.WriteConn().BeginTx(ctx, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO teams (id, name, public_key, municipalities) VALUES (1, 'T', x'00', 'bochum')`); err != nil {
-		b.Fatal(err)
-	}
-	rep, _ := tx.PrepareContext(ctx, `INSERT INTO reports (id, case_no, team_id, received_on, lookup_hash, kdf_params, sealed_key, reporter_key, content, status, language)
-		VALUES (?, ?, 1, '2026-03-01', ?, '', x'00', x'00', x'00', 'closed', 'de')`)
-	cls, _ := tx.PrepareContext(ctx, `INSERT INTO classifications (report_id, year, month, municipality, grounds, subgrounds, areas, subareas, forms,
-		level, incident_type, reporter_role, agg_relevant, interventions, received_year) VALUES (?, 2026, 3, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?, 2026)`)
-	const n = 1_000_000
-	for i := range n {
-		id := fmt.Sprintf("r%07d", i)
-		if _, err := rep.ExecContext(ctx, id, id, []byte(id)); err != nil {
-			b.Fatal(err)
-		}
-		g := reporting.Grounds[i%len(reporting.Grounds)]
-		grounds, subs := g, ""
-		if g == "racism" {
-			subs = reporting.RacismSubgrounds[i%len(reporting.RacismSubgrounds)]
-			if i%3 == 0 {
-				grounds = "racism,religion"
-			}
-		}
-		if _, err := cls.ExecContext(ctx, id, reporting.Municipalities[i%len(reporting.Municipalities)], grounds, subs,
-			reporting.Areas[i%len(reporting.Areas)], reporting.Forms[i%len(reporting.Forms)], reporting.IncidentTypes[i%len(reporting.IncidentTypes)],
-			reporting.ReporterRoles[i%len(reporting.ReporterRoles)], reporting.AGGRelevance[i%3], reporting.Interventions[i%len(reporting.Interventions)]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		st, err := reporting.YearStatistics(ctx, db, 2026, 5)
-		if err != nil || st.Cases != n {
-			b.Fatalf("%d cases, %v", st.Cases, err)
-		}
 	}
 }
