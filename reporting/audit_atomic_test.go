@@ -292,6 +292,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		reminderAtomicCases(),   // issue 13: reminders
 		evidenceAtomicCases(),   // issue 13: previews and the interpreter mark
 		listAtomicCases(),       // issue 13: case list search and bulk changes
+		caseExportAtomicCases(), // issue 13: case file export
 	} {
 		for _, c := range cases {
 			covered[c.action] = true
