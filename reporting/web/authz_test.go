@@ -101,6 +101,12 @@ var officeRoutes = map[string]access{
 	// Case list bulk changes (issue 13): case work, each case also
 	// checked against the session's team keys (case_list_test.go).
 	"POST /office/cases/bulk": caseWork,
+
+	// Case export (issue 13): the form and the export itself, case
+	// work of the case's team only; another team gets "not found"
+	// (caseexport_test.go).
+	"GET /office/cases/:id/export":  caseWork,
+	"POST /office/cases/:id/export": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected
