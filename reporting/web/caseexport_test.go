@@ -191,7 +191,9 @@ func TestCaseExportPDF(t *testing.T) {
 		cyrillic = "Хозяин отказался сдать нам квартиру"
 		german   = "Der Vermieter lehnte uns ab"
 	)
-	c, caseURL := exportCase(t, e, arabic+"\n"+cyrillic+"\n"+german)
+	// Long enough for several pages: each must carry the running head.
+	long := strings.Repeat("Weitere Zeile des Berichts über den Vorfall.\n", 90)
+	c, caseURL := exportCase(t, e, arabic+"\n"+cyrillic+"\n"+german+"\n"+long)
 	id := strings.TrimPrefix(caseURL, e.URL+"/office/cases/")
 	_, form := getAs(t, c, caseURL+"/export")
 	wantAll(t, "the export form with a printer", form, `id="format-pdf"`)
@@ -227,7 +229,17 @@ func TestCaseExportPDF(t *testing.T) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, "Zeugin anrufen") {
+	// pdftotext ends each page with a form feed.
+	pages := strings.Split(strings.TrimSuffix(text, "\f"), "\f")
+	if len(pages) < 2 {
+		t.Errorf("the long case file has %d page(s), want several", len(pages))
+	}
+	for i, p := range pages {
+		if !strings.Contains(strings.ToUpper(p), "VERTRAULICH") || !strings.Contains(p, no) {
+			t.Errorf("page %d lacks the case number or \"confidential\":\n%s", i+1, p)
+		}
+	}
+		if strings.Contains(text, "Zeugin anrufen") {
 		t.Error("the PDF holds the internal note, which was not chosen")
 	}
 	if got := exportAudits(t, e, id); len(got) != 1 || got[0] != "pdf report,messages" {
