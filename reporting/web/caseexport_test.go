@@ -239,7 +239,7 @@ func TestCaseExportPDF(t *testing.T) {
 			t.Errorf("page %d lacks the case number or \"confidential\":\n%s", i+1, p)
 		}
 	}
-		if strings.Contains(text, "Zeugin anrufen") {
+	if strings.Contains(text, "Zeugin anrufen") {
 		t.Error("the PDF holds the internal note, which was not chosen")
 	}
 	if got := exportAudits(t, e, id); len(got) != 1 || got[0] != "pdf report,messages" {
