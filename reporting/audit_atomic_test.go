@@ -293,6 +293,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		evidenceAtomicCases(),      // issue 13: previews and the interpreter mark
 		listAtomicCases(),          // issue 13: case list search and bulk changes
 		replyTemplateAtomicCases(), // issue 13: reply templates, files on a reply
+		caseExportAtomicCases(),    // issue 13: case file export
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

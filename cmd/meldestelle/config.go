@@ -40,6 +40,7 @@ type config struct {
 	smtp           smtpmail.Config
 	notifyDelayMin time.Duration
 	notifyDelayMax time.Duration
+	chromium       string // the browser for the case file's PDF; "" = look on PATH
 }
 
 // lookupEnv reads an environment variable: os.LookupEnv, or a map in tests.
@@ -322,6 +323,10 @@ func (c *config) serveSettings(f *flagSet, env lookupEnv) {
 		return err
 	})
 	c.mailSettings(f)
+	f.add("chromium", "MELDESTELLE_CHROMIUM", "", "headless Chromium for the case file's PDF export; empty: chromium, chromium-browser, google-chrome or headless-shell on PATH; none found: print page only", func(v string) error {
+		c.chromium = strings.TrimSpace(v)
+		return nil
+	})
 }
 
 // mailSettings registers the mail server and notification settings.

@@ -38,6 +38,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/pdfprint"
 	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
 	"github.com/planb-ruhr/meldestelle/reporting/vault"
 	"github.com/planb-ruhr/meldestelle/reporting/web"
@@ -232,7 +233,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer func() { stopRetention(); <-retentionDone }()
 	// The follow-up holds the reporters' tokens, which the reaper ends.
 	followup := reporting.NewFollowup(d.Intake, now)
-	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier},
+	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier,
+		Printer: casePrinter(c.chromium, logger)},
 		d.Web(followup), tr)
 	if err != nil {
 		return err
@@ -380,4 +382,18 @@ func setup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	fmt.Fprintf(stdout, "Team %q and admin %q created.\n\nRecovery key (shown once; print it and keep it offline):\n\n  %s\n\n", *team, *admin, recovery)
 	return nil
+}
+
+// casePrinter finds the Chromium that prints the case file's PDF
+// (reporting/pdfprint says why Chromium). Without one the export offers
+// the print page only, and the start log says so once. nil is returned
+// as a nil interface, not a nil *Printer.
+func casePrinter(configured string, logger *slog.Logger) web.Printer {
+	path, err := pdfprint.Find(configured)
+	if err != nil {
+		logger.Warn("case file PDF export off: no Chromium found; the export offers the print page (the browser's \"Save as PDF\"). Install the Debian packages chromium and fonts-dejavu-core, or set -chromium / MELDESTELLE_CHROMIUM", "err", err)
+		return nil
+	}
+	logger.Info("case file PDF export through headless Chromium", "chromium", path)
+	return pdfprint.New(path, pdfprint.DefaultParallel, pdfprint.DefaultTimeout)
 }

@@ -107,6 +107,11 @@ var officeRoutes = map[string]access{
 	"GET /office/settings/replies":         adminOnly,
 	"POST /office/settings/replies":        adminOnly,
 	"POST /office/settings/replies/delete": adminOnly,
+	// Case export (issue 13): the form and the export itself, case
+	// work of the case's team only; another team gets "not found"
+	// (caseexport_test.go).
+	"GET /office/cases/:id/export":  caseWork,
+	"POST /office/cases/:id/export": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

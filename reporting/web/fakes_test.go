@@ -79,6 +79,7 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 		Notifications:  fakeNotifications{},
 		Intake:         fakeIntake{submissions: submissions},
 		Followup:       fakeFollowup{},
+		CaseExports:    fakeCaseExports{},
 	}, tr)
 	if err != nil {
 		t.Fatal(err)
@@ -392,4 +393,15 @@ func TestNewNeedsEveryService(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Cases") {
 		t.Errorf("a server without a case service: error %v, want one naming Cases", err)
 	}
+}
+
+// fakeCaseExports finds no case.
+type fakeCaseExports struct{}
+
+func (fakeCaseExports) ExportCaseNo(context.Context, *reporting.OfficeSession, string) (string, error) {
+	return "", reporting.Errorf(reporting.ENotFound, "error.case.not_found")
+}
+
+func (fakeCaseExports) ExportCase(context.Context, *reporting.OfficeSession, string, reporting.CaseExportForm) (reporting.CaseExportFile, error) {
+	return reporting.CaseExportFile{}, reporting.Errorf(reporting.ENotFound, "error.case.not_found")
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// stays configuration rather than a service: nil is a valid choice,
 	// and the outbox's "send now" hands it to the notification service.
 	Notifier *reporting.Notifier
+	// Printer makes the case file's PDF (reporting/pdfprint); nil: no
+	// Chromium, the export offers the print page only.
+	Printer Printer
 }
 
 // Server serves the public and office routes.
@@ -175,6 +178,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	may(reporting.PermAudit).GET("/audit", s.auditLog)
 	settings := may(reporting.PermSettings)
 	s.caseRoutes(work)
+	s.caseExportRoutes(work, svc.CaseExports)
 	s.reminderRoutes(work)
 	s.interpreterRoutes(work)
 	s.accountRoutes(off, auth, may(reporting.PermManageAccounts))

@@ -85,6 +85,18 @@ type CaseService interface {
 	Bulk(ctx context.Context, s *reporting.OfficeSession, ids []string, b reporting.BulkChange) (reporting.BulkResult, error)
 }
 
+// CaseExportService is the case file export (issue 13).
+type CaseExportService interface {
+	ExportCaseNo(ctx context.Context, s *reporting.OfficeSession, id string) (string, error)
+	ExportCase(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.CaseExportForm) (reporting.CaseExportFile, error)
+}
+
+// Printer prints an HTML document to PDF (reporting/pdfprint); it is
+// Config's, not a service: nil is a valid choice (no Chromium).
+type Printer interface {
+	Print(ctx context.Context, html []byte) ([]byte, error)
+}
+
 // ReminderService is the reminders (Wiedervorlage) of the case page and
 // the start page's box of those due.
 type ReminderService interface {
@@ -214,6 +226,7 @@ type Services struct {
 	Notifications  NotificationService
 	Intake         IntakeService
 	Followup       FollowupService
+	CaseExports    CaseExportService
 }
 
 // check names the first missing service: a server that would fail on
@@ -239,6 +252,7 @@ func (svc Services) check() error {
 		{"Notifications", svc.Notifications == nil},
 		{"Intake", svc.Intake == nil},
 		{"Followup", svc.Followup == nil},
+		{"CaseExports", svc.CaseExports == nil},
 	} {
 		if f.missing {
 			return fmt.Errorf("web: no %s service", f.name)

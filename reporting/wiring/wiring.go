@@ -45,6 +45,7 @@ type Services struct {
 	Settings       *reporting.Settings
 	AuditTrail     *reporting.AuditTrail
 	Notifier       *reporting.Notifier
+	CaseExports    *reporting.CaseExports
 }
 
 // New builds every service on store.
@@ -81,6 +82,7 @@ func New(ctx context.Context, store reporting.Store, cfg Config) (*Services, err
 	s.Retention = reporting.NewRetention(store, cfg.Anchor, now)
 	s.Settings = reporting.NewSettings(store, now)
 	s.AuditTrail = reporting.NewAuditTrail(store)
+	s.CaseExports = reporting.NewCaseExports(store, now)
 	return s, nil
 }
 
@@ -105,6 +107,7 @@ func (s *Services) Web(followup *reporting.Followup) web.Services {
 		Notifications:  s.Notifier,
 		Intake:         s.Intake,
 		Followup:       followup,
+		CaseExports:    s.CaseExports,
 	}
 }
 

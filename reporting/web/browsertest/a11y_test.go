@@ -253,6 +253,11 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	c.fetch("cases filtered and searched", "/office/cases?subground=antiziganism&area=housing&unread=1&awaiting=1&wish=contact_me&contact=yes&q=Vermieterin", nil, http.StatusOK)
 	c.fetch("cases bulk changed", "/office/cases/bulk", url.Values{"ids": {caseID}, "status": {"closed"}}, http.StatusOK) // refused: not from its status
 	c.fetch("cases bulk with errors", "/office/cases/bulk", url.Values{"status": {"triage"}}, http.StatusUnprocessableEntity)
+	// Case file export (issue 13): the form, the form with errors, and
+	// the print page with every part.
+	c.fetch("case export", casePath+"/export", nil, http.StatusOK)
+	c.fetch("case export with errors", casePath+"/export", url.Values{"format": {"html"}}, http.StatusUnprocessableEntity)
+	c.fetch("case export print page", casePath+"/export", url.Values{"format": {"html"}, "parts": {"report", "classification", "history", "messages", "notes", "attachments"}}, http.StatusOK)
 
 	c.fetch("audit", "/office/audit", nil, http.StatusOK)
 	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)

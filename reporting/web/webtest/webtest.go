@@ -96,6 +96,8 @@ type Options struct {
 	// (without it: mails are queued, none is sent).
 	Notify func(logger *slog.Logger) reporting.NotifierConfig
 	Fresh  bool // leave the office unset: e.SetupToken holds the link's token
+	// Printer makes the case file's PDF (web.Config.Printer); nil: none.
+	Printer web.Printer
 }
 
 // New starts a server on loopback with the first team and an admin set
@@ -149,7 +151,7 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	e.Audio = captchaaudio.NewMixer()
-	cfg := web.Config{CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now}
+	cfg := web.Config{CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer}
 	if opts.Notify != nil {
 		e.Notifier = svc.Notifier
 		cfg.Notifier = e.Notifier
