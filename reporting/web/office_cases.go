@@ -269,10 +269,6 @@ type caseForms struct {
 	TriageErr   map[string]string
 	Class       reporting.ClassificationForm
 	ClassErr    map[string]string
-	Status      reporting.StatusForm
-	StatusErr   map[string]string
-	Assignee    int64
-	AssignErr   map[string]string
 	Note        string
 	NoteErr     map[string]string
 	Team        int64
@@ -307,7 +303,7 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		s.fail(c, err)
 		return
 	}
-	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}, Languages: languageCodes}
+	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form}, Languages: languageCodes}
 	d.F.Interpreter = reporting.InterpreterForm{Needed: file.Interpreter != "", Language: file.Interpreter}
 	d.F.Triage = reporting.TriageForm{
 		Assignee: strconv.FormatInt(file.AssigneeID, 10), Grounds: file.Form.Grounds, Subgrounds: file.Form.Subgrounds,
@@ -331,9 +327,6 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		return
 	}
 	s.logAltered(c, d)
-	if cls := file.Classification; cls != nil {
-		d.F.Status.ClosingReason = cls.ClosingReason
-	}
 	if edit != nil {
 		edit(&d.F)
 	}

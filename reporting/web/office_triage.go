@@ -94,7 +94,11 @@ func (s *Server) classifyCase(c *gin.Context) {
 		func(fs *caseForms, errs map[string]string) {
 			fs.ClassErr = errs
 			if whole {
-				fs.Class = f
+				// The short fields' errors belong to the triage panel,
+				// which shows them with what was typed.
+				fs.Class, fs.TriageErr = f, errs
+				fs.Triage.Grounds, fs.Triage.Subgrounds, fs.Triage.Areas = f.Grounds, f.Subgrounds, f.Areas
+				fs.Triage.Municipality, fs.Triage.Forms, fs.Triage.AGGRelevant = f.Municipality, f.Forms, f.AGGRelevant
 				return
 			}
 			// The detailed form was typed; the panel's fields stay as stored.
@@ -104,7 +108,9 @@ func (s *Server) classifyCase(c *gin.Context) {
 		})
 }
 
-// changeStatus moves the case along the workflow.
+// changeStatus moves the case along the workflow. The case page saves the
+// status with the triage panel; this route stays for a status change
+// alone (scripts, tests), and its errors show in the panel.
 func (s *Server) changeStatus(c *gin.Context) {
 	if err := c.Request.ParseForm(); err != nil {
 		s.badBody(c, err)
@@ -112,10 +118,13 @@ func (s *Server) changeStatus(c *gin.Context) {
 	}
 	f := reporting.StatusForm{To: c.Request.PostForm.Get("status"), ClosingReason: c.Request.PostForm.Get("closing_reason")}
 	s.caseDone(c, "triage", s.cases.ChangeStatus(c.Request.Context(), session(c), c.Param("id"), f),
-		func(fs *caseForms, errs map[string]string) { fs.Status, fs.StatusErr = f, errs })
+		func(fs *caseForms, errs map[string]string) {
+			fs.Triage.Status, fs.Triage.ClosingReason, fs.TriageErr = f.To, f.ClosingReason, errs
+		})
 }
 
-// assignCase gives the case to a member of its team, or to nobody.
+// assignCase gives the case to a member of its team, or to nobody. Like
+// changeStatus, kept beside the triage panel, which shows its errors.
 func (s *Server) assignCase(c *gin.Context) {
 	if err := c.Request.ParseForm(); err != nil {
 		s.badBody(c, err)
@@ -130,7 +139,7 @@ func (s *Server) assignCase(c *gin.Context) {
 		id = -1 // not a user: refused as "not a member" below
 	}
 	s.caseDone(c, "triage", s.cases.Assign(c.Request.Context(), session(c), c.Param("id"), id),
-		func(fs *caseForms, errs map[string]string) { fs.Assignee, fs.AssignErr = id, errs })
+		func(fs *caseForms, errs map[string]string) { fs.Triage.Assignee, fs.TriageErr = raw, errs })
 }
 
 // addNote adds an internal note.
