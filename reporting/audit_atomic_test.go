@@ -292,6 +292,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		reminderAtomicCases(),   // issue 13: reminders
 		evidenceAtomicCases(),   // issue 13: previews and the interpreter mark
 		listAtomicCases(),       // issue 13: case list search and bulk changes
+		triageAtomicCases(),     // issue 13: the triage panel and the detailed classification
 	} {
 		for _, c := range cases {
 			covered[c.action] = true
