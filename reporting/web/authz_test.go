@@ -101,6 +101,9 @@ var officeRoutes = map[string]access{
 	// Case list bulk changes (issue 13): case work, each case also
 	// checked against the session's team keys (case_list_test.go).
 	"POST /office/cases/bulk": caseWork,
+	// The case page's triage panel (issue 13): status, assignee and the
+	// short classification in one save.
+	"POST /office/cases/:id/triage": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected
