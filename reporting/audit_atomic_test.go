@@ -294,6 +294,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		listAtomicCases(),          // issue 13: case list search and bulk changes
 		replyTemplateAtomicCases(), // issue 13: reply templates, files on a reply
 		caseExportAtomicCases(),    // issue 13: case file export
+		triageAtomicCases(),        // issue 13: the triage panel and the detailed classification
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

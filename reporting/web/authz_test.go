@@ -112,6 +112,9 @@ var officeRoutes = map[string]access{
 	// (caseexport_test.go).
 	"GET /office/cases/:id/export":  caseWork,
 	"POST /office/cases/:id/export": caseWork,
+	// The case page's triage panel (issue 13): status, assignee and the
+	// short classification in one save.
+	"POST /office/cases/:id/triage": caseWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -135,27 +135,27 @@ func TestCasePageTriageStatusNote(t *testing.T) {
 		`name="subgrounds" value="antiziganism" checked`, `name="areas" value="housing" checked`,
 		`<option value="bochum" selected>`, `<option value="affected" selected>`,
 		`name="incident_date" value="2026-03"`, `name="incident_day" value="14"`,
-		`name="subgrounds" value="women">`, `name="subareas" value="public_transport">`, `name="forms" value="microaggression">`,
+		`name="subgrounds" value="women">`, `name="subareas" value="tenancy">`, `name="forms" value="microaggression">`,
 		`<option value="structural">`, `<option value="mass_mailing">`, `name="interventions" value="legal_out_of_court">`,
-		`name="interventions" value="court">`, `id="status-form"`, `<option value="triage">`, `<option value="documented">`)
+		`name="interventions" value="court">`, `id="triage-form"`, `<option value="triage">`, `<option value="documented">`)
 	if strings.Contains(page, `<option value="closed">`) || strings.Contains(page, `id="deadline"`) {
 		t.Error("a new case offers closing, or warns of a deadline before triage")
 	}
 
-	// The status select starts empty: a stray click on the button moves
-	// the case nowhere, and says why.
+	// The status route alone refuses an empty choice, and says why in
+	// the triage panel.
 	resp, body := postAs(t, c, caseURL+"/status", url.Values{"status": {""}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-st-status"`) {
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-tp-status"`) {
 		t.Errorf("an empty status choice: status %d, no error at the field", resp.StatusCode)
 	}
 	resp, body = postAs(t, c, caseURL+"/classification", triage())
-	wantRedirect(t, "classify", resp, body, "/office/cases/"+id+"#classification")
+	wantRedirect(t, "classify", resp, body, "/office/cases/"+id+"?saved=classification#classification")
 	resp, body = postAs(t, c, caseURL+"/status", url.Values{"status": {"triage"}})
-	wantRedirect(t, "status", resp, body, "/office/cases/"+id+"#work")
+	wantRedirect(t, "status", resp, body, "/office/cases/"+id+"?saved=triage#triage")
 	resp, body = postAs(t, c, caseURL+"/notes", url.Values{"body": {"Rückruf vereinbart <Dienstag>."}})
-	wantRedirect(t, "note", resp, body, "/office/cases/"+id+"#notes")
+	wantRedirect(t, "note", resp, body, "/office/cases/"+id+"?saved=notes#notes")
 	resp, body = postAs(t, c, caseURL+"/assignee", url.Values{"assignee": {"1"}})
-	wantRedirect(t, "assign", resp, body, "/office/cases/"+id+"#work")
+	wantRedirect(t, "assign", resp, body, "/office/cases/"+id+"?saved=triage#triage")
 
 	today := time.Now().Format(time.DateOnly)
 	_, page = getAs(t, c, caseURL)
@@ -173,7 +173,7 @@ func TestCasePageTriageStatusNote(t *testing.T) {
 		// The history row.
 		"<td>anna</td>\n    <td>Eingegangen</td>\n    <td>In Sichtung</td>",
 		// Closing is offered now, with its reason.
-		`<option value="closed">`, `id="st-closing_reason"`)
+		`<option value="closed">`, `id="tp-closing_reason"`)
 	if strings.Contains(page, `name="grounds" value="gender" checked`) {
 		t.Error("the stored record still shows the reporter's ground")
 	}
@@ -210,9 +210,9 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 		t.Fatalf("classification with mistakes: status %d, want 422", resp.StatusCode)
 	}
 	wantAll(t, "the returned classification form", page,
-		`id="error-summary"`, `<li><a href="#err-cls-subgrounds">Genauere Angaben`, `<li><a href="#err-cls-areas">`,
-		`id="err-cls-subgrounds">Genauere Angaben gehen nur zu einem angekreuzten Merkmal.`,
-		`id="err-cls-areas">Bitte wählen Sie mindestens einen Lebensbereich`,
+		`id="error-summary"`, `<li><a href="#err-tp-subgrounds">Genauere Angaben`, `<li><a href="#err-tp-areas">`,
+		`id="err-tp-subgrounds">Genauere Angaben gehen nur zu einem angekreuzten Merkmal.`,
+		`id="err-tp-areas">Bitte wählen Sie mindestens einen Lebensbereich`,
 		`name="grounds" value="gender" checked`, `name="subgrounds" value="women" checked`, `name="subgrounds" value="islam" checked`,
 		`name="forms" value="denied_access" checked`, `<option value="structural" selected>`,
 		`name="incident_date" value="2025-07"`, `name="incident_day" value="3"`,
@@ -231,11 +231,11 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 		want       []string
 	}{
 		{"status not in the workflow", "/status", url.Values{"status": {"closed"}},
-			[]string{`id="err-st-status">Dieser Statuswechsel ist nicht vorgesehen.`, `<li><a href="#st-status">Dieser Statuswechsel`}},
+			[]string{`id="err-tp-status">Dieser Statuswechsel ist nicht vorgesehen.`, `<li><a href="#tp-status">Dieser Statuswechsel`}},
 		{"empty note", "/notes", url.Values{"body": {"  \n "}}, []string{`id="err-note-body">Bitte schreiben Sie eine Notiz.`}},
 		{"long note", "/notes", url.Values{"body": {note}}, []string{`id="err-note-body"`, note + "</textarea>"}},
-		{"assignee outside the team", "/assignee", url.Values{"assignee": {"9999"}}, []string{`id="err-as-assignee">Diese Person gehört nicht`}},
-		{"assignee not a number", "/assignee", url.Values{"assignee": {"anna"}}, []string{`id="err-as-assignee"`}},
+		{"assignee outside the team", "/assignee", url.Values{"assignee": {"9999"}}, []string{`id="err-tp-assignee">Diese Person gehört nicht`}},
+		{"assignee not a number", "/assignee", url.Values{"assignee": {"anna"}}, []string{`id="err-tp-assignee"`}},
 		{"transfer to its own team", "/transfer", url.Values{"team": {"1"}}, []string{`id="err-tr-team">Der Fall gehört schon zu diesem Team.`}},
 		{"transfer nowhere", "/transfer", url.Values{"team": {"x"}}, []string{`id="err-tr-team">Bitte wählen Sie ein Team.`}},
 	} {
@@ -257,10 +257,10 @@ func TestCaseFormsKeepInputOnError(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("closing an unclassified case: status %d", resp.StatusCode)
 	}
-	wantAll(t, "the page", page, `id="err-st-status">Bitte ordnen Sie den Fall ein`, `<option value="closed" selected>`, `<option value="resolved" selected>`)
+	wantAll(t, "the page", page, `id="err-tp-status">Bitte ordnen Sie den Fall ein`, `<option value="closed" selected>`, `<option value="resolved" selected>`)
 	postAs(t, c, caseURL+"/classification", triage())
 	_, page = postAs(t, c, caseURL+"/status", url.Values{"status": {"closed"}})
-	wantAll(t, "the page", page, `id="err-st-closing_reason">Bitte wählen Sie einen Abschlussgrund.`)
+	wantAll(t, "the page", page, `id="err-tp-closing_reason">Bitte wählen Sie einen Abschlussgrund.`)
 
 	// Someone else's or no case: not found, whichever form.
 	for _, path := range []string{"/classification", "/status", "/notes", "/assignee", "/transfer"} {

@@ -72,7 +72,7 @@ func TestFollowupConversation(t *testing.T) {
 	}
 	answer := "Guten Tag, danke für Ihre Meldung. Möchten Sie ein Gespräch?"
 	resp, page = postAs(t, admin, caseURL+"/messages", url.Values{"body": {answer}})
-	wantRedirect(t, "sending a message", resp, page, "/office/cases/"+caseID+"#messages")
+	wantRedirect(t, "sending a message", resp, page, "/office/cases/"+caseID+"?saved=messages#messages")
 	_, page = getAs(t, admin, caseURL)
 	wantAll(t, "the case page after answering", page, answer, `id="message-form"`)
 	_, list := getAs(t, admin, e.URL+"/office/cases")

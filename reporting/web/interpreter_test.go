@@ -27,7 +27,7 @@ func TestInterpreterMark(t *testing.T) {
 
 	before := attCount(t, e, "audit WHERE action = 'interpreter'")
 	resp, body := postAs(t, c, caseURL+"/interpreter", url.Values{"interpreter": {"1"}, "interpreter_language": {"tr"}})
-	wantRedirect(t, "marking", resp, body, "/office/cases/"+id+"#interpreter")
+	wantRedirect(t, "marking", resp, body, "/office/cases/"+id+"?saved=interpreter#interpreter")
 	_, page = getAs(t, c, caseURL)
 	wantAll(t, "the marked case page", page, `<dd id="interpreter-mark"><strong>Dolmetschung nötig: Türkisch</strong></dd>`,
 		`id="int-needed" name="interpreter" value="1" checked`, `name="interpreter_language" value="tr"`)
@@ -37,7 +37,7 @@ func TestInterpreterMark(t *testing.T) {
 
 	// A language the office has no messages in (Vlax Romani), by its code.
 	resp, body = postAs(t, c, caseURL+"/interpreter", url.Values{"interpreter": {"1"}, "interpreter_language": {"RMY"}})
-	wantRedirect(t, "another code", resp, body, "/office/cases/"+id+"#interpreter")
+	wantRedirect(t, "another code", resp, body, "/office/cases/"+id+"?saved=interpreter#interpreter")
 	if _, page = getAs(t, c, caseURL); !strings.Contains(page, `<strong>Dolmetschung nötig: rmy</strong>`) {
 		t.Errorf("the typed code is not shown:\n%s", page)
 	}
@@ -63,7 +63,7 @@ func TestInterpreterMark(t *testing.T) {
 
 	// Unticked: the mark goes.
 	resp, body = postAs(t, c, caseURL+"/interpreter", url.Values{"interpreter_language": {"rom"}})
-	wantRedirect(t, "clearing", resp, body, "/office/cases/"+id+"#interpreter")
+	wantRedirect(t, "clearing", resp, body, "/office/cases/"+id+"?saved=interpreter#interpreter")
 	if _, page = getAs(t, c, caseURL); strings.Contains(page, `id="interpreter-mark"`) {
 		t.Error("the mark stayed after it was removed")
 	}

@@ -34,7 +34,7 @@ func metaClassify(t *testing.T, e *env, c *http.Cookie, id, month, day string, a
 		form.Set("agg_relevant", "not_agg_relevant")
 	}
 	resp, body := postAs(t, c, e.URL+"/office/cases/"+id+"/classification", form)
-	wantRedirect(t, "classify "+month+"-"+day, resp, body, "/office/cases/"+id+"#classification")
+	wantRedirect(t, "classify "+month+"-"+day, resp, body, "/office/cases/"+id+"?saved=classification#classification")
 }
 
 // metaDBFiles returns the bytes of the database file and its -wal.

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -225,17 +226,52 @@ type caseData struct {
 	// Replies are the reply templates next to the composer
 	// (office_replytemplates.go).
 	Replies replyPicker
+	// Saved names the section whose form was just saved (one of
+	// savedSections), for its confirmation; "" for none.
+	Saved string
+	// Flags are the case's message markers as they were before this page
+	// opened the thread (which marks it read).
+	Flags reporting.MessageFlags
+}
+
+// savedSections are the case page's sections that confirm a save; any
+// other ?saved= value is ignored.
+var savedSections = []string{"triage", "classification", "notes", "messages", "transfer", "interpreter"}
+
+// SavedIn is section when its form was just saved, else "": the case
+// page's confirmation next to that form's button.
+func (d caseData) SavedIn(section string) string {
+	if d.Saved == section {
+		return section
+	}
+	return ""
+}
+
+// detailKeys are the detailed classification's fields.
+var detailKeys = []string{"subareas", "incident_type", "level", "reporter_role", "incident_date", "interventions"}
+
+// DetailsOpen reports whether the detailed classification is shown open:
+// when it has errors (its own, or the triage panel's on its fields) or
+// was just saved.
+func (d caseData) DetailsOpen() bool {
+	if len(d.F.ClassErr) > 0 || d.Saved == "classification" {
+		return true
+	}
+	for _, k := range detailKeys {
+		if _, ok := d.F.TriageErr[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // caseForms holds what each form of the case page shows: the stored
 // values, or after a failed POST what was typed, with the errors.
 type caseForms struct {
+	Triage      reporting.TriageForm // the triage panel
+	TriageErr   map[string]string
 	Class       reporting.ClassificationForm
 	ClassErr    map[string]string
-	Status      reporting.StatusForm
-	StatusErr   map[string]string
-	Assignee    int64
-	AssignErr   map[string]string
 	Note        string
 	NoteErr     map[string]string
 	Team        int64
@@ -248,6 +284,13 @@ type caseForms struct {
 	Interpreter    reporting.InterpreterForm
 	InterpreterErr map[string]string
 	Failed         string // the section of the form that failed, for the error summary's link
+}
+
+// TriageAssignee is the triage panel's assignee as a user ID (0: nobody
+// or not a number), for the select.
+func (f caseForms) TriageAssignee() int64 {
+	id, _ := strconv.ParseInt(f.Triage.Assignee, 10, 64)
+	return id
 }
 
 // caseDetail shows one decrypted case with its case work.
@@ -263,8 +306,21 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		s.fail(c, err)
 		return
 	}
-	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form, Assignee: file.AssigneeID}, Languages: languageCodes}
+	d := caseData{File: file, V: vocab, F: caseForms{Class: file.Form}, Languages: languageCodes}
 	d.F.Interpreter = reporting.InterpreterForm{Needed: file.Interpreter != "", Language: file.Interpreter}
+	d.F.Triage = reporting.TriageForm{
+		Assignee: strconv.FormatInt(file.AssigneeID, 10), Grounds: file.Form.Grounds, Subgrounds: file.Form.Subgrounds,
+		Areas: file.Form.Areas, Municipality: file.Form.Municipality, Forms: file.Form.Forms, AGGRelevant: file.Form.AGGRelevant,
+	}
+	if status == http.StatusOK && slices.Contains(savedSections, c.Query("saved")) {
+		d.Saved = c.Query("saved")
+	}
+	flags, err := s.replies.MessageFlags(c.Request.Context(), session(c), []string{file.ID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d.Flags = flags[file.ID]
 	if err := s.caseThread(c, &d); err != nil {
 		s.fail(c, err)
 		return
@@ -278,9 +334,6 @@ func (s *Server) showCase(c *gin.Context, status int, edit func(*caseForms)) {
 		return
 	}
 	s.logAltered(c, d)
-	if cls := file.Classification; cls != nil {
-		d.F.Status.ClosingReason = cls.ClosingReason
-	}
 	if edit != nil {
 		edit(&d.F)
 	}

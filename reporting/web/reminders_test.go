@@ -101,7 +101,7 @@ func TestDueBoxShowsDeadlines(t *testing.T) {
 	c, caseURL := onlyCase(t, e)
 	id := strings.TrimPrefix(caseURL, e.URL+"/office/cases/")
 	resp, body := postAs(t, c, caseURL+"/classification", triage()) // incident in January 2025: passed
-	wantRedirect(t, "triage", resp, body, "/office/cases/"+id+"#classification")
+	wantRedirect(t, "triage", resp, body, "/office/cases/"+id+"?saved=classification#classification")
 	_, list := getAs(t, c, e.URL+"/office/cases")
 	wantAll(t, "the start page", list, `id="due-deadline-`+id+`"`, "Frist abgelaufen!")
 }

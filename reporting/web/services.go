@@ -76,6 +76,8 @@ type CaseService interface {
 	CaseFile(ctx context.Context, s *reporting.OfficeSession, id string) (reporting.CaseFile, error)
 	CaseTeams(ctx context.Context, s *reporting.OfficeSession) ([]reporting.Team, []reporting.Assignee, error)
 	Classify(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.ClassificationForm) error
+	ClassifyDetails(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.ClassificationForm) error
+	Triage(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.TriageForm) error
 	ChangeStatus(ctx context.Context, s *reporting.OfficeSession, id string, f reporting.StatusForm) error
 	Assign(ctx context.Context, s *reporting.OfficeSession, id string, userID int64) error
 	AddNote(ctx context.Context, s *reporting.OfficeSession, id, body string) error

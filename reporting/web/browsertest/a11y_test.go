@@ -248,6 +248,12 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	// Issue 13, seeing the evidence: previews, player, interpreter mark.
 	c.fetch("case with previews", evidencePath, nil, http.StatusOK)
 	c.fetch("case with interpreter error", evidencePath+"/interpreter", url.Values{"interpreter": {"1"}}, http.StatusUnprocessableEntity)
+	// The triage panel (issue 13): fresh on the evidence case above (not
+	// yet triaged), with errors in several parts, and saved (the detailed
+	// classification open and saved as well).
+	c.fetch("case triage with errors", casePath+"/triage", url.Values{"assignee": {"9999"}, "areas": {"work"}, "subgrounds": {"antiziganism"}}, http.StatusUnprocessableEntity)
+	c.fetch("case triage saved", casePath+"?saved=triage", nil, http.StatusOK)
+	c.fetch("case details saved", casePath+"?saved=classification", nil, http.StatusOK)
 	// Case list filters, search and bulk changes (issue 13).
 	caseID := strings.TrimPrefix(casePath, "/office/cases/")
 	c.fetch("cases filtered and searched", "/office/cases?subground=antiziganism&area=housing&unread=1&awaiting=1&wish=contact_me&contact=yes&q=Vermieterin", nil, http.StatusOK)
