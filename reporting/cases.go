@@ -213,6 +213,9 @@ type CaseQuery struct {
 	Municipality string   // only cases whose record has this municipality
 	Unread       bool     // only cases with a reporter's message no counsellor has opened
 	AwaitingUs   bool     // only cases whose last message is the reporter's
+	// DueBy: only cases with an open reminder due on or before this day
+	// (YYYY-MM-DD, the office's today).
+	DueBy string
 	// DeadlineWeekBy: only cases whose deadline's week starts on or
 	// before this day (a Monday). The exact deadline is sealed, so the
 	// filter works by week; the rows shown carry their exact dates.
