@@ -45,6 +45,7 @@ func (s *Server) caseList(c *gin.Context) {
 		Ground: c.Query("ground"), Subground: c.Query("subground"), Area: c.Query("area"),
 		Municipality: c.Query("municipality"), DeadlineSoon: c.Query("deadline") == "soon",
 		Unread: c.Query("unread") == "1", AwaitingUs: c.Query("awaiting") == "1",
+		Due:  c.Query("due") == "1",
 		Wish: c.Query("wish"), Contact: c.Query("contact"), Text: c.Query("q"),
 		Sort: c.Query("sort"), Dir: c.Query("dir"),
 		Page: reporting.Page{Limit: casesPerPage, Offset: (page - 1) * casesPerPage},
@@ -175,6 +176,9 @@ func listURL(f reporting.CaseFilter, page int) template.URL {
 	}
 	if f.AwaitingUs {
 		q.Set("awaiting", "1")
+	}
+	if f.Due {
+		q.Set("due", "1")
 	}
 	set("wish", f.Wish)
 	set("contact", f.Contact)
