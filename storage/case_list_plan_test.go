@@ -72,7 +72,9 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 	}
 	// A classified case of team A moves to team B (its reminder goes, as
 	// the trigger of 0044 says).
-	moved := slices.IndexFunc(all, func(c listCase) bool { return c.team == teamA && c.class != nil && slices.Contains(c.class.Areas, "education") })
+	moved := slices.IndexFunc(all, func(c listCase) bool {
+		return c.team == teamA && c.class != nil && slices.Contains(c.class.Areas, "education")
+	})
 	if _, err := w.ExecContext(ctx, `UPDATE reports SET team_id = ? WHERE id = ?`, teamB, all[moved].id); err != nil {
 		t.Fatal(err)
 	}

@@ -218,6 +218,12 @@ func listSource(ctx context.Context, tx conn, q reporting.CaseQuery) (page, coun
 			`(SELECT report_id FROM classification_grounds WHERE ground = ? AND team_id IN ` + in + `)`,
 			append([]any{q.Ground}, teams...), true})
 	}
+	if q.Municipality != "" {
+		// Counted over all teams (the record has no team): an upper bound.
+		sets = append(sets, set{`SELECT count(*) FROM classifications INDEXED BY classifications_municipality WHERE municipality = ?`,
+			`(SELECT report_id FROM classifications INDEXED BY classifications_municipality WHERE municipality = ?)`,
+			[]any{q.Municipality}, false})
+	}
 	if q.AwaitingUs {
 		// Counted over all teams (a message has no team): an upper bound
 		// of the set, enough to choose by.
