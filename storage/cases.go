@@ -140,13 +140,13 @@ func listConditions(q reporting.CaseQuery) (string, []any) {
 		where, args = append(where, `EXISTS (SELECT 1 FROM classification_grounds g WHERE g.ground = ? AND g.report_id = r.id)`), append(args, q.Ground)
 	}
 	if q.Subground != "" {
-		where, args = append(where, `EXISTS (SELECT 1 FROM classification_codes k WHERE k.dim = 'subground' AND k.code = ? AND k.report_id = r.id)`), append(args, q.Subground)
+		where, args = append(where, `EXISTS (SELECT 1 FROM classification_codes k INDEXED BY classification_codes_report WHERE k.dim = 'subground' AND k.code = ? AND k.report_id = r.id)`), append(args, q.Subground)
 	}
 	if q.Area != "" {
-		where, args = append(where, `EXISTS (SELECT 1 FROM classification_codes k WHERE k.dim = 'area' AND k.code = ? AND k.report_id = r.id)`), append(args, q.Area)
+		where, args = append(where, `EXISTS (SELECT 1 FROM classification_codes k INDEXED BY classification_codes_report WHERE k.dim = 'area' AND k.code = ? AND k.report_id = r.id)`), append(args, q.Area)
 	}
 	if q.Municipality != "" {
-		where, args = append(where, `EXISTS (SELECT 1 FROM classifications c WHERE c.report_id = r.id AND c.municipality = ?)`), append(args, q.Municipality)
+		where, args = append(where, `EXISTS (SELECT 1 FROM classifications c INDEXED BY classifications_municipality WHERE c.municipality = ? AND c.report_id = r.id)`), append(args, q.Municipality)
 	}
 	if q.Unread {
 		where = append(where, `r.reporter_unread <> 0`)
