@@ -28,6 +28,10 @@ func TestCaseListReminderDueFilter(t *testing.T) {
 	if got := caseIDs(page); strings.Join(got, ",") != ids[0] {
 		t.Errorf("?due=1 lists %v, want only the case due today (%s)", got, ids[0])
 	}
+	// A filtered page: the start page's due box is not decrypted again.
+	if strings.Contains(page, `id="due"`) {
+		t.Errorf("?due=1 shows the start page's due box as well")
+	}
 	wantAll(t, "?due=1", page, `id="f-due" name="due" value="1" checked`, "Nur Fälle mit fälliger Wiedervorlage",
 		"Neue Nachricht – wir sind dran", "Noch nicht eingeordnete Fälle erscheinen dabei nicht")
 	// Two days later both are due (one overdue).

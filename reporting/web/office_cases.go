@@ -102,7 +102,7 @@ func (s *Server) caseList(c *gin.Context) {
 // listFilters are the case list's query parameters that narrow or order
 // the list.
 var listFilters = []string{"status", "assignee", "team", "ground", "subground", "area", "municipality",
-	"deadline", "unread", "awaiting", "wish", "contact", "q", "sort", "dir"}
+	"deadline", "unread", "awaiting", "due", "wish", "contact", "q", "sort", "dir"}
 
 // filtered reports whether the list request sets any filter.
 func filtered(c *gin.Context) bool {
