@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
@@ -45,5 +46,31 @@ func TestReminderDueInOfficeTimeZone(t *testing.T) {
 	}
 	if _, total, _, err := e.cases.CaseList(ctx, s, reporting.CaseFilter{Due: true, Page: reporting.Page{Limit: 10}}); err != nil || total != 0 {
 		t.Errorf("list with reminder due finds %d cases (%v) with a reminder for tomorrow, want none", total, err)
+	}
+}
+
+// The reminder mail's day is the office's day too: at 00:30 in Berlin a
+// reminder for that Berlin day sends its mail, although the UTC day is
+// still the one before.
+func TestReminderMailOnTheOfficeDay(t *testing.T) {
+	e, _, id := caseSetUp(t, newEnv(t))
+	e.clock.Advance(12 * time.Hour) // 2026-05-21 00:30 in Berlin
+	_, s := e.login(t)
+	if _, err := e.rawDB(t).Exec(`UPDATE users SET email = 'admin@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	rs := reporting.NewReminders(e.db, e.clock.Now)
+	if err := rs.SetReminder(t.Context(), s, id, reporting.ReminderForm{Due: "2026-05-21", Reason: "Rückruf"}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mails mailLog
+	n := reporting.NewNotifier(e.db, reporting.NotifierConfig{BaseURL: "https://melden.example.org", Mailer: &mails,
+		Texts: tr, Languages: i18n.OfficeLanguages, Now: e.clock.Now})
+	if queued, err := n.RemindDue(t.Context()); err != nil || queued != 1 {
+		t.Errorf("at 00:30 Berlin time with a reminder due that day: %d mails queued (%v), want 1", queued, err)
 	}
 }
