@@ -256,7 +256,7 @@ func settingAtomicCases() []atomicCase {
 					t.Fatal(err)
 				}
 				return func(ctx context.Context) error {
-					_, err := e.notifier.SendOutboxNow(ctx, s, n)
+					_, err := n.SendOutboxNow(ctx, s)
 					return err
 				}
 			},

@@ -213,6 +213,9 @@ type CaseQuery struct {
 	Municipality string   // only cases whose record has this municipality
 	Unread       bool     // only cases with a reporter's message no counsellor has opened
 	AwaitingUs   bool     // only cases whose last message is the reporter's
+	// DueBy: only cases with an open reminder due on or before this day
+	// (YYYY-MM-DD, the office's today).
+	DueBy string
 	// DeadlineWeekBy: only cases whose deadline's week starts on or
 	// before this day (a Monday). The exact deadline is sealed, so the
 	// filter works by week; the rows shown carry their exact dates.
@@ -373,6 +376,7 @@ type CaseFilter struct {
 	DeadlineSoon bool // open cases whose deadline is near or passed
 	Unread       bool // a reporter's message no counsellor has opened yet
 	AwaitingUs   bool // the reporter wrote last: waiting for our reply
+	Due          bool // an open reminder due today (the office's day) or earlier
 	// Wish ("counselling", …: Wishes) and Contact ("yes", "no") are what
 	// the reporter chose; Text is a word or phrase of the report, its
 	// messages or notes. These are sealed, so the list finds them by
@@ -463,6 +467,9 @@ type CasesStore interface {
 	// Attachments lists the complete attachments of an existing report
 	// (as in AttachmentStore).
 	Attachments(ctx context.Context, reportID string) ([]StoredAttachment, error)
+	// Setting returns a deployment setting (the office's time zone, for
+	// the list's "reminder due"), or an ENotFound error.
+	Setting(ctx context.Context, key string) ([]byte, error)
 }
 
 // NewCases returns the case work service. anchor checks a transfer's
@@ -510,6 +517,14 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		return nil, 0, f, nil
 	}
 	q := cs.listQuery(s, f, teams)
+	if f.Due {
+		// Due as the start page counts it: on or before the office's day.
+		day, err := officeDay(ctx, cs.store, cs.now())
+		if err != nil {
+			return nil, 0, f, opError("case list", err)
+		}
+		q.DueBy = day
+	}
 	if f.sealedFilter() {
 		return cs.searchList(ctx, s, f, q)
 	}

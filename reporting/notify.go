@@ -121,6 +121,9 @@ type NotifierStore interface {
 	// Teams lists all teams.
 	Teams(ctx context.Context) ([]Team, error)
 	ReminderMailStore
+	// Setting returns a deployment setting (the office's time zone, for
+	// the reminder mail's day), or an ENotFound error.
+	Setting(ctx context.Context, key string) ([]byte, error)
 }
 
 // ReminderMailStore is what the reminder mail reads and writes.
@@ -274,14 +277,17 @@ const (
 // and returns how many it queued. Run calls it at every poll, so the mail
 // goes out on the day a reminder falls due. The mail says only that
 // reminders are due and links to the office: no case number, no day, no
-// reason. The day is the Notifier's clock's; marking the recipients and
+// reason. The day is the office's (its time zone) on the Notifier's clock; marking the recipients and
 // queueing their mails commit together, so a failure leaves nobody marked
 // without a mail.
 func (n *Notifier) RemindDue(ctx context.Context) (int, error) {
 	if !n.Enabled() {
 		return 0, nil
 	}
-	day := n.cfg.Now().Format(time.DateOnly)
+	day, err := officeDay(ctx, n.store, n.cfg.Now())
+	if err != nil {
+		return 0, opError("reminder mails", err)
+	}
 	to, err := n.store.DueReminderRecipients(ctx, day)
 	if err != nil || len(to) == 0 {
 		return 0, opError("reminder mails", err)
@@ -468,10 +474,7 @@ func (n *Notifier) Outbox(ctx context.Context, s *OfficeSession) ([]OutboxMail, 
 
 // SendOutboxNow has an admin trigger an immediate attempt for every
 // waiting mail, and returns how many went out.
-//
-// sender is the Notifier that sends; the web layer passes the one it was
-// configured with, which is normally n itself.
-func (n *Notifier) SendOutboxNow(ctx context.Context, s *OfficeSession, sender *Notifier) (int, error) {
+func (n *Notifier) SendOutboxNow(ctx context.Context, s *OfficeSession) (int, error) {
 	if err := allow(s, PermOutbox); err != nil {
 		return 0, err
 	}
@@ -481,6 +484,6 @@ func (n *Notifier) SendOutboxNow(ctx context.Context, s *OfficeSession, sender *
 	if err := n.audit(ctx, s, AuditOutboxSend, "", ""); err != nil {
 		return 0, opError("send outbox", err)
 	}
-	sent, err := sender.SendNow(ctx)
+	sent, err := n.SendNow(ctx)
 	return sent, opError("send outbox", err)
 }

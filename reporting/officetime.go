@@ -57,8 +57,19 @@ func loadZone(name string) (*time.Location, bool) {
 // times are then shown in the default zone, still named, rather than the
 // office pages failing).
 func (st *Settings) OfficeZone(ctx context.Context) (*time.Location, error) {
+	return officeZone(ctx, st.store)
+}
+
+// zoneSetting reads the office's time zone setting; the services that
+// need the office's day (reminders, the reminder mail) read it through it.
+type zoneSetting interface {
+	Setting(ctx context.Context, key string) ([]byte, error)
+}
+
+// officeZone is Settings.OfficeZone on any store that has the setting.
+func officeZone(ctx context.Context, store zoneSetting) (*time.Location, error) {
 	name := DefaultOfficeZone
-	raw, err := st.store.Setting(ctx, settingOfficeZone)
+	raw, err := store.Setting(ctx, settingOfficeZone)
 	switch {
 	case err == nil:
 		name = string(raw)
@@ -70,6 +81,17 @@ func (st *Settings) OfficeZone(ctx context.Context) (*time.Location, error) {
 	}
 	loc, _ := loadZone(DefaultOfficeZone)
 	return loc, nil
+}
+
+// officeDay is the office's date at t (YYYY-MM-DD): "due today" is the
+// office's today, not the server clock's, which runs on UTC and would
+// turn the day at 01:00 or 02:00 in Berlin.
+func officeDay(ctx context.Context, store zoneSetting, t time.Time) (string, error) {
+	loc, err := officeZone(ctx, store)
+	if err != nil {
+		return "", err
+	}
+	return t.In(loc).Format(time.DateOnly), nil
 }
 
 // SetOfficeZone stores the office's time zone (admins only), an IANA

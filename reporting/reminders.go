@@ -80,6 +80,9 @@ type ReminderStore interface {
 	// DueReminders lists the reminders of the teams due on or before the
 	// day, oldest due first.
 	DueReminders(ctx context.Context, teams []int64, day string) ([]StoredReminder, error)
+	// Setting returns a deployment setting (the office's time zone), or
+	// an ENotFound error.
+	Setting(ctx context.Context, key string) ([]byte, error)
 }
 
 // Reminders is the Wiedervorlage: one open reminder per case, with a day
@@ -96,8 +99,10 @@ func NewReminders(store ReminderStore, now func() time.Time) *Reminders {
 	return &Reminders{auditor: auditor{log: store, now: now}, store: store}
 }
 
-// today is the office's current day.
-func (rs *Reminders) today() string { return rs.now().Format(time.DateOnly) }
+// today is the office's current day, in the office's time zone.
+func (rs *Reminders) today(ctx context.Context) (string, error) {
+	return officeDay(ctx, rs.store, rs.now())
+}
 
 // SetReminder sets the case's reminder, replacing the open one.
 func (rs *Reminders) SetReminder(ctx context.Context, s *OfficeSession, id string, f ReminderForm) error {
@@ -108,12 +113,16 @@ func (rs *Reminders) SetReminder(ctx context.Context, s *OfficeSession, id strin
 	if err := contentGone(r); err != nil {
 		return err
 	}
+	today, err := rs.today(ctx)
+	if err != nil {
+		return opError("set reminder", err)
+	}
 	errs := fieldErrors{}
 	due, perr := time.Parse(time.DateOnly, strings.TrimSpace(f.Due))
 	switch {
 	case perr != nil:
 		errs.add("due", "reminder.error.date")
-	case due.Format(time.DateOnly) < rs.today():
+	case due.Format(time.DateOnly) < today:
 		errs.add("due", "reminder.error.past")
 	}
 	reason := strings.TrimSpace(f.Reason)
@@ -161,7 +170,11 @@ func (rs *Reminders) CaseReminder(ctx context.Context, s *OfficeSession, id stri
 		return nil, nil
 	}
 	sr.CaseNo = r.CaseNo
-	rem := rs.open(team, sr)
+	today, err := rs.today(ctx)
+	if err != nil {
+		return nil, opError("case reminder", err)
+	}
+	rem := rs.open(team, sr, today)
 	return &rem, nil
 }
 
@@ -172,7 +185,11 @@ func (rs *Reminders) DueReminders(ctx context.Context, s *OfficeSession) ([]Remi
 	if len(teams) == 0 || !s.Can(PermCaseWork) {
 		return nil, nil
 	}
-	stored, err := rs.store.DueReminders(ctx, teams, rs.today())
+	today, err := rs.today(ctx)
+	if err != nil {
+		return nil, opError("due reminders", err)
+	}
+	stored, err := rs.store.DueReminders(ctx, teams, today)
 	if err != nil || len(stored) == 0 {
 		return nil, opError("due reminders", err)
 	}
@@ -182,7 +199,7 @@ func (rs *Reminders) DueReminders(ctx context.Context, s *OfficeSession) ([]Remi
 		if !ok { // the query asked for the session's teams only
 			return nil, Errorf(ENotFound, "error.case.not_found")
 		}
-		list = append(list, rs.open(team, sr))
+		list = append(list, rs.open(team, sr, today))
 	}
 	// The reasons are case content: none shown without its entry.
 	if err := rs.audit(ctx, s, AuditReminderList, "", fmt.Sprintf("count=%d", len(list))); err != nil {
@@ -192,9 +209,8 @@ func (rs *Reminders) DueReminders(ctx context.Context, s *OfficeSession) ([]Remi
 }
 
 // open opens a stored reminder's reason; one that does not open is
-// shown as altered, with its day but no text.
-func (rs *Reminders) open(team *vault.KeyPair, sr StoredReminder) Reminder {
-	today := rs.today()
+// shown as altered, with its day but no text. today is the office's day.
+func (rs *Reminders) open(team *vault.KeyPair, sr StoredReminder, today string) Reminder {
 	rem := Reminder{ReportID: sr.ReportID, CaseNo: sr.CaseNo, Due: sr.Due, Author: sr.UserName,
 		Overdue: sr.Due < today, DueToday: sr.Due == today}
 	plain, err := team.Open(sr.Reason, reminderAD(sr))

@@ -44,6 +44,7 @@ var exercised = map[string]string{
 	"0043_interpreter.sql":         "a case marked for an interpreter (sealed); NULL on every older case",
 	"0042_list_filters.sql":        "one row per sub-ground and area of every record, filled from the records",
 	"0047_stat_counts.sql":         "per-year counts (cases, grounds) filled from the older records by the migration, kept by triggers for records written after it",
+	"0046_list_speed.sql":          "team_id of every code and ground row filled from its report (older rows) or by the trigger (newer ones)",
 }
 
 // TestMigrationsFromEveryOlderSchema builds a database as it stood after
@@ -392,6 +393,7 @@ func checkUpgraded(t *testing.T, db *DB, at int) {
 		t.Errorf("team MACs %x, %x; want the first only from 0014 on, NULL for a row from before", teams[0].MAC, teams[1].MAC)
 	}
 	checkListCodes(t, db, has(5))
+	checkListTeams(t, db, has(5))
 
 	if teams[0].RotatePending || teams[1].RotatePending != has(41) {
 		t.Errorf("rotate_pending %v, %v; want false (0041's default) and %v", teams[0].RotatePending, teams[1].RotatePending, has(41))
@@ -752,5 +754,22 @@ func checkListCodes(t *testing.T, db *DB, records bool) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) || (records && len(want) == 0) {
 		t.Errorf("classification_codes %v, want %v (from the records)", got, want)
+	}
+}
+
+// checkListTeams checks 0046: every row of classification_codes and
+// classification_grounds carries its report's team (the list counts by
+// it), and there are such rows if there are records.
+func checkListTeams(t *testing.T, db *DB, records bool) {
+	t.Helper()
+	var rows, wrong int
+	err := db.read.QueryRow(`SELECT count(*), coalesce(sum(x.team_id IS NOT r.team_id), 0) FROM
+		(SELECT report_id, team_id FROM classification_codes UNION ALL SELECT report_id, team_id FROM classification_grounds) x
+		JOIN reports r ON r.id = x.report_id`).Scan(&rows, &wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 || (records && rows == 0) {
+		t.Errorf("%d of %d code and ground rows have another team than their report", wrong, rows)
 	}
 }

@@ -49,19 +49,22 @@ func BenchmarkCaseSearch10k(b *testing.B) {
 }
 
 // BenchmarkCaseListFilters100k measures the first page of the list with
-// each plain filter of issue 13, and with all of them at once, on 100,000
+// each plain filter of issue 13 (and "reminder due"), and with all of them at once, on 100,000
 // cases, through the handler (server time: session, query, decrypting
 // the page, the audit entry, the template).
 func BenchmarkCaseListFilters100k(b *testing.B) {
 	const n = 100_000
 	e := newEnv(b, options{})
 	fillCases(b, e, n)
-	// Every 50th case has an unread message from the reporter, every
-	// 100th of those an answer.
+	// Every 50th case has an unread message from the reporter; every
+	// 250th case has a reminder, half of them due (the reason is not
+	// read by the list).
 	db := rawDB(b, e)
 	for _, q := range []string{
 		`UPDATE reports SET reporter_unread = 1 WHERE rowid % 50 = 0`,
 		`INSERT INTO messages (id, report_id, author, day, body) SELECT id || '-m', id, 'reporter', received_on, x'00' FROM reports WHERE rowid % 50 = 0`,
+		`INSERT INTO reminders (report_id, team_id, due, user_id, at, reason) SELECT id, team_id,
+			CASE WHEN rowid % 500 = 0 THEN '2020-01-01' ELSE '2999-01-01' END, 1, '2020-01-01T00:00:00Z', x'00' FROM reports WHERE rowid % 250 = 0`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			b.Fatal(err)
@@ -77,8 +80,13 @@ func BenchmarkCaseListFilters100k(b *testing.B) {
 		{"unread", "unread=1", 50},
 		{"awaiting", "awaiting=1", 50},
 		{"status-open", "status=open", 50},
+		{"ground", "ground=racism", 50},
+		{"municipality", "municipality=herne", 50},
+		{"due", "due=1", 50},
 		{"every-plain-filter", "status=open&ground=racism&subground=antiziganism&area=work&municipality=herne&unread=1&awaiting=1&deadline=soon&assignee=none", 0},
 		{"every-plain-filter-deadline-sort", "status=open&ground=racism&subground=antiziganism&area=work&unread=1&awaiting=1&sort=deadline", 0},
+		{"every-plain-filter-and-due", "status=open&ground=racism&subground=antiziganism&area=work&municipality=herne&unread=1&awaiting=1&deadline=soon&assignee=none&due=1", 0},
+		{"area-and-status", "area=education&status=open", 50},
 		{"wish-capped", "wish=counselling", 50},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

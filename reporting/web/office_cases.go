@@ -46,6 +46,7 @@ func (s *Server) caseList(c *gin.Context) {
 		Ground: c.Query("ground"), Subground: c.Query("subground"), Area: c.Query("area"),
 		Municipality: c.Query("municipality"), DeadlineSoon: c.Query("deadline") == "soon",
 		Unread: c.Query("unread") == "1", AwaitingUs: c.Query("awaiting") == "1",
+		Due:  c.Query("due") == "1",
 		Wish: c.Query("wish"), Contact: c.Query("contact"), Text: c.Query("q"),
 		Sort: c.Query("sort"), Dir: c.Query("dir"),
 		Page: reporting.Page{Limit: casesPerPage, Offset: (page - 1) * casesPerPage},
@@ -102,7 +103,7 @@ func (s *Server) caseList(c *gin.Context) {
 // listFilters are the case list's query parameters that narrow or order
 // the list.
 var listFilters = []string{"status", "assignee", "team", "ground", "subground", "area", "municipality",
-	"deadline", "unread", "awaiting", "wish", "contact", "q", "sort", "dir"}
+	"deadline", "unread", "awaiting", "due", "wish", "contact", "q", "sort", "dir"}
 
 // filtered reports whether the list request sets any filter.
 func filtered(c *gin.Context) bool {
@@ -176,6 +177,9 @@ func listURL(f reporting.CaseFilter, page int) template.URL {
 	}
 	if f.AwaitingUs {
 		q.Set("awaiting", "1")
+	}
+	if f.Due {
+		q.Set("due", "1")
 	}
 	set("wish", f.Wish)
 	set("contact", f.Contact)

@@ -85,7 +85,7 @@ func (s *Server) outboxSend(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/office/notifications")
 		return
 	}
-	if _, err := s.notifications.SendOutboxNow(c.Request.Context(), session(c), s.cfg.Notifier); err != nil {
+	if _, err := s.notifications.SendOutboxNow(c.Request.Context(), session(c)); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -180,7 +180,7 @@ type NotificationService interface {
 	NotificationEmail(ctx context.Context, s *reporting.OfficeSession) (string, error)
 	SetNotificationEmail(ctx context.Context, s *reporting.OfficeSession, email string) (string, error)
 	Outbox(ctx context.Context, s *reporting.OfficeSession) ([]reporting.OutboxMail, error)
-	SendOutboxNow(ctx context.Context, s *reporting.OfficeSession, n *reporting.Notifier) (int, error)
+	SendOutboxNow(ctx context.Context, s *reporting.OfficeSession) (int, error)
 }
 
 // IntakeService takes reports in: the public form's drafts, their
