@@ -186,12 +186,18 @@ func SmallestClass(rows []NetRow) int {
 // remaining combination occurs at least k times. The rows come out in a
 // random order, so that their order says nothing about when a case came.
 func AnonymiseNetwork(year, k int, records []NetRecord) NetworkExport {
+	return anonymiseNetwork(year, k, records, NetworkSteps, true)
+}
+
+// anonymiseNetwork is AnonymiseNetwork with its protection as parameters,
+// so that a test can switch each part off and see its check fail.
+func anonymiseNetwork(year, k int, records []NetRecord, steps []string, suppress bool) NetworkExport {
 	x := NetworkExport{Version: NetworkExportVersion, Year: year, K: k, QuasiIdentifiers: NetQuasiIdentifiers, Records: len(records)}
 	rows := make([]NetRow, len(records))
 	for i, r := range records {
 		rows[i] = netRow(year, r)
 	}
-	for _, step := range NetworkSteps {
+	for _, step := range steps {
 		classes := netClasses(rows)
 		changed := 0
 		for i := range rows {
@@ -204,7 +210,7 @@ func AnonymiseNetwork(year, k int, records []NetRecord) NetworkExport {
 	classes := netClasses(rows)
 	kept := rows[:0]
 	for _, r := range rows {
-		if classes[r.key()] >= k {
+		if classes[r.key()] >= k || !suppress {
 			kept = append(kept, r)
 		}
 	}
