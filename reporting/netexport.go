@@ -194,23 +194,36 @@ func AnonymiseNetwork(year, k int, records []NetRecord) NetworkExport {
 func anonymiseNetwork(year, k int, records []NetRecord, steps []string, suppress bool) NetworkExport {
 	x := NetworkExport{Version: NetworkExportVersion, Year: year, K: k, QuasiIdentifiers: NetQuasiIdentifiers, Records: len(records)}
 	rows := make([]NetRow, len(records))
+	// The joined sub-grounds and areas of each row, made once: no step
+	// changes them, and every pass counts by them.
+	sub, area := make([]string, len(records)), make([]string, len(records))
 	for i, r := range records {
 		rows[i] = netRow(year, r)
+		sub[i], area[i] = strings.Join(rows[i].Subgrounds, ";"), strings.Join(rows[i].Areas, ";")
+	}
+	keys := make([]netKey, len(rows))
+	count := func() map[netKey]int {
+		n := make(map[netKey]int, len(rows)/4)
+		for i := range rows {
+			keys[i] = netKey{rows[i].Region, rows[i].Period, sub[i], area[i], rows[i].ReporterRole}
+			n[keys[i]]++
+		}
+		return n
 	}
 	for _, step := range steps {
-		classes := netClasses(rows)
+		classes := count()
 		changed := 0
 		for i := range rows {
-			if classes[rows[i].key()] < k && generalise(&rows[i], step) {
+			if classes[keys[i]] < k && generalise(&rows[i], step) {
 				changed++
 			}
 		}
 		x.Generalised = append(x.Generalised, NetStep{Step: step, Rows: changed})
 	}
-	classes := netClasses(rows)
+	classes := count()
 	kept := rows[:0]
-	for _, r := range rows {
-		if classes[r.key()] >= k || !suppress {
+	for i, r := range rows {
+		if classes[keys[i]] >= k || !suppress {
 			kept = append(kept, r)
 		}
 	}
