@@ -295,6 +295,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		replyTemplateAtomicCases(), // issue 13: reply templates, files on a reply
 		caseExportAtomicCases(),    // issue 13: case file export
 		triageAtomicCases(),        // issue 13: the triage panel and the detailed classification
+		netExportAtomicCases(),     // issue 14: the network export
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

@@ -151,6 +151,7 @@ type Store interface {
 	ReminderStore      // issue 13: reminders
 	ReminderMailStore  // issue 13: the reminder mail
 	ReplyTemplateStore // issue 13: reply templates
+	NetworkExportStore // issue 14: network export
 
 	// Setting returns a deployment setting, or an ENotFound error.
 	Setting(ctx context.Context, key string) ([]byte, error)

@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = recoverAdmin(ctx, args, stdin, stdout, stderr)
 	case "stats":
 		err = stats(ctx, args, stdout, stderr)
+	case "export-records":
+		err = exportRecords(ctx, args, stdout, stderr)
 	case "backup":
 		err = backup(ctx, args, stdout, stderr)
 	case "retention":
@@ -84,7 +86,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "kdf":
 		err = kdfCmd(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, backup, retention, unlock, secret, kdf)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, export-records, backup, retention, unlock, secret, kdf)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {

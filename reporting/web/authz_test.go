@@ -115,6 +115,10 @@ var officeRoutes = map[string]access{
 	// The case page's triage panel (issue 13): status, assignee and the
 	// short classification in one save.
 	"POST /office/cases/:id/triage": caseWork,
+	// Network export (issue 14): the k-anonymous records of a year
+	// leave the office, so admins only (the publishing permission), not
+	// statisticians.
+	"GET /office/statistics/network-export": adminOnly,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -80,6 +80,7 @@ func newFakeServer(t testing.TB, users ...fakeUser) *env {
 		Intake:         fakeIntake{submissions: submissions},
 		Followup:       fakeFollowup{},
 		CaseExports:    fakeCaseExports{},
+		NetworkExport:  fakeNetworkExport{},
 	}, tr)
 	if err != nil {
 		t.Fatal(err)
@@ -302,6 +303,15 @@ func (fakeReminders) DueReminders(context.Context, *reporting.OfficeSession) ([]
 
 func (fakeReminders) CaseReminder(context.Context, *reporting.OfficeSession, string) (*reporting.Reminder, error) {
 	return nil, nil
+}
+
+// fakeNetworkExport refuses every export (issue 14).
+type fakeNetworkExport struct{ web.NetworkExportService }
+
+func (fakeNetworkExport) K() int { return reporting.StatsK }
+
+func (fakeNetworkExport) Export(context.Context, *reporting.OfficeSession, int, int, string) (reporting.NetworkExport, error) {
+	return reporting.NetworkExport{}, reporting.Errorf(reporting.ENotFound, "error.not_found")
 }
 
 // fakeStatistics has an empty year and nothing published.

@@ -187,6 +187,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	s.followupRoutes(pub, work)
 	s.attachmentRoutes(pub, work)
 	s.statisticsRoutes(pub, may(reporting.PermStatistics), may(reporting.PermPublishStatistics))
+	s.networkExportRoutes(may(reporting.PermPublishStatistics), svc.NetworkExport)
 	s.notificationRoutes(auth, may(reporting.PermOutbox))
 	s.retentionRoutes(settings)
 	s.languageRoutes(settings)

@@ -145,6 +145,13 @@ type StatisticsService interface {
 	Published(ctx context.Context, year int) (reporting.Statistics, time.Time, error)
 }
 
+// NetworkExportService is the k-anonymous record export for the
+// reporting network (issue 14).
+type NetworkExportService interface {
+	Export(ctx context.Context, s *reporting.OfficeSession, year, k int, format string) (reporting.NetworkExport, error)
+	K() int
+}
+
 // RetentionService is the retention settings and what is due; the
 // privacy page states the periods.
 type RetentionService interface {
@@ -229,6 +236,7 @@ type Services struct {
 	Intake         IntakeService
 	Followup       FollowupService
 	CaseExports    CaseExportService
+	NetworkExport  NetworkExportService // issue 14
 }
 
 // check names the first missing service: a server that would fail on
@@ -255,6 +263,7 @@ func (svc Services) check() error {
 		{"Intake", svc.Intake == nil},
 		{"Followup", svc.Followup == nil},
 		{"CaseExports", svc.CaseExports == nil},
+		{"NetworkExport", svc.NetworkExport == nil},
 	} {
 		if f.missing {
 			return fmt.Errorf("web: no %s service", f.name)

@@ -46,6 +46,8 @@ type Services struct {
 	AuditTrail     *reporting.AuditTrail
 	Notifier       *reporting.Notifier
 	CaseExports    *reporting.CaseExports
+	// NetworkExports: issue 14, the record export for the network.
+	NetworkExports *reporting.NetworkExports
 }
 
 // New builds every service on store.
@@ -67,6 +69,9 @@ func New(ctx context.Context, store reporting.Store, cfg Config) (*Services, err
 	}
 	if s.Stats, err = reporting.NewStats(store, cfg.StatsK, now); err != nil {
 		return nil, fmt.Errorf("statistics: %w", err)
+	}
+	if s.NetworkExports, err = reporting.NewNetworkExports(store, cfg.StatsK, now); err != nil {
+		return nil, fmt.Errorf("network export: %w", err)
 	}
 	// The Office holds the sessions and their keys; the services that
 	// must reach other live sessions get it through a narrow interface.
@@ -108,6 +113,7 @@ func (s *Services) Web(followup *reporting.Followup) web.Services {
 		Intake:         s.Intake,
 		Followup:       followup,
 		CaseExports:    s.CaseExports,
+		NetworkExport:  s.NetworkExports,
 	}
 }
 
