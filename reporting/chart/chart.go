@@ -24,18 +24,21 @@ import (
 const (
 	Width      = 360
 	fontSize   = 14
-	lineHeight = 18
+	lineHeight = 21
 	barHeight  = 14
 	prevHeight = 7
 	gap        = 10 // between one bar's block and the next label
 	// charWidth is a conservative estimate of one character's advance at
 	// fontSize: wider than the average of Latin, Cyrillic and Arabic text
 	// in a sans-serif font, so that estimated lines are never too short.
-	charWidth = 0.62 * fontSize
+	charWidth = 0.7 * fontSize
 	// valueRoom is kept free right of the longest bar for its value
 	// (up to 9 characters: "1.234.567", "<5", "100,0 %").
 	valueRoom  = 9*charWidth + 6
 	hiddenBarW = 28 // a hidden cell's bar: fixed, so its length tells nothing
+	// pad keeps glyphs that overhang their advance ("Î", italic
+	// forms) inside the chart.
+	pad = 3
 )
 
 // Bar is one row of a chart.
@@ -107,7 +110,7 @@ func textWidth(s string) float64 { return float64(utf8.RuneCountInString(s)) * c
 // Wrap breaks s into lines of at most width units by the estimate,
 // at spaces; a word longer than a line is cut.
 func Wrap(s string, width float64) []string {
-	max := int(width / charWidth)
+	max := int(width/charWidth + 1e-9)
 	if max < 1 {
 		max = 1
 	}
@@ -152,13 +155,13 @@ func (c Chart) Layout() Layout {
 			}
 		}
 	}
-	barMax := Width - valueRoom
+	barMax := Width - 2*pad - valueRoom
 	// x mirrors a left-to-right position for rtl charts.
 	x := func(left, w float64) float64 {
 		if c.RTL {
-			return Width - left - w
+			return Width - pad - left - w
 		}
-		return left
+		return pad + left
 	}
 	startAnchor, endAnchor := "start", "end"
 	if c.RTL {
@@ -181,7 +184,7 @@ func (c Chart) Layout() Layout {
 		y += lineHeight + gap
 	}
 	for _, b := range c.Bars {
-		lines := Wrap(b.Label, Width)
+		lines := Wrap(b.Label, Width-2*pad)
 		w := 0.0
 		for _, s := range lines {
 			w = max(w, textWidth(s))

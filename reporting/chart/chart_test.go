@@ -99,12 +99,12 @@ func TestLayoutRTLMirrors(t *testing.T) {
 	}
 	for i := range ltr.Rects {
 		a, b := ltr.Rects[i], rtl.Rects[i]
-		if a.W != b.W || a.Y != b.Y || b.X != Width-a.X-a.W {
+		if a.W != b.W || a.Y != b.Y || b.X != Width-a.X-a.W || a.X != pad && a.X != pad+Width/2 {
 			t.Errorf("bar %d not mirrored: %+v / %+v", i, a, b)
 		}
 	}
 	lb := rtl.Texts[rtl.Labels[0]]
-	if lb.X != Width || lb.Box.X+lb.Box.W != Width {
+	if lb.X != Width-pad || lb.Box.X+lb.Box.W != Width-pad {
 		t.Errorf("rtl label not at the right edge: %+v", lb)
 	}
 	svg := string(sample(true).SVG())
