@@ -34,6 +34,32 @@ const statsOverlaps = `(() => {
   return out;
 })()`
 
+// statsSmallOrder lists every "<k" on the page (HTML and chart) whose
+// "<" is drawn right of its digits, which reads "5>".
+const statsSmallOrder = `(() => {
+  const out = [];
+  let checked = 0;
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const i = n.data.indexOf("<");
+    if (i < 0 || !/^<\d/.test(n.data.slice(i))) continue;
+    const r = document.createRange();
+    r.setStart(n, i); r.setEnd(n, i + 1);
+    const lt = r.getBoundingClientRect();
+    r.setStart(n, i + 1); r.setEnd(n, i + 2);
+    const d = r.getBoundingClientRect();
+    checked++;
+    if (lt.width > 0 && lt.left >= d.left) out.push("reads 5> in " + n.parentElement.tagName + ": " + n.data);
+  }
+  return {checked, bad: out};
+})()`
+
+// smallOrder is statsSmallOrder's result.
+type smallOrder struct {
+	Checked int      `json:"checked"`
+	Bad     []string `json:"bad"`
+}
+
 // The public statistics in German, Arabic and Romanian at 390 and 1280 px:
 // no chart label overlaps another label or a bar, nothing leaves its
 // chart, and the page has no horizontal scroll.
@@ -61,6 +87,15 @@ func TestStatisticsChartsNoOverlap(t *testing.T) {
 			// The labels stay readable: a line of at least 9 px text.
 			if fs := evalJS[float64](t, ctx, "read the label size", `document.querySelector("svg.chart .chart-label tspan").getBoundingClientRect().height`); fs < 9 {
 				t.Errorf("%s at %d px: chart labels only %.1f px high", lang, width, fs)
+			}
+			// "<5" reads "<5" in every direction: its "<" left of its "5",
+			// in the explanation and in the tables.
+			order := evalJS[smallOrder](t, ctx, "read the order of <5", statsSmallOrder)
+			if order.Checked < 5 {
+				t.Errorf("%s at %d px: only %d \"<5\" found", lang, width, order.Checked)
+			}
+			for _, bad := range order.Bad {
+				t.Errorf("%s at %d px: %s", lang, width, bad)
 			}
 			saveScreenshot(t, ctx, fmt.Sprintf("statistics-%s-%d.png", lang, width))
 		}
