@@ -108,3 +108,19 @@ func TestPublicStatisticsSignsAndFormats(t *testing.T) {
 		t.Error("Arabic page writes 5>")
 	}
 }
+
+// The office page says which counts "<5" stands for in plain numbers
+// ("1 bis 4"), not "below 5" or "5 minus 1", and draws its charts with
+// labels above the bars.
+func TestOfficeStatisticsSignsNote(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	admin := login(t, e)
+	_, page := getAs(t, admin, e.URL+"/office/statistics")
+	if !strings.Contains(page, "„&lt;5“ steht für 1 bis 4 Fälle") || strings.Contains(page, "unter 5") {
+		t.Errorf("the note does not say 1 to 4:\n%s", page)
+	}
+	if g := section(t, page, "table-ground"); !strings.Contains(g, `class="chart-label"`) || strings.Contains(g, "style=") {
+		t.Errorf("office chart not drawn by package chart:\n%s", g)
+	}
+}
