@@ -70,6 +70,9 @@ type statsPage struct {
 	Published        []int
 	JustPublished    bool
 	AlreadyPublished bool // the shown year has a snapshot
+	// SmallMax is the largest count shown as "<k": the note says
+	// "1 to 4", not "below 5" or "5 minus 1".
+	SmallMax int
 }
 
 // statsPageData builds the page. A year that is not a year is shown
@@ -90,8 +93,8 @@ func (s *Server) statsPageData(c *gin.Context) (statsPage, bool) {
 		s.fail(c, err)
 		return statsPage{}, false
 	}
-	d.Stats, d.Prev, d.Next = st, d.Year-1, d.Year+1
-	d.Tables = s.statsViews(lang(c), st, false)
+	d.Stats, d.Prev, d.Next, d.SmallMax = st, d.Year-1, d.Year+1, st.K-1
+	d.Tables = s.statsViews(lang(c), st, false, nil)
 	if d.Published, err = s.statistics.PublishedYears(c.Request.Context()); err != nil {
 		s.fail(c, err)
 		return statsPage{}, false
@@ -170,13 +173,23 @@ type publicStatsPage struct {
 	Year   int // 0: none chosen or none published
 	Stats  reporting.Statistics
 	Tables []statsTableView
+	// Places are the municipalities that can be shown one by one; Place
+	// is the chosen one ("" for none) and PlaceTable its grounds.
+	Places     []placeOption
+	Place      string
+	PlaceTable *statsTableView
 }
+
+// placeOption is one municipality in the selector.
+type placeOption struct{ Code, Label string }
 
 // publicTables are the tables shown to the public: labels for them exist
 // in every public language.
 var publicTables = []string{"ground", "area", "municipality"}
 
-// publicStatistics lists the published years and shows one.
+// publicStatistics lists the published years and shows one, compared
+// with the year before when that year is published too, and, on request
+// (?place=), the grounds of one municipality.
 func (s *Server) publicStatistics(c *gin.Context) {
 	ctx := c.Request.Context()
 	var d publicStatsPage
@@ -201,14 +214,82 @@ func (s *Server) publicStatistics(c *gin.Context) {
 			return
 		}
 		d.Stats = st
-		var shown reporting.Statistics
-		shown.Year, shown.K = st.Year, st.K
-		for _, id := range publicTables {
-			if t, ok := st.Table(id); ok {
-				shown.Tables = append(shown.Tables, t)
+		// Only a published year is compared: its snapshot carries its
+		// own suppression, and an unpublished year's figures are not
+		// public.
+		var prev *reporting.Statistics
+		if slices.Contains(d.Years, d.Year-1) {
+			p, _, err := s.statistics.Published(ctx, d.Year-1)
+			if err != nil {
+				s.fail(c, err)
+				return
 			}
+			p = publicSubset(p, publicTables)
+			prev = &p
 		}
-		d.Tables = s.statsViews(lang(c), shown, true)
+		d.Tables = s.statsViews(lang(c), publicSubset(st, publicTables), true, prev)
+		if !s.publicPlace(c, &d, st) {
+			return
+		}
 	}
 	s.render(c, http.StatusOK, "statistics_public", view{Title: "statistics.title", Path: "/statistics", Data: d})
+}
+
+// publicSubset keeps the tables named by ids, in that order.
+func publicSubset(st reporting.Statistics, ids []string) reporting.Statistics {
+	shown := reporting.Statistics{Year: st.Year, K: st.K, Cases: st.Cases}
+	for _, id := range ids {
+		if t, ok := st.Table(id); ok {
+			shown.Tables = append(shown.Tables, t)
+		}
+	}
+	return shown
+}
+
+// publicPlace fills the municipality view from the published ground ×
+// municipality table: only municipalities whose own total is shown (a
+// hidden total means too few cases to say anything about the place), and
+// their cells exactly as published, suppressed ones still suppressed.
+// An unknown ?place= is a 404.
+func (s *Server) publicPlace(c *gin.Context, d *publicStatsPage, st reporting.Statistics) bool {
+	tb, ok := st.Table("ground_municipality")
+	if !ok {
+		return true
+	}
+	l := lang(c)
+	col := -1
+	want := c.Query("place")
+	for i, code := range tb.Cols {
+		if tot := tb.ColTotals[i]; tot.Suppressed || tot.Secondary || tot.Count == 0 || code == reporting.Undecided {
+			continue
+		}
+		d.Places = append(d.Places, placeOption{Code: code, Label: s.tr.T(l, "municipality."+code, nil)})
+		if code == want {
+			col = i
+		}
+	}
+	if want == "" {
+		return true
+	}
+	if col < 0 {
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return false
+	}
+	one := reporting.StatTable{ID: "place", RowDim: tb.RowDim, Rows: tb.Rows, PerCase: tb.PerCase, Total: tb.ColTotals[col]}
+	for i := range tb.Rows {
+		one.Cells = append(one.Cells, []reporting.Cell{tb.Cells[i][col]})
+	}
+	views := s.statsViews(l, reporting.Statistics{Year: st.Year, K: st.K, Tables: []reporting.StatTable{one}}, true, nil)
+	d.Place, d.PlaceTable = want, &views[0]
+	// Shares of the cross table are of all its pairs, not of this
+	// place's cases: they would mislead here.
+	d.PlaceTable.NoShares = true
+	// The signs are explained once, at the first table above that uses
+	// them.
+	for _, t := range d.Tables {
+		d.PlaceTable.ExplainSmall = d.PlaceTable.ExplainSmall && !t.ExplainSmall
+		d.PlaceTable.ExplainHidden = d.PlaceTable.ExplainHidden && !t.ExplainHidden
+	}
+	d.PlaceTable.Title = s.tr.T(l, "statistics.place.title", map[string]any{"Place": s.tr.T(l, "municipality."+want, nil)})
+	return true
 }

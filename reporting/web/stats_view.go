@@ -1,7 +1,11 @@
 package web
 
 import (
+	"html/template"
+
+	"github.com/planb-ruhr/meldestelle/i18n"
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/chart"
 )
 
 // statsTableView is a table ready to show: every text translated.
@@ -13,45 +17,40 @@ type statsTableView struct {
 	Rows    []statsRowView
 	Totals  []string // column totals of a cross table
 	Total   string
-	Chart   *statsChart // one-dimensional tables only
+	// PrevYear is the previous published year ("" without comparison);
+	// PrevTotal its total.
+	PrevYear, PrevTotal string
+	// Chart is the table drawn as bars (one-dimensional tables only).
+	Chart template.HTML
+	// UsesSmall and UsesHidden tell whether a cell shows "<k" or "x";
+	// ExplainSmall and ExplainHidden are set on the first table that
+	// does, which explains the sign next to it.
+	UsesSmall, UsesHidden       bool
+	ExplainSmall, ExplainHidden bool
+	// K and Year are the year's threshold and the year, formatted.
+	K, Year string
+	// NoShares leaves the share column out.
+	NoShares bool
 }
 
 type statsRowView struct {
 	Label  string
 	Cells  []string
 	Shares []string // one-dimensional tables
+	Prev   string   // the previous year's count, with comparison
 	Total  string   // cross tables
 }
 
-// statsChart is a horizontal bar chart as SVG geometry.
-type statsChart struct {
-	Title         string
-	Width, Height int
-	Bars          []statsBar
-}
-
-type statsBar struct {
-	Label      string
-	Value      string
-	Y, TextY   int
-	BarX, BarW int
-	ValueX     int
-}
-
-// Chart geometry: labels on the left, bars from labelWidth.
-const (
-	chartLabelWidth = 360
-	chartBarMax     = 220
-	chartRow        = 22
-)
-
 // statsViews translates the tables; public pages use the public labels.
-func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) []statsTableView {
+// With prev (the previous published year, public pages only) the
+// one-dimensional tables get a column and a second bar for that year.
+func (s *Server) statsViews(lang string, st reporting.Statistics, public bool, prev *reporting.Statistics) []statsTableView {
 	t := func(id string, data map[string]any) string { return s.tr.T(lang, id, data) }
 	// Counts and shares in the page language's CLDR format: 1.234 and
 	// 12,5 % in German, %12,5 in Turkish; "<5" and "x" stay as they are.
 	number := func(n int) string { return s.tr.Number(lang, n) }
-	cell := func(c reporting.Cell) string { return reporting.CellTextIn(c, st.K, number) }
+	cellIn := func(c reporting.Cell, k int) string { return reporting.CellTextIn(c, k, number) }
+	cell := func(c reporting.Cell) string { return cellIn(c, st.K) }
 	share := func(c reporting.Cell) string {
 		if c.Suppressed || c.Secondary {
 			return "–"
@@ -71,45 +70,74 @@ func (s *Server) statsViews(lang string, st reporting.Statistics, public bool) [
 	if public {
 		prefix = "statistics.table."
 	}
+	l, _ := i18n.Lookup(lang)
 	var out []statsTableView
+	explainedSmall, explainedHidden := false, false
 	for _, tb := range st.Tables {
 		v := statsTableView{ID: tb.ID, Title: t(prefix+tb.ID, nil), PerCase: tb.PerCase,
-			Total: cell(tb.Total)}
+			Total: cell(tb.Total), K: number(st.K), Year: s.tr.Year(lang, st.Year)}
 		for _, col := range tb.Cols {
 			v.Cols = append(v.Cols, label(tb.ColDim, col))
 		}
 		for _, c := range tb.ColTotals {
 			v.Totals = append(v.Totals, cell(c))
 		}
-		maxN := 1
+		// The previous year's table, by row code: only a published year,
+		// with its own suppression, is ever compared.
+		var before map[string]reporting.Cell
+		if prev != nil && tb.ColDim == "" {
+			if pt, ok := prev.Table(tb.ID); ok {
+				before = map[string]reporting.Cell{}
+				for i, code := range pt.Rows {
+					before[code] = pt.Cells[i][0]
+				}
+				v.PrevYear, v.PrevTotal = s.tr.Year(lang, prev.Year), cellIn(pt.Total, prev.K)
+			}
+		}
+		ch := chart.Chart{ID: "chart-" + tb.ID, LabelledBy: "caption-" + tb.ID, RTL: l.RTL}
+		if before != nil {
+			ch.Legend = [2]string{s.tr.Year(lang, st.Year), v.PrevYear}
+		}
 		for i, code := range tb.Rows {
 			r := statsRowView{Label: label(tb.RowDim, code)}
 			for _, c := range tb.Cells[i] {
 				r.Cells = append(r.Cells, cell(c))
-				if tb.ColDim == "" {
-					r.Shares = append(r.Shares, share(c))
-					maxN = max(maxN, c.Count)
-				}
+				v.UsesSmall = v.UsesSmall || c.Suppressed && !c.Secondary
+				v.UsesHidden = v.UsesHidden || c.Secondary
 			}
 			if tb.ColDim != "" {
 				r.Total = cell(tb.RowTotals[i])
+				v.Rows = append(v.Rows, r)
+				continue
 			}
+			c := tb.Cells[i][0]
+			r.Shares = append(r.Shares, share(c))
+			// A suppressed cell's bar has a fixed length: its length
+			// would give the hidden count away.
+			bar := chart.Bar{Label: r.Label, Value: r.Cells[0], N: c.Count, Hidden: c.Suppressed || c.Secondary}
+			if before != nil {
+				p, ok := before[code]
+				r.Prev = "–"
+				if ok {
+					r.Prev = cellIn(p, prev.K)
+					v.UsesSmall = v.UsesSmall || p.Suppressed && !p.Secondary
+					v.UsesHidden = v.UsesHidden || p.Secondary
+				}
+				bar.HasPrev, bar.Prev, bar.PrevValue, bar.PrevHidden = true, p.Count, r.Prev, p.Suppressed || p.Secondary
+			}
+			ch.Bars = append(ch.Bars, bar)
 			v.Rows = append(v.Rows, r)
 		}
-		if tb.ColDim == "" && !public {
-			ch := &statsChart{Title: t("stats.chart", map[string]any{"Table": v.Title}),
-				Width: chartLabelWidth + chartBarMax + 50, Height: len(tb.Rows)*chartRow + 4}
-			for i, c := range tb.Cells {
-				b := statsBar{Label: v.Rows[i].Label, Value: v.Rows[i].Cells[0], Y: i*chartRow + 4, TextY: i*chartRow + 18, BarX: chartLabelWidth}
-				if !c[0].Suppressed {
-					// Suppressed cells get no bar: its length would give
-					// the hidden count away.
-					b.BarW = c[0].Count * chartBarMax / maxN
-				}
-				b.ValueX = chartLabelWidth + b.BarW + 6
-				ch.Bars = append(ch.Bars, b)
-			}
-			v.Chart = ch
+		if tb.ColDim == "" {
+			// The SVG is built by package chart, which escapes every
+			// text it writes (a label is a translation, never input).
+			v.Chart = template.HTML(ch.SVG())
+		}
+		if v.UsesSmall && !explainedSmall {
+			v.ExplainSmall, explainedSmall = true, true
+		}
+		if v.UsesHidden && !explainedHidden {
+			v.ExplainHidden, explainedHidden = true, true
 		}
 		out = append(out, v)
 	}
