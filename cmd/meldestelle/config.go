@@ -40,7 +40,7 @@ type config struct {
 	smtp           smtpmail.Config
 	notifyDelayMin time.Duration
 	notifyDelayMax time.Duration
-	chromium       string // the browser for the case file's PDF; "" = look on PATH
+	chromium       string        // the browser for the case file's PDF; "" = look on PATH
 	backupDir      string        // scheduled backups' directory
 	backupEvery    time.Duration // 0 = no scheduled backups
 	backupKeep     int           // scheduled backups kept
