@@ -19,6 +19,11 @@ func TestInspectBackup(t *testing.T) {
 	db := openDB(t)
 	team, _ := setUp(t, db)
 	createReports(t, db, team.ID, "2026-05-04", 3)
+	// The live database reads too, beside its open connections (what
+	// `meldestelle check` does while the service runs).
+	if live, err := storage.Inspect(t.Context(), db.Path()); err != nil || live.Reports != 3 || len(live.Problems) != 0 {
+		t.Errorf("inspecting the live database: %+v, %v", live, err)
+	}
 	path := filepath.Join(t.TempDir(), "copy.db")
 	if err := db.Backup(t.Context(), path); err != nil {
 		t.Fatal(err)

@@ -169,6 +169,7 @@ func TestEveryCommandValidatesSharedSettings(t *testing.T) {
 		{"serve"}, {"setup", "-admin", "anna", "-password-stdin"}, {"audit", "verify"}, {"recover", "-admin", "anna", "-recovery-key-stdin"},
 		{"stats"}, {"backup"}, {"retention", "-dry-run"}, {"unlock", "-user", "anna"}, {"secret", "init", "-yes"},
 		{"kdf", "raise", "-memory-kib", "131072", "-time", "4"},
+		{"check"}, {"restore", "backup.db"},
 	} {
 		data := filepath.Join(t.TempDir(), "data")
 		ctx, cancel := context.WithCancel(t.Context())
