@@ -150,7 +150,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	e.NoRoute(func(c *gin.Context) { s.errorPage(c, http.StatusNotFound, "error.not_found") })
 
 	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", s.ready)
+	e.GET("/readyz", s.readyHandler())
 	e.GET("/", s.redirectToLanguage)
 	e.GET("/static/*file", s.static)
 	e.GET("/captcha/:file", s.captcha)
