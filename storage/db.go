@@ -89,6 +89,10 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("storage: open: %w", err)
 	}
 	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	if err := db.refuseNewer(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// ensureIncremental and migrate name their step ("storage: migration
 	// 0009_….sql: …") already.
 	if err := db.ensureIncremental(context.Background()); err != nil {

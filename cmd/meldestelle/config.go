@@ -40,7 +40,10 @@ type config struct {
 	smtp           smtpmail.Config
 	notifyDelayMin time.Duration
 	notifyDelayMax time.Duration
-	chromium       string // the browser for the case file's PDF; "" = look on PATH
+	chromium       string        // the browser for the case file's PDF; "" = look on PATH
+	backupDir      string        // scheduled backups' directory
+	backupEvery    time.Duration // 0 = no scheduled backups
+	backupKeep     int           // scheduled backups kept
 }
 
 // lookupEnv reads an environment variable: os.LookupEnv, or a map in tests.
@@ -323,6 +326,7 @@ func (c *config) serveSettings(f *flagSet, env lookupEnv) {
 		return err
 	})
 	c.mailSettings(f)
+	c.backupSettings(f)
 	f.add("chromium", "MELDESTELLE_CHROMIUM", "", "headless Chromium for the case file's PDF export; empty: chromium, chromium-browser, google-chrome or headless-shell on PATH; none found: print page only", func(v string) error {
 		c.chromium = strings.TrimSpace(v)
 		return nil
@@ -422,4 +426,41 @@ func (c *config) mailSettings(f *flagSet) {
 // hasControl reports whether s holds an ASCII control character.
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+}
+
+// backupSettings registers the scheduled backups' settings.
+func (c *config) backupSettings(f *flagSet) {
+	dir := f.add("backup-dir", "MELDESTELLE_BACKUP_DIR", "", "directory of the scheduled backups (created 0700); best on another disk than -data", func(v string) error {
+		if v != "" {
+			if fi, err := os.Stat(v); err == nil && !fi.IsDir() {
+				return fmt.Errorf("not a directory: %q", v)
+			}
+		}
+		c.backupDir = v
+		return nil
+	})
+	every := f.add("backup-every", "MELDESTELLE_BACKUP_EVERY", "0", "interval of the scheduled backups, e.g. 24h; 0 = none", func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		// Below a minute the copies would follow each other without pause
+		// on a large database.
+		if err != nil || d < 0 || (d > 0 && d < time.Minute) {
+			return fmt.Errorf("want a duration of at least 1m such as 24h, or 0 for none: %q", v)
+		}
+		c.backupEvery = d
+		return nil
+	})
+	f.add("backup-keep", "MELDESTELLE_BACKUP_KEEP", "14", "scheduled backups kept; older ones are deleted", func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return fmt.Errorf("want a whole number of at least 1: %q", v)
+		}
+		c.backupKeep = n
+		return nil
+	})
+	f.check(func() error {
+		if c.backupEvery > 0 && c.backupDir == "" {
+			return fmt.Errorf("%s is set, but %s is not: where should the backups go?", every.name(), dir.both())
+		}
+		return nil
+	})
 }

@@ -71,6 +71,10 @@ func TestEveryServeSettingIsValidated(t *testing.T) {
 		{"MELDESTELLE_SMTP_STARTTLS", "smtp-starttls", []string{"maybe", "aus"}, "false", nil, func(c *config) any { return c.smtp.StartTLS }, false},
 		{"MELDESTELLE_NOTIFY_DELAY_MIN", "notify-delay-min", []string{"soon", "-1m", "2h"}, "5m", nil, func(c *config) any { return c.notifyDelayMin }, 5 * time.Minute},
 		{"MELDESTELLE_NOTIFY_DELAY_MAX", "notify-delay-max", []string{"2d", "1m", "25h"}, "2h", nil, func(c *config) any { return c.notifyDelayMax }, 2 * time.Hour},
+		// Scheduled backups (issue 15).
+		{"MELDESTELLE_BACKUP_DIR", "backup-dir", []string{aFile}, tmp, nil, func(c *config) any { return c.backupDir }, tmp},
+		{"MELDESTELLE_BACKUP_EVERY", "backup-every", []string{"daily", "-1h", "30s"}, "24h", map[string]string{"MELDESTELLE_BACKUP_DIR": tmp}, func(c *config) any { return c.backupEvery }, 24 * time.Hour},
+		{"MELDESTELLE_BACKUP_KEEP", "backup-keep", []string{"0", "many"}, "7", nil, func(c *config) any { return c.backupKeep }, 7},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			for k, v := range tc.with {
@@ -165,6 +169,7 @@ func TestEveryCommandValidatesSharedSettings(t *testing.T) {
 		{"serve"}, {"setup", "-admin", "anna", "-password-stdin"}, {"audit", "verify"}, {"recover", "-admin", "anna", "-recovery-key-stdin"},
 		{"stats"}, {"backup"}, {"retention", "-dry-run"}, {"unlock", "-user", "anna"}, {"secret", "init", "-yes"},
 		{"kdf", "raise", "-memory-kib", "131072", "-time", "4"},
+		{"check"}, {"restore", "backup.db"},
 	} {
 		data := filepath.Join(t.TempDir(), "data")
 		ctx, cancel := context.WithCancel(t.Context())

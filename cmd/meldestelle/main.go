@@ -9,6 +9,9 @@
 //	meldestelle stats -year Y -format csv|json
 //	                                 a year's statistics on standard output
 //	meldestelle backup PATH          a consistent copy of the database while it runs
+//	meldestelle backup verify FILE   a backup's integrity, schema version and counts
+//	meldestelle restore FILE         a verified backup into an empty data directory
+//	meldestelle check                the configuration and environment serve would start with
 //
 // Flags fall back to MELDESTELLE_* environment variables; see README.md.
 package main
@@ -79,6 +82,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = backup(ctx, args, stdout, stderr)
 	case "retention":
 		err = retention(ctx, args, stdout, stderr)
+	case "restore":
+		err = restore(ctx, args, stdout, stderr)
+	case "check":
+		err = check(ctx, args, stdout, stderr)
 	case "unlock":
 		err = unlock(ctx, args, stdout, stderr)
 	case "secret":
@@ -86,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "kdf":
 		err = kdfCmd(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, export-records, backup, retention, unlock, secret, kdf)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, export-records, backup, restore, check, retention, unlock, secret, kdf)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -233,10 +240,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	retentionDone := make(chan struct{})
 	go func() { defer close(retentionDone); d.Retention.RunRetention(retentionCtx, 24*time.Hour, logger) }()
 	defer func() { stopRetention(); <-retentionDone }()
+	// Scheduled backups (issue 15).
+	if c.backupEvery > 0 {
+		backupCtx, stopBackups := context.WithCancel(context.Background())
+		backupsDone := make(chan struct{})
+		sched := &backupSchedule{db: db, dir: c.backupDir, every: c.backupEvery, keep: c.backupKeep, now: time.Now, logger: logger, firstDelay: backupFirstDelay}
+		go func() { defer close(backupsDone); sched.Run(backupCtx) }()
+		defer func() { stopBackups(); <-backupsDone }()
+		logger.Info("scheduled backups", "dir", c.backupDir, "every", c.backupEvery, "keep", c.backupKeep)
+	} else {
+		logger.Warn("scheduled backups off: set -backup-dir and -backup-every (README, section \"Backups\")")
+	}
 	// The follow-up holds the reporters' tokens, which the reaper ends.
 	followup := reporting.NewFollowup(d.Intake, now)
 	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier,
-		Printer: casePrinter(c.chromium, logger)},
+		Printer: casePrinter(c.chromium, logger), Ready: db.Ready},
 		d.Web(followup), tr)
 	if err != nil {
 		return err

@@ -63,6 +63,9 @@ type Config struct {
 	// Printer makes the case file's PDF (reporting/pdfprint); nil: no
 	// Chromium, the export offers the print page only.
 	Printer Printer
+	// Ready probes whether the database takes a write (/readyz, issue
+	// 15); nil: /readyz answers like /healthz.
+	Ready func(context.Context) error
 }
 
 // Server serves the public and office routes.
@@ -147,6 +150,7 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 	e.NoRoute(func(c *gin.Context) { s.errorPage(c, http.StatusNotFound, "error.not_found") })
 
 	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.readyHandler())
 	e.GET("/", s.redirectToLanguage)
 	e.GET("/static/*file", s.static)
 	e.GET("/captcha/:file", s.captcha)

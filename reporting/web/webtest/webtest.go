@@ -151,7 +151,7 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	e.Audio = captchaaudio.NewMixer()
-	cfg := web.Config{CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer}
+	cfg := web.Config{CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer, Ready: db.Ready}
 	if opts.Notify != nil {
 		e.Notifier = svc.Notifier
 		cfg.Notifier = e.Notifier
