@@ -8,6 +8,8 @@
 //	                                 create a new admin with the recovery key
 //	meldestelle stats -year Y -format csv|json
 //	                                 a year's statistics on standard output
+//	meldestelle export-records -year Y [-format csv|json] [-k K] [-o FILE]
+//	                                 a year's k-anonymous records for the reporting network
 //	meldestelle backup PATH          a consistent copy of the database while it runs
 //	meldestelle backup verify FILE   a backup's integrity, schema version and counts
 //	meldestelle restore FILE         a verified backup into an empty data directory
