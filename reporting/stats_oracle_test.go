@@ -35,7 +35,7 @@ func countRecords(recs []StatRecord) *counter {
 // YearStatisticsFromRecords builds a year's statistics from the records
 // of the year and of the year before, counted in Go (tests' oracle).
 func YearStatisticsFromRecords(year, k int, cur, prev []StatRecord) Statistics {
-	return yearTables(year, k, countRecords(cur), countRecords(prev))
+	return yearTables(year, k, countRecords(cur), countRecords(prev), nil, true)
 }
 
 // StatCountsOf returns the aggregate counts of one year's records, as a

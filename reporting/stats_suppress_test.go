@@ -131,7 +131,8 @@ func TestSuppressSecondary(t *testing.T) {
 // fakeStats serves random records by year.
 type fakeStats struct {
 	reporting.StatisticsStore
-	byYear map[int][]reporting.StatRecord
+	byYear    map[int][]reporting.StatRecord
+	published map[int][]byte // JSON snapshots by year
 }
 
 func (f fakeStats) StatisticalRecords(_ context.Context, year int, fn func(reporting.StatRecord) error) error {
@@ -141,6 +142,14 @@ func (f fakeStats) StatisticalRecords(_ context.Context, year int, fn func(repor
 		}
 	}
 	return nil
+}
+
+// PublishedStatistics serves the snapshots in published, if any.
+func (f fakeStats) PublishedStatistics(_ context.Context, year int) (reporting.PublishedStatistics, error) {
+	if b, ok := f.published[year]; ok {
+		return reporting.PublishedStatistics{Year: year, JSON: b}, nil
+	}
+	return reporting.PublishedStatistics{}, reporting.Errorf(reporting.ENotFound, "error.not_found")
 }
 
 // StatCounts serves the records' aggregate counts, as the store keeps them.
