@@ -204,7 +204,12 @@ func (l *linkedSet) number(key string, c *Cell, own bool, rank int) int {
 		l.rank = append(l.rank, rank)
 		l.byVar = append(l.byVar, nil)
 	}
-	l.rank[v] = min(l.rank[v], rank)
+	// A table's total is never hidden, wherever else its number shows.
+	if rank == 2 || l.rank[v] == 2 {
+		l.rank[v] = 2
+	} else {
+		l.rank[v] = min(l.rank[v], rank)
+	}
 	published := c == nil || !c.Suppressed
 	if published {
 		l.known[v] = true

@@ -252,7 +252,7 @@ func TestYearStatisticsConsistent(t *testing.T) {
 			t.Fatalf("cross total %d, want %d", x.Total.Count, sum)
 		}
 		if got := recoverable(cells, hidden, true); len(got) > 0 {
-			t.Fatalf("round %d: cells %v recoverable", round, got)
+			t.Fatalf("round %d: cells %v recoverable\n%v\n%v\n%+v", round, got, cells, hidden, x.RowTotals)
 		}
 	}
 }
