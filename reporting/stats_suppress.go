@@ -163,10 +163,14 @@ func protectAcross(s *Statistics, before *Statistics) {
 			}
 		}
 		if !hid {
-			// Nothing of this year left to hide beside the disclosed
-			// numbers: only possible when the previous snapshot itself
-			// gives them away, which this year cannot repair.
-			return
+			// Nothing left to hide beside a disclosed number: the tables'
+			// totals (never hidden) or the previous snapshot give it away,
+			// so hiding it only pretends. It is published, and stays so.
+			d := det[0]
+			for _, c := range sys.own[d] {
+				c.Suppressed = false
+			}
+			sys.known[d], sys.fixed[d] = true, true
 		}
 	}
 }
