@@ -152,25 +152,31 @@ func protectAcross(s *Statistics, before *Statistics) {
 	for {
 		det := sys.determined()
 		if len(det) == 0 {
-			return
+			break
 		}
 		hid := false
 		for _, d := range det {
-			if v := sys.neighbour(d); v >= 0 {
+			if v := sys.breaker(d); v >= 0 {
 				sys.hide(v)
 				hid = true
 				break
 			}
 		}
 		if !hid {
-			// Nothing left to hide beside a disclosed number: the tables'
-			// totals (never hidden) or the previous snapshot give it away,
-			// so hiding it only pretends. It is published, and stays so.
-			d := det[0]
-			for _, c := range sys.own[d] {
-				c.Suppressed = false
-			}
-			sys.known[d], sys.fixed[d] = true, true
+			// Only the tables' totals and the cases (never hidden) or the
+			// previous snapshot give the number away: hiding it would only
+			// pretend. It is published, and stays so.
+			sys.show(det[0].v)
+			sys.fixed[det[0].v] = true
+		}
+	}
+	// A number that one table of the year shows is known: another table
+	// hiding it (as its own secondary cell) protects nothing, so every
+	// table shows it. A number only the previous snapshot shows stays
+	// hidden: its count may have changed since.
+	for v := range sys.keys {
+		if sys.shown[v] {
+			sys.show(v)
 		}
 	}
 }
@@ -186,7 +192,8 @@ type linkedSet struct {
 	own   [][]*Cell // where this year's tables show the number
 	known []bool    // published somewhere
 	fixed []bool    // published in the previous snapshot: cannot be hidden
-	rank  []int     // 0 cell, 1 margin, 2 total: the order in which to hide
+	shown []bool    // published in this year's tables
+	rank  []int     // 0 cell, 1 margin, 3 a table's total or the cases: the order in which to hide
 	eqs   [][]term
 	byVar [][]int // equations of each number
 }
@@ -205,18 +212,23 @@ func (l *linkedSet) number(key string, c *Cell, own bool, rank int) int {
 		l.own = append(l.own, nil)
 		l.known = append(l.known, false)
 		l.fixed = append(l.fixed, false)
+		l.shown = append(l.shown, false)
 		l.rank = append(l.rank, rank)
 		l.byVar = append(l.byVar, nil)
 	}
-	// A table's total is never hidden, wherever else its number shows.
-	if rank == 2 || l.rank[v] == 2 {
-		l.rank[v] = 2
+	// A table's total and the cases are never hidden, wherever else
+	// their number shows.
+	if rank == 3 || l.rank[v] == 3 {
+		l.rank[v] = 3
 	} else {
 		l.rank[v] = min(l.rank[v], rank)
 	}
 	published := c == nil || !c.Suppressed
 	if published {
 		l.known[v] = true
+	}
+	if own && published {
+		l.shown[v] = true
 	}
 	if !own && published {
 		l.fixed[v] = true
@@ -256,11 +268,11 @@ func numberKey(year int, t *StatTable, row, col string) string {
 // addStatistics adds a year's tables: own for the year being protected,
 // else a published snapshot.
 func (l *linkedSet) addStatistics(s *Statistics, own bool) {
-	l.number(itoa(s.Year-1)+"|cases", nil, own, 2)
+	l.number(itoa(s.Year-1)+"|cases", nil, own, 3)
 	for ti := range s.Tables {
 		t := &s.Tables[ti]
 		if t.ColDim == "" {
-			total := l.number(numberKey(s.Year, t, "total", ""), &t.Total, own, 2)
+			total := l.number(numberKey(s.Year, t, "total", ""), &t.Total, own, 3)
 			eq := []term{{total, 1}}
 			for i, r := range t.Rows {
 				eq = append(eq, term{l.number(numberKey(s.Year, t, r, ""), &t.Cells[i][0], own, 0), -1})
@@ -273,7 +285,9 @@ func (l *linkedSet) addStatistics(s *Statistics, own bool) {
 		if len(t.RowTotals) != len(t.Rows) || len(t.ColTotals) != len(t.Cols) {
 			continue
 		}
-		total := l.number(numberKey(s.Year, t, "total", "total"), &t.Total, own, 2)
+		// A table's total is never hidden: every published share is a
+		// count over it, so any share would give it back.
+		total := l.number(numberKey(s.Year, t, "total", "total"), &t.Total, own, 3)
 		sum := []term{{total, 1}}
 		cols := make([][]term, len(t.Cols))
 		for j, c := range t.Cols {
@@ -302,15 +316,79 @@ func (l *linkedSet) hide(v int) {
 	for _, c := range l.own[v] {
 		c.Suppressed = true
 	}
-	l.known[v] = false
+	l.known[v], l.shown[v] = false, false
 }
 
-// neighbour returns the published number of this year to hide beside
-// the disclosed number d: the smallest non-zero one in an equation with
-// d, a cell before a margin (a zero only when there is no other), or −1.
-func (l *linkedSet) neighbour(d int) int {
+// show publishes a number wherever this year's tables show it.
+func (l *linkedSet) show(v int) {
+	for _, c := range l.own[v] {
+		c.Suppressed = false
+	}
+	l.known[v], l.shown[v] = true, true
+}
+
+// breaker returns the published number of this year to hide so that the
+// derivation of d (its equations combined with the weights d.y) no longer
+// works: one with a non-zero weight in it, preferring a number shown in
+// fewer places, a cell before a margin, a table's total last (never the
+// cases), then the smallest non-zero count (a zero only when there is no
+// other: a hidden zero beside a small count adds up to it); −1 if none.
+func (l *linkedSet) breaker(d solved) int {
+	weights := func(y []*big.Rat) map[int]*big.Rat {
+		w := map[int]*big.Rat{}
+		for r, x := range y {
+			if x.Sign() == 0 {
+				continue
+			}
+			for _, t := range l.eqs[d.eqs[r]] {
+				if !l.known[t.v] {
+					continue
+				}
+				if w[t.v] == nil {
+					w[t.v] = new(big.Rat)
+				}
+				w[t.v].Add(w[t.v], new(big.Rat).Mul(x, big.NewRat(int64(t.c), 1)))
+			}
+		}
+		return w
+	}
+	weight := weights(d.y)
+	// Hiding v breaks every derivation of d (they are d.y plus any
+	// combination in d.null) iff v weighs in d.y and in none of d.null:
+	// else a combination of the null space cancels v again.
+	conflicts := map[int]int{}
+	for _, z := range d.null {
+		for v, w := range weights(z) {
+			if w.Sign() != 0 {
+				conflicts[v]++
+			}
+		}
+	}
+	if pick := l.best(weight, conflicts, true); pick >= 0 {
+		return pick
+	}
+	// No single number breaks it: hide a non-zero one that the fewest
+	// other relations give back, and solve again.
+	return l.best(weight, conflicts, false)
+}
+
+// best returns the number to hide among those with a non-zero weight:
+// with exact, only one without conflicts, else preferring non-zero counts
+// and the fewest conflicts; −1 if none.
+func (l *linkedSet) best(weight map[int]*big.Rat, conflicts map[int]int, exact bool) int {
 	best := -1
 	better := func(a, b int) bool {
+		if !exact {
+			if (l.value[a] == 0) != (l.value[b] == 0) {
+				return l.value[b] == 0
+			}
+			if conflicts[a] != conflicts[b] {
+				return conflicts[a] < conflicts[b]
+			}
+		}
+		if len(l.own[a]) != len(l.own[b]) {
+			return len(l.own[a]) < len(l.own[b])
+		}
 		if l.rank[a] != l.rank[b] {
 			return l.rank[a] < l.rank[b]
 		}
@@ -322,27 +400,34 @@ func (l *linkedSet) neighbour(d int) int {
 		}
 		return a < b
 	}
-	for _, e := range l.byVar[d] {
-		for _, t := range l.eqs[e] {
-			v := t.v
-			if !l.known[v] || l.fixed[v] || len(l.own[v]) == 0 || l.rank[v] >= 2 {
-				continue
-			}
-			if best < 0 || better(v, best) {
-				best = v
-			}
+	for v, w := range weight {
+		if w.Sign() == 0 || exact && conflicts[v] > 0 || l.fixed[v] || len(l.own[v]) == 0 || l.rank[v] >= 3 {
+			continue
+		}
+		if best < 0 || better(v, best) {
+			best = v
 		}
 	}
 	return best
 }
 
+// solved is a hidden number the equations give away: the weights y of
+// the equations eqs whose combination is that number alone (over the
+// hidden ones).
+type solved struct {
+	v    int
+	eqs  []int
+	y    []*big.Rat
+	null [][]*big.Rat // the combinations of the equations that leave no hidden number
+}
+
 // determined returns the hidden numbers the equations give away, in the
 // order they were met.
-func (l *linkedSet) determined() []int {
+func (l *linkedSet) determined() []solved {
 	col := map[int]int{}
-	var hidden []int
+	var hidden, eqs []int
 	var rows [][]term
-	for _, eq := range l.eqs {
+	for e, eq := range l.eqs {
 		var row []term
 		for _, t := range eq {
 			if l.known[t.v] {
@@ -356,37 +441,43 @@ func (l *linkedSet) determined() []int {
 			}
 			row = append(row, term{c, t.c})
 		}
-		if len(row) > 0 {
-			rows = append(rows, row)
-		}
+		// An equation of published numbers only stays: it is what
+		// gives a number away as soon as that number alone is hidden.
+		rows = append(rows, row)
+		eqs = append(eqs, e)
 	}
-	var out []int
-	for _, c := range solvedColumns(rows, len(hidden)) {
-		out = append(out, hidden[c])
+	out := solvedColumns(rows, len(hidden))
+	for i := range out {
+		out[i].v = hidden[out[i].v]
+		out[i].eqs = eqs
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b solved) int { return a.v - b.v })
 	return out
 }
 
 // solvedColumns returns the columns whose unit vector lies in the row
-// space of the sparse integer rows over n columns: the unknowns these
-// equations fix. It reduces the rows to reduced row echelon form, exactly:
-// in int64 while the numbers stay small (they do for sums of counts), in
-// math/big otherwise.
-func solvedColumns(rows [][]term, n int) []int {
+// space of the sparse integer rows over n columns (the unknowns these
+// equations fix, v a column here), each with the weights of the rows
+// that give it. It reduces the rows, with the identity beside them to
+// keep the weights, to reduced row echelon form exactly: in int64 while
+// the numbers stay small (they do for sums of counts), in math/big
+// otherwise.
+func solvedColumns(rows [][]term, n int) []solved {
 	if out, ok := solvedColumnsInt(rows, n); ok {
 		return out
 	}
 	return solvedColumnsBig(rows, n)
 }
 
-func solvedColumnsInt(rows [][]term, n int) ([]int, bool) {
+func solvedColumnsInt(rows [][]term, n int) ([]solved, bool) {
+	w := n + len(rows)
 	m := make([][]int64, len(rows))
 	for i, r := range rows {
-		m[i] = make([]int64, n)
+		m[i] = make([]int64, w)
 		for _, t := range r {
 			m[i][t.v] += int64(t.c)
 		}
+		m[i][n+i] = 1
 	}
 	const limit = 1 << 30
 	pivots := map[int]int{} // row → column
@@ -424,17 +515,33 @@ func solvedColumnsInt(rows [][]term, n int) ([]int, bool) {
 		pivots[pr] = c
 		pr++
 	}
-	var out []int
+	var out []solved
 	for r := range pr {
 		nz := 0
-		for _, x := range m[r] {
+		for _, x := range m[r][:n] {
 			if x != 0 {
 				nz++
 			}
 		}
 		if nz == 1 {
-			out = append(out, pivots[r])
+			c := pivots[r]
+			y := make([]*big.Rat, len(rows))
+			for e := range y {
+				y[e] = big.NewRat(m[r][n+e], m[r][c])
+			}
+			out = append(out, solved{v: c, y: y})
 		}
+	}
+	var null [][]*big.Rat
+	for r := pr; r < len(m); r++ {
+		z := make([]*big.Rat, len(rows))
+		for e := range z {
+			z[e] = big.NewRat(m[r][n+e], 1)
+		}
+		null = append(null, z)
+	}
+	for i := range out {
+		out[i].null = null
 	}
 	return out, true
 }
@@ -452,16 +559,18 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-func solvedColumnsBig(rows [][]term, n int) []int {
+func solvedColumnsBig(rows [][]term, n int) []solved {
+	w := n + len(rows)
 	m := make([][]*big.Rat, len(rows))
 	for i, r := range rows {
-		m[i] = make([]*big.Rat, n)
+		m[i] = make([]*big.Rat, w)
 		for j := range m[i] {
 			m[i][j] = new(big.Rat)
 		}
 		for _, t := range r {
 			m[i][t.v].Add(m[i][t.v], big.NewRat(int64(t.c), 1))
 		}
+		m[i][n+i].SetInt64(1)
 	}
 	pivots := map[int]int{}
 	pr := 0
@@ -487,17 +596,29 @@ func solvedColumnsBig(rows [][]term, n int) []int {
 		pivots[pr] = c
 		pr++
 	}
-	var out []int
+	var out []solved
 	for r := range pr {
 		nz := 0
-		for _, v := range m[r] {
+		for _, v := range m[r][:n] {
 			if v.Sign() != 0 {
 				nz++
 			}
 		}
 		if nz == 1 {
-			out = append(out, pivots[r])
+			c := pivots[r]
+			y := make([]*big.Rat, len(rows))
+			for e := range y {
+				y[e] = new(big.Rat).Quo(m[r][n+e], m[r][c])
+			}
+			out = append(out, solved{v: c, y: y})
 		}
+	}
+	var null [][]*big.Rat
+	for r := pr; r < len(m); r++ {
+		null = append(null, m[r][n:])
+	}
+	for i := range out {
+		out[i].null = null
 	}
 	return out
 }
