@@ -149,6 +149,7 @@ func protectAcross(s *Statistics, before *Statistics) {
 		sys.addStatistics(before, false)
 	}
 	sys.addStatistics(s, true)
+	sys.showGivenAway()
 	for {
 		det := sys.determined()
 		if len(det) == 0 {
@@ -178,6 +179,30 @@ func protectAcross(s *Statistics, before *Statistics) {
 		if sys.shown[v] {
 			sys.show(v)
 		}
+	}
+}
+
+// showGivenAway publishes the numbers that the never-hidden ones (the
+// tables' totals, the cases, the previous snapshot) give away even with
+// everything else hidden: hiding them would only pretend. (In grounds by
+// year, the year before's sum of grounds is the grand total minus this
+// year's, which ground × municipality's total shows.) Hiding more only
+// ever makes fewer numbers determined, so every other disclosed number
+// can be protected.
+func (l *linkedSet) showGivenAway() {
+	saved := slices.Clone(l.known)
+	for v := range l.known {
+		if l.known[v] && !l.fixed[v] && len(l.own[v]) > 0 && l.rank[v] < 3 {
+			l.known[v] = false
+		}
+	}
+	det := l.determined()
+	copy(l.known, saved)
+	for _, d := range det {
+		if !l.known[d.v] {
+			l.show(d.v)
+		}
+		l.fixed[d.v] = true
 	}
 }
 
