@@ -228,6 +228,19 @@ func TestCrossTableAttacker(t *testing.T) {
 			a.read(prev)
 			a.read(st)
 			got := a.solve()
+			if protect {
+				// Showing a number in every table, or what the totals give
+				// away, must never show a small cell.
+				for _, tb := range st.Tables {
+					for i := range tb.Cells {
+						for j, c := range tb.Cells[i] {
+							if !c.Suppressed && c.Count >= 1 && c.Count < k {
+								t.Fatalf("seed %d (k=%d): %s cell %d,%d = %d shown", seed, k, tb.ID, i, j, c.Count)
+							}
+						}
+					}
+				}
+			}
 			if protect && len(got) > 0 {
 				t.Fatalf("seed %d (k=%d): hidden numbers worked out across the tables: %v", seed, k, got)
 			}

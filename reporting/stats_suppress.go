@@ -127,22 +127,37 @@ func Suppress(cells [][]int, k int, cols bool) [][]bool {
 // this year's tables or the previous year's snapshot) known. A hidden
 // number is worked out exactly iff its unit vector lies in the row space
 // of the equations restricted to the hidden numbers; Gaussian elimination
-// over the rationals finds those. While one is, the smallest non-zero
-// published number in an equation with it (a cell before a margin; never
-// a table's total or the cases) is hidden too, and the system is solved
-// again. Ties go to the number met first, so the same counts always hide
-// the same cells.
+// over the rationals finds those, with the combination of equations that
+// gives each. Then:
+//
+//  1. A table's total and the cases are never hidden (every share is a
+//     count over its table's total, so a share would give it back). A
+//     hidden number that these give away even with every other number
+//     hidden is shown: hiding it only pretends (see showGivenAway).
+//  2. While a hidden number is determined, a published number of this
+//     year is hidden that breaks that derivation: one that weighs in the
+//     combination and in no combination of published numbers alone
+//     (else the equations give it back), preferring one shown in fewer
+//     places, a cell before a margin, the smallest non-zero count; if no
+//     single number breaks it, the non-zero one the fewest relations give
+//     back. Then everything is solved again.
+//  3. A number that one table of the year shows is shown in all of them.
+//
+// Ties go to the number met first, so the same counts always hide the
+// same cells; the per-table rule (Suppress) runs first, unchanged.
 //
 // The guarantee: nobody who knows every published number of the year and
 // of the previous year's snapshot, and every exact linear relation
-// between them, can work out any hidden number exactly. Its limits: the
-// equations know nothing of non-negativity and of the inequalities above,
-// so a hidden cell can be narrowed to an interval (a hidden pair with a
-// published sum s lies in [0, s]); Suppress's choice of non-zero
-// neighbours keeps such a sum from being the small count itself, but no
-// interval of width k is promised. Snapshots of earlier years, and a
-// previous snapshot whose counts have since changed, are not considered
-// beyond being treated as the same numbers (which only hides more).
+// between them, can work out any hidden number exactly, and no count
+// from 1 to k−1 is shown as a cell (a table's total can be small). Its
+// limits: the equations know nothing of non-negativity and of the
+// inequalities above, so a hidden cell can be narrowed to an interval (a
+// hidden pair with a published sum s lies in [0, s]; Suppress's choice of
+// non-zero neighbours keeps such a sum from being the small count
+// itself), and no interval of width k is promised. Snapshots of earlier
+// years are not considered, and a previous snapshot whose counts have
+// since changed is treated as the same numbers: the difference between
+// its numbers and this year's column of the year before is not protected.
 func protectAcross(s *Statistics, before *Statistics) {
 	sys := newLinkedSet()
 	if before != nil {
