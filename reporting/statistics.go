@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -233,12 +234,41 @@ func yearStatistics(ctx context.Context, store StatisticsStore, year, k int) (St
 			prev.addCount(x)
 		}
 	}
-	return yearTables(year, k, cur, prev), nil
+	// The public page may show the year beside the previous published
+	// one: its snapshot is part of what an attacker knows, so the year's
+	// cells are protected together with it.
+	var before *Statistics
+	p, err := store.PublishedStatistics(ctx, year-1)
+	switch {
+	case err == nil:
+		var b Statistics
+		if err := json.Unmarshal(p.JSON, &b); err != nil {
+			return Statistics{}, fmt.Errorf("previous snapshot: %w", err)
+		}
+		before = &b
+	case ErrorCode(err) != ENotFound:
+		return Statistics{}, err
+	}
+	return yearTables(year, k, cur, prev, before, true), nil
 }
 
 // yearTables builds the suppressed tables of a year from its counts and
-// those of the year before.
-func yearTables(year, k int, cur, prev *counter) Statistics {
+// those of the year before: first every table on its own (Suppress),
+// then, when across is true, the whole published set together with the
+// previous year's snapshot (protectAcross; false only in the test that
+// shows the attack works without it).
+func yearTables(year, k int, cur, prev *counter, before *Statistics, across bool) Statistics {
+	s := yearTablesRaw(year, k, cur, prev)
+	if across {
+		protectAcross(&s, before)
+	}
+	scrub(&s, k)
+	return s
+}
+
+// yearTablesRaw builds the tables with every table's own suppression
+// marked but the true counts still in the hidden cells.
+func yearTablesRaw(year, k int, cur, prev *counter) Statistics {
 	s := Statistics{Year: year, K: k, Cases: cur.cases, PrevCases: prev.cases}
 	for _, id := range OneDimTables {
 		d := statDims[id]
@@ -342,18 +372,40 @@ func twoDim(id, rowDim, colDim string, rows, cols []string, counts [][]int, k in
 	return t
 }
 
-// publish turns a true count into its published cell. A suppressed cell
+// publish turns a true count into its cell, still with its count: scrub
+// removes the counts of the hidden ones once every hidden cell is known.
+func publish(n int, hidden bool, total, k int) Cell {
+	return Cell{Count: n, Share: share(n, total), Suppressed: hidden}
+}
+
+// scrub turns every hidden cell into what is published: a suppressed cell
 // keeps neither its count nor its share, so that a snapshot or an export
 // cannot leak them.
-func publish(n int, hidden bool, total, k int) Cell {
-	if hidden {
-		// Which hidden cells are small is shown ("<k" or "x"), so that no
-		// published figure is false; the secondary cells are non-zero
-		// where the line allows, so a hidden pair never simply adds up to
-		// the small count.
-		return Cell{Suppressed: true, Secondary: n == 0 || n >= k}
+func scrub(s *Statistics, k int) {
+	hide := func(c *Cell) {
+		if c.Suppressed {
+			// Which hidden cells are small is shown ("<k" or "x"), so that
+			// no published figure is false; the secondary cells are
+			// non-zero where the line allows, so a hidden pair never
+			// simply adds up to the small count.
+			*c = Cell{Suppressed: true, Secondary: c.Count == 0 || c.Count >= k}
+		}
 	}
-	return Cell{Count: n, Share: share(n, total)}
+	for ti := range s.Tables {
+		t := &s.Tables[ti]
+		for i := range t.Cells {
+			for j := range t.Cells[i] {
+				hide(&t.Cells[i][j])
+			}
+		}
+		for i := range t.RowTotals {
+			hide(&t.RowTotals[i])
+		}
+		for j := range t.ColTotals {
+			hide(&t.ColTotals[j])
+		}
+		hide(&t.Total)
+	}
 }
 
 // StatsStore is what the Stats service reads and writes: the statistical

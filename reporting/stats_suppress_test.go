@@ -2,6 +2,7 @@ package reporting_test
 
 import (
 	"context"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 
@@ -131,7 +132,8 @@ func TestSuppressSecondary(t *testing.T) {
 // fakeStats serves random records by year.
 type fakeStats struct {
 	reporting.StatisticsStore
-	byYear map[int][]reporting.StatRecord
+	byYear    map[int][]reporting.StatRecord
+	published map[int][]byte // JSON snapshots by year
 }
 
 func (f fakeStats) StatisticalRecords(_ context.Context, year int, fn func(reporting.StatRecord) error) error {
@@ -141,6 +143,14 @@ func (f fakeStats) StatisticalRecords(_ context.Context, year int, fn func(repor
 		}
 	}
 	return nil
+}
+
+// PublishedStatistics serves the snapshots in published, if any.
+func (f fakeStats) PublishedStatistics(_ context.Context, year int) (reporting.PublishedStatistics, error) {
+	if b, ok := f.published[year]; ok {
+		return reporting.PublishedStatistics{Year: year, JSON: b}, nil
+	}
+	return reporting.PublishedStatistics{}, reporting.Errorf(reporting.ENotFound, "error.not_found")
 }
 
 // StatCounts serves the records' aggregate counts, as the store keeps them.
@@ -242,8 +252,15 @@ func TestYearStatisticsConsistent(t *testing.T) {
 		if x.Total.Count != sum {
 			t.Fatalf("cross total %d, want %d", x.Total.Count, sum)
 		}
-		if got := recoverable(cells, hidden, true); len(got) > 0 {
-			t.Fatalf("round %d: cells %v recoverable", round, got)
+		// A margin of the cross table may be hidden now, so the line
+		// solver that assumes every margin known no longer fits (issue 14:
+		// a margin that is itself disclosed is hidden with a neighbour);
+		// the attacker across all tables checks the cells instead.
+		a := &attacker{ids: map[string]int{}, known: map[int]*big.Rat{}, hidden: map[int]bool{}}
+		a.read(st)
+		if got := a.solve(); len(got) > 0 {
+			t.Fatalf("round %d: hidden numbers %v worked out\n%v\n%v", round, got, cells, hidden)
 		}
+
 	}
 }
