@@ -249,6 +249,7 @@ func TestAnnualReportPDF(t *testing.T) {
 		if len(pages) < len(titles)+1 {
 			t.Errorf("%s: the PDF has %d pages, want at least %d", c.lang, len(pages), len(titles)+1)
 		}
+		t.Logf("%s: %d pages for %d tables", c.lang, len(pages), len(titles))
 		if c.lang != "de" {
 			continue
 		}
