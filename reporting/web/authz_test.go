@@ -119,6 +119,9 @@ var officeRoutes = map[string]access{
 	// leave the office, so admins only (the publishing permission), not
 	// statisticians.
 	"GET /office/statistics/network-export": adminOnly,
+	// Annual report PDF (issue 14): the same figures as the print page
+	// (GET /office/statistics/report, above), so the same roles.
+	"GET /office/statistics/report.pdf": statsWork,
 }
 
 // Every office route × every role (and logged out) gets the expected

@@ -24,6 +24,7 @@ func (s *Server) statisticsRoutes(pub, stats, publish *gin.RouterGroup) {
 	stats.GET("/statistics.csv", s.statisticsCSV)
 	stats.GET("/statistics.json", s.statisticsJSON)
 	stats.GET("/statistics/report", s.statisticsReport)
+	stats.GET("/statistics/report.pdf", s.statisticsReportPDF)
 	publish.POST("/statistics/publish", s.publishStatistics)
 	// Public: the published snapshots only, never live figures. Nothing
 	// about the requester is read or logged.
@@ -107,13 +108,6 @@ func (s *Server) statsPageData(c *gin.Context) (statsPage, bool) {
 func (s *Server) statisticsPage(c *gin.Context) {
 	if d, ok := s.statsPageData(c); ok {
 		s.render(c, http.StatusOK, "statistics", view{Title: "stats.title", Data: d})
-	}
-}
-
-// statisticsReport is the printable yearly report.
-func (s *Server) statisticsReport(c *gin.Context) {
-	if d, ok := s.statsPageData(c); ok {
-		s.render(c, http.StatusOK, "statistics_report", view{Title: "stats.report.title", Data: d})
 	}
 }
 

@@ -268,6 +268,11 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	c.fetch("audit", "/office/audit", nil, http.StatusOK)
 	c.fetch("statistics", "/office/statistics?year="+year, nil, http.StatusOK)
 	c.fetch("statistics report", "/office/statistics/report?year="+year, nil, http.StatusOK)
+	// Annual report (issue 14): the published year is the page above; an
+	// unpublished year is a draft, and without Chromium the PDF route
+	// answers with a page naming the way round.
+	c.fetch("annual report draft", "/office/statistics/report?year=2001", nil, http.StatusOK)
+	c.fetch("annual report without PDF", "/office/statistics/report.pdf?year="+year, nil, http.StatusServiceUnavailable)
 	c.fetch("retention", "/office/settings/retention", nil, http.StatusOK)
 	c.fetch("retention with errors", "/office/settings/retention", url.Values{"closed_months": {"0"}, "new_months": {"sechs"}}, http.StatusUnprocessableEntity)
 	c.fetch("languages", "/office/settings/languages", nil, http.StatusOK)
