@@ -94,7 +94,9 @@ func (s *Server) caseList(c *gin.Context) {
 	if page > 1 {
 		d.PrevURL = listURL(f, page-1)
 	}
-	if page < d.Pages {
+	// A capped count ("more than 1,000") has a next page for certain:
+	// the count went past this page's end (reporting.CountCap).
+	if page < d.Pages || f.CountCapped {
 		d.NextURL = listURL(f, page+1)
 	}
 	s.render(c, http.StatusOK, "cases", view{Title: "cases.title", Data: d})
