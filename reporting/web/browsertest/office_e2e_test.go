@@ -2,6 +2,7 @@ package browsertest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -354,18 +355,11 @@ func TestEndToEndCounsellorTriageWithTOTP(t *testing.T) {
 }
 
 // tableText reads the rows of a table body as the browser shows them: one
-// slice of cell texts per row.
+// slice of cell texts per row, each cell's lines joined by a space (a
+// cell may set a line of its own, as the case list's markers do).
 func tableText(t *testing.T, ctx context.Context, tbody string) [][]string {
 	t.Helper()
-	// innerText puts a tab between cells and a line break between rows.
-	text := browserRun(t, ctx, "read "+tbody, chromedp.Text(chromedp.CSS(tbody)))
-	var rows [][]string
-	for line := range strings.SplitSeq(strings.TrimRight(text, "\n"), "\n") {
-		cells := strings.Split(line, "\t")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
-		}
-		rows = append(rows, cells)
-	}
-	return rows
+	sel, _ := json.Marshal(tbody + " > tr")
+	return browserRun(t, ctx, "read "+tbody, chromedp.Evaluate[[][]string](`Array.from(document.querySelectorAll(`+string(sel)+`),
+		tr => Array.from(tr.cells, td => td.innerText.replace(/\s+/g, ' ').trim()))`))
 }
