@@ -22,7 +22,8 @@ type planCase struct {
 // a status filter, returns exactly what a naive filter in Go returns, in
 // order and across pages, whether the query starts from the smallest
 // set or walks the order's index. A case moved to the other team is
-// found by its codes there, not here.
+// found by its codes there, not here. With a count cap the total stops at
+// the cap plus one, whichever way it is counted.
 func TestCaseListEveryFilterCombination(t *testing.T) {
 	db, all, teamA, teamB, _ := listFixture(t)
 	ctx := t.Context()
@@ -138,6 +139,19 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 				if total != len(want) || !slices.Equal(got, want) {
 					t.Errorf("driveMax %d, %+v:\ntotal %d, pages %v\nwant %d, %v", drive, q, total, got, len(want), want)
 				}
+				// Counted with a cap, the total is exact up to the cap and
+				// cap+1 ("more than") above it, and the page is the same.
+				for _, limit := range []int{2, len(want)} {
+					q.Page, q.CountCap = reporting.Page{Limit: 4}, max(limit, 1)
+					rows, n, err := db.CaseList(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if wantN := min(len(want), q.CountCap+1); n != wantN || len(rows) != min(4, len(want)) {
+						t.Errorf("driveMax %d, %+v: capped total %d and %d rows, want %d and %d", drive, q, n, len(rows), wantN, min(4, len(want)))
+					}
+				}
+				q.CountCap = 0
 				if len(want) > 0 {
 					checked++
 				}

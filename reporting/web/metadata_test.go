@@ -223,7 +223,7 @@ func TestDeadlineFilterByWeek(t *testing.T) {
 		t.Errorf("deadline soon, by deadline: %v, want %v", got, want)
 	}
 	wantAll(t, "the filtered list", soon, "2026-11-10 – Frist abgelaufen!", "2026-12-04 – Noch 10 Tag(e)!", "2026-12-08 – Noch 14 Tag(e)!")
-	if !strings.Contains(soon, "<td>2026-12-11</td>") {
+	if !strings.Contains(soon, `<td class="deadline">2026-12-11</td>`) {
 		t.Error("the case later in the week is not listed with its plain date (no warning)")
 	}
 

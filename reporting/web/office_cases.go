@@ -30,6 +30,9 @@ type casesData struct {
 	V           vocabulary
 	Flags       map[string]reporting.MessageFlags // message markers by case ID (followup)
 	Due         *dueBox                           // what is due today and overdue (office_reminders.go); nil on a filtered or later page
+	// ManyTeams: the user works in more than one team, so the list has a
+	// team column (with one team it would repeat one name in every row).
+	ManyTeams bool
 }
 
 // caseList lists the cases of the user's teams, filtered, sorted and paged by
@@ -76,6 +79,7 @@ func (s *Server) caseList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	d.ManyTeams = len(d.Teams) > 1
 	if err := s.caseFlags(c, &d); err != nil {
 		s.fail(c, err)
 		return
@@ -94,7 +98,9 @@ func (s *Server) caseList(c *gin.Context) {
 	if page > 1 {
 		d.PrevURL = listURL(f, page-1)
 	}
-	if page < d.Pages {
+	// A capped count ("more than 1,000") has a next page for certain:
+	// the count went past this page's end (reporting.CountCap).
+	if page < d.Pages || f.CountCapped {
 		d.NextURL = listURL(f, page+1)
 	}
 	s.render(c, http.StatusOK, "cases", view{Title: "cases.title", Data: d})
