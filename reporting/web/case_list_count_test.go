@@ -19,9 +19,9 @@ func TestCaseListCountCapped(t *testing.T) {
 		rows             int
 		next             bool
 	}{
-		{"/office/cases", "Passende Fälle in Ihren Teams: mehr als 1.000", "Seite 1 von mehr als 20", 50, true},
-		{"/office/cases?page=21", "Passende Fälle in Ihren Teams: mehr als 1.050", "Seite 21 von mehr als 21", 50, true},
-		{"/office/cases?page=22", "Passende Fälle in Ihren Teams: 1060", "Seite 22 von 22", 10, false},
+		{"/office/cases", "Passende Fälle in Ihren Teams: mehr als 1.000", "Seite 1 von mehr als 40", 25, true},
+		{"/office/cases?page=41", "Passende Fälle in Ihren Teams: mehr als 1.025", "Seite 41 von mehr als 41", 25, true},
+		{"/office/cases?page=43", "Passende Fälle in Ihren Teams: 1060", "Seite 43 von 43", 10, false},
 	} {
 		resp, page := getAs(t, c, e.URL+p.url)
 		if resp.StatusCode != 200 {

@@ -12,8 +12,9 @@ import (
 	"github.com/planb-ruhr/meldestelle/reporting"
 )
 
-// casesPerPage is the length of one page of the case list.
-const casesPerPage = 50
+// casesPerPage is the length of one page of the case list: 25 rows fit
+// two screens (issue 13), and every row is a report decrypted for the page.
+const casesPerPage = 25
 
 // casesData is one page of the case list with its filter form.
 type casesData struct {
