@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,6 +28,7 @@ type Anchor struct {
 	teams, users, settings *vault.MACKey
 	pepper                 *vault.MACKey
 	audit                  *vault.MACKey
+	setup                  *vault.MACKey // derives the first-run setup link (office.go)
 
 	mu     sync.Mutex
 	alerts []string
@@ -40,7 +42,15 @@ func NewAnchor(s *vault.Secret) *Anchor {
 		settings: s.MACKey("setting"),
 		pepper:   s.MACKey("receipt-pepper"),
 		audit:    s.MACKey("audit-chain"),
+		setup:    s.MACKey("setup-link"),
 	}
+}
+
+// setupToken is the setup link's token for a stored random seed: an HMAC
+// under a key only the server secret gives, so the seed alone (in the
+// database and its backups) does not open the link.
+func (a *Anchor) setupToken(seed []byte) string {
+	return hex.EncodeToString(a.setup.Sum(seed))
 }
 
 // AuditKey is the key of the audit chain's HMACs, for the store.

@@ -25,7 +25,13 @@ const (
 	touchEvery = time.Minute
 )
 
-const settingSetupToken = "setup_token"
+// The first-run setup link: the hash of its token (consumed by the store's
+// CreateFirstAdmin) and the random seed the token is derived from
+// (Anchor.setupToken).
+const (
+	settingSetupToken = "setup_token"
+	settingSetupSeed  = "setup_seed"
+)
 
 // Office is the counsellors' way in: first-run setup, login with its
 // lockout and second factor, and sessions. Decrypted team keys live in its
@@ -112,8 +118,8 @@ func (o *Office) Anchor() *Anchor { return o.anchor }
 func (o *Office) IntegrityAlerts() []string { return o.anchor.Alerts() }
 
 // Start forgets sessions of an earlier process, whose keys are gone, and
-// when no user exists yet returns a fresh one-time setup token (only its
-// hash is stored). It returns "" when the office is set up.
+// when no user exists yet returns the one-time setup token (see
+// PrepareSetup). It returns "" when the office is set up.
 func (o *Office) Start(ctx context.Context) (string, error) {
 	if err := o.store.DeleteSessionsBefore(ctx, o.now().Add(time.Hour)); err != nil {
 		return "", opError("start", err)
@@ -121,15 +127,48 @@ func (o *Office) Start(ctx context.Context) (string, error) {
 	return o.PrepareSetup(ctx)
 }
 
-// PrepareSetup returns a fresh one-time setup token when no user exists,
-// replacing any earlier one, and "" when the office is set up.
+// PrepareSetup returns the one-time setup token when no user exists, and
+// "" when the office is set up. The token stays the same across restarts
+// until the setup uses it.
+//
+// Why derived and not stored: an operator who restarts before opening the
+// link must not find it dead, so the same token has to be printable again;
+// but a copy of the database (a backup, a stolen disk) must not give the
+// link that creates the first admin. So the database keeps only a random
+// seed and the token's hash, and the token is an HMAC of the seed under a
+// key derived from the server secret, which lives in its own file and is
+// never in a backup. A token file next to the database would be one more
+// secret file to protect and would sit in every copy of the data directory.
 func (o *Office) PrepareSetup(ctx context.Context) (string, error) {
 	n, err := o.store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return "", opError("prepare setup", err)
 	}
-	token := vault.NewToken()
-	if err := o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token)); err != nil {
+	seed, err := o.store.Setting(ctx, settingSetupSeed)
+	if err != nil && ErrorCode(err) != ENotFound {
+		return "", opError("prepare setup", err)
+	}
+	if len(seed) > 0 {
+		token := o.anchor.setupToken(seed)
+		stored, err := o.store.Setting(ctx, settingSetupToken)
+		if err != nil && ErrorCode(err) != ENotFound {
+			return "", opError("prepare setup", err)
+		}
+		// A hash that does not match (a new server secret, a token of an
+		// older version) gets a fresh link below rather than a dead one.
+		if err == nil && vault.Equal(stored, vault.HashToken(token)) {
+			return token, nil
+		}
+	}
+	seed = vault.NewSalt()
+	token := o.anchor.setupToken(seed)
+	err = o.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := o.store.PutSetting(ctx, settingSetupSeed, seed); err != nil {
+			return err
+		}
+		return o.store.PutSetting(ctx, settingSetupToken, vault.HashToken(token))
+	})
+	if err != nil {
 		return "", opError("prepare setup", err)
 	}
 	return token, nil
@@ -211,6 +250,11 @@ func (o *Office) Setup(ctx context.Context, f SetupForm) (string, error) {
 			return err
 		}
 		if err := o.store.CreateFirstAdmin(ctx, fa); err != nil {
+			return err
+		}
+		// The store consumed the token's hash; the seed goes too, so
+		// nothing of the spent link is left.
+		if err := o.store.PutSetting(ctx, settingSetupSeed, []byte{}); err != nil {
 			return err
 		}
 		admin, err := o.store.UserByName(ctx, user.Name)

@@ -335,7 +335,7 @@ func (c *config) serveSettings(f *flagSet, env lookupEnv) {
 
 // mailSettings registers the mail server and notification settings.
 // There is deliberately no password flag: a flag's value is visible to
-// every user of the host in ps.
+// every user of the host in ps (-smtp-password-file names a file instead).
 func (c *config) mailSettings(f *flagSet) {
 	host := f.add("smtp-host", "MELDESTELLE_SMTP_HOST", "", "mail server for notifications; empty: notifications off", func(v string) error {
 		v = strings.TrimSpace(v)
@@ -390,7 +390,10 @@ func (c *config) mailSettings(f *flagSet) {
 		c.smtp.Password = v
 		return nil
 	})
-	f.add("", "MELDESTELLE_SMTP_PASSWORD_FILE", "", "", func(v string) error {
+	// A flag for the file is fine: ps shows its path, not the password.
+	// Under systemd it is $CREDENTIALS_DIRECTORY/smtp-password (the unit's
+	// LoadCredential=), readable by this service only.
+	f.add("smtp-password-file", "MELDESTELLE_SMTP_PASSWORD_FILE", "", "file holding the mail server password (wins over MELDESTELLE_SMTP_PASSWORD)", func(v string) error {
 		if v == "" {
 			return nil
 		}

@@ -67,7 +67,7 @@ func TestEveryServeSettingIsValidated(t *testing.T) {
 		{"MELDESTELLE_SMTP_USER", "smtp-user", []string{"anna\nRCPT TO"}, "meldestelle", nil, func(c *config) any { return c.smtp.User }, "meldestelle"},
 		{"MELDESTELLE_SMTP_FROM", "smtp-from", []string{"Meldestelle <m@example.org>", "nobody"}, "m@example.org", nil, func(c *config) any { return c.smtp.From }, "m@example.org"},
 		{"MELDESTELLE_SMTP_PASSWORD", "", nil, "geheim", nil, func(c *config) any { return c.smtp.Password }, "geheim"},
-		{"MELDESTELLE_SMTP_PASSWORD_FILE", "", []string{filepath.Join(tmp, "missing")}, passwordFile, map[string]string{"MELDESTELLE_SMTP_PASSWORD": "aus der Umgebung"}, func(c *config) any { return c.smtp.Password }, "aus der Datei"},
+		{"MELDESTELLE_SMTP_PASSWORD_FILE", "smtp-password-file", []string{filepath.Join(tmp, "missing")}, passwordFile, map[string]string{"MELDESTELLE_SMTP_PASSWORD": "aus der Umgebung"}, func(c *config) any { return c.smtp.Password }, "aus der Datei"},
 		{"MELDESTELLE_SMTP_STARTTLS", "smtp-starttls", []string{"maybe", "aus"}, "false", nil, func(c *config) any { return c.smtp.StartTLS }, false},
 		{"MELDESTELLE_NOTIFY_DELAY_MIN", "notify-delay-min", []string{"soon", "-1m", "2h"}, "5m", nil, func(c *config) any { return c.notifyDelayMin }, 5 * time.Minute},
 		{"MELDESTELLE_NOTIFY_DELAY_MAX", "notify-delay-max", []string{"2d", "1m", "25h"}, "2h", nil, func(c *config) any { return c.notifyDelayMax }, 2 * time.Hour},

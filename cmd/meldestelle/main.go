@@ -14,6 +14,7 @@
 //	meldestelle backup verify FILE   a backup's integrity, schema version and counts
 //	meldestelle restore FILE         a verified backup into an empty data directory
 //	meldestelle check                the configuration and environment serve would start with
+//	meldestelle version              the version this binary was built from (also -version)
 //
 // Flags fall back to MELDESTELLE_* environment variables; see README.md.
 package main
@@ -52,6 +53,23 @@ import (
 	"github.com/planb-ruhr/meldestelle/storage"
 )
 
+// version is set at build time by scripts/build
+// (-ldflags "-X main.version=$(git describe …)").
+var version string
+
+// versionString is the build's version: the one scripts/build stamped in,
+// else the one the go command recorded (a module version or a VCS
+// pseudo-version), else "devel".
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -63,11 +81,14 @@ func main() {
 // exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-version" || args[0] == "--version") {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
 	switch cmd {
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "meldestelle %s (%s)\n", versionString(), runtime.Version())
+		return 0
 	case "serve":
 		err = serve(ctx, args, stderr)
 	case "setup":
@@ -95,7 +116,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "kdf":
 		err = kdfCmd(ctx, args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, setup, audit, recover, stats, export-records, backup, restore, check, retention, unlock, secret, kdf)\n", cmd)
+		fmt.Fprintf(stderr, "meldestelle: unknown command %q (serve, version, setup, audit, recover, stats, export-records, backup, restore, check, retention, unlock, secret, kdf)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {

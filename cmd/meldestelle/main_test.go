@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // lockedBuffer collects a command's output while it runs.
@@ -60,52 +57,59 @@ func TestSetupCommand(t *testing.T) {
 	}
 }
 
-// `meldestelle` with no command serves: on an empty database it prints
-// the one-time setup link, the link opens the setup page, /healthz
-// answers, and a cancelled context (SIGTERM) stops it cleanly.
-func TestServePrintsSetupLink(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// setupLinkIn returns the path of the setup link a server printed on
+// stderr, "" if none.
+func setupLinkIn(base, stderr string) string {
+	link := regexp.MustCompile(`open ` + regexp.QuoteMeta(base) + `(/office/setup\?token=[0-9a-f]{64}) `)
+	if m := link.FindStringSubmatch(stderr); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// status returns the status of GET url.
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
+	resp.Body.Close()
+	return resp.StatusCode
+}
 
-	ctx, cancel := context.WithCancel(t.Context())
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", addr, "-data", t.TempDir()}, strings.NewReader(""), &lockedBuffer{}, &stderr)
-	}()
+// `meldestelle` with no command serves: on an empty database it prints
+// the one-time setup link, the link opens the setup page, and a cancelled
+// context (SIGTERM) stops it cleanly (startServe). A restart before setup
+// prints the same link (an operator must not hunt for a new one); after
+// setup no link is printed and the old one is dead.
+func TestServePrintsSetupLink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	base, stop := startServe(t, dir)
+	// The link is printed before the server listens, so it is there now.
+	stderr := stop()
+	link := setupLinkIn(base, stderr)
+	if link == "" {
+		t.Fatalf("no setup link printed:\n%s", stderr)
+	}
 
-	link := regexp.MustCompile(`open (http://` + regexp.QuoteMeta(addr) + `/office/setup\?token=[0-9a-f]{64}) `)
-	var setupURL string
-	for deadline := time.Now().Add(30 * time.Second); setupURL == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := link.FindStringSubmatch(stderr.String()); m != nil {
-			setupURL = m[1]
-		}
+	base, stop = startServe(t, dir)
+	if code := status(t, base+link); code != http.StatusOK {
+		t.Errorf("GET %s after a restart: status %d", link, code)
 	}
-	if setupURL == "" {
-		cancel()
-		t.Fatalf("no setup link printed:\n%s", stderr.String())
+	if again := setupLinkIn(base, stop()); again != link {
+		t.Errorf("after a restart the setup link is %q, want the same %q", again, link)
 	}
-	for _, u := range []string{setupURL, "http://" + addr + "/healthz"} {
-		var resp *http.Response
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if resp, err = http.Get(u); err == nil {
-				break
-			}
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: status %d", u, resp.StatusCode)
-		}
+
+	var out, errOut lockedBuffer
+	if code := run(t.Context(), []string{"setup", "-data", dir, "-admin", "anna", "-password-stdin"}, strings.NewReader("ein langes geheimes Passwort\n"), &out, &errOut); code != 0 {
+		t.Fatalf("setup: exit %d, stderr %q", code, errOut.String())
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("serve exited with %d after shutdown:\n%s", code, stderr.String())
+	base, stop = startServe(t, dir)
+	if code := status(t, base+link); code == http.StatusOK {
+		t.Errorf("GET %s after setup: status %d, want the link dead", link, code)
+	}
+	if again := setupLinkIn(base, stop()); again != "" {
+		t.Errorf("after setup a start printed a setup link: %q", again)
 	}
 }
