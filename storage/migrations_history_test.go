@@ -44,6 +44,7 @@ var exercised = map[string]string{
 	"0043_interpreter.sql":         "a case marked for an interpreter (sealed); NULL on every older case",
 	"0042_list_filters.sql":        "one row per sub-ground and area of every record, filled from the records",
 	"0047_stat_counts.sql":         "per-year counts (cases, grounds) filled from the older records by the migration, kept by triggers for records written after it",
+	"0048_unread_ids.sql":          "the unread partial index rebuilt with the report IDs (no rows change)",
 	"0046_list_speed.sql":          "team_id of every code and ground row filled from its report (older rows) or by the trigger (newer ones)",
 }
 
