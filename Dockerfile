@@ -32,7 +32,8 @@ COPY . .
 # it was linked with. Dynamic against the same Debian release's glibc is
 # what the Debian package does too; musl (Alpine) is not tested.
 ARG VERSION=devel
-# The cache mount keeps SQLite's compiled C between builds (minutes).
+# The cache mount keeps SQLite's compiled C between builds (minutes); it
+# needs BuildKit (Docker 23+ default) or Buildah/Podman.
 RUN --mount=type=cache,target=/root/.cache/go-build \
     VERSION="${VERSION}" scripts/build
 
