@@ -98,6 +98,8 @@ type Options struct {
 	Fresh  bool // leave the office unset: e.SetupToken holds the link's token
 	// Printer makes the case file's PDF (web.Config.Printer); nil: none.
 	Printer web.Printer
+	// BaseURL and OnionURL are web.Config's; "" = none (issue 15, Tor).
+	BaseURL, OnionURL string
 }
 
 // New starts a server on loopback with the first team and an admin set
@@ -151,7 +153,7 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	e.Audio = captchaaudio.NewMixer()
-	cfg := web.Config{CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer, Ready: db.Ready}
+	cfg := web.Config{BaseURL: opts.BaseURL, OnionURL: opts.OnionURL, CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer, Ready: db.Ready}
 	if opts.Notify != nil {
 		e.Notifier = svc.Notifier
 		cfg.Notifier = e.Notifier
