@@ -28,7 +28,9 @@ func TestCheckOnionURL(t *testing.T) {
 		{testOnion + "/", testOnion},
 		{"HTTPS://" + strings.ToUpper(testOnionHost), "https://" + testOnionHost},
 		{testOnion + ":8080", testOnion + ":8080"},
-		// The Tor Project's own address: the checksum is Tor's.
+		// An address that tor 0.4.9 made (from deploy/tor/torrc), and the
+		// Tor Project's own: the checksum is Tor's.
+		{"http://3ltiecuxef6ejqettjkmlfnvs2pfqyg2ljyze3pngabdptkvycjwz7ad.onion", "http://3ltiecuxef6ejqettjkmlfnvs2pfqyg2ljyze3pngabdptkvycjwz7ad.onion"},
 		{"https://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion", "https://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"},
 	} {
 		got, err := web.CheckOnionURL(tc.in)
