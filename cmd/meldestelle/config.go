@@ -15,6 +15,7 @@ import (
 
 	"github.com/planb-ruhr/meldestelle/reporting"
 	"github.com/planb-ruhr/meldestelle/reporting/smtpmail"
+	"github.com/planb-ruhr/meldestelle/reporting/web"
 )
 
 // config is a command's whole configuration, read from its flags and
@@ -31,6 +32,7 @@ type config struct {
 	// serve (statsK also for stats).
 	addr           string
 	baseURL        string // without a trailing slash
+	onionURL       string // the onion service's address; "" = none
 	trustedProxies []string
 	captchaOff     bool
 	statsK         int
@@ -279,6 +281,18 @@ func (c *config) serveSettings(f *flagSet, env lookupEnv) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return fmt.Errorf("%s: want an URL starting with http:// or https://, such as https://melden.example.org: %q", baseURL.name(), baseURL.value)
 		}
+		return nil
+	})
+	f.add("onion-url", "MELDESTELLE_ONION_URL", "", "address of the public side as a Tor onion service, http://<56 characters>.onion; public pages then send Onion-Location", func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			c.onionURL = ""
+			return nil
+		}
+		u, err := web.CheckOnionURL(v)
+		if err != nil {
+			return err
+		}
+		c.onionURL = u
 		return nil
 	})
 	f.add("trusted-proxies", "MELDESTELLE_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-* headers are believed", func(v string) error {

@@ -58,6 +58,8 @@ func TestEveryServeSettingIsValidated(t *testing.T) {
 		{"MELDESTELLE_KDF_CONCURRENCY", "kdf-concurrency", []string{"two", "-1", "1.5", "100000"}, "3", nil, func(c *config) any { return c.kdfConcurrency }, 3},
 		{"MELDESTELLE_ADDR", "addr", []string{"localhost", "127.0.0.1:http", "127.0.0.1:70000"}, "0.0.0.0:8081", nil, func(c *config) any { return c.addr }, "0.0.0.0:8081"},
 		{"MELDESTELLE_BASE_URL", "base-url", []string{"melden.example.org", "ftp://melden.example.org", "https://", "https://melden.example.org/?x=1"}, "https://melden.example.org/", nil, func(c *config) any { return c.baseURL }, "https://melden.example.org"},
+		// Tor (issue 15): a v3 address whose checksum matches, nothing after the host.
+		{"MELDESTELLE_ONION_URL", "onion-url", []string{"rkeohxlubhyzl7ks3mwtzos5olfgocn7dwkbeg7toseadnapn5optfad", "ftp://rkeohxlubhyzl7ks3mwtzos5olfgocn7dwkbeg7toseadnapn5optfad.onion", "http://melden.example.org", "http://rkeohxlubhyzl7ks3mwtzos5olfgocn7dwkbeg7toseadnapn5optfae.onion", "http://rkeohxlubhyzl7ks3mwtzos5olfgocn7dwkbeg7toseadnapn5optfad.onion/de/"}, "http://rkeohxlubhyzl7ks3mwtzos5olfgocn7dwkbeg7toseadnapn5optfad.onion/", nil, func(c *config) any { return c.onionURL }, "http://rkeohxlubhyzl7ks3mwtzos5olfgocn7dwkbeg7toseadnapn5optfad.onion"},
 		{"MELDESTELLE_TRUSTED_PROXIES", "trusted-proxies", []string{"10.0.0.x", "10.0.0.1,,10.0.0.2", "10.0.0.0/33"}, "10.0.0.1, 192.168.0.0/16", nil, func(c *config) any { return c.trustedProxies }, []string{"10.0.0.1", "192.168.0.0/16"}},
 		{"MELDESTELLE_MEMORY_LIMIT", "memory-limit", []string{"lots", "1MiB"}, "512MiB", nil, func(c *config) any { return c.memoryLimit }, int64(512 << 20)},
 		{"MELDESTELLE_STATS_K", "stats-k", []string{"x", "2"}, "7", nil, func(c *config) any { return c.statsK }, 7},

@@ -276,7 +276,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// The follow-up holds the reporters' tokens, which the reaper ends.
 	followup := reporting.NewFollowup(d.Intake, now)
-	handler, err := web.New(web.Config{BaseURL: c.baseURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier,
+	handler, err := web.New(web.Config{BaseURL: c.baseURL, OnionURL: c.onionURL, CaptchaOff: c.captchaOff, Captchas: captchas, TrustedProxies: c.trustedProxies, Logger: logger, Now: now, Notifier: notifier,
 		Printer: casePrinter(c.chromium, logger), Ready: db.Ready},
 		d.Web(followup), tr)
 	if err != nil {

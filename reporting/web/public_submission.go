@@ -118,8 +118,9 @@ type receiptPage struct {
 // receiptPage completes a receipt for its page.
 func (s *Server) receiptPage(c *gin.Context, d receiptData) receiptPage {
 	// The address a person types in weeks later to come back; the Host
-	// header names this service, nothing of the person.
-	return receiptPage{receiptData: d, FollowupURL: strings.TrimSuffix(s.baseURL(c), "/") + "/" + lang(c) + "/followup"}
+	// header names this service, nothing of the person. Someone who came
+	// over Tor gets the onion address, not the clear web's.
+	return receiptPage{receiptData: d, FollowupURL: s.publicURL(c) + "/" + lang(c) + "/followup"}
 }
 
 // Groups are the code's groups of four digits, which the printed view

@@ -6,9 +6,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +39,10 @@ type Config struct {
 	// BaseURL is the public URL of the service, e.g. https://melden.example.org.
 	// With https, cookies are Secure and HSTS is sent.
 	BaseURL string
+	// OnionURL is the address of the public side as a Tor onion service,
+	// e.g. http://<56 characters>.onion (CheckOnionURL); "" = none. With
+	// it, public pages carry the Onion-Location header (onion.go).
+	OnionURL string
 	// CaptchaOff disables the captcha (load tests, closed intranets).
 	CaptchaOff bool
 	// Captchas is the store set with captcha.SetCustomStore, from which
@@ -94,6 +100,8 @@ type Server struct {
 	pages  *pages
 	engine *gin.Engine
 	secure bool
+	// onionURL is cfg.OnionURL normalised, onionHost its host name.
+	onionURL, onionHost string
 	// officeLog is the Logger as configured; cfg.Logger becomes the
 	// hour-stamped one, so that any line not known to be the office's
 	// cannot date a public request.
@@ -128,6 +136,13 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 		cases: svc.Cases, reminders: svc.Reminders, replies: svc.Replies, attachments: svc.Attachments, statistics: svc.Statistics,
 		retention: svc.Retention, settings: svc.Settings, audit: svc.Audit, notifications: svc.Notifications,
 		intake: svc.Intake, followup: svc.Followup, replyTemplates: svc.ReplyTemplates}
+	if cfg.OnionURL != "" {
+		if s.onionURL, err = CheckOnionURL(cfg.OnionURL); err != nil {
+			return nil, fmt.Errorf("onion URL: %w", err)
+		}
+		u, _ := url.Parse(s.onionURL)
+		s.onionHost = u.Hostname()
+	}
 	hour := newHourHandler(cfg.Logger.Handler())
 	s.officeLog, s.publicLog, s.cfg.Logger = cfg.Logger, hour.held, slog.New(hour)
 	if err := s.loadSite(context.Background()); err != nil {
@@ -151,12 +166,13 @@ func New(cfg Config, svc Services, tr *i18n.Bundle) (*Server, error) {
 
 	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyHandler())
-	e.GET("/", s.redirectToLanguage)
+	e.GET("/", s.onionLocation, s.redirectToLanguage)
 	e.GET("/static/*file", s.static)
 	e.GET("/captcha/:file", s.captcha)
 
-	e.GET("/:lang", s.publicLanguage, func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/"+lang(c)+"/") })
-	pub := e.Group("/:lang", s.publicLanguage)
+	e.GET("/:lang", s.publicLanguage, s.onionLocation, func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/"+lang(c)+"/") })
+	// Every public page, and only those, may point to the onion address.
+	pub := e.Group("/:lang", s.publicLanguage, s.onionLocation)
 	pub.GET("/", s.reportForm)
 	pub.POST("/report", s.limitBody(MaxReportBody), s.submitReport)
 	pub.GET("/privacy", s.privacy)

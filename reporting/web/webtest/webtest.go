@@ -98,11 +98,11 @@ type Options struct {
 	Fresh  bool // leave the office unset: e.SetupToken holds the link's token
 	// Printer makes the case file's PDF (web.Config.Printer); nil: none.
 	Printer web.Printer
-	// BaseURL and TrustedProxies are web.Config's, for a server behind a
-	// proxy (deploy/proxy_test.go): an https base URL makes cookies
-	// Secure and sends HSTS.
-	BaseURL        string
-	TrustedProxies []string
+	// BaseURL, OnionURL and TrustedProxies are web.Config's; "" = none.
+	// An https base URL makes cookies Secure and sends HSTS (a server
+	// behind a proxy, deploy/proxy_test.go); OnionURL: issue 15, Tor.
+	BaseURL, OnionURL string
+	TrustedProxies    []string
 }
 
 // New starts a server on loopback with the first team and an admin set
@@ -156,7 +156,7 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	e.Audio = captchaaudio.NewMixer()
-	cfg := web.Config{BaseURL: opts.BaseURL, TrustedProxies: opts.TrustedProxies, CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer, Ready: db.Ready}
+	cfg := web.Config{BaseURL: opts.BaseURL, OnionURL: opts.OnionURL, TrustedProxies: opts.TrustedProxies, CaptchaOff: opts.CaptchaOff, Captchas: Captchas, CaptchaAudio: e.Audio, Logger: logger, Now: opts.Now, Printer: opts.Printer, Ready: db.Ready}
 	if opts.Notify != nil {
 		e.Notifier = svc.Notifier
 		cfg.Notifier = e.Notifier
