@@ -24,7 +24,7 @@ import (
 // listFit is what the list's fit is judged by, read from the page.
 type listFit struct {
 	PageWidth   float64 `json:"pageWidth"`   // document.scrollingElement.scrollWidth
-	InnerWidth  float64 `json:"innerWidth"`  // the viewport's width
+	InnerWidth  float64 `json:"innerWidth"`  // the viewport's width less a scrollbar
 	InnerHeight float64 `json:"innerHeight"` // the viewport's height
 	TableWidth  float64 `json:"tableWidth"`  // the table's scroll region: its content's width
 	TableBox    float64 `json:"tableBox"`    // … and its own width
@@ -38,6 +38,9 @@ type listFit struct {
 	// window, hidden, or longer than two lines.
 	Problems []string `json:"problems"`
 	BodyFont float64  `json:"bodyFont"` // the table cells' font size in px
+	// Ends are the bottom edges of the page's parts, for the log.
+	Ends map[string]float64 `json:"ends"`
+	Cols []float64          `json:"cols"` // the columns' widths, for the log
 }
 
 // listFitJS measures the list. The key facts of a row are its number,
@@ -50,7 +53,7 @@ const listFitJS = `(() => {
 	const box = document.querySelector('.table-scroll');
 	const pager = document.querySelector('nav.pages');
 	const problems = [], lines = [];
-	const key = ['td.case-no', 'td.status', 'td.grounds', 'td.assignee', 'td.deadline'];
+	const key = ['td.case-no', 'td.status', 'td.grounds', 'td.deadline'];
 	rows.forEach((tr, i) => {
 		let most = 0;
 		for (const sel of key) {
@@ -59,14 +62,15 @@ const listFitJS = `(() => {
 			if (!td) { problems.push(what + ': missing'); continue; }
 			const r = td.getBoundingClientRect();
 			if (!td.checkVisibility({visibilityProperty: true, opacityProperty: true})) problems.push(what + ': hidden');
-			if (r.left < 0 || r.right > window.innerWidth + 0.5) problems.push(what + ': outside the window (' + r.left + '–' + r.right + ')');
+			if (r.left < 0 || r.right > document.documentElement.clientWidth + 0.5) problems.push(what + ': outside the window (' + r.left + '–' + r.right + ')');
 			if (td.scrollWidth > td.clientWidth + 1) problems.push(what + ': text cut sideways (' + td.scrollWidth + ' in ' + td.clientWidth + ')');
 			if (td.scrollHeight > td.clientHeight + 1) problems.push(what + ': text cut below');
-			for (const el of td.querySelectorAll('*')) {
+			for (const el of td.querySelectorAll(':not(.visually-hidden)')) {
 				if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') problems.push(what + ': ' + el.tagName + ' cut sideways');
 				if (el.scrollHeight > el.clientHeight + 1 && getComputedStyle(el).overflowY !== 'visible') problems.push(what + ': ' + el.tagName + ' cut below');
 			}
 			if (td.textContent.trim() === '' && sel !== 'td.deadline') problems.push(what + ': empty');
+			if (sel === 'td.status' && !(td.querySelector('.assignee') || {textContent: ''}).textContent.trim()) problems.push(what + ': no assignee');
 			// Lines: the text's height in the cell's line height (the
 			// case number's 24 px target counts as one line).
 			const range = document.createRange(); range.selectNodeContents(td);
@@ -79,12 +83,17 @@ const listFitJS = `(() => {
 		lines.push(most);
 	});
 	const cell = document.querySelector('table.cases tbody td.grounds');
+	const ends = {};
+	for (const [name, sel] of [['header', 'header.site'], ['h1', 'main h1'], ['due', '#due'], ['filters', '#filters'], ['thead', 'table.cases thead'], ['bulk', 'fieldset.bulk']]) {
+		const el = document.querySelector(sel);
+		if (el) ends[name] = Math.round(el.getBoundingClientRect().bottom + window.scrollY);
+	}
 	return {
-		pageWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth, innerHeight: window.innerHeight,
+		pageWidth: document.scrollingElement.scrollWidth, innerWidth: document.documentElement.clientWidth, innerHeight: window.innerHeight,
 		tableWidth: box ? box.scrollWidth : 0, tableBox: box ? box.clientWidth : 0, rows: rows.length,
 		bottom25: rows.length >= 25 ? rows[24].getBoundingClientRect().bottom + window.scrollY : -1,
 		pagerBottom: pager ? pager.getBoundingClientRect().bottom + window.scrollY : -1,
-		lines: lines, problems: problems, bodyFont: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0,
+		lines: lines, problems: problems, bodyFont: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0, ends: ends, cols: [...document.querySelectorAll('table.cases thead th')].map(th => Math.round(th.getBoundingClientRect().width)),
 	};
 })()`
 
@@ -133,8 +142,8 @@ func TestCaseListFitsTheScreen(t *testing.T) {
 		}
 		saveScreenshot(t, ctx, fmt.Sprintf("list-fit-%dx%d.png", vp.w, vp.h))
 		f := evalJS[listFit](t, ctx, "measure the list", listFitJS)
-		t.Logf("%d×%d: page %v px wide, table %v in %v px, 25th row ends at %v px, the pager at %v px (2 screens: %v px); lines per row %v",
-			vp.w, vp.h, f.PageWidth, f.TableWidth, f.TableBox, f.Bottom25, f.PagerBottom, 2*f.InnerHeight, f.Lines)
+		t.Logf("%d×%d: page %v px wide, table %v in %v px, 25th row ends at %v px, the pager at %v px (2 screens: %v px); parts end at %v; columns %v px; lines per row %v",
+			vp.w, vp.h, f.PageWidth, f.TableWidth, f.TableBox, f.Bottom25, f.PagerBottom, 2*f.InnerHeight, f.Ends, f.Cols, f.Lines)
 		// A page of the list is 25 rows (the other 5 are on page 2).
 		if f.Rows != 25 {
 			t.Fatalf("%d×%d: the list shows %d rows, want a page of 25", vp.w, vp.h, f.Rows)
