@@ -30,7 +30,7 @@ type listFit struct {
 	TableBox    float64 `json:"tableBox"`    // … and its own width
 	Rows        int     `json:"rows"`
 	Bottom25    float64 `json:"bottom25"`    // the 25th row's bottom edge, from the top of the page
-	PagerBottom float64 `json:"pagerBottom"` // the pager's bottom edge, -1 without one
+	PagerBottom float64 `json:"pagerBottom"` // the pager above the list: its bottom edge, -1 without one
 	// Lines is how many lines each row takes (its tallest key cell).
 	Lines []int `json:"lines"`
 	// Problems are the key facts of a row that are not fully seen: a
@@ -51,7 +51,7 @@ type listFit struct {
 const listFitJS = `(() => {
 	const rows = [...document.querySelectorAll('table.cases tbody tr')];
 	const box = document.querySelector('.table-scroll');
-	const pager = document.querySelector('nav.pages');
+	const pager = document.querySelector('#pages-top'), pagers = document.querySelectorAll('nav.pages');
 	const problems = [], lines = [];
 	const key = ['td.case-no', 'td.status', 'td.grounds', 'td.deadline'];
 	rows.forEach((tr, i) => {
@@ -84,7 +84,7 @@ const listFitJS = `(() => {
 	});
 	const cell = document.querySelector('table.cases tbody td.grounds');
 	const ends = {};
-	for (const [name, sel] of [['header', 'header.site'], ['h1', 'main h1'], ['due', '#due'], ['filters', '#filters'], ['thead', 'table.cases thead'], ['bulk', 'fieldset.bulk']]) {
+	for (const [name, sel] of [['header', 'header.site'], ['h1', 'main h1'], ['due', '#due'], ['filters', '#filters'], ['thead', 'table.cases thead'], ['bulk', 'fieldset.bulk'], ['pager below', 'nav.pages:not(#pages-top)']]) {
 		const el = document.querySelector(sel);
 		if (el) ends[name] = Math.round(el.getBoundingClientRect().bottom + window.scrollY);
 	}
