@@ -140,6 +140,14 @@ func TestCaseListFitsTheScreen(t *testing.T) {
 		if h := browserRun(t, ctx, "read the heading", chromedp.Text(chromedp.CSS("table.cases thead"))); !strings.Contains(h, "Merkmale") {
 			t.Fatalf("%d×%d: the table's head reads %q, want the German labels", vp.w, vp.h, h)
 		}
+		// The mix is in the rows: new cases, unread messages, cases
+		// waiting for the reporter, deadline warnings, sub-grounds.
+		body := browserRun(t, ctx, "read the rows", chromedp.Text(chromedp.CSS("table.cases tbody")))
+		for _, want := range []string{"Neu", "Neue Nachricht", "Wir warten", "Frist abgelaufen!", "Rassismus gegen Sinti*zze und Rom*nja, Antimuslimischer Rassismus, Anti-Schwarzer Rassismus", "Anderer Ort in Nordrhein-Westfalen"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%d×%d: the rows do not show %q", vp.w, vp.h, want)
+			}
+		}
 		saveScreenshot(t, ctx, fmt.Sprintf("list-fit-%dx%d.png", vp.w, vp.h))
 		f := evalJS[listFit](t, ctx, "measure the list", listFitJS)
 		t.Logf("%d×%d: page %v px wide, table %v in %v px, 25th row ends at %v px, the pager at %v px (2 screens: %v px); parts end at %v; columns %v px; lines per row %v",
@@ -174,7 +182,8 @@ func TestCaseListFitsTheScreen(t *testing.T) {
 // listFitCases makes n varied cases of the first team through the intake
 // and the case page's forms, and returns their IDs: every third with an
 // unread message from the reporter, every fifth with a reminder due
-// today, every seventh marked "interpreter needed", every fourth assigned to the admin and every fourth with a near
+// today, every seventh marked "interpreter needed" and every seventh
+// (others) answered by the office, waiting for the reporter, every fourth assigned to the admin and every fourth with a near
 // AGG deadline, most classified with one to three sub-grounds and areas,
 // the longest place names among them.
 func listFitCases(t *testing.T, e *webtest.Env, admin *http.Cookie, n int) []string {
@@ -238,6 +247,11 @@ func listFitCases(t *testing.T, e *webtest.Env, admin *http.Cookie, n int) []str
 			form := url.Values{"interpreter": {"1"}, "interpreter_language": {[]string{"ro", "rom", "ar", "fa"}[i%4]}}
 			if resp, page := webtest.PostAs(t, admin, caseURL+"/interpreter", form); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("marking case %d for an interpreter: status %d\n%s", i, resp.StatusCode, page)
+			}
+		}
+		if i%7 == 4 && i%3 != 0 { // answered by the office: waiting for the reporter
+			if resp, page := webtest.PostAs(t, admin, caseURL+"/messages", url.Values{"body": {"Danke für Ihre Meldung. Dürfen wir Sie anrufen?"}}); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("answering case %d: status %d\n%s", i, resp.StatusCode, page)
 			}
 		}
 		if i%3 == 0 {
