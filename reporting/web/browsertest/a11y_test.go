@@ -308,6 +308,16 @@ func a11yOfficePages(t *testing.T, e *webtest.Env, clock *webtest.Clock, admin *
 	c.fetch("notification address", "/office/account/notifications", nil, http.StatusOK)
 	c.fetch("notification address with errors", "/office/account/notifications", url.Values{"email": {"keine adresse"}}, http.StatusUnprocessableEntity)
 
+	// The case list that fits the screen (issue 13, list fit): more than
+	// a page of cases with sub-grounds, so the pager shows above the list
+	// as well as below it.
+	if lang == i18n.OfficeLanguages[0] {
+		webtest.StatsCases(t, e, 26, reporting.Classification{Municipality: "other_nrw", Grounds: []string{"racism"}, Subgrounds: []string{"antiziganism", "anti_muslim"}, Areas: []string{"housing", "work"}, ReporterRole: "affected"})
+	}
+	if page := c.fetch("cases with two pages", "/office/cases", nil, http.StatusOK); !strings.Contains(page, `id="pages-top"`) {
+		t.Errorf("office %s: the list of more than 25 cases has no pager above it", lang)
+	}
+
 	// Users: the list, an invitation with errors and a good one, and the
 	// invitation's pages as the invited person sees them.
 	c.fetch("users", "/office/users", nil, http.StatusOK)
