@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"bytes"
+	"database/sql"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
+	"github.com/planb-ruhr/meldestelle/storage"
+)
+
+// The wish and contact filters (issue 13) find a triaged case through the
+// working flags its triage copied and a case nobody has touched yet by
+// decrypting it, in one list with one count; opening the case page copies
+// its flags too. A member of another team finds neither. The database and
+// its WAL hold the two flags and nothing else of the report in plain.
+func TestCaseListWishFlagsAndScanInOneList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	const contact, words = "Signal +49 170 0000000", "Vermieterin Wohnungsbesichtigung"
+	doc := validReport("Nur zur Dokumentation, " + words + ".")
+	doc.Set("wish", "document_only")
+	doc.Del("contact")
+	if resp, body := submit(t, e, "de", doc); resp.StatusCode != http.StatusOK {
+		t.Fatalf("submission: status %d\n%s", resp.StatusCode, body)
+	}
+	// Two reports wishing contact, with a contact (validReport's).
+	c, ids := submitCases(t, e, "Erster Fall, "+words+".", "Zweiter Fall, "+words+".")
+	triaged, untouched := ids[0], ids[1]
+	_, list := getAs(t, c, e.URL+"/office/cases?sort=received&dir=asc")
+	docID := caseIDs(list)[0]
+
+	db := rawDB(t, e)
+	flags := func(id string) string {
+		t.Helper()
+		var wish sql.NullString
+		var has sql.NullInt64
+		if err := db.QueryRow(`SELECT wish, has_contact FROM reports WHERE id = ?`, id).Scan(&wish, &has); err != nil {
+			t.Fatal(err)
+		}
+		if !wish.Valid {
+			return "none"
+		}
+		return wish.String + "/" + map[int64]string{0: "no", 1: "yes"}[has.Int64]
+	}
+	for _, id := range ids {
+		if got := flags(id); got != "none" {
+			t.Fatalf("%s has working flags %s before anyone worked on it: the list or intake copied them", id, got)
+		}
+	}
+
+	resp, body := postAs(t, c, e.URL+"/office/cases/"+triaged+"/triage", triagePanel())
+	wantRedirect(t, "triage", resp, body, "/office/cases/"+triaged+"?saved=triage#triage")
+	if got := flags(triaged); got != "contact_me/yes" {
+		t.Fatalf("after triage the case's flags are %s, want contact_me/yes", got)
+	}
+	if got := flags(untouched); got != "none" {
+		t.Fatalf("the untouched case has flags %s", got)
+	}
+
+	check := func(who string, cookie *http.Cookie, query string, want []string) {
+		t.Helper()
+		_, page := getAs(t, cookie, e.URL+"/office/cases?sort=received&dir=asc&"+query)
+		if got := caseIDs(page); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: ?%s lists %v, want %v", who, query, got, want)
+		}
+		if count := `<p id="count">Passende Fälle in Ihren Teams: ` + strconv.Itoa(len(want)) + `</p>`; len(want) > 0 && !strings.Contains(page, count) {
+			t.Errorf("%s: ?%s does not say %q", who, query, count)
+		}
+	}
+	cases := map[string][]string{
+		"wish=contact_me":                    {triaged, untouched},
+		"wish=document_only":                 {docID},
+		"contact=yes":                        {triaged, untouched},
+		"contact=no":                         {docID},
+		"wish=contact_me&contact=no":         nil,
+		"wish=contact_me&status=triage":      {triaged},
+		"wish=contact_me&status=new":         {untouched},
+		"contact=yes&subground=antiziganism": {triaged},
+	}
+	for query, want := range cases {
+		check("the team's member", c, query, want)
+	}
+
+	// The case page copies the flags of a case that has none, in the
+	// transaction that logs its opening; the list finds it the same way.
+	getAs(t, c, e.URL+"/office/cases/"+untouched)
+	if got := flags(untouched); got != "contact_me/yes" {
+		t.Errorf("after opening the case page the flags are %s, want contact_me/yes", got)
+	}
+	var opened int
+	db.QueryRow(`SELECT count(*) FROM audit WHERE action = ? AND report_id = ?`, reporting.AuditCaseOpen, untouched).Scan(&opened)
+	if opened != 1 {
+		t.Errorf("%d opening entries for the case, want 1", opened)
+	}
+	for query, want := range cases {
+		check("after opening", c, query, want)
+	}
+
+	herne, herneKey := addTeam(t, e, "Herne")
+	addUser(t, e, "carl", "carl's long password", reporting.RoleCounsellor, map[int64]*vault.KeyPair{herne: herneKey})
+	carl := loginAs(t, e, "carl", "carl's long password")
+	for _, query := range []string{"wish=contact_me", "wish=document_only", "contact=yes", "contact=no"} {
+		check("another team's member", carl, query, nil)
+	}
+
+	for _, name := range []string{storage.FileName, storage.FileName + "-wal"} {
+		raw, err := os.ReadFile(filepath.Join(e.Dir, name))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, w := range append(strings.Fields(words), contact, "+49 170", "Zweiter Fall") {
+			if bytes.Contains(raw, []byte(w)) {
+				t.Errorf("%s contains %q in plain", name, w)
+			}
+		}
+	}
+}
