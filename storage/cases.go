@@ -298,8 +298,8 @@ func listSource(ctx context.Context, tx conn, q reporting.CaseQuery) (page, coun
 				append(slices.Clone(teams), q.Wish, ids), true})
 		}
 		if q.Contact != "" {
-			sets = append(sets, set{`SELECT (SELECT count(*) FROM reports INDEXED BY reports_work_contact WHERE team_id IN ` + in + ` AND has_contact = ? AND wish IS NOT NULL) + json_array_length(?)`,
-				`(SELECT id AS report_id FROM reports INDEXED BY reports_work_contact WHERE team_id IN ` + in + ` AND has_contact = ? AND wish IS NOT NULL UNION ALL SELECT value FROM json_each(?))`,
+			sets = append(sets, set{`SELECT (SELECT count(*) FROM reports INDEXED BY reports_work_contact WHERE team_id IN ` + in + ` AND has_contact = ?) + json_array_length(?)`,
+				`(SELECT id AS report_id FROM reports INDEXED BY reports_work_contact WHERE team_id IN ` + in + ` AND has_contact = ? UNION ALL SELECT value FROM json_each(?))`,
 				append(slices.Clone(teams), q.Contact == "yes", ids), true})
 		}
 	}

@@ -12,7 +12,7 @@ ALTER TABLE reports ADD COLUMN has_contact INTEGER CHECK (has_contact IN (0, 1))
 -- "How many cases of my teams have this wish / a contact" is one index
 -- range, and the IDs come from the index alone.
 CREATE INDEX reports_work_wish ON reports (team_id, wish, id) WHERE wish IS NOT NULL;
-CREATE INDEX reports_work_contact ON reports (team_id, has_contact, id) WHERE wish IS NOT NULL;
+CREATE INDEX reports_work_contact ON reports (team_id, has_contact, id) WHERE has_contact IS NOT NULL;
 -- The cases still to be decrypted for these filters: not copied yet and
 -- with content left (retention's deleted cases have nothing to match).
 CREATE INDEX reports_work_unflagged ON reports (team_id, id) WHERE wish IS NULL AND content_deleted_on IS NULL;
