@@ -162,10 +162,10 @@ type CaseStore interface {
 	// clears its plain incident day; it changes nothing if the case has
 	// sealed dates already (a triage save came first).
 	SealCaseDates(ctx context.Context, reportID string, d CaseDates) error
-	// SetWorkFlags copies a case's working flags into its row; it
-	// changes nothing if the row has them already or its content is
-	// deleted.
-	SetWorkFlags(ctx context.Context, reportID string, f WorkFlags) error
+	// SetWorkFlags copies the working flags of cases (by ID) into their
+	// rows; it changes nothing on a row that has them already or whose
+	// content is deleted.
+	SetWorkFlags(ctx context.Context, flags map[string]WorkFlags) error
 	// ChangeStatus moves a case from ch.From to ch.To and adds ch to its
 	// history; EConflict if the case is no longer in ch.From. A non-nil
 	// closing sets the record's ClosedOn and ClosingReason (zero values
@@ -570,6 +570,7 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		return cs.searchList(ctx, s, f, q)
 	}
 	audit := ""
+	var heal map[string]WorkFlags
 	if f.Wish != "" || f.Contact != "" {
 		// The flagged cases are a plain filter; only those without
 		// flags yet (new cases nobody opened) are decrypted, and the
@@ -577,12 +578,13 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		// orders, pages and counts both parts as one list.
 		scan := q
 		scan.Unflagged, scan.Page, scan.CountCap = true, Page{Limit: SearchScanCap}, 0
-		ids, scanned, capped, err := cs.scanSealed(ctx, s, f, scan)
+		ids, worked, scanned, capped, err := cs.scanSealed(ctx, s, f, scan)
 		if err != nil {
 			return nil, 0, f, opError("case list", err)
 		}
 		q.Wish, q.Contact, q.SealedIDs, f.Capped = f.Wish, f.Contact, ids, capped
 		audit = fmt.Sprintf(" search scanned=%d", scanned)
+		heal = worked
 	}
 	// Counted exactly up to the page after this one's end, at least
 	// CountCap: beyond that the pager says "more than".
@@ -618,7 +620,25 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		// the decrypted rows know the exact order.
 		slices.SortStableFunc(cases, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
 	}
-	if err := cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))+audit); err != nil {
+	// Cases a counsellor has triaged or worked on before their flags were
+	// copied (those of before issue 13's flags) would have them had the
+	// copy existed then: the scan has just decrypted them, so their flags
+	// are copied now, with the list's entry, and the next filter finds
+	// them without decrypting. New cases nobody has touched stay sealed.
+	entry := func(ctx context.Context) error {
+		return cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))+audit)
+	}
+	if len(heal) > 0 {
+		entry = func(ctx context.Context) error {
+			return cs.store.Atomically(ctx, func(ctx context.Context) error {
+				if err := cs.store.SetWorkFlags(ctx, heal); err != nil {
+					return err
+				}
+				return cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d flags copied=%d", f.Page.Offset, len(cases), len(heal))+audit)
+			})
+		}
+	}
+	if err := entry(ctx); err != nil {
 		return nil, 0, f, opError("case list", err)
 	}
 	return cases, total, f, nil
@@ -739,34 +759,50 @@ func (cs *Cases) searchList(ctx context.Context, s *OfficeSession, f CaseFilter,
 
 // scanSealed decrypts the cases of q (at most SearchScanCap, in the
 // list's order) and returns the IDs of those whose report matches f's
-// wish and contact, how many it decrypted, and whether there were more
-// than it looked at.
-func (cs *Cases) scanSealed(ctx context.Context, s *OfficeSession, f CaseFilter, q CaseQuery) ([]string, int, bool, error) {
+// wish and contact, the flags of those a counsellor has worked on (see
+// CaseList), how many it decrypted, and whether there were more than it
+// looked at.
+func (cs *Cases) scanSealed(ctx context.Context, s *OfficeSession, f CaseFilter, q CaseQuery) ([]string, map[string]WorkFlags, int, bool, error) {
 	rows, total, err := cs.store.CaseList(ctx, q)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, nil, 0, false, err
 	}
-	hit := make([]bool, len(rows))
+	flags := make([]*WorkFlags, len(rows))
 	errs := make([]error, len(rows))
 	eachOnAllCPUs(len(rows), func(i int) {
+		if rows[i].ContentDeletedOn != "" {
+			return // nothing sealed is left to match
+		}
 		team, ok := s.Keys.Team(rows[i].TeamID)
 		if !ok { // the query asked for the session's teams only
 			errs[i] = Errorf(ENotFound, "error.case.not_found")
 			return
 		}
 		c, err := cs.decrypt(team, rows[i])
-		hit[i], errs[i] = err == nil && rows[i].ContentDeletedOn == "" && matchesSealed(f, c.Report), err
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		w := workFlags(c.Report)
+		flags[i] = &w
 	})
 	if err := errors.Join(errs...); err != nil {
-		return nil, 0, false, err
+		return nil, nil, 0, false, err
 	}
 	var ids []string
+	worked := map[string]WorkFlags{}
 	for i, r := range rows {
-		if hit[i] {
+		if flags[i] == nil {
+			continue
+		}
+		if f.matchesFlags(*flags[i]) {
 			ids = append(ids, r.ID)
 		}
+		if r.Classification != nil || r.Status != StatusNew {
+			worked[r.ID] = *flags[i]
+		}
 	}
-	return ids, len(rows), total > len(rows), nil
+	return ids, worked, len(rows), total > len(rows), nil
 }
 
 // eachOnAllCPUs calls fn(i) for every i below n on one worker per CPU
@@ -793,10 +829,13 @@ func eachOnAllCPUs(n int, fn func(i int)) {
 }
 
 // matchesSealed reports whether a decrypted report has the wish and
-// contact f asks for: compared as working flags, so that a case matches
-// the same before and after its flags are copied.
-func matchesSealed(f CaseFilter, r Report) bool {
-	w := workFlags(r)
+// contact f asks for.
+func matchesSealed(f CaseFilter, r Report) bool { return f.matchesFlags(workFlags(r)) }
+
+// matchesFlags reports whether working flags have the wish and contact f
+// asks for: the same test for a report decrypted and for flags copied,
+// so that a case matches the same before and after the copy.
+func (f CaseFilter) matchesFlags(w WorkFlags) bool {
 	switch {
 	case f.Wish != "" && w.Wish != f.Wish:
 		return false
@@ -929,7 +968,7 @@ func (cs *Cases) copyFlags(ctx context.Context, r CaseRow, rep Report) error {
 	if r.Flags != nil || r.ContentDeletedOn != "" {
 		return nil
 	}
-	return cs.store.SetWorkFlags(ctx, r.ID, workFlags(rep))
+	return cs.store.SetWorkFlags(ctx, map[string]WorkFlags{r.ID: workFlags(rep)})
 }
 
 // decrypt opens a case row with its team's key and computes its deadline

@@ -74,7 +74,7 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 		}
 		p.sealed = reporting.WorkFlags{Wish: append([]string{""}, reporting.Wishes...)[rnd.IntN(len(reporting.Wishes)+1)], HasContact: rnd.IntN(2) == 0}
 		if p.flagged = rnd.IntN(3) > 0; p.flagged {
-			if err := db.SetWorkFlags(ctx, c.id, p.sealed); err != nil {
+			if err := db.SetWorkFlags(ctx, map[string]reporting.WorkFlags{c.id: p.sealed}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -72,14 +72,25 @@ func idList(ids []string) string {
 	return string(b)
 }
 
-// SetWorkFlags copies a case's working flags (the reporter's wish and
-// whether a contact was given) into its row, once: a row that has them
-// keeps them, and a row whose content is deleted gets none.
-func (db *DB) SetWorkFlags(ctx context.Context, reportID string, f reporting.WorkFlags) error {
+// SetWorkFlags copies the working flags of cases (by ID) into their rows,
+// once: a row that has them keeps them, and a row whose content is
+// deleted gets none.
+func (db *DB) SetWorkFlags(ctx context.Context, flags map[string]reporting.WorkFlags) error {
+	if len(flags) == 0 {
+		return nil
+	}
 	return db.change(ctx, "set work flags", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE reports SET wish = ?, has_contact = ? WHERE id = ? AND wish IS NULL AND content_deleted_on IS NULL`,
-			f.Wish, f.HasContact, reportID)
-		return err
+		set, err := tx.PrepareContext(ctx, `UPDATE reports SET wish = ?, has_contact = ? WHERE id = ? AND wish IS NULL AND content_deleted_on IS NULL`)
+		if err != nil {
+			return err
+		}
+		defer set.Close()
+		for id, f := range flags {
+			if _, err := set.ExecContext(ctx, f.Wish, f.HasContact, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

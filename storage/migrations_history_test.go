@@ -692,7 +692,7 @@ func checkWorkFlags(t *testing.T, db *DB, at int) {
 		t.Errorf("cases to decrypt for a wish filter: %v, %v; report-3 (deleted: %v) must not be one when deleted", caseIDs(before), err, deleted)
 	}
 	for _, id := range []string{"report-1", "report-3"} {
-		if err := db.SetWorkFlags(ctx, id, reporting.WorkFlags{Wish: "counselling", HasContact: true}); err != nil {
+		if err := db.SetWorkFlags(ctx, map[string]reporting.WorkFlags{id: {Wish: "counselling", HasContact: true}}); err != nil {
 			t.Fatalf("SetWorkFlags(%s): %v", id, err)
 		}
 	}

@@ -17,8 +17,9 @@ import (
 
 // The wish and contact filters (issue 13) find a triaged case through the
 // working flags its triage copied and a case nobody has touched yet by
-// decrypting it, in one list with one count; opening the case page copies
-// its flags too. A member of another team finds neither. The database and
+// decrypting it, in one list with one count. Opening the case page copies
+// its flags too; so does a list that decrypts a case triaged before the
+// flags existed, but never one of a new case nobody has touched. A member of another team finds neither. The database and
 // its WAL hold the two flags and nothing else of the report in plain.
 func TestCaseListWishFlagsAndScanInOneList(t *testing.T) {
 	t.Parallel()
@@ -86,6 +87,26 @@ func TestCaseListWishFlagsAndScanInOneList(t *testing.T) {
 	}
 	for query, want := range cases {
 		check("the team's member", c, query, want)
+	}
+
+	// Listing decrypts the untouched case but copies nothing of it: it is
+	// new, nobody has worked on it.
+	if got := flags(untouched); got != "none" {
+		t.Errorf("after the filtered lists the untouched case has flags %s", got)
+	}
+	// A case triaged before the flags existed has none: the first list
+	// that decrypts it copies them, with the list's audit entry.
+	if _, err := db.Exec(`UPDATE reports SET wish = NULL, has_contact = NULL WHERE id = ?`, triaged); err != nil {
+		t.Fatal(err)
+	}
+	check("the triaged case without flags", c, "wish=contact_me", []string{triaged, untouched})
+	if got := flags(triaged); got != "contact_me/yes" {
+		t.Errorf("after a list decrypted the triaged case its flags are %s, want contact_me/yes", got)
+	}
+	var copied int
+	db.QueryRow(`SELECT count(*) FROM audit WHERE action = ? AND detail LIKE '%flags copied=1%'`, reporting.AuditCaseList).Scan(&copied)
+	if copied != 1 {
+		t.Errorf("%d list entries say they copied one case's flags, want 1", copied)
 	}
 
 	// The case page copies the flags of a case that has none, in the
