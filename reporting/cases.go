@@ -569,31 +569,34 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	if f.Text != "" {
 		return cs.searchList(ctx, s, f, q)
 	}
-	audit := ""
-	var heal map[string]WorkFlags
-	if f.Wish != "" || f.Contact != "" {
-		// The flagged cases are a plain filter; only those without
-		// flags yet (new cases nobody opened) are decrypted, and the
-		// matches among them join the query by ID, so that the database
-		// orders, pages and counts both parts as one list.
-		scan := q
-		scan.Unflagged, scan.Page, scan.CountCap = true, Page{Limit: SearchScanCap}, 0
-		ids, worked, scanned, capped, err := cs.scanSealed(ctx, s, f, scan)
-		if err != nil {
-			return nil, 0, f, opError("case list", err)
-		}
-		q.Wish, q.Contact, q.SealedIDs, f.Capped = f.Wish, f.Contact, ids, capped
-		audit = fmt.Sprintf(" search scanned=%d", scanned)
-		heal = worked
-	}
 	// Counted exactly up to the page after this one's end, at least
 	// CountCap: beyond that the pager says "more than".
 	if f.Page.Limit > 0 { // an unpaged list (an export) counts all
 		q.CountCap = max(CountCap, f.Page.Offset+f.Page.Limit)
 	}
-	rows, total, err := cs.store.CaseList(ctx, q)
-	if err != nil {
-		return nil, 0, f, opError("case list", err)
+	audit := ""
+	var heal map[string]WorkFlags
+	var rows []CaseRow
+	var total int
+	settled := false
+	if f.Wish != "" || f.Contact != "" {
+		// The flagged cases are a plain filter; only those without
+		// flags yet (new cases nobody opened) are decrypted, and the
+		// matches among them join the query by ID, so that the database
+		// orders, pages and counts both parts as one list.
+		sc, err := cs.scanSealed(ctx, s, f, q)
+		if err != nil {
+			return nil, 0, f, opError("case list", err)
+		}
+		q.Wish, q.Contact, q.SealedIDs, f.Capped = f.Wish, f.Contact, sc.ids, sc.capped
+		audit = fmt.Sprintf(" search scanned=%d", sc.scanned)
+		heal, rows, total, settled = sc.worked, sc.rows, sc.total, sc.settled
+	}
+	if !settled {
+		var err error
+		if rows, total, err = cs.store.CaseList(ctx, q); err != nil {
+			return nil, 0, f, opError("case list", err)
+		}
 	}
 	f.CountCapped = q.CountCap > 0 && total > q.CountCap
 	if f.CountCapped {
@@ -757,16 +760,85 @@ func (cs *Cases) searchList(ctx context.Context, s *OfficeSession, f CaseFilter,
 	return page, total, f, nil
 }
 
-// scanSealed decrypts the cases of q (at most SearchScanCap, in the
-// list's order) and returns the IDs of those whose report matches f's
-// wish and contact, the flags of those a counsellor has worked on (see
-// CaseList), how many it decrypted, and whether there were more than it
-// looked at.
-func (cs *Cases) scanSealed(ctx context.Context, s *OfficeSession, f CaseFilter, q CaseQuery) ([]string, map[string]WorkFlags, int, bool, error) {
-	rows, total, err := cs.store.CaseList(ctx, q)
-	if err != nil {
-		return nil, nil, 0, false, err
+// scanChunk is how many cases without flags the first page's scan
+// decrypts before it asks whether the page is settled; each further
+// round takes four times as many.
+var scanChunk = 64
+
+// sealedScan is what scanSealed found.
+type sealedScan struct {
+	ids     []string             // cases without flags whose report matches
+	worked  map[string]WorkFlags // flags of decrypted cases a counsellor worked on
+	scanned int                  // how many were decrypted
+	capped  bool                 // there were more than SearchScanCap to decrypt
+	// settled: rows and total are the first page and its count ("more
+	// than q.CountCap") already, without the cases not yet decrypted.
+	settled bool
+	rows    []CaseRow
+	total   int
+}
+
+// scanSealed decrypts the cases of q's filters that have no working
+// flags, in the list's order, at most SearchScanCap, and collects those
+// whose report matches f's wish and contact. For the first page it
+// decrypts in rounds and stops as soon as the page is settled: every
+// case not yet decrypted comes after the last one decrypted in the
+// list's order, so when that case is not within the first page of the
+// list of matches so far (with it added) and the count is past
+// q.CountCap anyway, the rest cannot change the page or its count.
+func (cs *Cases) scanSealed(ctx context.Context, s *OfficeSession, f CaseFilter, q CaseQuery) (sealedScan, error) {
+	out := sealedScan{worked: map[string]WorkFlags{}}
+	scan := q
+	scan.Unflagged, scan.CountCap = true, 0
+	probe := q
+	probe.Wish, probe.Contact, probe.CountCap = f.Wish, f.Contact, q.CountCap+1
+	lazy := f.Page.Offset == 0 && f.Page.Limit > 0 && q.CountCap > 0
+	chunk := scanChunk
+	for out.scanned < SearchScanCap {
+		n := SearchScanCap - out.scanned
+		if lazy {
+			n, chunk = min(n, chunk), chunk*4
+		}
+		scan.Page = Page{Offset: out.scanned, Limit: n}
+		rows, total, err := cs.store.CaseList(ctx, scan)
+		if err != nil {
+			return out, err
+		}
+		matched := len(out.ids)
+		if err := cs.matchSealed(s, f, rows, &out); err != nil {
+			return out, err
+		}
+		out.scanned += len(rows)
+		out.capped = total > SearchScanCap
+		if len(rows) < n || out.scanned >= total {
+			break // every case without flags is decrypted
+		}
+		if !lazy || out.scanned >= SearchScanCap {
+			continue
+		}
+		last := rows[len(rows)-1].ID
+		probe.SealedIDs = out.ids
+		if len(out.ids) == matched || out.ids[len(out.ids)-1] != last {
+			probe.SealedIDs = append(slices.Clone(out.ids), last)
+		}
+		page, count, err := cs.store.CaseList(ctx, probe)
+		if err != nil {
+			return out, err
+		}
+		// With the last case counted in (whether it matches or not),
+		// more than CountCap+1: without it, more than CountCap.
+		if len(page) == f.Page.Limit && count > q.CountCap+1 && !slices.ContainsFunc(page, func(r CaseRow) bool { return r.ID == last }) {
+			out.settled, out.rows, out.total, out.capped = true, page, q.CountCap+1, false
+			return out, nil
+		}
 	}
+	return out, nil
+}
+
+// matchSealed decrypts rows (all on all CPUs) and adds to out those
+// whose report matches f's wish and contact, in the rows' order, and the
+// flags of those a counsellor has triaged or worked on (see CaseList).
+func (cs *Cases) matchSealed(s *OfficeSession, f CaseFilter, rows []CaseRow, out *sealedScan) error {
 	flags := make([]*WorkFlags, len(rows))
 	errs := make([]error, len(rows))
 	eachOnAllCPUs(len(rows), func(i int) {
@@ -787,22 +859,20 @@ func (cs *Cases) scanSealed(ctx context.Context, s *OfficeSession, f CaseFilter,
 		flags[i] = &w
 	})
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, 0, false, err
+		return err
 	}
-	var ids []string
-	worked := map[string]WorkFlags{}
 	for i, r := range rows {
 		if flags[i] == nil {
 			continue
 		}
 		if f.matchesFlags(*flags[i]) {
-			ids = append(ids, r.ID)
+			out.ids = append(out.ids, r.ID)
 		}
 		if r.Classification != nil || r.Status != StatusNew {
-			worked[r.ID] = *flags[i]
+			out.worked[r.ID] = *flags[i]
 		}
 	}
-	return ids, worked, len(rows), total > len(rows), nil
+	return nil
 }
 
 // eachOnAllCPUs calls fn(i) for every i below n on one worker per CPU
