@@ -763,7 +763,7 @@ func (cs *Cases) searchList(ctx context.Context, s *OfficeSession, f CaseFilter,
 // scanChunk is how many cases without flags the first page's scan
 // decrypts before it asks whether the page is settled; each further
 // round takes four times as many.
-var scanChunk = 64
+var scanChunk = 16
 
 // sealedScan is what scanSealed found.
 type sealedScan struct {
