@@ -296,6 +296,7 @@ func TestFailingAuditCoversEveryAction(t *testing.T) {
 		caseExportAtomicCases(),    // issue 13: case file export
 		triageAtomicCases(),        // issue 13: the triage panel and the detailed classification
 		netExportAtomicCases(),     // issue 14: the network export
+		flagAtomicCases(),          // issue 13: working flags copied by the list
 	} {
 		for _, c := range cases {
 			covered[c.action] = true

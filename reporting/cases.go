@@ -162,6 +162,10 @@ type CaseStore interface {
 	// clears its plain incident day; it changes nothing if the case has
 	// sealed dates already (a triage save came first).
 	SealCaseDates(ctx context.Context, reportID string, d CaseDates) error
+	// SetWorkFlags copies the working flags of cases (by ID) into their
+	// rows; it changes nothing on a row that has them already or whose
+	// content is deleted.
+	SetWorkFlags(ctx context.Context, flags map[string]WorkFlags) error
 	// ChangeStatus moves a case from ch.From to ch.To and adds ch to its
 	// history; EConflict if the case is no longer in ch.From. A non-nil
 	// closing sets the record's ClosedOn and ClosingReason (zero values
@@ -198,6 +202,24 @@ type CaseRow struct {
 	// Classification is the record; its Day is only set from the plain
 	// column of rows triaged before issue 9 (decrypt opens DatesSealed).
 	Classification *Classification
+	// Flags are the working flags copied from the report when a
+	// counsellor triaged or opened the case; nil until then.
+	Flags *WorkFlags
+}
+
+// WorkFlags are the two choices of the reporter that the list filters by,
+// kept plain on the case once a counsellor has triaged or opened it (as
+// the classification is): the wish's code ("" for none) and whether a
+// contact was given, never the contact itself. The report keeps both
+// sealed; cases without flags are found by decrypting them.
+type WorkFlags struct {
+	Wish       string
+	HasContact bool
+}
+
+// workFlags are a decrypted report's working flags.
+func workFlags(r Report) WorkFlags {
+	return WorkFlags{Wish: r.Wish, HasContact: strings.TrimSpace(r.Contact) != ""}
 }
 
 // CaseQuery selects a page of the case list; the domain builds it from a
@@ -220,9 +242,17 @@ type CaseQuery struct {
 	// before this day (a Monday). The exact deadline is sealed, so the
 	// filter works by week; the rows shown carry their exact dates.
 	DeadlineWeekBy string
-	Sort           string // one of the Sort* constants
-	Desc           bool
-	Page           Page
+	// Wish and Contact ("yes", "no"): only cases whose working flags
+	// match, or whose ID is in SealedIDs (cases without flags that the
+	// domain decrypted and found matching).
+	Wish, Contact string
+	SealedIDs     []string
+	// Unflagged: only cases without working flags whose content is
+	// still there (the ones a wish or contact filter must decrypt).
+	Unflagged bool
+	Sort      string // one of the Sort* constants
+	Desc      bool
+	Page      Page
 	// CountCap, if above 0, bounds the count: the total is exact up to
 	// CountCap, and CountCap+1 means "more than CountCap". Counting every
 	// match of a big set one by one was most of the list's database time
@@ -510,10 +540,6 @@ const CountCap = 1_000
 // MaxSearch is the longest search text, in characters.
 const MaxSearch = 200
 
-// sealedFilter reports whether f filters by something only the decrypted
-// case knows.
-func (f CaseFilter) sealedFilter() bool { return f.Wish != "" || f.Contact != "" || f.Text != "" }
-
 // CaseList lists the cases of the session's teams that match the filter,
 // one page, decrypted. It returns the normalized filter and the number of
 // matching cases. The plain filters run in the database and only the
@@ -540,7 +566,7 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		}
 		q.DueBy = day
 	}
-	if f.sealedFilter() {
+	if f.Text != "" {
 		return cs.searchList(ctx, s, f, q)
 	}
 	// Counted exactly up to the page after this one's end, at least
@@ -548,9 +574,29 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 	if f.Page.Limit > 0 { // an unpaged list (an export) counts all
 		q.CountCap = max(CountCap, f.Page.Offset+f.Page.Limit)
 	}
-	rows, total, err := cs.store.CaseList(ctx, q)
-	if err != nil {
-		return nil, 0, f, opError("case list", err)
+	audit := ""
+	var heal map[string]WorkFlags
+	var rows []CaseRow
+	var total int
+	settled := false
+	if f.Wish != "" || f.Contact != "" {
+		// The flagged cases are a plain filter; only those without
+		// flags yet (new cases nobody opened) are decrypted, and the
+		// matches among them join the query by ID, so that the database
+		// orders, pages and counts both parts as one list.
+		sc, err := cs.scanSealed(ctx, s, f, q)
+		if err != nil {
+			return nil, 0, f, opError("case list", err)
+		}
+		q.Wish, q.Contact, q.SealedIDs, f.Capped = f.Wish, f.Contact, sc.ids, sc.capped
+		audit = fmt.Sprintf(" search scanned=%d", sc.scanned)
+		heal, rows, total, settled = sc.worked, sc.rows, sc.total, sc.settled
+	}
+	if !settled {
+		var err error
+		if rows, total, err = cs.store.CaseList(ctx, q); err != nil {
+			return nil, 0, f, opError("case list", err)
+		}
 	}
 	f.CountCapped = q.CountCap > 0 && total > q.CountCap
 	if f.CountCapped {
@@ -577,7 +623,25 @@ func (cs *Cases) CaseList(ctx context.Context, s *OfficeSession, f CaseFilter) (
 		// the decrypted rows know the exact order.
 		slices.SortStableFunc(cases, func(a, b Case) int { return compareDeadlines(a.Deadline, b.Deadline, f.Dir == "desc") })
 	}
-	if err := cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))); err != nil {
+	// Cases a counsellor has triaged or worked on before their flags were
+	// copied (those of before issue 13's flags) would have them had the
+	// copy existed then: the scan has just decrypted them, so their flags
+	// are copied now, with the list's entry, and the next filter finds
+	// them without decrypting. New cases nobody has touched stay sealed.
+	entry := func(ctx context.Context) error {
+		return cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d", f.Page.Offset, len(cases))+audit)
+	}
+	if len(heal) > 0 {
+		entry = func(ctx context.Context) error {
+			return cs.store.Atomically(ctx, func(ctx context.Context) error {
+				if err := cs.store.SetWorkFlags(ctx, heal); err != nil {
+					return err
+				}
+				return cs.audit(ctx, s, AuditCaseList, "", fmt.Sprintf("offset=%d count=%d flags copied=%d", f.Page.Offset, len(cases), len(heal))+audit)
+			})
+		}
+	}
+	if err := entry(ctx); err != nil {
 		return nil, 0, f, opError("case list", err)
 	}
 	return cases, total, f, nil
@@ -696,6 +760,121 @@ func (cs *Cases) searchList(ctx context.Context, s *OfficeSession, f CaseFilter,
 	return page, total, f, nil
 }
 
+// scanChunk is how many cases without flags the first page's scan
+// decrypts before it asks whether the page is settled; each further
+// round takes four times as many.
+var scanChunk = 16
+
+// sealedScan is what scanSealed found.
+type sealedScan struct {
+	ids     []string             // cases without flags whose report matches
+	worked  map[string]WorkFlags // flags of decrypted cases a counsellor worked on
+	scanned int                  // how many were decrypted
+	capped  bool                 // there were more than SearchScanCap to decrypt
+	// settled: rows and total are the first page and its count ("more
+	// than q.CountCap") already, without the cases not yet decrypted.
+	settled bool
+	rows    []CaseRow
+	total   int
+}
+
+// scanSealed decrypts the cases of q's filters that have no working
+// flags, in the list's order, at most SearchScanCap, and collects those
+// whose report matches f's wish and contact. For the first page it
+// decrypts in rounds and stops as soon as the page is settled: every
+// case not yet decrypted comes after the last one decrypted in the
+// list's order, so when that case is not within the first page of the
+// list of matches so far (with it added) and the count is past
+// q.CountCap anyway, the rest cannot change the page or its count.
+func (cs *Cases) scanSealed(ctx context.Context, s *OfficeSession, f CaseFilter, q CaseQuery) (sealedScan, error) {
+	out := sealedScan{worked: map[string]WorkFlags{}}
+	scan := q
+	scan.Unflagged, scan.CountCap = true, 0
+	probe := q
+	probe.Wish, probe.Contact, probe.CountCap = f.Wish, f.Contact, q.CountCap+1
+	lazy := f.Page.Offset == 0 && f.Page.Limit > 0 && q.CountCap > 0
+	chunk := scanChunk
+	for out.scanned < SearchScanCap {
+		n := SearchScanCap - out.scanned
+		if lazy {
+			n, chunk = min(n, chunk), chunk*4
+		}
+		scan.Page = Page{Offset: out.scanned, Limit: n}
+		rows, total, err := cs.store.CaseList(ctx, scan)
+		if err != nil {
+			return out, err
+		}
+		matched := len(out.ids)
+		if err := cs.matchSealed(s, f, rows, &out); err != nil {
+			return out, err
+		}
+		out.scanned += len(rows)
+		out.capped = total > SearchScanCap
+		if len(rows) < n || out.scanned >= total {
+			break // every case without flags is decrypted
+		}
+		if !lazy || out.scanned >= SearchScanCap {
+			continue
+		}
+		last := rows[len(rows)-1].ID
+		probe.SealedIDs = out.ids
+		if len(out.ids) == matched || out.ids[len(out.ids)-1] != last {
+			probe.SealedIDs = append(slices.Clone(out.ids), last)
+		}
+		page, count, err := cs.store.CaseList(ctx, probe)
+		if err != nil {
+			return out, err
+		}
+		// With the last case counted in (whether it matches or not),
+		// more than CountCap+1: without it, more than CountCap.
+		if len(page) == f.Page.Limit && count > q.CountCap+1 && !slices.ContainsFunc(page, func(r CaseRow) bool { return r.ID == last }) {
+			out.settled, out.rows, out.total, out.capped = true, page, q.CountCap+1, false
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+// matchSealed decrypts rows (all on all CPUs) and adds to out those
+// whose report matches f's wish and contact, in the rows' order, and the
+// flags of those a counsellor has triaged or worked on (see CaseList).
+func (cs *Cases) matchSealed(s *OfficeSession, f CaseFilter, rows []CaseRow, out *sealedScan) error {
+	flags := make([]*WorkFlags, len(rows))
+	errs := make([]error, len(rows))
+	eachOnAllCPUs(len(rows), func(i int) {
+		if rows[i].ContentDeletedOn != "" {
+			return // nothing sealed is left to match
+		}
+		team, ok := s.Keys.Team(rows[i].TeamID)
+		if !ok { // the query asked for the session's teams only
+			errs[i] = Errorf(ENotFound, "error.case.not_found")
+			return
+		}
+		c, err := cs.decrypt(team, rows[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		w := workFlags(c.Report)
+		flags[i] = &w
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		if flags[i] == nil {
+			continue
+		}
+		if f.matchesFlags(*flags[i]) {
+			out.ids = append(out.ids, r.ID)
+		}
+		if r.Classification != nil || r.Status != StatusNew {
+			out.worked[r.ID] = *flags[i]
+		}
+	}
+	return nil
+}
+
 // eachOnAllCPUs calls fn(i) for every i below n on one worker per CPU
 // (worker w takes w, w+workers, …), and returns when all are done. fn
 // writes only its own index's results, so no locking is needed. A single
@@ -721,13 +900,18 @@ func eachOnAllCPUs(n int, fn func(i int)) {
 
 // matchesSealed reports whether a decrypted report has the wish and
 // contact f asks for.
-func matchesSealed(f CaseFilter, r Report) bool {
+func matchesSealed(f CaseFilter, r Report) bool { return f.matchesFlags(workFlags(r)) }
+
+// matchesFlags reports whether working flags have the wish and contact f
+// asks for: the same test for a report decrypted and for flags copied,
+// so that a case matches the same before and after the copy.
+func (f CaseFilter) matchesFlags(w WorkFlags) bool {
 	switch {
-	case f.Wish != "" && r.Wish != f.Wish:
+	case f.Wish != "" && w.Wish != f.Wish:
 		return false
-	case f.Contact == "yes" && strings.TrimSpace(r.Contact) == "":
+	case f.Contact == "yes" && !w.HasContact:
 		return false
-	case f.Contact == "no" && strings.TrimSpace(r.Contact) != "":
+	case f.Contact == "no" && w.HasContact:
 		return false
 	}
 	return true
@@ -816,6 +1000,9 @@ func (cs *Cases) Case(ctx context.Context, s *OfficeSession, id string) (Case, e
 	// The dates move with the entry that says who opened the case; and
 	// no case is shown whose opening the log did not take.
 	if err := cs.audited(ctx, s, AuditCaseOpen, r.ID, "", func(ctx context.Context) error {
+		if err := cs.copyFlags(ctx, r, c.Report); err != nil {
+			return err
+		}
 		return cs.moveDates(ctx, team, r)
 	}); err != nil {
 		return Case{}, opError("case open", err)
@@ -838,6 +1025,20 @@ func (cs *Cases) moveDates(ctx context.Context, team *vault.KeyPair, r CaseRow) 
 		return fmt.Errorf("case dates: %w", err)
 	}
 	return cs.store.SealCaseDates(ctx, r.ID, sealCaseDates(dk, r.ID, *r.Classification))
+}
+
+// copyFlags copies the working flags of a case that has none yet from
+// its decrypted report (issue 13: the list filters wish and contact
+// without decrypting every case). Like the classification, they are
+// copied when a counsellor works on the case, the case page or a triage,
+// always inside the unit of work that logs that work; nothing is copied
+// at intake, where the report is sealed on arrival. A case whose content
+// is deleted keeps none.
+func (cs *Cases) copyFlags(ctx context.Context, r CaseRow, rep Report) error {
+	if r.Flags != nil || r.ContentDeletedOn != "" {
+		return nil
+	}
+	return cs.store.SetWorkFlags(ctx, map[string]WorkFlags{r.ID: workFlags(rep)})
 }
 
 // decrypt opens a case row with its team's key and computes its deadline
@@ -961,6 +1162,9 @@ func (cs *Cases) CaseFile(ctx context.Context, s *OfficeSession, id string) (Cas
 		if err := cs.moveDates(ctx, team, r); err != nil {
 			return err
 		}
+		if err := cs.copyFlags(ctx, r, c.Report); err != nil {
+			return err
+		}
 		if err := cs.audit(ctx, s, AuditCaseOpen, id, ""); err != nil {
 			return err
 		}
@@ -1011,14 +1215,26 @@ func (cs *Cases) Classify(ctx context.Context, s *OfficeSession, id string, f Cl
 	// The day is sealed under the data key; once retention has deleted
 	// the content there is no key left, and the day is not kept at all.
 	d := CaseDates{Week: c.DeadlineWeek()}
+	var rep Report
 	if r.ContentDeletedOn == "" {
 		dk, err := team.OpenKey(r.SealedKey, vault.AD{Purpose: purposeSealedKey, Row: id})
 		if err != nil {
 			return opError("classify", err)
 		}
 		d = sealCaseDates(dk, id, c)
+		dk.Wipe()
+		if r.Flags == nil { // the report is opened only to copy its flags
+			open, err := cs.decrypt(team, r)
+			if err != nil {
+				return opError("classify", err)
+			}
+			rep = open.Report
+		}
 	}
 	return opError("classify", cs.audited(ctx, s, AuditClassify, id, detail, func(ctx context.Context) error {
+		if err := cs.copyFlags(ctx, r, rep); err != nil {
+			return err
+		}
 		return cs.store.PutClassification(ctx, c, d)
 	}))
 }

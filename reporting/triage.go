@@ -54,7 +54,7 @@ func (cs *Cases) Triage(ctx context.Context, s *OfficeSession, id string, f Tria
 	if err != nil {
 		return opError("triage", err)
 	}
-	stored, base, err := cs.storedRecord(team, r)
+	stored, base, rep, err := cs.storedRecord(team, r)
 	if err != nil {
 		return opError("triage", err)
 	}
@@ -109,7 +109,12 @@ func (cs *Cases) Triage(ctx context.Context, s *OfficeSession, id string, f Tria
 	}
 	return opError("triage", cs.store.Atomically(ctx, func(ctx context.Context) error {
 		if classify {
+			// The working flags go with the record (the copy is kept once
+			// made, so a later save writes nothing more).
 			if err := cs.audited(ctx, s, AuditClassify, id, detail, func(ctx context.Context) error {
+				if err := cs.copyFlags(ctx, r, rep); err != nil {
+					return err
+				}
 				return cs.store.PutClassification(ctx, c, dates)
 			}); err != nil {
 				return err
@@ -118,6 +123,9 @@ func (cs *Cases) Triage(ctx context.Context, s *OfficeSession, id string, f Tria
 		if to != r.Status {
 			ch := StatusChange{ReportID: id, From: r.Status, To: to, UserID: s.User.ID, At: cs.now()}
 			if err := cs.audited(ctx, s, AuditStatus, id, r.Status+"→"+to, func(ctx context.Context) error {
+				if err := cs.copyFlags(ctx, r, rep); err != nil {
+					return err
+				}
 				return cs.store.ChangeStatus(ctx, ch, closing)
 			}); err != nil {
 				return err
@@ -145,7 +153,7 @@ func (cs *Cases) ClassifyDetails(ctx context.Context, s *OfficeSession, id strin
 	if err != nil {
 		return opError("classify", err)
 	}
-	stored, base, err := cs.storedRecord(team, r)
+	stored, base, rep, err := cs.storedRecord(team, r)
 	if err != nil {
 		return opError("classify", err)
 	}
@@ -166,22 +174,25 @@ func (cs *Cases) ClassifyDetails(ctx context.Context, s *OfficeSession, id strin
 		return opError("classify", err)
 	}
 	return opError("classify", cs.audited(ctx, s, AuditClassify, id, detail, func(ctx context.Context) error {
+		if err := cs.copyFlags(ctx, r, rep); err != nil {
+			return err
+		}
 		return cs.store.PutClassification(ctx, c, dates)
 	}))
 }
 
 // storedRecord opens the case's record (with its sealed day) and returns
-// it, nil before triage, and the form the panels start from: the record,
-// or what the reporter chose.
-func (cs *Cases) storedRecord(team *vault.KeyPair, r CaseRow) (*Classification, ClassificationForm, error) {
+// it, nil before triage, the form the panels start from (the record, or
+// what the reporter chose), and the report (for its working flags).
+func (cs *Cases) storedRecord(team *vault.KeyPair, r CaseRow) (*Classification, ClassificationForm, Report, error) {
 	c, err := cs.decrypt(team, r)
 	if err != nil {
-		return nil, ClassificationForm{}, err
+		return nil, ClassificationForm{}, Report{}, err
 	}
 	if c.Classification == nil {
-		return nil, PrefillClassification(c.Report), nil
+		return nil, PrefillClassification(c.Report), c.Report, nil
 	}
-	return c.Classification, c.Classification.Form(), nil
+	return c.Classification, c.Classification.Form(), c.Report, nil
 }
 
 // sealDates seals the record's day under the case's data key, as Classify

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -15,6 +16,10 @@ type planCase struct {
 	subgrounds, areas    []string
 	unread, wrote, await bool
 	due                  string
+	// sealed is what the report says (the domain decrypts it); flagged:
+	// copied into the row's working flags.
+	sealed  reporting.WorkFlags
+	flagged bool
 }
 
 // Every combination of the list's set filters (sub-ground, area, ground,
@@ -23,7 +28,10 @@ type planCase struct {
 // order and across pages, whether the query starts from the smallest
 // set or walks the order's index. A case moved to the other team is
 // found by its codes there, not here. With a count cap the total stops at
-// the cap plus one, whichever way it is counted.
+// the cap plus one, whichever way it is counted. The wish and contact
+// filters find a case through its working flags or, without flags,
+// through the IDs the domain found by decrypting (given here as the
+// domain computes them), never both and never one of another team.
 func TestCaseListEveryFilterCombination(t *testing.T) {
 	db, all, teamA, teamB, _ := listFixture(t)
 	ctx := t.Context()
@@ -64,6 +72,12 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 		if _, err := w.ExecContext(ctx, `UPDATE reports SET reporter_unread = ?, awaiting_reporter = ? WHERE id = ?`, p.unread, !p.await && p.wrote, c.id); err != nil {
 			t.Fatal(err)
 		}
+		p.sealed = reporting.WorkFlags{Wish: append([]string{""}, reporting.Wishes...)[rnd.IntN(len(reporting.Wishes)+1)], HasContact: rnd.IntN(2) == 0}
+		if p.flagged = rnd.IntN(3) > 0; p.flagged {
+			if err := db.SetWorkFlags(ctx, map[string]reporting.WorkFlags{c.id: p.sealed}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if d := rnd.IntN(3); d > 0 {
 			p.due = fmt.Sprintf("2026-03-%02d", 10+d*5) // 15 (due) or 20 (not yet)
 			if _, err := w.ExecContext(ctx, `INSERT INTO reminders (report_id, team_id, due, user_id, at, reason) VALUES (?, ?, ?, 1, '2026-01-01T00:00:00Z', x'00')`, c.id, c.team, p.due); err != nil {
@@ -86,7 +100,39 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 		return (q.Subground == "" || slices.Contains(p.subgrounds, q.Subground)) &&
 			(q.Area == "" || slices.Contains(p.areas, q.Area)) &&
 			(!q.Unread || p.unread) && (!q.AwaitingUs || p.await) &&
-			(q.DueBy == "" || p.due != "" && p.due <= q.DueBy)
+			(q.DueBy == "" || p.due != "" && p.due <= q.DueBy) &&
+			(!q.Unflagged || !p.flagged) &&
+			(q.Wish == "" || p.sealed.Wish == q.Wish) &&
+			(q.Contact == "" || p.sealed.HasContact == (q.Contact == "yes"))
+	}
+	// sealedIDs are what the domain's scan finds: the cases without flags
+	// that the query's other filters select and whose sealed report matches.
+	byNo := map[string]string{}
+	for _, c := range all {
+		byNo[c.caseNo] = c.id
+	}
+	sealedIDs := func(q reporting.CaseQuery) []string {
+		scan := q
+		scan.Unflagged = true
+		var subset []listCase
+		for _, c := range all {
+			if match(scan, c) {
+				subset = append(subset, c)
+			}
+		}
+		var ids []string
+		for _, no := range expect(subset, scan) {
+			ids = append(ids, byNo[no])
+		}
+		return ids
+	}
+	flagModes := []func(*reporting.CaseQuery){
+		func(q *reporting.CaseQuery) {},
+		func(q *reporting.CaseQuery) { q.Wish = "counselling" },
+		func(q *reporting.CaseQuery) { q.Contact = "yes" },
+		func(q *reporting.CaseQuery) { q.Contact = "no" },
+		func(q *reporting.CaseQuery) { q.Wish, q.Contact = "", "no" },
+		func(q *reporting.CaseQuery) { q.Wish, q.Contact = "document_only", "yes" },
 	}
 	sets := []func(*reporting.CaseQuery){
 		func(q *reporting.CaseQuery) { q.Subground = reporting.RacismSubgrounds[0] },
@@ -100,7 +146,11 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 	checked := 0
 	for _, drive := range []int{5_000, 0} {
 		restore := storage.SetDriveMax(drive)
-		for mask := 1; mask < 1<<len(sets); mask++ {
+		for combo := 1; combo < len(flagModes)<<len(sets); combo++ {
+			mode, mask := combo>>len(sets), combo&(1<<len(sets)-1)
+			if mode > 0 && bits.OnesCount(uint(mask)) > 2 {
+				continue // the flag filters with up to two set filters
+			}
 			for _, variant := range []reporting.CaseQuery{
 				{Teams: []int64{teamA, teamB}},
 				{Teams: []int64{teamA}},
@@ -112,6 +162,10 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 					if mask&(1<<i) != 0 {
 						set(&q)
 					}
+				}
+				flagModes[mode](&q)
+				if q.Wish != "" || q.Contact != "" {
+					q.SealedIDs = sealedIDs(q)
 				}
 				var subset []listCase
 				for _, c := range all {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +19,8 @@ const caseColumns = reportColumns + `,
 	c.report_id, coalesce(c.year, 0), coalesce(c.month, 0), coalesce(c.municipality, ''),
 	coalesce(c.grounds, ''), coalesce(c.subgrounds, ''), coalesce(c.areas, ''), coalesce(c.subareas, ''),
 	coalesce(c.forms, ''), coalesce(c.level, ''), coalesce(c.incident_type, ''), coalesce(c.reporter_role, ''),
-	coalesce(c.agg_relevant, ''), coalesce(c.interventions, ''), coalesce(c.closed_on, ''), coalesce(c.closing_reason, '')`
+	coalesce(c.agg_relevant, ''), coalesce(c.interventions, ''), coalesce(c.closed_on, ''), coalesce(c.closing_reason, ''),
+	r.wish, coalesce(r.has_contact, 0)`
 
 // caseJoins add a report row's team, assignee and record.
 const caseJoins = ` JOIN teams t ON t.id = r.team_id
@@ -30,13 +32,19 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 	var c reporting.Classification
 	var classified sql.NullString
 	var grounds, subgrounds, areas, subareas, forms, interventions string
+	var wish sql.NullString
+	var hasContact bool
 	err := s.Scan(&r.ID, &r.CaseNo, &r.TeamID, &r.TeamName, &r.ReceivedOn, &r.LookupHash, &r.KDFParams,
 		&r.SealedKey, &r.ReporterKey, &r.Content, &r.Status, &r.ContentDeletedOn,
 		&r.Assignee, &r.AssigneeName, &r.DeadlineWeek, &r.DatesSealed, &c.Day,
 		&classified, &c.Year, &c.Month, &c.Municipality,
 		&grounds, &subgrounds, &areas, &subareas,
 		&forms, &c.Level, &c.IncidentType, &c.ReporterRole,
-		&c.AGGRelevant, &interventions, &c.ClosedOn, &c.ClosingReason)
+		&c.AGGRelevant, &interventions, &c.ClosedOn, &c.ClosingReason,
+		&wish, &hasContact)
+	if wish.Valid {
+		r.Flags = &reporting.WorkFlags{Wish: wish.String, HasContact: hasContact}
+	}
 	if err != nil || !classified.Valid {
 		return r, err
 	}
@@ -51,6 +59,39 @@ func scanCase(s scanner) (reporting.CaseRow, error) {
 func (db *DB) CaseRow(ctx context.Context, id string) (reporting.CaseRow, error) {
 	r, err := scanCase(db.reader(ctx).QueryRowContext(ctx, `SELECT `+caseColumns+` FROM reports r`+caseJoins+` WHERE r.id = ?`, id))
 	return r, wrap("case row", notFound(err, "error.case.not_found"))
+}
+
+// idList is report IDs as one JSON array, a single parameter for
+// json_each: the decrypted matches can be thousands, more than a
+// statement's parameters.
+func idList(ids []string) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids) // strings always marshal
+	return string(b)
+}
+
+// SetWorkFlags copies the working flags of cases (by ID) into their rows,
+// once: a row that has them keeps them, and a row whose content is
+// deleted gets none.
+func (db *DB) SetWorkFlags(ctx context.Context, flags map[string]reporting.WorkFlags) error {
+	if len(flags) == 0 {
+		return nil
+	}
+	return db.change(ctx, "set work flags", func(tx *sql.Tx) error {
+		set, err := tx.PrepareContext(ctx, `UPDATE reports SET wish = ?, has_contact = ? WHERE id = ? AND wish IS NULL AND content_deleted_on IS NULL`)
+		if err != nil {
+			return err
+		}
+		defer set.Close()
+		for id, f := range flags {
+			if _, err := set.ExecContext(ctx, f.Wish, f.HasContact, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // placeholders returns "?,?,?" for n values.
@@ -177,6 +218,21 @@ func listConditions(q reporting.CaseQuery) (string, []any) {
 	if q.DeadlineWeekBy != "" {
 		where, args = append(where, `r.deadline_week <= ?`), append(args, q.DeadlineWeekBy)
 	}
+	if q.Wish != "" || q.Contact != "" {
+		// The working flags, or one of the cases without flags that the
+		// domain decrypted and found matching (q.SealedIDs).
+		var flags []string
+		if q.Wish != "" {
+			flags, args = append(flags, `r.wish = ?`), append(args, q.Wish)
+		}
+		if q.Contact != "" {
+			flags, args = append(flags, `r.has_contact = ?`), append(args, q.Contact == "yes")
+		}
+		where, args = append(where, `(`+strings.Join(flags, ` AND `)+` OR r.id IN (SELECT value FROM json_each(?)))`), append(args, idList(q.SealedIDs))
+	}
+	if q.Unflagged {
+		where = append(where, `r.wish IS NULL AND r.content_deleted_on IS NULL`)
+	}
 	return ` WHERE ` + strings.Join(where, ` AND `), args
 }
 
@@ -242,6 +298,25 @@ func listSource(ctx context.Context, tx conn, q reporting.CaseQuery) (page, coun
 		// of the set, enough to choose by.
 		sets = append(sets, set{`SELECT count(DISTINCT report_id) FROM messages INDEXED BY messages_from_reporter WHERE author = 'reporter'`,
 			`(SELECT DISTINCT report_id FROM messages INDEXED BY messages_from_reporter WHERE author = 'reporter')`, nil, false})
+	}
+	if q.Wish != "" || q.Contact != "" {
+		// The flagged cases (one range of a partial index) and those the
+		// domain found by decrypting: disjoint, so the sum is the set's size.
+		ids := idList(q.SealedIDs)
+		if q.Wish != "" {
+			sets = append(sets, set{`SELECT (SELECT count(*) FROM reports INDEXED BY reports_work_wish WHERE team_id IN ` + in + ` AND wish = ?) + json_array_length(?)`,
+				`(SELECT id AS report_id FROM reports INDEXED BY reports_work_wish WHERE team_id IN ` + in + ` AND wish = ? UNION ALL SELECT value FROM json_each(?))`,
+				append(slices.Clone(teams), q.Wish, ids), true})
+		}
+		if q.Contact != "" {
+			sets = append(sets, set{`SELECT (SELECT count(*) FROM reports INDEXED BY reports_work_contact WHERE team_id IN ` + in + ` AND has_contact = ?) + json_array_length(?)`,
+				`(SELECT id AS report_id FROM reports INDEXED BY reports_work_contact WHERE team_id IN ` + in + ` AND has_contact = ? UNION ALL SELECT value FROM json_each(?))`,
+				append(slices.Clone(teams), q.Contact == "yes", ids), true})
+		}
+	}
+	if q.Unflagged {
+		sets = append(sets, set{`SELECT count(*) FROM reports INDEXED BY reports_work_unflagged WHERE team_id IN ` + in + ` AND wish IS NULL AND content_deleted_on IS NULL`,
+			`(SELECT id AS report_id FROM reports INDEXED BY reports_work_unflagged WHERE team_id IN ` + in + ` AND wish IS NULL AND content_deleted_on IS NULL)`, teams, true})
 	}
 	walk := source{from: `reports r`, total: -1}
 	best, bestN := -1, 0

@@ -45,6 +45,7 @@ var exercised = map[string]string{
 	"0042_list_filters.sql":        "one row per sub-ground and area of every record, filled from the records",
 	"0047_stat_counts.sql":         "per-year counts (cases, grounds) filled from the older records by the migration, kept by triggers for records written after it",
 	"0048_unread_ids.sql":          "the unread partial index rebuilt with the report IDs (no rows change)",
+	"0049_working_flags.sql":       "no older case has working flags (the list decrypts those); flags set after the upgrade are read and filtered by, never on a case whose content is deleted",
 	"0046_list_speed.sql":          "team_id of every code and ground row filled from its report (older rows) or by the trigger (newer ones)",
 }
 
@@ -638,6 +639,7 @@ func checkCaseWork(t *testing.T, db *DB, at int) {
 	if err != nil || !slices.Equal(caseIDs(list), []string{"report-1"}) {
 		t.Errorf("cases on the ground religion: %v, %v", caseIDs(list), err)
 	}
+	checkWorkFlags(t, db, at)
 	hist, err := db.StatusHistory(ctx, "report-1")
 	if err != nil || len(hist) != 2 || hist[1].To != reporting.StatusCounselling || hist[1].UserName != "berater" {
 		t.Errorf("report-1's history: %+v, %v", hist, err)
@@ -662,6 +664,52 @@ func checkCaseWork(t *testing.T, db *DB, at int) {
 	}
 	if n := countRecords(t, db, 2025); n != 1 {
 		t.Errorf("%d records counted for 2025 after triaging report-2, want 1", n)
+	}
+}
+
+// checkWorkFlags checks 0049: every older case comes without working
+// flags and is one of those the list decrypts, except the one whose
+// content retention deleted (from 0011 on); flags set afterwards are
+// filtered by, and a deleted case takes none.
+func checkWorkFlags(t *testing.T, db *DB, at int) {
+	t.Helper()
+	ctx := context.Background()
+	all := reporting.CaseQuery{Teams: []int64{1, 2}, Page: reporting.Page{Limit: 50}}
+	list, _, err := db.CaseList(ctx, all)
+	if err != nil {
+		t.Fatalf("case list: %v", err)
+	}
+	for _, r := range list {
+		if r.Flags != nil {
+			t.Errorf("%s has working flags %+v right after the upgrade", r.ID, *r.Flags)
+		}
+	}
+	unflagged := all
+	unflagged.Unflagged = true
+	before, _, err := db.CaseList(ctx, unflagged)
+	deleted := at >= 11 // report-3's content was deleted on schedule
+	if err != nil || slices.Contains(caseIDs(before), "report-3") == deleted || !slices.Contains(caseIDs(before), "report-1") {
+		t.Errorf("cases to decrypt for a wish filter: %v, %v; report-3 (deleted: %v) must not be one when deleted", caseIDs(before), err, deleted)
+	}
+	for _, id := range []string{"report-1", "report-3"} {
+		if err := db.SetWorkFlags(ctx, map[string]reporting.WorkFlags{id: {Wish: "counselling", HasContact: true}}); err != nil {
+			t.Fatalf("SetWorkFlags(%s): %v", id, err)
+		}
+	}
+	wish := all
+	wish.Wish, wish.Contact = "counselling", "yes"
+	found, n, err := db.CaseList(ctx, wish)
+	want := []string{"report-1"}
+	if !deleted {
+		want = []string{"report-1", "report-3"}
+		slices.SortFunc(found, func(a, b reporting.CaseRow) int { return strings.Compare(a.ID, b.ID) })
+	}
+	if err != nil || n != len(want) || !slices.Equal(caseIDs(found), want) {
+		t.Errorf("wish=counselling, contact=yes after setting flags: %d %v, %v; want %v", n, caseIDs(found), err, want)
+	}
+	row, err := db.CaseRow(ctx, "report-1")
+	if err != nil || row.Flags == nil || *row.Flags != (reporting.WorkFlags{Wish: "counselling", HasContact: true}) {
+		t.Errorf("report-1's flags: %+v, %v", row.Flags, err)
 	}
 }
 

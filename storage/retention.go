@@ -56,9 +56,12 @@ var retentionDeletes = []string{
 // unknown receipt, and the hash no longer links a receipt to the case.
 // incident_day, deadline and their successors deadline_week and
 // dates_sealed (issue 9) belong to the case, not to the record; so does
-// the interpreter mark (issue 13), sealed under the data key that goes.
+// the interpreter mark (issue 13), sealed under the data key that goes;
+// the working flags wish and has_contact (issue 13) are copied from the
+// content and go with it.
 const retentionBlank = `UPDATE reports SET content = x'', sealed_key = x'', reporter_key = x'',
 	lookup_hash = randomblob(32), incident_day = NULL, deadline = NULL, deadline_week = NULL, dates_sealed = NULL, language = '', interpreter = NULL,
+	wish = NULL, has_contact = NULL,
 	reporter_unread = 0, awaiting_reporter = 0, content_deleted_on = ?
 	WHERE id = ? AND content_deleted_on IS NULL`
 

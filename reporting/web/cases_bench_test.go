@@ -104,7 +104,7 @@ func fillCases(b testing.TB, e *env, n int) int64 {
 func benchCase(i int, team vault.PublicKey) benchRow {
 	year := 2024 + i/40000
 	r := benchRow{
-		id:       fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i),
+		id:       benchCaseID(i),
 		caseNo:   fmt.Sprintf("%d-%04d", year, 1+i%40000),
 		received: fmt.Sprintf("%d-%02d-%02d", year, 1+i%12, 1+i%28),
 		status:   reporting.Statuses[i%len(reporting.Statuses)],
@@ -126,11 +126,61 @@ func benchCase(i int, team vault.PublicKey) benchRow {
 	}
 	report, _ := json.Marshal(reporting.Report{Role: "affected", Municipality: r.class.Municipality, Grounds: r.class.Grounds,
 		Area: r.class.Areas[0], Description: fmt.Sprintf("Meldung %d: Beim Vorstellungsgespräch hieß es …\nZweite Zeile.", i),
-		Wish: "counselling", Language: "de"})
+		Wish: benchFlags(i).Wish, Contact: benchContact(i), Language: "de"})
 	dk := vault.NewKey()
 	r.sealedKey = team.SealKey(dk, vault.AD{Purpose: "report-key", Row: r.id})
 	r.content = dk.Seal(report, vault.AD{Purpose: "report-content", Row: r.id})
 	return r
+}
+
+// benchFlags are case i's working flags as its sealed report has them:
+// the three wishes in turn, a contact on every second case.
+func benchFlags(i int) reporting.WorkFlags {
+	return reporting.WorkFlags{Wish: reporting.Wishes[i%len(reporting.Wishes)], HasContact: benchContact(i) != ""}
+}
+
+// benchContact is case i's contact, on every second case.
+func benchContact(i int) string {
+	if i%2 == 0 {
+		return fmt.Sprintf("Telefon 0170 %07d", i)
+	}
+	return ""
+}
+
+// benchCaseID is the ID fillCases gives case i.
+func benchCaseID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
+
+// setBenchFlags sets the working flags of the n cases of fillCases whose
+// index keep selects, as a counsellor's triage or opening of the case
+// would have copied them; the others have none and are new cases nobody
+// has touched (no record, status new), which a list never copies flags of.
+func setBenchFlags(b testing.TB, e *env, n int, keep func(i int) bool) {
+	b.Helper()
+	tx, err := rawDB(b, e).Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	set, err := tx.Prepare(`UPDATE reports SET wish = ?, has_contact = ?, status = CASE WHEN ? THEN status ELSE 'new' END WHERE id = ?`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		var wish, has any // NULL: no flags
+		if keep(i) {
+			f := benchFlags(i)
+			wish, has = f.Wish, f.HasContact
+		}
+		if !keep(i) && i%10 != 9 {
+			b.Fatalf("case %d has a record: a list would copy its flags", i)
+		}
+		if _, err := set.Exec(wish, has, keep(i), benchCaseID(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkCaseList100k measures the case list with 100,000 cases: one
