@@ -31,11 +31,25 @@ type planCase struct {
 // the cap plus one, whichever way it is counted. The wish and contact
 // filters find a case through its working flags or, without flags,
 // through the IDs the domain found by decrypting (given here as the
-// domain computes them), never both and never one of another team.
+// domain computes them), never both and never one of another team. A
+// user of two or three teams gets the same as a naive filter over all
+// their teams, in every order, page 2 and a page past the end included
+// (the per-team merge).
 func TestCaseListEveryFilterCombination(t *testing.T) {
 	db, all, teamA, teamB, _ := listFixture(t)
 	ctx := t.Context()
 	w := db.WriteConn()
+	// A third team takes every third case of team A, so that three
+	// teams' cases interleave in every order (received days repeat).
+	teamC := addTeam(t, db, "Dortmund")
+	for i := range all {
+		if all[i].team == teamA && i%3 == 1 {
+			if _, err := w.ExecContext(ctx, `UPDATE reports SET team_id = ? WHERE id = ?`, teamC, all[i].id); err != nil {
+				t.Fatal(err)
+			}
+			all[i].team = teamC
+		}
+	}
 	rnd := rand.New(rand.NewPCG(13, 2))
 	extra := map[string]*planCase{}
 	pick := func(from []string) []string {
@@ -156,6 +170,10 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 				{Teams: []int64{teamA}},
 				{Teams: []int64{teamA}, Statuses: []string{"new", "triage", "counselling"}, Sort: reporting.SortDeadline},
 				{Teams: []int64{teamB}, Sort: reporting.SortCaseNo, Desc: true},
+				// Several teams, each order in turn over the combinations.
+				{Teams: []int64{teamA, teamB, teamC}, Sort: reporting.Sorts[mask%4], Desc: mask/4%2 == 1},
+				{Teams: []int64{teamC, teamA}, Statuses: []string{"new", "triage", "counselling", "referred"},
+					Sort: reporting.Sorts[(mask+1)%4], Desc: mask/4%2 == 0},
 			} {
 				q := variant
 				for i, set := range sets {
@@ -192,6 +210,22 @@ func TestCaseListEveryFilterCombination(t *testing.T) {
 				}
 				if total != len(want) || !slices.Equal(got, want) {
 					t.Errorf("driveMax %d, %+v:\ntotal %d, pages %v\nwant %d, %v", drive, q, total, got, len(want), want)
+				}
+				// Page 2 on its own, and a page past the end: empty, with
+				// the same total.
+				for _, p := range []reporting.Page{{Limit: 3, Offset: 3}, {Limit: 3, Offset: len(want) + 3}} {
+					q.Page = p
+					rows, n, err := db.CaseList(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var page []string
+					for _, r := range rows {
+						page = append(page, r.CaseNo)
+					}
+					if wantPage := want[min(p.Offset, len(want)):min(p.Offset+p.Limit, len(want))]; !slices.Equal(page, wantPage) || n != len(want) {
+						t.Errorf("driveMax %d, %+v: %v of %d, want %v of %d", drive, q, page, n, wantPage, len(want))
+					}
 				}
 				// Counted with a cap, the total is exact up to the cap and
 				// cap+1 ("more than") above it, and the page is the same.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/planb-ruhr/meldestelle/reporting"
+	"github.com/planb-ruhr/meldestelle/reporting/vault"
 )
 
 // benchGet requests u through the handler as cookie's session and fails
@@ -164,5 +166,54 @@ func BenchmarkCaseListFilters100k(b *testing.B) {
 				}
 			}
 		})
+	}
+
+	// A user of two or three teams (the database's part): the cases are
+	// spread over three teams, a third each in blocks of three rows (so
+	// that each team has its share of every area: by rowid % 3 one team
+	// had no "education" case at all), and the list asks for the first
+	// two or all three. This comes last: the cases moved away from
+	// the first team no longer open with its key.
+	for _, name := range []string{"Bench Zwei", "Bench Drei"} {
+		pub := vault.NewKeyPair().Public()
+		if _, err := db.Exec(`INSERT INTO teams (name, public_key, municipalities) VALUES (?, ?, 'herne')`, name, pub[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	all, err := e.DB.Teams(b.Context())
+	if err != nil || len(all) != 3 {
+		b.Fatalf("%d teams, %v", len(all), err)
+	}
+	ids := []int64{teams[0].ID} // the team the cases were filled into first
+	for _, t := range all {
+		if t.ID != teams[0].ID {
+			if _, err := db.Exec(`UPDATE reports SET team_id = ? WHERE (rowid / 3) % 3 = ?`, t.ID, len(ids)); err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, t.ID)
+		}
+	}
+	for _, k := range []int{2, 3} {
+		ids := ids[:k]
+		for _, bc := range []struct {
+			name string
+			q    reporting.CaseQuery
+		}{
+			// education: about 13,000 of the 100,000 cases.
+			{"area", reporting.CaseQuery{Area: "education"}},
+			{"area-page-2", reporting.CaseQuery{Area: "education", Page: reporting.Page{Offset: 25}}},
+			{"area-deadline-sort", reporting.CaseQuery{Area: "education", Sort: reporting.SortDeadline}},
+			{"default", reporting.CaseQuery{}},
+		} {
+			q := bc.q
+			q.Teams, q.Page.Limit, q.CountCap = ids, 25, reporting.CountCap
+			b.Run(fmt.Sprintf("db-%s-teams-%s", map[int]string{2: "two", 3: "three"}[k], bc.name), func(b *testing.B) {
+				for b.Loop() {
+					if rows, _, err := e.DB.CaseList(b.Context(), q); err != nil || len(rows) != 25 {
+						b.Fatalf("%d rows, %v", len(rows), err)
+					}
+				}
+			})
+		}
 	}
 }
