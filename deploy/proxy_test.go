@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -402,8 +401,6 @@ func readDir(t *testing.T, dir string) map[string]string {
 	return logs
 }
 
-var sessionCookie = regexp.MustCompile(`meldestelle_session=`)
-
 // exercise is what both proxies must do: serve the pages over https with
 // the service's security headers, take a report with a file and a login,
 // keep no body on disk, pass no client address to the service, log
@@ -457,7 +454,7 @@ func exercise(t *testing.T, s *stack) {
 		http.Header{"Origin": {s.url}, "Sec-Fetch-Site": {"same-origin"}})
 	var session *http.Cookie
 	for _, c := range resp.Cookies() {
-		if sessionCookie.MatchString(c.Name+"=") && c.Value != "" {
+		if strings.HasSuffix(c.Name, "meldestelle_session") && c.Value != "" {
 			session = c
 		}
 	}
@@ -578,25 +575,29 @@ func exercise(t *testing.T, s *stack) {
 
 func get(t *testing.T, s *stack, path string, h http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return do(t, s, req, h)
+	resp := send(t, s, http.MethodGet, path, nil, h)
+	return resp, readAll(t, resp)
 }
 
 func post(t *testing.T, s *stack, path, contentType string, body io.Reader, h http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url+path, body)
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", contentType)
+	resp := send(t, s, http.MethodPost, path, body, h)
+	return resp, readAll(t, resp)
+}
+
+// send makes a request through the proxy and returns the response with
+// its body unread.
+func send(t *testing.T, s *stack, method, path string, body io.Reader, h http.Header) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", contentType)
-	return do(t, s, req, h)
-}
-
-func do(t *testing.T, s *stack, req *http.Request, h http.Header) (*http.Response, string) {
-	t.Helper()
 	for k, v := range h {
 		req.Header[k] = v
 	}
@@ -604,12 +605,17 @@ func do(t *testing.T, s *stack, req *http.Request, h http.Header) (*http.Respons
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, string(b)
+	return string(b)
 }
 
 // slowGet is get for a client that reads the first bytes of the body and
@@ -617,17 +623,7 @@ func do(t *testing.T, s *stack, req *http.Request, h http.Header) (*http.Respons
 // the proxy has the rest of a large body to keep somewhere.
 func slowGet(t *testing.T, s *stack, path string, h http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := send(t, s, http.MethodGet, path, nil, h)
 	defer resp.Body.Close()
 	first := make([]byte, 1024)
 	n, err := io.ReadFull(resp.Body, first)
